@@ -1,0 +1,31 @@
+"""matx_nb: compile annotated Python to C++ and ship it as a deployable pipeline.
+
+    import matx_nb
+    fast = matx_nb.script(fn_or_class)
+
+Everything heavy is imported on first use, so `import matx_nb` stays cheap.
+"""
+from typing import Any, Dict, List, Optional, Set, Tuple  # re-exported annotation names
+
+__version__ = "0.1.0"
+
+# Typed-container aliases of MATXScript's API (annotations only here).
+FTList = List
+FTDict = Dict
+FTSet = Set
+
+__all__ = ["script", "CompileError", "Any", "Dict", "List", "Optional", "Set", "Tuple",
+           "FTList", "FTDict", "FTSet", "__version__"]
+
+
+def __getattr__(name):
+    if name == "script":
+        from .api import script
+        return script
+    if name == "CompileError":
+        from .compiler.diagnostics import CompileError
+        return CompileError
+    if name == "Diagnostic":
+        from .compiler.diagnostics import Diagnostic
+        return Diagnostic
+    raise AttributeError(f"module 'matx_nb' has no attribute {name!r}")

@@ -1,0 +1,80 @@
+"""`matx_nb.script`: compile a function or class and return its compiled twin."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict
+
+from .compiler.diagnostics import CompileError
+from .compiler.driver import CompileResult, compile_object
+from .compiler.toolchain import DEFAULT_OPT
+
+_loaded: Dict[str, tuple] = {}  # library path -> (capsule, function names, class names)
+_lock = threading.Lock()
+
+
+def _native():
+    from . import _native
+    return _native
+
+
+def load_library(result: CompileResult, collector) -> tuple:
+    """dlopens a compiled library once per process and tells it where its code lives."""
+    key = str(result.library)
+    with _lock:
+        lib = _loaded.get(key)
+        if lib is None:
+            lib = _native().load_library(key)[:3]
+            _loaded[key] = lib
+    cap = lib[0]
+    # File and first line of each object, as of now: the cached library is shared
+    # by copies of the code at other places.
+    for i, name in enumerate(collector.order):
+        src = collector.sources[name]
+        _native().set_origin(cap, i, src.file, src.first_line)
+    return lib
+
+
+def _wrap_function(fn, cap, names, result):
+    native = _native()
+    f = native.function(cap, names.index(result.entry))
+    f.py_func = fn
+    f.__matx_py__ = fn
+    f.__doc__ = fn.__doc__
+    f.__qualname__ = fn.__qualname__
+    f.__module__ = fn.__module__
+    f.__wrapped__ = fn
+    f.matx = result
+    return f
+
+
+def _wrap_class(cls, cap, class_names, result):
+    native = _native()
+    idx = class_names.index(result.entry)
+    init, methods, attrs, types = native.class_members(cap, idx)
+    ns = {"__matx_init__": init, "__matx_py__": cls, "py_class": cls, "matx": result,
+          "__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__,
+          "__annotations__": dict(types), "__slots__": ()}
+    ns.update(methods)
+    ns.update(attrs)
+    if "__repr__" not in methods:
+        ns["__repr__"] = lambda self: f"<compiled {cls.__qualname__} object at {id(self):#x}>"
+    compiled = type(cls.__name__, (native.ScriptedObject,), ns)
+    native.register_class(cap, idx, compiled)
+    return compiled
+
+
+def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False):
+    """Compiles an annotated function or class to C++ and returns its compiled twin.
+
+    The result behaves like the Python object: same arguments, same results, the
+    same exception classes. Compiled libraries are cached by source.
+    Usable as a decorator, with or without arguments (``@script(opt="-O3")``).
+    """
+    if obj is None:
+        return lambda o: script(o, opt=opt, force=force)
+    result, col = compile_object(obj, opt=opt, force=force)
+    cap, funcs, classes = load_library(result, col)
+    target = col.sources[result.entry].obj
+    if isinstance(target, type):
+        return _wrap_class(target, cap, classes, result)
+    return _wrap_function(target, cap, funcs, result)

@@ -1,0 +1,1284 @@
+"""Type checker and inference over the IR.
+
+Fills `ty` on every expression, `resolved` on names, calls and attributes, and
+each function's table of locals. Every problem becomes a diagnostic; checking
+goes on after an error so that all problems of a program are reported at once.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+from . import ir
+from .diagnostics import DiagnosticSink, Span
+from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
+                    ListType, Prim, SetType, TupleType, Type, TypeVar, assignable, deep_resolve,
+                    fresh, has_unknown, is_hashable, is_numeric, resolve, unify)
+
+RANGE = Prim("range")
+
+BUILTINS = {"len", "range", "min", "max", "abs", "int", "float", "str", "bool", "print", "list",
+            "dict", "set", "tuple", "sorted", "sum", "repr", "ord", "chr", "isinstance",
+            "enumerate", "zip", "reversed", "any", "all", "round", "hash", "divmod", "pow",
+            "bytes", "hex", "oct", "bin", "iter", "next", "map", "filter", "type", "id"}
+
+EXCEPTIONS = {"Exception", "TypeError", "ValueError", "IndexError", "KeyError",
+              "ZeroDivisionError", "OverflowError", "AttributeError", "RuntimeError",
+              "NotImplementedError", "AssertionError", "StopIteration", "LookupError",
+              "ArithmeticError", "NameError"}
+
+# Method tables: name -> (min args, max args). Return types are computed in
+# _method_type; arguments are checked there too.
+STR_METHODS = {
+    "split": (0, 2), "rsplit": (0, 2), "join": (1, 1), "lower": (0, 0), "upper": (0, 0),
+    "strip": (0, 1), "lstrip": (0, 1), "rstrip": (0, 1), "replace": (2, 3), "find": (1, 3),
+    "rfind": (1, 3), "index": (1, 3), "rindex": (1, 3), "count": (1, 3),
+    "startswith": (1, 3), "endswith": (1, 3), "isdigit": (0, 0), "isalpha": (0, 0),
+    "isalnum": (0, 0), "isspace": (0, 0), "isupper": (0, 0), "islower": (0, 0),
+    "isdecimal": (0, 0), "isnumeric": (0, 0), "istitle": (0, 0), "isascii": (0, 0),
+    "isidentifier": (0, 0), "isprintable": (0, 0), "title": (0, 0), "capitalize": (0, 0),
+    "swapcase": (0, 0), "casefold": (0, 0), "encode": (0, 1), "zfill": (1, 1),
+    "center": (1, 2), "ljust": (1, 2), "rjust": (1, 2), "splitlines": (0, 1),
+    "partition": (1, 1), "rpartition": (1, 1), "removeprefix": (1, 1), "removesuffix": (1, 1),
+    "expandtabs": (0, 1),
+}
+BYTES_METHODS = {"decode": (0, 1), "split": (0, 2), "join": (1, 1), "strip": (0, 1),
+                 "lower": (0, 0), "upper": (0, 0), "startswith": (1, 1), "endswith": (1, 1),
+                 "find": (1, 1), "replace": (2, 2), "count": (1, 1), "hex": (0, 0)}
+LIST_METHODS = {"append": (1, 1), "pop": (0, 1), "extend": (1, 1), "insert": (2, 2),
+                "remove": (1, 1), "index": (1, 3), "count": (1, 1), "clear": (0, 0),
+                "copy": (0, 0), "reverse": (0, 0), "sort": (0, 0)}
+DICT_METHODS = {"get": (1, 2), "keys": (0, 0), "values": (0, 0), "items": (0, 0),
+                "pop": (1, 2), "setdefault": (1, 2), "update": (1, 1), "clear": (0, 0),
+                "copy": (0, 0), "popitem": (0, 0)}
+SET_METHODS = {"add": (1, 1), "remove": (1, 1), "discard": (1, 1), "pop": (0, 0),
+               "clear": (0, 0), "copy": (0, 0), "union": (1, 1), "intersection": (1, 1),
+               "difference": (1, 1), "symmetric_difference": (1, 1), "update": (1, 1),
+               "issubset": (1, 1), "issuperset": (1, 1), "isdisjoint": (1, 1)}
+
+METHOD_TABLES = {"str": STR_METHODS, "bytes": BYTES_METHODS, "list": LIST_METHODS,
+                 "dict": DICT_METHODS, "set": SET_METHODS}
+
+
+class Restart(Exception):
+    """A local must be widened (int -> float); the function is checked again."""
+
+
+def kind_of(t: Type) -> str:
+    t = resolve(t)
+    if isinstance(t, Prim):
+        return t.name
+    if isinstance(t, ListType):
+        return "list"
+    if isinstance(t, DictType):
+        return "dict"
+    if isinstance(t, SetType):
+        return "set"
+    if isinstance(t, TupleType):
+        return "tuple"
+    if isinstance(t, ClassType):
+        return "class"
+    if isinstance(t, AnyType):
+        return "any"
+    return "unknown"
+
+
+def elem_type(t: Type) -> Optional[Type]:
+    """The type produced by iterating over t, or None if t is not iterable."""
+    t = resolve(t)
+    if isinstance(t, (ListType, SetType)):
+        return t.elem
+    if isinstance(t, DictType):
+        return t.key
+    if t == STR:
+        return STR
+    if t == BYTES:
+        return INT
+    if t == RANGE:
+        return INT
+    if isinstance(t, TupleType):
+        items = [resolve(x) for x in t.items]
+        if items and all(x == items[0] for x in items):
+            return items[0]
+        return None
+    return None
+
+
+class Scope:
+    def __init__(self, parent: Optional["Scope"] = None):
+        self.vars: Dict[str, Type] = {}
+        self.parent = parent
+
+    def lookup(self, name: str) -> Optional[Type]:
+        s = self
+        while s is not None:
+            if name in s.vars:
+                return s.vars[name]
+            s = s.parent
+        return None
+
+
+class Checker:
+    def __init__(self, program: ir.Program, sink: DiagnosticSink, sources, constants):
+        self.program = program
+        self.sink = sink
+        self.sources = sources  # name -> frontend.Source, for source lines
+        self.constants = constants  # (object name, global name) -> value
+        self.funcs = {f.name: f for f in program.functions}
+        self.classes = {c.name: c for c in program.classes}
+        self.func: Optional[ir.Function] = None
+        self.cls: Optional[ir.ClassDef] = None
+        self.scope: Optional[Scope] = None
+        self.loop_depth = 0
+        self.widen: Dict[str, Type] = {}
+        self.annotated: set = set()
+        self.owner = ""  # name of the top-level object being checked
+
+    # ---- reporting
+    def error(self, span: Span, message: str, hint: str = ""):
+        line = ""
+        for src in self.sources.values():
+            if src.file == span.file and src.first_line <= span.line < src.first_line + len(src.lines):
+                line = src.line_text(span.line)
+                break
+        self.sink.error(span, message, hint, line)
+
+    # ---- entry
+    def check(self):
+        # Signatures first: calls may go in any order.
+        for f in self.program.functions:
+            if f.returns is None:
+                f.returns = fresh()
+        for c in self.program.classes:
+            for m in c.methods.values():
+                if m.returns is None:
+                    m.returns = NONE if m.name == "__init__" else fresh()
+                m.params[0].ty = ClassType(c.name, c)
+            if "__init__" in c.methods:
+                self.infer_init_attrs(c)
+        for c in self.program.classes:
+            self.owner = c.name
+            for m in c.methods.values():
+                self.cls = c
+                self.check_function(m)
+            self.cls = None
+        for f in self.program.functions:
+            self.owner = f.name
+            self.check_function(f)
+        for f in self.all_functions():
+            if has_unknown(f.returns):
+                unify(f.returns, NONE)
+            f.returns = deep_resolve(f.returns)
+            for name, t in list(f.locals.items()):
+                if has_unknown(t):
+                    self.error(f.span, f"cannot infer the type of '{name}' in {f.qualname}()",
+                               f"annotate it, e.g. '{name}: List[int] = []'")
+                f.locals[name] = deep_resolve(t)
+
+    def all_functions(self):
+        for c in self.program.classes:
+            yield from c.methods.values()
+        yield from self.program.functions
+
+    def infer_init_attrs(self, c: ir.ClassDef):
+        """Unannotated `self.x = value` in __init__ declares x with the value's type."""
+        init = c.methods["__init__"]
+        pending = []
+        for st in ir_walk(init.body):
+            if isinstance(st, ir.Assign) and st.annotation is None:
+                for t in st.targets:
+                    if isinstance(t, ir.Attribute) and isinstance(t.value, ir.Name) and \
+                            t.value.id == "self" and t.attr not in c.attrs:
+                        pending.append((t, st.value))
+        if not pending:
+            return
+        # Type the values in a provisional scope holding __init__'s parameters.
+        saved = (self.func, self.scope, self.cls)
+        self.func, self.cls = init, c
+        self.scope = Scope()
+        for p in init.params:
+            self.scope.vars[p.name] = p.ty
+        sink_len = len(self.sink.items)
+        for t, value in pending:
+            if t.attr in c.attrs:
+                continue
+            ty = self.expr(value)
+            if not has_unknown(ty):
+                c.attrs[t.attr] = deep_resolve(ty)
+                c.attr_spans[t.attr] = t.span
+        # Errors are reported again when __init__ is checked for real.
+        del self.sink.items[sink_len:]
+        self.func, self.scope, self.cls = saved
+
+    def check_function(self, f: ir.Function):
+        for attempt in range(8):
+            mark = len(self.sink.items)
+            try:
+                self._check_function_once(f)
+                return
+            except Restart:
+                del self.sink.items[mark:]  # the next pass reports what still holds
+                self.sink._seen = {(d.span.file, d.span.line, d.span.col, d.message)
+                                   for d in self.sink.items}
+
+    def _check_function_once(self, f: ir.Function):
+        self.func = f
+        f.locals = {}
+        f.assigned_params = set()
+        self.scope = Scope()
+        self.annotated = set()
+        for p in f.params:
+            self.scope.vars[p.name] = p.ty
+        self.block(f.body)
+        f.locals = {k: v for k, v in self.scope.vars.items()
+                    if k not in {p.name for p in f.params}}
+        r = resolve(f.returns)
+        if not (r == NONE or isinstance(r, TypeVar)) and not always_returns(f.body):
+            self.error(f.span, f"{f.qualname}() may reach its end without returning a {r}",
+                       "add a return statement at the end")
+        if isinstance(r, TypeVar) and not always_returns(f.body):
+            # Falling off the end returns None.
+            if not unify(r, NONE):
+                self.error(f.span, f"{f.qualname}() returns a value on some paths and None on others")
+
+    # ---- statements
+    def block(self, stmts: List[ir.Stmt]):
+        for s in stmts:
+            getattr(self, "stmt_" + type(s).__name__)(s)
+
+    def stmt_ExprStmt(self, s: ir.ExprStmt):
+        self.expr(s.value)
+
+    def stmt_Pass(self, s):
+        pass
+
+    def stmt_Break(self, s):
+        if self.loop_depth == 0:
+            self.error(s.span, "'break' outside a loop")
+
+    def stmt_Continue(self, s):
+        if self.loop_depth == 0:
+            self.error(s.span, "'continue' outside a loop")
+
+    def stmt_Return(self, s: ir.Return):
+        want = self.func.returns
+        if s.value is None:
+            if not assignable(want, NONE):
+                self.error(s.span, f"{self.func.qualname}() must return {want}, this returns None")
+            return
+        got = self.expr(s.value, expected=want)
+        if not assignable(want, got):
+            self.error(s.value.span, f"{self.func.qualname}() must return {want}, got {got}")
+
+    def stmt_If(self, s: ir.If):
+        self.cond(s.test)
+        self.block(s.body)
+        self.block(s.orelse)
+
+    def stmt_While(self, s: ir.While):
+        self.cond(s.test)
+        self.func.has_loops_or_calls = True
+        self.loop_depth += 1
+        self.block(s.body)
+        self.loop_depth -= 1
+        self.block(s.orelse)
+
+    def stmt_For(self, s: ir.For):
+        it = self.expr(s.iter)
+        self.func.has_loops_or_calls = True
+        et = elem_type(it)
+        if et is None:
+            self.error(s.iter.span, f"cannot iterate over a value of type {it}")
+            et = ANY
+        self.assign_target(s.target, et, s.iter.span)
+        self.loop_depth += 1
+        self.block(s.body)
+        self.loop_depth -= 1
+        self.block(s.orelse)
+
+    def stmt_Assign(self, s: ir.Assign):
+        ann = s.annotation
+        if ann is not None and len(s.targets) == 1 and isinstance(s.targets[0], ir.Name):
+            name = s.targets[0].id
+            prev = self.scope.lookup(name)
+            if prev is None:
+                self.scope.vars[name] = ann
+                self.annotated.add(name)
+            elif not (prev == ann):
+                self.error(s.span, f"'{name}' is already a {prev}; it cannot be redeclared as {ann}")
+        expected = ann
+        if expected is None and len(s.targets) == 1:
+            expected = self.target_type(s.targets[0])
+        vt = self.expr(s.value, expected=expected)
+        for t in s.targets:
+            self.assign_target(t, vt if ann is None else ann, s.value.span, value_type=vt)
+
+    def stmt_AugAssign(self, s: ir.AugAssign):
+        cur = self.expr(s.target)
+        rhs = self.expr(s.value)
+        rt = self.binop_type(s.op, cur, rhs, s.span)
+        if isinstance(s.target, ir.Name) and resolve(cur) == INT and resolve(rt) == FLOAT:
+            self.widen_local(s.target.id, s.span)
+        if rt is not None and not assignable(cur, rt):
+            self.error(s.span, f"'{s.op}=' gives a {rt}, which cannot be stored in a {cur}")
+        if isinstance(s.target, ir.Name) and s.target.id in {p.name for p in self.func.params}:
+            self.func.assigned_params.add(s.target.id)
+
+    def stmt_Raise(self, s: ir.Raise):
+        if s.exc is None:
+            self.error(s.span, "bare 'raise' is not supported yet")
+            return
+        e = s.exc
+        name = None
+        if isinstance(e, ir.Call) and isinstance(e.func, ir.Name):
+            name = e.func.id
+            for a in e.args:
+                self.expr(a)
+            if len(e.args) > 1 or e.keywords:
+                self.error(e.span, "exceptions take at most one argument here")
+        elif isinstance(e, ir.Name):
+            name = e.id
+        if name not in EXCEPTIONS:
+            self.error(e.span, f"can only raise builtin exceptions ({', '.join(sorted(EXCEPTIONS))})")
+
+    def stmt_Assert(self, s: ir.Assert):
+        self.cond(s.test)
+        if s.msg is not None:
+            self.expr(s.msg)
+
+    # ---- assignment targets
+    def target_type(self, t: ir.Expr) -> Optional[Type]:
+        """The declared type of an existing target, used as the expected type."""
+        if isinstance(t, ir.Name):
+            return self.scope.lookup(t.id)
+        if isinstance(t, ir.Attribute):
+            base = resolve(self.peek_type(t.value))
+            if isinstance(base, ClassType):
+                return base.info.attrs.get(t.attr) if base.info else None
+        return None
+
+    def peek_type(self, e: ir.Expr) -> Type:
+        if isinstance(e, ir.Name):
+            t = self.scope.lookup(e.id)
+            if t is not None:
+                return t
+        return ANY
+
+    def widen_local(self, name: str, span: Span):
+        if name in self.annotated or name in {p.name for p in self.func.params}:
+            return
+        self.widen[(self.func.qualname, name)] = FLOAT
+        raise Restart()
+
+    def assign_target(self, t: ir.Expr, vt: Type, span: Span, value_type: Optional[Type] = None):
+        if isinstance(t, ir.Name):
+            if t.id in {p.name for p in self.func.params}:
+                self.func.assigned_params.add(t.id)
+            if t.id in BUILTINS and self.scope.lookup(t.id) is None and t.id not in ("id", "type"):
+                self.error(t.span, f"assigning to the builtin name '{t.id}' is not supported",
+                           "use another variable name")
+            cur = self.scope.lookup(t.id)
+            if cur is None:
+                wide = self.widen.get((self.func.qualname, t.id))
+                cur = wide if wide is not None else vt
+                self.scope.vars[t.id] = cur
+            elif not assignable(cur, vt):
+                if resolve(cur) == INT and resolve(vt) == FLOAT:
+                    self.widen_local(t.id, span)
+                self.error(span, f"'{t.id}' holds a {cur}; it cannot be assigned a {vt}",
+                           "a local keeps one type; use another name")
+            t.ty = self.scope.lookup(t.id)
+            t.resolved = ("local", t.id)
+            return
+        if isinstance(t, ir.TupleLit):
+            vr = resolve(vt)
+            if isinstance(vr, TupleType):
+                if len(vr.items) != len(t.elts):
+                    self.error(span, f"cannot unpack {len(vr.items)} values into {len(t.elts)} targets")
+                    return
+                for sub, st in zip(t.elts, vr.items):
+                    self.assign_target(sub, st, span)
+            else:
+                et = elem_type(vr)
+                if et is None or isinstance(vr, (DictType, SetType)):
+                    self.error(span, f"cannot unpack a {vt}")
+                    return
+                for sub in t.elts:
+                    self.assign_target(sub, et, span)
+            t.ty = vt
+            return
+        if isinstance(t, ir.Attribute):
+            ot = self.expr(t.value)
+            ob = resolve(ot)
+            if isinstance(ob, ClassType) and ob.info is not None:
+                at = ob.info.attrs.get(t.attr)
+                if at is None:
+                    self.error(t.span, f"'{ob.name}' has no attribute '{t.attr}'",
+                               f"declare it in __init__: self.{t.attr}: T = ...")
+                    return
+                if not assignable(at, vt):
+                    self.error(span, f"attribute '{t.attr}' is a {at}; it cannot be assigned a {vt}")
+                t.ty = at
+                t.resolved = ("attr", ob.info)
+                return
+            self.error(t.span, f"cannot set attributes on a {ot}")
+            return
+        if isinstance(t, ir.Subscript):
+            ct = resolve(self.expr(t.value))
+            if isinstance(t.index, ir.Slice):
+                self.error(t.span, "slice assignment is not supported yet")
+                return
+            it = self.expr(t.index)
+            if isinstance(ct, ListType):
+                if not assignable(INT, it):
+                    self.error(t.index.span, f"list indices must be int, not {it}")
+                if not assignable(ct.elem, vt):
+                    self.error(span, f"cannot store a {vt} in a {ct}")
+                t.ty = ct.elem
+            elif isinstance(ct, DictType):
+                if not assignable(ct.key, it):
+                    self.error(t.index.span, f"key of type {it} does not fit a {ct}")
+                if not assignable(ct.value, vt):
+                    self.error(span, f"cannot store a {vt} in a {ct}")
+                t.ty = ct.value
+            else:
+                self.error(t.span, f"'{ct}' does not support item assignment")
+            return
+        self.error(t.span, "cannot assign to this expression")
+
+    # ---- expressions
+    def cond(self, e: ir.Expr) -> Type:
+        t = self.expr(e)
+        return t
+
+    def expr(self, e: ir.Expr, expected: Optional[Type] = None) -> Type:
+        t = getattr(self, "expr_" + type(e).__name__)(e, expected)
+        e.ty = t
+        return t
+
+    def expr_Const(self, e: ir.Const, expected):
+        v = e.value
+        if isinstance(v, bool):
+            return BOOL
+        if isinstance(v, int):
+            if not -(2 ** 63) <= v < 2 ** 63:
+                self.error(e.span, "integer constant does not fit in 64 bits")
+            return INT
+        if isinstance(v, float):
+            return FLOAT
+        if isinstance(v, str):
+            return STR
+        if isinstance(v, bytes):
+            return BYTES
+        if v is None:
+            return NONE
+        self.error(e.span, f"constant {v!r} is not supported")
+        return ANY
+
+    def expr_Name(self, e: ir.Name, expected):
+        t = self.scope.lookup(e.id)
+        if t is not None:
+            e.resolved = ("local", e.id)
+            return t
+        if e.id in self.funcs:
+            e.resolved = ("func", self.funcs[e.id])
+            self.error(e.span, f"functions as values are not supported yet; call {e.id}() directly")
+            return ANY
+        if e.id in self.classes:
+            e.resolved = ("class", self.classes[e.id])
+            self.error(e.span, f"classes as values are not supported yet; call {e.id}(...) directly")
+            return ANY
+        key = (self.owner, e.id)
+        if key in self.constants:
+            v = self.constants[key]
+            e.resolved = ("const", v)
+            return self.const_type(v, e.span)
+        if e.id in ("True", "False", "None"):
+            return BOOL if e.id != "None" else NONE
+        if e.id in BUILTINS or e.id in EXCEPTIONS:
+            self.error(e.span, f"'{e.id}' can only be called here")
+            return ANY
+        self.error(e.span, f"name '{e.id}' is not defined",
+                   "compiled code sees its parameters, locals, module constants and other "
+                   "functions and classes of the module")
+        return ANY
+
+    def const_type(self, v, span) -> Type:
+        if isinstance(v, bool):
+            return BOOL
+        if isinstance(v, int):
+            return INT
+        if isinstance(v, float):
+            return FLOAT
+        if isinstance(v, str):
+            return STR
+        if isinstance(v, bytes):
+            return BYTES
+        if v is None:
+            return NONE
+        if isinstance(v, tuple):
+            return TupleType(tuple(self.const_type(x, span) for x in v))
+        return ANY
+
+    def expr_BinOp(self, e: ir.BinOp, expected):
+        lt = self.expr(e.left)
+        rt = self.expr(e.right)
+        t = self.binop_type(e.op, lt, rt, e.span, e)
+        return t if t is not None else ANY
+
+    def binop_type(self, op: str, lt: Type, rt: Type, span: Span, node=None) -> Optional[Type]:
+        l, r = resolve(lt), resolve(rt)
+        if isinstance(l, AnyType) or isinstance(r, AnyType):
+            self.error(span, f"operator '{op}' on Any values is not supported yet")
+            return ANY
+        num = (INT, FLOAT, BOOL)
+        if l in num and r in num:
+            if op == "/":
+                return FLOAT
+            if op in ("<<", ">>", "&", "|", "^"):
+                if FLOAT in (l, r):
+                    self.error(span, f"unsupported operand types for {op}: '{l}' and '{r}'")
+                    return INT
+                if l == BOOL and r == BOOL and op in ("&", "|", "^"):
+                    return BOOL
+                return INT
+            if op == "**" and FLOAT not in (l, r):
+                if node is not None and isinstance(node.right, ir.Const) and \
+                        isinstance(node.right.value, int) and node.right.value < 0:
+                    return FLOAT
+                if node is not None and isinstance(node.right, ir.UnaryOp) and node.right.op == "-" \
+                        and isinstance(node.right.operand, ir.Const):
+                    return FLOAT
+                return INT
+            return FLOAT if FLOAT in (l, r) else INT
+        if op == "+" and l == r and l in (STR, BYTES):
+            return l
+        if op == "+" and isinstance(l, ListType) and isinstance(r, ListType):
+            if not unify(l, r):
+                self.error(span, f"cannot add {l} and {r}")
+            return l
+        if op == "+" and isinstance(l, TupleType) and isinstance(r, TupleType):
+            return TupleType(tuple(l.items) + tuple(r.items))
+        if op == "*":
+            for a, b in ((l, r), (r, l)):
+                if (a in (STR, BYTES) or isinstance(a, ListType)) and b in (INT, BOOL):
+                    return a
+        if op == "%" and l == STR:
+            self.error(span, "%-formatting is not supported yet", "use str() and +")
+            return STR
+        if isinstance(l, SetType) and isinstance(r, SetType) and op in ("|", "&", "-", "^"):
+            if not unify(l, r):
+                self.error(span, f"cannot combine {l} and {r}")
+            return l
+        self.error(span, f"unsupported operand types for {op}: '{l}' and '{r}'")
+        return None
+
+    def expr_UnaryOp(self, e: ir.UnaryOp, expected):
+        t = resolve(self.expr(e.operand))
+        if e.op == "not":
+            return BOOL
+        if e.op in ("-", "+"):
+            if t == BOOL:
+                return INT
+            if t in (INT, FLOAT):
+                return t
+        if e.op == "~" and t in (INT, BOOL):
+            return INT
+        self.error(e.span, f"bad operand type for unary {e.op}: '{t}'")
+        return ANY
+
+    def expr_BoolOp(self, e: ir.BoolOp, expected):
+        ts = [resolve(self.expr(v)) for v in e.values]
+        first = ts[0]
+        if all(t == first for t in ts):
+            return first
+        if all(is_numeric(t) for t in ts):
+            # `a or 0.5` mixing int and float: the result is a number of either kind.
+            return FLOAT if FLOAT in ts else INT
+        self.error(e.span, f"'{e.op}' operands have different types ({', '.join(map(str, ts))})",
+                   "compiled code needs one result type; compare explicitly, e.g. 'x != 0 and ...'")
+        return first
+
+    def expr_Compare(self, e: ir.Compare, expected):
+        left = self.expr(e.left)
+        for op, c in zip(e.ops, e.comparators):
+            right = self.expr(c)
+            self.check_compare(op, left, right, c.span)
+            left = right
+        return BOOL
+
+    def check_compare(self, op, lt, rt, span):
+        l, r = resolve(lt), resolve(rt)
+        if op in ("in", "not in"):
+            rk = kind_of(r)
+            if rk in ("list", "set"):
+                if not (assignable(r.elem, l) or (is_numeric(l) and is_numeric(r.elem))):
+                    self.error(span, f"'{op}' tests a {l} against a {r}")
+            elif rk == "dict":
+                if not assignable(r.key, l):
+                    self.error(span, f"'{op}' tests a {l} key against a {r}")
+            elif rk in ("str", "bytes"):
+                if rk == "bytes" and l in (INT, BOOL):
+                    return
+                if l != r:
+                    self.error(span, f"'{op} <{r}>' needs a {r} on the left, got {l}")
+            elif r == RANGE:
+                if l not in (INT, BOOL):
+                    self.error(span, f"'{op} range' needs an int on the left")
+            elif rk == "tuple":
+                pass
+            else:
+                self.error(span, f"'{op}' is not supported on a {r}")
+            return
+        if op in ("is", "is not"):
+            if not (l == NONE or r == NONE):
+                self.error(span, f"'{op}' is only supported with None here", "use == for values")
+            return
+        if is_numeric(l) and is_numeric(r):
+            return
+        if l == r or unify(l, r):
+            if op in ("<", "<=", ">", ">=") and isinstance(l, (DictType, ClassType)) or \
+                    (op in ("<", "<=", ">", ">=") and l in (NONE,)):
+                self.error(span, f"'{op}' is not supported between instances of '{l}' and '{r}'")
+            return
+        if op in ("==", "!="):
+            return  # different types are simply unequal, as in Python
+        self.error(span, f"'{op}' is not supported between instances of '{l}' and '{r}'")
+
+    def expr_IfExp(self, e: ir.IfExp, expected):
+        self.cond(e.test)
+        a = resolve(self.expr(e.body, expected))
+        b = resolve(self.expr(e.orelse, expected))
+        if is_numeric(a) and is_numeric(b) and a != b:
+            return FLOAT if FLOAT in (a, b) else INT
+        if not unify(a, b):
+            if expected is not None and assignable(expected, a) and assignable(expected, b):
+                return expected
+            self.error(e.span, f"the two branches have different types ({a} and {b})")
+        return a
+
+    def expr_ListLit(self, e: ir.ListLit, expected):
+        ex = resolve(expected) if expected is not None else None
+        et = ex.elem if isinstance(ex, ListType) else None
+        return ListType(self.unify_items(e.elts, et, e.span))
+
+    def expr_SetLit(self, e: ir.SetLit, expected):
+        ex = resolve(expected) if expected is not None else None
+        et = ex.elem if isinstance(ex, SetType) else None
+        t = self.unify_items(e.elts, et, e.span)
+        if not is_hashable(t):
+            self.error(e.span, f"unhashable type: '{t}'")
+        return SetType(t)
+
+    def unify_items(self, elts, et: Optional[Type], span) -> Type:
+        ts = [self.expr(x, et) for x in elts]
+        if et is not None:
+            for x, t in zip(elts, ts):
+                if not assignable(et, t):
+                    self.error(x.span, f"a {t} item in a container of {et}")
+            return et
+        if not ts:
+            return fresh()
+        rs = [resolve(t) for t in ts]
+        if all(is_numeric(t) for t in rs) and FLOAT in rs:
+            return FLOAT
+        first = rs[0]
+        for x, t in zip(elts[1:], rs[1:]):
+            if not unify(first, t):
+                self.error(x.span, f"items of one container must share a type: {first} and {t}",
+                           "annotate the container as List[Any] for mixed items")
+        return first
+
+    def expr_TupleLit(self, e: ir.TupleLit, expected):
+        ex = resolve(expected) if expected is not None else None
+        exs = ex.items if isinstance(ex, TupleType) and len(ex.items) == len(e.elts) else [None] * len(e.elts)
+        return TupleType(tuple(self.expr(x, t) for x, t in zip(e.elts, exs)))
+
+    def expr_DictLit(self, e: ir.DictLit, expected):
+        ex = resolve(expected) if expected is not None else None
+        kt = ex.key if isinstance(ex, DictType) else None
+        vt = ex.value if isinstance(ex, DictType) else None
+        k = self.unify_items(e.keys, kt, e.span)
+        v = self.unify_items(e.values, vt, e.span)
+        if not is_hashable(k):
+            self.error(e.span, f"unhashable type: '{k}'")
+        return DictType(k, v)
+
+    def comprehension_scope(self, gens: List[ir.Comprehension]):
+        self.scope = Scope(self.scope)
+        self.func.has_loops_or_calls = True
+        for g in gens:
+            it = self.expr(g.iter)
+            et = elem_type(it)
+            if et is None:
+                self.error(g.iter.span, f"cannot iterate over a value of type {it}")
+                et = ANY
+            self.bind_comp_target(g.target, et, g.span)
+            for c in g.ifs:
+                self.cond(c)
+
+    def bind_comp_target(self, t: ir.Expr, et: Type, span):
+        if isinstance(t, ir.Name):
+            self.scope.vars[t.id] = et
+            t.ty = et
+            t.resolved = ("local", t.id)
+        elif isinstance(t, ir.TupleLit):
+            r = resolve(et)
+            if isinstance(r, TupleType) and len(r.items) == len(t.elts):
+                for sub, st in zip(t.elts, r.items):
+                    self.bind_comp_target(sub, st, span)
+            else:
+                self.error(span, f"cannot unpack a {et} into {len(t.elts)} names")
+            t.ty = et
+        else:
+            self.error(span, "comprehension targets must be names")
+
+    def expr_ListComp(self, e: ir.ListComp, expected):
+        outer = self.scope
+        self.comprehension_scope(e.generators)
+        ex = resolve(expected) if expected is not None else None
+        t = self.expr(e.elt, ex.elem if isinstance(ex, ListType) else None)
+        e.comp_vars = dict(self.scope.vars)
+        self.scope = outer
+        if isinstance(ex, ListType) and assignable(ex.elem, t):
+            return ex
+        return ListType(t)
+
+    def expr_SetComp(self, e: ir.SetComp, expected):
+        outer = self.scope
+        self.comprehension_scope(e.generators)
+        t = self.expr(e.elt)
+        e.comp_vars = dict(self.scope.vars)
+        self.scope = outer
+        return SetType(t)
+
+    def expr_DictComp(self, e: ir.DictComp, expected):
+        outer = self.scope
+        self.comprehension_scope(e.generators)
+        k = self.expr(e.key)
+        v = self.expr(e.value)
+        e.comp_vars = dict(self.scope.vars)
+        self.scope = outer
+        return DictType(k, v)
+
+    def expr_Slice(self, e: ir.Slice, expected):
+        for part in (e.lower, e.upper, e.step):
+            if part is not None:
+                t = self.expr(part)
+                if resolve(t) not in (INT, BOOL, NONE):
+                    self.error(part.span, f"slice indices must be int, got {t}")
+        return ANY
+
+    def expr_Subscript(self, e: ir.Subscript, expected):
+        ct = resolve(self.expr(e.value))
+        if isinstance(e.index, ir.Slice):
+            self.expr(e.index)
+            if ct in (STR, BYTES) or isinstance(ct, ListType):
+                return ct
+            self.error(e.span, f"'{ct}' cannot be sliced")
+            return ANY
+        it = resolve(self.expr(e.index))
+        if isinstance(ct, ListType) or ct in (STR, BYTES):
+            if it not in (INT, BOOL):
+                self.error(e.index.span, f"{kind_of(ct)} indices must be integers, not {it}")
+            return ct.elem if isinstance(ct, ListType) else (STR if ct == STR else INT)
+        if isinstance(ct, DictType):
+            if not assignable(ct.key, it):
+                self.error(e.index.span, f"key of type {it} does not fit a {ct}")
+            return ct.value
+        if isinstance(ct, TupleType):
+            idx = const_int(e.index)
+            if idx is None:
+                items = [resolve(x) for x in ct.items]
+                if items and all(x == items[0] for x in items):
+                    return items[0]
+                self.error(e.index.span, "a tuple with mixed item types needs a constant index")
+                return ANY
+            n = len(ct.items)
+            if not -n <= idx < n:
+                self.error(e.index.span, f"tuple index {idx} out of range for a {ct}")
+                return ANY
+            return ct.items[idx]
+        self.error(e.span, f"'{ct}' is not subscriptable")
+        return ANY
+
+    def expr_Attribute(self, e: ir.Attribute, expected):
+        ot = resolve(self.expr(e.value))
+        if isinstance(ot, ClassType) and ot.info is not None:
+            if e.attr in ot.info.attrs:
+                e.resolved = ("attr", ot.info)
+                return ot.info.attrs[e.attr]
+            if e.attr in ot.info.methods:
+                self.error(e.span, "bound methods as values are not supported yet; call the method")
+                return ANY
+            self.error(e.span, f"'{ot.name}' object has no attribute '{e.attr}'")
+            return ANY
+        self.error(e.span, f"'{ot}' object has no attribute '{e.attr}'")
+        return ANY
+
+    # ---- calls
+    def expr_Call(self, e: ir.Call, expected):
+        f = e.func
+        self.func.has_loops_or_calls = True
+        if isinstance(f, ir.Name) and self.scope.lookup(f.id) is None:
+            if f.id in self.funcs:
+                return self.call_function(e, self.funcs[f.id])
+            if f.id in self.classes:
+                return self.call_constructor(e, self.classes[f.id])
+            if f.id in BUILTINS:
+                return self.call_builtin(e, f.id, expected)
+            if f.id in EXCEPTIONS:
+                self.error(e.span, "exceptions can only be raised here")
+                return ANY
+        if isinstance(f, ir.Attribute):
+            ot = resolve(self.expr(f.value))
+            if isinstance(ot, ClassType) and ot.info is not None:
+                m = ot.info.methods.get(f.attr)
+                if m is None:
+                    self.error(f.span, f"'{ot.name}' object has no method '{f.attr}'")
+                    return ANY
+                self.bind_args(e, m.params[1:], f"{ot.name}.{f.attr}")
+                e.resolved = ("method", ot.info, m)
+                return m.returns
+            return self.call_method(e, ot, f.attr, expected)
+        if isinstance(f, ir.Name) and self.scope.lookup(f.id) is not None:
+            self.error(f.span, f"'{f.id}' is a {self.scope.lookup(f.id)} and cannot be called")
+            return ANY
+        self.error(e.span, "this call is not supported in compiled code")
+        for a in e.args:
+            self.expr(a)
+        return ANY
+
+    def bind_args(self, e: ir.Call, params: List[ir.Param], what: str) -> List[ir.Expr]:
+        """Matches positional and keyword arguments to parameters; stores the order."""
+        slots: List[Optional[ir.Expr]] = [None] * len(params)
+        if len(e.args) > len(params):
+            self.error(e.span, f"{what}() takes {len(params)} argument{'s' if len(params) != 1 else ''} "
+                               f"but {len(e.args)} were given")
+        for i, a in enumerate(e.args[:len(params)]):
+            slots[i] = a
+        names = [p.name for p in params]
+        for kw in e.keywords:
+            if kw.name not in names:
+                self.error(kw.span, f"{what}() got an unexpected keyword argument '{kw.name}'")
+                continue
+            i = names.index(kw.name)
+            if slots[i] is not None:
+                self.error(kw.span, f"{what}() got multiple values for argument '{kw.name}'")
+            slots[i] = kw.value
+        for p, a in zip(params, slots):
+            if a is None:
+                self.error(e.span, f"{what}() missing argument '{p.name}'")
+                continue
+            t = self.expr(a, p.ty)
+            if not assignable(p.ty, t):
+                self.error(a.span, f"argument '{p.name}' of {what}() must be {p.ty}, got {t}")
+        for a in e.args[len(params):]:
+            self.expr(a)
+        e.bound_args = slots
+        return slots
+
+    def call_function(self, e: ir.Call, fn: ir.Function) -> Type:
+        self.bind_args(e, fn.params, fn.name)
+        e.resolved = ("func", fn)
+        return fn.returns
+
+    def call_constructor(self, e: ir.Call, c: ir.ClassDef) -> Type:
+        init = c.methods.get("__init__")
+        params = init.params[1:] if init else []
+        self.bind_args(e, params, c.name)
+        e.resolved = ("new", c)
+        return ClassType(c.name, c)
+
+    def args_types(self, e: ir.Call, expected=None) -> List[Type]:
+        if e.keywords:
+            self.error(e.keywords[0].span, "keyword arguments are not supported for this call yet")
+        return [self.expr(a) for a in e.args]
+
+    def call_builtin(self, e: ir.Call, name: str, expected) -> Type:
+        e.resolved = ("builtin", name)
+        n = len(e.args)
+        if name == "print":
+            for a in e.args:
+                self.expr(a)
+            for kw in e.keywords:
+                if kw.name not in ("sep", "end"):
+                    self.error(kw.span, f"print() keyword '{kw.name}' is not supported")
+                elif resolve(self.expr(kw.value)) != STR:
+                    self.error(kw.span, f"print() {kw.name} must be a str")
+            return NONE
+        ts = self.args_types(e)
+        rs = [resolve(t) for t in ts]
+
+        def need(k: int, lo: Optional[int] = None):
+            lo = k if lo is None else lo
+            if not lo <= n <= k:
+                exp = str(k) if lo == k else f"{lo} to {k}"
+                self.error(e.span, f"{name}() takes {exp} argument{'s' if k != 1 else ''}, got {n}")
+                return False
+            return True
+
+        if name == "len":
+            if need(1) and kind_of(rs[0]) not in ("str", "bytes", "list", "dict", "set", "tuple") \
+                    and rs[0] != RANGE:
+                self.error(e.args[0].span, f"object of type '{rs[0]}' has no len()")
+            return INT
+        if name == "range":
+            if need(3, 1):
+                for a, t in zip(e.args, rs):
+                    if t not in (INT, BOOL):
+                        self.error(a.span, f"range() arguments must be int, got {t}")
+            return RANGE
+        if name in ("min", "max"):
+            if n == 0:
+                self.error(e.span, f"{name}() expects at least one argument")
+                return ANY
+            if n == 1:
+                et = elem_type(rs[0])
+                if et is None or rs[0] == RANGE and False:
+                    self.error(e.args[0].span, f"'{rs[0]}' is not iterable")
+                    return ANY
+                return et
+            if all(is_numeric(t) for t in rs):
+                return FLOAT if FLOAT in rs else (INT if INT in rs else BOOL)
+            first = rs[0]
+            for a, t in zip(e.args[1:], rs[1:]):
+                if not unify(first, t):
+                    self.error(a.span, f"{name}() arguments must share a type: {first} and {t}")
+            return first
+        if name == "abs":
+            if need(1) and rs[0] not in (INT, FLOAT, BOOL):
+                self.error(e.args[0].span, f"bad operand type for abs(): '{rs[0]}'")
+            return FLOAT if rs and rs[0] == FLOAT else INT
+        if name == "int":
+            if n == 0:
+                return INT
+            if need(2, 1):
+                if rs[0] not in (INT, FLOAT, BOOL, STR, BYTES):
+                    self.error(e.args[0].span, f"int() argument must be a string or a number, not '{rs[0]}'")
+                if n == 2 and (rs[0] != STR or rs[1] not in (INT, BOOL)):
+                    self.error(e.span, "int(x, base) needs a str and an int")
+            return INT
+        if name == "float":
+            if n == 0:
+                return FLOAT
+            if need(1) and rs[0] not in (INT, FLOAT, BOOL, STR):
+                self.error(e.args[0].span, f"float() argument must be a string or a number, not '{rs[0]}'")
+            return FLOAT
+        if name == "str":
+            if n == 0:
+                return STR
+            need(1)
+            return STR
+        if name == "repr":
+            need(1)
+            return STR
+        if name == "bool":
+            if n:
+                need(1)
+            return BOOL
+        if name == "ord":
+            if need(1) and rs[0] != STR:
+                self.error(e.args[0].span, f"ord() expected a str, got {rs[0]}")
+            return INT
+        if name == "chr":
+            if need(1) and rs[0] not in (INT, BOOL):
+                self.error(e.args[0].span, f"chr() expected an int, got {rs[0]}")
+            return STR
+        if name == "list":
+            if n == 0:
+                ex = resolve(expected) if expected is not None else None
+                return ex if isinstance(ex, ListType) else ListType(fresh())
+            if need(1):
+                et = elem_type(rs[0])
+                if et is None:
+                    self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
+                    return ListType(ANY)
+                return ListType(et)
+            return ListType(ANY)
+        if name == "set":
+            if n == 0:
+                ex = resolve(expected) if expected is not None else None
+                return ex if isinstance(ex, SetType) else SetType(fresh())
+            if need(1):
+                et = elem_type(rs[0])
+                if et is None:
+                    self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
+                    return SetType(ANY)
+                return SetType(et)
+            return SetType(ANY)
+        if name == "dict":
+            if n == 0:
+                ex = resolve(expected) if expected is not None else None
+                return ex if isinstance(ex, DictType) else DictType(fresh(), fresh())
+            if need(1) and isinstance(rs[0], DictType):
+                return rs[0]
+            self.error(e.span, "dict() takes no argument or a dict here")
+            return DictType(ANY, ANY)
+        if name == "sorted":
+            if need(1):
+                et = elem_type(rs[0])
+                if et is None:
+                    self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
+                    return ListType(ANY)
+                return ListType(et)
+            return ListType(ANY)
+        if name == "sum":
+            if need(1):
+                et = resolve(elem_type(rs[0]) or ANY)
+                if et not in (INT, FLOAT, BOOL):
+                    self.error(e.args[0].span, f"sum() needs numbers, got {rs[0]}")
+                    return INT
+                return FLOAT if et == FLOAT else INT
+            return INT
+        self.error(e.span, f"{name}() is not supported yet")
+        return ANY
+
+    def call_method(self, e: ir.Call, ot: Type, name: str, expected) -> Type:
+        k = kind_of(ot)
+        table = METHOD_TABLES.get(k)
+        if table is None or name not in table:
+            self.error(e.func.span, f"'{ot}' object has no method '{name}'" if table is not None
+                       else f"methods of {ot} are not supported")
+            for a in e.args:
+                self.expr(a)
+            return ANY
+        lo, hi = table[name]
+        n = len(e.args)
+        if e.keywords:
+            self.error(e.keywords[0].span, f"keyword arguments to {k}.{name}() are not supported yet")
+        if not lo <= n <= hi:
+            exp = str(lo) if lo == hi else f"{lo} to {hi}"
+            self.error(e.span, f"{k}.{name}() takes {exp} argument{'s' if hi != 1 else ''}, got {n}")
+        e.resolved = ("rtmethod", k, name)
+        return getattr(self, f"method_{k}")(e, resolve(ot), name)
+
+    def _arg(self, e, i, want: Type, what: str):
+        if i >= len(e.args):
+            return None
+        t = self.expr(e.args[i], want)
+        if not assignable(want, t):
+            self.error(e.args[i].span, f"{what} must be {want}, got {t}")
+        return t
+
+    def method_str(self, e, ot, name):
+        s = STR
+        if name in ("split", "rsplit"):
+            if e.args:
+                t = resolve(self.expr(e.args[0]))
+                if t not in (STR, NONE):
+                    self.error(e.args[0].span, f"{name}() separator must be str or None, got {t}")
+            self._arg(e, 1, INT, f"{name}() maxsplit")
+            return ListType(STR)
+        if name == "join":
+            t = self._arg(e, 0, ListType(STR), "join() argument")
+            return STR
+        if name in ("strip", "lstrip", "rstrip"):
+            if e.args:
+                t = resolve(self.expr(e.args[0]))
+                if t not in (STR, NONE):
+                    self.error(e.args[0].span, f"{name}() argument must be str or None, got {t}")
+            return STR
+        if name == "replace":
+            self._arg(e, 0, STR, "replace() old")
+            self._arg(e, 1, STR, "replace() new")
+            self._arg(e, 2, INT, "replace() count")
+            return STR
+        if name in ("find", "rfind", "index", "rindex", "count"):
+            self._arg(e, 0, STR, f"{name}() argument")
+            self._arg(e, 1, INT, f"{name}() start")
+            self._arg(e, 2, INT, f"{name}() end")
+            return INT
+        if name in ("startswith", "endswith"):
+            if e.args:
+                t = resolve(self.expr(e.args[0]))
+                ok = t == STR or (isinstance(t, TupleType) and all(resolve(x) == STR for x in t.items))
+                if not ok:
+                    self.error(e.args[0].span, f"{name}() argument must be str or a tuple of str, got {t}")
+            self._arg(e, 1, INT, f"{name}() start")
+            self._arg(e, 2, INT, f"{name}() end")
+            return BOOL
+        if name.startswith("is"):
+            return BOOL
+        if name == "encode":
+            self._arg(e, 0, STR, "encode() encoding")
+            return BYTES
+        if name in ("zfill",):
+            self._arg(e, 0, INT, "zfill() width")
+            return STR
+        if name in ("center", "ljust", "rjust"):
+            self._arg(e, 0, INT, f"{name}() width")
+            self._arg(e, 1, STR, f"{name}() fillchar")
+            return STR
+        if name == "splitlines":
+            self._arg(e, 0, BOOL, "splitlines() keepends")
+            return ListType(STR)
+        if name in ("partition", "rpartition"):
+            self._arg(e, 0, STR, f"{name}() separator")
+            return TupleType((STR, STR, STR))
+        if name in ("removeprefix", "removesuffix"):
+            self._arg(e, 0, STR, f"{name}() argument")
+            return STR
+        if name == "expandtabs":
+            self._arg(e, 0, INT, "expandtabs() tabsize")
+            return STR
+        return STR  # lower upper title capitalize swapcase casefold
+
+    def method_bytes(self, e, ot, name):
+        if name == "decode":
+            self._arg(e, 0, STR, "decode() encoding")
+            return STR
+        if name == "split":
+            if e.args:
+                t = resolve(self.expr(e.args[0]))
+                if t not in (BYTES, NONE):
+                    self.error(e.args[0].span, f"split() separator must be bytes or None, got {t}")
+            self._arg(e, 1, INT, "split() maxsplit")
+            return ListType(BYTES)
+        if name == "join":
+            self._arg(e, 0, ListType(BYTES), "join() argument")
+            return BYTES
+        if name in ("startswith", "endswith"):
+            self._arg(e, 0, BYTES, f"{name}() argument")
+            return BOOL
+        if name in ("find", "count"):
+            self._arg(e, 0, BYTES, f"{name}() argument")
+            return INT
+        if name == "replace":
+            self._arg(e, 0, BYTES, "replace() old")
+            self._arg(e, 1, BYTES, "replace() new")
+            return BYTES
+        if name == "strip":
+            self._arg(e, 0, BYTES, "strip() argument")
+            return BYTES
+        if name == "hex":
+            return STR
+        return BYTES
+
+    def method_list(self, e, ot: ListType, name):
+        el = ot.elem
+        if name == "append":
+            self._arg(e, 0, el, "append() argument")
+            return NONE
+        if name == "insert":
+            self._arg(e, 0, INT, "insert() index")
+            self._arg(e, 1, el, "insert() item")
+            return NONE
+        if name == "pop":
+            self._arg(e, 0, INT, "pop() index")
+            return el
+        if name == "extend":
+            if e.args:
+                t = resolve(self.expr(e.args[0]))
+                et = elem_type(t)
+                if et is None or not assignable(el, et):
+                    self.error(e.args[0].span, f"extend() needs an iterable of {el}, got {t}")
+            return NONE
+        if name in ("remove", "count"):
+            self._arg(e, 0, el, f"{name}() argument")
+            return NONE if name == "remove" else INT
+        if name == "index":
+            self._arg(e, 0, el, "index() argument")
+            self._arg(e, 1, INT, "index() start")
+            self._arg(e, 2, INT, "index() end")
+            return INT
+        if name == "copy":
+            return ot
+        if name == "sort":
+            if not isinstance(resolve(el), Prim) and not isinstance(resolve(el), (TupleType, ListType)):
+                self.error(e.span, f"cannot sort a {ot}")
+            return NONE
+        return NONE  # clear reverse
+
+    def method_dict(self, e, ot: DictType, name):
+        if name == "get":
+            self._arg(e, 0, ot.key, "get() key")
+            if len(e.args) == 1:
+                if not isinstance(resolve(ot.value), AnyType):
+                    self.error(e.span, "dict.get(key) without a default may return None, which a "
+                                       f"{ot.value} cannot hold",
+                               "give a default: d.get(key, default)")
+                return ot.value
+            self._arg(e, 1, ot.value, "get() default")
+            return ot.value
+        if name == "keys":
+            return ListType(ot.key)
+        if name == "values":
+            return ListType(ot.value)
+        if name == "items":
+            return ListType(TupleType((ot.key, ot.value)))
+        if name == "pop":
+            self._arg(e, 0, ot.key, "pop() key")
+            self._arg(e, 1, ot.value, "pop() default")
+            return ot.value
+        if name == "setdefault":
+            self._arg(e, 0, ot.key, "setdefault() key")
+            if len(e.args) < 2:
+                self.error(e.span, "setdefault() needs a default value here")
+            self._arg(e, 1, ot.value, "setdefault() default")
+            return ot.value
+        if name == "update":
+            self._arg(e, 0, ot, "update() argument")
+            return NONE
+        if name == "copy":
+            return ot
+        if name == "popitem":
+            return TupleType((ot.key, ot.value))
+        return NONE  # clear
+
+    def method_set(self, e, ot: SetType, name):
+        if name in ("add", "remove", "discard"):
+            self._arg(e, 0, ot.elem, f"{name}() argument")
+            return NONE
+        if name == "pop":
+            return ot.elem
+        if name == "copy":
+            return ot
+        if name in ("union", "intersection", "difference", "symmetric_difference"):
+            self._arg(e, 0, ot, f"{name}() argument")
+            return ot
+        if name == "update":
+            self._arg(e, 0, ot, "update() argument")
+            return NONE
+        if name in ("issubset", "issuperset", "isdisjoint"):
+            self._arg(e, 0, ot, f"{name}() argument")
+            return BOOL
+        return NONE
+
+
+def const_int(e: ir.Expr) -> Optional[int]:
+    if isinstance(e, ir.Const) and isinstance(e.value, int) and not isinstance(e.value, bool):
+        return e.value
+    if isinstance(e, ir.UnaryOp) and e.op == "-" and isinstance(e.operand, ir.Const) and \
+            isinstance(e.operand.value, int):
+        return -e.operand.value
+    return None
+
+
+def ir_walk(stmts):
+    for s in stmts:
+        yield s
+        for attr in ("body", "orelse"):
+            sub = getattr(s, attr, None)
+            if isinstance(sub, list):
+                yield from ir_walk(sub)
+
+
+def always_returns(stmts: List[ir.Stmt]) -> bool:
+    for s in stmts:
+        if isinstance(s, (ir.Return, ir.Raise)):
+            return True
+        if isinstance(s, ir.If) and always_returns(s.body) and always_returns(s.orelse):
+            return True
+        if isinstance(s, ir.While) and isinstance(s.test, ir.Const) and s.test.value is True and \
+                not any(isinstance(x, ir.Break) for x in _loop_level(s.body)):
+            return True
+    return False
+
+
+def _loop_level(stmts):
+    """Statements of a loop body, not descending into nested loops."""
+    for s in stmts:
+        yield s
+        if isinstance(s, ir.If):
+            yield from _loop_level(s.body)
+            yield from _loop_level(s.orelse)

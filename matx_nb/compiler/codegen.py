@@ -1,0 +1,1128 @@
+"""C++ code generator: typed IR -> one C++ translation unit.
+
+The output is meant to be read by users: names come from the Python names, one
+statement per line, and a `// line N: <python>` mark before each statement.
+Operations that can raise get a static Loc so the error names the user's line.
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, List, Optional, Tuple
+
+from . import ir
+from .checker import RANGE, elem_type, kind_of, const_int
+from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
+                    ListType, Prim, SetType, TupleType, Type, resolve)
+
+CPP_KEYWORDS = set("""alignas alignof and and_eq asm auto bitand bitor bool break case catch char
+char8_t char16_t char32_t class compl concept const consteval constexpr constinit const_cast
+continue co_await co_return co_yield decltype default delete do double dynamic_cast else enum
+explicit export extern false float for friend goto if inline int long mutable namespace new
+noexcept not not_eq nullptr operator or or_eq private protected public register
+reinterpret_cast requires return short signed sizeof static static_assert static_cast struct
+switch template this thread_local throw true try typedef typeid typename union unsigned using
+virtual void volatile wchar_t while xor xor_eq mx std NULL errno stdin stdout stderr assert
+INFINITY NAN EOF int64_t uint64_t size_t main h self args result err""".split())
+
+ERR_KINDS = {"Exception", "TypeError", "ValueError", "IndexError", "KeyError",
+             "ZeroDivisionError", "OverflowError", "AttributeError", "RuntimeError",
+             "NotImplementedError", "AssertionError", "StopIteration", "LookupError",
+             "ArithmeticError", "NameError"}
+
+
+def cname(name: str) -> str:
+    return name + "_" if name in CPP_KEYWORDS else name
+
+
+def ctype(t: Type) -> str:
+    t = resolve(t)
+    if isinstance(t, Prim):
+        return {"int": "int64_t", "float": "double", "bool": "bool", "str": "mx::Str",
+                "bytes": "mx::Bytes", "None": "mx::None"}.get(t.name, "mx::None")
+    if isinstance(t, ListType):
+        return f"mx::List<{ctype(t.elem)}>"
+    if isinstance(t, SetType):
+        return f"mx::Set<{ctype(t.elem)}>"
+    if isinstance(t, DictType):
+        return f"mx::Dict<{ctype(t.key)}, {ctype(t.value)}>"
+    if isinstance(t, TupleType):
+        return "mx::Tuple<" + ", ".join(ctype(x) for x in t.items) + ">"
+    if isinstance(t, ClassType):
+        return f"mx::Ref<C_{t.name}>"
+    if isinstance(t, AnyType):
+        return "mx::Any"
+    return "mx::None"
+
+
+def is_heap(t: Type) -> bool:
+    t = resolve(t)
+    return not (isinstance(t, Prim) and t.name in ("int", "float", "bool", "None"))
+
+
+def u32_literal(s: str) -> str:
+    out = []
+    for ch in s:
+        c = ord(ch)
+        if ch == '"' or ch == "\\":
+            out.append("\\" + ch)
+        elif 0x20 <= c < 0x7F and ch != "?":
+            out.append(ch)
+        elif c < 0x10000:
+            out.append(f"\\u{c:04x}" if not (0xD800 <= c <= 0xDFFF) else f"\\x{c:x}")
+        else:
+            out.append(f"\\U{c:08x}")
+    return 'U"' + "".join(out) + '"'
+
+
+def bytes_literal(b: bytes) -> str:
+    out = []
+    for c in b:
+        ch = chr(c)
+        if ch == '"' or ch == "\\":
+            out.append("\\" + ch)
+        elif 0x20 <= c < 0x7F and ch != "?":
+            out.append(ch)
+        else:
+            out.append(f"\\{c:03o}")
+    return '"' + "".join(out) + '"'
+
+
+def float_literal(v: float) -> str:
+    if math.isnan(v):
+        return "std::numeric_limits<double>::quiet_NaN()"
+    if math.isinf(v):
+        return ("-" if v < 0 else "") + "std::numeric_limits<double>::infinity()"
+    r = repr(v)
+    if "e" not in r and "." not in r:
+        r += ".0"
+    return r
+
+
+def int_literal(v: int) -> str:
+    if v == -(2 ** 63):
+        return "(-9223372036854775807L - 1)"
+    return f"{v}L" if v >= 0 else f"({v}L)"
+
+
+class Emitter:
+    """Generates the translation unit for one ir.Program."""
+
+    def __init__(self, program: ir.Program, source_lines, class_layouts: Dict[str, str]):
+        self.p = program
+        self.source_lines = source_lines  # callable (file, line) -> text
+        self.layouts = class_layouts
+        self.locs: List[str] = []
+        self.loc_index: Dict[Tuple[int, int, int], str] = {}
+        self.strs: List[str] = []
+        self.str_index: Dict[Tuple[type, object], str] = {}
+        self.tmp = 0
+        self.out: List[str] = []
+        self.ind = 0
+        self.func: Optional[ir.Function] = None
+        self.cls: Optional[ir.ClassDef] = None
+        self.loop_flags: List[Optional[str]] = []
+        self.origin_first_line = {i: o[1] for i, o in enumerate(program.origins)}
+        self.line_map: List[Tuple[int, str, int]] = []  # (cpp line, file, python line)
+
+    # ---- small helpers
+    def new_tmp(self, stem="t") -> str:
+        self.tmp += 1
+        return f"_mx_{stem}{self.tmp}"
+
+    def line(self, text: str = ""):
+        self.out.append("  " * self.ind + text if text else "")
+
+    def loc(self, node: ir.Node) -> str:
+        origin = self.func.origin if self.func else 0
+        rel = node.span.line - self.origin_first_line[origin] + 1
+        key = (origin, rel, node.span.col)
+        if key not in self.loc_index:
+            name = f"L{len(self.locs)}"
+            self.locs.append(f"const mx::Loc {name}{{&g_origins[{origin}], {rel}, {node.span.col}}};")
+            self.loc_index[key] = "&" + name
+        return self.loc_index[key]
+
+    def const_str(self, v) -> str:
+        key = (type(v), v)
+        if key not in self.str_index:
+            name = f"S{len(self.strs)}"
+            if isinstance(v, str):
+                self.strs.append(f"const mx::Str {name}({u32_literal(v)}, {len(v)});")
+            else:
+                self.strs.append(f"const mx::Bytes {name}({bytes_literal(v)}, {len(v)});")
+            self.str_index[key] = name
+        return self.str_index[key]
+
+    def mark(self, node: ir.Node):
+        text = self.source_lines(node.span.file, node.span.line).strip()
+        if len(text) > 100:
+            text = text[:97] + "..."
+        self.line(f"// line {node.span.line}: {text}")
+        self.line_map.append((len(self.out), node.span.file, node.span.line))
+
+    # ---- program
+    def emit(self) -> str:
+        body_start = len(self.out)
+        for c in self.p.classes:
+            self.emit_class_decl(c)
+        for f in self.p.functions:
+            self.line(self.signature(f, f"f_{f.name}") + ";")
+        self.line()
+        for c in self.p.classes:
+            for m in c.methods.values():
+                self.cls = c
+                self.emit_function(m, f"C_{c.name}::m_{m.name}")
+            self.emit_constructor(c)
+            self.cls = None
+        for f in self.p.functions:
+            self.emit_function(f, f"f_{f.name}")
+        body = self.out
+        self.out = []
+        self.emit_abi()
+        abi = self.out
+        head = ["// Generated by matx_nb from Python; each block is marked with its Python line.",
+                "#include <matx_nb/runtime.h>", "", "namespace {", ""]
+        origins = ", ".join(f'{{nullptr, {o[1]}, "{o[2]}"}}' for o in self.p.origins)
+        head.append(f"mx::Origin g_origins[] = {{{origins}}};")
+        head += self.locs + self.strs + [""]
+        for c in self.p.classes:
+            head.append(f"struct C_{c.name};")
+        head.append("")
+        shift = len(head)
+        self.line_map = [(n + shift, f, l) for n, f, l in self.line_map]
+        return "\n".join(head + body + abi) + "\n"
+
+    # ---- classes
+    def emit_class_decl(self, c: ir.ClassDef):
+        self.line(f"struct C_{c.name} final : mx::Object {{")
+        self.ind += 1
+        self.line("mx::TypeTag tag() const override { return mx::TypeTag::Instance; }")
+        self.line(f'const char* type_name() const override {{ return "{c.name}"; }}')
+        for name, t in c.attrs.items():
+            self.line(f"{ctype(t)} a_{name}{{}};")
+        for m in c.methods.values():
+            self.line(self.signature(m, f"m_{m.name}") + ";")
+        init = c.methods.get("__init__")
+        params = ", ".join(self.param_decl(p) for p in init.params[1:]) if init else ""
+        self.line(f"static mx::Ref<C_{c.name}> new_({params});")
+        self.ind -= 1
+        self.line("};")
+        self.line()
+
+    def emit_constructor(self, c: ir.ClassDef):
+        init = c.methods.get("__init__")
+        params = init.params[1:] if init else []
+        ps = ", ".join(self.param_decl(p) for p in params)
+        self.line(f"mx::Ref<C_{c.name}> C_{c.name}::new_({ps}) {{")
+        self.line(f"  auto self = mx::Ref<C_{c.name}>::make();")
+        if init:
+            self.line(f"  self->m___init__({', '.join(cname(p.name) for p in params)});")
+        self.line("  return self;")
+        self.line("}")
+        self.line()
+
+    # ---- functions
+    def param_decl(self, p: ir.Param, fn: Optional[ir.Function] = None) -> str:
+        t = ctype(p.ty)
+        if is_heap(p.ty) and not (fn and p.name in fn.assigned_params):
+            return f"const {t}& {cname(p.name)}"
+        return f"{t} {cname(p.name)}"
+
+    def signature(self, f: ir.Function, name: str) -> str:
+        params = f.params[1:] if f.is_method else f.params
+        ps = ", ".join(self.param_decl(p, f) for p in params)
+        return f"{ctype(f.returns)} {name}({ps})"
+
+    def emit_function(self, f: ir.Function, name: str):
+        self.func = f
+        self.line(self.signature(f, name) + " {")
+        self.ind += 1
+        first_use = first_statement_using(f)
+        self.declared_late = set()
+        for v, t in f.locals.items():
+            st = first_use.get(v)
+            if isinstance(st, ir.Assign) and st in f.body and len(st.targets) == 1 and \
+                    isinstance(st.targets[0], ir.Name) and st.targets[0].id == v:
+                self.declared_late.add(v)
+                continue
+            self.line(f"{ctype(t)} {cname(v)}{{}};")
+        self.block(f.body)
+        if resolve(f.returns) == NONE:
+            self.line("return mx::None{};")
+        self.ind -= 1
+        self.line("}")
+        self.line()
+        self.func = None
+
+    def block(self, stmts):
+        for s in stmts:
+            self.mark(s)
+            getattr(self, "stmt_" + type(s).__name__)(s)
+
+    # ---- statements
+    def stmt_Pass(self, s):
+        pass
+
+    def stmt_ExprStmt(self, s: ir.ExprStmt):
+        self.line(f"{self.expr(s.value)};")
+
+    def stmt_Return(self, s: ir.Return):
+        if s.value is None:
+            self.line("return mx::None{};")
+        else:
+            self.line(f"return {self.coerced(s.value, self.func.returns)};")
+
+    def stmt_Break(self, s):
+        flag = self.loop_flags[-1] if self.loop_flags else None
+        if flag:
+            self.line(f"{flag} = true;")
+        self.line("break;")
+
+    def stmt_Continue(self, s):
+        self.line("continue;")
+
+    def stmt_Raise(self, s: ir.Raise):
+        e = s.exc
+        if isinstance(e, ir.Call):
+            kind = e.func.id
+            msg = self.expr(e.args[0]) if e.args else None
+            t = e.args[0].ty if e.args else None
+        else:
+            kind, msg, t = e.id, None, None
+        if msg is None:
+            text = '""'
+        elif resolve(t) == STR:
+            text = f"mx::utf8_encode({msg})"
+        else:
+            text = f"mx::utf8_encode(mx::repr({msg}))" if kind == "KeyError" else \
+                f"mx::utf8_encode(mx::to_str({msg}))"
+        if kind == "KeyError" and resolve(t) == STR:
+            text = f"mx::utf8_encode(mx::repr({msg}))"
+        self.line(f"mx::raise(mx::ErrKind::{kind}, {text}, {self.loc(s)});")
+
+    def stmt_Assert(self, s: ir.Assert):
+        msg = f"mx::utf8_encode(mx::to_str({self.expr(s.msg)}))" if s.msg is not None else '""'
+        self.line(f"if (!{self.truth(s.test)}) mx::raise(mx::ErrKind::AssertionError, {msg}, {self.loc(s)});")
+
+    def stmt_If(self, s: ir.If):
+        self.line(f"if ({self.truth(s.test)}) {{")
+        self.ind += 1
+        self.block(s.body)
+        self.ind -= 1
+        if s.orelse:
+            if len(s.orelse) == 1 and isinstance(s.orelse[0], ir.If):
+                self.line("} else {")
+                self.ind += 1
+                self.block(s.orelse)
+                self.ind -= 1
+                self.line("}")
+                return
+            self.line("} else {")
+            self.ind += 1
+            self.block(s.orelse)
+            self.ind -= 1
+        self.line("}")
+
+    def stmt_While(self, s: ir.While):
+        flag = self.new_tmp("broke") if s.orelse else None
+        if flag:
+            self.line(f"bool {flag} = false;")
+        self.line(f"while ({self.truth(s.test)}) {{")
+        self.loop_flags.append(flag)
+        self.ind += 1
+        self.block(s.body)
+        self.ind -= 1
+        self.loop_flags.pop()
+        self.line("}")
+        self.emit_loop_else(flag, s.orelse)
+
+    def emit_loop_else(self, flag, orelse):
+        if flag:
+            self.line(f"if (!{flag}) {{")
+            self.ind += 1
+            self.block(orelse)
+            self.ind -= 1
+            self.line("}")
+
+    def stmt_For(self, s: ir.For):
+        flag = self.new_tmp("broke") if s.orelse else None
+        if flag:
+            self.line(f"bool {flag} = false;")
+        self.loop_flags.append(flag)
+
+        def body():
+            self.block(s.body)
+
+        self.emit_for(s.target, s.iter, body, s)
+        self.loop_flags.pop()
+        self.emit_loop_else(flag, s.orelse)
+
+    def emit_for(self, target: ir.Expr, it: ir.Expr, body, node, declare=False):
+        """A loop binding `target` to each item of `it`; body() emits the inside."""
+        t = resolve(it.ty)
+        # for k, v in d.items(): walk the table without copying it
+        if isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
+                it.resolved[1] == "dict" and it.resolved[2] in ("items", "keys", "values"):
+            d = self.new_tmp("d")
+            self.line("{")
+            self.ind += 1
+            self.line(f"auto {d} = {self.expr(it.func.value)};")
+            what = it.resolved[2]
+            self.emit_table_loop(d, node, lambda e: {
+                "items": f"{ctype(it.ty.elem)}{{{e}.key, {e}.value}}",
+                "keys": f"{e}.key", "values": f"{e}.value"}[what], target, body, declare,
+                elem_t=resolve(it.ty).elem)
+            self.ind -= 1
+            self.line("}")
+            return
+        if t == RANGE:
+            args = [self.coerced(a, INT) for a in it.args]
+            k = self.new_tmp("i")
+            if len(args) == 1 or (len(args) == 2) or (len(args) == 3 and const_int(it.args[2]) == 1):
+                lo, hi = ("0L", args[0]) if len(args) == 1 else (args[0], args[1])
+                e = self.new_tmp("end")
+                self.line(f"for (int64_t {k} = {lo}, {e} = {hi}; {k} < {e}; ++{k}) {{")
+            else:
+                n, st, lo = self.new_tmp("n"), self.new_tmp("step"), self.new_tmp("start")
+                self.line(f"int64_t {lo} = {args[0]}, {st} = {args[2]};")
+                self.line(f"int64_t {n} = mx::range_len({lo}, {args[1]}, {st}, {self.loc(it)});")
+                c = self.new_tmp("k")
+                self.line(f"for (int64_t {c} = 0, {k} = {lo}; {c} < {n}; ++{c}, {k} += ({c} < {n} ? {st} : 0)) {{")
+            self.ind += 1
+            self.bind(target, k, INT, declare)
+            body()
+            self.ind -= 1
+            self.line("}")
+            return
+        seq = self.new_tmp("seq")
+        k = self.new_tmp("k")
+        if isinstance(t, ListType) or t in (STR, BYTES):
+            self.line("{")
+            self.ind += 1
+            self.line(f"auto {seq} = {self.expr(it)};")
+            self.line(f"for (int64_t {k} = 0; {k} < int64_t({seq}.size()); ++{k}) {{")
+            self.ind += 1
+            if isinstance(t, ListType):
+                item, et = f"{seq}[{k}]", t.elem
+            elif t == STR:
+                item, et = f"mx::str_char({seq}[size_t({k})])", STR
+            else:
+                item, et = f"int64_t(static_cast<unsigned char>({seq}[size_t({k})]))", INT
+            self.bind(target, item, et, declare)
+            body()
+            self.ind -= 1
+            self.line("}")
+            self.ind -= 1
+            self.line("}")
+            return
+        if isinstance(t, (DictType, SetType)):
+            self.line("{")
+            self.ind += 1
+            self.line(f"auto {seq} = {self.expr(it)};")
+            self.emit_table_loop(seq, node, lambda e: f"{e}.key", target, body, declare,
+                                 elem_t=t.key if isinstance(t, DictType) else t.elem)
+            self.ind -= 1
+            self.line("}")
+            return
+        if isinstance(t, TupleType):
+            self.line("{")
+            self.ind += 1
+            et = elem_type(t)
+            self.line(f"auto {seq} = mx::tuple_items<{ctype(et)}>({self.expr(it)});")
+            self.line(f"for (size_t {k} = 0; {k} < {seq}.size(); ++{k}) {{")
+            self.ind += 1
+            self.bind(target, f"{seq}[{k}]", et, declare)
+            body()
+            self.ind -= 1
+            self.line("}")
+            self.ind -= 1
+            self.line("}")
+            return
+        self.line(f'static_assert(sizeof(int) == 0, "cannot iterate over {t}");')
+
+    def emit_table_loop(self, holder, node, item_of, target, body, declare, elem_t):
+        tab, n0, k = self.new_tmp("tab"), self.new_tmp("n0"), self.new_tmp("k")
+        self.line(f"auto& {tab} = {holder}.table();")
+        self.line(f"const int64_t {n0} = {tab}.size();")
+        self.line(f"for (size_t {k} = 0; {k} < {tab}.entries().size(); ++{k}) {{")
+        self.ind += 1
+        self.line(f"if ({tab}.size() != {n0}) mx::raise_changed_size({self.loc(node)});")
+        self.line(f"if (!{tab}.entries()[{k}].live) continue;")
+        self.bind(target, item_of(f"{tab}.entries()[{k}]"), elem_t, declare)
+        body()
+        self.ind -= 1
+        self.line("}")
+
+    def bind(self, target: ir.Expr, value: str, vt: Type, declare: bool):
+        """Assigns a C++ value of type vt to a loop or comprehension target."""
+        if isinstance(target, ir.Name):
+            tt = target.ty if target.ty is not None else vt
+            v = self.coerce(value, vt, tt)
+            if declare:
+                self.line(f"{ctype(tt)} {cname(target.id)} = {v};")
+            else:
+                self.line(f"{cname(target.id)} = {v};")
+            return
+        if isinstance(target, ir.TupleLit):
+            tmp = self.new_tmp("u")
+            self.line(f"auto {tmp} = {value};")
+            r = resolve(vt)
+            for i, sub in enumerate(target.elts):
+                if isinstance(r, TupleType):
+                    self.bind(sub, f"std::get<{i}>({tmp})", r.items[i], declare)
+                else:
+                    if i == 0:
+                        self.line(f"mx::check_unpack({tmp}.size(), {len(target.elts)}, {self.loc(target)});")
+                    self.bind(sub, f"{tmp}[{i}]", elem_type(r), declare)
+            return
+        self.assign_to(target, value, vt)
+
+    def stmt_Assign(self, s: ir.Assign):
+        if len(s.targets) == 1:
+            t = s.targets[0]
+            want = t.ty if t.ty is not None else s.value.ty
+            if isinstance(t, ir.Name) and t.id in self.declared_late:
+                self.declared_late.discard(t.id)
+                lt = self.func.locals[t.id]
+                self.line(f"{ctype(lt)} {cname(t.id)} = {self.coerced(s.value, lt)};")
+                return
+            if isinstance(t, ir.TupleLit):
+                self.bind(t, self.expr(s.value), s.value.ty, False)
+                return
+            self.assign_to(t, self.coerced(s.value, want), want)
+            return
+        tmp = self.new_tmp("v")
+        self.line(f"auto {tmp} = {self.expr(s.value)};")
+        for t in s.targets:
+            if isinstance(t, ir.TupleLit):
+                self.bind(t, tmp, s.value.ty, False)
+            else:
+                self.assign_to(t, self.coerce(tmp, s.value.ty, t.ty), t.ty)
+
+    def assign_to(self, t: ir.Expr, value: str, vt: Type):
+        if isinstance(t, ir.Name):
+            self.line(f"{cname(t.id)} = {value};")
+        elif isinstance(t, ir.Attribute):
+            self.line(f"{self.attr_ref(t)} = {value};")
+        elif isinstance(t, ir.Subscript):
+            c = self.expr(t.value)
+            ct = resolve(t.value.ty)
+            key = self.coerced(t.index, INT if isinstance(ct, ListType) else ct.key)
+            self.line(f"mx::setitem({c}, {key}, {value}, {self.loc(t)});")
+        else:
+            self.line(f'static_assert(sizeof(int) == 0, "bad assignment target");')
+
+    def stmt_AugAssign(self, s: ir.AugAssign):
+        t = s.target
+        tt = resolve(t.ty)
+        if isinstance(tt, ListType) and s.op == "+":
+            self.line(f"mx::list_extend({self.expr(t)}, {self.expr(s.value)});")
+            return
+        if isinstance(t, ir.Subscript):
+            ref = self.new_tmp("ref")
+            c = self.expr(t.value)
+            ct = resolve(t.value.ty)
+            key = self.coerced(t.index, INT if isinstance(ct, ListType) else ct.key)
+            self.line(f"auto& {ref} = mx::getitem({c}, {key}, {self.loc(t)});")
+            self.line(f"{ref} = {self.coerce(self.binop(s.op, ref, tt, s.value, s), s.binop_ty, tt)};")
+            return
+        target = self.expr(t) if isinstance(t, ir.Name) else self.attr_ref(t)
+        self.line(f"{target} = {self.coerce(self.binop(s.op, target, tt, s.value, s), s.binop_ty, tt)};")
+
+    # ---- expressions
+    def expr(self, e: ir.Expr) -> str:
+        return getattr(self, "expr_" + type(e).__name__)(e)
+
+    def coerce(self, code: str, frm: Type, to: Optional[Type]) -> str:
+        if to is None:
+            return code
+        f, t = resolve(frm), resolve(to)
+        if f == t:
+            return code
+        if t == FLOAT and f in (INT, BOOL):
+            return f"double({code})"
+        if t == INT and f == BOOL:
+            return f"int64_t({code})"
+        if isinstance(t, AnyType):
+            return f"mx::Any({code})"
+        if isinstance(f, AnyType):
+            return f"mx::any_cast<{ctype(t)}>({code})"
+        return code
+
+    def coerced(self, e: ir.Expr, to: Optional[Type]) -> str:
+        return self.coerce(self.expr(e), e.ty, to)
+
+    def truth(self, e: ir.Expr) -> str:
+        if resolve(e.ty) == BOOL:
+            return self.expr(e)
+        return f"mx::truth({self.expr(e)})"
+
+    def expr_Const(self, e: ir.Const) -> str:
+        return self.const_value(e.value)
+
+    def const_value(self, v) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return int_literal(v)
+        if isinstance(v, float):
+            return float_literal(v)
+        if isinstance(v, (str, bytes)):
+            return self.const_str(v)
+        if v is None:
+            return "mx::None{}"
+        if isinstance(v, tuple):
+            from .checker import Checker
+            return "mx::make_tuple(" + ", ".join(self.const_value(x) for x in v) + ")"
+        return "mx::None{}"
+
+    def expr_Name(self, e: ir.Name) -> str:
+        r = e.resolved
+        if r and r[0] == "const":
+            return self.const_value(r[1])
+        if e.id == "self" and self.cls is not None:
+            return f"mx::Ref<C_{self.cls.name}>::borrow(this)"
+        if e.id in ("True", "False"):
+            return "true" if e.id == "True" else "false"
+        if e.id == "None":
+            return "mx::None{}"
+        return cname(e.id)
+
+    def is_self(self, e: ir.Expr) -> bool:
+        return isinstance(e, ir.Name) and e.id == "self" and self.cls is not None and \
+            (e.resolved is None or e.resolved[0] == "local")
+
+    def attr_ref(self, e: ir.Attribute) -> str:
+        if self.is_self(e.value):
+            return f"this->a_{e.attr}"
+        return f"{self.expr(e.value)}->a_{e.attr}"
+
+    def expr_Attribute(self, e: ir.Attribute) -> str:
+        return self.attr_ref(e)
+
+    def expr_BinOp(self, e: ir.BinOp) -> str:
+        e_binop_ty = e.ty
+        return self.binop(e.op, self.expr(e.left), e.left.ty, e.right, e, result_ty=e.ty)
+
+    def binop(self, op: str, lcode: str, lt: Type, right: ir.Expr, node, result_ty=None) -> str:
+        l, r = resolve(lt), resolve(right.ty)
+        rcode = self.expr(right)
+        num = (INT, FLOAT, BOOL)
+        loc = self.loc(node)
+        if l in num and r in num:
+            if op == "/":
+                if FLOAT in (l, r):
+                    res = f"mx::truediv({self.coerce(lcode, l, FLOAT)}, {self.coerce(rcode, r, FLOAT)}, {loc})"
+                else:
+                    res = f"mx::truediv({self.coerce(lcode, l, INT)}, {self.coerce(rcode, r, INT)}, {loc})"
+                node.binop_ty = FLOAT
+                return res
+            if op in ("&", "|", "^") and l == BOOL and r == BOOL:
+                node.binop_ty = BOOL
+                return f"bool({lcode} {op} {rcode})"
+            if op in ("&", "|", "^"):
+                node.binop_ty = INT
+                return f"({self.coerce(lcode, l, INT)} {op} {self.coerce(rcode, r, INT)})"
+            if op in ("<<", ">>"):
+                node.binop_ty = INT
+                fn = "lshift" if op == "<<" else "rshift"
+                return f"mx::{fn}({self.coerce(lcode, l, INT)}, {self.coerce(rcode, r, INT)}, {loc})"
+            rt = FLOAT if FLOAT in (l, r) else INT
+            if op == "**" and rt == INT and result_ty is not None and resolve(result_ty) == FLOAT:
+                rt = FLOAT
+            node.binop_ty = rt
+            a, b = self.coerce(lcode, l, rt), self.coerce(rcode, r, rt)
+            if rt == FLOAT and op in "+-*":
+                return f"({a} {op} {b})"
+            fn = {"+": "add", "-": "sub", "*": "mul", "//": "floordiv", "%": "mod", "**": "pow"}[op]
+            return f"mx::{fn}({a}, {b}, {loc})"
+        node.binop_ty = result_ty if result_ty is not None else l
+        if isinstance(l, SetType) and op in ("|", "&", "-", "^"):
+            fn = {"|": "union_", "&": "intersection", "-": "difference", "^": "symmetric_difference"}[op]
+            return f"mx::set_{fn}({lcode}, {rcode})"
+        if isinstance(l, TupleType) and op == "+":
+            return f"mx::tuple_cat({lcode}, {rcode})"
+        fn = {"+": "add", "*": "mul"}[op]
+        if op == "*" and r in (INT, BOOL):
+            rcode = self.coerce(rcode, r, INT)
+        if op == "*" and l in (INT, BOOL):
+            lcode = self.coerce(lcode, l, INT)
+        return f"mx::{fn}({lcode}, {rcode}, {loc})"
+
+    def expr_UnaryOp(self, e: ir.UnaryOp) -> str:
+        t = resolve(e.operand.ty)
+        v = self.expr(e.operand)
+        if e.op == "not":
+            return f"(!{self.truth(e.operand)})"
+        if e.op == "+":
+            return self.coerce(v, t, INT) if t == BOOL else v
+        if e.op == "-":
+            if t == FLOAT:
+                return f"(-{v})"
+            return f"mx::neg({self.coerce(v, t, INT)}, {self.loc(e)})"
+        return f"(~{self.coerce(v, t, INT)})"
+
+    def expr_BoolOp(self, e: ir.BoolOp) -> str:
+        rt = resolve(e.ty)
+        if rt == BOOL and all(resolve(v.ty) == BOOL for v in e.values):
+            op = " && " if e.op == "and" else " || "
+            return "(" + op.join(self.expr(v) for v in e.values) + ")"
+        # Python returns the deciding operand itself.
+        code = self.coerced(e.values[-1], rt)
+        for v in reversed(e.values[:-1]):
+            tmp = self.new_tmp("b")
+            test = f"mx::truth({tmp})" if resolve(v.ty) != BOOL else tmp
+            first = self.coerce(tmp, v.ty, rt)
+            if e.op == "and":
+                code = f"([&]() -> {ctype(rt)} {{ auto {tmp} = {self.expr(v)}; return {test} ? {code} : {first}; }}())"
+            else:
+                code = f"([&]() -> {ctype(rt)} {{ auto {tmp} = {self.expr(v)}; return {test} ? {first} : {code}; }}())"
+        return code
+
+    def expr_Compare(self, e: ir.Compare) -> str:
+        parts = []
+        prelude = []
+        left_code, left_t = self.expr(e.left), e.left.ty
+        for i, (op, c) in enumerate(zip(e.ops, e.comparators)):
+            rcode = self.expr(c)
+            if i < len(e.ops) - 1 and not isinstance(c, (ir.Name, ir.Const)):
+                tmp = self.new_tmp("c")
+                prelude.append(f"auto {tmp} = {rcode};")
+                rcode = tmp
+            parts.append(self.compare(op, left_code, left_t, rcode, c.ty, c))
+            left_code, left_t = rcode, c.ty
+        if len(parts) == 1:
+            return parts[0]
+        if not prelude:
+            return "(" + " && ".join(parts) + ")"
+        # Each middle operand is evaluated once, and only if the chain gets that far.
+        body = parts[0]
+        code = f"([&]() -> bool {{ "
+        steps = []
+        for i, p in enumerate(parts):
+            if i < len(prelude):
+                steps.append(f"if (!({p})) return false; ")
+                if i + 1 < len(parts):
+                    pass
+        # rebuild with interleaved temporaries
+        out = "([&]() -> bool { "
+        for i, p in enumerate(parts[:-1]):
+            if i < len(prelude):
+                out += prelude[i] + " "
+            out += f"if (!({p})) return false; "
+        out += f"return {parts[-1]}; }}())"
+        return out
+
+    def compare(self, op: str, a: str, at: Type, b: str, bt: Type, node) -> str:
+        l, r = resolve(at), resolve(bt)
+        if op in ("in", "not in"):
+            neg = "!" if op == "not in" else ""
+            if r == RANGE:
+                args = [self.coerced(x, INT) for x in node.args]
+                return f"{neg}mx::range_contains({self.coerce(a, l, INT)}, {', '.join(args)})"
+            if isinstance(r, (ListType, SetType)):
+                a = self.coerce(a, l, r.elem)
+            elif isinstance(r, DictType):
+                a = self.coerce(a, l, r.key)
+            if r == BYTES and l in (INT, BOOL):
+                return f"{neg}mx::contains({b}, {self.coerce(a, l, INT)}, {self.loc(node)})"
+            if isinstance(r, TupleType):
+                return f"{neg}mx::tuple_contains({b}, {a})"
+            return f"{neg}mx::contains({b}, {a})"
+        if op in ("is", "is not"):
+            same = (l == NONE) == (r == NONE) and l == NONE
+            val = same if op == "is" else not same
+            return f"((void)({a}), (void)({b}), {'true' if val else 'false'})"
+        num = (INT, FLOAT, BOOL)
+        if l in num and r in num:
+            if FLOAT in (l, r):
+                if l != FLOAT or r != FLOAT:
+                    fn = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
+                    return f"mx::num_{fn}({a}, {b})"
+            elif l == BOOL or r == BOOL:
+                a, b = self.coerce(a, l, INT), self.coerce(b, r, INT)
+            return f"({a} {op} {b})"
+        if not (l == r):
+            if op in ("==", "!="):
+                return f"((void)({a}), (void)({b}), {'false' if op == '==' else 'true'})"
+        fn = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
+        if fn == "ne":
+            return f"(!mx::eq({a}, {b}))"
+        return f"mx::{fn}({a}, {b})"
+
+    def expr_IfExp(self, e: ir.IfExp) -> str:
+        return f"({self.truth(e.test)} ? {self.coerced(e.body, e.ty)} : {self.coerced(e.orelse, e.ty)})"
+
+    def expr_ListLit(self, e: ir.ListLit) -> str:
+        t = resolve(e.ty)
+        items = ", ".join(self.coerced(x, t.elem) for x in e.elts)
+        return f"{ctype(t)}{{{items}}}" if e.elts else f"{ctype(t)}()"
+
+    def expr_SetLit(self, e: ir.SetLit) -> str:
+        t = resolve(e.ty)
+        items = ", ".join(self.coerced(x, t.elem) for x in e.elts)
+        return f"{ctype(t)}{{{items}}}"
+
+    def expr_TupleLit(self, e: ir.TupleLit) -> str:
+        t = resolve(e.ty)
+        items = ", ".join(self.coerced(x, it) for x, it in zip(e.elts, t.items))
+        return f"{ctype(t)}{{{items}}}"
+
+    def expr_DictLit(self, e: ir.DictLit) -> str:
+        t = resolve(e.ty)
+        if not e.keys:
+            return f"{ctype(t)}()"
+        items = ", ".join(f"{{{self.coerced(k, t.key)}, {self.coerced(v, t.value)}}}"
+                          for k, v in zip(e.keys, e.values))
+        return f"{ctype(t)}{{{items}}}"
+
+    def comprehension(self, e, result_t: Type, add) -> str:
+        """An immediately-invoked lambda: loops and filters, then add(out) per item."""
+        saved_out, saved_ind = self.out, self.ind
+        self.out, self.ind = [], 1
+        out = self.new_tmp("r")
+        self.line(f"{ctype(result_t)} {out};")
+
+        def level(i):
+            if i == len(e.generators):
+                self.line(add(out) + ";")
+                return
+            g = e.generators[i]
+
+            def inner():
+                for cond in g.ifs:
+                    self.line(f"if (!{self.truth(cond)}) continue;")
+                level(i + 1)
+
+            self.emit_for(g.target, g.iter, inner, g, declare=True)
+
+        self.loop_flags.append(None)
+        level(0)
+        self.loop_flags.pop()
+        self.line(f"return {out};")
+        body = " ".join(x.strip() for x in self.out)
+        self.out, self.ind = saved_out, saved_ind
+        return f"([&]() {{ {body} }}())"
+
+    def expr_ListComp(self, e: ir.ListComp) -> str:
+        t = resolve(e.ty)
+        return self.comprehension(e, t, lambda out: f"{out}.push_back({self.coerced(e.elt, t.elem)})")
+
+    def expr_SetComp(self, e: ir.SetComp) -> str:
+        t = resolve(e.ty)
+        return self.comprehension(e, t, lambda out: f"{out}.add({self.coerced(e.elt, t.elem)})")
+
+    def expr_DictComp(self, e: ir.DictComp) -> str:
+        t = resolve(e.ty)
+        return self.comprehension(
+            e, t, lambda out: f"{out}.set({self.coerced(e.key, t.key)}, {self.coerced(e.value, t.value)})")
+
+    def expr_Subscript(self, e: ir.Subscript) -> str:
+        ct = resolve(e.value.ty)
+        c = self.expr(e.value)
+        if isinstance(e.index, ir.Slice):
+            s = e.index
+            parts = [self.coerced(x, INT) if x is not None and resolve(x.ty) != NONE else "mx::kNoIndex"
+                     for x in (s.lower, s.upper, s.step)]
+            return f"mx::getslice({c}, {', '.join(parts)}, {self.loc(e)})"
+        if isinstance(ct, TupleType):
+            idx = const_int(e.index)
+            if idx is not None:
+                if idx < 0:
+                    idx += len(ct.items)
+                return f"std::get<{idx}>({c})"
+            return f"mx::tuple_getitem<{ctype(ct.items[0])}>({c}, {self.coerced(e.index, INT)}, {self.loc(e)})"
+        if isinstance(ct, DictType):
+            return f"mx::getitem({c}, {self.coerced(e.index, ct.key)}, {self.loc(e)})"
+        return f"mx::getitem({c}, {self.coerced(e.index, INT)}, {self.loc(e)})"
+
+    def expr_Slice(self, e):
+        return "mx::None{}"
+
+    # ---- calls
+    def call_args(self, e: ir.Call, params: List[ir.Param]) -> str:
+        return ", ".join(self.coerced(a, p.ty) for a, p in zip(e.bound_args, params))
+
+    def expr_Call(self, e: ir.Call) -> str:
+        r = e.resolved
+        kind = r[0]
+        if kind == "func":
+            fn = r[1]
+            return f"f_{fn.name}({self.call_args(e, fn.params)})"
+        if kind == "new":
+            c = r[1]
+            init = c.methods.get("__init__")
+            params = init.params[1:] if init else []
+            return f"C_{c.name}::new_({self.call_args(e, params)})"
+        if kind == "method":
+            c, m = r[1], r[2]
+            obj = e.func.value
+            target = "this" if self.is_self(obj) else self.expr(obj)
+            return f"{target}->m_{m.name}({self.call_args(e, m.params[1:])})"
+        if kind == "builtin":
+            return self.builtin(e, r[1])
+        if kind == "rtmethod":
+            return self.rt_method(e, r[1], r[2])
+        return 'static_assert(sizeof(int) == 0, "unresolved call")'
+
+    def builtin(self, e: ir.Call, name: str) -> str:
+        args = e.args
+        ts = [resolve(a.ty) for a in args]
+        loc = self.loc(e)
+        if name == "print":
+            sep = end = None
+            for kw in e.keywords:
+                if kw.name == "sep":
+                    sep = self.expr(kw.value)
+                elif kw.name == "end":
+                    end = self.expr(kw.value)
+            items = ", ".join(self.expr(a) for a in args)
+            if sep is None and end is None:
+                return f"mx::print({items})"
+            return (f"mx::print_with({sep or 'mx::Str()'}, {sep is not None and 'true' or 'false'}, "
+                    f"{end or 'mx::Str()'}, {end is not None and 'true' or 'false'}"
+                    + (", " + items if items else "") + ")")
+        codes = [self.expr(a) for a in args]
+        if name == "len":
+            if ts[0] == RANGE:
+                rargs = [self.coerced(x, INT) for x in args[0].args]
+                return f"mx::range_len_of({', '.join(rargs)}, {loc})"
+            return f"mx::len({codes[0]})"
+        if name in ("min", "max"):
+            rt = resolve(e.ty)
+            if len(args) == 1:
+                return f"mx::{name}_of({codes[0]}, {loc})"
+            cs = ", ".join(self.coerce(c, t, rt) for c, t in zip(codes, ts))
+            return f"mx::{name}_({cs})"
+        if name == "abs":
+            return f"mx::abs({self.coerce(codes[0], ts[0], resolve(e.ty))}, {loc})"
+        if name == "int":
+            if not args:
+                return "0L"
+            if len(args) == 2:
+                return f"mx::to_int_base({codes[0]}, {self.coerce(codes[1], ts[1], INT)}, {loc})"
+            if ts[0] == BOOL:
+                return f"int64_t({codes[0]})"
+            return f"mx::to_int({codes[0]}, {loc})"
+        if name == "float":
+            if not args:
+                return "0.0"
+            return f"mx::to_float({codes[0]}, {loc})"
+        if name == "str":
+            return f"mx::to_str({codes[0]})" if args else "mx::Str()"
+        if name == "repr":
+            return f"mx::repr({codes[0]})"
+        if name == "bool":
+            return f"mx::truth({codes[0]})" if args else "false"
+        if name == "ord":
+            return f"mx::ord({codes[0]}, {loc})"
+        if name == "chr":
+            return f"mx::chr({self.coerce(codes[0], ts[0], INT)}, {loc})"
+        if name in ("list", "set", "sorted"):
+            rt = resolve(e.ty)
+            if not args:
+                return f"{ctype(rt)}()"
+            if ts[0] == RANGE:
+                rargs = [self.coerced(x, INT) for x in args[0].args]
+                src = f"mx::range_list({', '.join(rargs)}, {loc})"
+                return src if name == "list" else f"mx::{name}_from<{ctype(rt.elem)}>({src})"
+            return f"mx::{name}_from<{ctype(rt.elem)}>({codes[0]})"
+        if name == "dict":
+            rt = resolve(e.ty)
+            return f"mx::dict_copy({codes[0]})" if args else f"{ctype(rt)}()"
+        if name == "sum":
+            rt = resolve(e.ty)
+            src = codes[0]
+            if ts[0] == RANGE:
+                rargs = [self.coerced(x, INT) for x in args[0].args]
+                src = f"mx::range_list({', '.join(rargs)}, {loc})"
+            return f"mx::sum_of<{ctype(rt)}>({src}, {loc})"
+        return f'static_assert(sizeof(int) == 0, "builtin {name}")'
+
+    def rt_method(self, e: ir.Call, kind: str, name: str) -> str:
+        obj = self.expr(e.func.value)
+        ot = resolve(e.func.value.ty)
+        loc = self.loc(e)
+        args = []
+        want = {"list": getattr(ot, "elem", None), "set": getattr(ot, "elem", None)}.get(kind)
+        for i, a in enumerate(e.args):
+            at = resolve(a.ty)
+            if kind == "list" and name in ("append", "remove", "count", "index") and i == 0:
+                args.append(self.coerced(a, want))
+            elif kind == "list" and name == "insert" and i == 1:
+                args.append(self.coerced(a, want))
+            elif kind == "set" and name in ("add", "remove", "discard"):
+                args.append(self.coerced(a, want))
+            elif kind == "dict" and i == 0 and name in ("get", "pop", "setdefault"):
+                args.append(self.coerced(a, ot.key))
+            elif kind == "dict" and i == 1:
+                args.append(self.coerced(a, ot.value))
+            elif at == BOOL and name not in ("splitlines",):
+                args.append(self.coerce(self.expr(a), at, INT))
+            elif at == NONE:
+                args.append("mx::None{}")
+            else:
+                args.append(self.expr(a))
+        all_args = ", ".join([obj] + args + [loc])
+        return f"mx::{kind}_{name}({all_args})"
+
+    # ---- the C ABI
+    def emit_abi(self):
+        self.line("// ---- entry points called by the host (Python or the C++ Session) ----")
+        for c in self.p.classes:
+            self.line(f"const mx_class_desc* class_desc_{c.name}();")
+        self.line("}  // namespace")
+        self.line()
+        self.line("namespace mx {")
+        for c in self.p.classes:
+            self.line(f"template <> struct Conv<mx::Ref<C_{c.name}>> {{")
+            self.line(f'  static std::string name() {{ return "{c.name}"; }}')
+            self.line(f"  static mx::Ref<C_{c.name}> from_host(const mx_host_api* h, mx_host_obj o) {{")
+            self.line(f"    mx::Object* p = h->object_ptr(o, class_desc_{c.name}());")
+            self.line(f'    if (!p) conv_fail(h, o, "{c.name}");')
+            self.line(f"    return mx::Ref<C_{c.name}>::borrow(static_cast<C_{c.name}*>(p));")
+            self.line("  }")
+            self.line(f"  static mx_host_obj to_host(const mx_host_api* h, const mx::Ref<C_{c.name}>& v) {{")
+            self.line("    v->incref();")
+            self.line(f"    return h->new_object(class_desc_{c.name}(), v.get());")
+            self.line("  }")
+            self.line("};")
+        self.line("}  // namespace mx")
+        self.line()
+        self.line("namespace {")
+        func_descs = []
+        for f in self.p.functions:
+            func_descs.append(self.emit_wrapper(f, f"f_{f.name}", None))
+        class_descs = []
+        for c in self.p.classes:
+            class_descs.append(self.emit_class_abi(c))
+        self.line(f"const mx_func_desc k_funcs[] = {{{', '.join(func_descs) or '{}'}}};")
+        self.line(f"const mx_class_desc k_classes[] = {{{', '.join(class_descs) or '{}'}}};")
+        for i, c in enumerate(self.p.classes):
+            self.line(f"const mx_class_desc* class_desc_{c.name}() {{ return &k_classes[{i}]; }}")
+        self.line("void set_host(const mx_host_api* h) { mx::detail::g_write_stdout = h->write_stdout; }")
+        self.line("const mx_module_desc k_module = {MATX_NB_ABI_VERSION, MATX_NB_RUNTIME_VERSION, "
+                  f"{len(func_descs)}, k_funcs, {len(class_descs)}, k_classes, "
+                  f"{len(self.p.origins)}, g_origins, set_host}};")
+        self.line("}  // namespace")
+        self.line()
+        self.line('extern "C" __attribute__((visibility("default"))) const mx_module_desc* matx_nb_module() {')
+        self.line("  return &k_module;")
+        self.line("}")
+
+    def emit_wrapper(self, f: ir.Function, callee: str, cls: Optional[ir.ClassDef], kind="func") -> str:
+        """Emits the host-facing wrapper of f; returns its mx_func_desc initializer."""
+        params = f.params[1:] if f.is_method else f.params
+        pyname = f.name if cls is None else f"{cls.name}.{f.name}"
+        wname = f"w_{cls.name}_{f.name}" if cls else f"w_{f.name}"
+        if kind == "init":
+            wname = f"w_{cls.name}_new"
+            pyname = cls.name
+        self.line(f"int {wname}(const mx_host_api* h, mx::Object* self, const mx_host_obj* args, "
+                  "int64_t nargs, mx_host_obj* result, mx_error* err) {")
+        self.ind += 1
+        self.line("(void)self; (void)args; (void)nargs;")
+        self.line("return mx::guarded(err, [&] {")
+        self.ind += 1
+        for i, p in enumerate(params):
+            self.line(f'auto a{i} = mx::arg_from_host<{ctype(p.ty)}>(h, args[{i}], "{pyname}", "{p.name}");')
+        call_args = ", ".join(f"a{i}" for i in range(len(params)))
+        if kind == "init":
+            rt_c, call = f"mx::Ref<C_{cls.name}>", f"C_{cls.name}::new_({call_args})"
+        elif cls is not None:
+            rt_c, call = ctype(f.returns), f"static_cast<C_{cls.name}*>(self)->m_{f.name}({call_args})"
+        else:
+            rt_c, call = ctype(f.returns), f"{callee}({call_args})"
+        releases = f.has_loops_or_calls or kind == "init"
+        if releases:
+            self.line(f"{rt_c} r{{}};")
+            self.line("{")
+            self.line(f"  mx::NoGil nogil(h);")
+            self.line(f"  r = {call};")
+            self.line("}")
+        else:
+            self.line(f"{rt_c} r = {call};")
+        if kind == "init":
+            self.line(f"*result = h->new_object(class_desc_{cls.name}(), r.release());")
+        else:
+            self.line(f"*result = mx::Conv<{rt_c}>::to_host(h, r);")
+        self.ind -= 1
+        self.line("});")
+        self.ind -= 1
+        self.line("}")
+        names = ", ".join(f'"{p.name}"' for p in params) or "nullptr"
+        types = ", ".join(f'"{p.ty}"' for p in params) or "nullptr"
+        self.line(f"const char* const {wname}_names[] = {{{names}}};")
+        self.line(f"const char* const {wname}_types[] = {{{types}}};")
+        flags = "MX_FN_RELEASES_GIL" if releases else "0"
+        rt = cls.name if kind == "init" else str(f.returns)
+        pyfn = "__init__" if kind == "init" else f.name
+        return (f'{{"{pyfn}", {len(params)}, {wname}_names, {wname}_types, "{rt}", {wname}, {flags}}}')
+
+    def emit_class_abi(self, c: ir.ClassDef) -> str:
+        init = c.methods.get("__init__")
+        if init is None:
+            init = ir.Function(c.span, "__init__", f"{c.name}.__init__",
+                               [ir.Param(c.span, "self", ClassType(c.name, c))], NONE, [],
+                               origin=c.origin, is_method=True)
+        init_desc = self.emit_wrapper(init, "", c, kind="init")
+        methods = []
+        for m in c.methods.values():
+            if m.name == "__init__":
+                continue
+            methods.append(self.emit_wrapper(m, "", c))
+        attrs = []
+        for name, t in c.attrs.items():
+            g, s = f"g_{c.name}_{name}", f"s_{c.name}_{name}"
+            self.line(f"int {g}(const mx_host_api* h, mx::Object* self, mx_host_obj* result, mx_error* err) {{")
+            self.line(f"  return mx::guarded(err, [&] {{ *result = mx::Conv<{ctype(t)}>::to_host(h, "
+                      f"static_cast<C_{c.name}*>(self)->a_{name}); }});")
+            self.line("}")
+            self.line(f"int {s}(const mx_host_api* h, mx::Object* self, mx_host_obj value, mx_error* err) {{")
+            self.line(f"  return mx::guarded(err, [&] {{ static_cast<C_{c.name}*>(self)->a_{name} = "
+                      f'mx::arg_from_host<{ctype(t)}>(h, value, "{c.name}", "{name}"); }});')
+            self.line("}")
+            attrs.append(f'{{"{name}", "{t}", {g}, {s}}}')
+        self.line(f"const mx_func_desc k_methods_{c.name}[] = {{{', '.join(methods) or '{}'}}};")
+        self.line(f"const mx_attr_desc k_attrs_{c.name}[] = {{{', '.join(attrs) or '{}'}}};")
+        layout = self.layouts.get(c.name, c.name)
+        return (f'{{"{c.name}", "{layout}", {init_desc}, {len(methods)}, k_methods_{c.name}, '
+                f'{len(attrs)}, k_attrs_{c.name}}}')
+
+
+def first_statement_using(f: ir.Function) -> Dict[str, ir.Stmt]:
+    """For each name, the first statement (in source order) that mentions it."""
+    first: Dict[str, ir.Stmt] = {}
+
+    def names_in(node, acc):
+        if isinstance(node, ir.Name):
+            acc.add(node.id)
+            return
+        if isinstance(node, list):
+            for x in node:
+                names_in(x, acc)
+            return
+        if isinstance(node, (ir.Expr, ir.Keyword, ir.Comprehension)):
+            for k, v in vars(node).items():
+                if k in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
+                    continue
+                if isinstance(v, (ir.Node, list)):
+                    names_in(v, acc)
+
+    def walk(stmts):
+        for s in stmts:
+            acc = set()
+            for k, v in vars(s).items():
+                if k in ("span", "body", "orelse"):
+                    continue
+                if isinstance(v, (ir.Node, list)):
+                    names_in(v, acc)
+            for n in acc:
+                first.setdefault(n, s)
+            for attr in ("body", "orelse"):
+                sub = getattr(s, attr, None)
+                if isinstance(sub, list):
+                    walk(sub)
+
+    walk(f.body)
+    return first

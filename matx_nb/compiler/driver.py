@@ -1,0 +1,111 @@
+"""The compile pipeline: collect sources -> (cache hit? load) -> lower -> check
+-> generate C++ -> build -> load. The compiler stages never import Jupyter."""
+from __future__ import annotations
+
+import hashlib
+import linecache
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from . import frontend, ir
+from .checker import Checker
+from .codegen import Emitter, ctype
+from .diagnostics import CompileError, Diagnostic, DiagnosticSink, Span
+from .toolchain import DEFAULT_OPT, LibraryCache, Toolchain
+
+
+@dataclass
+class CompileResult:
+    """What one compilation produced; kept on the compiled object as `.matx`."""
+    entry: str
+    library: Path
+    cpp: Optional[str]  # generated source (read from the cache on a hit)
+    cache_hit: bool
+    seconds: Dict[str, float] = field(default_factory=dict)
+    line_map: List = field(default_factory=list)  # (cpp line, python file, python line)
+    program: Optional[ir.Program] = None
+
+
+def _source_line(sources):
+    def get(file: str, line: int) -> str:
+        for s in sources.values():
+            if s.file == file and s.first_line <= line < s.first_line + len(s.lines):
+                return s.line_text(line)
+        return linecache.getline(file, line)
+    return get
+
+
+def class_layouts(program: ir.Program) -> Dict[str, str]:
+    """An id per class that changes whenever its C++ field layout changes."""
+    out = {}
+    for c in program.classes:
+        desc = c.name + "|" + ";".join(f"{k}:{ctype(t)}" for k, t in c.attrs.items())
+        out[c.name] = c.name + "-" + hashlib.sha256(desc.encode()).hexdigest()[:12]
+    return out
+
+
+def analyze(obj: Any) -> tuple:
+    """Front end and type checker only: (program, collector); raises CompileError."""
+    sink = DiagnosticSink()
+    col = frontend.Collector(sink)
+    try:
+        col.add(obj)
+    except frontend.SourceUnavailable as e:
+        raise CompileError([Diagnostic(Span("<unknown>", 0, 0), str(e))]) from None
+    except SyntaxError as e:
+        raise CompileError([Diagnostic(Span(e.filename or "<unknown>", e.lineno or 0, (e.offset or 1) - 1),
+                                       f"syntax error: {e.msg}", source_line=e.text or "")]) from None
+    entry = frontend.unwrap(obj).__name__
+    program = frontend.lower_program(col, sink, entry)
+    Checker(program, sink, col.sources, col.constants).check()
+    sink.raise_if_any()
+    return program, col
+
+
+def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tuple:
+    """Compiles obj and its dependencies; returns (CompileResult, collector)."""
+    t0 = time.perf_counter()
+    sink = DiagnosticSink()
+    col = frontend.Collector(sink)
+    try:
+        col.add(obj)
+    except frontend.SourceUnavailable as e:
+        raise CompileError([Diagnostic(Span("<unknown>", 0, 0), str(e))]) from None
+    entry = frontend.unwrap(obj).__name__
+    tc = Toolchain(opt)
+    cache = LibraryCache(tc)
+    key = frontend.program_key(col) + "|entry=" + entry
+    times = {"collect": time.perf_counter() - t0}
+    if not force:
+        lib = cache.lookup(key)
+        if lib is not None:
+            times["total"] = time.perf_counter() - t0
+            return CompileResult(entry, lib, None, True, times), col
+
+    t1 = time.perf_counter()
+    program = frontend.lower_program(col, sink, entry)
+    Checker(program, sink, col.sources, col.constants).check()
+    sink.raise_if_any()
+    times["check"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    em = Emitter(program, _source_line(col.sources), class_layouts(program))
+    cpp = em.emit()
+    times["codegen"] = time.perf_counter() - t2
+
+    if force:
+        d = cache.entry(key)
+        (d / "lib.so").unlink(missing_ok=True)
+    meta = {"entry": entry, "objects": list(col.order), "toolchain": tc.key(), "opt": opt}
+    res = cache.build(key, cpp, meta)
+    times["cxx"] = res.seconds
+    if not res.ok:
+        src = col.sources[entry]
+        diag = Diagnostic(src.span(src.tree), f"the C++ compiler rejected the code generated for "
+                          f"'{entry}' (a matx_nb bug: please report it with this message)",
+                          source_line=src.line_text(src.first_line))
+        raise CompileError([diag], log=res.log[-6000:])
+    times["total"] = time.perf_counter() - t0
+    return CompileResult(entry, res.path, cpp, False, times, em.line_map, program), col

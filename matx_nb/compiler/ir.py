@@ -1,0 +1,323 @@
+"""The typed IR: small plain data classes built by the front end.
+
+Every node carries the Span of the Python code it came from. The type checker
+fills `ty` on expressions and `resolved` on names, calls and attributes; the
+code generator reads only this IR, never the Python AST.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any as _Any, Dict, List, Optional, Tuple
+
+from .diagnostics import Span
+from .types import Type
+
+
+@dataclass(eq=False)
+class Node:
+    span: Span
+
+
+# ---- expressions ---------------------------------------------------------------
+
+@dataclass(eq=False)
+class Expr(Node):
+    ty: Optional[Type] = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class Const(Expr):
+    value: _Any
+
+
+@dataclass(eq=False)
+class Name(Expr):
+    id: str
+    # filled by the checker: ("local", sym) | ("func", FuncInfo) | ("class", ClassInfo)
+    # | ("const", value) | ("builtin", name) | ("module", name)
+    resolved: _Any = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class BinOp(Expr):
+    op: str  # + - * / // % ** << >> & | ^
+    left: Expr
+    right: Expr
+
+
+@dataclass(eq=False)
+class UnaryOp(Expr):
+    op: str  # - + not ~
+    operand: Expr
+
+
+@dataclass(eq=False)
+class BoolOp(Expr):
+    op: str  # and / or
+    values: List[Expr]
+
+
+@dataclass(eq=False)
+class Compare(Expr):
+    left: Expr
+    ops: List[str]  # == != < <= > >= in "not in" is "is not"
+    comparators: List[Expr]
+
+
+@dataclass(eq=False)
+class IfExp(Expr):
+    test: Expr
+    body: Expr
+    orelse: Expr
+
+
+@dataclass(eq=False)
+class Keyword(Node):
+    name: str
+    value: Expr
+
+
+@dataclass(eq=False)
+class Call(Expr):
+    func: Expr
+    args: List[Expr]
+    keywords: List[Keyword]
+    # filled by the checker, read by codegen: (kind, payload)
+    resolved: _Any = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class Attribute(Expr):
+    value: Expr
+    attr: str
+    resolved: _Any = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class Subscript(Expr):
+    value: Expr
+    index: Expr
+
+
+@dataclass(eq=False)
+class Slice(Expr):
+    lower: Optional[Expr]
+    upper: Optional[Expr]
+    step: Optional[Expr]
+
+
+@dataclass(eq=False)
+class ListLit(Expr):
+    elts: List[Expr]
+
+
+@dataclass(eq=False)
+class SetLit(Expr):
+    elts: List[Expr]
+
+
+@dataclass(eq=False)
+class TupleLit(Expr):
+    elts: List[Expr]
+
+
+@dataclass(eq=False)
+class DictLit(Expr):
+    keys: List[Expr]
+    values: List[Expr]
+
+
+@dataclass(eq=False)
+class Comprehension(Node):
+    target: Expr
+    iter: Expr
+    ifs: List[Expr]
+
+
+@dataclass(eq=False)
+class ListComp(Expr):
+    elt: Expr
+    generators: List[Comprehension]
+
+
+@dataclass(eq=False)
+class SetComp(Expr):
+    elt: Expr
+    generators: List[Comprehension]
+
+
+@dataclass(eq=False)
+class DictComp(Expr):
+    key: Expr
+    value: Expr
+    generators: List[Comprehension]
+
+
+# ---- statements ----------------------------------------------------------------
+
+@dataclass(eq=False)
+class Stmt(Node):
+    pass
+
+
+@dataclass(eq=False)
+class Assign(Stmt):
+    targets: List[Expr]  # a = b = value
+    value: Expr
+    annotation: Optional[Type] = None
+
+
+@dataclass(eq=False)
+class AugAssign(Stmt):
+    target: Expr
+    op: str
+    value: Expr
+
+
+@dataclass(eq=False)
+class ExprStmt(Stmt):
+    value: Expr
+
+
+@dataclass(eq=False)
+class Return(Stmt):
+    value: Optional[Expr]
+
+
+@dataclass(eq=False)
+class If(Stmt):
+    test: Expr
+    body: List[Stmt]
+    orelse: List[Stmt]
+
+
+@dataclass(eq=False)
+class While(Stmt):
+    test: Expr
+    body: List[Stmt]
+    orelse: List[Stmt]
+
+
+@dataclass(eq=False)
+class For(Stmt):
+    target: Expr
+    iter: Expr
+    body: List[Stmt]
+    orelse: List[Stmt]
+
+
+@dataclass(eq=False)
+class Break(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Continue(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Pass(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Raise(Stmt):
+    exc: Optional[Expr]
+
+
+@dataclass(eq=False)
+class Assert(Stmt):
+    test: Expr
+    msg: Optional[Expr]
+
+
+# ---- definitions -----------------------------------------------------------------
+
+@dataclass(eq=False)
+class Param(Node):
+    name: str
+    ty: Optional[Type]
+
+
+@dataclass(eq=False)
+class Function(Node):
+    name: str
+    qualname: str
+    params: List[Param]
+    returns: Optional[Type]
+    body: List[Stmt]
+    origin: int = 0  # index of the Origin (file, first line) of this object
+    is_method: bool = False
+    # filled by the checker
+    locals: Dict[str, Type] = field(default_factory=dict, repr=False)
+    assigned_params: set = field(default_factory=set, repr=False)
+    has_loops_or_calls: bool = field(default=False, repr=False)
+
+
+@dataclass(eq=False)
+class ClassDef(Node):
+    name: str
+    attrs: Dict[str, Type]  # declared attributes in declaration order
+    attr_spans: Dict[str, Span]
+    methods: Dict[str, Function]
+    origin: int = 0
+
+
+@dataclass(eq=False)
+class Program:
+    """Everything compiled into one library: the requested object and its deps."""
+    functions: List[Function]
+    classes: List[ClassDef]
+    origins: List[Tuple[str, int, str]]  # (file, first_line, qualname)
+    entry: str  # name of the requested object
+
+
+# ---- pretty printer (for tests and `matx_nb.explain`) -------------------------
+
+def dump(node, indent: int = 0) -> str:
+    pad = "  " * indent
+    if isinstance(node, list):
+        return "\n".join(dump(n, indent) for n in node)
+    if isinstance(node, Function):
+        ps = ", ".join(f"{p.name}: {p.ty}" for p in node.params)
+        head = f"{pad}def {node.qualname}({ps}) -> {node.returns}:"
+        return head + "\n" + dump(node.body, indent + 1)
+    if isinstance(node, ClassDef):
+        lines = [f"{pad}class {node.name}:"]
+        lines += [f"{pad}  {k}: {v}" for k, v in node.attrs.items()]
+        lines += [dump(m, indent + 1) for m in node.methods.values()]
+        return "\n".join(lines)
+    if isinstance(node, Stmt):
+        name = type(node).__name__
+        parts = []
+        for k, v in vars(node).items():
+            if k == "span":
+                continue
+            if isinstance(v, list) and v and isinstance(v[0], Stmt):
+                continue
+            parts.append(f"{k}={_expr(v)}")
+        text = f"{pad}{name}({', '.join(parts)})"
+        for k, v in vars(node).items():
+            if isinstance(v, list) and v and isinstance(v[0], Stmt):
+                text += f"\n{pad}  {k}:\n" + dump(v, indent + 2)
+        return text
+    return pad + _expr(node)
+
+
+def _expr(e) -> str:
+    if isinstance(e, list):
+        return "[" + ", ".join(_expr(x) for x in e) + "]"
+    if isinstance(e, Const):
+        return repr(e.value)
+    if isinstance(e, Name):
+        return e.id + (f":{e.ty}" if e.ty is not None else "")
+    if isinstance(e, Expr):
+        inner = ", ".join(_expr(v) for k, v in vars(e).items()
+                          if k not in ("span", "ty", "resolved"))
+        return f"{type(e).__name__}({inner})" + (f":{e.ty}" if e.ty is not None else "")
+    if isinstance(e, Keyword):
+        return f"{e.name}={_expr(e.value)}"
+    if isinstance(e, Comprehension):
+        return f"for {_expr(e.target)} in {_expr(e.iter)} if {_expr(e.ifs)}"
+    return repr(e)

@@ -1,0 +1,210 @@
+"""Toolchain: drives g++ with a precompiled runtime header, and keeps compiled
+libraries in a content-addressed cache.
+
+The cache key covers everything that changes the library: the program's key
+(normalized source of the object and its dependencies), the compiler's version,
+the flags and a hash of the runtime headers. Entries are written to a temporary
+file and renamed into place under a file lock, so concurrent processes that
+compile the same code all succeed and share one result.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+RUNTIME_VERSION = "0.1.0"
+DEFAULT_OPT = "-O2"
+
+
+def include_dir() -> Path:
+    """The runtime headers: installed next to the package, or in the source tree."""
+    here = Path(__file__).resolve().parent.parent
+    for cand in (here / "include", here.parent / "runtime" / "include"):
+        if (cand / "matx_nb" / "runtime.h").exists():
+            return cand
+    raise RuntimeError("matx_nb runtime headers not found; reinstall the package")
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("MATX_NB_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "matx_nb"
+
+
+def compiler() -> str:
+    return os.environ.get("MATX_NB_CXX") or shutil.which("g++") or shutil.which("c++") or "g++"
+
+
+_memo: dict = {}
+
+
+def compiler_version(cxx: str) -> str:
+    key = ("version", cxx)
+    if key not in _memo:
+        try:
+            out = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=30).stdout
+            _memo[key] = out.splitlines()[0] if out else cxx
+        except (OSError, subprocess.SubprocessError) as e:
+            raise RuntimeError(f"C++ compiler '{cxx}' not usable: {e}; install g++ "
+                               "or set MATX_NB_CXX") from e
+    return _memo[key]
+
+
+def runtime_hash() -> str:
+    key = "runtime_hash"
+    if key not in _memo:
+        h = hashlib.sha256(RUNTIME_VERSION.encode())
+        inc = include_dir() / "matx_nb"
+        for p in sorted(inc.glob("*.h")):
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+        _memo[key] = h.hexdigest()[:16]
+    return _memo[key]
+
+
+def base_flags(opt: str) -> List[str]:
+    return ["-std=c++17", opt, "-fPIC", "-fvisibility=hidden", "-fno-semantic-interposition",
+            "-fno-plt", "-w"]
+
+
+@dataclass
+class Toolchain:
+    opt: str = DEFAULT_OPT
+
+    def __post_init__(self):
+        self.cxx = compiler()
+
+    def key(self) -> str:
+        """Hash of compiler, flags and runtime: part of every cache key."""
+        k = ("toolkey", self.cxx, self.opt)
+        if k not in _memo:
+            h = hashlib.sha256()
+            for part in (compiler_version(self.cxx), " ".join(base_flags(self.opt)), runtime_hash(),
+                         sys.platform, os.uname().machine):
+                h.update(part.encode())
+                h.update(b"\0")
+            _memo[k] = h.hexdigest()[:20]
+        return _memo[k]
+
+    # ---- precompiled header
+    def pch_dir(self) -> Path:
+        return cache_dir() / "pch" / self.key()
+
+    def ensure_pch(self) -> Optional[Path]:
+        """Builds the precompiled runtime header once per toolchain; None if it fails."""
+        d = self.pch_dir()
+        gch = d / "matx_nb" / "runtime.h.gch"
+        if gch.exists():
+            return d
+        if os.environ.get("MATX_NB_NO_PCH"):
+            return None
+        gch.parent.mkdir(parents=True, exist_ok=True)
+        with file_lock(d / "build.lock"):
+            if gch.exists():
+                return d
+            tmp = gch.with_name(f"runtime.h.gch.tmp{os.getpid()}")
+            cmd = [self.cxx, *base_flags(self.opt), "-x", "c++-header",
+                   str(include_dir() / "matx_nb" / "runtime.h"), "-o", str(tmp)]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0:
+                tmp.unlink(missing_ok=True)
+                return None
+            os.replace(tmp, gch)
+        return d
+
+    # ---- compile
+    def compile(self, source: str, out: Path) -> "BuildResult":
+        pch = self.ensure_pch()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, src_path = tempfile.mkstemp(suffix=".cc", dir=out.parent)
+        with os.fdopen(fd, "w") as f:
+            f.write(source)
+        tmp_out = out.with_name(out.name + f".tmp{os.getpid()}")
+        cmd = [self.cxx, *base_flags(self.opt), "-shared"]
+        if pch is not None:
+            cmd += ["-I", str(pch)]
+        cmd += ["-I", str(include_dir()), src_path, "-o", str(tmp_out)]
+        t0 = time.perf_counter()
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        elapsed = time.perf_counter() - t0
+        try:
+            if r.returncode != 0:
+                tmp_out.unlink(missing_ok=True)
+                return BuildResult(False, None, r.stderr, elapsed, cmd)
+            os.replace(tmp_out, out)
+            return BuildResult(True, out, r.stderr, elapsed, cmd)
+        finally:
+            os.unlink(src_path)
+
+
+@dataclass
+class BuildResult:
+    ok: bool
+    path: Optional[Path]
+    log: str
+    seconds: float
+    command: List[str]
+
+
+class file_lock:
+    """An exclusive lock on a file (fcntl), held for a `with` block."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def __enter__(self):
+        import fcntl
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+class LibraryCache:
+    """Compiled libraries by key: <cache>/lib/<key[:2]>/<key>/{lib.so,source.cc,meta.json}."""
+
+    def __init__(self, toolchain: Toolchain):
+        self.tc = toolchain
+
+    def entry(self, program_key: str) -> Path:
+        k = hashlib.sha256((program_key + self.tc.key()).encode()).hexdigest()[:32]
+        return cache_dir() / "lib" / k[:2] / k
+
+    def lookup(self, program_key: str) -> Optional[Path]:
+        lib = self.entry(program_key) / "lib.so"
+        return lib if lib.exists() else None
+
+    def build(self, program_key: str, source: str, meta: dict) -> BuildResult:
+        d = self.entry(program_key)
+        lib = d / "lib.so"
+        if lib.exists():
+            return BuildResult(True, lib, "", 0.0, [])
+        d.mkdir(parents=True, exist_ok=True)
+        with file_lock(d.with_name(d.name + ".lock")):
+            if lib.exists():  # another process finished it while we waited
+                return BuildResult(True, lib, "", 0.0, [])
+            atomic_write(d / "source.cc", source)
+            atomic_write(d / "meta.json", json.dumps(meta, indent=1))
+            return self.tc.compile(source, lib)
+
+
+def atomic_write(path: Path, text: str):
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -1,0 +1,441 @@
+// The C ABI between a compiled library and its host (the Python binding or the
+// C++ Session), and the converters between host values and typed runtime values.
+//
+// A library exports `matx_nb_module()`, returning a ModuleDesc: tables of
+// functions and classes. Every entry point takes the host's HostApi, so the
+// generated code never includes Python headers: it reads and builds host values
+// through these callbacks and converts straight into typed C++ values.
+#pragma once
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "containers.h"
+#include "error.h"
+
+#define MATX_NB_ABI_VERSION 1
+
+extern "C" {
+
+typedef void* mx_host_obj;
+
+enum mx_host_kind {
+  MX_HK_NONE = 0, MX_HK_BOOL, MX_HK_INT, MX_HK_FLOAT, MX_HK_STR, MX_HK_BYTES,
+  MX_HK_LIST, MX_HK_TUPLE, MX_HK_DICT, MX_HK_SET, MX_HK_OBJECT, MX_HK_OTHER
+};
+
+struct mx_class_desc;
+
+// Host callbacks. Handles returned by new_* and iter_next are new references;
+// seq_item and dict_next return borrowed ones; *_set functions steal the item.
+struct mx_host_api {
+  int32_t abi_version;
+  int (*kind)(mx_host_obj);
+  const char* (*type_name)(mx_host_obj);
+  int (*as_int)(mx_host_obj, int64_t* out);  // 0 ok, 1 does not fit in 64 bits
+  double (*as_float)(mx_host_obj);
+  // Code units of a str: *unit is 1, 2 or 4 bytes; *len is in code points.
+  const void* (*str_data)(mx_host_obj, int* unit, int64_t* len);
+  const char* (*bytes_data)(mx_host_obj, int64_t* len);
+  int64_t (*seq_len)(mx_host_obj);
+  mx_host_obj (*seq_item)(mx_host_obj, int64_t);
+  int (*dict_next)(mx_host_obj, int64_t* pos, mx_host_obj* key, mx_host_obj* value);
+  mx_host_obj (*iter)(mx_host_obj);
+  mx_host_obj (*iter_next)(mx_host_obj);
+  // The runtime object behind a compiled class instance of `cls`, or null.
+  mx::Object* (*object_ptr)(mx_host_obj, const mx_class_desc* cls);
+
+  mx_host_obj (*new_none)(void);
+  mx_host_obj (*new_bool)(int);
+  mx_host_obj (*new_int)(int64_t);
+  mx_host_obj (*new_float)(double);
+  mx_host_obj (*new_str)(int unit, const void* data, int64_t len);
+  mx_host_obj (*new_bytes)(const char* data, int64_t len);
+  mx_host_obj (*new_list)(int64_t n);
+  void (*list_set)(mx_host_obj list, int64_t i, mx_host_obj item);
+  mx_host_obj (*new_tuple)(int64_t n);
+  void (*tuple_set)(mx_host_obj tuple, int64_t i, mx_host_obj item);
+  mx_host_obj (*new_dict)(void);
+  void (*dict_set)(mx_host_obj dict, mx_host_obj key, mx_host_obj value);
+  mx_host_obj (*new_set)(void);
+  void (*set_add)(mx_host_obj set, mx_host_obj item);
+  // Wraps a compiled instance (a new reference to `obj` is handed over).
+  mx_host_obj (*new_object)(const mx_class_desc* cls, mx::Object* obj);
+  void (*decref)(mx_host_obj);
+
+  // Released around the compiled body (the GIL for Python; no-op in C++).
+  void* (*nogil_begin)(void);
+  void (*nogil_end)(void*);
+  void (*write_stdout)(const char* utf8, size_t n);
+};
+
+// Error reported across the ABI; strings are malloc'd and freed by the host.
+struct mx_error {
+  int32_t kind;  // mx::ErrKind
+  char* message;
+  char* file;
+  char* func;
+  int32_t line;
+  int32_t col;
+};
+
+typedef int (*mx_call_fn)(const mx_host_api* host, mx::Object* self, const mx_host_obj* args,
+                          int64_t nargs, mx_host_obj* result, mx_error* err);
+typedef int (*mx_getattr_fn)(const mx_host_api* host, mx::Object* self, mx_host_obj* result,
+                             mx_error* err);
+typedef int (*mx_setattr_fn)(const mx_host_api* host, mx::Object* self, mx_host_obj value,
+                             mx_error* err);
+
+enum mx_func_flags { MX_FN_RELEASES_GIL = 1 };
+
+struct mx_func_desc {
+  const char* name;
+  int32_t nargs;  // not counting self
+  const char* const* param_names;
+  const char* const* param_types;  // Python spelling, e.g. "List[str]"
+  const char* return_type;
+  mx_call_fn call;
+  int32_t flags;
+};
+
+struct mx_attr_desc {
+  const char* name;
+  const char* type;
+  mx_getattr_fn get;
+  mx_setattr_fn set;
+};
+
+struct mx_class_desc {
+  const char* name;
+  // Equal for two libraries that compiled the same class source, so an
+  // instance made by one can be passed to the other (same C++ layout).
+  const char* layout_id;
+  mx_func_desc init;  // call() returns the new instance as a host object
+  int32_t n_methods;
+  const mx_func_desc* methods;
+  int32_t n_attrs;
+  const mx_attr_desc* attrs;
+};
+
+struct mx_module_desc {
+  int32_t abi_version;
+  const char* runtime_version;
+  int32_t n_funcs;
+  const mx_func_desc* funcs;
+  int32_t n_classes;
+  const mx_class_desc* classes;
+  int32_t n_origins;
+  mx::Origin* origins;  // file and first_line are filled by the loader
+  void (*set_host)(const mx_host_api* host);
+};
+
+typedef const mx_module_desc* (*mx_module_fn)(void);
+
+}  // extern "C"
+
+namespace mx {
+
+// ---- conversion errors -------------------------------------------------------
+
+// Where inside an argument a conversion failed: "[3]", "['key']", ...
+struct ConvError {
+  std::string path;
+  std::string expected;
+  std::string got;
+};
+
+[[noreturn]] inline void conv_fail(const mx_host_api* h, mx_host_obj o, const char* expected) {
+  throw ConvError{"", expected, h->type_name(o)};
+}
+
+template <class T, class = void>
+struct Conv;
+
+template <>
+struct Conv<int64_t> {
+  static std::string name() { return "int"; }
+  static int64_t from_host(const mx_host_api* h, mx_host_obj o) {
+    int k = h->kind(o);
+    if (k != MX_HK_INT && k != MX_HK_BOOL) conv_fail(h, o, "int");
+    int64_t v;
+    if (h->as_int(o, &v)) throw Error(ErrKind::OverflowError, "Python int too large to convert to a 64-bit int");
+    return v;
+  }
+  static mx_host_obj to_host(const mx_host_api* h, int64_t v) { return h->new_int(v); }
+};
+template <>
+struct Conv<bool> {
+  static std::string name() { return "bool"; }
+  static bool from_host(const mx_host_api* h, mx_host_obj o) {
+    if (h->kind(o) != MX_HK_BOOL) conv_fail(h, o, "bool");
+    int64_t v = 0;
+    h->as_int(o, &v);
+    return v != 0;
+  }
+  static mx_host_obj to_host(const mx_host_api* h, bool v) { return h->new_bool(v); }
+};
+template <>
+struct Conv<double> {
+  static std::string name() { return "float"; }
+  static double from_host(const mx_host_api* h, mx_host_obj o) {
+    int k = h->kind(o);
+    if (k == MX_HK_FLOAT) return h->as_float(o);
+    if (k == MX_HK_INT || k == MX_HK_BOOL) {
+      int64_t v;
+      if (h->as_int(o, &v)) return h->as_float(o);
+      return double(v);
+    }
+    conv_fail(h, o, "float");
+  }
+  static mx_host_obj to_host(const mx_host_api* h, double v) { return h->new_float(v); }
+};
+template <>
+struct Conv<None> {
+  static std::string name() { return "None"; }
+  static None from_host(const mx_host_api* h, mx_host_obj o) {
+    if (h->kind(o) != MX_HK_NONE) conv_fail(h, o, "None");
+    return None{};
+  }
+  static mx_host_obj to_host(const mx_host_api* h, None) { return h->new_none(); }
+};
+template <>
+struct Conv<Str> {
+  static std::string name() { return "str"; }
+  static Str from_host(const mx_host_api* h, mx_host_obj o) {
+    if (h->kind(o) != MX_HK_STR) conv_fail(h, o, "str");
+    int unit;
+    int64_t n;
+    const void* d = h->str_data(o, &unit, &n);
+    if (n == 0) return Str();
+    Str s = Str::uninit(size_t(n));
+    char32_t* out = s.mutable_data();
+    if (unit == 1) {
+      const uint8_t* p = static_cast<const uint8_t*>(d);
+      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
+    } else if (unit == 2) {
+      const uint16_t* p = static_cast<const uint16_t*>(d);
+      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
+    } else {
+      std::memcpy(out, d, size_t(n) * 4);
+    }
+    s.object()->width = uint8_t(unit);
+    return s;
+  }
+  static mx_host_obj to_host(const mx_host_api* h, const Str& s) {
+    int w = s.width();
+    size_t n = s.size();
+    if (w == 4) return h->new_str(4, s.data(), int64_t(n));
+    if (w == 1) {
+      // Narrow on the stack for short strings; hosts copy the data.
+      uint8_t small[64];
+      uint8_t* buf = n <= sizeof small ? small : static_cast<uint8_t*>(std::malloc(n));
+      for (size_t i = 0; i < n; ++i) buf[i] = uint8_t(s[i]);
+      mx_host_obj r = h->new_str(1, buf, int64_t(n));
+      if (buf != small) std::free(buf);
+      return r;
+    }
+    std::u16string tmp(n, u'\0');
+    for (size_t i = 0; i < n; ++i) tmp[i] = char16_t(s[i]);
+    return h->new_str(2, tmp.data(), int64_t(n));
+  }
+};
+template <>
+struct Conv<Bytes> {
+  static std::string name() { return "bytes"; }
+  static Bytes from_host(const mx_host_api* h, mx_host_obj o) {
+    if (h->kind(o) != MX_HK_BYTES) conv_fail(h, o, "bytes");
+    int64_t n;
+    const char* d = h->bytes_data(o, &n);
+    return Bytes(d, size_t(n));
+  }
+  static mx_host_obj to_host(const mx_host_api* h, const Bytes& s) {
+    return h->new_bytes(s.data(), int64_t(s.size()));
+  }
+};
+
+// Releases a host reference when it goes out of scope (exceptions included).
+struct HostRef {
+  const mx_host_api* h;
+  mx_host_obj o;
+  ~HostRef() { if (o) h->decref(o); }
+};
+
+template <class T>
+struct Conv<List<T>> {
+  static std::string name() { return "List[" + Conv<T>::name() + "]"; }
+  static List<T> from_host(const mx_host_api* h, mx_host_obj o) {
+    int k = h->kind(o);
+    if (k != MX_HK_LIST && k != MX_HK_TUPLE) conv_fail(h, o, "list");
+    int64_t n = h->seq_len(o);
+    List<T> out;
+    out.reserve(n);
+    for (int64_t i = 0; i < n; ++i) {
+      try {
+        out.push_back(Conv<T>::from_host(h, h->seq_item(o, i)));
+      } catch (ConvError& e) {
+        e.path = "[" + std::to_string(i) + "]" + e.path;
+        throw;
+      }
+    }
+    return out;
+  }
+  static mx_host_obj to_host(const mx_host_api* h, const List<T>& v) {
+    int64_t n = v.size();
+    mx_host_obj l = h->new_list(n);
+    for (int64_t i = 0; i < n; ++i) h->list_set(l, i, Conv<T>::to_host(h, v[i]));
+    return l;
+  }
+};
+
+template <class K, class V>
+struct Conv<Dict<K, V>> {
+  static std::string name() { return "Dict[" + Conv<K>::name() + ", " + Conv<V>::name() + "]"; }
+  static Dict<K, V> from_host(const mx_host_api* h, mx_host_obj o) {
+    if (h->kind(o) != MX_HK_DICT) conv_fail(h, o, "dict");
+    Dict<K, V> out;
+    int64_t pos = 0;
+    mx_host_obj k, v;
+    while (h->dict_next(o, &pos, &k, &v)) {
+      K key;
+      try {
+        key = Conv<K>::from_host(h, k);
+      } catch (ConvError& e) {
+        e.path = " (a key)" + e.path;
+        throw;
+      }
+      try {
+        out.set(key, Conv<V>::from_host(h, v));
+      } catch (ConvError& e) {
+        e.path = "[" + utf8_encode(repr(key)) + "]" + e.path;
+        throw;
+      }
+    }
+    return out;
+  }
+  static mx_host_obj to_host(const mx_host_api* h, const Dict<K, V>& d) {
+    mx_host_obj r = h->new_dict();
+    for (auto& e : d.table().entries())
+      if (e.live) h->dict_set(r, Conv<K>::to_host(h, e.key), Conv<V>::to_host(h, e.value));
+    return r;
+  }
+};
+
+template <class T>
+struct Conv<Set<T>> {
+  static std::string name() { return "Set[" + Conv<T>::name() + "]"; }
+  static Set<T> from_host(const mx_host_api* h, mx_host_obj o) {
+    int k = h->kind(o);
+    if (k != MX_HK_SET) conv_fail(h, o, "set");
+    Set<T> out;
+    HostRef it{h, h->iter(o)};
+    while (mx_host_obj x = h->iter_next(it.o)) {
+      HostRef item{h, x};
+      out.add(Conv<T>::from_host(h, x));
+    }
+    return out;
+  }
+  static mx_host_obj to_host(const mx_host_api* h, const Set<T>& s) {
+    mx_host_obj r = h->new_set();
+    for (auto& e : s.table().entries())
+      if (e.live) h->set_add(r, Conv<T>::to_host(h, e.key));
+    return r;
+  }
+};
+
+template <class... T>
+struct Conv<Tuple<T...>> {
+  static std::string name() {
+    std::string s = "Tuple[";
+    size_t i = 0;
+    ((s += (i++ ? ", " : "") + Conv<T>::name()), ...);
+    return s + "]";
+  }
+  template <size_t... I>
+  static Tuple<T...> from_impl(const mx_host_api* h, mx_host_obj o, std::index_sequence<I...>) {
+    auto item = [&](size_t i) {
+      return h->seq_item(o, int64_t(i));
+    };
+    try {
+      return Tuple<T...>(Conv<T>::from_host(h, item(I))...);
+    } catch (ConvError& e) {
+      throw;
+    }
+  }
+  static Tuple<T...> from_host(const mx_host_api* h, mx_host_obj o) {
+    int k = h->kind(o);
+    if ((k != MX_HK_TUPLE && k != MX_HK_LIST) || h->seq_len(o) != int64_t(sizeof...(T)))
+      throw ConvError{"", "a tuple of " + std::to_string(sizeof...(T)) + " items", h->type_name(o)};
+    return from_impl(h, o, std::index_sequence_for<T...>{});
+  }
+  static mx_host_obj to_host(const mx_host_api* h, const Tuple<T...>& t) {
+    mx_host_obj r = h->new_tuple(int64_t(sizeof...(T)));
+    int64_t i = 0;
+    std::apply([&](const auto&... x) { ((h->tuple_set(r, i++, Conv<std::decay_t<decltype(x)>>::to_host(h, x))), ...); },
+               static_cast<const std::tuple<T...>&>(t));
+    return r;
+  }
+};
+
+// ---- error transport ---------------------------------------------------------
+
+inline char* dup_cstr(const std::string& s) {
+  char* p = static_cast<char*>(std::malloc(s.size() + 1));
+  std::memcpy(p, s.data(), s.size() + 1);
+  return p;
+}
+
+inline void fill_error(mx_error* out, const Error& e) {
+  out->kind = int32_t(e.kind());
+  out->message = dup_cstr(e.message());
+  out->file = e.has_loc() ? dup_cstr(e.file()) : nullptr;
+  out->func = e.has_loc() ? dup_cstr(e.func()) : nullptr;
+  out->line = e.line();
+  out->col = e.col();
+}
+
+inline void fill_error(mx_error* out, ErrKind kind, const std::string& msg) {
+  fill_error(out, Error(kind, msg));
+}
+
+// Runs an entry point body, turning every C++ exception into an mx_error so
+// nothing unwinds through the host.
+template <class F>
+inline int guarded(mx_error* err, F&& body) {
+  try {
+    body();
+    return 0;
+  } catch (const Error& e) {
+    fill_error(err, e);
+  } catch (const ConvError& e) {
+    fill_error(err, ErrKind::TypeError, "expected " + e.expected + ", got " + e.got + e.path);
+  } catch (const std::bad_alloc&) {
+    fill_error(err, ErrKind::MemoryError, "out of memory");
+  } catch (const std::exception& e) {
+    fill_error(err, ErrKind::RuntimeError, e.what());
+  } catch (...) {
+    fill_error(err, ErrKind::RuntimeError, "unknown C++ exception");
+  }
+  return -1;
+}
+
+// Converts argument i, naming the parameter in the TypeError.
+template <class T>
+inline T arg_from_host(const mx_host_api* h, mx_host_obj o, const char* fn, const char* param) {
+  try {
+    return Conv<T>::from_host(h, o);
+  } catch (ConvError& e) {
+    std::string where = e.path.empty() ? "" : " at " + std::string(param) + e.path;
+    throw Error(ErrKind::TypeError, std::string(fn) + "() argument '" + param + "' must be " +
+                                        Conv<T>::name() + ", got " + e.got + where);
+  }
+}
+
+// Holds the GIL released for the lifetime of the scope.
+struct NoGil {
+  const mx_host_api* h;
+  void* state;
+  explicit NoGil(const mx_host_api* host) : h(host), state(host->nogil_begin()) {}
+  ~NoGil() { h->nogil_end(state); }
+};
+
+}  // namespace mx

@@ -1,0 +1,242 @@
+// Any: a dynamically typed value for code annotated `Any`.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "abi.h"
+#include "builtins.h"
+
+namespace mx {
+
+class Any;
+class AnyTupleObj;
+
+// A value whose type is known only at run time. Heap values (str, bytes,
+// containers, instances) are shared Objects, so copies alias like Python names.
+class Any {
+ public:
+  Any() : tag_(TypeTag::None) {}
+  Any(None) : tag_(TypeTag::None) {}
+  Any(bool b) : tag_(TypeTag::Bool) { u_.b = b; }
+  Any(int64_t i) : tag_(TypeTag::Int) { u_.i = i; }
+  Any(int i) : tag_(TypeTag::Int) { u_.i = i; }
+  Any(double f) : tag_(TypeTag::Float) { u_.f = f; }
+  // An empty str/bytes has no buffer; Any keeps a real (empty) object instead.
+  Any(const Str& s) : tag_(TypeTag::Str), obj_(s.ref()) {
+    if (!obj_) obj_ = Ref<Object>(Ref<StrObj>::adopt(StrObj::alloc(0)));
+  }
+  Any(const Bytes& s) : tag_(TypeTag::Bytes), obj_(s.ref()) {
+    if (!obj_) obj_ = Ref<Object>(Ref<BytesObj>::adopt(BytesObj::alloc(0)));
+  }
+  template <class T> Any(const List<T>& v) : tag_(TypeTag::List), obj_(to_any_list(v).ref()) {}
+  template <class K, class V> Any(const Dict<K, V>& v) : tag_(TypeTag::Dict), obj_(to_any_dict(v).ref()) {}
+  template <class T> Any(const Set<T>& v) : tag_(TypeTag::Set), obj_(to_any_set(v).ref()) {}
+  template <class T, class = std::enable_if_t<std::is_base_of<Object, T>::value>>
+  Any(const Ref<T>& r) : tag_(TypeTag::Instance), obj_(r) {}
+
+  TypeTag tag() const { return tag_; }
+  bool b() const { return u_.b; }
+  int64_t i() const { return u_.i; }
+  double f() const { return u_.f; }
+  Object* obj() const { return obj_.get(); }
+  Str str() const { return Str(Ref<StrObj>::borrow(static_cast<StrObj*>(obj_.get()))); }
+  Bytes bytes() const { return Bytes(Ref<BytesObj>::borrow(static_cast<BytesObj*>(obj_.get()))); }
+  List<Any> list() const { return List<Any>(Ref<ListObj<Any>>::borrow(static_cast<ListObj<Any>*>(obj_.get()))); }
+  Dict<Any, Any> dict() const { return Dict<Any, Any>(Ref<DictObj<Any, Any>>::borrow(static_cast<DictObj<Any, Any>*>(obj_.get()))); }
+  Set<Any> set() const { return Set<Any>(Ref<SetObj<Any>>::borrow(static_cast<SetObj<Any>*>(obj_.get()))); }
+  const char* type_name() const {
+    switch (tag_) {
+      case TypeTag::None: return "NoneType";
+      case TypeTag::Bool: return "bool";
+      case TypeTag::Int: return "int";
+      case TypeTag::Float: return "float";
+      default: return obj_ ? obj_->type_name() : "object";
+    }
+  }
+
+ private:
+  template <class T> static List<Any> to_any_list(const List<T>& v);
+  template <class K, class V> static Dict<Any, Any> to_any_dict(const Dict<K, V>& v);
+  template <class T> static Set<Any> to_any_set(const Set<T>& v);
+  TypeTag tag_;
+  union { bool b; int64_t i; double f; } u_{};
+  Ref<Object> obj_;
+};
+
+template <class T> List<Any> Any::to_any_list(const List<T>& v) {
+  if constexpr (std::is_same_v<T, Any>) return v;
+  else {
+    List<Any> out;
+    out.reserve(v.size());
+    for (int64_t k = 0; k < v.size(); ++k) out.push_back(Any(v[k]));
+    return out;
+  }
+}
+template <class K, class V> Dict<Any, Any> Any::to_any_dict(const Dict<K, V>& d) {
+  if constexpr (std::is_same_v<K, Any> && std::is_same_v<V, Any>) return d;
+  else {
+    Dict<Any, Any> out;
+    for (auto& e : d.table().entries()) if (e.live) out.set(Any(e.key), Any(e.value));
+    return out;
+  }
+}
+template <class T> Set<Any> Any::to_any_set(const Set<T>& s) {
+  if constexpr (std::is_same_v<T, Any>) return s;
+  else {
+    Set<Any> out;
+    for (auto& e : s.table().entries()) if (e.live) out.add(Any(e.key));
+    return out;
+  }
+}
+
+inline bool operator==(const Any& a, const Any& b) {
+  auto num = [](const Any& x) { return x.tag() == TypeTag::Bool || x.tag() == TypeTag::Int || x.tag() == TypeTag::Float; };
+  if (num(a) && num(b)) {
+    if (a.tag() == TypeTag::Float || b.tag() == TypeTag::Float) {
+      double x = a.tag() == TypeTag::Float ? a.f() : double(a.tag() == TypeTag::Int ? a.i() : a.b());
+      if (a.tag() != TypeTag::Float) return num_eq(a.tag() == TypeTag::Int ? a.i() : int64_t(a.b()), b.f());
+      if (b.tag() != TypeTag::Float) return num_eq(a.f(), b.tag() == TypeTag::Int ? b.i() : int64_t(b.b()));
+      return x == b.f();
+    }
+    int64_t x = a.tag() == TypeTag::Int ? a.i() : a.b(), y = b.tag() == TypeTag::Int ? b.i() : b.b();
+    return x == y;
+  }
+  if (a.tag() != b.tag()) return false;
+  switch (a.tag()) {
+    case TypeTag::None: return true;
+    case TypeTag::Str: return a.str() == b.str();
+    case TypeTag::Bytes: return a.bytes() == b.bytes();
+    case TypeTag::List: return a.list() == b.list();
+    case TypeTag::Dict: return a.dict() == b.dict();
+    case TypeTag::Set: return a.set() == b.set();
+    default: return a.obj() == b.obj();
+  }
+}
+inline bool operator!=(const Any& a, const Any& b) { return !(a == b); }
+
+template <>
+struct Hash<Any> {
+  static uint64_t of(const Any& a) {
+    switch (a.tag()) {
+      case TypeTag::None: return hash_of(None{});
+      case TypeTag::Bool: return hash_of(int64_t(a.b()));
+      case TypeTag::Int: return hash_of(a.i());
+      case TypeTag::Float: return hash_of(a.f());
+      case TypeTag::Str: return hash_of(a.str());
+      case TypeTag::Bytes: return hash_of(a.bytes());
+      default:
+        raise(ErrKind::TypeError, std::string("unhashable type: '") + a.type_name() + "'");
+    }
+  }
+};
+
+inline bool truth(const Any& a) {
+  switch (a.tag()) {
+    case TypeTag::None: return false;
+    case TypeTag::Bool: return a.b();
+    case TypeTag::Int: return a.i() != 0;
+    case TypeTag::Float: return a.f() != 0.0;
+    case TypeTag::Str: return !a.str().empty();
+    case TypeTag::Bytes: return !a.bytes().empty();
+    case TypeTag::List: return a.list().size() != 0;
+    case TypeTag::Dict: return a.dict().size() != 0;
+    case TypeTag::Set: return a.set().size() != 0;
+    default: return true;
+  }
+}
+
+inline void repr_into(StrBuilder& b, const Any& a) {
+  switch (a.tag()) {
+    case TypeTag::None: b.put_ascii("None"); return;
+    case TypeTag::Bool: repr_into(b, a.b()); return;
+    case TypeTag::Int: repr_into(b, a.i()); return;
+    case TypeTag::Float: repr_into(b, a.f()); return;
+    case TypeTag::Str: repr_into(b, a.str()); return;
+    case TypeTag::Bytes: repr_into(b, a.bytes()); return;
+    case TypeTag::List: repr_into(b, a.list()); return;
+    case TypeTag::Dict: repr_into(b, a.dict()); return;
+    case TypeTag::Set: repr_into(b, a.set()); return;
+    default: b.put_ascii("<"); b.put_ascii(a.type_name()); b.put_ascii(" object>"); return;
+  }
+}
+inline Str to_str(const Any& a) { return a.tag() == TypeTag::Str ? a.str() : repr(a); }
+
+[[noreturn]] inline void any_type_error(const Any& a, const char* want) {
+  raise(ErrKind::TypeError, std::string("expected ") + want + ", got " + a.type_name());
+}
+
+// Any -> typed value (a copy for containers whose item type is not Any).
+template <class T, class = void> struct AnyCast;
+template <> struct AnyCast<Any> { static Any of(const Any& a) { return a; } };
+template <> struct AnyCast<int64_t> { static int64_t of(const Any& a) {
+  if (a.tag() == TypeTag::Int) return a.i();
+  if (a.tag() == TypeTag::Bool) return a.b();
+  any_type_error(a, "int"); } };
+template <> struct AnyCast<bool> { static bool of(const Any& a) {
+  if (a.tag() == TypeTag::Bool) return a.b();
+  any_type_error(a, "bool"); } };
+template <> struct AnyCast<double> { static double of(const Any& a) {
+  if (a.tag() == TypeTag::Float) return a.f();
+  if (a.tag() == TypeTag::Int) return double(a.i());
+  if (a.tag() == TypeTag::Bool) return a.b();
+  any_type_error(a, "float"); } };
+template <> struct AnyCast<Str> { static Str of(const Any& a) {
+  if (a.tag() == TypeTag::Str) return a.str();
+  any_type_error(a, "str"); } };
+template <> struct AnyCast<Bytes> { static Bytes of(const Any& a) {
+  if (a.tag() == TypeTag::Bytes) return a.bytes();
+  any_type_error(a, "bytes"); } };
+template <> struct AnyCast<None> { static None of(const Any& a) {
+  if (a.tag() == TypeTag::None) return None{};
+  any_type_error(a, "None"); } };
+template <class T> struct AnyCast<List<T>> { static List<T> of(const Any& a) {
+  if (a.tag() != TypeTag::List) any_type_error(a, "list");
+  if constexpr (std::is_same_v<T, Any>) return a.list();
+  else { List<Any> l = a.list(); List<T> out; out.reserve(l.size());
+    for (int64_t i = 0; i < l.size(); ++i) out.push_back(AnyCast<T>::of(l[i])); return out; } } };
+template <class K, class V> struct AnyCast<Dict<K, V>> { static Dict<K, V> of(const Any& a) {
+  if (a.tag() != TypeTag::Dict) any_type_error(a, "dict");
+  if constexpr (std::is_same_v<K, Any> && std::is_same_v<V, Any>) return a.dict();
+  else { Dict<K, V> out; for (auto& e : a.dict().table().entries())
+      if (e.live) out.set(AnyCast<K>::of(e.key), AnyCast<V>::of(e.value)); return out; } } };
+template <class T> struct AnyCast<Set<T>> { static Set<T> of(const Any& a) {
+  if (a.tag() != TypeTag::Set) any_type_error(a, "set");
+  if constexpr (std::is_same_v<T, Any>) return a.set();
+  else { Set<T> out; for (auto& e : a.set().table().entries()) if (e.live) out.add(AnyCast<T>::of(e.key)); return out; } } };
+
+template <class T> inline T any_cast(const Any& a) { return AnyCast<T>::of(a); }
+
+// Host values of any type come in as Any; tuples become lists of Any.
+template <> struct Conv<Any> {
+  static std::string name() { return "Any"; }
+  static Any from_host(const mx_host_api* h, mx_host_obj o) {
+    switch (h->kind(o)) {
+      case MX_HK_NONE: return Any();
+      case MX_HK_BOOL: return Any(Conv<bool>::from_host(h, o));
+      case MX_HK_INT: return Any(Conv<int64_t>::from_host(h, o));
+      case MX_HK_FLOAT: return Any(h->as_float(o));
+      case MX_HK_STR: return Any(Conv<Str>::from_host(h, o));
+      case MX_HK_BYTES: return Any(Conv<Bytes>::from_host(h, o));
+      case MX_HK_LIST: case MX_HK_TUPLE: return Any(Conv<List<Any>>::from_host(h, o));
+      case MX_HK_DICT: return Any(Conv<Dict<Any, Any>>::from_host(h, o));
+      case MX_HK_SET: return Any(Conv<Set<Any>>::from_host(h, o));
+      default: conv_fail(h, o, "a value compiled code can hold");
+    }
+  }
+  static mx_host_obj to_host(const mx_host_api* h, const Any& a) {
+    switch (a.tag()) {
+      case TypeTag::None: return h->new_none();
+      case TypeTag::Bool: return h->new_bool(a.b());
+      case TypeTag::Int: return h->new_int(a.i());
+      case TypeTag::Float: return h->new_float(a.f());
+      case TypeTag::Str: return Conv<Str>::to_host(h, a.str());
+      case TypeTag::Bytes: return Conv<Bytes>::to_host(h, a.bytes());
+      case TypeTag::List: return Conv<List<Any>>::to_host(h, a.list());
+      case TypeTag::Dict: return Conv<Dict<Any, Any>>::to_host(h, a.dict());
+      case TypeTag::Set: return Conv<Set<Any>>::to_host(h, a.set());
+      default: return h->new_none();
+    }
+  }
+};
+
+}  // namespace mx

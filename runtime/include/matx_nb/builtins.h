@@ -1,0 +1,519 @@
+// Python builtins and the methods of str, bytes, list, dict and set, as free
+// functions named <type>_<method> (str_split is str.split). Every function that
+// can raise takes the caller's Loc last.
+#pragma once
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "ops.h"
+
+namespace mx {
+
+constexpr int64_t kNoIndex = INT64_MIN;  // an omitted slice bound
+
+// ---- errors shared by loops ----------------------------------------------------
+
+[[noreturn]] __attribute__((noinline, cold)) inline void raise_changed_size(const Loc* loc) {
+  raise(ErrKind::RuntimeError, "dictionary changed size during iteration", loc);
+}
+inline void check_unpack(size_t have, size_t want, const Loc* loc) {
+  if (have != want) {
+    if (have > want)
+      raise(ErrKind::ValueError, "too many values to unpack (expected " + std::to_string(want) + ")", loc);
+    raise(ErrKind::ValueError, "not enough values to unpack (expected " + std::to_string(want) + ", got " +
+                                   std::to_string(have) + ")", loc);
+  }
+}
+
+// ---- numbers ---------------------------------------------------------------------
+
+// Exact comparison of an int with a float, as Python does (no rounding of the int).
+inline int num_cmp(int64_t a, double b) {
+  if (std::isnan(b)) return 2;  // unordered
+  if (b >= 9223372036854775808.0) return -1;
+  if (b < -9223372036854775808.0) return 1;
+  double fl = std::floor(b);
+  int64_t bi = int64_t(fl);
+  if (a < bi) return -1;
+  if (a > bi) return 1;
+  return fl == b ? 0 : -1;
+}
+inline int num_cmp(double a, int64_t b) {
+  int r = num_cmp(b, a);
+  return r == 2 ? 2 : -r;
+}
+inline int num_cmp(double a, double b) { return a < b ? -1 : (a > b ? 1 : (a == b ? 0 : 2)); }
+inline int num_cmp(bool a, double b) { return num_cmp(int64_t(a), b); }
+inline int num_cmp(double a, bool b) { return num_cmp(a, int64_t(b)); }
+template <class A, class B> inline bool num_eq(A a, B b) { return num_cmp(a, b) == 0; }
+template <class A, class B> inline bool num_ne(A a, B b) { return num_cmp(a, b) != 0; }
+template <class A, class B> inline bool num_lt(A a, B b) { return num_cmp(a, b) == -1; }
+template <class A, class B> inline bool num_le(A a, B b) { int r = num_cmp(a, b); return r == -1 || r == 0; }
+template <class A, class B> inline bool num_gt(A a, B b) { return num_cmp(a, b) == 1; }
+template <class A, class B> inline bool num_ge(A a, B b) { int r = num_cmp(a, b); return r == 1 || r == 0; }
+
+// Comparisons of tuples go item by item with Python's rules.
+template <size_t I = 0, class... T>
+inline int tuple_cmp(const Tuple<T...>& a, const Tuple<T...>& b) {
+  if constexpr (I == sizeof...(T)) {
+    return 0;
+  } else {
+    const auto& x = std::get<I>(a);
+    const auto& y = std::get<I>(b);
+    if (!eq(x, y)) return lt(x, y) ? -1 : 1;
+    return tuple_cmp<I + 1>(a, b);
+  }
+}
+template <class... T>
+inline bool lt(const Tuple<T...>& a, const Tuple<T...>& b) { return tuple_cmp(a, b) < 0; }
+
+template <class T>
+inline T min_(T a) { return a; }
+template <class T, class... R>
+inline T min_(T a, T b, R... rest) { return min_(lt(b, a) ? b : a, rest...); }
+template <class T>
+inline T max_(T a) { return a; }
+template <class T, class... R>
+inline T max_(T a, T b, R... rest) { return max_(lt(a, b) ? b : a, rest...); }
+
+inline int64_t to_int(int64_t v, const Loc*) { return v; }
+inline int64_t to_int(bool v, const Loc*) { return v; }
+inline int64_t to_int(double v, const Loc* loc) {
+  if (std::isnan(v)) raise(ErrKind::ValueError, "cannot convert float NaN to integer", loc);
+  if (std::isinf(v)) raise(ErrKind::OverflowError, "cannot convert float infinity to integer", loc);
+  double t = std::trunc(v);
+  if (t >= 9223372036854775808.0 || t < -9223372036854775808.0)
+    raise(ErrKind::OverflowError, "int too large to convert to a 64-bit int", loc);
+  return int64_t(t);
+}
+inline int64_t to_int_base(const Str& s, int64_t base, const Loc* loc) {
+  if (base != 0 && (base < 2 || base > 36)) raise(ErrKind::ValueError, "int() base must be >= 2 and <= 36, or 0", loc);
+  auto r = numconv::parse_int(s.data(), s.size(), int(base), &unicode::decimal_value);
+  if (r.overflow) raise(ErrKind::OverflowError, "int too large to convert to a 64-bit int", loc);
+  if (!r.ok)
+    raise(ErrKind::ValueError, "invalid literal for int() with base " + std::to_string(base) + ": " +
+                                   utf8_encode(repr(s)), loc);
+  return r.value;
+}
+inline int64_t to_int(const Str& s, const Loc* loc) { return to_int_base(s, 10, loc); }
+inline int64_t to_int(const Bytes& s, const Loc* loc) {
+  auto r = numconv::parse_int_bytes(s.data(), s.size(), 10);
+  if (r.overflow) raise(ErrKind::OverflowError, "int too large to convert to a 64-bit int", loc);
+  if (!r.ok) raise(ErrKind::ValueError, "invalid literal for int() with base 10: " + utf8_encode(repr(s)), loc);
+  return r.value;
+}
+inline double to_float(double v, const Loc*) { return v; }
+inline double to_float(int64_t v, const Loc*) { return double(v); }
+inline double to_float(bool v, const Loc*) { return v ? 1.0 : 0.0; }
+inline double to_float(const Str& s, const Loc* loc) {
+  auto r = numconv::parse_float(s.data(), s.size(), &unicode::decimal_value);
+  if (!r.ok) raise(ErrKind::ValueError, "could not convert string to float: " + utf8_encode(repr(s)), loc);
+  return r.value;
+}
+inline int64_t ord(const Str& s, const Loc* loc) {
+  if (s.size() != 1)
+    raise(ErrKind::TypeError, "ord() expected a character, but string of length " + std::to_string(s.size()) + " found", loc);
+  return int64_t(s[0]);
+}
+inline Str chr(int64_t c, const Loc* loc) {
+  if (c < 0 || c > 0x10FFFF) raise(ErrKind::ValueError, "chr() arg not in range(0x110000)", loc);
+  return str_char(char32_t(c));
+}
+
+// ---- range -----------------------------------------------------------------------
+
+inline int64_t range_len(int64_t lo, int64_t hi, int64_t step, const Loc* loc) {
+  if (step == 0) raise(ErrKind::ValueError, "range() arg 3 must not be zero", loc);
+  if (step > 0) {
+    if (lo >= hi) return 0;
+    return int64_t((uint64_t(hi) - uint64_t(lo) - 1) / uint64_t(step) + 1);
+  }
+  if (lo <= hi) return 0;
+  return int64_t((uint64_t(lo) - uint64_t(hi) - 1) / (0 - uint64_t(step)) + 1);
+}
+inline int64_t range_len_of(int64_t hi, const Loc* loc) { return range_len(0, hi, 1, loc); }
+inline int64_t range_len_of(int64_t lo, int64_t hi, const Loc* loc) { return range_len(lo, hi, 1, loc); }
+inline int64_t range_len_of(int64_t lo, int64_t hi, int64_t st, const Loc* loc) { return range_len(lo, hi, st, loc); }
+inline bool range_contains(int64_t x, int64_t hi) { return x >= 0 && x < hi; }
+inline bool range_contains(int64_t x, int64_t lo, int64_t hi) { return x >= lo && x < hi; }
+inline bool range_contains(int64_t x, int64_t lo, int64_t hi, int64_t st) {
+  if (st == 0) return false;
+  if (st > 0 ? (x < lo || x >= hi) : (x > lo || x <= hi)) return false;
+  return mod(sub(x, lo, nullptr), st, nullptr) == 0;
+}
+inline List<int64_t> range_list3(int64_t lo, int64_t hi, int64_t st, const Loc* loc) {
+  int64_t n = range_len(lo, hi, st, loc);
+  if (n > (int64_t(1) << 36)) raise(ErrKind::MemoryError, "range too large for a list", loc);
+  List<int64_t> out;
+  out.reserve(n);
+  for (int64_t k = 0; k < n; ++k) out.push_back(lo + k * st);
+  return out;
+}
+inline List<int64_t> range_list(int64_t hi, const Loc* loc) { return range_list3(0, hi, 1, loc); }
+inline List<int64_t> range_list(int64_t lo, int64_t hi, const Loc* loc) { return range_list3(lo, hi, 1, loc); }
+inline List<int64_t> range_list(int64_t lo, int64_t hi, int64_t st, const Loc* loc) { return range_list3(lo, hi, st, loc); }
+
+// ---- generic iteration helpers -----------------------------------------------------
+
+// Calls f on each item of a container, in Python's iteration order.
+template <class T, class F> inline void for_each(const List<T>& v, F&& f) {
+  for (int64_t i = 0; i < v.size(); ++i) f(v[i]);
+}
+template <class T, class F> inline void for_each(const Set<T>& s, F&& f) {
+  auto& es = s.table().entries();
+  for (size_t i = 0; i < es.size(); ++i) if (es[i].live) f(es[i].key);
+}
+template <class K, class V, class F> inline void for_each(const Dict<K, V>& d, F&& f) {
+  auto& es = d.table().entries();
+  for (size_t i = 0; i < es.size(); ++i) if (es[i].live) f(es[i].key);
+}
+template <class F> inline void for_each(const Str& s, F&& f) {
+  for (size_t i = 0; i < s.size(); ++i) f(str_char(s[i]));
+}
+template <class F> inline void for_each(const Bytes& s, F&& f) {
+  for (size_t i = 0; i < s.size(); ++i) f(int64_t(static_cast<unsigned char>(s[i])));
+}
+template <class... T, class F> inline void for_each(const Tuple<T...>& t, F&& f) {
+  std::apply([&](const auto&... x) { (f(x), ...); }, static_cast<const std::tuple<T...>&>(t));
+}
+
+template <class T, class C> inline List<T> list_from(const C& c) {
+  List<T> out;
+  for_each(c, [&](const auto& x) { out.push_back(T(x)); });
+  return out;
+}
+template <class T, class C> inline Set<T> set_from(const C& c) {
+  Set<T> out;
+  for_each(c, [&](const auto& x) { out.add(T(x)); });
+  return out;
+}
+template <class T> inline void sort_items(std::vector<T>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const T& a, const T& b) { return lt(a, b); });
+}
+inline void sort_items(std::vector<double>& v) {
+  // NaN never compares less, like Python's sort (which leaves NaN runs in place).
+  std::stable_sort(v.begin(), v.end(), [](double a, double b) { return a < b; });
+}
+template <class T, class C> inline List<T> sorted_from(const C& c) {
+  List<T> out = list_from<T>(c);
+  sort_items(out.vec());
+  return out;
+}
+template <class K, class V> inline Dict<K, V> dict_copy(const Dict<K, V>& d) {
+  Dict<K, V> out;
+  for (auto& e : d.table().entries()) if (e.live) out.set(e.key, e.value);
+  return out;
+}
+template <class R, class C> inline R sum_of(const C& c, const Loc* loc) {
+  R total = R(0);
+  for_each(c, [&](const auto& x) { total = add(total, R(x), loc); });
+  return total;
+}
+template <class C> inline auto min_of(const C& c, const Loc* loc) {
+  using T = std::decay_t<decltype(*c.vec().begin())>;
+  if (c.size() == 0) raise(ErrKind::ValueError, "min() arg is an empty sequence", loc);
+  T best = c[0];
+  for (int64_t i = 1; i < c.size(); ++i) if (lt(c[i], best)) best = c[i];
+  return best;
+}
+template <class C> inline auto max_of(const C& c, const Loc* loc) {
+  using T = std::decay_t<decltype(*c.vec().begin())>;
+  if (c.size() == 0) raise(ErrKind::ValueError, "max() arg is an empty sequence", loc);
+  T best = c[0];
+  for (int64_t i = 1; i < c.size(); ++i) if (lt(best, c[i])) best = c[i];
+  return best;
+}
+template <class T> inline T min_of(const Set<T>& s, const Loc* loc) { return min_of(list_from<T>(s), loc); }
+template <class T> inline T max_of(const Set<T>& s, const Loc* loc) { return max_of(list_from<T>(s), loc); }
+template <class K, class V> inline K min_of(const Dict<K, V>& s, const Loc* loc) { return min_of(list_from<K>(s), loc); }
+template <class K, class V> inline K max_of(const Dict<K, V>& s, const Loc* loc) { return max_of(list_from<K>(s), loc); }
+inline Str min_of(const Str& s, const Loc* loc) { return min_of(list_from<Str>(s), loc); }
+inline Str max_of(const Str& s, const Loc* loc) { return max_of(list_from<Str>(s), loc); }
+
+// ---- tuples ----------------------------------------------------------------------
+
+template <class T, class... U> inline std::vector<T> tuple_items(const Tuple<U...>& t) {
+  std::vector<T> v;
+  v.reserve(sizeof...(U));
+  std::apply([&](const auto&... x) { (v.push_back(T(x)), ...); }, static_cast<const std::tuple<U...>&>(t));
+  return v;
+}
+template <class T, class... U> inline T tuple_getitem(const Tuple<U...>& t, int64_t i, const Loc* loc) {
+  auto v = tuple_items<T>(t);
+  return v[size_t(norm_index(i, int64_t(v.size()), "tuple", loc))];
+}
+template <class X, class... U> inline bool tuple_contains(const Tuple<U...>& t, const X& x) {
+  bool found = false;
+  std::apply([&](const auto&... y) {
+    auto test = [&](const auto& v) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(v)>, X>) { if (eq(v, x)) found = true; }
+      else if constexpr (std::is_arithmetic_v<std::decay_t<decltype(v)>> && std::is_arithmetic_v<X>) {
+        if (num_eq(v, x)) found = true;
+      }
+    };
+    (test(y), ...);
+  }, static_cast<const std::tuple<U...>&>(t));
+  return found;
+}
+template <class... A, class... B> inline Tuple<A..., B...> tuple_cat(const Tuple<A...>& a, const Tuple<B...>& b) {
+  return Tuple<A..., B...>(std::tuple_cat(static_cast<const std::tuple<A...>&>(a), static_cast<const std::tuple<B...>&>(b)));
+}
+template <class... T> inline Tuple<T...> make_tuple(T... x) { return Tuple<T...>(x...); }
+
+// ---- slicing -----------------------------------------------------------------------
+
+// Python's PySlice_AdjustIndices: fills start/stop/step, returns the length.
+inline int64_t slice_indices(int64_t n, int64_t lo, int64_t hi, int64_t step, int64_t* start, const Loc* loc) {
+  if (step == kNoIndex) step = 1;
+  if (step == 0) raise(ErrKind::ValueError, "slice step cannot be zero", loc);
+  int64_t s, e;
+  if (lo == kNoIndex) s = step < 0 ? n - 1 : 0;
+  else {
+    s = lo;
+    if (s < 0) { s += n; if (s < 0) s = step < 0 ? -1 : 0; }
+    else if (s >= n) s = step < 0 ? n - 1 : n;
+  }
+  if (hi == kNoIndex) e = step < 0 ? -1 : n;
+  else {
+    e = hi;
+    if (e < 0) { e += n; if (e < 0) e = step < 0 ? -1 : 0; }
+    else if (e >= n) e = step < 0 ? n - 1 : n;
+  }
+  *start = s;
+  if (step < 0) return e < s ? (s - e - 1) / (-step) + 1 : 0;
+  return s < e ? (e - s - 1) / step + 1 : 0;
+}
+template <class T>
+inline List<T> getslice(const List<T>& v, int64_t lo, int64_t hi, int64_t step, const Loc* loc) {
+  int64_t start;
+  int64_t n = slice_indices(v.size(), lo, hi, step, &start, loc);
+  if (step == kNoIndex) step = 1;
+  List<T> out;
+  out.reserve(n);
+  for (int64_t k = 0; k < n; ++k) out.push_back(v[start + k * step]);
+  return out;
+}
+template <class B>
+inline B getslice_buf(const B& s, int64_t lo, int64_t hi, int64_t step, const Loc* loc) {
+  int64_t start;
+  int64_t n = slice_indices(int64_t(s.size()), lo, hi, step, &start, loc);
+  if (step == kNoIndex) step = 1;
+  if (n == int64_t(s.size()) && step == 1) return s;
+  B out = B::uninit(size_t(n));
+  auto* d = out.mutable_data();
+  for (int64_t k = 0; k < n; ++k) d[k] = s[size_t(start + k * step)];
+  out.finish();
+  return out;
+}
+inline Str getslice(const Str& s, int64_t lo, int64_t hi, int64_t step, const Loc* loc) { return getslice_buf(s, lo, hi, step, loc); }
+inline Bytes getslice(const Bytes& s, int64_t lo, int64_t hi, int64_t step, const Loc* loc) { return getslice_buf(s, lo, hi, step, loc); }
+
+// ---- list methods --------------------------------------------------------------------
+
+template <class T> inline None list_append(const List<T>& v, T x, const Loc*) { v.push_back(std::move(x)); return None{}; }
+template <class T> inline T list_pop(const List<T>& v, const Loc* loc) {
+  if (v.size() == 0) raise(ErrKind::IndexError, "pop from empty list", loc);
+  T x = std::move(v.vec().back());
+  v.vec().pop_back();
+  return x;
+}
+template <class T> inline T list_pop(const List<T>& v, int64_t i, const Loc* loc) {
+  if (v.size() == 0) raise(ErrKind::IndexError, "pop from empty list", loc);
+  int64_t n = v.size();
+  if (i < 0) i += n;
+  if (i < 0 || i >= n) raise(ErrKind::IndexError, "pop index out of range", loc);
+  T x = std::move(v.vec()[size_t(i)]);
+  v.vec().erase(v.vec().begin() + i);
+  return x;
+}
+template <class T, class C> inline None list_extend(const List<T>& v, const C& c, const Loc* = nullptr) {
+  if constexpr (std::is_same_v<C, List<T>>) {
+    if (v.object() == c.object()) {  // xs.extend(xs)
+      std::vector<T> copy = c.vec();
+      v.vec().insert(v.vec().end(), copy.begin(), copy.end());
+      return None{};
+    }
+  }
+  for_each(c, [&](const auto& x) { v.push_back(T(x)); });
+  return None{};
+}
+template <class T> inline None list_insert(const List<T>& v, int64_t i, T x, const Loc*) {
+  int64_t n = v.size();
+  if (i < 0) { i += n; if (i < 0) i = 0; }
+  if (i > n) i = n;
+  v.vec().insert(v.vec().begin() + i, std::move(x));
+  return None{};
+}
+template <class T> inline None list_remove(const List<T>& v, const T& x, const Loc* loc) {
+  for (int64_t i = 0; i < v.size(); ++i)
+    if (eq(v[i], x)) { v.vec().erase(v.vec().begin() + i); return None{}; }
+  raise(ErrKind::ValueError, "list.remove(x): x not in list", loc);
+}
+template <class T> inline int64_t list_index(const List<T>& v, const T& x, const Loc* loc) {
+  for (int64_t i = 0; i < v.size(); ++i) if (eq(v[i], x)) return i;
+  raise(ErrKind::ValueError, utf8_encode(repr(x)) + " is not in list", loc);
+}
+template <class T> inline int64_t list_index(const List<T>& v, const T& x, int64_t lo, const Loc* loc) {
+  return list_index(v, x, lo, v.size(), loc);
+}
+template <class T> inline int64_t list_index(const List<T>& v, const T& x, int64_t lo, int64_t hi, const Loc* loc) {
+  int64_t n = v.size();
+  if (lo < 0) { lo += n; if (lo < 0) lo = 0; }
+  if (hi < 0) { hi += n; if (hi < 0) hi = 0; }
+  for (int64_t i = lo; i < std::min(hi, n); ++i) if (eq(v[i], x)) return i;
+  raise(ErrKind::ValueError, utf8_encode(repr(x)) + " is not in list", loc);
+}
+template <class T> inline int64_t list_count(const List<T>& v, const T& x, const Loc*) {
+  int64_t c = 0;
+  for (int64_t i = 0; i < v.size(); ++i) c += eq(v[i], x);
+  return c;
+}
+template <class T> inline None list_clear(const List<T>& v, const Loc*) { v.vec().clear(); return None{}; }
+template <class T> inline List<T> list_copy(const List<T>& v, const Loc*) { return List<T>(v.vec()); }
+template <class T> inline None list_reverse(const List<T>& v, const Loc*) {
+  std::reverse(v.vec().begin(), v.vec().end());
+  return None{};
+}
+template <class T> inline None list_sort(const List<T>& v, const Loc*) { sort_items(v.vec()); return None{}; }
+
+// ---- dict methods ----------------------------------------------------------------------
+
+template <class K, class V> inline V dict_get(const Dict<K, V>& d, const K& k, const V& dflt, const Loc*) {
+  V* v = d.lookup(k);
+  return v ? *v : dflt;
+}
+template <class K, class V> inline List<K> dict_keys(const Dict<K, V>& d, const Loc*) {
+  List<K> out;
+  out.reserve(d.size());
+  for (auto& e : d.table().entries()) if (e.live) out.push_back(e.key);
+  return out;
+}
+template <class K, class V> inline List<V> dict_values(const Dict<K, V>& d, const Loc*) {
+  List<V> out;
+  out.reserve(d.size());
+  for (auto& e : d.table().entries()) if (e.live) out.push_back(e.value);
+  return out;
+}
+template <class K, class V> inline List<Tuple<K, V>> dict_items(const Dict<K, V>& d, const Loc*) {
+  List<Tuple<K, V>> out;
+  out.reserve(d.size());
+  for (auto& e : d.table().entries()) if (e.live) out.push_back(Tuple<K, V>(e.key, e.value));
+  return out;
+}
+template <class K, class V> inline V dict_pop(const Dict<K, V>& d, const K& k, const Loc* loc) {
+  V* v = d.lookup(k);
+  if (!v) raise_key<K, V>(k, loc);
+  V out = *v;
+  d.table().erase(k);
+  return out;
+}
+template <class K, class V> inline V dict_pop(const Dict<K, V>& d, const K& k, const V& dflt, const Loc*) {
+  V* v = d.lookup(k);
+  if (!v) return dflt;
+  V out = *v;
+  d.table().erase(k);
+  return out;
+}
+template <class K, class V> inline V dict_setdefault(const Dict<K, V>& d, const K& k, const V& dflt, const Loc*) {
+  V* v = d.lookup(k);
+  if (v) return *v;
+  d.set(k, dflt);
+  return dflt;
+}
+template <class K, class V> inline None dict_update(const Dict<K, V>& d, const Dict<K, V>& o, const Loc*) {
+  std::vector<std::pair<K, V>> items;
+  for (auto& e : o.table().entries()) if (e.live) items.emplace_back(e.key, e.value);
+  for (auto& kv : items) d.set(kv.first, kv.second);
+  return None{};
+}
+template <class K, class V> inline None dict_clear(const Dict<K, V>& d, const Loc*) { d.table().clear(); return None{}; }
+template <class K, class V> inline Dict<K, V> dict_copy(const Dict<K, V>& d, const Loc*) { return dict_copy(d); }
+template <class K, class V> inline Tuple<K, V> dict_popitem(const Dict<K, V>& d, const Loc* loc) {
+  auto& es = d.table().entries();
+  for (size_t i = es.size(); i-- > 0;) {
+    if (es[i].live) {
+      Tuple<K, V> out(es[i].key, es[i].value);
+      d.table().erase(es[i].key);
+      return out;
+    }
+  }
+  raise(ErrKind::KeyError, "'popitem(): dictionary is empty'", loc);
+}
+
+// ---- set methods -------------------------------------------------------------------------
+
+template <class T> inline None set_add(const Set<T>& s, const T& x, const Loc*) { s.add(x); return None{}; }
+template <class T> inline None set_remove(const Set<T>& s, const T& x, const Loc* loc) {
+  if (!s.table().erase(x)) raise(ErrKind::KeyError, utf8_encode(repr(x)), loc);
+  return None{};
+}
+template <class T> inline None set_discard(const Set<T>& s, const T& x, const Loc*) { s.table().erase(x); return None{}; }
+template <class T> inline T set_pop(const Set<T>& s, const Loc* loc) {
+  for (auto& e : s.table().entries()) {
+    if (e.live) {
+      T x = e.key;
+      s.table().erase(x);
+      return x;
+    }
+  }
+  raise(ErrKind::KeyError, "'pop from an empty set'", loc);
+}
+template <class T> inline None set_clear(const Set<T>& s, const Loc*) { s.table().clear(); return None{}; }
+template <class T> inline Set<T> set_copy(const Set<T>& s, const Loc* = nullptr) { return set_from<T>(s); }
+template <class T> inline Set<T> set_union_(const Set<T>& a, const Set<T>& b) {
+  Set<T> out = set_copy(a);
+  for_each(b, [&](const T& x) { out.add(x); });
+  return out;
+}
+template <class T> inline Set<T> set_intersection(const Set<T>& a, const Set<T>& b) {
+  Set<T> out;
+  for_each(a, [&](const T& x) { if (b.contains(x)) out.add(x); });
+  return out;
+}
+template <class T> inline Set<T> set_difference(const Set<T>& a, const Set<T>& b) {
+  Set<T> out;
+  for_each(a, [&](const T& x) { if (!b.contains(x)) out.add(x); });
+  return out;
+}
+template <class T> inline Set<T> set_symmetric_difference(const Set<T>& a, const Set<T>& b) {
+  Set<T> out;
+  for_each(a, [&](const T& x) { if (!b.contains(x)) out.add(x); });
+  for_each(b, [&](const T& x) { if (!a.contains(x)) out.add(x); });
+  return out;
+}
+template <class T> inline Set<T> set_union(const Set<T>& a, const Set<T>& b, const Loc*) { return set_union_(a, b); }
+template <class T> inline Set<T> set_intersection(const Set<T>& a, const Set<T>& b, const Loc*) { return set_intersection(a, b); }
+template <class T> inline Set<T> set_difference(const Set<T>& a, const Set<T>& b, const Loc*) { return set_difference(a, b); }
+template <class T> inline Set<T> set_symmetric_difference(const Set<T>& a, const Set<T>& b, const Loc*) { return set_symmetric_difference(a, b); }
+template <class T> inline None set_update(const Set<T>& a, const Set<T>& b, const Loc*) {
+  std::vector<T> items;
+  for_each(b, [&](const T& x) { items.push_back(x); });
+  for (auto& x : items) a.add(x);
+  return None{};
+}
+template <class T> inline bool set_issubset(const Set<T>& a, const Set<T>& b, const Loc*) { return le(a, b); }
+template <class T> inline bool set_issuperset(const Set<T>& a, const Set<T>& b, const Loc*) { return le(b, a); }
+template <class T> inline bool set_isdisjoint(const Set<T>& a, const Set<T>& b, const Loc*) {
+  bool dis = true;
+  for_each(a, [&](const T& x) { if (b.contains(x)) dis = false; });
+  return dis;
+}
+
+// ---- print with sep= and end= ------------------------------------------------------------
+
+template <class... A>
+inline None print_with(const Str& sep, bool has_sep, const Str& end, bool has_end, const A&... a) {
+  StrBuilder b;
+  Str s = has_sep ? sep : str_char(' ');
+  size_t i = 0;
+  ((b.put(i++ ? s : Str()), b.put(to_str(a))), ...);
+  b.put(has_end ? end : str_char('\n'));
+  std::string out = utf8_encode(b.raw().data(), b.raw().size());
+  detail::g_write_stdout(out.data(), out.size());
+  return None{};
+}
+
+}  // namespace mx
+
+#include "str_methods.h"

@@ -1,0 +1,344 @@
+// list, dict, set, tuple and None with Python's reference semantics.
+#pragma once
+#include <cmath>
+#include <cstring>
+#include <tuple>
+#include <vector>
+
+#include "error.h"
+#include "object.h"
+#include "str.h"
+
+namespace mx {
+
+struct None {
+  friend bool operator==(None, None) { return true; }
+  friend bool operator!=(None, None) { return false; }
+};
+
+// ---- hashing and key equality (Python: equal values hash equal) ---------------
+
+inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+template <class T, class = void>
+struct Hash;
+template <>
+struct Hash<int64_t> {
+  static uint64_t of(int64_t v) { return mix64(uint64_t(v)); }
+};
+template <>
+struct Hash<bool> {
+  static uint64_t of(bool v) { return mix64(uint64_t(v)); }
+};
+template <>
+struct Hash<double> {
+  static uint64_t of(double v) {
+    // 1.0 and 1 are the same key in Python.
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9.2e18) return mix64(uint64_t(int64_t(v)));
+    if (v == 0) return mix64(0);
+    uint64_t bits;
+    std::memcpy(&bits, &v, 8);
+    return mix64(bits);
+  }
+};
+template <>
+struct Hash<None> {
+  static uint64_t of(None) { return 0x9e3779b97f4a7c15ULL; }
+};
+template <>
+struct Hash<Str> {
+  static uint64_t of(const Str& s) { return s.hash(); }
+};
+template <>
+struct Hash<Bytes> {
+  static uint64_t of(const Bytes& s) { return s.hash() ^ 0x5bd1e995ULL; }
+};
+
+template <class T>
+inline uint64_t hash_of(const T& v) { return Hash<T>::of(v); }
+
+// ---- list ------------------------------------------------------------------
+
+template <class T>
+class ListObj final : public Object {
+ public:
+  TypeTag tag() const override { return TypeTag::List; }
+  const char* type_name() const override { return "list"; }
+  std::vector<T> items;
+};
+
+template <class T>
+class List {
+ public:
+  using value_type = T;
+  using Obj = ListObj<T>;
+  List() : r_(Ref<Obj>::make()) {}
+  List(std::initializer_list<T> il) : r_(Ref<Obj>::make()) { r_->items.assign(il.begin(), il.end()); }
+  explicit List(std::vector<T> v) : r_(Ref<Obj>::make()) { r_->items = std::move(v); }
+  explicit List(Ref<Obj> r) : r_(std::move(r)) {}
+
+  std::vector<T>& vec() const { return r_->items; }
+  int64_t size() const { return int64_t(r_->items.size()); }
+  T& operator[](int64_t i) const { return r_->items[size_t(i)]; }
+  void push_back(T v) const { r_->items.push_back(std::move(v)); }
+  void reserve(int64_t n) const { r_->items.reserve(size_t(n)); }
+  Obj* object() const { return r_.get(); }
+  const Ref<Obj>& ref() const { return r_; }
+
+ private:
+  Ref<Obj> r_;
+};
+
+// ---- insertion-ordered hash table (CPython's compact dict layout) --------------
+
+struct Unit {
+  friend bool operator==(Unit, Unit) { return true; }
+};
+
+template <class K, class V>
+class OrderedTable {
+ public:
+  struct Entry {
+    uint64_t hash;
+    K key;
+    V value;
+    bool live;
+  };
+  static constexpr int32_t kEmpty = -1;
+  static constexpr int32_t kDummy = -2;
+
+  int64_t size() const { return used_; }
+  // Slots in entries() include deleted ones; iterate with live().
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::vector<Entry>& entries() { return entries_; }
+  uint64_t version() const { return version_; }
+
+  // Index of the entry for key, or -1.
+  int64_t find(const K& key) const { return find_h(key, hash_of(key)); }
+  int64_t find_h(const K& key, uint64_t h) const {
+    if (index_.empty()) return -1;
+    size_t mask = index_.size() - 1, i = h & mask;
+    uint64_t perturb = h;
+    for (;;) {
+      int32_t ix = index_[i];
+      if (ix == kEmpty) return -1;
+      if (ix >= 0) {
+        const Entry& e = entries_[size_t(ix)];
+        if (e.hash == h && e.key == key) return ix;
+      }
+      perturb >>= 5;
+      i = (i * 5 + perturb + 1) & mask;
+    }
+  }
+  // Inserts or overwrites; returns the entry index.
+  int64_t insert(const K& key, V value) {
+    uint64_t h = hash_of(key);
+    int64_t ix = find_h(key, h);
+    if (ix >= 0) {
+      entries_[size_t(ix)].value = std::move(value);
+      return ix;
+    }
+    if ((entries_.size() + 1) * 3 >= index_.size() * 2) grow();
+    entries_.push_back(Entry{h, key, std::move(value), true});
+    place(h, int32_t(entries_.size() - 1));
+    ++used_;
+    ++version_;
+    return int64_t(entries_.size() - 1);
+  }
+  bool erase(const K& key) {
+    uint64_t h = hash_of(key);
+    if (index_.empty()) return false;
+    size_t mask = index_.size() - 1, i = h & mask;
+    uint64_t perturb = h;
+    for (;;) {
+      int32_t ix = index_[i];
+      if (ix == kEmpty) return false;
+      if (ix >= 0) {
+        Entry& e = entries_[size_t(ix)];
+        if (e.hash == h && e.key == key) {
+          index_[i] = kDummy;
+          e.live = false;
+          e.key = K();
+          e.value = V();
+          --used_;
+          ++version_;
+          return true;
+        }
+      }
+      perturb >>= 5;
+      i = (i * 5 + perturb + 1) & mask;
+    }
+  }
+  void clear() {
+    entries_.clear();
+    index_.clear();
+    used_ = 0;
+    ++version_;
+  }
+  void reserve(int64_t n) {
+    if (size_t(n) * 3 >= index_.size() * 2) rebuild(size_t(n));
+  }
+
+ private:
+  void place(uint64_t h, int32_t ix) {
+    size_t mask = index_.size() - 1, i = h & mask;
+    uint64_t perturb = h;
+    while (index_[i] >= 0) {
+      perturb >>= 5;
+      i = (i * 5 + perturb + 1) & mask;
+    }
+    index_[i] = ix;
+  }
+  void grow() { rebuild(size_t(used_) + 1); }
+  void rebuild(size_t want) {
+    size_t n = 8;
+    while (n * 2 < want * 3 + 3) n <<= 1;
+    if (size_t(used_) != entries_.size()) {
+      std::vector<Entry> live;
+      live.reserve(size_t(used_) + 1);
+      for (auto& e : entries_)
+        if (e.live) live.push_back(std::move(e));
+      entries_.swap(live);
+    }
+    index_.assign(n, kEmpty);
+    for (size_t k = 0; k < entries_.size(); ++k) place(entries_[k].hash, int32_t(k));
+  }
+
+  std::vector<Entry> entries_;
+  std::vector<int32_t> index_;
+  int64_t used_ = 0;
+  uint64_t version_ = 0;
+};
+
+// ---- dict ----------------------------------------------------------------
+
+template <class K, class V>
+class DictObj final : public Object {
+ public:
+  TypeTag tag() const override { return TypeTag::Dict; }
+  const char* type_name() const override { return "dict"; }
+  OrderedTable<K, V> table;
+};
+
+template <class K, class V>
+class Dict {
+ public:
+  using key_type = K;
+  using mapped_type = V;
+  using Obj = DictObj<K, V>;
+  Dict() : r_(Ref<Obj>::make()) {}
+  Dict(std::initializer_list<std::pair<K, V>> il) : r_(Ref<Obj>::make()) {
+    for (auto& kv : il) r_->table.insert(kv.first, kv.second);
+  }
+  explicit Dict(Ref<Obj> r) : r_(std::move(r)) {}
+  OrderedTable<K, V>& table() const { return r_->table; }
+  int64_t size() const { return r_->table.size(); }
+  void set(const K& k, V v) const { r_->table.insert(k, std::move(v)); }
+  // Pointer to the value for k, or null.
+  V* lookup(const K& k) const {
+    int64_t ix = r_->table.find(k);
+    return ix < 0 ? nullptr : &r_->table.entries()[size_t(ix)].value;
+  }
+  Obj* object() const { return r_.get(); }
+  const Ref<Obj>& ref() const { return r_; }
+
+ private:
+  Ref<Obj> r_;
+};
+
+// ---- set -----------------------------------------------------------------
+
+template <class T>
+class SetObj final : public Object {
+ public:
+  TypeTag tag() const override { return TypeTag::Set; }
+  const char* type_name() const override { return "set"; }
+  OrderedTable<T, Unit> table;
+};
+
+template <class T>
+class Set {
+ public:
+  using value_type = T;
+  using Obj = SetObj<T>;
+  Set() : r_(Ref<Obj>::make()) {}
+  Set(std::initializer_list<T> il) : r_(Ref<Obj>::make()) {
+    for (auto& v : il) r_->table.insert(v, Unit{});
+  }
+  explicit Set(Ref<Obj> r) : r_(std::move(r)) {}
+  OrderedTable<T, Unit>& table() const { return r_->table; }
+  int64_t size() const { return r_->table.size(); }
+  void add(const T& v) const { r_->table.insert(v, Unit{}); }
+  bool contains(const T& v) const { return r_->table.find(v) >= 0; }
+  Obj* object() const { return r_.get(); }
+  const Ref<Obj>& ref() const { return r_; }
+
+ private:
+  Ref<Obj> r_;
+};
+
+// ---- tuple ---------------------------------------------------------------
+
+template <class... T>
+struct Tuple : std::tuple<T...> {
+  using std::tuple<T...>::tuple;
+  Tuple() = default;
+  Tuple(const std::tuple<T...>& t) : std::tuple<T...>(t) {}
+  static constexpr size_t arity = sizeof...(T);
+};
+
+template <class... T>
+struct Hash<Tuple<T...>> {
+  static uint64_t of(const Tuple<T...>& t) {
+    uint64_t h = 0x345678ULL;
+    std::apply([&](const auto&... x) { ((h = mix64(h * 1000003ULL ^ hash_of(x))), ...); }, static_cast<const std::tuple<T...>&>(t));
+    return h;
+  }
+};
+
+// ---- container equality (deep, like Python's ==) ---------------------------
+
+template <class T>
+inline bool operator==(const List<T>& a, const List<T>& b) {
+  if (a.object() == b.object()) return true;
+  if (a.size() != b.size()) return false;
+  for (int64_t i = 0; i < a.size(); ++i)
+    if (!(a[i] == b[i])) return false;
+  return true;
+}
+template <class T>
+inline bool operator!=(const List<T>& a, const List<T>& b) { return !(a == b); }
+
+template <class K, class V>
+inline bool operator==(const Dict<K, V>& a, const Dict<K, V>& b) {
+  if (a.object() == b.object()) return true;
+  if (a.size() != b.size()) return false;
+  for (auto& e : a.table().entries()) {
+    if (!e.live) continue;
+    V* v = b.lookup(e.key);
+    if (!v || !(*v == e.value)) return false;
+  }
+  return true;
+}
+template <class K, class V>
+inline bool operator!=(const Dict<K, V>& a, const Dict<K, V>& b) { return !(a == b); }
+
+template <class T>
+inline bool operator==(const Set<T>& a, const Set<T>& b) {
+  if (a.object() == b.object()) return true;
+  if (a.size() != b.size()) return false;
+  for (auto& e : a.table().entries())
+    if (e.live && !b.contains(e.key)) return false;
+  return true;
+}
+template <class T>
+inline bool operator!=(const Set<T>& a, const Set<T>& b) { return !(a == b); }
+
+}  // namespace mx

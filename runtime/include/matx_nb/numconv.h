@@ -1,0 +1,1121 @@
+// matx_nb/numconv.h -- Python-exact conversions between numbers and text.
+//
+// Header-only, C++17 (uses <charconv> floating-point std::to_chars /
+// std::from_chars, available since g++ 11).  Everything lives in
+// namespace mx::numconv.  The algorithms are ports of the CPython 3.11
+// code paths (Objects/longobject.c, Objects/floatobject.c,
+// Python/pystrtod.c, Python/formatter_unicode.c); the digit generation that
+// CPython does with David Gay's dtoa is done here with the correctly
+// rounded std::to_chars / std::from_chars.
+//
+// ERROR CONVENTION
+//   * Parsing (int()/float()) never throws: it returns a result struct.
+//       IntParseResult   {ok, overflow, value}
+//         ok == false          -> Python raises ValueError
+//         ok && overflow       -> Python would return an int that does not
+//                                 fit in int64; the caller raises OverflowError
+//         ok && !overflow      -> value is the result
+//       FloatParseResult {ok, value}   ok == false -> ValueError
+//   * py_round_int() returns RoundIntResult {ok, overflow, value} with the
+//     same meaning: ok == false for NaN (ValueError "cannot convert float NaN
+//     to integer"), overflow == true for +-inf (OverflowError "cannot convert
+//     float infinity to integer") or a result outside int64.
+//   * Formatting (float_format / int_format / str_format / format_int) and
+//     py_round() THROW:
+//       std::invalid_argument  <=> Python ValueError; what() is CPython's
+//                              exact message, e.g.
+//                              "Invalid format specifier '^^^' for object of type 'float'"
+//       std::overflow_error    <=> Python OverflowError
+//                              ("%c arg not in range(0x110000)" for format(n, 'c'),
+//                               "rounded value too large to represent" for py_round)
+//
+// NOTES / DELIBERATE CHOICES
+//   * Whitespace: py_isspace() is Python's str.isspace().  int()/float() of a
+//     str, however, behave exactly as CPython: non-ASCII whitespace is
+//     stripped, but of the ASCII characters only " \t\n\v\f\r" are, so
+//     int('\x1c5') is a ValueError in CPython and here (U+001C..U+001F count
+//     as whitespace only for str.isspace, not for int()/float()).
+//   * Non-ASCII decimal digits (Unicode category Nd, e.g. '١٢', '１２') are
+//     mapped through a caller-supplied hook `int (*)(char32_t)` returning the
+//     digit value 0..9 or -1; the default accepts ASCII only.  The same hook
+//     is used for the width/precision digits of a format spec (CPython
+//     accepts format(5, '١٠')).
+//   * int() applies CPython's default int_max_str_digits limit (4300 digits,
+//     non power-of-two bases only): longer inputs are a ValueError.
+//   * Format specs are UTF-8 std::string; a non-ASCII fill character is
+//     allowed and float_format/int_format return UTF-8.
+//   * The 'n' presentation type uses the "C" locale (as CPython does unless
+//     the program calls locale.setlocale(LC_NUMERIC, ...)): no grouping, '.'.
+#pragma once
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+namespace mx {
+namespace numconv {
+
+using DecimalValueFn = int (*)(char32_t);
+
+// Default decimal hook: ASCII '0'..'9' only.
+inline int ascii_decimal_value(char32_t c) noexcept {
+  return (c >= U'0' && c <= U'9') ? static_cast<int>(c - U'0') : -1;
+}
+
+// Python's str.isspace() for a single code point.
+inline bool py_isspace(char32_t c) noexcept {
+  if (c < 128) return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
+  switch (c) {
+    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
+    case 0x202F: case 0x205F: case 0x3000:
+      return true;
+    default:
+      return c >= 0x2000 && c <= 0x200A;
+  }
+}
+
+struct IntParseResult {
+  bool ok;
+  bool overflow;
+  int64_t value;
+};
+
+struct FloatParseResult {
+  bool ok;
+  double value;
+};
+
+struct RoundIntResult {
+  bool ok;
+  bool overflow;
+  int64_t value;
+};
+
+namespace detail {
+
+// Py_ISSPACE: the ASCII-only whitespace test used inside CPython's parsers.
+inline bool ascii_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// ---------------------------------------------------------------- UTF-8 ----
+inline void utf8_append(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+}
+
+inline std::string utf8_encode(const std::u32string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char32_t c : s) utf8_append(out, c);
+  return out;
+}
+
+// Lenient decoder: malformed sequences become U+FFFD.
+inline std::u32string utf8_decode(const std::string& s) {
+  std::u32string out;
+  out.reserve(s.size());
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    unsigned char b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      out.push_back(b);
+      ++i;
+      continue;
+    }
+    int len = (b >= 0xF0 && b < 0xF8) ? 4 : (b >= 0xE0) ? 3 : (b >= 0xC0) ? 2 : 0;
+    if (len == 0 || i + len > n) {
+      out.push_back(0xFFFD);
+      ++i;
+      continue;
+    }
+    char32_t c = b & (0x7F >> len);
+    bool good = true;
+    for (int k = 1; k < len; ++k) {
+      unsigned char cb = static_cast<unsigned char>(s[i + k]);
+      if ((cb & 0xC0) != 0x80) {
+        good = false;
+        break;
+      }
+      c = (c << 6) | (cb & 0x3F);
+    }
+    if (!good) {
+      out.push_back(0xFFFD);
+      ++i;
+      continue;
+    }
+    out.push_back(c);
+    i += len;
+  }
+  return out;
+}
+
+// ------------------------------------------------------ input cleaning ----
+// CPython's _PyUnicode_TransformDecimalAndSpaceToASCII: ASCII kept as is,
+// Unicode whitespace -> ' ', Unicode decimal digits -> '0'..'9', anything
+// else -> '?' (and the rest is dropped).  NUL (never valid) -> '?' too.
+inline std::string transform_decimal_and_space(const char32_t* s, size_t n, DecimalValueFn dv) {
+  std::string out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    char32_t ch = s[i];
+    if (ch < 127) {
+      if (ch == 0) {
+        out.push_back('?');
+        break;
+      }
+      out.push_back(static_cast<char>(ch));
+    } else if (py_isspace(ch)) {
+      out.push_back(' ');
+    } else {
+      int d = dv ? dv(ch) : -1;
+      if (d < 0 || d > 9) {
+        out.push_back('?');
+        break;
+      }
+      out.push_back(static_cast<char>('0' + d));
+    }
+  }
+  return out;
+}
+
+inline std::string clean_bytes(const char* s, size_t n) {
+  std::string out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (s[i] == '\0') {
+      out.push_back('?');
+      break;
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------- int parse ----
+inline int digit_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
+  return 37;
+}
+
+constexpr size_t kMaxStrDigits = 4300;  // CPython's default int_max_str_digits
+
+// Port of PyLong_FromString.  `buf` contains no NUL characters.
+inline IntParseResult parse_int_ascii(const std::string& buf, int base) {
+  const IntParseResult bad{false, false, 0};
+  if ((base != 0 && base < 2) || base > 36) return bad;
+  const char* str = buf.c_str();
+  while (*str && ascii_space(*str)) ++str;
+  bool neg = false;
+  if (*str == '+') {
+    ++str;
+  } else if (*str == '-') {
+    ++str;
+    neg = true;
+  }
+  bool error_if_nonzero = false;
+  if (base == 0) {
+    if (str[0] != '0')
+      base = 10;
+    else if (str[1] == 'x' || str[1] == 'X')
+      base = 16;
+    else if (str[1] == 'o' || str[1] == 'O')
+      base = 8;
+    else if (str[1] == 'b' || str[1] == 'B')
+      base = 2;
+    else {
+      error_if_nonzero = true;  // old C-style octal: only zero is allowed
+      base = 10;
+    }
+  }
+  if (str[0] == '0' && ((base == 16 && (str[1] == 'x' || str[1] == 'X')) ||
+                        (base == 8 && (str[1] == 'o' || str[1] == 'O')) ||
+                        (base == 2 && (str[1] == 'b' || str[1] == 'B')))) {
+    str += 2;
+    if (*str == '_') ++str;  // one underscore allowed after the prefix
+  }
+  if (str[0] == '_') return bad;
+  const char* start = str;
+  const uint64_t limit = neg ? (uint64_t(1) << 63) : ((uint64_t(1) << 63) - 1);
+  uint64_t acc = 0;
+  bool ovf = false;
+  size_t digits = 0;
+  char prev = '\0';
+  for (;; ++str) {
+    char c = *str;
+    if (c == '_') {
+      if (prev == '_') return bad;  // only one underscore in a row
+    } else {
+      int d = digit_value(c);
+      if (d >= base) break;
+      ++digits;
+      if (!ovf) {
+        if (acc > (limit - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base))
+          ovf = true;
+        else
+          acc = acc * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+      }
+    }
+    prev = c;
+  }
+  if (prev == '_') return bad;  // trailing underscore
+  if ((base & (base - 1)) != 0 && digits > kMaxStrDigits) return bad;
+  if (error_if_nonzero && (acc != 0 || ovf)) return bad;
+  if (str == start) return bad;
+  while (*str && ascii_space(*str)) ++str;
+  if (*str != '\0') return bad;
+  if (ovf) return IntParseResult{true, true, 0};
+  int64_t v = neg ? static_cast<int64_t>(uint64_t(0) - acc) : static_cast<int64_t>(acc);
+  return IntParseResult{true, false, v};
+}
+
+// -------------------------------------------------------- float parse ----
+inline bool ci_equal(const char* p, size_t n, const char* word) {
+  size_t m = std::strlen(word);
+  if (n != m) return false;
+  for (size_t i = 0; i < n; ++i) {
+    char c = p[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != word[i]) return false;
+  }
+  return true;
+}
+
+// Port of PyFloat_FromString after the Unicode transformation:
+// _Py_string_to_number_with_underscores + float_from_string_inner +
+// _Py_dg_strtod / _Py_parse_inf_or_nan grammar.
+inline FloatParseResult parse_float_ascii(std::string s) {
+  const FloatParseResult bad{false, 0.0};
+  if (s.find('_') != std::string::npos) {
+    std::string dup;
+    dup.reserve(s.size());
+    char prev = '\0';
+    for (char c : s) {
+      if (c == '_') {
+        if (!is_digit(prev)) return bad;  // only after digits
+      } else {
+        dup.push_back(c);
+        if (prev == '_' && !is_digit(c)) return bad;  // only before digits
+      }
+      prev = c;
+    }
+    if (prev == '_') return bad;
+    s.swap(dup);
+  }
+  size_t b = 0, e = s.size();
+  while (b < e && ascii_space(s[b])) ++b;
+  if (b == e) return bad;
+  while (e - 1 > b && ascii_space(s[e - 1])) --e;
+  const char* p = s.data() + b;
+  const char* last = s.data() + e;
+  bool neg = false;
+  if (*p == '-') {
+    neg = true;
+    ++p;
+  } else if (*p == '+') {
+    ++p;
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  std::string mant;
+  const char* q = p;
+  while (q < last && is_digit(*q)) mant.push_back(*q++);
+  const size_t intlen = mant.size();
+  if (q < last && *q == '.') {
+    ++q;
+    while (q < last && is_digit(*q)) mant.push_back(*q++);
+  }
+  if (mant.empty()) {
+    size_t len = static_cast<size_t>(last - p);
+    if (ci_equal(p, len, "inf") || ci_equal(p, len, "infinity"))
+      return FloatParseResult{true, neg ? -inf : inf};
+    if (ci_equal(p, len, "nan")) {
+      double nan = std::numeric_limits<double>::quiet_NaN();
+      return FloatParseResult{true, neg ? std::copysign(nan, -1.0) : std::copysign(nan, 1.0)};
+    }
+    return bad;
+  }
+  int64_t exp = 0;
+  if (q < last && (*q == 'e' || *q == 'E')) {
+    const char* r = q + 1;
+    bool eneg = false;
+    if (r < last && (*r == '+' || *r == '-')) {
+      eneg = (*r == '-');
+      ++r;
+    }
+    if (r < last && is_digit(*r)) {
+      while (r < last && is_digit(*r)) {
+        if (exp < 1000000000000LL) exp = exp * 10 + (*r - '0');  // saturate
+        ++r;
+      }
+      if (eneg) exp = -exp;
+      q = r;
+    }
+  }
+  if (q != last) return bad;
+  size_t lz = 0;
+  while (lz < mant.size() && mant[lz] == '0') ++lz;
+  if (lz == mant.size()) return FloatParseResult{true, neg ? -0.0 : 0.0};
+  size_t tz = mant.size();
+  while (mant[tz - 1] == '0') --tz;
+  // value = 0.<mant[lz:tz]> * 10**e10
+  const int64_t e10 = static_cast<int64_t>(intlen) - static_cast<int64_t>(lz) + exp;
+  double v;
+  if (e10 > 400) {
+    v = inf;
+  } else if (e10 < -400) {
+    v = 0.0;
+  } else {
+    std::string t = "0.";
+    t.append(mant, lz, tz - lz);
+    t.push_back('e');
+    t += std::to_string(e10);
+    auto res = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (res.ec == std::errc::result_out_of_range)
+      v = e10 > 0 ? inf : 0.0;
+    else if (res.ec != std::errc() || res.ptr != t.data() + t.size())
+      return bad;  // not reachable
+  }
+  return FloatParseResult{true, neg ? -v : v};
+}
+
+// ------------------------------------------------------ digit engine ----
+inline std::string chars_of(double a, std::chars_format fmt, int64_t precision, size_t cap) {
+  std::string buf(cap, '\0');
+  std::to_chars_result r;
+  if (precision < 0)
+    r = std::to_chars(&buf[0], &buf[0] + buf.size(), a, fmt);
+  else
+    r = std::to_chars(&buf[0], &buf[0] + buf.size(), a, fmt, static_cast<int>(precision));
+  if (r.ec != std::errc()) throw std::length_error("numconv: to_chars buffer too small");
+  buf.resize(static_cast<size_t>(r.ptr - buf.data()));
+  return buf;
+}
+
+inline void strip_trailing_zeros(std::string& d) {
+  while (!d.empty() && d.back() == '0') d.pop_back();
+}
+
+// Emulation of _Py_dg_dtoa(x, mode, ndigits, &decpt, &sign) for finite x,
+// modes 0 (shortest round-trip), 2 (max(1, ndigits) significant digits) and
+// 3 (ndigits past the decimal point, may be negative).  Trailing zeros are
+// suppressed; the value is 0.<digits> * 10**decpt.  Mode 3 may return an
+// empty digit string (result rounds to zero) with decpt == -ndigits.
+inline std::string dtoa(double x, int mode, int64_t ndigits, int64_t& decpt, bool& sign) {
+  sign = std::signbit(x);
+  const double a = std::fabs(x);
+  if (a == 0.0) {
+    decpt = 1;
+    return "0";
+  }
+  if (mode == 0 || mode == 2) {
+    std::string buf;
+    if (mode == 0) {
+      buf = chars_of(a, std::chars_format::scientific, -1, 64);
+    } else {
+      if (ndigits < 1) ndigits = 1;
+      buf = chars_of(a, std::chars_format::scientific, ndigits - 1, static_cast<size_t>(ndigits) + 32);
+    }
+    std::string digits;
+    size_t i = 0;
+    for (; i < buf.size() && buf[i] != 'e'; ++i)
+      if (buf[i] != '.') digits.push_back(buf[i]);
+    int64_t e = 0;
+    bool eneg = false;
+    size_t j = i + 1;
+    if (j < buf.size() && (buf[j] == '+' || buf[j] == '-')) {
+      eneg = buf[j] == '-';
+      ++j;
+    }
+    for (; j < buf.size(); ++j) e = e * 10 + (buf[j] - '0');
+    if (eneg) e = -e;
+    decpt = e + 1;
+    strip_trailing_zeros(digits);
+    if (digits.empty()) digits = "0";
+    return digits;
+  }
+  // mode 3
+  if (ndigits >= 0) {
+    std::string buf = chars_of(a, std::chars_format::fixed, ndigits, static_cast<size_t>(ndigits) + 340);
+    size_t dot = buf.find('.');
+    size_t intlen = dot == std::string::npos ? buf.size() : dot;
+    std::string all = buf.substr(0, intlen);
+    if (dot != std::string::npos) all.append(buf, dot + 1, std::string::npos);
+    size_t lz = 0;
+    while (lz < all.size() && all[lz] == '0') ++lz;
+    if (lz == all.size()) {
+      decpt = -ndigits;
+      return std::string();
+    }
+    decpt = static_cast<int64_t>(intlen) - static_cast<int64_t>(lz);
+    std::string digits = all.substr(lz);
+    strip_trailing_zeros(digits);
+    return digits;
+  }
+  // mode 3, negative ndigits: round the exact integer part, using the
+  // fractional part only as a sticky bit (round half to even).
+  const double ip = std::trunc(a);
+  const bool sticky = (a - ip) != 0.0;
+  std::string I = ip == 0.0 ? std::string() : chars_of(ip, std::chars_format::fixed, 0, 340);
+  const int64_t k = static_cast<int64_t>(I.size()) + ndigits;  // digits kept
+  if (k < 0) {
+    decpt = -ndigits;
+    return std::string();
+  }
+  std::string kept = I.substr(0, static_cast<size_t>(k));
+  bool up = false;
+  const char r0 = I[static_cast<size_t>(k)];
+  if (r0 > '5') {
+    up = true;
+  } else if (r0 == '5') {
+    bool more = sticky || I.find_first_not_of('0', static_cast<size_t>(k) + 1) != std::string::npos;
+    up = more || (k > 0 && ((kept.back() - '0') & 1));
+  }
+  const int64_t exp10 = static_cast<int64_t>(I.size()) - k;
+  if (up) {
+    int64_t i = static_cast<int64_t>(kept.size()) - 1;
+    while (i >= 0 && kept[static_cast<size_t>(i)] == '9') kept[static_cast<size_t>(i--)] = '0';
+    if (i < 0)
+      kept.insert(kept.begin(), '1');
+    else
+      ++kept[static_cast<size_t>(i)];
+  }
+  if (kept.find_first_not_of('0') == std::string::npos) {
+    decpt = -ndigits;
+    return std::string();
+  }
+  decpt = static_cast<int64_t>(kept.size()) + exp10;
+  strip_trailing_zeros(kept);
+  return kept;
+}
+
+// Port of pystrtod.c format_float_short.  format_code is one of e f g r
+// (lower case; `upper` selects INF/NAN/E).
+inline std::string format_float_short(double d, char format_code, int mode, int64_t precision,
+                                      bool always_add_sign, bool add_dot_0_if_integer,
+                                      bool use_alt_formatting, bool no_negative_zero, bool upper) {
+  std::string out;
+  if (std::isnan(d)) {  // sign of a nan is ignored
+    if (always_add_sign) out.push_back('+');
+    out += upper ? "NAN" : "nan";
+    return out;
+  }
+  if (std::isinf(d)) {
+    if (std::signbit(d))
+      out.push_back('-');
+    else if (always_add_sign)
+      out.push_back('+');
+    out += upper ? "INF" : "inf";
+    return out;
+  }
+  int64_t decpt = 0;
+  bool sign = false;
+  const std::string digits = dtoa(d, mode, precision, decpt, sign);
+  const int64_t digits_len = static_cast<int64_t>(digits.size());
+  if (no_negative_zero && sign && (digits_len == 0 || (digits_len == 1 && digits[0] == '0')))
+    sign = false;
+
+  int64_t vdigits_end = digits_len;
+  bool use_exp = false;
+  int64_t exp = 0;
+  switch (format_code) {
+    case 'e':
+      use_exp = true;
+      vdigits_end = precision;
+      break;
+    case 'f':
+      vdigits_end = decpt + precision;
+      break;
+    case 'g':
+      if (decpt <= -4 || decpt > (add_dot_0_if_integer ? precision - 1 : precision)) use_exp = true;
+      if (use_alt_formatting) vdigits_end = precision;
+      break;
+    case 'r':
+      if (decpt <= -4 || decpt > 16) use_exp = true;
+      break;
+    default:
+      throw std::logic_error("numconv: bad format code");
+  }
+  if (use_exp) {
+    exp = decpt - 1;
+    decpt = 1;
+  }
+  const int64_t vdigits_start = decpt <= 0 ? decpt - 1 : 0;
+  if (!use_exp && add_dot_0_if_integer)
+    vdigits_end = std::max(vdigits_end, decpt + 1);
+  else
+    vdigits_end = std::max(vdigits_end, decpt);
+
+  if (sign)
+    out.push_back('-');
+  else if (always_add_sign)
+    out.push_back('+');
+
+  auto zeros = [&out](int64_t n) {
+    if (n > 0) out.append(static_cast<size_t>(n), '0');
+  };
+  if (decpt <= 0) {
+    zeros(decpt - vdigits_start);
+    out.push_back('.');
+    zeros(-decpt);
+  } else {
+    zeros(-vdigits_start);
+  }
+  if (0 < decpt && decpt <= digits_len) {
+    out.append(digits, 0, static_cast<size_t>(decpt));
+    out.push_back('.');
+    out.append(digits, static_cast<size_t>(decpt), std::string::npos);
+  } else {
+    out += digits;
+  }
+  if (digits_len < decpt) {
+    zeros(decpt - digits_len);
+    out.push_back('.');
+    zeros(vdigits_end - decpt);
+  } else {
+    zeros(vdigits_end - digits_len);
+  }
+  if (out.back() == '.' && !use_alt_formatting) out.pop_back();
+  if (use_exp) {
+    out.push_back(upper ? 'E' : 'e');
+    char eb[32];
+    std::snprintf(eb, sizeof eb, "%+.02lld", static_cast<long long>(exp));
+    out += eb;
+  }
+  return out;
+}
+
+// ------------------------------------------------ format spec parsing ----
+enum Thousands : int { LT_NO_LOCALE = 0, LT_DEFAULT = ',', LT_UNDERSCORE = '_', LT_UNDER_FOUR = 4 };
+
+struct Spec {
+  char32_t fill_char = U' ';
+  char32_t align = U'>';
+  bool alternate = false;
+  bool no_neg_0 = false;
+  char32_t sign = 0;
+  int64_t width = -1;
+  int thousands = LT_NO_LOCALE;
+  int64_t precision = -1;
+  char32_t type = 0;
+};
+
+[[noreturn]] inline void value_error(const std::string& msg) { throw std::invalid_argument(msg); }
+
+inline std::string hex_lower(uint32_t v) {
+  char b[16];
+  std::snprintf(b, sizeof b, "%x", v);
+  return b;
+}
+
+[[noreturn]] inline void unknown_presentation_type(char32_t t, const char* type_name) {
+  if (t > 32 && t < 128)
+    value_error(std::string("Unknown format code '") + static_cast<char>(t) + "' for object of type '" +
+                type_name + "'");
+  value_error("Unknown format code '\\x" + hex_lower(static_cast<uint32_t>(t)) + "' for object of type '" +
+              type_name + "'");
+}
+
+[[noreturn]] inline void invalid_thousands_separator_type(char specifier, char32_t t) {
+  if (t > 32 && t < 128)
+    value_error(std::string("Cannot specify '") + specifier + "' with '" + static_cast<char>(t) + "'.");
+  value_error(std::string("Cannot specify '") + specifier + "' with '\\x" + hex_lower(static_cast<uint32_t>(t)) +
+              "'.");
+}
+
+inline bool is_alignment_token(char32_t c) { return c == U'<' || c == U'>' || c == U'=' || c == U'^'; }
+inline bool is_sign_element(char32_t c) { return c == U' ' || c == U'+' || c == U'-'; }
+
+// Returns the number of digits consumed.
+inline int64_t get_integer(const std::u32string& s, size_t& pos, int64_t& result, DecimalValueFn dv) {
+  int64_t acc = 0, numdigits = 0;
+  for (; pos < s.size(); ++pos, ++numdigits) {
+    char32_t c = s[pos];
+    int d = (c < 128) ? ascii_decimal_value(c) : (dv ? dv(c) : -1);
+    if (d < 0 || d > 9) break;
+    if (acc > (INT64_MAX - d) / 10) value_error("Too many decimal digits in format string");
+    acc = acc * 10 + d;
+  }
+  result = acc;
+  return numdigits;
+}
+
+// Port of parse_internal_render_format_spec.
+inline Spec parse_spec(const std::u32string& s, const std::string& spec_utf8, const char* type_name,
+                       char32_t default_type, char32_t default_align, DecimalValueFn dv) {
+  Spec f;
+  f.align = default_align;
+  f.type = default_type;
+  size_t pos = 0;
+  const size_t end = s.size();
+  bool align_specified = false, fill_char_specified = false;
+  if (end - pos >= 2 && is_alignment_token(s[pos + 1])) {
+    f.align = s[pos + 1];
+    f.fill_char = s[pos];
+    fill_char_specified = align_specified = true;
+    pos += 2;
+  } else if (end - pos >= 1 && is_alignment_token(s[pos])) {
+    f.align = s[pos];
+    align_specified = true;
+    ++pos;
+  }
+  if (end - pos >= 1 && is_sign_element(s[pos])) f.sign = s[pos++];
+  if (end - pos >= 1 && s[pos] == U'z') {
+    f.no_neg_0 = true;
+    ++pos;
+  }
+  if (end - pos >= 1 && s[pos] == U'#') {
+    f.alternate = true;
+    ++pos;
+  }
+  if (!fill_char_specified && end - pos >= 1 && s[pos] == U'0') {
+    f.fill_char = U'0';
+    if (!align_specified && default_align == U'>') f.align = U'=';
+    ++pos;
+  }
+  int64_t width = 0;
+  if (get_integer(s, pos, width, dv) == 0)
+    f.width = -1;
+  else
+    f.width = width;
+  if (end - pos && s[pos] == U',') {
+    f.thousands = LT_DEFAULT;
+    ++pos;
+  }
+  if (end - pos && s[pos] == U'_') {
+    if (f.thousands != LT_NO_LOCALE) value_error("Cannot specify both ',' and '_'.");
+    f.thousands = LT_UNDERSCORE;
+    ++pos;
+  }
+  if (end - pos && s[pos] == U',') {
+    if (f.thousands == LT_UNDERSCORE) value_error("Cannot specify both ',' and '_'.");
+  }
+  if (end - pos && s[pos] == U'.') {
+    ++pos;
+    int64_t prec = 0;
+    if (get_integer(s, pos, prec, dv) == 0) value_error("Format specifier missing precision");
+    f.precision = prec;
+  }
+  if (end - pos > 1)
+    value_error("Invalid format specifier '" + spec_utf8 + "' for object of type '" + type_name + "'");
+  if (end - pos == 1) f.type = s[pos++];
+  if (f.thousands) {
+    switch (f.type) {
+      case U'd': case U'e': case U'f': case U'g': case U'E': case U'G': case U'%': case U'F': case 0:
+        break;
+      case U'b': case U'o': case U'x': case U'X':
+        if (f.thousands == LT_UNDERSCORE) {
+          f.thousands = LT_UNDER_FOUR;
+          break;
+        }
+        invalid_thousands_separator_type(static_cast<char>(f.thousands), f.type);
+      default:
+        invalid_thousands_separator_type(f.thousands == LT_UNDER_FOUR ? '_' : static_cast<char>(f.thousands),
+                                         f.type);
+    }
+  }
+  return f;
+}
+
+// --------------------------------------------------- number rendering ----
+struct LocaleInfo {
+  char32_t thousands_sep = 0;  // 0: none
+  int grouping = 0;            // group size repeated forever; 0: no grouping
+};
+
+inline LocaleInfo locale_info(int thousands, bool current_locale) {
+  LocaleInfo li;
+  if (current_locale) return li;  // "C" locale: no grouping, '.' decimal point
+  switch (thousands) {
+    case LT_DEFAULT: li.thousands_sep = U','; li.grouping = 3; break;
+    case LT_UNDERSCORE: li.thousands_sep = U'_'; li.grouping = 3; break;
+    case LT_UNDER_FOUR: li.thousands_sep = U'_'; li.grouping = 4; break;
+    default: break;
+  }
+  return li;
+}
+
+// Port of _PyUnicode_InsertThousandsGrouping (producing the text).
+inline std::u32string insert_grouping(const std::u32string& digits, int64_t min_width, const LocaleInfo& li) {
+  min_width = std::max<int64_t>(0, min_width);
+  std::u32string rev;  // built right to left
+  int64_t remaining = static_cast<int64_t>(digits.size());
+  size_t digits_pos = digits.size();
+  bool use_separator = false;
+  const int64_t sep_len = li.thousands_sep ? 1 : 0;
+  auto fill = [&](int64_t n_chars, int64_t n_zeros) {
+    if (use_separator && sep_len) rev.push_back(li.thousands_sep);
+    for (int64_t i = 0; i < n_chars; ++i) rev.push_back(digits[--digits_pos]);
+    for (int64_t i = 0; i < n_zeros; ++i) rev.push_back(U'0');
+  };
+  bool loop_broken = false;
+  if (li.grouping > 0) {
+    for (;;) {
+      int64_t len = li.grouping;
+      len = std::min(len, std::max(std::max(remaining, min_width), int64_t(1)));
+      int64_t n_zeros = std::max(int64_t(0), len - remaining);
+      int64_t n_chars = std::max(int64_t(0), std::min(remaining, len));
+      fill(n_chars, n_zeros);
+      use_separator = true;
+      remaining -= n_chars;
+      min_width -= len;
+      if (remaining <= 0 && min_width <= 0) {
+        loop_broken = true;
+        break;
+      }
+      min_width -= sep_len;
+    }
+  }
+  if (!loop_broken) {
+    int64_t len = std::max(std::max(remaining, min_width), int64_t(1));
+    int64_t n_zeros = std::max(int64_t(0), len - remaining);
+    int64_t n_chars = std::max(int64_t(0), std::min(remaining, len));
+    fill(n_chars, n_zeros);
+  }
+  return std::u32string(rev.rbegin(), rev.rend());
+}
+
+inline char32_t ascii_upper(char32_t c) { return (c >= U'a' && c <= U'z') ? c - 32 : c; }
+
+// Port of calc_number_widths + fill_number.  `number` is the text after the
+// sign: <digits>[.]<remainder>.
+inline std::u32string render_number(char32_t sign_char, const std::string& prefix, const std::u32string& number,
+                                    int64_t n_remainder, bool has_decimal, const Spec& f, const LocaleInfo& li,
+                                    bool toupper) {
+  const int64_t n_digits = static_cast<int64_t>(number.size()) - n_remainder - (has_decimal ? 1 : 0);
+  const int64_t n_prefix = static_cast<int64_t>(prefix.size());
+  const int64_t n_decimal = has_decimal ? 1 : 0;
+  char32_t sign = 0;
+  int64_t n_sign = 0;
+  switch (f.sign) {
+    case U'+':
+      n_sign = 1;
+      sign = sign_char == U'-' ? U'-' : U'+';
+      break;
+    case U' ':
+      n_sign = 1;
+      sign = sign_char == U'-' ? U'-' : U' ';
+      break;
+    default:
+      if (sign_char == U'-') {
+        n_sign = 1;
+        sign = U'-';
+      }
+  }
+  const int64_t n_non_digit_non_padding = n_sign + n_prefix + n_decimal + n_remainder;
+  const int64_t n_min_width = (f.fill_char == U'0' && f.align == U'=') ? f.width - n_non_digit_non_padding : 0;
+  std::u32string grouped;
+  if (n_digits != 0) grouped = insert_grouping(number.substr(0, static_cast<size_t>(n_digits)), n_min_width, li);
+  const int64_t n_padding = f.width - (n_non_digit_non_padding + static_cast<int64_t>(grouped.size()));
+  int64_t lpad = 0, spad = 0, rpad = 0;
+  if (n_padding > 0) {
+    switch (f.align) {
+      case U'<': rpad = n_padding; break;
+      case U'^': lpad = n_padding / 2; rpad = n_padding - lpad; break;
+      case U'=': spad = n_padding; break;
+      default: lpad = n_padding; break;
+    }
+  }
+  std::u32string out;
+  out.append(static_cast<size_t>(lpad), f.fill_char);
+  if (n_sign) out.push_back(sign);
+  for (char c : prefix) out.push_back(toupper ? ascii_upper(static_cast<unsigned char>(c)) : static_cast<unsigned char>(c));
+  out.append(static_cast<size_t>(spad), f.fill_char);
+  for (char32_t c : grouped) out.push_back(toupper ? ascii_upper(c) : c);
+  if (has_decimal) out.push_back(U'.');
+  out.append(number, static_cast<size_t>(number.size() - n_remainder), std::u32string::npos);
+  out.append(static_cast<size_t>(rpad), f.fill_char);
+  return out;
+}
+
+inline std::u32string ascii_to_u32(const std::string& s, size_t from = 0) {
+  std::u32string r;
+  r.reserve(s.size() - from);
+  for (size_t i = from; i < s.size(); ++i) r.push_back(static_cast<unsigned char>(s[i]));
+  return r;
+}
+
+// Port of format_float_internal.
+inline std::u32string format_float_internal(double val, const Spec& f) {
+  if (f.precision > INT_MAX) value_error("precision too big");
+  int64_t precision = f.precision;
+  int64_t default_precision = 6;
+  bool add_dot_0 = false;
+  char32_t type = f.type;
+  if (type == 0) {
+    add_dot_0 = true;
+    type = U'r';
+    default_precision = 0;
+  }
+  if (type == U'n') type = U'g';
+  bool add_pct = false;
+  if (type == U'%') {
+    type = U'f';
+    val *= 100;
+    add_pct = true;
+  }
+  if (precision < 0)
+    precision = default_precision;
+  else if (type == U'r')
+    type = U'g';
+  bool upper = false;
+  char code = 'r';
+  int mode = 0;
+  switch (type) {
+    case U'E': upper = true; /* fall through */
+    case U'e': code = 'e'; mode = 2; ++precision; break;
+    case U'F': upper = true; /* fall through */
+    case U'f': code = 'f'; mode = 3; break;
+    case U'G': upper = true; /* fall through */
+    case U'g':
+      code = 'g';
+      mode = 2;
+      if (precision == 0) precision = 1;
+      break;
+    case U'r': code = 'r'; mode = 0; break;
+    default: throw std::logic_error("numconv: bad float type");
+  }
+  std::string buf = format_float_short(val, code, mode, precision, false, add_dot_0, f.alternate, f.no_neg_0, upper);
+  if (add_pct) buf.push_back('%');
+  char32_t sign_char = 0;
+  size_t idx = 0;
+  if (buf[0] == '-') {
+    sign_char = U'-';
+    idx = 1;
+  }
+  size_t pos = idx;
+  while (pos < buf.size() && is_digit(buf[pos])) ++pos;
+  const bool has_decimal = pos < buf.size() && buf[pos] == '.';
+  const size_t rem_start = pos + (has_decimal ? 1 : 0);
+  const int64_t n_remainder = static_cast<int64_t>(buf.size() - rem_start);
+  return render_number(sign_char, std::string(), ascii_to_u32(buf, idx), n_remainder, has_decimal, f,
+                       locale_info(f.thousands, f.type == U'n'), false);
+}
+
+inline std::string magnitude_digits(int64_t v, int base) {
+  uint64_t m = v < 0 ? uint64_t(0) - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  char buf[72];
+  auto r = std::to_chars(buf, buf + sizeof buf, m, base);
+  return std::string(buf, r.ptr);
+}
+
+// Port of format_long_internal.
+inline std::u32string format_long_internal(int64_t v, const Spec& f) {
+  if (f.precision != -1) value_error("Precision not allowed in integer format specifier");
+  if (f.no_neg_0) value_error("Negative zero coercion (z) not allowed in integer format specifier");
+  char32_t sign_char = 0;
+  std::string prefix;
+  std::u32string number;
+  int64_t n_remainder = 0;
+  if (f.type == U'c') {
+    if (f.sign != 0) value_error("Sign not allowed with integer format specifier 'c'");
+    if (f.alternate) value_error("Alternate form (#) not allowed with integer format specifier 'c'");
+    if (v < 0 || v > 0x10ffff) throw std::overflow_error("%c arg not in range(0x110000)");
+    number.push_back(static_cast<char32_t>(v));
+    n_remainder = 1;
+  } else {
+    int base = 10;
+    const char* pfx = "";
+    switch (f.type) {
+      case U'b': base = 2; pfx = "0b"; break;
+      case U'o': base = 8; pfx = "0o"; break;
+      case U'x': case U'X': base = 16; pfx = "0x"; break;
+      default: base = 10; break;
+    }
+    if (f.alternate) prefix = pfx;
+    if (v < 0) sign_char = U'-';
+    number = ascii_to_u32(magnitude_digits(v, base));
+  }
+  return render_number(sign_char, prefix, number, n_remainder, false, f, locale_info(f.thousands, f.type == U'n'),
+                       f.type == U'X');
+}
+
+// Port of format_string_internal.
+inline std::u32string format_string_internal(const std::u32string& value, const Spec& f) {
+  if (f.sign != 0) {
+    if (f.sign == U' ') value_error("Space not allowed in string format specifier");
+    value_error("Sign not allowed in string format specifier");
+  }
+  if (f.no_neg_0) value_error("Negative zero coercion (z) not allowed in string format specifier");
+  if (f.alternate) value_error("Alternate form (#) not allowed in string format specifier");
+  if (f.align == U'=') value_error("'=' alignment not allowed in string format specifier");
+  int64_t len = static_cast<int64_t>(value.size());
+  if (f.precision >= 0 && len >= f.precision) len = f.precision;
+  int64_t total = (f.width >= 0 && f.width > len) ? f.width : len;
+  int64_t lpad = 0;
+  if (f.align == U'>')
+    lpad = total - len;
+  else if (f.align == U'^')
+    lpad = (total - len) / 2;
+  const int64_t rpad = total - len - lpad;
+  std::u32string out;
+  out.reserve(static_cast<size_t>(total));
+  out.append(static_cast<size_t>(lpad), f.fill_char);
+  out.append(value, 0, static_cast<size_t>(len));
+  out.append(static_cast<size_t>(rpad), f.fill_char);
+  return out;
+}
+
+}  // namespace detail
+
+// =================================================================== API ==
+
+// repr(x) == str(x) for a Python float.
+inline std::string float_repr(double x) {
+  return detail::format_float_short(x, 'r', 0, 0, false, true, false, false, false);
+}
+
+// str(v) for an int.
+inline std::string int_to_string(int64_t v) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+// bin(v) (base 2), oct(v) (8), hex(v) (16), str(v) (10).
+inline std::string format_int(int64_t v, int base) {
+  const char* pfx;
+  switch (base) {
+    case 2: pfx = "0b"; break;
+    case 8: pfx = "0o"; break;
+    case 16: pfx = "0x"; break;
+    case 10: return int_to_string(v);
+    default: throw std::invalid_argument("format_int: base must be 2, 8, 10 or 16");
+  }
+  std::string out;
+  if (v < 0) out.push_back('-');
+  out += pfx;
+  out += detail::magnitude_digits(v, base);
+  return out;
+}
+
+// int(s, base) for a str; base 0 or 2..36 (anything else: ok == false, as
+// CPython raises ValueError).
+inline IntParseResult parse_int(const char32_t* s, size_t n, int base = 10,
+                                DecimalValueFn decimal_value = ascii_decimal_value) {
+  return detail::parse_int_ascii(detail::transform_decimal_and_space(s, n, decimal_value), base);
+}
+inline IntParseResult parse_int(const std::u32string& s, int base = 10,
+                                DecimalValueFn decimal_value = ascii_decimal_value) {
+  return parse_int(s.data(), s.size(), base, decimal_value);
+}
+// int(b, base) for bytes / bytearray (no Unicode handling, as in CPython).
+inline IntParseResult parse_int_bytes(const char* s, size_t n, int base = 10) {
+  return detail::parse_int_ascii(detail::clean_bytes(s, n), base);
+}
+
+// float(s) for a str.
+inline FloatParseResult parse_float(const char32_t* s, size_t n,
+                                    DecimalValueFn decimal_value = ascii_decimal_value) {
+  return detail::parse_float_ascii(detail::transform_decimal_and_space(s, n, decimal_value));
+}
+inline FloatParseResult parse_float(const std::u32string& s, DecimalValueFn decimal_value = ascii_decimal_value) {
+  return parse_float(s.data(), s.size(), decimal_value);
+}
+// float(b) for bytes.
+inline FloatParseResult parse_float_bytes(const char* s, size_t n) {
+  return detail::parse_float_ascii(detail::clean_bytes(s, n));
+}
+
+// format(x, spec) for a float.  Throws std::invalid_argument (ValueError).
+inline std::string float_format(double x, const std::string& spec,
+                                DecimalValueFn decimal_value = ascii_decimal_value) {
+  if (spec.empty()) return float_repr(x);
+  const std::u32string s = detail::utf8_decode(spec);
+  const detail::Spec f = detail::parse_spec(s, spec, "float", 0, U'>', decimal_value);
+  switch (f.type) {
+    case 0: case U'e': case U'E': case U'f': case U'F': case U'g': case U'G': case U'n': case U'%':
+      return detail::utf8_encode(detail::format_float_internal(x, f));
+    default:
+      detail::unknown_presentation_type(f.type, "float");
+  }
+}
+
+// format(v, spec) for an int.  Throws std::invalid_argument (ValueError) or
+// std::overflow_error (OverflowError, for 'c' out of range).
+inline std::string int_format(int64_t v, const std::string& spec,
+                              DecimalValueFn decimal_value = ascii_decimal_value) {
+  if (spec.empty()) return int_to_string(v);
+  const std::u32string s = detail::utf8_decode(spec);
+  const detail::Spec f = detail::parse_spec(s, spec, "int", U'd', U'>', decimal_value);
+  switch (f.type) {
+    case U'b': case U'c': case U'd': case U'o': case U'x': case U'X': case U'n':
+      return detail::utf8_encode(detail::format_long_internal(v, f));
+    case U'e': case U'E': case U'f': case U'F': case U'g': case U'G': case U'%':
+      return detail::utf8_encode(detail::format_float_internal(static_cast<double>(v), f));
+    default:
+      detail::unknown_presentation_type(f.type, "int");
+  }
+}
+
+// format(s, spec) for a str.  Throws std::invalid_argument (ValueError).
+inline std::u32string str_format(const std::u32string& value, const std::string& spec,
+                                 DecimalValueFn decimal_value = ascii_decimal_value) {
+  if (spec.empty()) return value;
+  const std::u32string s = detail::utf8_decode(spec);
+  const detail::Spec f = detail::parse_spec(s, spec, "str", U's', U'<', decimal_value);
+  if (f.type != U's') detail::unknown_presentation_type(f.type, "str");
+  return detail::format_string_internal(value, f);
+}
+
+// round(x, ndigits) for a float (CPython's double_round: correctly rounded,
+// half to even on the exact binary value).  Throws std::overflow_error
+// ("rounded value too large to represent") like CPython.
+inline double py_round(double x, int64_t ndigits) {
+  if (!std::isfinite(x)) return x;
+  constexpr int64_t kNdigitsMax = 323;   // (DBL_MANT_DIG - DBL_MIN_EXP) * 0.30103
+  constexpr int64_t kNdigitsMin = -308;  // -(DBL_MAX_EXP + 1) * 0.30103
+  if (ndigits > kNdigitsMax) return x;
+  if (ndigits < kNdigitsMin) return 0.0 * x;
+  int64_t decpt = 0;
+  bool sign = false;
+  const std::string digits = detail::dtoa(x, 3, ndigits, decpt, sign);
+  std::string t = "0";
+  t += digits;
+  t.push_back('e');
+  t += std::to_string(decpt - static_cast<int64_t>(digits.size()));
+  double r = 0.0;
+  auto res = std::from_chars(t.data(), t.data() + t.size(), r);
+  if (res.ec == std::errc::result_out_of_range) {
+    if (decpt > 0) throw std::overflow_error("rounded value too large to represent");
+    r = 0.0;
+  }
+  return sign ? -r : r;
+}
+
+// round(x) -> int (half to even).  See RoundIntResult semantics above.
+inline RoundIntResult py_round_int(double x) {
+  if (std::isnan(x)) return RoundIntResult{false, false, 0};
+  if (std::isinf(x)) return RoundIntResult{true, true, 0};
+  double r = std::round(x);
+  if (std::fabs(x - r) == 0.5) r = 2.0 * std::round(x / 2.0);
+  if (r >= 9223372036854775808.0 || r < -9223372036854775808.0) return RoundIntResult{true, true, 0};
+  return RoundIntResult{true, false, static_cast<int64_t>(r)};
+}
+
+}  // namespace numconv
+}  // namespace mx

@@ -1,0 +1,80 @@
+// Reference-counted heap objects: the base of str, bytes, containers and class instances.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+namespace mx {
+
+// Runtime type tags; also used by Any for dynamic dispatch.
+enum class TypeTag : int32_t {
+  None = 0, Bool, Int, Float, Str, Bytes, List, Dict, Set, Tuple, Instance, Other
+};
+
+// Every heap value derives from Object. The count is atomic because compiled
+// code runs without the GIL and one op instance may serve many threads.
+class Object {
+ public:
+  Object() = default;
+  Object(const Object&) = delete;
+  Object& operator=(const Object&) = delete;
+  virtual ~Object() = default;
+  virtual TypeTag tag() const { return TypeTag::Other; }
+  // Python's type name, for error messages and repr of Any values.
+  virtual const char* type_name() const { return "object"; }
+
+  void incref() const noexcept { rc_.fetch_add(1, std::memory_order_relaxed); }
+  void decref() const noexcept {
+    if (rc_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  int32_t refcount() const noexcept { return rc_.load(std::memory_order_relaxed); }
+
+ private:
+  mutable std::atomic<int32_t> rc_{1};  // a new object starts owned by its creator
+};
+
+// Owning pointer to an Object subclass. Null is a valid state (used for empty
+// strings and for not-yet-assigned locals).
+template <class T>
+class Ref {
+ public:
+  Ref() noexcept = default;
+  // Adopts a fresh object (refcount 1) without incrementing.
+  static Ref adopt(T* p) noexcept { Ref r; r.p_ = p; return r; }
+  static Ref borrow(T* p) noexcept { if (p) p->incref(); return adopt(p); }
+  template <class... A>
+  static Ref make(A&&... a) { return adopt(new T(std::forward<A>(a)...)); }
+
+  Ref(const Ref& o) noexcept : p_(o.p_) { if (p_) p_->incref(); }
+  Ref(Ref&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  template <class U, class = std::enable_if_t<std::is_convertible<U*, T*>::value>>
+  Ref(const Ref<U>& o) noexcept : p_(o.get()) { if (p_) p_->incref(); }
+  ~Ref() { if (p_) p_->decref(); }
+  Ref& operator=(const Ref& o) noexcept {
+    if (o.p_) o.p_->incref();
+    if (p_) p_->decref();
+    p_ = o.p_;
+    return *this;
+  }
+  Ref& operator=(Ref&& o) noexcept {
+    if (this != &o) { if (p_) p_->decref(); p_ = o.p_; o.p_ = nullptr; }
+    return *this;
+  }
+  T* get() const noexcept { return p_; }
+  T* operator->() const noexcept { return p_; }
+  T& operator*() const noexcept { return *p_; }
+  explicit operator bool() const noexcept { return p_ != nullptr; }
+  // Gives up ownership without decrementing.
+  T* release() noexcept { T* p = p_; p_ = nullptr; return p; }
+
+ private:
+  T* p_ = nullptr;
+};
+
+template <class T, class U>
+inline bool same_object(const Ref<T>& a, const Ref<U>& b) {
+  return static_cast<const void*>(a.get()) == static_cast<const void*>(b.get());
+}
+
+}  // namespace mx

@@ -1,0 +1,520 @@
+// Methods of str (code points, Unicode tables from unicodedata) and bytes.
+#pragma once
+#include <string>
+
+#include "ops.h"
+
+namespace mx {
+
+namespace detail {
+inline std::u32string u32(const Str& s) { return std::u32string(s.data(), s.size()); }
+inline bool all_ascii(const Str& s) { return s.width() == 1 && [&] {
+  for (char32_t c : s) if (c >= 0x80) return false;
+  return true;
+}(); }
+// Python's find() bounds: start/end clamp like slice indices.
+inline void adjust_bounds(int64_t n, int64_t& start, int64_t& end) {
+  if (end > n) end = n;
+  else if (end < 0) { end += n; if (end < 0) end = 0; }
+  if (start < 0) { start += n; if (start < 0) start = 0; }
+}
+}  // namespace detail
+
+// ---- case ---------------------------------------------------------------------------
+
+inline Str str_lower(const Str& s, const Loc*) {
+  if (detail::all_ascii(s)) {
+    Str r = Str::uninit(s.size());
+    char32_t* d = r.mutable_data();
+    for (size_t i = 0; i < s.size(); ++i) { char32_t c = s[i]; d[i] = (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+    r.finish();
+    return r;
+  }
+  return str_from_u32(unicode::lower(detail::u32(s)));
+}
+inline Str str_upper(const Str& s, const Loc*) {
+  if (detail::all_ascii(s)) {
+    Str r = Str::uninit(s.size());
+    char32_t* d = r.mutable_data();
+    for (size_t i = 0; i < s.size(); ++i) { char32_t c = s[i]; d[i] = (c >= 'a' && c <= 'z') ? c - 32 : c; }
+    r.finish();
+    return r;
+  }
+  return str_from_u32(unicode::upper(detail::u32(s)));
+}
+inline Str str_casefold(const Str& s, const Loc*) { return str_from_u32(unicode::casefold(detail::u32(s))); }
+inline Str str_swapcase(const Str& s, const Loc*) { return str_from_u32(unicode::swapcase(detail::u32(s))); }
+inline Str str_title(const Str& s, const Loc*) { return str_from_u32(unicode::title(detail::u32(s))); }
+inline Str str_capitalize(const Str& s, const Loc*) { return str_from_u32(unicode::capitalize(detail::u32(s))); }
+
+#define MX_STR_PRED(name) \
+  inline bool str_##name(const Str& s, const Loc*) { return unicode::str_##name(detail::u32(s)); }
+MX_STR_PRED(isalpha)
+MX_STR_PRED(isdigit)
+MX_STR_PRED(isdecimal)
+MX_STR_PRED(isnumeric)
+MX_STR_PRED(isspace)
+MX_STR_PRED(isalnum)
+MX_STR_PRED(isupper)
+MX_STR_PRED(islower)
+MX_STR_PRED(istitle)
+MX_STR_PRED(isprintable)
+MX_STR_PRED(isidentifier)
+MX_STR_PRED(isascii)
+#undef MX_STR_PRED
+
+// ---- search -------------------------------------------------------------------------
+
+inline int64_t str_find(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
+  int64_t n = int64_t(s.size());
+  detail::adjust_bounds(n, start, end);
+  if (start > n || end - start < int64_t(sub.size())) return -1;
+  auto v = s.view().substr(size_t(start), size_t(end - start));
+  auto p = v.find(sub.view());
+  return p == std::u32string_view::npos ? -1 : int64_t(p) + start;
+}
+inline int64_t str_find(const Str& s, const Str& sub, const Loc* loc) { return str_find(s, sub, 0, INT64_MAX, loc); }
+inline int64_t str_find(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_find(s, sub, start, INT64_MAX, loc); }
+inline int64_t str_rfind(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
+  int64_t n = int64_t(s.size());
+  detail::adjust_bounds(n, start, end);
+  if (start > n || end - start < int64_t(sub.size())) return -1;
+  auto v = s.view().substr(size_t(start), size_t(end - start));
+  auto p = v.rfind(sub.view());
+  return p == std::u32string_view::npos ? -1 : int64_t(p) + start;
+}
+inline int64_t str_rfind(const Str& s, const Str& sub, const Loc* loc) { return str_rfind(s, sub, 0, INT64_MAX, loc); }
+inline int64_t str_rfind(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_rfind(s, sub, start, INT64_MAX, loc); }
+template <class... A> inline int64_t str_index(const Str& s, const Str& sub, A... a) {
+  int64_t r = str_find(s, sub, a...);
+  if (r < 0) raise(ErrKind::ValueError, "substring not found", std::get<sizeof...(A) - 1>(std::tuple<A...>(a...)));
+  return r;
+}
+template <class... A> inline int64_t str_rindex(const Str& s, const Str& sub, A... a) {
+  int64_t r = str_rfind(s, sub, a...);
+  if (r < 0) raise(ErrKind::ValueError, "substring not found", std::get<sizeof...(A) - 1>(std::tuple<A...>(a...)));
+  return r;
+}
+inline int64_t str_count(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
+  int64_t n = int64_t(s.size());
+  detail::adjust_bounds(n, start, end);
+  if (start > n || end < start) return 0;
+  if (sub.empty()) return end - start + 1;
+  auto v = s.view().substr(size_t(start), size_t(end - start));
+  int64_t c = 0;
+  size_t p = 0;
+  while ((p = v.find(sub.view(), p)) != std::u32string_view::npos) { ++c; p += sub.size(); }
+  return c;
+}
+inline int64_t str_count(const Str& s, const Str& sub, const Loc* loc) { return str_count(s, sub, 0, INT64_MAX, loc); }
+inline int64_t str_count(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_count(s, sub, start, INT64_MAX, loc); }
+
+inline bool str_match_at(const Str& s, const Str& p, int64_t start, int64_t end, bool at_end) {
+  int64_t n = int64_t(s.size());
+  detail::adjust_bounds(n, start, end);
+  if (start > n) return false;
+  int64_t m = int64_t(p.size());
+  if (end - start < m) return false;
+  auto v = s.view();
+  return at_end ? v.substr(size_t(end - m), size_t(m)) == p.view() : v.substr(size_t(start), size_t(m)) == p.view();
+}
+inline bool str_startswith(const Str& s, const Str& p, int64_t start, int64_t end, const Loc*) { return str_match_at(s, p, start, end, false); }
+inline bool str_startswith(const Str& s, const Str& p, const Loc* loc) { return str_startswith(s, p, 0, INT64_MAX, loc); }
+inline bool str_startswith(const Str& s, const Str& p, int64_t start, const Loc* loc) { return str_startswith(s, p, start, INT64_MAX, loc); }
+inline bool str_endswith(const Str& s, const Str& p, int64_t start, int64_t end, const Loc*) { return str_match_at(s, p, start, end, true); }
+inline bool str_endswith(const Str& s, const Str& p, const Loc* loc) { return str_endswith(s, p, 0, INT64_MAX, loc); }
+inline bool str_endswith(const Str& s, const Str& p, int64_t start, const Loc* loc) { return str_endswith(s, p, start, INT64_MAX, loc); }
+template <class... P, class... A> inline bool str_startswith(const Str& s, const Tuple<P...>& ps, A... a) {
+  bool any = false;
+  std::apply([&](const auto&... p) { ((any = any || str_startswith(s, p, a...)), ...); }, static_cast<const std::tuple<P...>&>(ps));
+  return any;
+}
+template <class... P, class... A> inline bool str_endswith(const Str& s, const Tuple<P...>& ps, A... a) {
+  bool any = false;
+  std::apply([&](const auto&... p) { ((any = any || str_endswith(s, p, a...)), ...); }, static_cast<const std::tuple<P...>&>(ps));
+  return any;
+}
+
+// ---- split and join -----------------------------------------------------------------
+
+inline bool py_space(char32_t c) { return c < 0x80 ? (c == ' ' || (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x1f)) : unicode::isspace(c); }
+
+inline List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*) {
+  List<Str> out;
+  size_t n = s.size(), i = 0;
+  const char32_t* d = s.data();
+  if (maxsplit < 0) maxsplit = INT64_MAX;
+  while (i < n) {
+    while (i < n && py_space(d[i])) ++i;
+    if (i == n) break;
+    if (maxsplit-- == 0) {
+      size_t e = n;
+      while (e > i && py_space(d[e - 1])) --e;
+      out.push_back(Str(d + i, e - i));
+      break;
+    }
+    size_t j = i;
+    while (j < n && !py_space(d[j])) ++j;
+    out.push_back(Str(d + i, j - i));
+    i = j;
+  }
+  return out;
+}
+inline List<Str> str_split(const Str& s, const Str& sep, int64_t maxsplit, const Loc* loc) {
+  if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
+  List<Str> out;
+  if (maxsplit < 0) maxsplit = INT64_MAX;
+  auto v = s.view();
+  size_t i = 0, p;
+  while (maxsplit-- > 0 && (p = v.find(sep.view(), i)) != std::u32string_view::npos) {
+    out.push_back(Str(s.data() + i, p - i));
+    i = p + sep.size();
+  }
+  out.push_back(Str(s.data() + i, s.size() - i));
+  return out;
+}
+inline List<Str> str_split(const Str& s, const Loc* loc) { return str_split(s, None{}, -1, loc); }
+inline List<Str> str_split(const Str& s, None n, const Loc* loc) { return str_split(s, n, -1, loc); }
+inline List<Str> str_split(const Str& s, const Str& sep, const Loc* loc) { return str_split(s, sep, -1, loc); }
+
+inline List<Str> str_rsplit(const Str& s, None, int64_t maxsplit, const Loc*) {
+  List<Str> out;
+  const char32_t* d = s.data();
+  int64_t i = int64_t(s.size());
+  if (maxsplit < 0) maxsplit = INT64_MAX;
+  while (i > 0) {
+    while (i > 0 && py_space(d[i - 1])) --i;
+    if (i == 0) break;
+    if (maxsplit-- == 0) {
+      int64_t b = 0;
+      while (b < i && py_space(d[b])) ++b;
+      out.push_back(Str(d + b, size_t(i - b)));
+      break;
+    }
+    int64_t j = i;
+    while (j > 0 && !py_space(d[j - 1])) --j;
+    out.push_back(Str(d + j, size_t(i - j)));
+    i = j;
+  }
+  std::reverse(out.vec().begin(), out.vec().end());
+  return out;
+}
+inline List<Str> str_rsplit(const Str& s, const Str& sep, int64_t maxsplit, const Loc* loc) {
+  if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
+  if (maxsplit < 0) return str_split(s, sep, -1, loc);
+  List<Str> out;
+  auto v = s.view();
+  size_t end = s.size();
+  while (maxsplit-- > 0 && end >= sep.size()) {
+    size_t p = v.substr(0, end).rfind(sep.view());
+    if (p == std::u32string_view::npos) break;
+    out.push_back(Str(s.data() + p + sep.size(), end - p - sep.size()));
+    end = p;
+  }
+  out.push_back(Str(s.data(), end));
+  std::reverse(out.vec().begin(), out.vec().end());
+  return out;
+}
+inline List<Str> str_rsplit(const Str& s, const Loc* loc) { return str_rsplit(s, None{}, -1, loc); }
+inline List<Str> str_rsplit(const Str& s, None n, const Loc* loc) { return str_rsplit(s, n, -1, loc); }
+inline List<Str> str_rsplit(const Str& s, const Str& sep, const Loc* loc) { return str_rsplit(s, sep, -1, loc); }
+
+inline Str str_join(const Str& sep, const List<Str>& parts, const Loc*) {
+  int64_t n = parts.size();
+  if (n == 0) return Str();
+  if (n == 1) return parts[0];
+  size_t total = sep.size() * size_t(n - 1);
+  for (int64_t i = 0; i < n; ++i) total += parts[i].size();
+  Str r = Str::uninit(total);
+  char32_t* d = r.mutable_data();
+  for (int64_t i = 0; i < n; ++i) {
+    if (i) { std::memcpy(d, sep.data(), sep.size() * 4); d += sep.size(); }
+    std::memcpy(d, parts[i].data(), parts[i].size() * 4);
+    d += parts[i].size();
+  }
+  r.finish();
+  return r;
+}
+
+inline List<Str> str_splitlines(const Str& s, bool keepends, const Loc*) {
+  List<Str> out;
+  size_t n = s.size(), i = 0;
+  const char32_t* d = s.data();
+  auto is_break = [](char32_t c) {
+    return c == '\n' || c == '\r' || c == 0x0b || c == 0x0c || c == 0x1c || c == 0x1d || c == 0x1e ||
+           c == 0x85 || c == 0x2028 || c == 0x2029;
+  };
+  while (i < n) {
+    size_t j = i;
+    while (j < n && !is_break(d[j])) ++j;
+    size_t eol = j;
+    if (j < n) {
+      if (d[j] == '\r' && j + 1 < n && d[j + 1] == '\n') j += 2;
+      else ++j;
+      if (keepends) eol = j;
+    }
+    out.push_back(Str(d + i, eol - i));
+    i = j;
+  }
+  return out;
+}
+inline List<Str> str_splitlines(const Str& s, const Loc* loc) { return str_splitlines(s, false, loc); }
+
+// ---- strip, replace, padding ----------------------------------------------------------
+
+inline Str strip_impl(const Str& s, const Str* chars, bool left, bool right) {
+  size_t b = 0, e = s.size();
+  auto strip_it = [&](char32_t c) {
+    if (!chars) return py_space(c);
+    for (char32_t x : *chars) if (x == c) return true;
+    return false;
+  };
+  if (left) while (b < e && strip_it(s[b])) ++b;
+  if (right) while (e > b && strip_it(s[e - 1])) --e;
+  if (b == 0 && e == s.size()) return s;
+  return Str(s.data() + b, e - b);
+}
+inline Str str_strip(const Str& s, const Loc*) { return strip_impl(s, nullptr, true, true); }
+inline Str str_strip(const Str& s, None, const Loc*) { return strip_impl(s, nullptr, true, true); }
+inline Str str_strip(const Str& s, const Str& c, const Loc*) { return strip_impl(s, &c, true, true); }
+inline Str str_lstrip(const Str& s, const Loc*) { return strip_impl(s, nullptr, true, false); }
+inline Str str_lstrip(const Str& s, None, const Loc*) { return strip_impl(s, nullptr, true, false); }
+inline Str str_lstrip(const Str& s, const Str& c, const Loc*) { return strip_impl(s, &c, true, false); }
+inline Str str_rstrip(const Str& s, const Loc*) { return strip_impl(s, nullptr, false, true); }
+inline Str str_rstrip(const Str& s, None, const Loc*) { return strip_impl(s, nullptr, false, true); }
+inline Str str_rstrip(const Str& s, const Str& c, const Loc*) { return strip_impl(s, &c, false, true); }
+
+inline Str str_replace(const Str& s, const Str& old, const Str& rep, int64_t count, const Loc*) {
+  if (count < 0) count = INT64_MAX;
+  std::u32string out;
+  auto v = s.view();
+  if (old.empty()) {
+    // 'ab'.replace('', '-') == '-a-b-'
+    size_t i = 0;
+    for (; i <= s.size() && count > 0; ++i, --count) {
+      out.append(rep.data(), rep.size());
+      if (i < s.size()) out.push_back(s[i]);
+    }
+    if (i <= s.size()) out.append(s.data() + i, s.size() - i);
+    return str_from_u32(out);
+  }
+  size_t i = 0, p;
+  bool any = false;
+  while (count > 0 && (p = v.find(old.view(), i)) != std::u32string_view::npos) {
+    out.append(s.data() + i, p - i);
+    out.append(rep.data(), rep.size());
+    i = p + old.size();
+    --count;
+    any = true;
+  }
+  if (!any) return s;
+  out.append(s.data() + i, s.size() - i);
+  return str_from_u32(out);
+}
+inline Str str_replace(const Str& s, const Str& old, const Str& rep, const Loc* loc) { return str_replace(s, old, rep, -1, loc); }
+
+inline Str pad_impl(const Str& s, int64_t width, char32_t fill, int align) {
+  int64_t n = int64_t(s.size());
+  if (width <= n) return s;
+  int64_t total = width - n, left = align < 0 ? 0 : (align > 0 ? total : total / 2 + (total & width & 1));
+  std::u32string out(size_t(left), fill);
+  out.append(s.data(), s.size());
+  out.append(size_t(total - left), fill);
+  return str_from_u32(out);
+}
+inline char32_t fill_char(const Str& f, const Loc* loc) {
+  if (f.size() != 1) raise(ErrKind::TypeError, "The fill character must be exactly one character long", loc);
+  return f[0];
+}
+inline Str str_center(const Str& s, int64_t w, const Loc*) { return pad_impl(s, w, ' ', 0); }
+inline Str str_center(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), 0); }
+inline Str str_ljust(const Str& s, int64_t w, const Loc*) { return pad_impl(s, w, ' ', -1); }
+inline Str str_ljust(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), -1); }
+inline Str str_rjust(const Str& s, int64_t w, const Loc*) { return pad_impl(s, w, ' ', 1); }
+inline Str str_rjust(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), 1); }
+inline Str str_zfill(const Str& s, int64_t width, const Loc*) {
+  int64_t n = int64_t(s.size());
+  if (width <= n) return s;
+  std::u32string out(size_t(width - n), U'0');
+  out.append(s.data(), s.size());
+  if (n && (s[0] == '+' || s[0] == '-')) {
+    out[0] = s[0];
+    out[size_t(width - n)] = U'0';
+  }
+  return str_from_u32(out);
+}
+inline Tuple<Str, Str, Str> str_partition(const Str& s, const Str& sep, const Loc* loc) {
+  if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
+  auto p = s.view().find(sep.view());
+  if (p == std::u32string_view::npos) return Tuple<Str, Str, Str>(s, Str(), Str());
+  return Tuple<Str, Str, Str>(Str(s.data(), p), sep, Str(s.data() + p + sep.size(), s.size() - p - sep.size()));
+}
+inline Tuple<Str, Str, Str> str_rpartition(const Str& s, const Str& sep, const Loc* loc) {
+  if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
+  auto p = s.view().rfind(sep.view());
+  if (p == std::u32string_view::npos) return Tuple<Str, Str, Str>(Str(), Str(), s);
+  return Tuple<Str, Str, Str>(Str(s.data(), p), sep, Str(s.data() + p + sep.size(), s.size() - p - sep.size()));
+}
+inline Str str_removeprefix(const Str& s, const Str& p, const Loc*) {
+  if (s.view().substr(0, p.size()) == p.view()) return Str(s.data() + p.size(), s.size() - p.size());
+  return s;
+}
+inline Str str_removesuffix(const Str& s, const Str& p, const Loc*) {
+  if (!p.empty() && s.size() >= p.size() && s.view().substr(s.size() - p.size()) == p.view())
+    return Str(s.data(), s.size() - p.size());
+  return s;
+}
+inline Str str_expandtabs(const Str& s, int64_t tab, const Loc*) {
+  std::u32string out;
+  int64_t col = 0;
+  for (char32_t c : s) {
+    if (c == '\t') {
+      if (tab > 0) { int64_t k = tab - col % tab; out.append(size_t(k), U' '); col += k; }
+    } else {
+      out.push_back(c);
+      col = (c == '\n' || c == '\r') ? 0 : col + 1;
+    }
+  }
+  return str_from_u32(out);
+}
+inline Str str_expandtabs(const Str& s, const Loc* loc) { return str_expandtabs(s, 8, loc); }
+
+inline Bytes str_encode(const Str& s, const Loc* loc) {
+  for (char32_t c : s)
+    if (c >= 0xD800 && c <= 0xDFFF) raise(ErrKind::UnicodeEncodeError, "'utf-8' codec can't encode a surrogate", loc);
+  return bytes_from(utf8_encode(s));
+}
+inline bool is_utf8_name(const Str& e) {
+  std::string n = utf8_encode(e);
+  for (auto& c : n) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return n == "utf-8" || n == "utf8" || n == "utf_8";
+}
+inline Bytes str_encode(const Str& s, const Str& enc, const Loc* loc) {
+  if (!is_utf8_name(enc)) raise(ErrKind::ValueError, "only the utf-8 encoding is supported", loc);
+  return str_encode(s, loc);
+}
+
+// ---- bytes --------------------------------------------------------------------------
+
+inline Str bytes_decode(const Bytes& b, const Loc* loc) {
+  std::u32string out;
+  size_t bad = 0;
+  if (!utf8_decode(b.data(), b.size(), out, &bad))
+    raise(ErrKind::UnicodeDecodeError, "'utf-8' codec can't decode byte 0x" +
+          [&] { char buf[8]; std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned char>(b[bad])); return std::string(buf); }() +
+          " in position " + std::to_string(bad) + ": invalid utf-8", loc);
+  return str_from_u32(out);
+}
+inline Str bytes_decode(const Bytes& b, const Str& enc, const Loc* loc) {
+  if (!is_utf8_name(enc)) raise(ErrKind::ValueError, "only the utf-8 encoding is supported", loc);
+  return bytes_decode(b, loc);
+}
+inline bool bytes_startswith(const Bytes& s, const Bytes& p, const Loc*) { return s.view().substr(0, p.size()) == p.view(); }
+inline bool bytes_endswith(const Bytes& s, const Bytes& p, const Loc*) {
+  return s.size() >= p.size() && s.view().substr(s.size() - p.size()) == p.view();
+}
+inline int64_t bytes_find(const Bytes& s, const Bytes& p, const Loc*) {
+  auto r = s.view().find(p.view());
+  return r == std::string_view::npos ? -1 : int64_t(r);
+}
+inline int64_t bytes_count(const Bytes& s, const Bytes& p, const Loc*) {
+  if (p.empty()) return int64_t(s.size()) + 1;
+  int64_t c = 0;
+  size_t i = 0;
+  while ((i = s.view().find(p.view(), i)) != std::string_view::npos) { ++c; i += p.size(); }
+  return c;
+}
+inline Bytes bytes_replace(const Bytes& s, const Bytes& old, const Bytes& rep, const Loc* loc) {
+  if (old.empty()) {
+    std::string out;
+    for (size_t i = 0; i <= s.size(); ++i) { out.append(rep.data(), rep.size()); if (i < s.size()) out.push_back(s[i]); }
+    return bytes_from(out);
+  }
+  std::string out;
+  size_t i = 0, p;
+  while ((p = s.view().find(old.view(), i)) != std::string_view::npos) {
+    out.append(s.data() + i, p - i);
+    out.append(rep.data(), rep.size());
+    i = p + old.size();
+  }
+  out.append(s.data() + i, s.size() - i);
+  (void)loc;
+  return bytes_from(out);
+}
+inline bool bytes_space(char c) { return c == ' ' || (c >= 9 && c <= 13); }
+inline List<Bytes> bytes_split(const Bytes& s, None, int64_t maxsplit, const Loc*) {
+  List<Bytes> out;
+  size_t n = s.size(), i = 0;
+  if (maxsplit < 0) maxsplit = INT64_MAX;
+  while (i < n) {
+    while (i < n && bytes_space(s[i])) ++i;
+    if (i == n) break;
+    if (maxsplit-- == 0) {
+      size_t e = n;
+      while (e > i && bytes_space(s[e - 1])) --e;
+      out.push_back(Bytes(s.data() + i, e - i));
+      break;
+    }
+    size_t j = i;
+    while (j < n && !bytes_space(s[j])) ++j;
+    out.push_back(Bytes(s.data() + i, j - i));
+    i = j;
+  }
+  return out;
+}
+inline List<Bytes> bytes_split(const Bytes& s, const Bytes& sep, int64_t maxsplit, const Loc* loc) {
+  if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
+  List<Bytes> out;
+  if (maxsplit < 0) maxsplit = INT64_MAX;
+  size_t i = 0, p;
+  while (maxsplit-- > 0 && (p = s.view().find(sep.view(), i)) != std::string_view::npos) {
+    out.push_back(Bytes(s.data() + i, p - i));
+    i = p + sep.size();
+  }
+  out.push_back(Bytes(s.data() + i, s.size() - i));
+  return out;
+}
+inline List<Bytes> bytes_split(const Bytes& s, const Loc* loc) { return bytes_split(s, None{}, -1, loc); }
+inline List<Bytes> bytes_split(const Bytes& s, None n, const Loc* loc) { return bytes_split(s, n, -1, loc); }
+inline List<Bytes> bytes_split(const Bytes& s, const Bytes& sep, const Loc* loc) { return bytes_split(s, sep, -1, loc); }
+inline Bytes bytes_join(const Bytes& sep, const List<Bytes>& parts, const Loc*) {
+  std::string out;
+  for (int64_t i = 0; i < parts.size(); ++i) {
+    if (i) out.append(sep.data(), sep.size());
+    out.append(parts[i].data(), parts[i].size());
+  }
+  return bytes_from(out);
+}
+inline Bytes bytes_strip(const Bytes& s, const Loc*) {
+  size_t b = 0, e = s.size();
+  while (b < e && bytes_space(s[b])) ++b;
+  while (e > b && bytes_space(s[e - 1])) --e;
+  return Bytes(s.data() + b, e - b);
+}
+inline Bytes bytes_strip(const Bytes& s, const Bytes& chars, const Loc*) {
+  size_t b = 0, e = s.size();
+  auto in = [&](char c) { return chars.view().find(c) != std::string_view::npos; };
+  while (b < e && in(s[b])) ++b;
+  while (e > b && in(s[e - 1])) --e;
+  return Bytes(s.data() + b, e - b);
+}
+inline Bytes bytes_lower(const Bytes& s, const Loc*) {
+  std::string out(s.data(), s.size());
+  for (auto& c : out) if (c >= 'A' && c <= 'Z') c = char(c + 32);
+  return bytes_from(out);
+}
+inline Bytes bytes_upper(const Bytes& s, const Loc*) {
+  std::string out(s.data(), s.size());
+  for (auto& c : out) if (c >= 'a' && c <= 'z') c = char(c - 32);
+  return bytes_from(out);
+}
+inline Str bytes_hex(const Bytes& s, const Loc*) {
+  static const char d[] = "0123456789abcdef";
+  std::string out;
+  for (char c : s) { out.push_back(d[(static_cast<unsigned char>(c)) >> 4]); out.push_back(d[c & 0xF]); }
+  return str_from_ascii(out.c_str());
+}
+
+// ---- str() of floats uses Python's repr ------------------------------------------------
+
+}  // namespace mx

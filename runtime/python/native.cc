@@ -1,0 +1,616 @@
+// matx_nb._native: loads compiled libraries and exposes their functions and
+// classes to Python. Built once at install; generated code never includes
+// Python headers, it talks to this module through mx_host_api.
+#include <pybind11/pybind11.h>
+
+#include <dlfcn.h>
+
+#include <string>
+#include <unordered_map>
+
+#include "matx_nb/abi.h"
+
+namespace py = pybind11;
+
+namespace {
+
+// ---- ScriptedObject: the Python face of a compiled class instance -----------
+
+struct ScriptedObject {
+  PyObject_HEAD
+  mx::Object* ptr;
+  const mx_class_desc* cls;
+  PyObject* weakrefs;
+};
+
+PyTypeObject ScriptedObjectType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+// Python subclass registered for each compiled class, so instances returned from
+// compiled code come back as that class.
+std::unordered_map<const mx_class_desc*, PyObject*>& class_registry() {
+  static auto* m = new std::unordered_map<const mx_class_desc*, PyObject*>();
+  return *m;
+}
+
+// ---- host callbacks over PyObject* -----------------------------------------
+
+inline PyObject* O(mx_host_obj o) { return static_cast<PyObject*>(o); }
+
+int h_kind(mx_host_obj h) {
+  PyObject* o = O(h);
+  if (o == Py_None) return MX_HK_NONE;
+  if (PyBool_Check(o)) return MX_HK_BOOL;
+  if (PyLong_Check(o)) return MX_HK_INT;
+  if (PyFloat_Check(o)) return MX_HK_FLOAT;
+  if (PyUnicode_Check(o)) return MX_HK_STR;
+  if (PyBytes_Check(o)) return MX_HK_BYTES;
+  if (PyList_Check(o)) return MX_HK_LIST;
+  if (PyTuple_Check(o)) return MX_HK_TUPLE;
+  if (PyDict_Check(o)) return MX_HK_DICT;
+  if (PyAnySet_Check(o)) return MX_HK_SET;
+  if (PyObject_TypeCheck(o, &ScriptedObjectType)) return MX_HK_OBJECT;
+  if (PyIndex_Check(o)) return MX_HK_INT;  // numpy integers and friends
+  return MX_HK_OTHER;
+}
+const char* h_type_name(mx_host_obj h) { return Py_TYPE(O(h))->tp_name; }
+int h_as_int(mx_host_obj h, int64_t* out) {
+  PyObject* o = O(h);
+  int overflow = 0;
+  long long v;
+  if (PyLong_Check(o)) {
+    v = PyLong_AsLongLongAndOverflow(o, &overflow);
+  } else {
+    PyObject* idx = PyNumber_Index(o);
+    if (!idx) { PyErr_Clear(); *out = 0; return 1; }
+    v = PyLong_AsLongLongAndOverflow(idx, &overflow);
+    Py_DECREF(idx);
+  }
+  if (overflow) return 1;
+  *out = v;
+  return 0;
+}
+double h_as_float(mx_host_obj h) {
+  double d = PyFloat_AsDouble(O(h));
+  if (d == -1.0 && PyErr_Occurred()) PyErr_Clear();
+  return d;
+}
+const void* h_str_data(mx_host_obj h, int* unit, int64_t* len) {
+  PyObject* o = O(h);
+  *unit = int(PyUnicode_KIND(o));
+  *len = PyUnicode_GET_LENGTH(o);
+  return PyUnicode_DATA(o);
+}
+const char* h_bytes_data(mx_host_obj h, int64_t* len) {
+  *len = PyBytes_GET_SIZE(O(h));
+  return PyBytes_AS_STRING(O(h));
+}
+int64_t h_seq_len(mx_host_obj h) {
+  PyObject* o = O(h);
+  return PyList_Check(o) ? PyList_GET_SIZE(o) : PyTuple_GET_SIZE(o);
+}
+mx_host_obj h_seq_item(mx_host_obj h, int64_t i) {
+  PyObject* o = O(h);
+  return PyList_Check(o) ? PyList_GET_ITEM(o, i) : PyTuple_GET_ITEM(o, i);
+}
+int h_dict_next(mx_host_obj h, int64_t* pos, mx_host_obj* k, mx_host_obj* v) {
+  Py_ssize_t p = *pos;
+  PyObject *kk, *vv;
+  int r = PyDict_Next(O(h), &p, &kk, &vv);
+  *pos = p;
+  *k = kk;
+  *v = vv;
+  return r;
+}
+mx_host_obj h_iter(mx_host_obj h) {
+  PyObject* it = PyObject_GetIter(O(h));
+  if (!it) PyErr_Clear();
+  return it;
+}
+mx_host_obj h_iter_next(mx_host_obj it) {
+  if (!it) return nullptr;
+  PyObject* x = PyIter_Next(O(it));
+  if (!x && PyErr_Occurred()) PyErr_Clear();
+  return x;
+}
+mx::Object* h_object_ptr(mx_host_obj h, const mx_class_desc* cls) {
+  PyObject* o = O(h);
+  if (!PyObject_TypeCheck(o, &ScriptedObjectType)) return nullptr;
+  auto* so = reinterpret_cast<ScriptedObject*>(o);
+  // The same class compiled into two libraries shares one C++ layout.
+  if (so->cls != cls && (so->cls == nullptr || std::strcmp(so->cls->layout_id, cls->layout_id) != 0))
+    return nullptr;
+  return so->ptr;
+}
+mx_host_obj h_new_none() { Py_RETURN_NONE; }
+mx_host_obj h_new_bool(int v) { return PyBool_FromLong(v); }
+mx_host_obj h_new_int(int64_t v) { return PyLong_FromLongLong(v); }
+mx_host_obj h_new_float(double v) { return PyFloat_FromDouble(v); }
+mx_host_obj h_new_str(int unit, const void* data, int64_t len) {
+  return PyUnicode_FromKindAndData(unit, data, len);
+}
+mx_host_obj h_new_bytes(const char* data, int64_t len) { return PyBytes_FromStringAndSize(data, len); }
+mx_host_obj h_new_list(int64_t n) { return PyList_New(n); }
+void h_list_set(mx_host_obj l, int64_t i, mx_host_obj x) { PyList_SET_ITEM(O(l), i, O(x)); }
+mx_host_obj h_new_tuple(int64_t n) { return PyTuple_New(n); }
+void h_tuple_set(mx_host_obj t, int64_t i, mx_host_obj x) { PyTuple_SET_ITEM(O(t), i, O(x)); }
+mx_host_obj h_new_dict() { return PyDict_New(); }
+void h_dict_set(mx_host_obj d, mx_host_obj k, mx_host_obj v) {
+  PyDict_SetItem(O(d), O(k), O(v));
+  Py_DECREF(O(k));
+  Py_DECREF(O(v));
+}
+mx_host_obj h_new_set() { return PySet_New(nullptr); }
+void h_set_add(mx_host_obj s, mx_host_obj x) {
+  PySet_Add(O(s), O(x));
+  Py_DECREF(O(x));
+}
+mx_host_obj h_new_object(const mx_class_desc* cls, mx::Object* obj) {
+  PyTypeObject* tp = &ScriptedObjectType;
+  auto it = class_registry().find(cls);
+  if (it != class_registry().end()) tp = reinterpret_cast<PyTypeObject*>(it->second);
+  PyObject* o = tp->tp_alloc(tp, 0);
+  if (!o) {
+    obj->decref();
+    return nullptr;
+  }
+  auto* so = reinterpret_cast<ScriptedObject*>(o);
+  so->ptr = obj;
+  so->cls = cls;
+  return o;
+}
+void h_decref(mx_host_obj o) { Py_XDECREF(O(o)); }
+void* h_nogil_begin() { return PyEval_SaveThread(); }
+void h_nogil_end(void* st) { PyEval_RestoreThread(static_cast<PyThreadState*>(st)); }
+void h_write_stdout(const char* s, size_t n) {
+  PyGILState_STATE g = PyGILState_Ensure();
+  PyObject* text = PyUnicode_DecodeUTF8(s, Py_ssize_t(n), "replace");
+  if (text) {
+    PyObject* out = PySys_GetObject("stdout");  // borrowed
+    if (out && out != Py_None) {
+      PyObject* r = PyObject_CallMethod(out, "write", "O", text);
+      Py_XDECREF(r);
+    }
+    Py_DECREF(text);
+  }
+  if (PyErr_Occurred()) PyErr_Clear();
+  PyGILState_Release(g);
+}
+
+const mx_host_api kPythonHost = {
+    MATX_NB_ABI_VERSION, h_kind, h_type_name, h_as_int, h_as_float, h_str_data, h_bytes_data,
+    h_seq_len, h_seq_item, h_dict_next, h_iter, h_iter_next, h_object_ptr,
+    h_new_none, h_new_bool, h_new_int, h_new_float, h_new_str, h_new_bytes,
+    h_new_list, h_list_set, h_new_tuple, h_tuple_set, h_new_dict, h_dict_set,
+    h_new_set, h_set_add, h_new_object, h_decref,
+    h_nogil_begin, h_nogil_end, h_write_stdout};
+
+// ---- errors ------------------------------------------------------------------
+
+PyObject* exception_class(int32_t kind) {
+  switch (static_cast<mx::ErrKind>(kind)) {
+    case mx::ErrKind::TypeError: return PyExc_TypeError;
+    case mx::ErrKind::ValueError: return PyExc_ValueError;
+    case mx::ErrKind::IndexError: return PyExc_IndexError;
+    case mx::ErrKind::KeyError: return PyExc_KeyError;
+    case mx::ErrKind::ZeroDivisionError: return PyExc_ZeroDivisionError;
+    case mx::ErrKind::OverflowError: return PyExc_OverflowError;
+    case mx::ErrKind::AttributeError: return PyExc_AttributeError;
+    case mx::ErrKind::RuntimeError: return PyExc_RuntimeError;
+    case mx::ErrKind::NotImplementedError: return PyExc_NotImplementedError;
+    case mx::ErrKind::AssertionError: return PyExc_AssertionError;
+    case mx::ErrKind::StopIteration: return PyExc_StopIteration;
+    case mx::ErrKind::UnicodeDecodeError: return PyExc_ValueError;  // needs 5 ctor args; see below
+    case mx::ErrKind::UnicodeEncodeError: return PyExc_ValueError;
+    case mx::ErrKind::MemoryError: return PyExc_MemoryError;
+    case mx::ErrKind::RecursionError: return PyExc_RecursionError;
+    case mx::ErrKind::LookupError: return PyExc_LookupError;
+    case mx::ErrKind::ArithmeticError: return PyExc_ArithmeticError;
+    case mx::ErrKind::NameError: return PyExc_NameError;
+    default: return PyExc_Exception;
+  }
+}
+
+// Raises the Python exception for err; the message gets the user's file, line
+// and source text appended, like a traceback's last frame.
+PyObject* raise_error(mx_error* err) {
+  std::string msg = err->message ? err->message : "";
+  if (err->file) {
+    msg += "\n  File \"" + std::string(err->file) + "\", line " + std::to_string(err->line) +
+           ", in " + (err->func ? err->func : "?");
+    PyObject* linecache = PyImport_ImportModule("linecache");
+    if (linecache) {
+      PyObject* line = PyObject_CallMethod(linecache, "getline", "si", err->file, err->line);
+      if (line && PyUnicode_Check(line)) {
+        PyObject* stripped = PyObject_CallMethod(line, "strip", nullptr);
+        if (stripped && PyUnicode_GET_LENGTH(stripped) > 0) {
+          msg += "\n    ";
+          msg += PyUnicode_AsUTF8(stripped);
+        }
+        Py_XDECREF(stripped);
+      }
+      Py_XDECREF(line);
+      Py_DECREF(linecache);
+    }
+    PyErr_Clear();
+  }
+  PyObject* cls = exception_class(err->kind);
+  PyObject* text = PyUnicode_DecodeUTF8(msg.data(), Py_ssize_t(msg.size()), "replace");
+  PyObject* exc = PyObject_CallOneArg(cls, text);
+  Py_XDECREF(text);
+  if (exc) {
+    if (err->file) {
+      PyObject* f = PyUnicode_FromString(err->file);
+      PyObject* l = PyLong_FromLong(err->line);
+      PyObject_SetAttrString(exc, "matx_file", f);
+      PyObject_SetAttrString(exc, "matx_line", l);
+      Py_XDECREF(f);
+      Py_XDECREF(l);
+    }
+    PyErr_SetObject(cls, exc);
+    Py_DECREF(exc);
+  }
+  std::free(err->message);
+  std::free(err->file);
+  std::free(err->func);
+  return nullptr;
+}
+
+// ---- Function: a compiled function or method, called with vectorcall ----------
+
+struct Function {
+  PyObject_HEAD
+  vectorcallfunc vectorcall;
+  const mx_func_desc* desc;
+  const mx_class_desc* owner;  // set for methods
+  PyObject* library;           // keeps the shared library loaded
+  PyObject* self;              // bound instance, or null
+  PyObject* dict;              // user attributes (py_func, matx, ...)
+};
+
+PyTypeObject FunctionType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+constexpr int kMaxArgs = 64;
+
+PyObject* call_desc(const mx_func_desc* d, mx::Object* self, PyObject* const* args, size_t nargs,
+                    PyObject* kwnames) {
+  PyObject* full[kMaxArgs];
+  size_t nkw = kwnames ? size_t(PyTuple_GET_SIZE(kwnames)) : 0;
+  if (nkw == 0) {
+    if (nargs != size_t(d->nargs)) {
+      PyErr_Format(PyExc_TypeError, "%s() takes %d positional argument%s but %zu %s given", d->name,
+                   d->nargs, d->nargs == 1 ? "" : "s", nargs, nargs == 1 ? "was" : "were");
+      return nullptr;
+    }
+  } else {
+    if (d->nargs > kMaxArgs || nargs > size_t(d->nargs)) {
+      PyErr_Format(PyExc_TypeError, "%s() takes %d arguments but more were given", d->name, d->nargs);
+      return nullptr;
+    }
+    for (int i = 0; i < d->nargs; ++i) full[i] = i < int(nargs) ? args[i] : nullptr;
+    for (size_t k = 0; k < nkw; ++k) {
+      const char* kw = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, k));
+      int pos = -1;
+      for (int i = 0; i < d->nargs; ++i)
+        if (std::strcmp(d->param_names[i], kw) == 0) pos = i;
+      if (pos < 0) {
+        PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%s'", d->name, kw);
+        return nullptr;
+      }
+      if (full[pos]) {
+        PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", d->name, kw);
+        return nullptr;
+      }
+      full[pos] = args[nargs + k];
+    }
+    for (int i = 0; i < d->nargs; ++i)
+      if (!full[i]) {
+        PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", d->name, d->param_names[i]);
+        return nullptr;
+      }
+    args = full;
+  }
+  mx_host_obj result = nullptr;
+  mx_error err{};
+  int rc = d->call(&kPythonHost, self, reinterpret_cast<const mx_host_obj*>(args), d->nargs, &result, &err);
+  if (rc != 0) return raise_error(&err);
+  if (!result && !PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "compiled function returned no value");
+  return O(result);
+}
+
+PyObject* function_vectorcall(PyObject* callable, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+  auto* f = reinterpret_cast<Function*>(callable);
+  size_t nargs = PyVectorcall_NARGS(nargsf);
+  mx::Object* self = nullptr;
+  if (f->owner) {
+    PyObject* inst = f->self;
+    if (!inst) {
+      if (nargs == 0) {
+        PyErr_Format(PyExc_TypeError, "%s.%s() needs an instance", f->owner->name, f->desc->name);
+        return nullptr;
+      }
+      inst = args[0];
+      ++args;
+      --nargs;
+    }
+    self = h_object_ptr(inst, f->owner);
+    if (!self) {
+      PyErr_Format(PyExc_TypeError, "%s.%s() needs a %s instance, got %s", f->owner->name, f->desc->name,
+                   f->owner->name, Py_TYPE(inst)->tp_name);
+      return nullptr;
+    }
+  }
+  return call_desc(f->desc, self, args, nargs, kwnames);
+}
+
+PyObject* new_function(const mx_func_desc* desc, const mx_class_desc* owner, PyObject* library, PyObject* self) {
+  Function* f = PyObject_GC_New(Function, &FunctionType);
+  if (!f) return nullptr;
+  f->vectorcall = function_vectorcall;
+  f->desc = desc;
+  f->owner = owner;
+  Py_XINCREF(library);
+  f->library = library;
+  Py_XINCREF(self);
+  f->self = self;
+  f->dict = nullptr;
+  PyObject_GC_Track(f);
+  return reinterpret_cast<PyObject*>(f);
+}
+
+void function_dealloc(PyObject* o) {
+  auto* f = reinterpret_cast<Function*>(o);
+  PyObject_GC_UnTrack(o);
+  Py_XDECREF(f->library);
+  Py_XDECREF(f->self);
+  Py_XDECREF(f->dict);
+  PyObject_GC_Del(o);
+}
+int function_traverse(PyObject* o, visitproc visit, void* arg) {
+  auto* f = reinterpret_cast<Function*>(o);
+  Py_VISIT(f->library);
+  Py_VISIT(f->self);
+  Py_VISIT(f->dict);
+  return 0;
+}
+PyObject* function_descr_get(PyObject* self, PyObject* obj, PyObject*) {
+  auto* f = reinterpret_cast<Function*>(self);
+  if (obj == nullptr || obj == Py_None || f->owner == nullptr || f->self) {
+    Py_INCREF(self);
+    return self;
+  }
+  return new_function(f->desc, f->owner, f->library, obj);
+}
+PyObject* function_repr(PyObject* o) {
+  auto* f = reinterpret_cast<Function*>(o);
+  if (f->owner)
+    return PyUnicode_FromFormat("<compiled method %s.%s%s>", f->owner->name, f->desc->name, f->self ? " (bound)" : "");
+  return PyUnicode_FromFormat("<compiled function %s>", f->desc->name);
+}
+PyObject* function_get_signature(PyObject* o, void*) {
+  auto* d = reinterpret_cast<Function*>(o)->desc;
+  PyObject* params = PyList_New(d->nargs);
+  for (int i = 0; i < d->nargs; ++i)
+    PyList_SET_ITEM(params, i, Py_BuildValue("(ss)", d->param_names[i], d->param_types[i]));
+  PyObject* r = Py_BuildValue("(Os)", params, d->return_type);
+  Py_DECREF(params);
+  return r;
+}
+PyObject* function_get_name(PyObject* o, void*) {
+  return PyUnicode_FromString(reinterpret_cast<Function*>(o)->desc->name);
+}
+PyObject* function_get_releases_gil(PyObject* o, void*) {
+  return PyBool_FromLong(reinterpret_cast<Function*>(o)->desc->flags & MX_FN_RELEASES_GIL);
+}
+PyGetSetDef function_getset[] = {
+    {"signature", function_get_signature, nullptr, "((name, type), ...), return type", nullptr},
+    {"__name__", function_get_name, nullptr, nullptr, nullptr},
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, nullptr, nullptr},
+    {"releases_gil", function_get_releases_gil, nullptr, nullptr, nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+// ---- ScriptedObject type ------------------------------------------------------
+
+PyObject* scripted_new(PyTypeObject* type, PyObject* args, PyObject* kwds) {
+  PyObject* init = PyObject_GetAttrString(reinterpret_cast<PyObject*>(type), "__matx_init__");
+  if (!init) return nullptr;
+  PyObject* r = PyObject_Call(init, args, kwds);
+  Py_DECREF(init);
+  return r;
+}
+int scripted_init(PyObject*, PyObject*, PyObject*) { return 0; }
+void scripted_dealloc(PyObject* o) {
+  auto* so = reinterpret_cast<ScriptedObject*>(o);
+  if (so->weakrefs) PyObject_ClearWeakRefs(o);
+  if (so->ptr) so->ptr->decref();
+  Py_TYPE(o)->tp_free(o);
+}
+
+// ---- Attr: a descriptor reading and writing one attribute of an instance ---------
+
+struct Attr {
+  PyObject_HEAD
+  const mx_attr_desc* desc;
+  const mx_class_desc* owner;
+  PyObject* library;
+};
+PyTypeObject AttrType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+PyObject* attr_get(PyObject* self, PyObject* obj, PyObject*) {
+  auto* a = reinterpret_cast<Attr*>(self);
+  if (obj == nullptr || obj == Py_None) {
+    Py_INCREF(self);
+    return self;
+  }
+  mx::Object* p = h_object_ptr(obj, a->owner);
+  if (!p) {
+    PyErr_SetString(PyExc_TypeError, "attribute of a compiled class read from another object");
+    return nullptr;
+  }
+  mx_host_obj result = nullptr;
+  mx_error err{};
+  if (a->desc->get(&kPythonHost, p, &result, &err) != 0) return raise_error(&err);
+  return O(result);
+}
+int attr_set(PyObject* self, PyObject* obj, PyObject* value) {
+  auto* a = reinterpret_cast<Attr*>(self);
+  if (value == nullptr) {
+    PyErr_Format(PyExc_AttributeError, "cannot delete attribute '%s' of a compiled class", a->desc->name);
+    return -1;
+  }
+  mx::Object* p = h_object_ptr(obj, a->owner);
+  if (!p) {
+    PyErr_SetString(PyExc_TypeError, "attribute of a compiled class written on another object");
+    return -1;
+  }
+  mx_error err{};
+  if (a->desc->set(&kPythonHost, p, value, &err) != 0) {
+    raise_error(&err);
+    return -1;
+  }
+  return 0;
+}
+void attr_dealloc(PyObject* o) {
+  Py_XDECREF(reinterpret_cast<Attr*>(o)->library);
+  PyObject_Free(o);
+}
+
+// ---- Library -----------------------------------------------------------------
+
+struct LibraryHandle {
+  void* dl = nullptr;
+  const mx_module_desc* mod = nullptr;
+  std::vector<std::string> files;  // storage for Origin::file
+};
+
+void library_capsule_free(PyObject* cap) {
+  // Libraries stay mapped: compiled objects may still be referenced by runtime
+  // values created from them (their vtables live in the library).
+  auto* lh = static_cast<LibraryHandle*>(PyCapsule_GetPointer(cap, "matx_nb.library"));
+  (void)lh;
+}
+
+void init_types() {
+  FunctionType.tp_name = "matx_nb._native.Function";
+  FunctionType.tp_basicsize = sizeof(Function);
+  FunctionType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+                          Py_TPFLAGS_METHOD_DESCRIPTOR;
+  FunctionType.tp_vectorcall_offset = offsetof(Function, vectorcall);
+  FunctionType.tp_call = PyVectorcall_Call;
+  FunctionType.tp_dealloc = function_dealloc;
+  FunctionType.tp_traverse = function_traverse;
+  FunctionType.tp_descr_get = function_descr_get;
+  FunctionType.tp_repr = function_repr;
+  FunctionType.tp_getset = function_getset;
+  FunctionType.tp_dictoffset = offsetof(Function, dict);
+  FunctionType.tp_getattro = PyObject_GenericGetAttr;
+  FunctionType.tp_setattro = PyObject_GenericSetAttr;
+  FunctionType.tp_doc = "A function compiled by matx_nb.";
+
+  ScriptedObjectType.tp_name = "matx_nb._native.ScriptedObject";
+  ScriptedObjectType.tp_basicsize = sizeof(ScriptedObject);
+  ScriptedObjectType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
+  ScriptedObjectType.tp_new = scripted_new;
+  ScriptedObjectType.tp_init = scripted_init;
+  ScriptedObjectType.tp_dealloc = scripted_dealloc;
+  ScriptedObjectType.tp_weaklistoffset = offsetof(ScriptedObject, weakrefs);
+  ScriptedObjectType.tp_doc = "An instance of a class compiled by matx_nb.";
+
+  AttrType.tp_name = "matx_nb._native.Attr";
+  AttrType.tp_basicsize = sizeof(Attr);
+  AttrType.tp_flags = Py_TPFLAGS_DEFAULT;
+  AttrType.tp_descr_get = attr_get;
+  AttrType.tp_descr_set = attr_set;
+  AttrType.tp_dealloc = attr_dealloc;
+
+  for (PyTypeObject* t : {&FunctionType, &ScriptedObjectType, &AttrType})
+    if (PyType_Ready(t) < 0) throw py::error_already_set();
+}
+
+LibraryHandle* handle_of(const py::capsule& cap) {
+  return static_cast<LibraryHandle*>(PyCapsule_GetPointer(cap.ptr(), "matx_nb.library"));
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_native, m) {
+  m.doc() = "matx_nb runtime binding: loads compiled libraries";
+  init_types();
+  m.attr("Function") = py::handle(reinterpret_cast<PyObject*>(&FunctionType));
+  m.attr("ScriptedObject") = py::handle(reinterpret_cast<PyObject*>(&ScriptedObjectType));
+  m.attr("ABI_VERSION") = MATX_NB_ABI_VERSION;
+
+  // Loads a compiled library; returns (capsule, function names, class names).
+  m.def("load_library", [](const std::string& path) {
+    void* dl = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!dl) throw py::import_error(std::string("cannot load compiled library: ") + dlerror());
+    auto fn = reinterpret_cast<mx_module_fn>(dlsym(dl, "matx_nb_module"));
+    if (!fn) throw py::import_error("not a matx_nb library (no matx_nb_module): " + path);
+    const mx_module_desc* mod = fn();
+    if (mod->abi_version != MATX_NB_ABI_VERSION)
+      throw py::import_error("library built for ABI " + std::to_string(mod->abi_version) +
+                             ", runtime has ABI " + std::to_string(MATX_NB_ABI_VERSION) + ": " + path);
+    mod->set_host(&kPythonHost);
+    auto* lh = new LibraryHandle{dl, mod, {}};
+    lh->files.reserve(size_t(mod->n_origins));
+    py::list funcs, classes;
+    for (int i = 0; i < mod->n_funcs; ++i) funcs.append(mod->funcs[i].name);
+    for (int i = 0; i < mod->n_classes; ++i) classes.append(mod->classes[i].name);
+    py::capsule cap(lh, "matx_nb.library", &library_capsule_free);
+    return py::make_tuple(cap, funcs, classes, py::str(mod->runtime_version));
+  });
+
+  // Tells the library where each compiled object lives in the user's files.
+  m.def("set_origin", [](py::capsule lib, int index, const std::string& file, int first_line) {
+    LibraryHandle* lh = handle_of(lib);
+    if (index < 0 || index >= lh->mod->n_origins) throw py::index_error("origin index");
+    lh->files.push_back(file);
+    // Keep every file string alive: strings in `files` may move on growth.
+    const char* stable = strdup(file.c_str());
+    lh->mod->origins[index].file = stable;
+    lh->mod->origins[index].first_line = first_line;
+  });
+
+  m.def("origins", [](py::capsule lib) {
+    LibraryHandle* lh = handle_of(lib);
+    py::list out;
+    for (int i = 0; i < lh->mod->n_origins; ++i) out.append(lh->mod->origins[i].qualname);
+    return out;
+  });
+
+  m.def("function", [](py::capsule lib, int index) {
+    LibraryHandle* lh = handle_of(lib);
+    if (index < 0 || index >= lh->mod->n_funcs) throw py::index_error("function index");
+    return py::reinterpret_steal<py::object>(new_function(&lh->mod->funcs[index], nullptr, lib.ptr(), nullptr));
+  });
+
+  // Builds the members of a compiled class: (init, {method: Function}, {attr: Attr}).
+  m.def("class_members", [](py::capsule lib, int index) {
+    LibraryHandle* lh = handle_of(lib);
+    if (index < 0 || index >= lh->mod->n_classes) throw py::index_error("class index");
+    const mx_class_desc* c = &lh->mod->classes[index];
+    py::object init = py::reinterpret_steal<py::object>(new_function(&c->init, nullptr, lib.ptr(), nullptr));
+    py::dict methods, attrs;
+    for (int i = 0; i < c->n_methods; ++i)
+      methods[c->methods[i].name] =
+          py::reinterpret_steal<py::object>(new_function(&c->methods[i], c, lib.ptr(), nullptr));
+    for (int i = 0; i < c->n_attrs; ++i) {
+      Attr* a = PyObject_New(Attr, &AttrType);
+      a->desc = &c->attrs[i];
+      a->owner = c;
+      a->library = lib.ptr();
+      Py_INCREF(lib.ptr());
+      attrs[c->attrs[i].name] = py::reinterpret_steal<py::object>(reinterpret_cast<PyObject*>(a));
+    }
+    py::dict types;
+    for (int i = 0; i < c->n_attrs; ++i) types[c->attrs[i].name] = c->attrs[i].type;
+    return py::make_tuple(init, methods, attrs, types);
+  });
+
+  // Registers the Python class standing for compiled class `index` of `lib`.
+  m.def("register_class", [](py::capsule lib, int index, py::object type) {
+    LibraryHandle* lh = handle_of(lib);
+    const mx_class_desc* c = &lh->mod->classes[index];
+    type.inc_ref();
+    class_registry()[c] = type.ptr();
+  });
+}
