@@ -517,12 +517,36 @@ class Checker:
             return NONE
         if isinstance(v, tuple):
             return TupleType(tuple(self.const_type(x, span) for x in v))
+        if isinstance(v, (list, set, frozenset)):
+            et = self.unify_const_items([self.const_type(x, span) for x in v], span, v)
+            return ListType(et) if isinstance(v, list) else SetType(et)
+        if isinstance(v, dict):
+            kt = self.unify_const_items([self.const_type(x, span) for x in v.keys()], span, v)
+            vt = self.unify_const_items([self.const_type(x, span) for x in v.values()], span, v)
+            return DictType(kt, vt)
         return ANY
+
+    def unify_const_items(self, ts, span, v) -> Type:
+        if not ts:
+            self.error(span, f"cannot infer the item type of the empty module constant {v!r}",
+                       "pass it as an annotated argument instead")
+            return ANY
+        rs = [resolve(t) for t in ts]
+        if all(is_numeric(t) for t in rs) and FLOAT in rs:
+            return FLOAT
+        for t in rs[1:]:
+            if not unify(rs[0], t):
+                self.error(span, f"module constant {v!r} mixes item types {rs[0]} and {t}")
+                break
+        return rs[0]
 
     def expr_BinOp(self, e: ir.BinOp, expected):
         lt = self.expr(e.left)
         rt = self.expr(e.right)
         t = self.binop_type(e.op, lt, rt, e.span, e)
+        if e.op == "**" and t == INT and expected is not None and resolve(expected) == FLOAT:
+            # Where a float is wanted, int ** int follows Python for negative exponents too.
+            t = FLOAT
         return t if t is not None else ANY
 
     def binop_type(self, op: str, lt: Type, rt: Type, span: Span, node=None) -> Optional[Type]:

@@ -576,9 +576,34 @@ class Emitter:
             return "mx::make_tuple(" + ", ".join(self.const_value(x) for x in v) + ")"
         return "mx::None{}"
 
+    def module_constant(self, value, ty: Type) -> str:
+        """A container constant becomes one object built when the library loads."""
+        key = (id(value), str(ty))
+        if key not in self.str_index:
+            name = f"K{len(self.strs)}"
+            self.strs.append(f"const {ctype(ty)} {name} = {self.typed_const(value, ty)};")
+            self.str_index[key] = name
+        return self.str_index[key]
+
+    def typed_const(self, v, ty: Type) -> str:
+        t = resolve(ty)
+        if isinstance(t, ListType):
+            return f"{ctype(t)}{{{', '.join(self.typed_const(x, t.elem) for x in v)}}}"
+        if isinstance(t, SetType):
+            return f"{ctype(t)}{{{', '.join(self.typed_const(x, t.elem) for x in v)}}}"
+        if isinstance(t, DictType):
+            return f"{ctype(t)}{{{', '.join('{' + self.typed_const(k, t.key) + ', ' + self.typed_const(x, t.value) + '}' for k, x in v.items())}}}"
+        if isinstance(t, TupleType):
+            return f"{ctype(t)}{{{', '.join(self.typed_const(x, it) for x, it in zip(v, t.items))}}}"
+        if t == FLOAT and not isinstance(v, float):
+            return float_literal(float(v))
+        return self.const_value(v)
+
     def expr_Name(self, e: ir.Name) -> str:
         r = e.resolved
         if r and r[0] == "const":
+            if isinstance(r[1], (list, dict, set, frozenset, tuple)):
+                return self.module_constant(r[1], e.ty)
             return self.const_value(r[1])
         if e.id == "self" and self.cls is not None:
             return f"mx::Ref<C_{self.cls.name}>::borrow(this)"
@@ -629,7 +654,8 @@ class Emitter:
                 return f"mx::{fn}({self.coerce(lcode, l, INT)}, {self.coerce(rcode, r, INT)}, {loc})"
             rt = FLOAT if FLOAT in (l, r) else INT
             if op == "**" and rt == INT and result_ty is not None and resolve(result_ty) == FLOAT:
-                rt = FLOAT
+                node.binop_ty = FLOAT
+                return f"mx::pow_to_float({self.coerce(lcode, l, INT)}, {self.coerce(rcode, r, INT)}, {loc})"
             node.binop_ty = rt
             a, b = self.coerce(lcode, l, rt), self.coerce(rcode, r, rt)
             if rt == FLOAT and op in "+-*":

@@ -134,7 +134,7 @@ class Collector:
                     self.add(v)
                 except SourceUnavailable:
                     pass
-            elif isinstance(v, CONST_TYPES) or _is_const_tuple(v):
+            elif is_constant(v):
                 self.constants[(name, gname)] = v
         return src
 
@@ -147,8 +147,16 @@ class Collector:
         return names
 
 
-def _is_const_tuple(v: Any) -> bool:
-    return isinstance(v, tuple) and all(isinstance(x, CONST_TYPES) or _is_const_tuple(x) for x in v)
+def is_constant(v: Any, depth: int = 0) -> bool:
+    """Module-level values compiled code captures by value: scalars and containers of them."""
+    if isinstance(v, CONST_TYPES):
+        return True
+    if depth > 8 or not isinstance(v, (tuple, list, set, frozenset, dict)):
+        return False
+    if isinstance(v, dict):
+        return len(v) < 100000 and all(is_constant(k, depth + 1) and is_constant(x, depth + 1)
+                                       for k, x in v.items())
+    return len(v) < 100000 and all(is_constant(x, depth + 1) for x in v)
 
 
 def program_key(col: Collector) -> str:

@@ -211,14 +211,14 @@ template <class R, class C> inline R sum_of(const C& c, const Loc* loc) {
   return total;
 }
 template <class C> inline auto min_of(const C& c, const Loc* loc) {
-  using T = std::decay_t<decltype(*c.vec().begin())>;
+  using T = typename C::value_type;
   if (c.size() == 0) raise(ErrKind::ValueError, "min() arg is an empty sequence", loc);
   T best = c[0];
   for (int64_t i = 1; i < c.size(); ++i) if (lt(c[i], best)) best = c[i];
   return best;
 }
 template <class C> inline auto max_of(const C& c, const Loc* loc) {
-  using T = std::decay_t<decltype(*c.vec().begin())>;
+  using T = typename C::value_type;
   if (c.size() == 0) raise(ErrKind::ValueError, "max() arg is an empty sequence", loc);
   T best = c[0];
   for (int64_t i = 1; i < c.size(); ++i) if (lt(best, c[i])) best = c[i];
@@ -314,7 +314,7 @@ inline Bytes getslice(const Bytes& s, int64_t lo, int64_t hi, int64_t step, cons
 template <class T> inline None list_append(const List<T>& v, T x, const Loc*) { v.push_back(std::move(x)); return None{}; }
 template <class T> inline T list_pop(const List<T>& v, const Loc* loc) {
   if (v.size() == 0) raise(ErrKind::IndexError, "pop from empty list", loc);
-  T x = std::move(v.vec().back());
+  T x = std::move(v[v.size() - 1]);
   v.vec().pop_back();
   return x;
 }
@@ -323,14 +323,14 @@ template <class T> inline T list_pop(const List<T>& v, int64_t i, const Loc* loc
   int64_t n = v.size();
   if (i < 0) i += n;
   if (i < 0 || i >= n) raise(ErrKind::IndexError, "pop index out of range", loc);
-  T x = std::move(v.vec()[size_t(i)]);
+  T x = std::move(v[i]);
   v.vec().erase(v.vec().begin() + i);
   return x;
 }
 template <class T, class C> inline None list_extend(const List<T>& v, const C& c, const Loc* = nullptr) {
   if constexpr (std::is_same_v<C, List<T>>) {
     if (v.object() == c.object()) {  // xs.extend(xs)
-      std::vector<T> copy = c.vec();
+      auto copy = c.vec();
       v.vec().insert(v.vec().end(), copy.begin(), copy.end());
       return None{};
     }

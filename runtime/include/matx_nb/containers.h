@@ -66,12 +66,30 @@ inline uint64_t hash_of(const T& v) { return Hash<T>::of(v); }
 
 // ---- list ------------------------------------------------------------------
 
+// How a list stores its items: std::vector<bool> is a bitset whose items cannot
+// be referenced, so bools are boxed in a byte.
+struct BoolSlot {
+  bool b;
+  BoolSlot(bool v = false) : b(v) {}
+  operator bool() const { return b; }
+};
+template <class T>
+struct Slot {
+  using type = T;
+  static T& get(T& s) { return s; }
+};
+template <>
+struct Slot<bool> {
+  using type = BoolSlot;
+  static bool& get(BoolSlot& s) { return s.b; }
+};
+
 template <class T>
 class ListObj final : public Object {
  public:
   TypeTag tag() const override { return TypeTag::List; }
   const char* type_name() const override { return "list"; }
-  std::vector<T> items;
+  std::vector<typename Slot<T>::type> items;
 };
 
 template <class T>
@@ -81,12 +99,14 @@ class List {
   using Obj = ListObj<T>;
   List() : r_(Ref<Obj>::make()) {}
   List(std::initializer_list<T> il) : r_(Ref<Obj>::make()) { r_->items.assign(il.begin(), il.end()); }
-  explicit List(std::vector<T> v) : r_(Ref<Obj>::make()) { r_->items = std::move(v); }
+  static List uninit_() { return List(Ref<Obj>()); }
+  using storage = std::vector<typename Slot<T>::type>;
+  explicit List(storage v) : r_(Ref<Obj>::make()) { r_->items = std::move(v); }
   explicit List(Ref<Obj> r) : r_(std::move(r)) {}
 
-  std::vector<T>& vec() const { return r_->items; }
+  storage& vec() const { return r_->items; }
   int64_t size() const { return int64_t(r_->items.size()); }
-  T& operator[](int64_t i) const { return r_->items[size_t(i)]; }
+  T& operator[](int64_t i) const { return Slot<T>::get(r_->items[size_t(i)]); }
   void push_back(T v) const { r_->items.push_back(std::move(v)); }
   void reserve(int64_t n) const { r_->items.reserve(size_t(n)); }
   Obj* object() const { return r_.get(); }

@@ -72,10 +72,16 @@ inline int64_t pow(int64_t base, int64_t exp, const Loc* loc) {
   }
   return result;
 }
+// int ** int where a float is wanted: Python gives a float for negative exponents.
+inline double pow_to_float(int64_t base, int64_t exp, const Loc* loc) {
+  if (exp >= 0) return double(pow(base, exp, loc));
+  if (base == 0) raise_zero_div("0.0 cannot be raised to a negative power", loc);
+  return std::pow(double(base), double(exp));
+}
 inline int64_t lshift(int64_t a, int64_t n, const Loc* loc) {
   if (n < 0) raise(ErrKind::ValueError, "negative shift count", loc);
   if (a == 0) return 0;
-  if (n >= 63) raise_int_overflow(loc);
+  if (n >= 64) raise_int_overflow(loc);
   int64_t r = int64_t(uint64_t(a) << n);
   if ((r >> n) != a) raise_int_overflow(loc);
   return r;

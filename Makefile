@@ -1,0 +1,26 @@
+# Developer entry points. `make demo` and `make test` work on a fresh machine
+# with python3 (>= 3.10, with venv), g++ and cmake; the first one creates .venv.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: setup test demo bench
+
+# Create .venv and install matx_nb editable, with the test extras. Re-run after
+# editing runtime/python/native.cc or CMakeLists.txt (Python files and the
+# runtime headers are picked up from the checkout without reinstalling).
+setup:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -e '.[test]'
+
+$(PY):
+	$(MAKE) setup
+
+test: | $(PY)
+	$(PY) -m pytest -q tests
+
+demo: | $(PY)
+	$(PY) examples/demo.py
+
+bench: | $(PY)
+	$(PY) bench/run.py
