@@ -1,0 +1,2 @@
+"""The compiler, in stages: frontend (ast -> IR), checker (types), codegen (C++),
+toolchain (g++, precompiled header, cache), driver (the pipeline)."""
