@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from . import frontend, ir
-from .checker import Checker
-from .codegen import Emitter, ctype
+from . import sources
 from .diagnostics import CompileError, Diagnostic, DiagnosticSink, Span
 from .toolchain import DEFAULT_OPT, LibraryCache, Toolchain
+
+# The later stages (IR, checker, codegen) are imported on a cache miss only,
+# so a cache hit in a new process stays cheap.
 
 
 @dataclass
@@ -25,7 +26,7 @@ class CompileResult:
     cache_hit: bool
     seconds: Dict[str, float] = field(default_factory=dict)
     line_map: List = field(default_factory=list)  # (cpp line, python file, python line)
-    program: Optional[ir.Program] = None
+    program: Optional[object] = None  # ir.Program
 
 
 def _source_line(sources):
@@ -37,8 +38,9 @@ def _source_line(sources):
     return get
 
 
-def class_layouts(program: ir.Program) -> Dict[str, str]:
+def class_layouts(program) -> Dict[str, str]:
     """An id per class that changes whenever its C++ field layout changes."""
+    from .codegen import ctype
     out = {}
     for c in program.classes:
         desc = c.name + "|" + ";".join(f"{k}:{ctype(t)}" for k, t in c.attrs.items())
@@ -46,18 +48,25 @@ def class_layouts(program: ir.Program) -> Dict[str, str]:
     return out
 
 
-def analyze(obj: Any) -> tuple:
-    """Front end and type checker only: (program, collector); raises CompileError."""
-    sink = DiagnosticSink()
-    col = frontend.Collector(sink)
+def collect(obj: Any, sink: DiagnosticSink) -> "sources.Collector":
+    col = sources.Collector(sink)
     try:
         col.add(obj)
-    except frontend.SourceUnavailable as e:
+    except sources.SourceUnavailable as e:
         raise CompileError([Diagnostic(Span("<unknown>", 0, 0), str(e))]) from None
     except SyntaxError as e:
         raise CompileError([Diagnostic(Span(e.filename or "<unknown>", e.lineno or 0, (e.offset or 1) - 1),
                                        f"syntax error: {e.msg}", source_line=e.text or "")]) from None
-    entry = frontend.unwrap(obj).__name__
+    return col
+
+
+def analyze(obj: Any) -> tuple:
+    """Front end and type checker only: (program, collector); raises CompileError."""
+    from . import frontend
+    from .checker import Checker
+    sink = DiagnosticSink()
+    col = collect(obj, sink)
+    entry = sources.unwrap(obj).__name__
     program = frontend.lower_program(col, sink, entry)
     Checker(program, sink, col.sources, col.constants).check()
     sink.raise_if_any()
@@ -68,15 +77,11 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tup
     """Compiles obj and its dependencies; returns (CompileResult, collector)."""
     t0 = time.perf_counter()
     sink = DiagnosticSink()
-    col = frontend.Collector(sink)
-    try:
-        col.add(obj)
-    except frontend.SourceUnavailable as e:
-        raise CompileError([Diagnostic(Span("<unknown>", 0, 0), str(e))]) from None
-    entry = frontend.unwrap(obj).__name__
+    col = collect(obj, sink)
+    entry = sources.unwrap(obj).__name__
     tc = Toolchain(opt)
     cache = LibraryCache(tc)
-    key = frontend.program_key(col) + "|entry=" + entry
+    key = sources.program_key(col) + "|entry=" + entry
     times = {"collect": time.perf_counter() - t0}
     if not force:
         lib = cache.lookup(key)
@@ -84,6 +89,9 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tup
             times["total"] = time.perf_counter() - t0
             return CompileResult(entry, lib, None, True, times), col
 
+    from . import frontend
+    from .checker import Checker
+    from .codegen import Emitter
     t1 = time.perf_counter()
     program = frontend.lower_program(col, sink, entry)
     Checker(program, sink, col.sources, col.constants).check()

@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 
 #include <dlfcn.h>
+#include <malloc.h>
 
 #include <string>
 #include <unordered_map>
@@ -535,6 +536,11 @@ LibraryHandle* handle_of(const py::capsule& cap) {
 PYBIND11_MODULE(_native, m) {
   m.doc() = "matx_nb runtime binding: loads compiled libraries";
   init_types();
+  // Compiled code converts whole batches (a million strings) per call; without
+  // this, glibc returns the freed memory to the OS after each call and the next
+  // call pays the page faults again.
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TOP_PAD, 16 << 20);
   m.attr("Function") = py::handle(reinterpret_cast<PyObject*>(&FunctionType));
   m.attr("ScriptedObject") = py::handle(reinterpret_cast<PyObject*>(&ScriptedObjectType));
   m.attr("ABI_VERSION") = MATX_NB_ABI_VERSION;

@@ -1,0 +1,168 @@
+"""Sources of the objects to compile: finds their code and their dependencies,
+and computes the program key the cache is addressed by. This is all a cache hit
+needs, so it imports nothing of the later stages."""
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import linecache
+import textwrap
+import types as pytypes
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Tuple
+
+from .diagnostics import DiagnosticSink, Span
+
+CONST_TYPES = (int, float, bool, str, bytes, type(None))
+
+
+@dataclass
+class Source:
+    """The source of one top-level function or class, dedented and parsed."""
+    obj: Any
+    name: str
+    file: str
+    first_line: int
+    indent: int
+    text: str
+    tree: ast.AST  # the FunctionDef or ClassDef node
+    globals: Dict[str, Any]
+    lines: List[str] = field(default_factory=list)
+
+    def span(self, node: ast.AST) -> Span:
+        line = getattr(node, "lineno", 1)
+        end_line = getattr(node, "end_lineno", line) or line
+        col = getattr(node, "col_offset", 0)
+        end_col = getattr(node, "end_col_offset", col) or col
+        return Span(self.file, self.first_line + line - 1, col + self.indent,
+                    self.first_line + end_line - 1, end_col + self.indent)
+
+    def line_text(self, abs_line: int) -> str:
+        i = abs_line - self.first_line
+        if 0 <= i < len(self.lines):
+            return " " * self.indent + self.lines[i]
+        return linecache.getline(self.file, abs_line)
+
+    def normalized(self) -> str:
+        """What the cache key sees: the AST with positions relative to the object."""
+        return ast.dump(self.tree, include_attributes=True)
+
+
+class SourceUnavailable(Exception):
+    pass
+
+
+def get_source(obj: Any) -> Source:
+    try:
+        lines, first = inspect.getsourcelines(obj)
+        file = inspect.getsourcefile(obj) or inspect.getfile(obj)
+    except (OSError, TypeError) as e:
+        raise SourceUnavailable(
+            f"cannot read the source of {getattr(obj, '__qualname__', obj)!r}: {e}. "
+            "matx_nb compiles functions and classes defined in a file or a notebook cell") from e
+    raw = "".join(lines)
+    text = textwrap.dedent(raw)
+    indent = 0
+    for a, b in zip(raw.splitlines(), text.splitlines()):
+        if b.strip():
+            indent = len(a) - len(b)
+            break
+    tree = ast.parse(text)
+    node = tree.body[0]
+    if isinstance(obj, type):
+        g = dict(vars(inspect.getmodule(obj))) if inspect.getmodule(obj) else {}
+        for v in vars(obj).values():
+            if isinstance(v, pytypes.FunctionType):
+                g = v.__globals__
+                break
+    else:
+        g = obj.__globals__
+    return Source(obj, obj.__name__, file, first, indent, text, node, g, text.splitlines())
+
+
+def unwrap(obj: Any) -> Any:
+    """The Python object behind a compiled wrapper (script() results)."""
+    return getattr(obj, "__matx_py__", obj)
+
+
+def _is_user_function(v: Any) -> bool:
+    return isinstance(v, pytypes.FunctionType) and not _from_library(v)
+
+
+def _is_user_class(v: Any) -> bool:
+    return isinstance(v, type) and not _from_library(v) and v.__module__ != "builtins"
+
+
+def _from_library(v: Any) -> bool:
+    mod = getattr(v, "__module__", "") or ""
+    root = mod.split(".")[0]
+    return root in ("typing", "builtins", "matx_nb", "collections", "abc", "enum",
+                    "dataclasses", "functools")
+
+
+class Collector:
+    """Finds the objects a compilation needs: the entry and what it calls."""
+
+    def __init__(self, sink: DiagnosticSink):
+        self.sink = sink
+        self.sources: Dict[str, Source] = {}  # name -> source, in discovery order
+        self.constants: Dict[Tuple[str, str], Any] = {}  # (object name, global name) -> value
+        self.order: List[str] = []
+
+    def add(self, obj: Any) -> Source:
+        obj = unwrap(obj)
+        name = obj.__name__
+        if name in self.sources:
+            if unwrap(self.sources[name].obj) is not obj:
+                raise SourceUnavailable(f"two different objects named {name!r} in one program")
+            return self.sources[name]
+        src = get_source(obj)
+        self.sources[name] = src
+        self.order.append(name)
+        for gname in sorted(self._global_names(src.tree)):
+            if gname not in src.globals:
+                continue
+            v = unwrap(src.globals[gname])
+            if _is_user_function(v) or _is_user_class(v):
+                if v.__name__ != gname:
+                    continue
+                try:
+                    self.add(v)
+                except SourceUnavailable:
+                    pass
+            elif is_constant(v):
+                self.constants[(name, gname)] = v
+        return src
+
+    @staticmethod
+    def _global_names(tree: ast.AST) -> set:
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+        return names
+
+
+def is_constant(v: Any, depth: int = 0) -> bool:
+    """Module-level values compiled code captures by value: scalars and containers of them."""
+    if isinstance(v, CONST_TYPES):
+        return True
+    if depth > 8 or not isinstance(v, (tuple, list, set, frozenset, dict)):
+        return False
+    if isinstance(v, dict):
+        return len(v) < 100000 and all(is_constant(k, depth + 1) and is_constant(x, depth + 1)
+                                       for k, x in v.items())
+    return len(v) < 100000 and all(is_constant(x, depth + 1) for x in v)
+
+
+def program_key(col: Collector) -> str:
+    """Hash of everything in the program that changes the generated code."""
+    h = hashlib.sha256()
+    for name in sorted(col.sources):
+        h.update(name.encode())
+        h.update(col.sources[name].normalized().encode())
+    for k in sorted(col.constants):
+        v = col.constants[k]
+        h.update(repr((k, type(v).__name__, v)).encode())
+    return h.hexdigest()
