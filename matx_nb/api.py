@@ -47,9 +47,10 @@ def _wrap_function(fn, cap, names, result):
     return f
 
 
-def _wrap_class(cls, cap, class_names, result):
+def _wrap_class(cls, cap, class_names, result, idx=None):
     native = _native()
-    idx = class_names.index(result.entry)
+    if idx is None:
+        idx = class_names.index(result.entry)
     init, methods, attrs, types = native.class_members(cap, idx)
     ns = {"__matx_init__": init, "__matx_py__": cls, "py_class": cls, "matx": result,
           "__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__,
@@ -75,6 +76,11 @@ def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False):
     result, col = compile_object(obj, opt=opt, force=force)
     cap, funcs, classes = load_library(result, col)
     target = col.sources[result.entry].obj
+    # Classes compiled as dependencies get a Python face too, so their instances
+    # returned to Python read like the class (unless already scripted on their own).
+    for i, name in enumerate(classes):
+        if name != result.entry and not _native().class_registered(cap, i):
+            _wrap_class(col.sources[name].obj, cap, classes, result, idx=i)
     if isinstance(target, type):
         return _wrap_class(target, cap, classes, result)
     return _wrap_function(target, cap, funcs, result)

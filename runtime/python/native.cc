@@ -26,10 +26,10 @@ struct ScriptedObject {
 
 PyTypeObject ScriptedObjectType = {PyVarObject_HEAD_INIT(nullptr, 0)};
 
-// Python subclass registered for each compiled class, so instances returned from
-// compiled code come back as that class.
-std::unordered_map<const mx_class_desc*, PyObject*>& class_registry() {
-  static auto* m = new std::unordered_map<const mx_class_desc*, PyObject*>();
+// Python class registered for each compiled class layout, so instances returned
+// from compiled code come back as that class, whichever library made them.
+std::unordered_map<std::string, PyObject*>& class_registry() {
+  static auto* m = new std::unordered_map<std::string, PyObject*>();
   return *m;
 }
 
@@ -147,7 +147,7 @@ void h_set_add(mx_host_obj s, mx_host_obj x) {
 }
 mx_host_obj h_new_object(const mx_class_desc* cls, mx::Object* obj) {
   PyTypeObject* tp = &ScriptedObjectType;
-  auto it = class_registry().find(cls);
+  auto it = class_registry().find(cls->layout_id);
   if (it != class_registry().end()) tp = reinterpret_cast<PyTypeObject*>(it->second);
   PyObject* o = tp->tp_alloc(tp, 0);
   if (!o) {
@@ -617,6 +617,13 @@ PYBIND11_MODULE(_native, m) {
     LibraryHandle* lh = handle_of(lib);
     const mx_class_desc* c = &lh->mod->classes[index];
     type.inc_ref();
-    class_registry()[c] = type.ptr();
+    auto& slot = class_registry()[c->layout_id];
+    Py_XDECREF(slot);
+    slot = type.ptr();
+  });
+
+  m.def("class_registered", [](py::capsule lib, int index) {
+    LibraryHandle* lh = handle_of(lib);
+    return class_registry().count(lh->mod->classes[index].layout_id) > 0;
   });
 }
