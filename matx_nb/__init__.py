@@ -29,3 +29,8 @@ def __getattr__(name):
         from .compiler.diagnostics import Diagnostic
         return Diagnostic
     raise AttributeError(f"module 'matx_nb' has no attribute {name!r}")
+
+
+def load_ipython_extension(ip):
+    """`%load_ext matx_nb`: the notebook integration lives in kernel_ext."""
+    __import__("kernel_ext").load_ipython_extension(ip)
