@@ -148,9 +148,7 @@ inline List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*) {
     while (i < n && py_space(d[i])) ++i;
     if (i == n) break;
     if (maxsplit-- == 0) {
-      size_t e = n;
-      while (e > i && py_space(d[e - 1])) --e;
-      out.push_back(Str(d + i, e - i));
+      out.push_back(Str(d + i, n - i));  // the rest, trailing whitespace kept
       break;
     }
     size_t j = i;
@@ -186,9 +184,7 @@ inline List<Str> str_rsplit(const Str& s, None, int64_t maxsplit, const Loc*) {
     while (i > 0 && py_space(d[i - 1])) --i;
     if (i == 0) break;
     if (maxsplit-- == 0) {
-      int64_t b = 0;
-      while (b < i && py_space(d[b])) ++b;
-      out.push_back(Str(d + b, size_t(i - b)));
+      out.push_back(Str(d, size_t(i)));  // the rest, leading whitespace kept
       break;
     }
     int64_t j = i;
