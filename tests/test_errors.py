@@ -680,17 +680,12 @@ def test_compile_error_is_exception_with_diagnostic_dicts():
     assert d["message"] and d["source_line"].strip() == text_of(d["line"]).strip()
 
 
-@pytest.mark.xfail(reason="an undefined name used in an expression is reported twice: 'name ... is not "
-                          "defined' plus a cascading \"operator '+' on Any values is not supported yet\" at "
-                          "the same place", strict=True)
 def test_undefined_name_reported_once():
     with pytest.raises(matx_nb.CompileError) as ei:
         matx_nb.script(undefined_in_expression)
     assert len(ei.value.diagnostics) == 1, [d.message for d in ei.value.diagnostics]
 
 
-@pytest.mark.xfail(reason="calling an undefined function reports 'this call is not supported in compiled "
-                          "code' without naming the function or saying it is not defined", strict=True)
 def test_calling_undefined_function_names_it():
     with pytest.raises(matx_nb.CompileError) as ei:
         matx_nb.script(calls_undefined)

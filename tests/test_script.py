@@ -352,9 +352,6 @@ def test_result_types_explicitly():
     assert compiled(nested)() == nested()
 
 
-@pytest.mark.xfail(reason="a tuple cannot be converted to Any: returning a tuple as Any (or as an item "
-                          "of List[Any]/Dict[str, Any]) makes the generated C++ fail to compile "
-                          "(mx::Any has no constructor from mx::Tuple)", strict=True)
 def test_tuple_as_any_result():
     assert_same(compiled(any_tuple)(), any_tuple())
 

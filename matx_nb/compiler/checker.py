@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Tuple
 
 from . import ir
 from .diagnostics import DiagnosticSink, Span
-from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
+from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
                     ListType, Prim, SetType, TupleType, Type, TypeVar, assignable, deep_resolve,
                     fresh, has_unknown, is_hashable, is_numeric, resolve, unify)
 
@@ -472,7 +472,7 @@ class Checker:
         if v is None:
             return NONE
         self.error(e.span, f"constant {v!r} is not supported")
-        return ANY
+        return ERROR
 
     def expr_Name(self, e: ir.Name, expected):
         t = self.scope.lookup(e.id)
@@ -482,11 +482,11 @@ class Checker:
         if e.id in self.funcs:
             e.resolved = ("func", self.funcs[e.id])
             self.error(e.span, f"functions as values are not supported yet; call {e.id}() directly")
-            return ANY
+            return ERROR
         if e.id in self.classes:
             e.resolved = ("class", self.classes[e.id])
             self.error(e.span, f"classes as values are not supported yet; call {e.id}(...) directly")
-            return ANY
+            return ERROR
         key = (self.owner, e.id)
         if key in self.constants:
             v = self.constants[key]
@@ -496,11 +496,11 @@ class Checker:
             return BOOL if e.id != "None" else NONE
         if e.id in BUILTINS or e.id in EXCEPTIONS:
             self.error(e.span, f"'{e.id}' can only be called here")
-            return ANY
+            return ERROR
         self.error(e.span, f"name '{e.id}' is not defined",
                    "compiled code sees its parameters, locals, module constants and other "
                    "functions and classes of the module")
-        return ANY
+        return ERROR
 
     def const_type(self, v, span) -> Type:
         if isinstance(v, bool):
@@ -530,7 +530,7 @@ class Checker:
         if not ts:
             self.error(span, f"cannot infer the item type of the empty module constant {v!r}",
                        "pass it as an annotated argument instead")
-            return ANY
+            return ERROR
         rs = [resolve(t) for t in ts]
         if all(is_numeric(t) for t in rs) and FLOAT in rs:
             return FLOAT
@@ -551,9 +551,11 @@ class Checker:
 
     def binop_type(self, op: str, lt: Type, rt: Type, span: Span, node=None) -> Optional[Type]:
         l, r = resolve(lt), resolve(rt)
+        if is_error(l) or is_error(r):
+            return ERROR
         if isinstance(l, AnyType) or isinstance(r, AnyType):
             self.error(span, f"operator '{op}' on Any values is not supported yet")
-            return ANY
+            return ERROR
         num = (INT, FLOAT, BOOL)
         if l in num and r in num:
             if op == "/":
@@ -598,6 +600,8 @@ class Checker:
 
     def expr_UnaryOp(self, e: ir.UnaryOp, expected):
         t = resolve(self.expr(e.operand))
+        if is_error(t):
+            return ERROR
         if e.op == "not":
             return BOOL
         if e.op in ("-", "+"):
@@ -608,7 +612,7 @@ class Checker:
         if e.op == "~" and t in (INT, BOOL):
             return INT
         self.error(e.span, f"bad operand type for unary {e.op}: '{t}'")
-        return ANY
+        return ERROR
 
     def expr_BoolOp(self, e: ir.BoolOp, expected):
         ts = [resolve(self.expr(v)) for v in e.values]
@@ -632,6 +636,8 @@ class Checker:
 
     def check_compare(self, op, lt, rt, span):
         l, r = resolve(lt), resolve(rt)
+        if is_error(l) or is_error(r):
+            return
         if op in ("in", "not in"):
             rk = kind_of(r)
             if rk in ("list", "set"):
@@ -790,16 +796,19 @@ class Checker:
                 t = self.expr(part)
                 if resolve(t) not in (INT, BOOL, NONE):
                     self.error(part.span, f"slice indices must be int, got {t}")
-        return ANY
+        return ERROR
 
     def expr_Subscript(self, e: ir.Subscript, expected):
         ct = resolve(self.expr(e.value))
+        if is_error(ct):
+            self.expr(e.index)
+            return ERROR
         if isinstance(e.index, ir.Slice):
             self.expr(e.index)
             if ct in (STR, BYTES) or isinstance(ct, ListType):
                 return ct
             self.error(e.span, f"'{ct}' cannot be sliced")
-            return ANY
+            return ERROR
         it = resolve(self.expr(e.index))
         if isinstance(ct, ListType) or ct in (STR, BYTES):
             if it not in (INT, BOOL):
@@ -816,28 +825,30 @@ class Checker:
                 if items and all(x == items[0] for x in items):
                     return items[0]
                 self.error(e.index.span, "a tuple with mixed item types needs a constant index")
-                return ANY
+                return ERROR
             n = len(ct.items)
             if not -n <= idx < n:
                 self.error(e.index.span, f"tuple index {idx} out of range for a {ct}")
-                return ANY
+                return ERROR
             return ct.items[idx]
         self.error(e.span, f"'{ct}' is not subscriptable")
-        return ANY
+        return ERROR
 
     def expr_Attribute(self, e: ir.Attribute, expected):
         ot = resolve(self.expr(e.value))
+        if is_error(ot):
+            return ERROR
         if isinstance(ot, ClassType) and ot.info is not None:
             if e.attr in ot.info.attrs:
                 e.resolved = ("attr", ot.info)
                 return ot.info.attrs[e.attr]
             if e.attr in ot.info.methods:
                 self.error(e.span, "bound methods as values are not supported yet; call the method")
-                return ANY
+                return ERROR
             self.error(e.span, f"'{ot.name}' object has no attribute '{e.attr}'")
-            return ANY
+            return ERROR
         self.error(e.span, f"'{ot}' object has no attribute '{e.attr}'")
-        return ANY
+        return ERROR
 
     # ---- calls
     def expr_Call(self, e: ir.Call, expected):
@@ -852,25 +863,36 @@ class Checker:
                 return self.call_builtin(e, f.id, expected)
             if f.id in EXCEPTIONS:
                 self.error(e.span, "exceptions can only be raised here")
-                return ANY
+                return ERROR
         if isinstance(f, ir.Attribute):
             ot = resolve(self.expr(f.value))
             if isinstance(ot, ClassType) and ot.info is not None:
                 m = ot.info.methods.get(f.attr)
                 if m is None:
                     self.error(f.span, f"'{ot.name}' object has no method '{f.attr}'")
-                    return ANY
+                    return ERROR
                 self.bind_args(e, m.params[1:], f"{ot.name}.{f.attr}")
                 e.resolved = ("method", ot.info, m)
                 return m.returns
             return self.call_method(e, ot, f.attr, expected)
         if isinstance(f, ir.Name) and self.scope.lookup(f.id) is not None:
             self.error(f.span, f"'{f.id}' is a {self.scope.lookup(f.id)} and cannot be called")
-            return ANY
+            return ERROR
+        if isinstance(f, ir.Name):
+            for a in e.args:
+                self.expr(a)
+            key = (self.owner, f.id)
+            if key in self.constants:
+                self.error(f.span, f"'{f.id}' is a module constant and cannot be called")
+            else:
+                self.error(f.span, f"name '{f.id}' is not defined",
+                           "compiled code can call builtins and the functions and classes "
+                           "defined in the same module")
+            return ERROR
         self.error(e.span, "this call is not supported in compiled code")
         for a in e.args:
             self.expr(a)
-        return ANY
+        return ERROR
 
     def bind_args(self, e: ir.Call, params: List[ir.Param], what: str) -> List[ir.Expr]:
         """Matches positional and keyword arguments to parameters; stores the order."""
@@ -955,12 +977,12 @@ class Checker:
         if name in ("min", "max"):
             if n == 0:
                 self.error(e.span, f"{name}() expects at least one argument")
-                return ANY
+                return ERROR
             if n == 1:
                 et = elem_type(rs[0])
                 if et is None or rs[0] == RANGE and False:
                     self.error(e.args[0].span, f"'{rs[0]}' is not iterable")
-                    return ANY
+                    return ERROR
                 return et
             if all(is_numeric(t) for t in rs):
                 return FLOAT if FLOAT in rs else (INT if INT in rs else BOOL)
@@ -1055,9 +1077,13 @@ class Checker:
                 return FLOAT if et == FLOAT else INT
             return INT
         self.error(e.span, f"{name}() is not supported yet")
-        return ANY
+        return ERROR
 
     def call_method(self, e: ir.Call, ot: Type, name: str, expected) -> Type:
+        if is_error(ot):
+            for a in e.args:
+                self.expr(a)
+            return ERROR
         k = kind_of(ot)
         table = METHOD_TABLES.get(k)
         if table is None or name not in table:
@@ -1065,7 +1091,7 @@ class Checker:
                        else f"methods of {ot} are not supported")
             for a in e.args:
                 self.expr(a)
-            return ANY
+            return ERROR
         lo, hi = table[name]
         n = len(e.args)
         if e.keywords:

@@ -53,6 +53,18 @@ class AnyType(Type):
 ANY = AnyType()
 
 
+class ErrorType(AnyType):
+    """The type of an expression already reported as wrong: accepted everywhere,
+    so one mistake does not cascade into more diagnostics."""
+
+
+ERROR = ErrorType()
+
+
+def is_error(t: Type) -> bool:
+    return isinstance(resolve(t), ErrorType)
+
+
 @dataclass(eq=False)
 class ListType(Type):
     elem: Type

@@ -33,6 +33,18 @@ class Any {
   template <class T> Any(const Set<T>& v) : tag_(TypeTag::Set), obj_(to_any_set(v).ref()) {}
   template <class T, class = std::enable_if_t<std::is_base_of<Object, T>::value>>
   Any(const Ref<T>& r) : tag_(TypeTag::Instance), obj_(r) {}
+  // A tuple is held as an immutable list of Any with the Tuple tag.
+  template <class... T> Any(const Tuple<T...>& t) : tag_(TypeTag::Tuple) {
+    List<Any> items;
+    std::apply([&](const auto&... x) { (items.push_back(Any(x)), ...); }, static_cast<const std::tuple<T...>&>(t));
+    obj_ = Ref<Object>(items.ref());
+  }
+  static Any tuple_of(const List<Any>& items) {
+    Any a;
+    a.tag_ = TypeTag::Tuple;
+    a.obj_ = Ref<Object>(items.ref());
+    return a;
+  }
 
   TypeTag tag() const { return tag_; }
   bool b() const { return u_.b; }
@@ -41,6 +53,7 @@ class Any {
   Object* obj() const { return obj_.get(); }
   Str str() const { return Str(Ref<StrObj>::borrow(static_cast<StrObj*>(obj_.get()))); }
   Bytes bytes() const { return Bytes(Ref<BytesObj>::borrow(static_cast<BytesObj*>(obj_.get()))); }
+  // The items of a list or a tuple.
   List<Any> list() const { return List<Any>(Ref<ListObj<Any>>::borrow(static_cast<ListObj<Any>*>(obj_.get()))); }
   Dict<Any, Any> dict() const { return Dict<Any, Any>(Ref<DictObj<Any, Any>>::borrow(static_cast<DictObj<Any, Any>*>(obj_.get()))); }
   Set<Any> set() const { return Set<Any>(Ref<SetObj<Any>>::borrow(static_cast<SetObj<Any>*>(obj_.get()))); }
@@ -106,7 +119,7 @@ inline bool operator==(const Any& a, const Any& b) {
     case TypeTag::None: return true;
     case TypeTag::Str: return a.str() == b.str();
     case TypeTag::Bytes: return a.bytes() == b.bytes();
-    case TypeTag::List: return a.list() == b.list();
+    case TypeTag::List: case TypeTag::Tuple: return a.list() == b.list();
     case TypeTag::Dict: return a.dict() == b.dict();
     case TypeTag::Set: return a.set() == b.set();
     default: return a.obj() == b.obj();
@@ -124,6 +137,12 @@ struct Hash<Any> {
       case TypeTag::Float: return hash_of(a.f());
       case TypeTag::Str: return hash_of(a.str());
       case TypeTag::Bytes: return hash_of(a.bytes());
+      case TypeTag::Tuple: {
+        uint64_t h = 0x345678ULL;
+        List<Any> items = a.list();
+        for (int64_t i = 0; i < items.size(); ++i) h = mix64(h * 1000003ULL ^ Hash<Any>::of(items[i]));
+        return h;
+      }
       default:
         raise(ErrKind::TypeError, std::string("unhashable type: '") + a.type_name() + "'");
     }
@@ -138,7 +157,7 @@ inline bool truth(const Any& a) {
     case TypeTag::Float: return a.f() != 0.0;
     case TypeTag::Str: return !a.str().empty();
     case TypeTag::Bytes: return !a.bytes().empty();
-    case TypeTag::List: return a.list().size() != 0;
+    case TypeTag::List: case TypeTag::Tuple: return a.list().size() != 0;
     case TypeTag::Dict: return a.dict().size() != 0;
     case TypeTag::Set: return a.set().size() != 0;
     default: return true;
@@ -154,6 +173,17 @@ inline void repr_into(StrBuilder& b, const Any& a) {
     case TypeTag::Str: repr_into(b, a.str()); return;
     case TypeTag::Bytes: repr_into(b, a.bytes()); return;
     case TypeTag::List: repr_into(b, a.list()); return;
+    case TypeTag::Tuple: {
+      List<Any> items = a.list();
+      b.put('(');
+      for (int64_t i = 0; i < items.size(); ++i) {
+        if (i) b.put_ascii(", ");
+        repr_into(b, items[i]);
+      }
+      if (items.size() == 1) b.put(',');
+      b.put(')');
+      return;
+    }
     case TypeTag::Dict: repr_into(b, a.dict()); return;
     case TypeTag::Set: repr_into(b, a.set()); return;
     default: b.put_ascii("<"); b.put_ascii(a.type_name()); b.put_ascii(" object>"); return;
@@ -204,6 +234,13 @@ template <class T> struct AnyCast<Set<T>> { static Set<T> of(const Any& a) {
   if constexpr (std::is_same_v<T, Any>) return a.set();
   else { Set<T> out; for (auto& e : a.set().table().entries()) if (e.live) out.add(AnyCast<T>::of(e.key)); return out; } } };
 
+template <class... T> struct AnyCast<Tuple<T...>> { static Tuple<T...> of(const Any& a) {
+  if (a.tag() != TypeTag::Tuple && a.tag() != TypeTag::List) any_type_error(a, "tuple");
+  List<Any> items = a.list();
+  if (items.size() != int64_t(sizeof...(T))) any_type_error(a, "a tuple of the declared length");
+  size_t i = 0;
+  return Tuple<T...>{AnyCast<T>::of(items[int64_t(i++)])...}; } };
+
 template <class T> inline T any_cast(const Any& a) { return AnyCast<T>::of(a); }
 
 // Host values of any type come in as Any; tuples become lists of Any.
@@ -217,7 +254,8 @@ template <> struct Conv<Any> {
       case MX_HK_FLOAT: return Any(h->as_float(o));
       case MX_HK_STR: return Any(Conv<Str>::from_host(h, o));
       case MX_HK_BYTES: return Any(Conv<Bytes>::from_host(h, o));
-      case MX_HK_LIST: case MX_HK_TUPLE: return Any(Conv<List<Any>>::from_host(h, o));
+      case MX_HK_LIST: return Any(Conv<List<Any>>::from_host(h, o));
+      case MX_HK_TUPLE: return Any::tuple_of(Conv<List<Any>>::from_host(h, o));
       case MX_HK_DICT: return Any(Conv<Dict<Any, Any>>::from_host(h, o));
       case MX_HK_SET: return Any(Conv<Set<Any>>::from_host(h, o));
       default: conv_fail(h, o, "a value compiled code can hold");
@@ -232,6 +270,12 @@ template <> struct Conv<Any> {
       case TypeTag::Str: return Conv<Str>::to_host(h, a.str());
       case TypeTag::Bytes: return Conv<Bytes>::to_host(h, a.bytes());
       case TypeTag::List: return Conv<List<Any>>::to_host(h, a.list());
+      case TypeTag::Tuple: {
+        List<Any> items = a.list();
+        mx_host_obj t = h->new_tuple(items.size());
+        for (int64_t i = 0; i < items.size(); ++i) h->tuple_set(t, i, to_host(h, items[i]));
+        return t;
+      }
       case TypeTag::Dict: return Conv<Dict<Any, Any>>::to_host(h, a.dict());
       case TypeTag::Set: return Conv<Set<Any>>::to_host(h, a.set());
       default: return h->new_none();
