@@ -123,6 +123,7 @@ class Emitter:
         self.loop_flags: List[Optional[str]] = []
         self.origin_first_line = {i: o[1] for i, o in enumerate(program.origins)}
         self.line_map: List[Tuple[int, str, int]] = []  # (cpp line, file, python line)
+        self.preset: Dict[int, str] = {}  # operands already evaluated into temporaries
 
     # ---- small helpers
     def new_tmp(self, stem="t") -> str:
@@ -531,7 +532,29 @@ class Emitter:
 
     # ---- expressions
     def expr(self, e: ir.Expr) -> str:
+        preset = self.preset.get(id(e))
+        if preset is not None:
+            return preset
+        ops = evaluation_operands(e)
+        if ops and needs_ordering(ops):
+            return self.ordered(e, ops)
         return getattr(self, "expr_" + type(e).__name__)(e)
+
+    def ordered(self, e: ir.Expr, ops: List[ir.Expr]) -> str:
+        """Evaluates e's operands left to right, as Python does (C++ leaves the
+        order of function arguments unspecified), then e itself."""
+        lines = []
+        for o in ops:
+            code = self.expr(o)
+            t = self.new_tmp("o")
+            lines.append(f"auto {t} = {code};")
+            self.preset[id(o)] = t
+        try:
+            inner = getattr(self, "expr_" + type(e).__name__)(e)
+        finally:
+            for o in ops:
+                self.preset.pop(id(o), None)
+        return f"([&]() {{ {' '.join(lines)} return {inner}; }}())"
 
     def coerce(self, code: str, frm: Type, to: Optional[Type]) -> str:
         if to is None:
@@ -1152,3 +1175,64 @@ def first_statement_using(f: ir.Function) -> Dict[str, ir.Stmt]:
 
     walk(f.body)
     return first
+
+
+MUTATING_METHODS = {"append", "pop", "extend", "insert", "remove", "clear", "sort", "reverse",
+                    "add", "discard", "update", "setdefault", "popitem"}
+
+
+def evaluation_operands(e: ir.Expr) -> List[ir.Expr]:
+    """The sub-expressions e evaluates unconditionally, in Python's order."""
+    if isinstance(e, ir.BinOp):
+        return [e.left, e.right]
+    if isinstance(e, ir.Compare) and len(e.ops) == 1:
+        return [e.left, e.comparators[0]]
+    if isinstance(e, ir.Subscript):
+        if isinstance(e.index, ir.Slice):
+            return [e.value] + [x for x in (e.index.lower, e.index.upper, e.index.step) if x is not None]
+        return [e.value, e.index]
+    if isinstance(e, ir.Call) and e.resolved:
+        kind = e.resolved[0]
+        args = list(e.args) + [k.value for k in e.keywords]
+        if kind in ("method", "rtmethod"):
+            return [e.func.value] + args
+        if kind == "builtin" and e.resolved[1] == "range":
+            return []
+        return args
+    return []
+
+
+def is_impure(e) -> bool:
+    """Whether evaluating e may change state or print (calls into user code do)."""
+    if isinstance(e, ir.Call) and e.resolved:
+        kind = e.resolved[0]
+        if kind in ("func", "method", "new"):
+            return True
+        if kind == "rtmethod" and e.resolved[2] in MUTATING_METHODS:
+            return True
+        if kind == "builtin" and e.resolved[1] == "print":
+            return True
+    if isinstance(e, (ir.Expr, ir.Keyword, ir.Comprehension)):
+        for k, v in vars(e).items():
+            if k in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
+                continue
+            if isinstance(v, list):
+                if any(is_impure(x) for x in v if isinstance(x, ir.Node)):
+                    return True
+            elif isinstance(v, ir.Node) and is_impure(v):
+                return True
+    return False
+
+
+def is_stable(e: ir.Expr) -> bool:
+    """Operands whose value no call can change: constants and plain locals."""
+    if isinstance(e, ir.Const):
+        return True
+    if isinstance(e, ir.Name):
+        return True
+    return resolve(e.ty) == RANGE if e.ty is not None else False
+
+
+def needs_ordering(ops: List[ir.Expr]) -> bool:
+    unstable = [o for o in ops if not is_stable(o)]
+    return len(unstable) >= 2 and any(is_impure(o) for o in unstable)
