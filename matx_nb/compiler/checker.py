@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-from . import ir
+from . import flow, ir
 from .diagnostics import DiagnosticSink, Span
 from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
                     ListType, Prim, SetType, TupleType, Type, TypeVar, assignable, deep_resolve,
@@ -173,6 +173,7 @@ class Checker:
                     self.error(f.span, f"cannot infer the type of '{name}' in {f.qualname}()",
                                f"annotate it, e.g. '{name}: List[int] = []'")
                 f.locals[name] = deep_resolve(t)
+            flow.analyze(f)
 
     def all_functions(self):
         for c in self.program.classes:

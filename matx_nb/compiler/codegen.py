@@ -240,9 +240,13 @@ class Emitter:
         self.ind += 1
         first_use = first_statement_using(f)
         self.declared_late = set()
+        unbound = getattr(f, "maybe_unbound", set())
         for v, t in f.locals.items():
             st = first_use.get(v)
-            if isinstance(st, ir.Assign) and st in f.body and len(st.targets) == 1 and \
+            if v in unbound:
+                # Python raises UnboundLocalError on a read before assignment.
+                self.line(f"bool {cname(v)}__bound = false;")
+            elif isinstance(st, ir.Assign) and st in f.body and len(st.targets) == 1 and \
                     isinstance(st.targets[0], ir.Name) and st.targets[0].id == v:
                 self.declared_late.add(v)
                 continue
@@ -463,6 +467,7 @@ class Emitter:
                 self.line(f"{ctype(tt)} {cname(target.id)} = {v};")
             else:
                 self.line(f"{cname(target.id)} = {v};")
+                self.mark_bound(target.id)
             return
         if isinstance(target, ir.TupleLit):
             tmp = self.new_tmp("u")
@@ -500,9 +505,14 @@ class Emitter:
             else:
                 self.assign_to(t, self.coerce(tmp, s.value.ty, t.ty), t.ty)
 
+    def mark_bound(self, name: str):
+        if self.func is not None and name in getattr(self.func, "maybe_unbound", ()):
+            self.line(f"{cname(name)}__bound = true;")
+
     def assign_to(self, t: ir.Expr, value: str, vt: Type):
         if isinstance(t, ir.Name):
             self.line(f"{cname(t.id)} = {value};")
+            self.mark_bound(t.id)
         elif isinstance(t, ir.Attribute):
             self.line(f"{self.attr_ref(t)} = {value};")
         elif isinstance(t, ir.Subscript):
@@ -634,6 +644,8 @@ class Emitter:
             return "true" if e.id == "True" else "false"
         if e.id == "None":
             return "mx::None{}"
+        if getattr(e, "check_bound", False):
+            return f'mx::bound_read({cname(e.id)}, {cname(e.id)}__bound, "{e.id}", {self.loc(e)})'
         return cname(e.id)
 
     def is_self(self, e: ir.Expr) -> bool:

@@ -26,6 +26,16 @@ inline void check_unpack(size_t have, size_t want, const Loc* loc) {
   }
 }
 
+// A read of a local that may not be assigned yet (Python's UnboundLocalError,
+// a NameError subclass).
+template <class T>
+inline const T& bound_read(const T& v, bool bound, const char* name, const Loc* loc) {
+  if (__builtin_expect(!bound, 0))
+    raise(ErrKind::UnboundLocalError, std::string("cannot access local variable '") + name +
+                                          "' where it is not associated with a value", loc);
+  return v;
+}
+
 // ---- numbers ---------------------------------------------------------------------
 
 // Exact comparison of an int with a float, as Python does (no rounding of the int).
@@ -123,14 +133,21 @@ inline Str chr(int64_t c, const Loc* loc) {
 
 // ---- range -----------------------------------------------------------------------
 
+// Number of items of range(lo, hi, step). Up to 2**64 - 1 of them fit in a
+// uint64; a length over 2**63 - 1 raises OverflowError like CPython's len().
 inline int64_t range_len(int64_t lo, int64_t hi, int64_t step, const Loc* loc) {
   if (step == 0) raise(ErrKind::ValueError, "range() arg 3 must not be zero", loc);
+  uint64_t n;
   if (step > 0) {
     if (lo >= hi) return 0;
-    return int64_t((uint64_t(hi) - uint64_t(lo) - 1) / uint64_t(step) + 1);
+    n = (uint64_t(hi) - uint64_t(lo) - 1) / uint64_t(step) + 1;
+  } else {
+    if (lo <= hi) return 0;
+    n = (uint64_t(lo) - uint64_t(hi) - 1) / (0 - uint64_t(step)) + 1;
   }
-  if (lo <= hi) return 0;
-  return int64_t((uint64_t(lo) - uint64_t(hi) - 1) / (0 - uint64_t(step)) + 1);
+  if (__builtin_expect(n > uint64_t(INT64_MAX), 0))
+    raise(ErrKind::OverflowError, "Python int too large to convert to C ssize_t", loc);
+  return int64_t(n);
 }
 inline int64_t range_len_of(int64_t hi, const Loc* loc) { return range_len(0, hi, 1, loc); }
 inline int64_t range_len_of(int64_t lo, int64_t hi, const Loc* loc) { return range_len(lo, hi, 1, loc); }

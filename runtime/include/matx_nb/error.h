@@ -29,6 +29,7 @@ enum class ErrKind : int32_t {
   LookupError,
   ArithmeticError,
   NameError,
+  UnboundLocalError,
 };
 
 inline const char* errkind_name(ErrKind k) {
@@ -37,7 +38,7 @@ inline const char* errkind_name(ErrKind k) {
       "ZeroDivisionError", "OverflowError", "AttributeError", "RuntimeError",
       "NotImplementedError", "AssertionError", "StopIteration", "UnicodeDecodeError",
       "UnicodeEncodeError", "MemoryError", "RecursionError", "LookupError",
-      "ArithmeticError", "NameError"};
+      "ArithmeticError", "NameError", "UnboundLocalError"};
   auto i = static_cast<int32_t>(k);
   return (i >= 0 && i < int32_t(sizeof(names) / sizeof(names[0]))) ? names[i] : "Exception";
 }
