@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "alloc.h"
 #include "error.h"
 #include "object.h"
 
@@ -37,13 +38,13 @@ class BufObj final : public Object {
   TypeTag tag() const override { return Tag; }
   const char* type_name() const override { return Tag == TypeTag::Str ? "str" : "bytes"; }
   static BufObj* alloc(size_t n) {
-    void* mem = ::operator new(sizeof(BufObj) + (n + 1) * sizeof(C));
+    void* mem = alloc::allocate(sizeof(BufObj) + (n + 1) * sizeof(C));
     BufObj* b = new (mem) BufObj();
     b->size_ = n;
     b->data()[n] = 0;
     return b;
   }
-  static void operator delete(void* p) { ::operator delete(p); }
+  static void operator delete(void* p) { alloc::deallocate(p); }
   C* data() { return reinterpret_cast<C*>(this + 1); }
   const C* data() const { return reinterpret_cast<const C*>(this + 1); }
   size_t size() const { return size_; }

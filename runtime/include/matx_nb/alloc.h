@@ -1,0 +1,90 @@
+// Small-block allocator for strings: per-thread free lists by size class.
+//
+// Converting a batch of a million words allocates and frees a million small
+// buffers per call; glibc's malloc spends more time on that than the work itself.
+// Freed blocks are kept per thread (up to a byte budget) and reused by the next
+// allocation of the same class. A block may be freed by another thread or
+// another compiled library: every block carries its class in a header.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+namespace mx {
+namespace alloc {
+
+constexpr size_t kHeader = 8;                   // keeps the payload 8-byte aligned
+constexpr int kSmall = 16;                      // 16, 32, ..., 256 bytes (16-byte steps)
+constexpr int kClasses = kSmall + 4;            // then 512, 1024, 2048, 4096
+constexpr size_t kMaxCachedBytes = 64 << 20;    // per thread
+constexpr uint8_t kLarge = 0xFF;
+
+inline int size_class(size_t total) {
+  if (total <= 256) return int((total + 15) / 16) - 1;
+  if (total > 4096) return kLarge;
+  int c = kSmall;
+  size_t s = 512;
+  while (s < total) { s <<= 1; ++c; }
+  return c;
+}
+inline size_t class_bytes(int c) { return c < kSmall ? size_t(c + 1) * 16 : size_t(512) << (c - kSmall); }
+
+struct FreeBlock { FreeBlock* next; };
+
+struct ThreadCache {
+  FreeBlock* head[kClasses] = {};
+  size_t cached_bytes = 0;
+  ~ThreadCache() {
+    for (int c = 0; c < kClasses; ++c) {
+      while (FreeBlock* b = head[c]) {
+        head[c] = b->next;
+        ::operator delete(static_cast<void*>(b));
+      }
+    }
+  }
+};
+
+inline ThreadCache& cache() {
+  static thread_local ThreadCache tc;
+  return tc;
+}
+
+inline void* allocate(size_t payload) {
+  size_t total = payload + kHeader;
+  int c = size_class(total);
+  char* block;
+  if (c == kLarge) {
+    block = static_cast<char*>(::operator new(total));
+  } else {
+    ThreadCache& tc = cache();
+    if (FreeBlock* b = tc.head[c]) {
+      tc.head[c] = b->next;
+      tc.cached_bytes -= class_bytes(c);
+      block = reinterpret_cast<char*>(b);
+    } else {
+      block = static_cast<char*>(::operator new(class_bytes(c)));
+    }
+  }
+  block[0] = char(uint8_t(c));
+  return block + kHeader;
+}
+
+inline void deallocate(void* p) {
+  char* block = static_cast<char*>(p) - kHeader;
+  int c = uint8_t(block[0]);
+  if (c != kLarge) {
+    ThreadCache& tc = cache();
+    size_t bytes = class_bytes(c);
+    if (tc.cached_bytes + bytes <= kMaxCachedBytes) {
+      FreeBlock* b = reinterpret_cast<FreeBlock*>(block);
+      b->next = tc.head[c];
+      tc.head[c] = b;
+      tc.cached_bytes += bytes;
+      return;
+    }
+  }
+  ::operator delete(static_cast<void*>(block));
+}
+
+}  // namespace alloc
+}  // namespace mx
