@@ -22,5 +22,8 @@ test: | $(PY)
 demo: | $(PY)
 	$(PY) examples/demo.py
 
+# Benchmarks against CPython and the peers (MATXScript, TorchScript, Numba, HF
+# tokenizers, hand-written C++), each peer in its own venv under bench/_work/
+# (created on the first run); writes bench/RESULTS.md. See bench/run.py.
 bench: | $(PY)
 	$(PY) bench/run.py
