@@ -554,10 +554,6 @@ def test_missing_keyword_argument_names_it():
     assert "'b'" in py and "'b'" in nb and "missing" in nb
 
 
-@pytest.mark.xfail(reason="a call with too few positional arguments and no keywords says "
-                          "'add() takes 2 positional arguments but 1 was given' instead of CPython's "
-                          "'add() missing 1 required positional argument: 'b'' (native.cc call_desc "
-                          "checks only the count on the no-keyword path)", strict=True)
 def test_missing_positional_argument_names_it():
     py, nb = _raises_like_cpython(add, (1,), {})
     assert "missing" in nb and "'b'" in nb, nb

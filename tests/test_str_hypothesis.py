@@ -493,8 +493,6 @@ def test_encode(op, s, enc):
     check(encoding, s, enc, op)
 
 
-@pytest.mark.xfail(reason="encoding a lone surrogate raises ValueError, not CPython's UnicodeEncodeError "
-                          "(native.cc maps ErrKind::UnicodeEncodeError to PyExc_ValueError)", strict=True)
 def test_encode_surrogate_error_class():
     check(encoding, "a\ud800b", "utf-8", 0)
 

@@ -6,8 +6,11 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
+#include <cmath>
+#include <cstring>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "matx_nb/abi.h"
 
@@ -70,9 +73,22 @@ int h_as_int(mx_host_obj h, int64_t* out) {
   *out = v;
   return 0;
 }
+// PyFloat_AsDouble fails with OverflowError for an int past the largest double:
+// report it as +-inf (NaN for any other failure), which Conv<double> turns into
+// the OverflowError CPython raises; the Python error must not stay set.
 double h_as_float(mx_host_obj h) {
-  double d = PyFloat_AsDouble(O(h));
-  if (d == -1.0 && PyErr_Occurred()) PyErr_Clear();
+  PyObject* o = O(h);
+  double d = PyFloat_AsDouble(o);
+  if (d == -1.0 && PyErr_Occurred()) {
+    bool overflow = PyErr_ExceptionMatches(PyExc_OverflowError);
+    PyErr_Clear();
+    if (!overflow) return std::nan("");
+    PyObject* zero = PyLong_FromLong(0);
+    int negative = zero ? PyObject_RichCompareBool(o, zero, Py_LT) : -1;
+    Py_XDECREF(zero);
+    if (negative < 0) PyErr_Clear();
+    return negative > 0 ? -HUGE_VAL : HUGE_VAL;
+  }
   return d;
 }
 const void* h_str_data(mx_host_obj h, int* unit, int64_t* len) {
@@ -200,32 +216,69 @@ PyObject* exception_class(int32_t kind) {
     case mx::ErrKind::NotImplementedError: return PyExc_NotImplementedError;
     case mx::ErrKind::AssertionError: return PyExc_AssertionError;
     case mx::ErrKind::StopIteration: return PyExc_StopIteration;
-    case mx::ErrKind::UnicodeDecodeError: return PyExc_ValueError;  // needs 5 ctor args; see below
-    case mx::ErrKind::UnicodeEncodeError: return PyExc_ValueError;
+    case mx::ErrKind::UnicodeDecodeError: return PyExc_UnicodeDecodeError;  // 5 ctor args: see make_exception
+    case mx::ErrKind::UnicodeEncodeError: return PyExc_UnicodeEncodeError;
     case mx::ErrKind::MemoryError: return PyExc_MemoryError;
     case mx::ErrKind::RecursionError: return PyExc_RecursionError;
     case mx::ErrKind::LookupError: return PyExc_LookupError;
     case mx::ErrKind::ArithmeticError: return PyExc_ArithmeticError;
     case mx::ErrKind::NameError: return PyExc_NameError;
+    case mx::ErrKind::UnboundLocalError: return PyExc_UnboundLocalError;
     default: return PyExc_Exception;
   }
+}
+
+// A new exception of class cls for err. Most classes take the message; the
+// Unicode errors take CPython's five arguments, with the location text (`where`)
+// appended to the reason so that str() shows it like for the other classes.
+PyObject* make_exception(PyObject* cls, const mx_error* err, const std::string& msg, const std::string& where) {
+  bool decode = cls == PyExc_UnicodeDecodeError, encode = cls == PyExc_UnicodeEncodeError;
+  if (decode || encode) {
+    const char* encoding = err->codec_encoding ? err->codec_encoding : "utf-8";
+    const char* data = err->codec_object ? err->codec_object : "";
+    int64_t len = err->codec_object ? err->codec_object_len : 0;
+    // Without the codec's fields (an error from older code), the message is the reason.
+    std::string reason = (err->codec_reason ? std::string(err->codec_reason) : msg) + where;
+    PyObject* r = PyUnicode_DecodeUTF8(reason.data(), Py_ssize_t(reason.size()), "replace");
+    if (!r) return nullptr;
+    // The object decoded (bytes) or encoded (str), built here rather than with
+    // "y#" so that no PY_SSIZE_T_CLEAN is needed.
+    PyObject* obj = decode ? PyBytes_FromStringAndSize(data, Py_ssize_t(len))
+                           : PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, data, Py_ssize_t(len / 4));
+    PyObject* exc = obj ? PyObject_CallFunction(cls, "sOnnO", encoding, obj, Py_ssize_t(err->codec_start),
+                                                Py_ssize_t(err->codec_end), r)
+                        : nullptr;
+    Py_XDECREF(obj);
+    Py_DECREF(r);
+    return exc;
+  }
+  std::string full = msg + where;
+  PyObject* text = PyUnicode_DecodeUTF8(full.data(), Py_ssize_t(full.size()), "replace");
+  if (!text) return nullptr;
+  PyObject* exc = PyObject_CallOneArg(cls, text);
+  Py_DECREF(text);
+  return exc;
 }
 
 // Raises the Python exception for err; the message gets the user's file, line
 // and source text appended, like a traceback's last frame.
 PyObject* raise_error(mx_error* err) {
   std::string msg = err->message ? err->message : "";
+  std::string where;
   if (err->file) {
-    msg += "\n  File \"" + std::string(err->file) + "\", line " + std::to_string(err->line) +
-           ", in " + (err->func ? err->func : "?");
+    where += "\n  File \"" + std::string(err->file) + "\", line " + std::to_string(err->line) +
+             ", in " + (err->func ? err->func : "?");
     PyObject* linecache = PyImport_ImportModule("linecache");
     if (linecache) {
       PyObject* line = PyObject_CallMethod(linecache, "getline", "si", err->file, err->line);
       if (line && PyUnicode_Check(line)) {
         PyObject* stripped = PyObject_CallMethod(line, "strip", nullptr);
         if (stripped && PyUnicode_GET_LENGTH(stripped) > 0) {
-          msg += "\n    ";
-          msg += PyUnicode_AsUTF8(stripped);
+          const char* text = PyUnicode_AsUTF8(stripped);
+          if (text) {
+            where += "\n    ";
+            where += text;
+          }
         }
         Py_XDECREF(stripped);
       }
@@ -235,9 +288,7 @@ PyObject* raise_error(mx_error* err) {
     PyErr_Clear();
   }
   PyObject* cls = exception_class(err->kind);
-  PyObject* text = PyUnicode_DecodeUTF8(msg.data(), Py_ssize_t(msg.size()), "replace");
-  PyObject* exc = PyObject_CallOneArg(cls, text);
-  Py_XDECREF(text);
+  PyObject* exc = make_exception(cls, err, msg, where);
   if (exc) {
     if (err->file) {
       PyObject* f = PyUnicode_FromString(err->file);
@@ -253,6 +304,9 @@ PyObject* raise_error(mx_error* err) {
   std::free(err->message);
   std::free(err->file);
   std::free(err->func);
+  std::free(err->codec_encoding);
+  std::free(err->codec_object);
+  std::free(err->codec_reason);
   return nullptr;
 }
 
@@ -263,6 +317,7 @@ struct Function {
   vectorcallfunc vectorcall;
   const mx_func_desc* desc;
   const mx_class_desc* owner;  // set for methods
+  const mx_class_desc* named;  // class named in bad-call messages: owner, or the class of __init__
   PyObject* library;           // keeps the shared library loaded
   PyObject* self;              // bound instance, or null
   PyObject* dict;              // user attributes (py_func, matx, ...)
@@ -272,43 +327,74 @@ PyTypeObject FunctionType = {PyVarObject_HEAD_INIT(nullptr, 0)};
 
 constexpr int kMaxArgs = 64;
 
-PyObject* call_desc(const mx_func_desc* d, mx::Object* self, PyObject* const* args, size_t nargs,
-                    PyObject* kwnames) {
-  PyObject* full[kMaxArgs];
+// The name CPython gives the function in a bad-call TypeError: "add", or
+// "Text2Ids.lookup" / "Text2Ids.__init__" for methods (cls set).
+std::string call_name(const mx_func_desc* d, const mx_class_desc* cls) {
+  return cls ? std::string(cls->name) + "." + d->name : std::string(d->name);
+}
+
+// "add() takes 2 positional arguments but 3 were given"; methods count self like CPython.
+void too_many_positional(const mx_func_desc* d, const mx_class_desc* cls, size_t nargs) {
+  size_t self = cls ? 1 : 0;
+  size_t takes = size_t(d->nargs) + self, given = nargs + self;
+  PyErr_Format(PyExc_TypeError, "%s() takes %zu positional argument%s but %zu %s given",
+               call_name(d, cls).c_str(), takes, takes == 1 ? "" : "s", given, given == 1 ? "was" : "were");
+}
+
+// "add() missing 2 required positional arguments: 'a' and 'b'" (CPython's format_missing).
+void missing_positional(const mx_func_desc* d, const mx_class_desc* cls, PyObject* const* full) {
+  std::vector<const char*> names;
+  for (int i = 0; i < d->nargs; ++i)
+    if (!full[i]) names.push_back(d->param_names[i]);
+  std::string list;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) list += names.size() == 2 ? " and " : (i + 1 == names.size() ? ", and " : ", ");
+    list += "'" + std::string(names[i]) + "'";
+  }
+  PyErr_Format(PyExc_TypeError, "%s() missing %zu required positional argument%s: %s", call_name(d, cls).c_str(),
+               names.size(), names.size() == 1 ? "" : "s", list.c_str());
+}
+
+// Calls a compiled entry point with vectorcall arguments. Bad calls raise the
+// TypeError CPython raises for a plain `def` with the same parameters, checked
+// in CPython's order: keywords, then too many positionals, then missing ones.
+// cls names the class of a method or __init__ (null for a function).
+PyObject* call_desc(const mx_func_desc* d, const mx_class_desc* cls, mx::Object* self, PyObject* const* args,
+                    size_t nargs, PyObject* kwnames) {
   size_t nkw = kwnames ? size_t(PyTuple_GET_SIZE(kwnames)) : 0;
-  if (nkw == 0) {
-    if (nargs != size_t(d->nargs)) {
-      PyErr_Format(PyExc_TypeError, "%s() takes %d positional argument%s but %zu %s given", d->name,
-                   d->nargs, d->nargs == 1 ? "" : "s", nargs, nargs == 1 ? "was" : "were");
+  if (nkw != 0 || nargs != size_t(d->nargs)) {
+    if (d->nargs > kMaxArgs) {
+      PyErr_Format(PyExc_TypeError, "%s() has more than %d parameters", call_name(d, cls).c_str(), kMaxArgs);
       return nullptr;
     }
-  } else {
-    if (d->nargs > kMaxArgs || nargs > size_t(d->nargs)) {
-      PyErr_Format(PyExc_TypeError, "%s() takes %d arguments but more were given", d->name, d->nargs);
-      return nullptr;
-    }
+    PyObject* full[kMaxArgs];
     for (int i = 0; i < d->nargs; ++i) full[i] = i < int(nargs) ? args[i] : nullptr;
     for (size_t k = 0; k < nkw; ++k) {
       const char* kw = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, k));
+      if (!kw) return nullptr;
       int pos = -1;
       for (int i = 0; i < d->nargs; ++i)
         if (std::strcmp(d->param_names[i], kw) == 0) pos = i;
       if (pos < 0) {
-        PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%s'", d->name, kw);
+        PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%s'", call_name(d, cls).c_str(), kw);
         return nullptr;
       }
       if (full[pos]) {
-        PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", d->name, kw);
+        PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", call_name(d, cls).c_str(), kw);
         return nullptr;
       }
       full[pos] = args[nargs + k];
     }
+    if (nargs > size_t(d->nargs)) {
+      too_many_positional(d, cls, nargs);
+      return nullptr;
+    }
     for (int i = 0; i < d->nargs; ++i)
       if (!full[i]) {
-        PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", d->name, d->param_names[i]);
+        missing_positional(d, cls, full);
         return nullptr;
       }
-    args = full;
+    return call_desc(d, cls, self, full, size_t(d->nargs), nullptr);
   }
   mx_host_obj result = nullptr;
   mx_error err{};
@@ -340,7 +426,7 @@ PyObject* function_vectorcall(PyObject* callable, PyObject* const* args, size_t 
       return nullptr;
     }
   }
-  return call_desc(f->desc, self, args, nargs, kwnames);
+  return call_desc(f->desc, f->named, self, args, nargs, kwnames);
 }
 
 PyObject* new_function(const mx_func_desc* desc, const mx_class_desc* owner, PyObject* library, PyObject* self) {
@@ -349,6 +435,7 @@ PyObject* new_function(const mx_func_desc* desc, const mx_class_desc* owner, PyO
   f->vectorcall = function_vectorcall;
   f->desc = desc;
   f->owner = owner;
+  f->named = owner;
   Py_XINCREF(library);
   f->library = library;
   Py_XINCREF(self);
@@ -595,6 +682,8 @@ PYBIND11_MODULE(_native, m) {
     if (index < 0 || index >= lh->mod->n_classes) throw py::index_error("class index");
     const mx_class_desc* c = &lh->mod->classes[index];
     py::object init = py::reinterpret_steal<py::object>(new_function(&c->init, nullptr, lib.ptr(), nullptr));
+    if (!init) throw py::error_already_set();
+    reinterpret_cast<Function*>(init.ptr())->named = c;  // "Text2Ids.__init__() missing ..."
     py::dict methods, attrs;
     for (int i = 0; i < c->n_methods; ++i)
       methods[c->methods[i].name] =

@@ -6,14 +6,18 @@
 // generated code never includes Python headers: it reads and builds host values
 // through these callbacks and converts straight into typed C++ values.
 #pragma once
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <new>
+#include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "containers.h"
 #include "error.h"
 
-#define MATX_NB_ABI_VERSION 1
+#define MATX_NB_ABI_VERSION 2
 
 extern "C" {
 
@@ -33,6 +37,9 @@ struct mx_host_api {
   int (*kind)(mx_host_obj);
   const char* (*type_name)(mx_host_obj);
   int (*as_int)(mx_host_obj, int64_t* out);  // 0 ok, 1 does not fit in 64 bits
+  // The value of a float or int as a double. An int too large for a double gives
+  // +-inf (any other failure NaN); the host clears its own error, Conv<double>
+  // raises OverflowError like float(10**400).
   double (*as_float)(mx_host_obj);
   // Code units of a str: *unit is 1, 2 or 4 bytes; *len is in code points.
   const void* (*str_data)(mx_host_obj, int* unit, int64_t* len);
@@ -69,7 +76,8 @@ struct mx_host_api {
   void (*write_stdout)(const char* utf8, size_t n);
 };
 
-// Error reported across the ABI; strings are malloc'd and freed by the host.
+// Error reported across the ABI; strings are malloc'd and freed by the host,
+// which zero-initializes the struct.
 struct mx_error {
   int32_t kind;  // mx::ErrKind
   char* message;
@@ -77,6 +85,16 @@ struct mx_error {
   char* func;
   int32_t line;
   int32_t col;
+  // UnicodeDecodeError / UnicodeEncodeError only (null otherwise): the arguments
+  // of CPython's constructor. codec_object is the bytes being decoded, or the str
+  // being encoded as UTF-32 code units; [codec_start, codec_end) is the bad range
+  // in items (bytes or code points); codec_reason has no location.
+  char* codec_encoding;
+  char* codec_object;
+  int64_t codec_object_len;  // in bytes
+  int64_t codec_start;
+  int64_t codec_end;
+  char* codec_reason;
 };
 
 typedef int (*mx_call_fn)(const mx_host_api* host, mx::Object* self, const mx_host_obj* args,
@@ -135,6 +153,29 @@ typedef const mx_module_desc* (*mx_module_fn)(void);
 
 namespace mx {
 
+// ---- codec errors --------------------------------------------------------------
+
+// A UnicodeDecodeError / UnicodeEncodeError with the fields CPython's exception
+// carries, so that the host raises the real class; message() is CPython's str()
+// of it. object() is the bytes decoded, or the str encoded as UTF-32 code units.
+class CodecError : public Error {
+ public:
+  CodecError(ErrKind kind, std::string message, std::string encoding, std::string object, int64_t start,
+             int64_t end, std::string reason)
+      : Error(kind, std::move(message)), encoding_(std::move(encoding)), object_(std::move(object)),
+        start_(start), end_(end), reason_(std::move(reason)) {}
+  const std::string& encoding() const { return encoding_; }
+  const std::string& object() const { return object_; }
+  int64_t start() const { return start_; }
+  int64_t end() const { return end_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string encoding_, object_;
+  int64_t start_, end_;
+  std::string reason_;
+};
+
 // ---- conversion errors -------------------------------------------------------
 
 // Where inside an argument a conversion failed: "[3]", "['key']", ...
@@ -182,8 +223,12 @@ struct Conv<double> {
     if (k == MX_HK_FLOAT) return h->as_float(o);
     if (k == MX_HK_INT || k == MX_HK_BOOL) {
       int64_t v;
-      if (h->as_int(o, &v)) return h->as_float(o);
-      return double(v);
+      if (!h->as_int(o, &v)) return double(v);
+      // Beyond 64 bits: the host converts, giving +-inf past the largest double.
+      double d = h->as_float(o);
+      if (std::isinf(d)) throw Error(ErrKind::OverflowError, "int too large to convert to float");
+      if (std::isnan(d)) conv_fail(h, o, "float");
+      return d;
     }
     conv_fail(h, o, "float");
   }
@@ -350,16 +395,19 @@ struct Conv<Tuple<T...>> {
     ((s += (i++ ? ", " : "") + Conv<T>::name()), ...);
     return s + "]";
   }
-  template <size_t... I>
-  static Tuple<T...> from_impl(const mx_host_api* h, mx_host_obj o, std::index_sequence<I...>) {
-    auto item = [&](size_t i) {
-      return h->seq_item(o, int64_t(i));
-    };
+  // Item i, naming its position in a ConvError like lists do: "[1]".
+  template <class U>
+  static U item(const mx_host_api* h, mx_host_obj o, size_t i) {
     try {
-      return Tuple<T...>(Conv<T>::from_host(h, item(I))...);
+      return Conv<U>::from_host(h, h->seq_item(o, int64_t(i)));
     } catch (ConvError& e) {
+      e.path = "[" + std::to_string(i) + "]" + e.path;
       throw;
     }
+  }
+  template <size_t... I>
+  static Tuple<T...> from_impl(const mx_host_api* h, mx_host_obj o, std::index_sequence<I...>) {
+    return Tuple<T...>{item<T>(h, o, I)...};  // braces: items convert left to right
   }
   static Tuple<T...> from_host(const mx_host_api* h, mx_host_obj o) {
     int k = h->kind(o);
@@ -393,6 +441,17 @@ inline void fill_error(mx_error* out, const Error& e) {
   out->col = e.col();
 }
 
+inline void fill_error(mx_error* out, const CodecError& e) {
+  fill_error(out, static_cast<const Error&>(e));
+  out->codec_encoding = dup_cstr(e.encoding());
+  out->codec_object = static_cast<char*>(std::malloc(e.object().size() + 1));
+  std::memcpy(out->codec_object, e.object().data(), e.object().size());
+  out->codec_object_len = int64_t(e.object().size());
+  out->codec_start = e.start();
+  out->codec_end = e.end();
+  out->codec_reason = dup_cstr(e.reason());
+}
+
 inline void fill_error(mx_error* out, ErrKind kind, const std::string& msg) {
   fill_error(out, Error(kind, msg));
 }
@@ -404,12 +463,17 @@ inline int guarded(mx_error* err, F&& body) {
   try {
     body();
     return 0;
+  } catch (const CodecError& e) {
+    fill_error(err, e);
   } catch (const Error& e) {
     fill_error(err, e);
   } catch (const ConvError& e) {
     fill_error(err, ErrKind::TypeError, "expected " + e.expected + ", got " + e.got + e.path);
   } catch (const std::bad_alloc&) {
     fill_error(err, ErrKind::MemoryError, "out of memory");
+  } catch (const std::length_error&) {
+    // A size past what a std container can hold: Python's MemoryError.
+    fill_error(err, ErrKind::MemoryError, "out of memory: result too large");
   } catch (const std::exception& e) {
     fill_error(err, ErrKind::RuntimeError, e.what());
   } catch (...) {

@@ -48,7 +48,7 @@ inline int64_t floordiv(int64_t a, int64_t b, const Loc* loc) {
   return q;
 }
 inline int64_t mod(int64_t a, int64_t b, const Loc* loc) {
-  if (__builtin_expect(b == 0, 0)) raise_zero_div("integer division or modulo by zero", loc);
+  if (__builtin_expect(b == 0, 0)) raise_zero_div("integer modulo by zero", loc);
   if (b == -1) return 0;
   int64_t r = a % b;
   if (r != 0 && ((r < 0) != (b < 0))) r += b;
@@ -160,13 +160,29 @@ inline List<T> add(const List<T>& a, const List<T>& b, const Loc*) {
   for (int64_t i = 0; i < b.size(); ++i) r.push_back(b[i]);
   return r;
 }
+// Longest str or bytes a runtime operation builds: 2**40 code units (4 TiB of
+// str). Larger results, and allocations that fail, raise MemoryError at the
+// user's line before anything is written, as CPython does.
+constexpr int64_t kMaxBufLen = int64_t(1) << 40;
+[[noreturn]] __attribute__((noinline, cold)) inline void raise_too_long(const char* what, const Loc* loc) {
+  raise(ErrKind::MemoryError, what, loc);
+}
+// A writable str or bytes buffer of n units (fill it, then call finish()).
+template <class B>
+inline B alloc_buf(int64_t n, const char* what, const Loc* loc) {
+  if (__builtin_expect(n < 0 || n > kMaxBufLen, 0)) raise_too_long(what, loc);
+  try {
+    return B::uninit(size_t(n));
+  } catch (const std::bad_alloc&) {
+    raise_too_long(what, loc);
+  }
+}
 template <class B>
 inline B repeat_buf(const B& s, int64_t n, const Loc* loc) {
   if (n <= 0 || s.empty()) return B();
   int64_t total;
-  if (__builtin_mul_overflow(int64_t(s.size()), n, &total) || total > (int64_t(1) << 40))
-    raise(ErrKind::MemoryError, "repeated sequence is too long", loc);
-  B r = B::uninit(size_t(total));
+  if (__builtin_mul_overflow(int64_t(s.size()), n, &total)) raise_too_long("repeated sequence is too long", loc);
+  B r = alloc_buf<B>(total, "repeated sequence is too long", loc);
   auto* d = r.mutable_data();
   for (int64_t k = 0; k < n; ++k) std::memcpy(d + k * s.size(), s.data(), s.size() * sizeof(*d));
   r.finish();

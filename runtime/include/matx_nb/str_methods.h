@@ -1,7 +1,11 @@
 // Methods of str (code points, Unicode tables from unicodedata) and bytes.
 #pragma once
+#include <algorithm>
+#include <climits>
+#include <cstdio>
 #include <string>
 
+#include "abi.h"
 #include "ops.h"
 
 namespace mx {
@@ -309,35 +313,39 @@ inline Str str_replace(const Str& s, const Str& old, const Str& rep, int64_t cou
 }
 inline Str str_replace(const Str& s, const Str& old, const Str& rep, const Loc* loc) { return str_replace(s, old, rep, -1, loc); }
 
-inline Str pad_impl(const Str& s, int64_t width, char32_t fill, int align) {
+// s padded with fill to width; the size is checked before allocating, so a
+// huge width raises MemoryError at the user's line like CPython.
+inline Str pad_impl(const Str& s, int64_t width, char32_t fill, int align, const Loc* loc) {
   int64_t n = int64_t(s.size());
   if (width <= n) return s;
   int64_t total = width - n, left = align < 0 ? 0 : (align > 0 ? total : total / 2 + (total & width & 1));
-  std::u32string out(size_t(left), fill);
-  out.append(s.data(), s.size());
-  out.append(size_t(total - left), fill);
-  return str_from_u32(out);
+  Str r = alloc_buf<Str>(width, "padded string is too long", loc);
+  char32_t* d = r.mutable_data();
+  std::fill_n(d, left, fill);
+  std::memcpy(d + left, s.data(), size_t(n) * sizeof(char32_t));
+  std::fill_n(d + left + n, total - left, fill);
+  r.finish();
+  return r;
 }
 inline char32_t fill_char(const Str& f, const Loc* loc) {
   if (f.size() != 1) raise(ErrKind::TypeError, "The fill character must be exactly one character long", loc);
   return f[0];
 }
-inline Str str_center(const Str& s, int64_t w, const Loc*) { return pad_impl(s, w, ' ', 0); }
-inline Str str_center(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), 0); }
-inline Str str_ljust(const Str& s, int64_t w, const Loc*) { return pad_impl(s, w, ' ', -1); }
-inline Str str_ljust(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), -1); }
-inline Str str_rjust(const Str& s, int64_t w, const Loc*) { return pad_impl(s, w, ' ', 1); }
-inline Str str_rjust(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), 1); }
-inline Str str_zfill(const Str& s, int64_t width, const Loc*) {
+inline Str str_center(const Str& s, int64_t w, const Loc* loc) { return pad_impl(s, w, ' ', 0, loc); }
+inline Str str_center(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), 0, loc); }
+inline Str str_ljust(const Str& s, int64_t w, const Loc* loc) { return pad_impl(s, w, ' ', -1, loc); }
+inline Str str_ljust(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), -1, loc); }
+inline Str str_rjust(const Str& s, int64_t w, const Loc* loc) { return pad_impl(s, w, ' ', 1, loc); }
+inline Str str_rjust(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), 1, loc); }
+inline Str str_zfill(const Str& s, int64_t width, const Loc* loc) {
+  Str r = pad_impl(s, width, U'0', 1, loc);
   int64_t n = int64_t(s.size());
-  if (width <= n) return s;
-  std::u32string out(size_t(width - n), U'0');
-  out.append(s.data(), s.size());
-  if (n && (s[0] == '+' || s[0] == '-')) {
-    out[0] = s[0];
-    out[size_t(width - n)] = U'0';
+  if (width > n && n && (s[0] == '+' || s[0] == '-')) {
+    char32_t* d = r.mutable_data();  // r is a new buffer: move the sign to the front
+    d[0] = s[0];
+    d[width - n] = U'0';
   }
-  return str_from_u32(out);
+  return r;
 }
 inline Tuple<Str, Str, Str> str_partition(const Str& s, const Str& sep, const Loc* loc) {
   if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
@@ -360,24 +368,115 @@ inline Str str_removesuffix(const Str& s, const Str& p, const Loc*) {
     return Str(s.data(), s.size() - p.size());
   return s;
 }
-inline Str str_expandtabs(const Str& s, int64_t tab, const Loc*) {
-  std::u32string out;
-  int64_t col = 0;
+inline Str str_expandtabs(const Str& s, int64_t tab, const Loc* loc) {
+  // CPython takes the tab size as a C int.
+  if (tab > INT_MAX) raise(ErrKind::OverflowError, "Python int too large to convert to C int", loc);
+  if (tab < INT_MIN) raise(ErrKind::OverflowError, "signed integer is less than minimum", loc);
+  // The result's length first (CPython does the same), so that a huge one
+  // raises MemoryError before anything is allocated.
+  int64_t total = 0, col = 0;
   for (char32_t c : s) {
     if (c == '\t') {
-      if (tab > 0) { int64_t k = tab - col % tab; out.append(size_t(k), U' '); col += k; }
+      if (tab > 0) {
+        int64_t k = tab - col % tab;
+        total += k;
+        col += k;
+      }
     } else {
-      out.push_back(c);
+      ++total;
+      col = (c == '\n' || c == '\r') ? 0 : col + 1;
+    }
+    if (total > kMaxBufLen) raise_too_long("expanded string is too long", loc);
+  }
+  Str r = alloc_buf<Str>(total, "expanded string is too long", loc);
+  char32_t* d = r.mutable_data();
+  col = 0;
+  for (char32_t c : s) {
+    if (c == '\t') {
+      if (tab > 0) {
+        int64_t k = tab - col % tab;
+        d = std::fill_n(d, k, U' ');
+        col += k;
+      }
+    } else {
+      *d++ = c;
       col = (c == '\n' || c == '\r') ? 0 : col + 1;
     }
   }
-  return str_from_u32(out);
+  r.finish();
+  return r;
 }
 inline Str str_expandtabs(const Str& s, const Loc* loc) { return str_expandtabs(s, 8, loc); }
 
+namespace detail {
+inline bool is_surrogate(char32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
+
+[[noreturn]] inline void throw_codec_error(CodecError e, const Loc* loc) {
+  e.set_loc(loc);
+  throw e;
+}
+
+// CPython's UnicodeEncodeError for the run of surrogates starting at `start`.
+[[noreturn]] __attribute__((noinline, cold)) inline void raise_encode_error(const Str& s, size_t start,
+                                                                            const Loc* loc) {
+  size_t end = start + 1;
+  while (end < s.size() && is_surrogate(s[end])) ++end;
+  const char* reason = "surrogates not allowed";
+  char where[96];
+  if (end == start + 1)
+    std::snprintf(where, sizeof where, "character '\\u%04x' in position %zu", unsigned(s[start]), start);
+  else
+    std::snprintf(where, sizeof where, "characters in position %zu-%zu", start, end - 1);
+  std::string object(reinterpret_cast<const char*>(s.data()), s.size() * sizeof(char32_t));
+  throw_codec_error(CodecError(ErrKind::UnicodeEncodeError,
+                               std::string("'utf-8' codec can't encode ") + where + ": " + reason, "utf-8",
+                               std::move(object), int64_t(start), int64_t(end), reason),
+                    loc);
+}
+
+// CPython's UnicodeDecodeError for the invalid UTF-8 sequence at `start`: the
+// same reason and bad range as CPython's decoder (Objects/stringlib/codecs.h).
+[[noreturn]] __attribute__((noinline, cold)) inline void raise_decode_error(const Bytes& b, size_t start,
+                                                                            const Loc* loc) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(b.data()) + start;
+  size_t left = b.size() - start;
+  auto cont = [&](size_t k) { return (p[k] & 0xC0) == 0x80; };
+  // 0: unexpected end of data, 1: invalid start byte, k >= 2: invalid
+  // continuation byte after k - 1 good bytes.
+  int code = 1;
+  unsigned c = p[0];
+  if (c >= 0xC2 && c < 0xE0) {
+    code = left < 2 ? 0 : 2;
+  } else if (c >= 0xE0 && c < 0xF0) {
+    if (left < 2) code = 0;
+    else if (!cont(1) || (p[1] < 0xA0 ? c == 0xE0 : c == 0xED)) code = 2;
+    else if (left < 3) code = 0;
+    else code = 3;
+  } else if (c >= 0xF0 && c < 0xF5) {
+    if (left < 2) code = 0;
+    else if (!cont(1) || (p[1] < 0x90 ? c == 0xF0 : c == 0xF4)) code = 2;
+    else if (left < 3) code = 0;
+    else if (!cont(2)) code = 3;
+    else if (left < 4) code = 0;
+    else code = 4;
+  }
+  size_t end = code == 0 ? b.size() : start + (code == 1 ? 1 : size_t(code) - 1);
+  const char* reason = code == 0 ? "unexpected end of data" : code == 1 ? "invalid start byte" : "invalid continuation byte";
+  char where[96];
+  if (end == start + 1)
+    std::snprintf(where, sizeof where, "byte 0x%02x in position %zu", c, start);
+  else
+    std::snprintf(where, sizeof where, "bytes in position %zu-%zu", start, end - 1);
+  throw_codec_error(CodecError(ErrKind::UnicodeDecodeError,
+                               std::string("'utf-8' codec can't decode ") + where + ": " + reason, "utf-8",
+                               std::string(b.data(), b.size()), int64_t(start), int64_t(end), reason),
+                    loc);
+}
+}  // namespace detail
+
 inline Bytes str_encode(const Str& s, const Loc* loc) {
-  for (char32_t c : s)
-    if (c >= 0xD800 && c <= 0xDFFF) raise(ErrKind::UnicodeEncodeError, "'utf-8' codec can't encode a surrogate", loc);
+  for (size_t i = 0; i < s.size(); ++i)
+    if (detail::is_surrogate(s[i])) detail::raise_encode_error(s, i, loc);
   return bytes_from(utf8_encode(s));
 }
 inline bool is_utf8_name(const Str& e) {
@@ -395,10 +494,7 @@ inline Bytes str_encode(const Str& s, const Str& enc, const Loc* loc) {
 inline Str bytes_decode(const Bytes& b, const Loc* loc) {
   std::u32string out;
   size_t bad = 0;
-  if (!utf8_decode(b.data(), b.size(), out, &bad))
-    raise(ErrKind::UnicodeDecodeError, "'utf-8' codec can't decode byte 0x" +
-          [&] { char buf[8]; std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned char>(b[bad])); return std::string(buf); }() +
-          " in position " + std::to_string(bad) + ": invalid utf-8", loc);
+  if (!utf8_decode(b.data(), b.size(), out, &bad)) detail::raise_decode_error(b, bad, loc);
   return str_from_u32(out);
 }
 inline Str bytes_decode(const Bytes& b, const Str& enc, const Loc* loc) {
