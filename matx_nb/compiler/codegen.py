@@ -883,7 +883,7 @@ class Emitter:
         c = self.expr(e.value)
         if isinstance(e.index, ir.Slice):
             s = e.index
-            parts = [self.coerced(x, INT) if x is not None and resolve(x.ty) != NONE else "mx::kNoIndex"
+            parts = [self.coerced(x, INT) if x is not None and resolve(x.ty) != NONE else "mx::Omit{}"
                      for x in (s.lower, s.upper, s.step)]
             return f"mx::getslice({c}, {', '.join(parts)}, {self.loc(e)})"
         if isinstance(ct, TupleType):

@@ -10,7 +10,14 @@
 
 namespace mx {
 
-constexpr int64_t kNoIndex = INT64_MIN;  // an omitted slice bound
+// A slice bound or step: given, or omitted (None), e.g. xs[::2].
+struct Omit {};
+struct SliceArg {
+  bool given;
+  int64_t v;
+  SliceArg(int64_t x) : given(true), v(x) {}
+  SliceArg(Omit) : given(false), v(0) {}
+};
 
 // ---- errors shared by loops ----------------------------------------------------
 
@@ -280,42 +287,43 @@ template <class... T> inline Tuple<T...> make_tuple(T... x) { return Tuple<T...>
 
 // ---- slicing -----------------------------------------------------------------------
 
-// Python's PySlice_AdjustIndices: fills start/stop/step, returns the length.
-inline int64_t slice_indices(int64_t n, int64_t lo, int64_t hi, int64_t step, int64_t* start, const Loc* loc) {
-  if (step == kNoIndex) step = 1;
+// Python's PySlice_GetIndicesEx: fills start and step, returns the length.
+inline int64_t slice_indices(int64_t n, SliceArg lo, SliceArg hi, SliceArg st, int64_t* start,
+                             int64_t* step_out, const Loc* loc) {
+  int64_t step = st.given ? st.v : 1;
   if (step == 0) raise(ErrKind::ValueError, "slice step cannot be zero", loc);
+  if (step < -INT64_MAX) step = -INT64_MAX;  // so -step cannot overflow
   int64_t s, e;
-  if (lo == kNoIndex) s = step < 0 ? n - 1 : 0;
+  if (!lo.given) s = step < 0 ? n - 1 : 0;
   else {
-    s = lo;
-    if (s < 0) { s += n; if (s < 0) s = step < 0 ? -1 : 0; }
+    s = lo.v;
+    if (s < 0) { s = s < -n ? -1 : s + n; if (s < 0) s = step < 0 ? -1 : 0; }
     else if (s >= n) s = step < 0 ? n - 1 : n;
   }
-  if (hi == kNoIndex) e = step < 0 ? -1 : n;
+  if (!hi.given) e = step < 0 ? -1 : n;
   else {
-    e = hi;
-    if (e < 0) { e += n; if (e < 0) e = step < 0 ? -1 : 0; }
+    e = hi.v;
+    if (e < 0) { e = e < -n ? -1 : e + n; if (e < 0) e = step < 0 ? -1 : 0; }
     else if (e >= n) e = step < 0 ? n - 1 : n;
   }
   *start = s;
+  *step_out = step;
   if (step < 0) return e < s ? (s - e - 1) / (-step) + 1 : 0;
   return s < e ? (e - s - 1) / step + 1 : 0;
 }
 template <class T>
-inline List<T> getslice(const List<T>& v, int64_t lo, int64_t hi, int64_t step, const Loc* loc) {
-  int64_t start;
-  int64_t n = slice_indices(v.size(), lo, hi, step, &start, loc);
-  if (step == kNoIndex) step = 1;
+inline List<T> getslice(const List<T>& v, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) {
+  int64_t start, step;
+  int64_t n = slice_indices(v.size(), lo, hi, st, &start, &step, loc);
   List<T> out;
   out.reserve(n);
   for (int64_t k = 0; k < n; ++k) out.push_back(v[start + k * step]);
   return out;
 }
 template <class B>
-inline B getslice_buf(const B& s, int64_t lo, int64_t hi, int64_t step, const Loc* loc) {
-  int64_t start;
-  int64_t n = slice_indices(int64_t(s.size()), lo, hi, step, &start, loc);
-  if (step == kNoIndex) step = 1;
+inline B getslice_buf(const B& s, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) {
+  int64_t start, step;
+  int64_t n = slice_indices(int64_t(s.size()), lo, hi, st, &start, &step, loc);
   if (n == int64_t(s.size()) && step == 1) return s;
   B out = B::uninit(size_t(n));
   auto* d = out.mutable_data();
@@ -323,8 +331,8 @@ inline B getslice_buf(const B& s, int64_t lo, int64_t hi, int64_t step, const Lo
   out.finish();
   return out;
 }
-inline Str getslice(const Str& s, int64_t lo, int64_t hi, int64_t step, const Loc* loc) { return getslice_buf(s, lo, hi, step, loc); }
-inline Bytes getslice(const Bytes& s, int64_t lo, int64_t hi, int64_t step, const Loc* loc) { return getslice_buf(s, lo, hi, step, loc); }
+inline Str getslice(const Str& s, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) { return getslice_buf(s, lo, hi, st, loc); }
+inline Bytes getslice(const Bytes& s, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) { return getslice_buf(s, lo, hi, st, loc); }
 
 // ---- list methods --------------------------------------------------------------------
 
