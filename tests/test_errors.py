@@ -776,6 +776,14 @@ def walk(n: int, xs: List[int]) -> int:
     return r + xs[len(xs) - 1]
 
 
+def pure_depth(n: int) -> int:
+    # Not a tail call g++ can turn into a loop: the result of the call is used twice.
+    if n <= 0:
+        return 1
+    r = pure_depth(n - 1)
+    return (r * 31 + r // 7 + n) % 1000003
+
+
 I64_MIN, I64_MAX = -2 ** 63, 2 ** 63 - 1
 
 # (function name, arguments as Python source): each must give CPython's result, or
@@ -893,8 +901,13 @@ def test_slice_int64_min_bound(a, b, c):
     assert compiled(nasty_slice)(xs, a, b, c) == xs[a:b:c]
 
 
-@pytest.mark.xfail(reason="deep recursion overflows the C stack", strict=True)
-def test_deep_recursion_does_not_crash():
-    # 10**7 frames do not fit an 8 MiB stack; CPython raises RecursionError, compiled code must not segfault.
-    r = _run_child([("walk", "[10**7, []]")], stack_kb=8192)
+@pytest.mark.parametrize("fn", ["walk", "pure_depth"])
+def test_deep_recursion_raises_recursion_error(fn):
+    # 10**7 frames do not fit an 8 MiB stack; CPython raises RecursionError, and so
+    # must compiled code, both where it allocates (walk: an explicit stack check)
+    # and in pure arithmetic (pure_depth: the host catches the stack overflow).
+    r = _run_child([(fn, "[10**7, []]" if fn == "walk" else "[10**7]")], stack_kb=8192)
     assert r.returncode == 0, f"child died with rc={r.returncode}: {r.stderr[-500:]}"
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    (name, args, py, nb), = json.loads(line[len("RESULT "):])
+    assert py == ["exc", "RecursionError"] and nb == ["exc", "RecursionError"], (py, nb)

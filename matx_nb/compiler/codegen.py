@@ -163,6 +163,7 @@ class Emitter:
 
     # ---- program
     def emit(self) -> str:
+        self.checked_recursion, self.may_recurse = recursion_needing_checks(self.p)
         body_start = len(self.out)
         for c in self.p.classes:
             self.emit_class_decl(c)
@@ -238,6 +239,8 @@ class Emitter:
         self.func = f
         self.line(self.signature(f, name) + " {")
         self.ind += 1
+        if f in self.checked_recursion:
+            self.line(f"mx::check_stack({self.loc(f)});  // recursive and allocates: never overflow the C stack")
         first_use = first_statement_using(f)
         self.declared_late = set()
         unbound = getattr(f, "maybe_unbound", set())
@@ -1085,6 +1088,8 @@ class Emitter:
         self.line("(void)self; (void)args; (void)nargs;")
         self.line("return mx::guarded(err, [&] {")
         self.ind += 1
+        if self.checked_recursion:
+            self.line("mx::enter_stack();")
         for i, p in enumerate(params):
             self.line(f'auto a{i} = mx::arg_from_host<{ctype(p.ty)}>(h, args[{i}], "{pyname}", "{p.name}");')
         call_args = ", ".join(f"a{i}" for i in range(len(params)))
@@ -1115,7 +1120,10 @@ class Emitter:
         types = ", ".join(f'"{p.ty}"' for p in params) or "nullptr"
         self.line(f"const char* const {wname}_names[] = {{{names}}};")
         self.line(f"const char* const {wname}_types[] = {{{types}}};")
-        flags = "MX_FN_RELEASES_GIL" if releases else "0"
+        flag_list = ["MX_FN_RELEASES_GIL"] if releases else []
+        if f in self.may_recurse or (kind == "init" and self.may_recurse):
+            flag_list.append("MX_FN_MAY_RECURSE")
+        flags = " | ".join(flag_list) or "0"
         rt = cls.name if kind == "init" else str(f.returns)
         pyfn = "__init__" if kind == "init" else f.name
         return (f'{{"{pyfn}", {len(params)}, {wname}_names, {wname}_types, "{rt}", {wname}, {flags}}}')
@@ -1248,3 +1256,89 @@ def is_stable(e: ir.Expr) -> bool:
 def needs_ordering(ops: List[ir.Expr]) -> bool:
     unstable = [o for o in ops if not is_stable(o)]
     return len(unstable) >= 2 and any(is_impure(o) for o in unstable)
+
+
+def call_graph(p: ir.Program):
+    """Edges from each function or method to the user code it calls."""
+    from .checker import ir_walk
+    funcs = list(p.functions) + [m for c in p.classes for m in c.methods.values()]
+    edges = {f: set() for f in funcs}
+    for f in funcs:
+        for call in iter_calls(f.body):
+            r = call.resolved
+            if r and r[0] == "func":
+                edges[f].add(r[1])
+            elif r and r[0] == "method":
+                edges[f].add(r[2])
+            elif r and r[0] == "new" and "__init__" in r[1].methods:
+                edges[f].add(r[1].methods["__init__"])
+    return edges
+
+
+def iter_calls(node):
+    if isinstance(node, list):
+        for x in node:
+            yield from iter_calls(x)
+        return
+    if isinstance(node, ir.Call):
+        yield node
+    if isinstance(node, (ir.Node,)):
+        for k, v in vars(node).items():
+            if k in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
+                continue
+            if isinstance(v, (ir.Node, list)):
+                yield from iter_calls(v)
+
+
+NUMERIC_BUILTINS = {"abs", "min", "max", "int", "float", "bool"}
+
+
+def allocation_free(f: ir.Function) -> bool:
+    """Only numbers, bools and calls: nothing here takes a lock (malloc does)."""
+    for p in f.params:
+        if is_heap(p.ty) and not isinstance(resolve(p.ty), ClassType):
+            return False
+    if is_heap(f.returns):
+        return False
+    if any(is_heap(t) for t in f.locals.values()):
+        return False
+    for call in iter_calls(f.body):
+        r = call.resolved
+        if not r:
+            return False
+        if r[0] == "builtin" and (r[1] not in NUMERIC_BUILTINS or any(is_heap(a.ty) for a in call.args)):
+            return False
+        if r[0] in ("rtmethod", "new"):
+            return False
+    return True
+
+
+def recursion_needing_checks(p: ir.Program):
+    """(functions on a call cycle that may allocate: they check the stack,
+    functions that reach a cycle: their entry points are guarded by the host).
+
+    Allocation-free recursion (fib) is left unchecked: the host turns a stack
+    overflow there into RecursionError, which is safe because no lock is held.
+    """
+    edges = call_graph(p)
+    free = {f for f in edges if allocation_free(f)}
+    # Allocation-free must hold for everything reachable too.
+    changed = True
+    while changed:
+        changed = False
+        for f in list(free):
+            if any(g not in free for g in edges[f]):
+                free.discard(f)
+                changed = True
+    reach = {}
+    for f in edges:
+        seen, stack = set(), list(edges[f])
+        while stack:
+            g = stack.pop()
+            if g not in seen:
+                seen.add(g)
+                stack.extend(edges.get(g, ()))
+        reach[f] = seen
+    on_cycle = {f for f in edges if f in reach[f]}
+    may_recurse = {f for f in edges if f in on_cycle or reach[f] & on_cycle}
+    return {f for f in on_cycle if f not in free}, may_recurse

@@ -4,6 +4,11 @@
 #include <pybind11/pybind11.h>
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <csetjmp>
+#include <cstdlib>
 #include <malloc.h>
 
 #include <cmath>
@@ -176,8 +181,85 @@ mx_host_obj h_new_object(const mx_class_desc* cls, mx::Object* obj) {
   return o;
 }
 void h_decref(mx_host_obj o) { Py_XDECREF(O(o)); }
-void* h_nogil_begin() { return PyEval_SaveThread(); }
-void h_nogil_end(void* st) { PyEval_RestoreThread(static_cast<PyThreadState*>(st)); }
+// ---- stack exhaustion in compiled code -> RecursionError ------------------------
+//
+// Deep recursion in compiled code would overflow the C stack and kill the
+// process. Recursive functions that allocate check the stack themselves
+// (mx::check_stack); for the others (pure arithmetic like fib, where a check
+// would cost more than the call) a SIGSEGV on the thread's stack guard while
+// compiled code runs jumps back to the entry point, which raises RecursionError.
+// Nothing that takes locks runs in such functions, so the jump leaves no lock held.
+namespace stack_guard {
+thread_local sigjmp_buf* t_jump = nullptr;         // the entry point to return to
+thread_local PyThreadState* t_released = nullptr;  // GIL state saved by nogil_begin
+thread_local char* t_stack_lo = nullptr;
+thread_local bool t_ready = false;
+struct sigaction g_prev;
+bool g_installed = false;
+
+struct AltStack {
+  void* mem = nullptr;
+  ~AltStack() {
+    if (!mem) return;
+    stack_t ss{};
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, nullptr);
+    std::free(mem);
+  }
+};
+thread_local AltStack t_alt;
+
+void on_segv(int sig, siginfo_t* info, void*) {
+  char* addr = static_cast<char*>(info->si_addr);
+  if (t_jump && t_stack_lo && addr < t_stack_lo + (256 << 10) && addr >= t_stack_lo - (1 << 20)) {
+    sigjmp_buf* j = t_jump;
+    t_jump = nullptr;
+    siglongjmp(*j, 1);
+  }
+  // Not ours: restore the previous handler; the faulting instruction runs again
+  // and reaches it (or the default action).
+  sigaction(sig, &g_prev, nullptr);
+}
+
+void prepare_thread() {
+  if (t_ready) return;
+  t_ready = true;
+  pthread_attr_t a;
+  if (pthread_getattr_np(pthread_self(), &a) == 0) {
+    void* lo = nullptr;
+    size_t size = 0;
+    if (pthread_attr_getstack(&a, &lo, &size) == 0) t_stack_lo = static_cast<char*>(lo);
+    pthread_attr_destroy(&a);
+  }
+  stack_t cur{};
+  if (sigaltstack(nullptr, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) && cur.ss_size >= 32768) return;
+  size_t size = 64 << 10;
+  t_alt.mem = std::malloc(size);
+  stack_t ss{};
+  ss.ss_sp = t_alt.mem;
+  ss.ss_size = size;
+  sigaltstack(&ss, nullptr);
+}
+
+void install() {
+  if (g_installed) return;
+  struct sigaction sa {};
+  sa.sa_sigaction = on_segv;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGSEGV, &sa, &g_prev) == 0) g_installed = true;
+}
+}  // namespace stack_guard
+
+void* h_nogil_begin() {
+  PyThreadState* st = PyEval_SaveThread();
+  stack_guard::t_released = st;
+  return st;
+}
+void h_nogil_end(void* st) {
+  stack_guard::t_released = nullptr;
+  PyEval_RestoreThread(static_cast<PyThreadState*>(st));
+}
 void h_write_stdout(const char* s, size_t n) {
   PyGILState_STATE g = PyGILState_Ensure();
   PyObject* text = PyUnicode_DecodeUTF8(s, Py_ssize_t(n), "replace");
@@ -398,7 +480,28 @@ PyObject* call_desc(const mx_func_desc* d, const mx_class_desc* cls, mx::Object*
   }
   mx_host_obj result = nullptr;
   mx_error err{};
+  if (!(d->flags & MX_FN_MAY_RECURSE)) {
+    if (d->call(&kPythonHost, self, reinterpret_cast<const mx_host_obj*>(args), d->nargs, &result, &err) != 0)
+      return raise_error(&err);
+    if (!result && !PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "compiled function returned no value");
+    return O(result);
+  }
+  stack_guard::prepare_thread();
+  sigjmp_buf jump;
+  sigjmp_buf* outer = stack_guard::t_jump;
+  if (sigsetjmp(jump, 0) != 0) {
+    stack_guard::t_jump = outer;
+    if (stack_guard::t_released) {
+      PyEval_RestoreThread(stack_guard::t_released);
+      stack_guard::t_released = nullptr;
+    }
+    PyErr_Format(PyExc_RecursionError,
+                 "maximum recursion depth exceeded in compiled code: %s() exhausted the C stack", d->name);
+    return nullptr;
+  }
+  stack_guard::t_jump = &jump;
   int rc = d->call(&kPythonHost, self, reinterpret_cast<const mx_host_obj*>(args), d->nargs, &result, &err);
+  stack_guard::t_jump = outer;
   if (rc != 0) return raise_error(&err);
   if (!result && !PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "compiled function returned no value");
   return O(result);
@@ -628,6 +731,7 @@ PYBIND11_MODULE(_native, m) {
   // call pays the page faults again.
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   mallopt(M_TOP_PAD, 16 << 20);
+  stack_guard::install();
   m.attr("Function") = py::handle(reinterpret_cast<PyObject*>(&FunctionType));
   m.attr("ScriptedObject") = py::handle(reinterpret_cast<PyObject*>(&ScriptedObjectType));
   m.attr("ABI_VERSION") = MATX_NB_ABI_VERSION;

@@ -104,7 +104,10 @@ typedef int (*mx_getattr_fn)(const mx_host_api* host, mx::Object* self, mx_host_
 typedef int (*mx_setattr_fn)(const mx_host_api* host, mx::Object* self, mx_host_obj value,
                              mx_error* err);
 
-enum mx_func_flags { MX_FN_RELEASES_GIL = 1 };
+enum mx_func_flags {
+  MX_FN_RELEASES_GIL = 1,
+  MX_FN_MAY_RECURSE = 2,  // reaches recursive code: the host guards the C stack
+};
 
 struct mx_func_desc {
   const char* name;

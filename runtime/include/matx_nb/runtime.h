@@ -15,3 +15,4 @@
 #include "builtins.h"
 #include "abi.h"
 #include "any.h"
+#include "stack.h"

@@ -1,0 +1,37 @@
+// Stack depth checks for recursive compiled functions: deep recursion raises
+// RecursionError instead of overflowing the C stack.
+#pragma once
+#include <pthread.h>
+
+#include "error.h"
+
+namespace mx {
+namespace detail {
+// Lowest address this thread's compiled code may reach (null: not known).
+inline char*& stack_limit() {
+  static thread_local char* limit = nullptr;
+  return limit;
+}
+}  // namespace detail
+
+// Called by entry points of libraries with checked recursion: learns this
+// thread's stack bounds once, keeping a margin for runtime calls.
+inline void enter_stack() {
+  char*& limit = detail::stack_limit();
+  if (limit) return;
+  pthread_attr_t a;
+  if (pthread_getattr_np(pthread_self(), &a) != 0) return;
+  void* lo = nullptr;
+  size_t size = 0;
+  if (pthread_attr_getstack(&a, &lo, &size) == 0 && size > (1u << 20))
+    limit = static_cast<char*>(lo) + (512 << 10);
+  pthread_attr_destroy(&a);
+}
+
+inline void check_stack(const Loc* loc) {
+  char* limit = detail::stack_limit();
+  if (__builtin_expect(limit != nullptr && static_cast<char*>(__builtin_frame_address(0)) < limit, 0))
+    raise(ErrKind::RecursionError, "maximum recursion depth exceeded", loc);
+}
+
+}  // namespace mx
