@@ -164,6 +164,7 @@ class Emitter:
     # ---- program
     def emit(self) -> str:
         self.checked_recursion, self.may_recurse = recursion_needing_checks(self.p)
+        self.pure = pure_functions(self.p)
         body_start = len(self.out)
         for c in self.p.classes:
             self.emit_class_decl(c)
@@ -549,7 +550,7 @@ class Emitter:
         if preset is not None:
             return preset
         ops = evaluation_operands(e)
-        if ops and needs_ordering(ops):
+        if ops and needs_ordering(ops, self.pure):
             return self.ordered(e, ops)
         return getattr(self, "expr_" + type(e).__name__)(e)
 
@@ -1222,11 +1223,16 @@ def evaluation_operands(e: ir.Expr) -> List[ir.Expr]:
     return []
 
 
-def is_impure(e) -> bool:
-    """Whether evaluating e may change state or print (calls into user code do)."""
+def is_impure(e, pure=frozenset()) -> bool:
+    """Whether evaluating e may change state or print: calls into user code that
+    writes anything, mutating methods, print."""
     if isinstance(e, ir.Call) and e.resolved:
         kind = e.resolved[0]
-        if kind in ("func", "method", "new"):
+        if kind == "func" and e.resolved[1] not in pure:
+            return True
+        if kind == "method" and e.resolved[2] not in pure:
+            return True
+        if kind == "new":
             return True
         if kind == "rtmethod" and e.resolved[2] in MUTATING_METHODS:
             return True
@@ -1237,9 +1243,9 @@ def is_impure(e) -> bool:
             if k in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
                 continue
             if isinstance(v, list):
-                if any(is_impure(x) for x in v if isinstance(x, ir.Node)):
+                if any(is_impure(x, pure) for x in v if isinstance(x, ir.Node)):
                     return True
-            elif isinstance(v, ir.Node) and is_impure(v):
+            elif isinstance(v, ir.Node) and is_impure(v, pure):
                 return True
     return False
 
@@ -1253,9 +1259,51 @@ def is_stable(e: ir.Expr) -> bool:
     return resolve(e.ty) == RANGE if e.ty is not None else False
 
 
-def needs_ordering(ops: List[ir.Expr]) -> bool:
+def needs_ordering(ops: List[ir.Expr], pure=frozenset()) -> bool:
     unstable = [o for o in ops if not is_stable(o)]
-    return len(unstable) >= 2 and any(is_impure(o) for o in unstable)
+    return len(unstable) >= 2 and any(is_impure(o, pure) for o in unstable)
+
+
+def writes_state(f: ir.Function) -> bool:
+    """Whether f's own body (not its callees) changes state visible to a caller."""
+    from .checker import ir_walk
+    for st in ir_walk(f.body):
+        targets = st.targets if isinstance(st, ir.Assign) else [st.target] if isinstance(st, ir.AugAssign) else []
+        for t in targets:
+            if not isinstance(t, (ir.Name, ir.TupleLit)):
+                return True  # attribute or item assignment
+            if isinstance(t, ir.TupleLit) and any(not isinstance(x, ir.Name) for x in t.elts):
+                return True
+        if isinstance(st, ir.AugAssign) and isinstance(resolve(st.target.ty), ListType):
+            return True  # xs += ys extends a list the caller may see
+    for call in iter_calls(f.body):
+        r = call.resolved
+        if r and r[0] == "rtmethod" and r[2] in MUTATING_METHODS:
+            return True
+        if r and r[0] == "builtin" and r[1] == "print":
+            return True
+    return False
+
+
+def pure_functions(p: ir.Program) -> set:
+    """Functions whose calls have no effect a caller could observe (fib): their
+    calls may be evaluated in any order."""
+    edges = call_graph(p)
+    pure = {f for f in edges if not writes_state(f)}
+    changed = True
+    while changed:
+        changed = False
+        for f in list(pure):
+            for call in iter_calls(f.body):
+                if call.resolved and call.resolved[0] == "new":
+                    pure.discard(f)
+                    changed = True
+                    break
+            else:
+                if any(g not in pure for g in edges[f]):
+                    pure.discard(f)
+                    changed = True
+    return pure
 
 
 def call_graph(p: ir.Program):
