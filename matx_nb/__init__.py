@@ -14,7 +14,7 @@ FTList = List
 FTDict = Dict
 FTSet = Set
 
-__all__ = ["script", "CompileError", "Any", "Dict", "List", "Optional", "Set", "Tuple",
+__all__ = ["script", "trace", "load", "CompileError", "TraceError", "PipelineError", "Any", "Dict", "List", "Optional", "Set", "Tuple",
            "FTList", "FTDict", "FTSet", "__version__"]
 
 
@@ -22,6 +22,12 @@ def __getattr__(name):
     if name == "script":
         from .api import script
         return script
+    if name in ("trace", "TraceError"):
+        from . import tracing
+        return getattr(tracing, name)
+    if name in ("load", "PipelineError"):
+        from . import export
+        return getattr(export, name)
     if name == "CompileError":
         from .compiler.diagnostics import CompileError
         return CompileError

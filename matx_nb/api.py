@@ -28,10 +28,37 @@ def load_library(result: CompileResult, collector) -> tuple:
     cap = lib[0]
     # File and first line of each object, as of now: the cached library is shared
     # by copies of the code at other places.
+    result.origins = []
     for i, name in enumerate(collector.order):
         src = collector.sources[name]
         _native().set_origin(cap, i, src.file, src.first_line)
+        result.origins.append([src.file, src.first_line, name])
     return lib
+
+
+def open_library(path: str, origins=()) -> tuple:
+    """Loads a compiled library by path (an exported pipeline's op): returns
+    ({function name: compiled function}, {class name: compiled class})."""
+    key = str(path)
+    with _lock:
+        lib = _loaded.get(key)
+        if lib is None:
+            lib = _native().load_library(key)[:3]
+            _loaded[key] = lib
+    cap, funcs, classes = lib
+    for i, (file, line, _name) in enumerate(origins):
+        _native().set_origin(cap, i, file, int(line))
+    fns = {name: _native().function(cap, i) for i, name in enumerate(funcs)}
+    result = CompileResult(entry="", library=path, cpp=None, cache_hit=True)
+    result.origins = [list(o) for o in origins]
+    for f in fns.values():
+        f.matx = result
+    cls = {}
+    for i, name in enumerate(classes):
+        shell = type(name, (), {"__module__": "matx_nb.exported", "__qualname__": name, "__doc__": None})
+        cls[name] = _wrap_class(shell, cap, classes, result, idx=i,
+                                register=not _native().class_registered(cap, i))
+    return fns, cls
 
 
 def _wrap_function(fn, cap, names, result):
@@ -47,7 +74,7 @@ def _wrap_function(fn, cap, names, result):
     return f
 
 
-def _wrap_class(cls, cap, class_names, result, idx=None):
+def _wrap_class(cls, cap, class_names, result, idx=None, register=True):
     native = _native()
     if idx is None:
         idx = class_names.index(result.entry)
@@ -60,7 +87,8 @@ def _wrap_class(cls, cap, class_names, result, idx=None):
     if "__repr__" not in methods:
         ns["__repr__"] = lambda self: f"<compiled {cls.__qualname__} object at {id(self):#x}>"
     compiled = type(cls.__name__, (native.ScriptedObject,), ns)
-    native.register_class(cap, idx, compiled)
+    if register:
+        native.register_class(cap, idx, compiled)
     return compiled
 
 

@@ -30,7 +30,13 @@ struct ScriptedObject {
   mx::Object* ptr;
   const mx_class_desc* cls;
   PyObject* weakrefs;
+  PyObject* ctor;  // (args, kwargs) it was constructed with from Python; None if made in compiled code
 };
+
+// Set while matx_nb.trace runs: a call of a compiled op with a traced value goes
+// to this Python callable instead, which records it in the graph.
+PyObject* g_trace_hook = nullptr;
+PyTypeObject* g_traced_type = nullptr;
 
 PyTypeObject ScriptedObjectType = {PyVarObject_HEAD_INIT(nullptr, 0)};
 
@@ -178,6 +184,7 @@ mx_host_obj h_new_object(const mx_class_desc* cls, mx::Object* obj) {
   auto* so = reinterpret_cast<ScriptedObject*>(o);
   so->ptr = obj;
   so->cls = cls;
+  so->ctor = nullptr;
   return o;
 }
 void h_decref(mx_host_obj o) { Py_XDECREF(O(o)); }
@@ -507,9 +514,31 @@ PyObject* call_desc(const mx_func_desc* d, const mx_class_desc* cls, mx::Object*
   return O(result);
 }
 
+bool has_traced(PyObject* const* args, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (Py_TYPE(args[i]) == g_traced_type) return true;
+  return false;
+}
+
 PyObject* function_vectorcall(PyObject* callable, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
   auto* f = reinterpret_cast<Function*>(callable);
   size_t nargs = PyVectorcall_NARGS(nargsf);
+  if (g_trace_hook &&
+      has_traced(args, nargs + (kwnames ? size_t(PyTuple_GET_SIZE(kwnames)) : 0))) {
+    // hook(function, args tuple, kwargs dict) records the call in the graph.
+    PyObject* pos = PyTuple_New(Py_ssize_t(nargs));
+    for (size_t i = 0; i < nargs; ++i) {
+      Py_INCREF(args[i]);
+      PyTuple_SET_ITEM(pos, Py_ssize_t(i), args[i]);
+    }
+    PyObject* kw = PyDict_New();
+    for (Py_ssize_t k = 0; kwnames && k < PyTuple_GET_SIZE(kwnames); ++k)
+      PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, k), args[nargs + size_t(k)]);
+    PyObject* r = PyObject_CallFunctionObjArgs(g_trace_hook, callable, pos, kw, nullptr);
+    Py_DECREF(pos);
+    Py_DECREF(kw);
+    return r;
+  }
   mx::Object* self = nullptr;
   if (f->owner) {
     PyObject* inst = f->self;
@@ -592,7 +621,20 @@ PyObject* function_get_name(PyObject* o, void*) {
 PyObject* function_get_releases_gil(PyObject* o, void*) {
   return PyBool_FromLong(reinterpret_cast<Function*>(o)->desc->flags & MX_FN_RELEASES_GIL);
 }
+PyObject* function_get_self(PyObject* o, void*) {
+  PyObject* s = reinterpret_cast<Function*>(o)->self;
+  if (!s) Py_RETURN_NONE;
+  Py_INCREF(s);
+  return s;
+}
+PyObject* function_get_owner(PyObject* o, void*) {
+  auto* f = reinterpret_cast<Function*>(o);
+  if (!f->owner) Py_RETURN_NONE;
+  return PyUnicode_FromString(f->owner->name);
+}
 PyGetSetDef function_getset[] = {
+    {"__self__", function_get_self, nullptr, "the bound instance of a method, or None", nullptr},
+    {"owner", function_get_owner, nullptr, "the class name of a method, or None", nullptr},
     {"signature", function_get_signature, nullptr, "((name, type), ...), return type", nullptr},
     {"__name__", function_get_name, nullptr, nullptr, nullptr},
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, nullptr, nullptr},
@@ -606,15 +648,31 @@ PyObject* scripted_new(PyTypeObject* type, PyObject* args, PyObject* kwds) {
   if (!init) return nullptr;
   PyObject* r = PyObject_Call(init, args, kwds);
   Py_DECREF(init);
+  if (r && PyObject_TypeCheck(r, &ScriptedObjectType)) {
+    // Kept so an exported pipeline can construct the same op again.
+    auto* so = reinterpret_cast<ScriptedObject*>(r);
+    PyObject* kw = kwds ? PyDict_Copy(kwds) : PyDict_New();
+    Py_XSETREF(so->ctor, Py_BuildValue("(ON)", args, kw));
+  }
   return r;
 }
 int scripted_init(PyObject*, PyObject*, PyObject*) { return 0; }
 void scripted_dealloc(PyObject* o) {
   auto* so = reinterpret_cast<ScriptedObject*>(o);
   if (so->weakrefs) PyObject_ClearWeakRefs(o);
+  Py_CLEAR(so->ctor);
   if (so->ptr) so->ptr->decref();
   Py_TYPE(o)->tp_free(o);
 }
+PyObject* scripted_get_ctor(PyObject* o, void*) {
+  auto* so = reinterpret_cast<ScriptedObject*>(o);
+  if (!so->ctor) Py_RETURN_NONE;
+  Py_INCREF(so->ctor);
+  return so->ctor;
+}
+PyGetSetDef scripted_getset[] = {
+    {"__matx_ctor__", scripted_get_ctor, nullptr, "(args, kwargs) of the Python construction, or None", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 // ---- Attr: a descriptor reading and writing one attribute of an instance ---------
 
@@ -704,6 +762,7 @@ void init_types() {
   ScriptedObjectType.tp_init = scripted_init;
   ScriptedObjectType.tp_dealloc = scripted_dealloc;
   ScriptedObjectType.tp_weaklistoffset = offsetof(ScriptedObject, weakrefs);
+  ScriptedObjectType.tp_getset = scripted_getset;
   ScriptedObjectType.tp_doc = "An instance of a class compiled by matx_nb.";
 
   AttrType.tp_name = "matx_nb._native.Attr";
@@ -813,6 +872,16 @@ PYBIND11_MODULE(_native, m) {
     auto& slot = class_registry()[c->layout_id];
     Py_XDECREF(slot);
     slot = type.ptr();
+  });
+
+  // Installs (or with None removes) the tracing hook and the traced-value type.
+  m.def("set_trace_hook", [](py::object hook, py::object traced_type) {
+    Py_CLEAR(g_trace_hook);
+    if (!hook.is_none()) {
+      g_trace_hook = hook.ptr();
+      Py_INCREF(g_trace_hook);
+      g_traced_type = reinterpret_cast<PyTypeObject*>(traced_type.ptr());
+    }
   });
 
   m.def("class_registered", [](py::capsule lib, int index) {

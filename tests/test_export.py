@@ -1,0 +1,116 @@
+"""trace -> run -> save -> load round trips, and the errors around them."""
+import json
+import shutil
+
+import pytest
+
+import export_ops as ops
+import matx_nb
+
+
+def test_seed_text2ids_round_trip(tmp_path):
+    mod = matx_nb.trace(ops.WorkFlow().process, ["hello", "world"])
+    assert mod.input_names == ["texts"]
+    assert mod.run({"texts": ["hello", "world"]}) == [0, 1]
+    mod.save(tmp_path / "text2ids")
+    loaded = matx_nb.load(tmp_path / "text2ids", device=-1)
+    assert loaded.run({"texts": ["hello", "x"]}) == [0, 2]
+    assert loaded.run({"texts": []}) == []
+
+
+def test_three_ops_with_glue(tmp_path):
+    pipe = ops.ThreeOps()
+    mod = matx_nb.trace(pipe.process, "Hello World foo", 4)
+    kinds = [n["op"]["kind"] for n in mod.spec["nodes"]]
+    assert kinds.count("getitem") >= 3 and {"function", "method"} <= set(kinds)
+    for text, n in [("hello hello world", 5), ("World", 1), ("", 2)]:
+        expected = pipe.process(text, n)
+        assert mod.run({"text": text, "n": n}) == expected
+    mod.save(tmp_path / "three")
+    loaded = matx_nb.load(tmp_path / "three")
+    for text, n in [("World x hello", 3), ("a b c d e f", 2)]:
+        assert loaded.run({"text": text, "n": n}) == pipe.process(text, n)
+
+
+def test_control_flow_on_traced_value_names_the_line():
+    with pytest.raises(matx_nb.TraceError) as ei:
+        matx_nb.trace(ops.Branchy().process, ["hello"])
+    msg = str(ei.value)
+    assert "export_ops.py" in msg and "control flow" in msg
+    import inspect
+    src, first = inspect.getsourcelines(ops.Branchy.process)
+    line = first + next(i for i, l in enumerate(src) if "if ids" in l)
+    assert f"line {line}" in msg
+
+
+def test_resource_files_are_bundled(tmp_path):
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("hello\nworld\n")
+    mod = matx_nb.trace(ops.WithResource(str(vocab)).process, ["a"])
+    out = tmp_path / "res"
+    mod.save(out)
+    spec = json.loads((out / "model.spec.json").read_text())
+    (inst,) = spec["instances"]
+    assert inst["args"][0] == {"resource": "resources/vocab.txt"}
+    assert (out / "resources" / "vocab.txt").read_text() == "hello\nworld\n"
+    vocab.unlink()  # the folder is self-contained
+    shutil.move(str(out), str(tmp_path / "moved"))
+    assert matx_nb.load(tmp_path / "moved").run({"words": ["x"]}) == ["vocab.txt:x"]
+
+
+def test_spec_is_versioned_and_relative(tmp_path):
+    mod = matx_nb.trace(ops.WorkFlow().process, ["hello"])
+    mod.save(tmp_path / "p")
+    spec = json.loads((tmp_path / "p" / "model.spec.json").read_text())
+    assert spec["format"] == "matx_nb.pipeline" and spec["version"] == 1
+    for entry in spec["libraries"].values():
+        assert not entry["path"].startswith("/") and (tmp_path / "p" / entry["path"]).exists()
+        assert (tmp_path / "p" / entry["source"]).exists()
+    assert set(spec["checksums"]) >= {e["path"] for e in spec["libraries"].values()}
+
+
+def test_tampered_folder_is_refused(tmp_path):
+    mod = matx_nb.trace(ops.WorkFlow().process, ["hello"])
+    mod.save(tmp_path / "p")
+    src = next((tmp_path / "p" / "ops").rglob("source.cc"))
+    src.write_text(src.read_text() + "\n// edited\n")
+    with pytest.raises(matx_nb.PipelineError, match="checksum mismatch"):
+        matx_nb.load(tmp_path / "p")
+
+
+def test_missing_or_corrupt_folder(tmp_path):
+    with pytest.raises(matx_nb.PipelineError, match="no pipeline folder"):
+        matx_nb.load(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(matx_nb.PipelineError, match="missing"):
+        matx_nb.load(tmp_path / "empty")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "model.spec.json").write_text("{not json")
+    with pytest.raises(matx_nb.PipelineError, match="corrupt"):
+        matx_nb.load(tmp_path / "bad")
+
+
+def test_bad_inputs_get_clear_errors(tmp_path):
+    mod = matx_nb.trace(ops.WorkFlow().process, ["hello"])
+    mod.save(tmp_path / "p")
+    loaded = matx_nb.load(tmp_path / "p")
+    with pytest.raises(KeyError, match="missing pipeline input 'texts'"):
+        loaded.run({})
+    with pytest.raises(KeyError, match="unknown pipeline input 'text'"):
+        loaded.run({"texts": [], "text": 1})
+    with pytest.raises(TypeError, match="words"):
+        loaded.run({"texts": [1, 2]})
+
+
+def test_library_for_another_platform_is_rebuilt_from_source(tmp_path):
+    mod = matx_nb.trace(ops.WorkFlow().process, ["hello"])
+    mod.save(tmp_path / "p")
+    spec_path = tmp_path / "p" / "model.spec.json"
+    spec = json.loads(spec_path.read_text())
+    for entry in spec["libraries"].values():
+        entry["platform"] = "someos-othercpu"
+        (tmp_path / "p" / entry["path"]).write_bytes(b"not a library for this machine")
+        import hashlib
+        spec["checksums"][entry["path"]] = hashlib.sha256(b"not a library for this machine").hexdigest()
+    spec_path.write_text(json.dumps(spec))
+    assert matx_nb.load(tmp_path / "p").run({"texts": ["world", "?"]}) == [1, 2]
