@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -73,6 +74,20 @@ ROWS = {
     "list_len": "List[str] × 1000 passed in, per call",
 }
 RUNNER_TIMEOUT = 480
+
+# Why missed targets are missed: a dated, hand-measured analysis (perf, callgrind,
+# experiments), kept as static text and included in RESULTS.md under its own heading.
+# Its "### " blocks say which targets they explain with a comment `<!-- targets: KEY ... -->`;
+# the keys are matched to the target rows by these label prefixes.
+ANALYSIS = HERE / "ANALYSIS.md"
+TARGET_KEYS = [  # (label prefix, key)
+    ("fib(30)", "fib"), ("text→ids", "text2ids"), ("BERT basic + WordPiece", "wordpiece"),
+    ("WordPiece: HF tokenizers", "wordpiece_hf"), ("str pipeline", "str_pipeline"),
+    ("inverted index", "inverted_index"), ("class method", "class_method"),
+    ("integer loop", "int_loop"), ("add(1, 2)", "add"), ("List[str]", "list_len"),
+    ("cold compile, small function", "cold_fn"), ("cold compile, class", "cold_class"),
+    ("cache hit", "cache_hit"), ("`import matx_nb`", "import"),
+]
 
 # Causes found by hand for wrong results (printed only when that cell is WRONG).
 KNOWN_WRONG = {
@@ -422,9 +437,53 @@ def targets(results: dict, lat: dict) -> List[tuple]:
     return rows
 
 
+def target_key(label: str) -> str:
+    for prefix, key in TARGET_KEYS:
+        if label.startswith(prefix):
+            return key
+    return label
+
+
+def short_rev() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=str(ROOT), capture_output=True,
+                              text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def analysis_section(rows: List[tuple], rev: Optional[str] = None) -> List[str]:
+    """'## Why targets are missed (profiled)': bench/ANALYSIS.md, with a line relating
+    it to this run (its commit `rev`, and which of this run's misses it covers)."""
+    L = ["## Why targets are missed (profiled)", ""]
+    if not ANALYSIS.exists():
+        return L + ["bench/ANALYSIS.md is missing: no profiled explanation.", ""]
+    text = ANALYSIS.read_text(encoding="utf-8")
+    meta = re.search(r"<!--\s*measured-at:\s*([0-9a-f]+);\s*date:\s*([0-9-]+)\s*-->", text)
+    covered = set()
+    for m in re.finditer(r"<!--\s*targets:([^>]*)-->", text):
+        covered.update(m.group(1).split())
+    body = re.sub(r"<!--.*?-->\n?", "", text, flags=re.S).strip()
+    missed = [t for t, _, st, _ in rows if "MISSED" in st]
+    at, date = (meta.group(1), meta.group(2)) if meta else ("?", "?")
+    rev = short_rev() if rev is None else rev
+    same = bool(rev) and (rev.startswith(at) or at.startswith(rev))
+    note = ("Not measured by this run: a separate profiling session on %s at commit %s (%s), kept in "
+            "bench/ANALYSIS.md; its figures are its own, not this run's." % (
+                date, at, "the commit of this run" if same else "this run is at %s" % (rev or "?")))
+    uncovered = [t for t in missed if target_key(t) not in covered]
+    met_now = [t for t, _, st, _ in rows if "MISSED" not in st and target_key(t) in covered]
+    if uncovered:
+        note += " Missed in this run but not explained below: %s." % "; ".join(uncovered)
+    if met_now:
+        note += " Explained below but met in this run: %s." % "; ".join(met_now)
+    return L + [note, "", body, ""]
+
+
 def report(results: dict, lat: dict, venvs: dict, wall: float, load: tuple, cmd: str) -> str:
     L = ["# Benchmark results", "",
-         "Written by `%s` (bench/run.py); every figure below comes from that one run." % cmd, "",
+         "Written by `%s` (bench/run.py); every figure below comes from that one run, except the "
+         "last section's (a dated profiling session, bench/ANALYSIS.md)." % cmd, "",
          "- Machine: " + machine_line() + ".",
          "- Load average (1/5/15 min) at start %s, at end %s: other processes may share "
          "the 2 cores (this is a shared development machine)." % (
@@ -519,6 +578,7 @@ def report(results: dict, lat: dict, venvs: dict, wall: float, load: tuple, cmd:
             if "note" in c and s not in ("cpp", "hf_tokenizers"):
                 L.append("- %s, %s: %s." % (TITLES[s], name, c["note"]))
     L.append("")
+    L += analysis_section(rows)
     return "\n".join(L)
 
 
