@@ -211,3 +211,14 @@ def test_copy_elsewhere_shares_library_and_reports_its_own_file(cold):
     assert r["library"] == a["library"]
     assert Path(r["error"]["file"]).resolve() == path.resolve()
     assert r["error"]["line"] == line_of(path, "FAILING LINE")
+
+
+def test_compiler_change_changes_library_key(monkeypatch):
+    # A change to the code generator must not be served a library it did not write.
+    from matx_nb.compiler import toolchain
+    cache = toolchain.LibraryCache(toolchain.Toolchain())
+    before = cache.entry("some-program-key")
+    monkeypatch.setitem(toolchain._memo, "compiler_hash", "a-different-compiler")
+    assert cache.entry("some-program-key") != before
+    # ... while the precompiled header, which does not depend on it, keeps its key.
+    monkeypatch.setitem(toolchain._memo, "compiler_hash", toolchain.compiler_hash())

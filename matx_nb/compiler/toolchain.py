@@ -74,6 +74,19 @@ def runtime_hash() -> str:
     return _memo[key]
 
 
+def compiler_hash() -> str:
+    """Hash of the compiler's own sources: a change to code generation must not
+    be served an old library from the cache."""
+    key = "compiler_hash"
+    if key not in _memo:
+        h = hashlib.sha256()
+        for p in sorted(Path(__file__).resolve().parent.glob("*.py")):
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+        _memo[key] = h.hexdigest()[:16]
+    return _memo[key]
+
+
 def base_flags(opt: str) -> List[str]:
     return ["-std=c++17", opt, "-fPIC", "-fvisibility=hidden", "-fno-semantic-interposition",
             "-fno-plt", "-w"]
@@ -219,7 +232,9 @@ class LibraryCache:
         self.tc = toolchain
 
     def entry(self, program_key: str) -> Path:
-        k = hashlib.sha256((program_key + self.tc.key()).encode()).hexdigest()[:32]
+        # The precompiled header's key (tc.key) ignores the compiler's Python;
+        # a library also depends on the code generator that wrote it.
+        k = hashlib.sha256((program_key + self.tc.key() + compiler_hash()).encode()).hexdigest()[:32]
         return cache_dir() / "lib" / k[:2] / k
 
     def lookup(self, program_key: str) -> Optional[Path]:
