@@ -12,11 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shlex
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,14 +48,41 @@ _memo: dict = {}
 
 
 def compiler_version(cxx: str) -> str:
+    """`cxx --version`, remembered in the cache directory per compiler binary
+    (path, size and mtime), so a cache hit in a new process runs no subprocess."""
     key = ("version", cxx)
-    if key not in _memo:
+    if key in _memo:
+        return _memo[key]
+    path = shutil.which(cxx) or cxx
+    try:
+        st = os.stat(os.path.realpath(path))
+        ident = f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        ident = None
+    memo_file = cache_dir() / "compilers.json"
+    known = {}
+    if ident:
         try:
-            out = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=30).stdout
-            _memo[key] = out.splitlines()[0] if out else cxx
-        except (OSError, subprocess.SubprocessError) as e:
-            raise RuntimeError(f"C++ compiler '{cxx}' not usable: {e}; install g++ "
-                               "or set MATX_NB_CXX") from e
+            known = json.loads(memo_file.read_text())
+            if ident in known:
+                _memo[key] = known[ident]
+                return _memo[key]
+        except (OSError, ValueError):
+            known = {}
+    import subprocess
+    try:
+        out = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        raise RuntimeError(f"C++ compiler '{cxx}' not usable: {e}; install g++ "
+                           "or set MATX_NB_CXX") from e
+    _memo[key] = out.splitlines()[0] if out else cxx
+    if ident:
+        known[ident] = _memo[key]
+        try:
+            memo_file.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(memo_file, json.dumps(known))
+        except OSError:
+            pass
     return _memo[key]
 
 
@@ -146,6 +170,8 @@ class Toolchain:
             except FileNotFoundError:
                 pass
             return None
+        import shlex
+        import subprocess
         tmp = gch.with_name(f"runtime.h.gch.tmp{os.getpid()}")
         cmd = [self.cxx, *base_flags(self.opt), "-x", "c++-header",
                str(include_dir() / "matx_nb" / "runtime.h"), "-o", str(tmp)]
@@ -172,6 +198,8 @@ class Toolchain:
 
     # ---- compile
     def compile(self, source: str, out: Path) -> "BuildResult":
+        import subprocess
+        import tempfile
         pch = self.pch()
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, src_path = tempfile.mkstemp(suffix=".cc", dir=out.parent)
