@@ -266,7 +266,8 @@ struct Conv<Str> {
     } else {
       std::memcpy(out, d, size_t(n) * 4);
     }
-    s.object()->width = uint8_t(unit);
+    if (unit == 4) s.finish();  // hosts without narrow storage (C++) pass everything as 4-byte units
+    else s.object()->width = uint8_t(unit);
     return s;
   }
   static mx_host_obj to_host(const mx_host_api* h, const Str& s) {
