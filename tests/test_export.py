@@ -114,3 +114,66 @@ def test_library_for_another_platform_is_rebuilt_from_source(tmp_path):
         spec["checksums"][entry["path"]] = hashlib.sha256(b"not a library for this machine").hexdigest()
     spec_path.write_text(json.dumps(spec))
     assert matx_nb.load(tmp_path / "p").run({"texts": ["world", "?"]}) == [1, 2]
+
+
+# ---- the same folder from C++, with no Python in the process -----------------------
+
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def run_pipeline(tmp_path_factory):
+    exe = tmp_path_factory.mktemp("cpp") / "run_pipeline"
+    subprocess.run(["g++", "-std=c++17", "-O1", "-I", str(ROOT / "runtime" / "include"),
+                    str(ROOT / "examples" / "cpp" / "run_pipeline.cc"), "-o", str(exe), "-ldl", "-lpthread"],
+                   check=True)
+    linked = subprocess.run(["ldd", str(exe)], capture_output=True, text=True).stdout
+    assert "libpython" not in linked
+    return exe
+
+
+def cpp_run(exe, folder, feeds):
+    r = subprocess.run([str(exe), str(folder), json.dumps(feeds)], capture_output=True, text=True, timeout=60)
+    return r.returncode, r.stdout.strip(), r.stderr.strip()
+
+
+def test_cpp_session_runs_the_seed_pipeline(tmp_path, run_pipeline):
+    mod = matx_nb.trace(ops.WorkFlow().process, ["hello", "world"])
+    mod.save(tmp_path / "t2i")
+    for texts in (["hello", "x"], [], ["world", "world", "hello"]):
+        rc, out, err = cpp_run(run_pipeline, tmp_path / "t2i", {"texts": texts})
+        assert rc == 0, err
+        assert json.loads(out) == matx_nb.load(tmp_path / "t2i").run({"texts": texts})
+
+
+def test_cpp_session_runs_three_ops_with_glue_and_resources(tmp_path, run_pipeline):
+    pipe = ops.ThreeOps()
+    mod = matx_nb.trace(pipe.process, "Hello World foo", 4)
+    mod.save(tmp_path / "three")
+    for text, n in [("World x hello", 4), ("", 2)]:
+        rc, out, err = cpp_run(run_pipeline, tmp_path / "three", {"text": text, "n": n})
+        assert rc == 0, err
+        assert json.loads(out) == json.loads(json.dumps(pipe.process(text, n)))
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("a\n")
+    matx_nb.trace(ops.WithResource(str(vocab)).process, ["a"]).save(tmp_path / "res")
+    rc, out, err = cpp_run(run_pipeline, tmp_path / "res", {"words": ["q"]})
+    assert rc == 0 and json.loads(out) == ["vocab.txt:q"], err
+
+
+def test_cpp_session_errors(tmp_path, run_pipeline):
+    mod = matx_nb.trace(ops.WorkFlow().process, ["hello"])
+    mod.save(tmp_path / "p")
+    rc, out, err = cpp_run(run_pipeline, tmp_path / "p", {})
+    assert rc == 1 and "missing pipeline input 'texts'" in err
+    rc, out, err = cpp_run(run_pipeline, tmp_path / "p", {"texts": [1]})
+    assert rc == 1 and err.startswith("TypeError") and "words" in err
+    rc, out, err = cpp_run(run_pipeline, tmp_path / "nowhere", {"texts": []})
+    assert rc == 1 and "not a saved pipeline" in err
+    lib = next((tmp_path / "p" / "ops").rglob("lib.so"))
+    lib.write_bytes(lib.read_bytes() + b"\0")
+    rc, out, err = cpp_run(run_pipeline, tmp_path / "p", {"texts": []})
+    assert rc == 1 and "checksum mismatch" in err

@@ -559,16 +559,22 @@ class CompiledLibrary {
     if (a->set(any_host(), instance.obj(), host_detail::borrowed(value), &err) != 0) host_detail::raise_error(&err);
   }
 
- private:
-  // This library's class for an instance: its own, or the same layout compiled here.
-  const mx_class_desc* class_for(const Any& instance) const {
+  // This library's class for an instance (its own, or the same layout compiled
+  // here), or null.
+  const mx_class_desc* find_class_for(const Any& instance) const {
     const mx_class_desc* c = class_of(instance);
     if (c)
       for (int i = 0; i < mod_->n_classes; ++i)
         if (host_detail::same_class(&mod_->classes[i], c)) return &mod_->classes[i];
+    return nullptr;
+  }
+  const mx_class_desc* class_for(const Any& instance) const {
+    if (const mx_class_desc* c = find_class_for(instance)) return c;
     throw Error(ErrKind::TypeError, std::string("expected an instance of a class compiled in ") + path_ + ", got " +
                                         (instance.tag() == TypeTag::Tuple ? "tuple" : instance.type_name()));
   }
+ private:
+
   const mx_attr_desc* find_attr(const Any& instance, const std::string& name) const {
     const mx_class_desc* c = class_for(instance);
     for (int i = 0; i < c->n_attrs; ++i)

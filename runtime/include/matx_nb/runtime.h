@@ -16,3 +16,4 @@
 #include "abi.h"
 #include "any.h"
 #include "stack.h"
+#include "json.h"

@@ -1,0 +1,282 @@
+// matx_nb::Session: runs a saved pipeline folder (model.spec.json + op
+// libraries) from C++, with no Python in the process. matx_nb.load() in Python
+// runs the same code through the binding.
+//
+//   auto sess = matx_nb::Session::Load("out/text2ids", "model.spec.json", -1);
+//   mx::Any out = sess->Run({{"texts", matx_nb::List{matx_nb::Str("hello")}}});
+//
+// Run() only reads the session's state, so it may be called from many threads.
+#pragma once
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "host_any.h"
+#include "json.h"
+#include "sha256.h"
+
+namespace matx_nb {
+
+using Any = mx::Any;
+using List = mx::List<mx::Any>;
+using Dict = mx::Dict<mx::Any, mx::Any>;
+using Feeds = std::unordered_map<std::string, mx::Any>;
+
+// A str from UTF-8 text.
+inline mx::Str Str(const std::string& utf8) { return mx::str_from_utf8(utf8); }
+
+constexpr int kSpecVersion = 1;
+
+inline std::string platform_tag() {
+#if defined(__linux__)
+  std::string os = "linux";
+#elif defined(__APPLE__)
+  std::string os = "darwin";
+#else
+  std::string os = "unknown";
+#endif
+#if defined(__x86_64__)
+  return os + "-x86_64";
+#elif defined(__aarch64__)
+  return os + "-aarch64";
+#else
+  return os + "-unknown";
+#endif
+}
+
+[[noreturn]] inline void pipeline_error(const std::string& msg) { mx::raise(mx::ErrKind::ValueError, msg); }
+
+class Session {
+ public:
+  static std::unique_ptr<Session> Load(const std::string& dir, const std::string& spec_name = "model.spec.json",
+                                       int device = -1) {
+    std::unique_ptr<Session> s(new Session());
+    s->dir_ = dir;
+    s->device_ = device;
+    s->load(spec_name);
+    return s;
+  }
+
+  const std::vector<std::string>& InputNames() const { return inputs_; }
+  int Device() const { return device_; }
+
+  Any Run(const Feeds& feeds) const {
+    for (auto& n : inputs_)
+      if (!feeds.count(n)) mx::raise(mx::ErrKind::KeyError, "missing pipeline input '" + n + "'");
+    for (auto& kv : feeds)
+      if (std::find(inputs_.begin(), inputs_.end(), kv.first) == inputs_.end())
+        mx::raise(mx::ErrKind::KeyError, "unknown pipeline input '" + kv.first + "'");
+    std::unordered_map<std::string, Any> env(feeds.begin(), feeds.end());
+    for (const Node& node : nodes_) env[node.id] = run_node(node, env);
+    return value(outputs_, env);
+  }
+
+ private:
+  struct Node {
+    std::string id, kind, target, name;  // target: instance id or library id
+    Any args, kwargs;                    // spec argument lists, resolved at run time
+  };
+
+  static const Any& get(const Any& dict, const char* key) {
+    static const Any none;
+    if (dict.tag() != mx::TypeTag::Dict) return none;
+    Any* v = dict.dict().lookup(Any(mx::str_from_utf8(key)));
+    return v ? *v : none;
+  }
+  static std::string text(const Any& v) {
+    return v.tag() == mx::TypeTag::Str ? mx::utf8_encode(v.str()) : std::string();
+  }
+
+  void load(const std::string& spec_name) {
+    std::string path = dir_ + "/" + spec_name;
+    FILE* probe = std::fopen(path.c_str(), "rb");
+    if (!probe) pipeline_error(dir_ + " is not a saved pipeline: " + spec_name + " is missing");
+    std::fclose(probe);
+    Any spec;
+    try {
+      spec = mx::json::load_file(path);
+    } catch (const mx::Error& e) {
+      pipeline_error(path + " is corrupt: " + e.message());
+    }
+    if (text(get(spec, "format")) != "matx_nb.pipeline") pipeline_error(path + " is not a matx_nb pipeline spec");
+    const Any& ver = get(spec, "version");
+    if (ver.tag() != mx::TypeTag::Int || ver.i() > kSpecVersion)
+      pipeline_error(path + " has a spec version this runtime cannot read");
+    verify_checksums(get(spec, "checksums"));
+    for (auto& e : get(spec, "inputs").list().vec()) inputs_.push_back(text(e));
+    load_libraries(get(spec, "libraries"));
+    for (auto& rec : get(spec, "instances").list().vec()) {
+      auto it = libs_.find(text(get(rec, "library")));
+      if (it == libs_.end()) pipeline_error("instance " + text(get(rec, "id")) + " names an unknown library");
+      auto& l = *it->second;
+      std::unordered_map<std::string, Any> no_env;
+      List args = value_list(get(rec, "args"), no_env);
+      std::vector<Any> pos(args.vec().begin(), args.vec().end());
+      append_kwargs(pos, l.find_function(""), get(rec, "kwargs"), no_env, nullptr,
+                    l.find_class(text(get(rec, "class"))));
+      instances_[text(get(rec, "id"))] = l.construct(text(get(rec, "class")), pos);
+    }
+    for (auto& n : get(spec, "nodes").list().vec()) {
+      Node node;
+      node.id = text(get(n, "id"));
+      const Any& op = get(n, "op");
+      node.kind = text(get(op, "kind"));
+      node.name = text(get(op, "name"));
+      node.target = node.kind == "method" ? text(get(op, "instance")) : text(get(op, "library"));
+      node.args = get(n, "args");
+      node.kwargs = get(n, "kwargs");
+      nodes_.push_back(node);
+    }
+    outputs_ = get(spec, "outputs");
+  }
+
+  void verify_checksums(const Any& sums) {
+    if (sums.tag() != mx::TypeTag::Dict) return;
+    for (auto& e : sums.dict().table().entries()) {
+      if (!e.live) continue;
+      std::string rel = text(e.key), want = text(e.value);
+      std::string got = mx::sha256_file(dir_ + "/" + rel);
+      if (got.empty()) pipeline_error(dir_ + ": " + rel + " is missing (the folder is incomplete)");
+      if (got != want) pipeline_error(dir_ + ": checksum mismatch for " + rel + ": the folder was modified after it was saved");
+    }
+  }
+
+  void load_libraries(const Any& libs) {
+    if (libs.tag() != mx::TypeTag::Dict) return;
+    for (auto& e : libs.dict().table().entries()) {
+      if (!e.live) continue;
+      std::string id = text(e.key);
+      const Any& entry = e.value;
+      if (text(get(entry, "platform")) != platform_tag() || get(entry, "abi").i() != MATX_NB_ABI_VERSION)
+        pipeline_error(text(get(entry, "path")) + " was built for " + text(get(entry, "platform")) +
+                       " (ABI " + std::to_string(get(entry, "abi").i()) + "); load the folder once with "
+                       "matx_nb.load() in Python to rebuild it from its source");
+      auto lib = std::make_unique<mx::CompiledLibrary>(dir_ + "/" + text(get(entry, "path")));
+      const Any& origins = get(entry, "origins");
+      if (origins.tag() == mx::TypeTag::List) {
+        int i = 0;
+        for (auto& o : origins.list().vec()) {
+          List parts = o.list();
+          if (parts.size() >= 2) lib->set_origin(i, text(parts[0]), int(parts[1].i()));
+          ++i;
+        }
+      }
+      libs_[id] = std::move(lib);
+    }
+  }
+
+  Any value(const Any& arg, const std::unordered_map<std::string, Any>& env) const {
+    if (arg.tag() != mx::TypeTag::Dict) pipeline_error("bad argument in spec");
+    auto d = arg.dict();
+    for (auto& e : d.table().entries()) {
+      if (!e.live) continue;
+      std::string k = text(e.key);
+      if (k == "ref") {
+        auto it = env.find(text(e.value));
+        if (it == env.end()) pipeline_error("spec refers to unknown value '" + text(e.value) + "'");
+        return it->second;
+      }
+      if (k == "const") return e.value;
+      if (k == "instance") return instances_.at(text(e.value));
+      if (k == "resource") return Any(mx::str_from_utf8(dir_ + "/" + text(e.value)));
+      if (k == "tuple") return Any::tuple_of(value_list(e.value, env));
+      if (k == "list") return Any(value_list(e.value, env));
+      if (k == "dict") {
+        Dict out;
+        for (auto& kv : e.value.dict().table().entries())
+          if (kv.live) out.set(kv.key, value(kv.value, env));
+        return Any(out);
+      }
+    }
+    pipeline_error("bad argument in spec");
+  }
+
+  List value_list(const Any& args, const std::unordered_map<std::string, Any>& env) const {
+    List out;
+    if (args.tag() == mx::TypeTag::List)
+      for (auto& a : args.list().vec()) out.push_back(value(a, env));
+    return out;
+  }
+
+  // Keyword arguments go to their parameter's position.
+  void append_kwargs(std::vector<Any>& pos, const mx_func_desc* fn, const Any& kwargs,
+                     const std::unordered_map<std::string, Any>& env, const mx_func_desc* method,
+                     const mx_class_desc* cls) const {
+    if (kwargs.tag() != mx::TypeTag::Dict || kwargs.dict().size() == 0) return;
+    const mx_func_desc* d = method ? method : cls ? &cls->init : fn;
+    if (!d) pipeline_error("keyword arguments for an unknown op");
+    pos.resize(size_t(d->nargs));
+    for (auto& e : kwargs.dict().table().entries()) {
+      if (!e.live) continue;
+      std::string k = text(e.key);
+      int at = -1;
+      for (int i = 0; i < d->nargs; ++i)
+        if (k == d->param_names[i]) at = i;
+      if (at < 0) pipeline_error("unknown keyword argument '" + k + "'");
+      pos[size_t(at)] = value(e.value, env);
+    }
+  }
+
+  static Any getitem(const Any& v, const Any& key) {
+    switch (v.tag()) {
+      case mx::TypeTag::List:
+      case mx::TypeTag::Tuple: {
+        List items = v.list();
+        int64_t i = mx::any_cast<int64_t>(key);
+        return items[mx::norm_index(i, items.size(), v.tag() == mx::TypeTag::Tuple ? "tuple" : "list", nullptr)];
+      }
+      case mx::TypeTag::Dict: {
+        Any* x = v.dict().lookup(key);
+        if (!x) mx::raise(mx::ErrKind::KeyError, mx::utf8_encode(mx::repr(key)));
+        return *x;
+      }
+      case mx::TypeTag::Str:
+        return Any(mx::getitem(v.str(), mx::any_cast<int64_t>(key), nullptr));
+      default:
+        mx::raise(mx::ErrKind::TypeError, std::string("'") + v.type_name() + "' object is not subscriptable");
+    }
+  }
+
+  Any run_node(const Node& node, const std::unordered_map<std::string, Any>& env) const {
+    List args = value_list(node.args, env);
+    std::vector<Any> pos(args.vec().begin(), args.vec().end());
+    if (node.kind == "method") {
+      const Any& inst = instances_.at(node.target);
+      for (auto& kv : libs_) {
+        const mx_class_desc* cls = kv.second->find_class_for(inst);
+        if (!cls) continue;
+        const mx_func_desc* m = nullptr;
+        for (int i = 0; i < cls->n_methods; ++i)
+          if (node.name == cls->methods[i].name) m = &cls->methods[i];
+        append_kwargs(pos, nullptr, node.kwargs, env, m, nullptr);
+        return kv.second->call_method(inst, node.name, pos);
+      }
+      pipeline_error("no library holds the class of instance " + node.target);
+    }
+    if (node.kind == "function") {
+      auto& lib = *libs_.at(node.target);
+      append_kwargs(pos, lib.find_function(node.name), node.kwargs, env, nullptr, nullptr);
+      return lib.call(node.name, pos);
+    }
+    if (node.kind == "getitem") return getitem(pos.at(0), pos.at(1));
+    if (node.kind == "getattr") {
+      for (auto& kv : libs_)
+        if (kv.second->find_class_for(pos.at(0))) return kv.second->get_attr(pos.at(0), text(pos.at(1)));
+      pipeline_error("getattr on a value that is not a compiled instance");
+    }
+    pipeline_error("unknown op kind '" + node.kind + "'");
+  }
+
+  std::string dir_;
+  int device_ = -1;
+  std::vector<std::string> inputs_;
+  std::map<std::string, std::unique_ptr<mx::CompiledLibrary>> libs_;
+  std::unordered_map<std::string, Any> instances_;
+  std::vector<Node> nodes_;
+  Any outputs_;
+};
+
+}  // namespace matx_nb
