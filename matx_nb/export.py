@@ -256,20 +256,42 @@ class Executor:
 
 
 class LoadedPipeline:
-    """A pipeline loaded from its folder: `run({input: value})`."""
+    """A pipeline loaded from its folder: `run({input: value})`.
+
+    It runs in the C++ Session (runtime/include/matx_nb/session.h), the same
+    code a C++ program uses. Only a folder whose libraries were built for
+    another platform or ABI runs here in Python, after rebuilding them from
+    their bundled sources.
+    """
 
     def __init__(self, directory, device: int = -1):
+        from . import _native
         self.directory = Path(directory)
         self.device = device
-        self._exec = Executor.from_folder(self.directory)
-        self.spec = self._exec.spec
+        self.spec = read_spec(self.directory)
+        native_ok = all(e.get("abi") == _native.ABI_VERSION and e.get("platform") == platform_tag()
+                        for e in self.spec.get("libraries", {}).values())
+        if native_ok:
+            self._session = _native.Session.load(str(self.directory), SPEC_FILE, device)
+            self._exec = None
+        else:
+            self._session = None
+            self._exec = Executor.from_folder(self.directory)
 
     @property
     def input_names(self) -> List[str]:
         return list(self.spec["inputs"])
 
+    @property
+    def runs_in_cpp(self) -> bool:
+        return self._session is not None
+
     def run(self, feeds: Dict[str, Any]):
-        return self._exec.run(feeds)
+        if self._session is None:
+            return self._exec.run(feeds)
+        if not isinstance(feeds, dict):
+            raise TypeError(f"run() takes a dict of inputs {self.input_names}, got {type(feeds).__name__}")
+        return self._session.run(feeds)
 
     def __repr__(self):
         return f"<pipeline {self.spec.get('signature')} from {self.directory}>"

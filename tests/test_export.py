@@ -14,6 +14,7 @@ def test_seed_text2ids_round_trip(tmp_path):
     assert mod.run({"texts": ["hello", "world"]}) == [0, 1]
     mod.save(tmp_path / "text2ids")
     loaded = matx_nb.load(tmp_path / "text2ids", device=-1)
+    assert loaded.runs_in_cpp  # matx_nb.load and the C++ Session are the same code
     assert loaded.run({"texts": ["hello", "x"]}) == [0, 2]
     assert loaded.run({"texts": []}) == []
 
@@ -113,7 +114,9 @@ def test_library_for_another_platform_is_rebuilt_from_source(tmp_path):
         import hashlib
         spec["checksums"][entry["path"]] = hashlib.sha256(b"not a library for this machine").hexdigest()
     spec_path.write_text(json.dumps(spec))
-    assert matx_nb.load(tmp_path / "p").run({"texts": ["world", "?"]}) == [1, 2]
+    loaded = matx_nb.load(tmp_path / "p")
+    assert not loaded.runs_in_cpp
+    assert loaded.run({"texts": ["world", "?"]}) == [1, 2]
 
 
 # ---- the same folder from C++, with no Python in the process -----------------------
@@ -177,3 +180,15 @@ def test_cpp_session_errors(tmp_path, run_pipeline):
     lib.write_bytes(lib.read_bytes() + b"\0")
     rc, out, err = cpp_run(run_pipeline, tmp_path / "p", {"texts": []})
     assert rc == 1 and "checksum mismatch" in err
+
+
+def test_session_run_from_many_threads(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    pipe = ops.ThreeOps()
+    matx_nb.trace(pipe.process, "a b", 3).save(tmp_path / "p")
+    loaded = matx_nb.load(tmp_path / "p")
+    assert loaded.runs_in_cpp
+    cases = [(" ".join(["hello", "world", "x"][i % 3:] * (i % 5)), i % 7) for i in range(400)]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda c: loaded.run({"text": c[0], "n": c[1]}), cases))
+    assert got == [pipe.process(t, n) for t, n in cases]

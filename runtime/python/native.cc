@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "matx_nb/abi.h"
+#include "matx_nb/session.h"
 
 namespace py = pybind11;
 
@@ -883,6 +884,45 @@ PYBIND11_MODULE(_native, m) {
       g_traced_type = reinterpret_cast<PyTypeObject*>(traced_type.ptr());
     }
   });
+
+  // Errors from the C++ Session become the Python exception of their kind.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const mx::Error& e) {
+      mx_error err{};
+      mx::fill_error(&err, e);
+      raise_error(&err);
+    } catch (const mx::ConvError& e) {
+      PyErr_SetString(PyExc_TypeError, ("expected " + e.expected + ", got " + e.got + e.path).c_str());
+    }
+  });
+  // Compiled code run by a Session prints to Python's sys.stdout too.
+  mx::host_detail::g_stdout_writer = &h_write_stdout;
+
+  // The C++ Session, the same code a C++ program runs (matx_nb.load uses it).
+  py::class_<matx_nb::Session>(m, "Session")
+      .def_static("load", [](const std::string& dir, const std::string& spec, int device) {
+        return matx_nb::Session::Load(dir, spec, device);
+      }, py::arg("directory"), py::arg("spec") = "model.spec.json", py::arg("device") = -1)
+      .def_property_readonly("input_names", &matx_nb::Session::InputNames)
+      .def("run", [](const matx_nb::Session& s, py::dict feeds) {
+        matx_nb::Feeds f;
+        for (auto kv : feeds) {
+          std::string name = py::str(kv.first);
+          try {
+            f[name] = mx::Conv<mx::Any>::from_host(&kPythonHost, kv.second.ptr());
+          } catch (const mx::ConvError& e) {
+            throw py::type_error("pipeline input '" + name + "': expected a value compiled code can hold, got " + e.got + e.path);
+          }
+        }
+        mx::Any out;
+        {
+          py::gil_scoped_release nogil;
+          out = s.Run(f);
+        }
+        return py::reinterpret_steal<py::object>(O(mx::Conv<mx::Any>::to_host(&kPythonHost, out)));
+      });
 
   m.def("class_registered", [](py::capsule lib, int index) {
     LibraryHandle* lh = handle_of(lib);

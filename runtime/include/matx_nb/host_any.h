@@ -307,7 +307,14 @@ inline void h_decref(mx_host_obj h) {
 }
 inline void* h_nogil_begin() { return nullptr; }
 inline void h_nogil_end(void*) {}
-inline void h_write_stdout(const char* s, size_t n) { std::fwrite(s, 1, n, stdout); }
+inline void default_write_stdout(const char* s, size_t n) {
+  std::fwrite(s, 1, n, stdout);
+  std::fflush(stdout);
+}
+// Where print() in compiled code writes; an embedding host (the Python binding)
+// points it at its own stdout.
+inline void (*g_stdout_writer)(const char*, size_t) = &default_write_stdout;
+inline void h_write_stdout(const char* s, size_t n) { g_stdout_writer(s, n); }
 
 }  // namespace host_detail
 
