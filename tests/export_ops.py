@@ -75,3 +75,32 @@ class WithResource:
 
     def process(self, words):
         return self.tag(words)
+
+
+class Vocabulary:
+    """Reads a vocab file (one token per line) when constructed."""
+
+    def __init__(self, path: str, unk: str) -> None:
+        self.ids: Dict[str, int] = {}
+        for line in open(path, encoding="utf-8"):
+            token = line.strip()
+            if token:
+                self.ids[token] = len(self.ids)
+        self.unk: int = self.ids.get(unk, 0)
+
+    def __call__(self, words: List[str]) -> List[int]:
+        return [self.ids.get(w, self.unk) for w in words]
+
+
+class VocabPipeline:
+    """split -> vocabulary (bundled file) -> pad, with unpacking and indexing glue."""
+
+    def __init__(self, vocab_path):
+        self.split = matx_nb.script(split_words)
+        self.vocab = matx_nb.script(Vocabulary)(vocab_path, "[UNK]")
+        self.pad = matx_nb.script(pad)
+
+    def process(self, text, n):
+        ids = self.vocab(self.split(text))
+        padded, length = self.pad(ids, n)
+        return padded, length, padded[0]

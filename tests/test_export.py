@@ -122,6 +122,7 @@ def test_library_for_another_platform_is_rebuilt_from_source(tmp_path):
 # ---- the same folder from C++, with no Python in the process -----------------------
 
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,3 +193,34 @@ def test_session_run_from_many_threads(tmp_path):
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(lambda c: loaded.run({"text": c[0], "n": c[1]}), cases))
     assert got == [pipe.process(t, n) for t, n in cases]
+
+
+def test_vocab_file_pipeline_round_trips_everywhere(tmp_path, run_pipeline):
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("[PAD]\n[UNK]\nhello\nworld\n中文\n")
+    pipe = ops.VocabPipeline(str(vocab))
+    mod = matx_nb.trace(pipe.process, "hello world", 4)
+    cases = [("Hello 中文 world foo", 5), ("world", 2), ("x y z", 3)]
+    for text, n in cases:
+        assert mod.run({"text": text, "n": n}) == pipe.process(text, n)
+    mod.save(tmp_path / "vp")
+    spec = json.loads((tmp_path / "vp" / "model.spec.json").read_text())
+    assert any(a == {"resource": "resources/vocab.txt"} for i in spec["instances"] for a in i["args"])
+    vocab.unlink()  # the saved folder carries its own copy
+    loaded = matx_nb.load(tmp_path / "vp")
+    assert loaded.runs_in_cpp
+    for text, n in cases:
+        expected = pipe.process(text, n)
+        assert loaded.run({"text": text, "n": n}) == expected
+        rc, out, err = cpp_run(run_pipeline, tmp_path / "vp", {"text": text, "n": n})
+        assert rc == 0, err
+        assert json.loads(out) == json.loads(json.dumps(expected))
+        r = subprocess.run([sys.executable, "-m", "matx_nb.cli", str(tmp_path / "vp"), "--feed",
+                            json.dumps({"text": text, "n": n})], capture_output=True, text=True)
+        assert r.returncode == 0 and json.loads(r.stdout) == json.loads(json.dumps(expected)), r.stderr
+
+
+def test_open_missing_file_raises_file_not_found(tmp_path):
+    Vocab = matx_nb.script(ops.Vocabulary)
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        Vocab(str(tmp_path / "nope.txt"), "[UNK]")

@@ -15,11 +15,12 @@ from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, An
                     fresh, has_unknown, is_hashable, is_numeric, resolve, unify)
 
 RANGE = Prim("range")
+FILE = Prim("file")  # a text file opened for reading
 
 BUILTINS = {"len", "range", "min", "max", "abs", "int", "float", "str", "bool", "print", "list",
             "dict", "set", "tuple", "sorted", "sum", "repr", "ord", "chr", "isinstance",
             "enumerate", "zip", "reversed", "any", "all", "round", "hash", "divmod", "pow",
-            "bytes", "hex", "oct", "bin", "iter", "next", "map", "filter", "type", "id"}
+            "bytes", "hex", "oct", "bin", "iter", "next", "map", "filter", "type", "id", "open"}
 
 EXCEPTIONS = {"Exception", "TypeError", "ValueError", "IndexError", "KeyError",
               "ZeroDivisionError", "OverflowError", "AttributeError", "RuntimeError",
@@ -55,8 +56,10 @@ SET_METHODS = {"add": (1, 1), "remove": (1, 1), "discard": (1, 1), "pop": (0, 0)
                "difference": (1, 1), "symmetric_difference": (1, 1), "update": (1, 1),
                "issubset": (1, 1), "issuperset": (1, 1), "isdisjoint": (1, 1)}
 
+FILE_METHODS = {"read": (0, 0), "readlines": (0, 0), "close": (0, 0)}
+
 METHOD_TABLES = {"str": STR_METHODS, "bytes": BYTES_METHODS, "list": LIST_METHODS,
-                 "dict": DICT_METHODS, "set": SET_METHODS}
+                 "dict": DICT_METHODS, "set": SET_METHODS, "file": FILE_METHODS}
 
 
 class Restart(Exception):
@@ -95,6 +98,8 @@ def elem_type(t: Type) -> Optional[Type]:
         return INT
     if t == RANGE:
         return INT
+    if t == FILE:
+        return STR
     if isinstance(t, TupleType):
         items = [resolve(x) for x in t.items]
         if items and all(x == items[0] for x in items):
@@ -937,6 +942,13 @@ class Checker:
         return ClassType(c.name, c)
 
     def args_types(self, e: ir.Call, expected=None) -> List[Type]:
+        if isinstance(e.func, ir.Name) and e.func.id == "open":
+            for kw in e.keywords:
+                if kw.name != "encoding" or not (isinstance(kw.value, ir.Const) and
+                                                 str(kw.value.value).lower().replace("_", "-") in ("utf-8", "utf8")):
+                    self.error(kw.span, "open() in compiled code takes a path, a mode and encoding='utf-8'")
+            e.keywords = []
+            return [self.expr(a) for a in e.args]
         if e.keywords:
             self.error(e.keywords[0].span, "keyword arguments are not supported for this call yet")
         return [self.expr(a) for a in e.args]
@@ -1069,6 +1081,13 @@ class Checker:
                     return ListType(ANY)
                 return ListType(et)
             return ListType(ANY)
+        if name == "open":
+            if need(2, 1):
+                if rs[0] != STR:
+                    self.error(e.args[0].span, f"open() needs a str path, got {rs[0]}")
+                if n == 2 and rs[1] != STR:
+                    self.error(e.args[1].span, "open() mode must be a str")
+            return FILE
         if name == "sum":
             if need(1):
                 et = resolve(elem_type(rs[0]) or ANY)
@@ -1275,6 +1294,9 @@ class Checker:
         if name == "popitem":
             return TupleType((ot.key, ot.value))
         return NONE  # clear
+
+    def method_file(self, e, ot, name):
+        return {"read": STR, "readlines": ListType(STR), "close": NONE}[name]
 
     def method_set(self, e, ot: SetType, name):
         if name in ("add", "remove", "discard"):

@@ -10,7 +10,7 @@ import math
 from typing import Dict, List, Optional, Tuple
 
 from . import ir
-from .checker import RANGE, elem_type, kind_of, const_int
+from .checker import FILE, RANGE, elem_type, kind_of, const_int
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
                     ListType, Prim, SetType, TupleType, Type, resolve)
 
@@ -38,7 +38,7 @@ def ctype(t: Type) -> str:
     t = resolve(t)
     if isinstance(t, Prim):
         return {"int": "int64_t", "float": "double", "bool": "bool", "str": "mx::Str",
-                "bytes": "mx::Bytes", "None": "mx::None"}.get(t.name, "mx::None")
+                "bytes": "mx::Bytes", "None": "mx::None", "file": "mx::TextFile"}.get(t.name, "mx::None")
     if isinstance(t, ListType):
         return f"mx::List<{ctype(t.elem)}>"
     if isinstance(t, SetType):
@@ -405,6 +405,19 @@ class Emitter:
             return
         seq = self.new_tmp("seq")
         k = self.new_tmp("k")
+        if t == FILE:
+            self.line("{")
+            self.ind += 1
+            self.line(f"auto {seq} = mx::file_readlines({self.expr(it)}, {self.loc(it)});")
+            self.line(f"for (int64_t {k} = 0; {k} < {seq}.size(); ++{k}) {{")
+            self.ind += 1
+            self.bind(target, f"{seq}[{k}]", STR, declare)
+            body()
+            self.ind -= 1
+            self.line("}")
+            self.ind -= 1
+            self.line("}")
+            return
         if isinstance(t, ListType) or t in (STR, BYTES):
             self.line("{")
             self.ind += 1
@@ -995,6 +1008,8 @@ class Emitter:
         if name == "dict":
             rt = resolve(e.ty)
             return f"mx::dict_copy({codes[0]})" if args else f"{ctype(rt)}()"
+        if name == "open":
+            return f"mx::file_open({', '.join(codes)}, {loc})"
         if name == "sum":
             rt = resolve(e.ty)
             src = codes[0]

@@ -314,6 +314,8 @@ PyObject* exception_class(int32_t kind) {
     case mx::ErrKind::ArithmeticError: return PyExc_ArithmeticError;
     case mx::ErrKind::NameError: return PyExc_NameError;
     case mx::ErrKind::UnboundLocalError: return PyExc_UnboundLocalError;
+    case mx::ErrKind::OSError: return PyExc_OSError;
+    case mx::ErrKind::FileNotFoundError: return PyExc_FileNotFoundError;
     default: return PyExc_Exception;
   }
 }

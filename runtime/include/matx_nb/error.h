@@ -30,6 +30,8 @@ enum class ErrKind : int32_t {
   ArithmeticError,
   NameError,
   UnboundLocalError,
+  OSError,
+  FileNotFoundError,
 };
 
 inline const char* errkind_name(ErrKind k) {
@@ -38,7 +40,8 @@ inline const char* errkind_name(ErrKind k) {
       "ZeroDivisionError", "OverflowError", "AttributeError", "RuntimeError",
       "NotImplementedError", "AssertionError", "StopIteration", "UnicodeDecodeError",
       "UnicodeEncodeError", "MemoryError", "RecursionError", "LookupError",
-      "ArithmeticError", "NameError", "UnboundLocalError"};
+      "ArithmeticError", "NameError", "UnboundLocalError", "OSError",
+      "FileNotFoundError"};
   auto i = static_cast<int32_t>(k);
   return (i >= 0 && i < int32_t(sizeof(names) / sizeof(names[0]))) ? names[i] : "Exception";
 }
