@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup test demo bench
+.PHONY: setup test demo bench bench-export
 
 # Create .venv and install matx_nb editable, with the test extras. Re-run after
 # editing runtime/python/native.cc or CMakeLists.txt (Python files and the
@@ -27,3 +27,9 @@ demo: | $(PY)
 # (created on the first run); writes bench/RESULTS.md. See bench/run.py.
 bench: | $(PY)
 	$(PY) bench/run.py
+
+# Per-call overhead of a one-op saved pipeline (matx_nb.load().run, the traced
+# module's run, C++ Session::Run) versus calling the op directly, from Python
+# and from C++; writes bench/EXPORT_RESULTS.md. See bench/export_overhead.py.
+bench-export: | $(PY)
+	$(PY) bench/export_overhead.py
