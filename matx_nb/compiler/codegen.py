@@ -712,6 +712,9 @@ class Emitter:
             a, b = self.coerce(lcode, l, rt), self.coerce(rcode, r, rt)
             if rt == FLOAT and op in "+-*":
                 return f"({a} {op} {b})"
+            if rt == INT and op in "+-" and isinstance(right, ir.Const) and \
+                    isinstance(right.value, int) and not isinstance(right.value, bool) and right.value >= 0:
+                return f"mx::{'add' if op == '+' else 'sub'}_c({a}, {b}, {loc})"
             fn = {"+": "add", "-": "sub", "*": "mul", "//": "floordiv", "%": "mod", "**": "pow"}[op]
             return f"mx::{fn}({a}, {b}, {loc})"
         node.binop_ty = result_ty if result_ty is not None else l

@@ -31,6 +31,16 @@ inline int64_t sub(int64_t a, int64_t b, const Loc* loc) {
   if (__builtin_expect(__builtin_sub_overflow(a, b, &r), 0)) raise_int_overflow(loc);
   return r;
 }
+// a + c and a - c with a constant c >= 0: a plain comparison, which the
+// optimizer folds away where it knows a's range (n - 1 after `if n < 2: return`).
+inline int64_t add_c(int64_t a, int64_t c, const Loc* loc) {
+  if (__builtin_expect(a > INT64_MAX - c, 0)) raise_int_overflow(loc);
+  return a + c;
+}
+inline int64_t sub_c(int64_t a, int64_t c, const Loc* loc) {
+  if (__builtin_expect(a < INT64_MIN + c, 0)) raise_int_overflow(loc);
+  return a - c;
+}
 inline int64_t mul(int64_t a, int64_t b, const Loc* loc) {
   int64_t r;
   if (__builtin_expect(__builtin_mul_overflow(a, b, &r), 0)) raise_int_overflow(loc);
