@@ -121,6 +121,7 @@ def test_library_for_another_platform_is_rebuilt_from_source(tmp_path):
 
 # ---- the same folder from C++, with no Python in the process -----------------------
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -224,3 +225,26 @@ def test_open_missing_file_raises_file_not_found(tmp_path):
     Vocab = matx_nb.script(ops.Vocabulary)
     with pytest.raises(FileNotFoundError, match="nope.txt"):
         Vocab(str(tmp_path / "nope.txt"), "[UNK]")
+
+
+def test_cpp_session_rebuilds_a_foreign_library_from_source(tmp_path, run_pipeline):
+    import hashlib
+    mod = matx_nb.trace(ops.WorkFlow().process, ["hello"])
+    mod.save(tmp_path / "p")
+    spec_path = tmp_path / "p" / "model.spec.json"
+    spec = json.loads(spec_path.read_text())
+    for entry in spec["libraries"].values():
+        entry["platform"] = "someos-othercpu"
+        (tmp_path / "p" / entry["path"]).write_bytes(b"not a library for this machine")
+        spec["checksums"][entry["path"]] = hashlib.sha256(b"not a library for this machine").hexdigest()
+    spec_path.write_text(json.dumps(spec))
+    env = dict(os.environ, MATX_NB_INCLUDE=str(ROOT / "runtime" / "include"), MATX_NB_CACHE=str(tmp_path / "c"))
+    r = subprocess.run([str(run_pipeline), str(tmp_path / "p"), json.dumps({"texts": ["world", "?"]})],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == [1, 2]
+    env.pop("MATX_NB_INCLUDE")
+    env["MATX_NB_CACHE"] = str(tmp_path / "c2")
+    r = subprocess.run([str(run_pipeline), str(tmp_path / "p"), json.dumps({"texts": []})],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 1 and "MATX_NB_INCLUDE" in r.stderr

@@ -13,6 +13,8 @@ if(NOT TARGET matx_nb::runtime)
   set_target_properties(matx_nb::runtime PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${MATX_NB_INCLUDE_DIR}"
     INTERFACE_COMPILE_FEATURES cxx_std_17
+    # lets a Session rebuild a saved op library made for another platform
+    INTERFACE_COMPILE_DEFINITIONS "MATX_NB_INCLUDE_DIR=\"${MATX_NB_INCLUDE_DIR}\""
     INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS}")
 endif()
 set(matx_nb_FOUND TRUE)

@@ -7,7 +7,10 @@
 //
 // Run() only reads the session's state, so it may be called from many threads.
 #pragma once
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
@@ -150,11 +153,10 @@ class Session {
       if (!e.live) continue;
       std::string id = text(e.key);
       const Any& entry = e.value;
+      std::string lib_path = dir_ + "/" + text(get(entry, "path"));
       if (text(get(entry, "platform")) != platform_tag() || get(entry, "abi").i() != MATX_NB_ABI_VERSION)
-        pipeline_error(text(get(entry, "path")) + " was built for " + text(get(entry, "platform")) +
-                       " (ABI " + std::to_string(get(entry, "abi").i()) + "); load the folder once with "
-                       "matx_nb.load() in Python to rebuild it from its source");
-      auto lib = std::make_unique<mx::CompiledLibrary>(dir_ + "/" + text(get(entry, "path")));
+        lib_path = rebuild(entry);
+      auto lib = std::make_unique<mx::CompiledLibrary>(lib_path);
       const Any& origins = get(entry, "origins");
       if (origins.tag() == mx::TypeTag::List) {
         int i = 0;
@@ -166,6 +168,45 @@ class Session {
       }
       libs_[id] = std::move(lib);
     }
+  }
+
+  // A library built for another platform or ABI is compiled again from the
+  // source saved next to it, into the user's cache (once per source).
+  std::string rebuild(const Any& entry) const {
+    std::string what = text(get(entry, "path")) + " was built for " + text(get(entry, "platform")) +
+                       " (ABI " + std::to_string(get(entry, "abi").i()) + ")";
+    std::string source = text(get(entry, "source"));
+    if (source.empty()) pipeline_error(what + " and the folder has no source to rebuild it");
+    std::string src = dir_ + "/" + source;
+    const char* inc = std::getenv("MATX_NB_INCLUDE");
+#ifdef MATX_NB_INCLUDE_DIR
+    if (!inc) inc = MATX_NB_INCLUDE_DIR;
+#endif
+    if (!inc)
+      pipeline_error(what + "; to rebuild it from " + source + " set MATX_NB_INCLUDE to the runtime headers "
+                     "(python -m matx_nb --includes) or build with matx_nb's CMake config");
+    std::string cache;
+    if (const char* c = std::getenv("MATX_NB_CACHE")) cache = c;
+    else if (const char* h = std::getenv("HOME")) cache = std::string(h) + "/.cache/matx_nb";
+    else cache = "/tmp/matx_nb";
+    cache += "/rebuilt";
+    std::string out = cache + "/" + mx::sha256_file(src).substr(0, 32) + ".so";
+    if (FILE* f = std::fopen(out.c_str(), "rb")) {
+      std::fclose(f);
+      return out;
+    }
+    auto quote = [](const std::string& x) {
+      std::string q = "'";
+      for (char c : x) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      return q + "'";
+    };
+    const char* cxx = std::getenv("MATX_NB_CXX");
+    std::string tmp = out + ".tmp" + std::to_string(::getpid());
+    std::string cmd = "mkdir -p " + quote(cache) + " && " + (cxx ? cxx : "g++") +
+                      " -std=c++17 -O3 -fPIC -shared -fvisibility=hidden -w -I" + quote(inc) + " " + quote(src) +
+                      " -o " + quote(tmp) + " && mv -f " + quote(tmp) + " " + quote(out);
+    if (std::system(cmd.c_str()) != 0) pipeline_error(what + "; rebuilding it from " + source + " failed");
+    return out;
   }
 
   Any value(const Any& arg, const std::unordered_map<std::string, Any>& env) const {
