@@ -43,6 +43,7 @@ pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not ava
 
 DRIVER_SRC = r'''
 #include "matx_nb/runtime.h"
+#include "matx_nb/json.h"
 #include <cmath>
 #include <iostream>
 #include <limits>

@@ -16,4 +16,5 @@
 #include "abi.h"
 #include "any.h"
 #include "stack.h"
-#include "json.h"
+// Not here: json.h, host_any.h and session.h (C++ hosts include them; generated
+// code does not need them, and every header costs compile time).
