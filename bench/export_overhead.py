@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import time
-from itertools import repeat
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,6 +41,7 @@ sys.path.insert(0, str(HERE))
 import export_ops as ops  # noqa: E402
 import matx_nb  # noqa: E402
 from run import git_state, gpp_version, machine_line  # noqa: E402  (bench/run.py's, same wording)
+from harness import call_loop  # noqa: E402
 
 BATCHES = 15
 BATCH_MS = 20.0
@@ -55,32 +55,11 @@ def log(msg: str) -> None:
 
 # ------------------------------------------------------------------ Python timing
 
-def _loop(fn, args):
-    """n back-to-back calls of fn(*args), written out per arity (no wrapper timed)."""
-    if len(args) == 2:
-        a, b = args
-
-        def loop(n):
-            t = time.perf_counter()
-            for _ in repeat(None, n):
-                fn(a, b)
-            return time.perf_counter() - t
-    else:
-        (a,) = args
-
-        def loop(n):
-            t = time.perf_counter()
-            for _ in repeat(None, n):
-                fn(a)
-            return time.perf_counter() - t
-    return loop
-
-
 def time_python(ways: dict) -> dict:
     """ways: name -> (fn, args). Median ns per call of each, batches interleaved."""
     loops, ns = {}, {}
     for name, (fn, args) in ways.items():
-        loop = _loop(fn, args)
+        loop = call_loop(fn, args)
         n = 1
         while loop(n) < BATCH_MS / 1000 and n < 1 << 24:
             n *= 2

@@ -56,23 +56,7 @@ def measure(call: Callable[[], object], mode: str) -> dict:
         return {"time": statistics.median(ts), "samples": len(ts)}
     # tight loop: `call` is (fn, args); fn(*args) is timed n times per sample,
     # written out per arity so that no wrapper is timed (the for loop is: ~5 ns)
-    fn, args = call
-    if len(args) == 2:
-        a, b = args
-
-        def loop(n):
-            t = time.perf_counter()
-            for _ in repeat(None, n):
-                fn(a, b)
-            return time.perf_counter() - t
-    else:
-        (a,) = args
-
-        def loop(n):
-            t = time.perf_counter()
-            for _ in repeat(None, n):
-                fn(a)
-            return time.perf_counter() - t
+    loop = call_loop(*call)
     n = 1
     while loop(n) < SAMPLE_S and n < 1 << 22:
         n *= 2
@@ -135,3 +119,25 @@ def to_py(x):
     if hasattr(x, "items"):
         return {to_py(k): to_py(v) for k, v in x.items()}
     return [to_py(v) for v in x]
+
+
+def call_loop(fn, args):
+    """loop(n): n back-to-back calls of fn(*args), written out per arity so that
+    no wrapper is timed (the for loop itself is: ~5 ns)."""
+    if len(args) == 2:
+        a, b = args
+
+        def loop(n):
+            t = time.perf_counter()
+            for _ in repeat(None, n):
+                fn(a, b)
+            return time.perf_counter() - t
+    else:
+        (a,) = args
+
+        def loop(n):
+            t = time.perf_counter()
+            for _ in repeat(None, n):
+                fn(a)
+            return time.perf_counter() - t
+    return loop

@@ -103,17 +103,23 @@ def test_bad_inputs_get_clear_errors(tmp_path):
         loaded.run({"texts": [1, 2]})
 
 
-def test_library_for_another_platform_is_rebuilt_from_source(tmp_path):
-    mod = matx_nb.trace(ops.WorkFlow().process, ["hello"])
-    mod.save(tmp_path / "p")
-    spec_path = tmp_path / "p" / "model.spec.json"
+def save_as_foreign_platform(folder):
+    """The seed pipeline, saved as if built elsewhere: libraries for another
+    platform (and not loadable here), checksums consistent."""
+    import hashlib
+    matx_nb.trace(ops.WorkFlow().process, ["hello"]).save(folder)
+    spec_path = folder / "model.spec.json"
     spec = json.loads(spec_path.read_text())
+    junk = b"not a library for this machine"
     for entry in spec["libraries"].values():
         entry["platform"] = "someos-othercpu"
-        (tmp_path / "p" / entry["path"]).write_bytes(b"not a library for this machine")
-        import hashlib
-        spec["checksums"][entry["path"]] = hashlib.sha256(b"not a library for this machine").hexdigest()
+        (folder / entry["path"]).write_bytes(junk)
+        spec["checksums"][entry["path"]] = hashlib.sha256(junk).hexdigest()
     spec_path.write_text(json.dumps(spec))
+
+
+def test_library_for_another_platform_is_rebuilt_from_source(tmp_path):
+    save_as_foreign_platform(tmp_path / "p")
     loaded = matx_nb.load(tmp_path / "p")
     assert not loaded.runs_in_cpp
     assert loaded.run({"texts": ["world", "?"]}) == [1, 2]
@@ -228,16 +234,7 @@ def test_open_missing_file_raises_file_not_found(tmp_path):
 
 
 def test_cpp_session_rebuilds_a_foreign_library_from_source(tmp_path, run_pipeline):
-    import hashlib
-    mod = matx_nb.trace(ops.WorkFlow().process, ["hello"])
-    mod.save(tmp_path / "p")
-    spec_path = tmp_path / "p" / "model.spec.json"
-    spec = json.loads(spec_path.read_text())
-    for entry in spec["libraries"].values():
-        entry["platform"] = "someos-othercpu"
-        (tmp_path / "p" / entry["path"]).write_bytes(b"not a library for this machine")
-        spec["checksums"][entry["path"]] = hashlib.sha256(b"not a library for this machine").hexdigest()
-    spec_path.write_text(json.dumps(spec))
+    save_as_foreign_platform(tmp_path / "p")
     env = dict(os.environ, MATX_NB_INCLUDE=str(ROOT / "runtime" / "include"), MATX_NB_CACHE=str(tmp_path / "c"))
     r = subprocess.run([str(run_pipeline), str(tmp_path / "p"), json.dumps({"texts": ["world", "?"]})],
                        capture_output=True, text=True, env=env, timeout=120)

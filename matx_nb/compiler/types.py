@@ -8,8 +8,8 @@ from typing import Dict, List, Optional, Tuple
 class Type:
     """Base of all types. Types are compared structurally after resolve()."""
 
-    def py_name(self) -> str:  # how the user spells it
-        raise NotImplementedError(type(self).__name__)
+    def py_name(self) -> str:  # how the user spells it; each type overrides this
+        return type(self).__name__
 
     def __str__(self) -> str:
         return resolve(self).py_name()
