@@ -405,27 +405,17 @@ class Emitter:
             return
         seq = self.new_tmp("seq")
         k = self.new_tmp("k")
-        if t == FILE:
+        if isinstance(t, ListType) or t in (STR, BYTES, FILE):
             self.line("{")
             self.ind += 1
-            self.line(f"auto {seq} = mx::file_readlines({self.expr(it)}, {self.loc(it)});")
-            self.line(f"for (int64_t {k} = 0; {k} < {seq}.size(); ++{k}) {{")
-            self.ind += 1
-            self.bind(target, f"{seq}[{k}]", STR, declare)
-            body()
-            self.ind -= 1
-            self.line("}")
-            self.ind -= 1
-            self.line("}")
-            return
-        if isinstance(t, ListType) or t in (STR, BYTES):
-            self.line("{")
-            self.ind += 1
-            self.line(f"auto {seq} = {self.expr(it)};")
+            if t == FILE:  # a text file iterates over its lines
+                self.line(f"auto {seq} = mx::file_readlines({self.expr(it)}, {self.loc(it)});")
+            else:
+                self.line(f"auto {seq} = {self.expr(it)};")
             self.line(f"for (int64_t {k} = 0; {k} < int64_t({seq}.size()); ++{k}) {{")
             self.ind += 1
-            if isinstance(t, ListType):
-                item, et = f"{seq}[{k}]", t.elem
+            if isinstance(t, ListType) or t == FILE:
+                item, et = f"{seq}[{k}]", t.elem if isinstance(t, ListType) else STR
             elif t == STR:
                 item, et = f"mx::str_char({seq}[size_t({k})])", STR
             else:
