@@ -51,18 +51,7 @@ DRIVER_SRC = r'''
 
 using namespace mx;
 
-static std::string hexs(const std::string& s) {
-  static const char* d = "0123456789abcdef";
-  std::string o;
-  for (unsigned char c : s) { o.push_back(d[c >> 4]); o.push_back(d[c & 15]); }
-  return o.empty() ? std::string("-") : o;
-}
-static std::string unhex(const std::string& h) {
-  std::string o;
-  if (h == "-") return o;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) o.push_back((char)std::stoi(h.substr(i, 2), nullptr, 16));
-  return o;
-}
+#include "hex_io.h"
 
 struct Opts { bool ascii; int indent; bool sort; };
 static Opts parse_opts(const std::string& f) {
@@ -161,7 +150,8 @@ def exe(tmp_path_factory):
     src = d / "driver.cpp"
     src.write_text(DRIVER_SRC)
     out = d / "driver"
-    cmd = ["g++", "-std=c++17", "-O1", "-Wall", "-Wextra", "-I", INCLUDE, str(src), "-o", str(out)]
+    cmd = ["g++", "-std=c++17", "-O1", "-Wall", "-Wextra", "-I", INCLUDE, "-I", os.path.dirname(os.path.abspath(__file__)),
+           str(src), "-o", str(out)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, "driver build failed:\n%s\n%s" % (" ".join(cmd), r.stderr)
     # json.h itself must compile warning-free (other headers are not this test's business).

@@ -53,18 +53,7 @@ static int table_decimal(char32_t c) {
   return -1;
 }
 
-static std::string hexs(const std::string& s) {
-  static const char* d = "0123456789abcdef";
-  std::string o;
-  for (unsigned char c : s) { o.push_back(d[c >> 4]); o.push_back(d[c & 15]); }
-  return o.empty() ? std::string("-") : o;
-}
-static std::string unhex(const std::string& h) {
-  std::string o;
-  if (h == "-") return o;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) o.push_back((char)std::stoi(h.substr(i, 2), nullptr, 16));
-  return o;
-}
+#include "hex_io.h"
 static std::u32string dec8(const std::string& s) {  // strict enough for test input
   std::u32string o;
   for (size_t i = 0; i < s.size();) {
@@ -209,7 +198,8 @@ def driver(tmp_path_factory):
     src = d / "driver.cpp"
     src.write_text(DRIVER_SRC)
     exe = d / "driver"
-    cmd = ["g++", "-std=c++17", "-O1", "-Wall", "-I", INCLUDE, "-I", str(d), str(src), "-o", str(exe)]
+    cmd = ["g++", "-std=c++17", "-O1", "-Wall", "-I", INCLUDE, "-I", str(d), "-I", os.path.dirname(os.path.abspath(__file__)),
+           str(src), "-o", str(exe)]
     cmd += os.environ.get("NUMCONV_EXTRA_CXXFLAGS", "").split()  # e.g. "-fsanitize=address,undefined"
     res = subprocess.run(cmd, capture_output=True, text=True)
     assert res.returncode == 0, "compile failed:\n" + res.stderr

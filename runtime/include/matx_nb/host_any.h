@@ -187,6 +187,17 @@ inline mx_host_obj h_iter(mx_host_obj h) {
   it->iter_pos = 0;
   return static_cast<Any*>(it);
 }
+// The next live key of a set or dict table at or after p (an iterator step).
+template <class Entries>
+inline mx_host_obj next_key(AnyBox* it, const Entries& entries, size_t p) {
+  for (; p < entries.size(); ++p)
+    if (entries[p].live) {
+      it->iter_pos = int64_t(p + 1);
+      return box(entries[p].key);
+    }
+  it->iter_pos = int64_t(p);
+  return nullptr;
+}
 inline mx_host_obj h_iter_next(mx_host_obj h) {
   if (!h) return nullptr;
   AnyBox* it = owned(h);
@@ -199,26 +210,8 @@ inline mx_host_obj h_iter_next(mx_host_obj h) {
       it->iter_pos = int64_t(p + 1);
       return box(items[p]);
     }
-    case TypeTag::Set: {
-      auto& entries = set_table(*it).entries();
-      for (; p < entries.size(); ++p)
-        if (entries[p].live) {
-          it->iter_pos = int64_t(p + 1);
-          return box(entries[p].key);
-        }
-      it->iter_pos = int64_t(p);
-      return nullptr;
-    }
-    case TypeTag::Dict: {
-      auto& entries = dict_table(*it).entries();
-      for (; p < entries.size(); ++p)
-        if (entries[p].live) {
-          it->iter_pos = int64_t(p + 1);
-          return box(entries[p].key);
-        }
-      it->iter_pos = int64_t(p);
-      return nullptr;
-    }
+    case TypeTag::Set: return next_key(it, set_table(*it).entries(), p);
+    case TypeTag::Dict: return next_key(it, dict_table(*it).entries(), p);
     default: return nullptr;
   }
 }
