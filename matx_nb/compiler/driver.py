@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import linecache
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,29 @@ class CompileResult:
     seconds: Dict[str, float] = field(default_factory=dict)
     line_map: List = field(default_factory=list)  # (cpp line, python file, python line)
     program: Optional[object] = None  # ir.Program
+    # Per Python line: "typed" (static C++) or "dynamic" (some value is an Any
+    # dispatched at run time); [(file, line, kind)] in source order.
+    annotate: List = field(default_factory=list)
+
+    def load_details(self) -> "CompileResult":
+        """Fills cpp, line_map and annotate from the cache on a cache hit."""
+        if self.cpp is None and self.library:
+            d = Path(self.library).parent
+            try:
+                self.cpp = (d / "source.cc").read_text()
+                meta = json.loads((d / "meta.json").read_text())
+            except (OSError, ValueError):
+                return self
+            # Stored relative to each object's first line: the cached library is
+            # shared by copies of the code at other places (see api.load_library).
+            where = {name: (file, int(first)) for file, first, name in getattr(self, "origins", [])}
+
+            def place(name, rel):
+                file, first = where.get(name, (name, 0))
+                return file, first + rel
+            self.line_map = [(n, *place(o, r)) for n, o, r in meta.get("line_map", [])]
+            self.annotate = [(*place(o, r), k) for o, r, k in meta.get("annotate", [])]
+        return self
 
 
 def _source_line(sources):
@@ -38,6 +62,13 @@ def _source_line(sources):
     return get
 
 
+def _relative(sources, file: str, line: int) -> tuple:
+    for name, s in sources.items():
+        if s.file == file and s.first_line <= line < s.first_line + len(s.lines):
+            return name, line - s.first_line
+    return file, line
+
+
 def class_layouts(program) -> Dict[str, str]:
     """An id per class that changes whenever its C++ field layout changes."""
     from .codegen import ctype
@@ -46,6 +77,43 @@ def class_layouts(program) -> Dict[str, str]:
         desc = c.name + "|" + ";".join(f"{k}:{ctype(t)}" for k, t in c.attrs.items())
         out[c.name] = c.name + "-" + hashlib.sha256(desc.encode()).hexdigest()[:12]
     return out
+
+
+def annotate_lines(program) -> List[tuple]:
+    """(file, line, "typed" | "dynamic") for every Python line holding code:
+    dynamic where an expression's value is an `Any` (run-time dispatch)."""
+    from .types import AnyType, ErrorType, resolve
+    from . import ir
+    kinds: Dict[tuple, str] = {}
+
+    def visit(node):
+        if isinstance(node, ir.Node):
+            key = (node.span.file, node.span.line)
+            if isinstance(node, ir.Expr) and node.ty is not None:
+                t = resolve(node.ty)
+                if isinstance(t, AnyType) and not isinstance(t, ErrorType):
+                    kinds[key] = "dynamic"
+            kinds.setdefault(key, "typed")
+            children = vars(node).items()
+        elif isinstance(node, (list, tuple)):
+            children = enumerate(node)
+        else:
+            return
+        for k, v in children:
+            if k not in ("ty", "resolved", "span", "info") and isinstance(v, (ir.Node, list, tuple)):
+                visit(v)
+
+    def function(f):
+        dynamic = any(isinstance(resolve(p.ty), AnyType) for p in f.params if p.ty is not None)
+        kinds[(f.span.file, f.span.line)] = "dynamic" if dynamic else "typed"
+        visit(f.body)
+
+    for c in program.classes:
+        for m in c.methods.values():
+            function(m)
+    for f in program.functions:
+        function(f)
+    return [(f, l, k) for (f, l), k in sorted(kinds.items())]
 
 
 def collect(obj: Any, sink: DiagnosticSink) -> "sources.Collector":
@@ -106,7 +174,10 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tup
     if force:
         d = cache.entry(key)
         (d / "lib.so").unlink(missing_ok=True)
-    meta = {"entry": entry, "objects": list(col.order), "toolchain": tc.key(), "opt": opt}
+    annotate = annotate_lines(program)
+    meta = {"entry": entry, "objects": list(col.order), "toolchain": tc.key(), "opt": opt,
+            "line_map": [(n, *_relative(col.sources, f, l)) for n, f, l in em.line_map],
+            "annotate": [(*_relative(col.sources, f, l), k) for f, l, k in annotate]}
     res = cache.build(key, cpp, meta)
     times["cxx"] = res.seconds
     if not res.ok:
@@ -116,4 +187,4 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tup
                           source_line=src.line_text(src.first_line))
         raise CompileError([diag], log=res.log[-6000:])
     times["total"] = time.perf_counter() - t0
-    return CompileResult(entry, res.path, cpp, False, times, em.line_map, program), col
+    return CompileResult(entry, res.path, cpp, False, times, em.line_map, program, annotate), col
