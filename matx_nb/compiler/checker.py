@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-from . import flow, ir
+from . import flow, ir, modules
 from .diagnostics import DiagnosticSink, Span
 from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
                     ListType, Prim, SetType, TupleType, Type, TypeVar, assignable, deep_resolve,
@@ -123,8 +123,9 @@ class Scope:
 
 
 class Checker:
-    def __init__(self, program: ir.Program, sink: DiagnosticSink, sources, constants):
+    def __init__(self, program: ir.Program, sink: DiagnosticSink, sources, constants, modules=None):
         self.program = program
+        self.modules = modules or {}  # (object, global name) -> module name | (module, function)
         self.sink = sink
         self.sources = sources  # name -> frontend.Source, for source lines
         self.constants = constants  # (object name, global name) -> value
@@ -498,6 +499,11 @@ class Checker:
             v = self.constants[key]
             e.resolved = ("const", v)
             return self.const_type(v, e.span)
+        if key in self.modules:
+            m = self.modules[key]
+            what = f"module '{m}'" if isinstance(m, str) else f"'{m[0]}.{m[1]}'"
+            self.error(e.span, f"{what} can only be called here, not used as a value")
+            return ERROR
         if e.id in ("True", "False", "None"):
             return BOOL if e.id != "None" else NONE
         if e.id in BUILTINS or e.id in EXCEPTIONS:
@@ -840,7 +846,28 @@ class Checker:
         self.error(e.span, f"'{ct}' is not subscriptable")
         return ERROR
 
+    def module_of(self, e: ir.Expr) -> Optional[str]:
+        """The module a global name refers to (`math` after `import math`)."""
+        if isinstance(e, ir.Name) and self.scope.lookup(e.id) is None:
+            m = self.modules.get((self.owner, e.id))
+            if isinstance(m, str):
+                return m
+        return None
+
     def expr_Attribute(self, e: ir.Attribute, expected):
+        mod = self.module_of(e.value)
+        if mod is not None:
+            consts = modules.CONSTANTS.get(mod, {})
+            if e.attr in consts:
+                v = consts[e.attr]
+                e.resolved = ("const", v)
+                return self.const_type(v, e.span)
+            if modules.lookup(mod, e.attr):
+                self.error(e.span, f"'{mod}.{e.attr}' can only be called here, not used as a value")
+            else:
+                self.error(e.span, f"'{mod}.{e.attr}' is not supported in compiled code",
+                           self.module_hint(mod))
+            return ERROR
         ot = resolve(self.expr(e.value))
         if is_error(ot):
             return ERROR
@@ -857,9 +884,101 @@ class Checker:
         return ERROR
 
     # ---- calls
+    def module_hint(self, mod: str) -> str:
+        names = sorted(modules.MODULES.get(mod, {})) + sorted(modules.CONSTANTS.get(mod, {}))
+        if not names:
+            return "supported modules: " + ", ".join(sorted(set(modules.MODULES) | set(modules.CONSTANTS)))
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        return f"'{mod}' in compiled code has: {shown}"
+
+    def module_function(self, f: ir.Expr) -> Optional[modules.ModuleFunction]:
+        """The supported module function a call's callee names, or None; reports
+        unsupported ones (then returns a dummy so the caller stops)."""
+        if isinstance(f, ir.Attribute):
+            mod = self.module_of(f.value)
+            if mod is None:
+                return None
+            mf = modules.lookup(mod, f.attr)
+            if mf is None and f.attr in modules.CONSTANTS.get(mod, {}):
+                self.error(f.span, f"'{mod}.{f.attr}' is a constant and cannot be called")
+                return modules.UNSUPPORTED
+            if mf is None:
+                self.error(f.span, f"'{mod}.{f.attr}' is not supported in compiled code",
+                           self.module_hint(mod))
+                return modules.UNSUPPORTED
+            return mf
+        if isinstance(f, ir.Name) and self.scope.lookup(f.id) is None and \
+                f.id not in self.funcs and f.id not in self.classes:
+            m = self.modules.get((self.owner, f.id))
+            if isinstance(m, tuple):
+                mf = modules.lookup(*m)
+                if mf is None and modules.is_supported_module(m[0]):
+                    self.error(f.span, f"'{m[0]}.{m[1]}' is not supported in compiled code",
+                               self.module_hint(m[0]))
+                    return modules.UNSUPPORTED
+                return mf
+        return None
+
+    def call_module(self, e: ir.Call, mf: modules.ModuleFunction) -> Type:
+        if mf is modules.UNSUPPORTED:
+            for a in e.args:
+                self.expr(a)
+            for kw in e.keywords:
+                self.expr(kw.value)
+            return ERROR
+        what = f"{mf.module}.{mf.name}"
+        params = mf.params
+        slots: List[Optional[ir.Expr]] = [None] * len(params)
+        if len(e.args) > len(params):
+            self.error(e.span, f"{what}() takes at most {len(params)} argument"
+                               f"{'s' if len(params) != 1 else ''} but {len(e.args)} were given")
+        for i, a in enumerate(e.args[:len(params)]):
+            slots[i] = a
+        names = [p[0] for p in params]
+        for kw in e.keywords:
+            if kw.name not in names:
+                self.error(kw.span, f"{what}() got an unexpected keyword argument '{kw.name}'")
+                self.expr(kw.value)
+                continue
+            i = names.index(kw.name)
+            if slots[i] is not None:
+                self.error(kw.span, f"{what}() got multiple values for argument '{kw.name}'")
+            slots[i] = kw.value
+        ts: List[Type] = []
+        ok = True
+        for i, ((pname, pt), a) in enumerate(zip(params, slots)):
+            if a is None:
+                if i < mf.n_required:
+                    self.error(e.span, f"{what}() missing argument '{pname}'")
+                    ok = False
+                ts.append(NONE)
+                continue
+            t = self.expr(a, None if pt == modules.GENERIC else pt)
+            ts.append(resolve(t))
+            if is_error(t):
+                ok = False
+            elif pt != modules.GENERIC and not assignable(pt, t):
+                self.error(a.span, f"argument '{pname}' of {what}() must be {pt}, got {t}")
+                ok = False
+        for a in e.args[len(params):]:
+            self.expr(a)
+        e.bound_args = slots
+        e.resolved = ("module", mf)
+        if not ok:
+            return ERROR
+        rt = mf.result_type(ts)
+        if rt is None:
+            shown = ", ".join(str(t) for t, a in zip(ts, slots) if a is not None)
+            self.error(e.span, f"{what}() does not accept ({shown})")
+            return ERROR
+        return rt
+
     def expr_Call(self, e: ir.Call, expected):
         f = e.func
         self.func.has_loops_or_calls = True
+        mf = self.module_function(f)
+        if mf is not None:
+            return self.call_module(e, mf)
         if isinstance(f, ir.Name) and self.scope.lookup(f.id) is None:
             if f.id in self.funcs:
                 return self.call_function(e, self.funcs[f.id])

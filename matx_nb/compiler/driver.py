@@ -136,7 +136,7 @@ def analyze(obj: Any) -> tuple:
     col = collect(obj, sink)
     entry = sources.unwrap(obj).__name__
     program = frontend.lower_program(col, sink, entry)
-    Checker(program, sink, col.sources, col.constants).check()
+    Checker(program, sink, col.sources, col.constants, col.modules).check()
     sink.raise_if_any()
     return program, col
 
@@ -162,7 +162,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tup
     from .codegen import Emitter
     t1 = time.perf_counter()
     program = frontend.lower_program(col, sink, entry)
-    Checker(program, sink, col.sources, col.constants).check()
+    Checker(program, sink, col.sources, col.constants, col.modules).check()
     sink.raise_if_any()
     times["check"] = time.perf_counter() - t1
 

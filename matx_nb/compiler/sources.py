@@ -108,6 +108,8 @@ class Collector:
         self.sink = sink
         self.sources: Dict[str, Source] = {}  # name -> source, in discovery order
         self.constants: Dict[Tuple[str, str], Any] = {}  # (object name, global name) -> value
+        # (object name, global name) -> "module" name, or ("module", function name)
+        self.modules: Dict[Tuple[str, str], Any] = {}
         self.order: List[str] = []
 
     def add(self, obj: Any) -> Source:
@@ -133,6 +135,10 @@ class Collector:
                     pass
             elif is_constant(v):
                 self.constants[(name, gname)] = v
+            elif isinstance(v, pytypes.ModuleType):
+                self.modules[(name, gname)] = v.__name__
+            elif callable(v) and getattr(v, "__module__", None) and getattr(v, "__name__", None):
+                self.modules[(name, gname)] = (v.__module__, v.__name__)
         return src
 
     @staticmethod
@@ -165,4 +171,6 @@ def program_key(col: Collector) -> str:
     for k in sorted(col.constants):
         v = col.constants[k]
         h.update(repr((k, type(v).__name__, v)).encode())
+    for k in sorted(col.modules):
+        h.update(repr((k, col.modules[k])).encode())
     return h.hexdigest()

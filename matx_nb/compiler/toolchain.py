@@ -91,8 +91,8 @@ def runtime_hash() -> str:
     if key not in _memo:
         h = hashlib.sha256(RUNTIME_VERSION.encode())
         inc = include_dir() / "matx_nb"
-        for p in sorted(inc.glob("*.h")):
-            h.update(p.name.encode())
+        for p in sorted(inc.rglob("*.h")):
+            h.update(str(p.relative_to(inc)).encode())
             h.update(p.read_bytes())
         _memo[key] = h.hexdigest()[:16]
     return _memo[key]
@@ -105,7 +105,7 @@ def compiler_hash() -> str:
     if key not in _memo:
         h = hashlib.sha256()
         for p in sorted(Path(__file__).resolve().parent.glob("*.py")):
-            h.update(p.name.encode())
+            h.update(str(p.relative_to(inc)).encode())
             h.update(p.read_bytes())
         _memo[key] = h.hexdigest()[:16]
     return _memo[key]
