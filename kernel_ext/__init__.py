@@ -1,25 +1,33 @@
-"""IPython kernel extension for matx_nb (placeholder).
+"""IPython kernel extension for matx_nb: the `%%matx` cell magic.
 
-Load it in IPython / Jupyter with::
+    %load_ext matx_nb        # or: %load_ext kernel_ext
 
-    %load_ext kernel_ext        # or: %load_ext matx_nb
+    %%matx --bench "fib(25)" --check "fib(10), fib(20)"
+    def fib(n: int) -> int:
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
 
-The real extension (cell magics that compile annotated Python with
-matx_nb.script) is filled in later. For now ``load_ipython_extension`` accepts
-the shell, registers nothing and returns, so ``%load_ext`` already succeeds.
+`cell.py` runs and type checks a cell, `builds.py` compiles it in the background,
+`view.py`/`render.py` show it, `measure.py` runs --check/--bench, `export.py`
+traces and saves pipelines. The compiler (matx_nb.compiler) knows nothing of this.
+See docs/notebook.md.
 """
 
-__all__ = ["load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["load_ipython_extension", "unload_ipython_extension", "extension"]
 
 
 def load_ipython_extension(ip) -> None:
-    """Called by IPython on ``%load_ext``; ``ip`` is the InteractiveShell.
-
-    Placeholder: registers nothing yet.
-    """
-    return None
+    """Called by IPython on ``%load_ext``; registers %%matx and %matx_export once."""
+    if extension(ip) is None:
+        from .magics import MatxMagics
+        ip.register_magics(MatxMagics(ip))
 
 
 def unload_ipython_extension(ip) -> None:
-    """Called by IPython on ``%unload_ext``; nothing to undo yet."""
-    return None
+    m = extension(ip)
+    if m is not None:
+        m.manager.shutdown()
+
+
+def extension(ip):
+    """The shell's MatxMagics instance (its builds and views), or None."""
+    return ip.magics_manager.registry.get("MatxMagics")

@@ -1,0 +1,208 @@
+"""The background build manager: each %%matx cell's objects are compiled by
+``matx_nb.script`` in a thread pool while the kernel goes on running cells.
+
+Names of the cell are bound at once to a ``Pending`` stand-in that waits for
+its build when called, then rebound to the compiled object when it is ready.
+Nothing here ever lets an exception escape a worker thread: a failure is data
+(``ObjectBuild.error``) shown in the status line and raised on a call.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+import matx_nb
+from matx_nb.compiler.diagnostics import CompileError
+
+from .cell import Cell
+
+
+class BuildFailed(RuntimeError):
+    """Calling a %%matx name whose build failed; ``__cause__`` is the compile error."""
+
+
+@dataclass
+class Options:
+    opt: str = "-O3"
+    force: bool = False
+    bench: List[str] = field(default_factory=list)
+    check: List[str] = field(default_factory=list)
+    show_cpp: bool = True
+    sync: bool = False
+    name: str = ""
+
+
+class ObjectBuild:
+    """One top-level function or class of a cell and its compilation."""
+
+    def __init__(self, name: str, py_obj, cell: Cell):
+        self.name, self.py_obj, self.cell = name, py_obj, cell
+        self.compiled = None
+        self.error: Optional[BaseException] = None
+        self.result = None  # matx_nb CompileResult, details loaded
+        self.seconds = 0.0
+        self.done = threading.Event()
+
+    @property
+    def line(self) -> int:
+        return self.cell.lines.get(self.name, 0)
+
+    def run(self, opt: str, force: bool, bind: Callable[[str, object], None]) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.compiled = matx_nb.script(self.py_obj, opt=opt, force=force)
+            self.result = self.compiled.matx.load_details()
+            bind(self.name, self.compiled)  # before `done`: a waiting call then finds the name bound
+        except BaseException as e:  # noqa: BLE001 - a failed build must never reach the kernel
+            self.error = e
+        finally:
+            self.seconds = time.perf_counter() - t0
+            self.done.set()
+
+    def wait(self):
+        """The compiled object, once built; interruptible (Ctrl-C / kernel interrupt)."""
+        while not self.done.wait(0.05):
+            pass
+        if self.error is not None:
+            raise BuildFailed(f"{self.name} (line {self.line} of {self.cell.label}) did not compile:\n"
+                              f"{error_text(self.error)}") from self.error
+        return self.compiled
+
+
+def error_text(e: BaseException) -> str:
+    if isinstance(e, CompileError):
+        return str(e)
+    return "".join(traceback.format_exception_only(type(e), e)).strip()
+
+
+class Pending:
+    """Stands for a %%matx function or class until its build is done: calling it
+    (or reading an attribute of the compiled object) waits for the build. There
+    is no fallback to Python; the original is ``.py_func`` / ``.py_class``."""
+
+    def __init__(self, build: ObjectBuild):
+        obj = build.py_obj
+        self.__dict__.update(_matx_build=build, __matx_py__=obj, __wrapped__=obj,
+                             __name__=obj.__name__, __qualname__=obj.__qualname__,
+                             __doc__=obj.__doc__, __module__=obj.__module__)
+        self.__dict__["py_class" if isinstance(obj, type) else "py_func"] = obj
+
+    def __call__(self, *args, **kwargs):
+        return self._matx_build.wait()(*args, **kwargs)
+
+    def __getattr__(self, attr):
+        return getattr(self._matx_build.wait(), attr)
+
+    def __repr__(self):
+        b = self._matx_build
+        state = "compiling" if not b.done.is_set() else ("failed" if b.error else "compiled")
+        return f"<%%matx {b.name} ({state})>"
+
+
+class CellBuild:
+    """Everything one run of a %%matx cell does after it returns: build each
+    object, bind the compiled ones, then run --check and --bench."""
+
+    def __init__(self, cell: Cell, options: Options, places: Dict[str, str]):
+        self.cell, self.options, self.places = cell, options, places
+        self.name = options.name or ", ".join(cell.names) or cell.label
+        self.objects = {n: ObjectBuild(n, o, cell) for n, o in cell.objects().items()}
+        self.state = "compiling"  # -> "measuring" -> "compiled" | "failed"
+        self.started = time.perf_counter()
+        self.build_seconds: Optional[float] = None
+        self.timing: List[dict] = []
+        self.checks: List[dict] = []
+        self.measure_error = ""
+        self.finished = threading.Event()
+        self.listeners: List[Callable[["CellBuild"], None]] = []
+        self.listener_errors: List[str] = []
+
+    # ---- state
+    @property
+    def failed(self) -> List[ObjectBuild]:
+        return [b for b in self.objects.values() if b.error is not None]
+
+    @property
+    def cache_hits(self) -> bool:
+        return all(b.result is not None and b.result.cache_hit for b in self.objects.values())
+
+    def subscribe(self, fn: Callable[["CellBuild"], None]) -> None:
+        self.listeners.append(fn)
+        self._tell(fn)
+
+    def _changed(self) -> None:
+        for fn in list(self.listeners):
+            self._tell(fn)
+
+    def _tell(self, fn) -> None:
+        try:
+            fn(self)
+        except Exception:  # a display problem must not stop the build
+            self.listener_errors.append(traceback.format_exc())
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Blocks until everything is done; interruptible."""
+        end = None if timeout is None else time.perf_counter() + timeout
+        while not self.finished.wait(0.05):
+            if end is not None and time.perf_counter() > end:
+                return False
+        return True
+
+    # ---- the work, on background threads
+    def run(self, pool: ThreadPoolExecutor, bind: Callable[[str, object], None], namespaces) -> None:
+        try:
+            futures = [pool.submit(b.run, self.options.opt, self.options.force, bind)
+                       for b in self.objects.values()]
+            for f in futures:
+                f.result()
+            self.build_seconds = time.perf_counter() - self.started
+            if self.failed:
+                self.state = "failed"
+                return
+            if self.options.check or self.options.bench:
+                self.state = "measuring"
+                self._changed()
+                self._measure(namespaces)
+            self.state = "compiled"
+        except BaseException:  # noqa: BLE001 - keep the kernel alive whatever happens
+            self.measure_error = traceback.format_exc()
+            self.state = "failed"
+        finally:
+            if self.build_seconds is None:
+                self.build_seconds = time.perf_counter() - self.started
+            self.finished.set()
+            self._changed()
+
+    def _measure(self, namespaces) -> None:
+        from . import measure
+        py_ns, c_ns = namespaces()
+        try:
+            if self.options.check:
+                self.checks = measure.check(self.options.check, py_ns, c_ns)
+                self._changed()
+            if self.options.bench:
+                self.timing = measure.bench(self.options.bench, py_ns, c_ns)
+        except SyntaxError as e:
+            self.measure_error = f"--bench/--check expression: {e}"
+
+
+class BuildManager:
+    """One per shell: the worker pool (one g++ per core) and the builds so far."""
+
+    def __init__(self, workers: int = 2):
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="matx-build")
+        self.builds: List[CellBuild] = []
+
+    def start(self, build: CellBuild, bind, namespaces) -> None:
+        self.builds.append(build)
+        del self.builds[:-50]
+        t = threading.Thread(target=build.run, args=(self.pool, bind, namespaces),
+                             name=f"matx-cell-{build.cell.number}", daemon=True)
+        t.start()
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,147 @@
+"""The `%%matx` cell magic and the `%matx_export` line magic."""
+from __future__ import annotations
+
+import shlex
+from typing import Dict, Tuple
+
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.display import display
+
+from . import export as exporting
+from .builds import BuildManager, CellBuild, Options, Pending
+from .cell import CellCompileError, run_cell, type_check
+
+
+@magics_class
+class MatxMagics(Magics):
+    def __init__(self, shell):
+        super().__init__(shell)
+        self.manager = BuildManager()
+        self.places: Dict[str, str] = {}  # cell file -> "cell [3]"
+        self.twins: Dict[int, Tuple[object, object]] = {}  # id(bound value) -> (value, Python original)
+        self.cells = 0
+        self.views = []
+
+    # ---- %%matx
+    @magic_arguments()
+    @argument("--bench", action="append", default=[], metavar="EXPR",
+              help='time EXPR with the Python originals and the compiled objects (medians, speedup, chart); '
+                   'repeatable; "f(1), g(2)" is two expressions')
+    @argument("--check", action="append", default=[], metavar="EXPR",
+              help="evaluate EXPR with Python and compiled, compare the results, flag differences; repeatable")
+    @argument("--sync", action="store_true", help="block until the build (and --check/--bench) is done; "
+                                                   "a failed build then fails the cell")
+    @argument("--force", action="store_true", help="rebuild even if the compile cache has the code")
+    @argument("--show-cpp", dest="show_cpp", action="store_true", default=True,
+              help="show the generated C++ tab (default)")
+    @argument("--hide-cpp", dest="show_cpp", action="store_false", help="leave the C++ tab out")
+    @argument("-O", dest="level", default="3", choices=["0", "1", "2", "3", "s"], metavar="LEVEL",
+              help="g++ optimization level: 0, 1, 2, 3 (default) or s")
+    @argument("--name", default="", help="a name for this build in the status line and the side panel")
+    @cell_magic
+    def matx(self, line, cell):
+        """Compile the functions and classes of the cell to C++ with matx_nb.
+
+        The cell is parsed and type checked at once (a type error fails the cell,
+        each diagnostic with its cell line, a caret and a hint); g++ then runs in
+        the background while the kernel goes on. Each function and class of the
+        cell is bound to its compiled version (calling it before the build is done
+        waits for it); the Python original is `.py_func` (`.py_class`).
+
+            %%matx --bench "fib(25)" --check "fib(10), fib(20)"
+            def fib(n: int) -> int:
+                return n if n < 2 else fib(n - 1) + fib(n - 2)
+        """
+        args = self.matx.parser.parse_args(shlex.split(line))  # shell quoting: --bench "fib(25)"
+        options = Options(opt=f"-O{args.level}", force=args.force, bench=args.bench, check=args.check,
+                          show_cpp=args.show_cpp, sync=args.sync, name=args.name)
+        self.cells += 1
+        label = f"cell [{self.shell.execution_count}]"
+        cell_ = run_cell(self.shell, cell, self.cells, label, self.twin_of)
+        self.places[cell_.filename] = label
+        places = {**self.places, cell_.filename: "this cell"}
+        type_check(cell_, places)
+        if not cell_.names:
+            print("%%matx: this cell defines no function or class to compile")
+            return None
+        if options.bench or options.check:
+            from .measure import split_exprs
+            split_exprs(options.bench + options.check)  # a syntax error fails the cell now
+        build = CellBuild(cell_, options, places)
+        pending = {n: Pending(b) for n, b in build.objects.items()}
+        for name, p in pending.items():
+            self.shell.user_ns[name] = p
+            self.twins[id(p)] = (p, p.__matx_py__)
+        self._show(build)
+        self.manager.start(build, lambda name, compiled: self._bind(name, compiled, pending[name]),
+                           lambda: self._namespaces(build))
+        if options.sync:
+            build.wait()
+            failed = build.failed
+            if failed:
+                diags = [d for b in failed for d in getattr(b.error, "diagnostics", [])]
+                if diags:
+                    raise CellCompileError(diags, places, "\n".join(getattr(b.error, "log", "") for b in failed))
+                failed[0].wait()  # raises BuildFailed with the error
+        return None
+
+    def _show(self, build: CellBuild) -> None:
+        from .view import CellView
+        view = CellView(build, self.export_from_widget)
+        self.views.append(view)
+        del self.views[:-50]
+        display(view.widget)
+
+    def _bind(self, name: str, compiled, pending: Pending) -> None:
+        """Called from the build thread: the name now means the compiled object,
+        unless the user rebound it meanwhile."""
+        self.twins[id(compiled)] = (compiled, pending.__matx_py__)
+        if self.shell.user_ns.get(name) is pending:
+            self.shell.user_ns[name] = compiled
+
+    def twin_of(self, value):
+        """The Python original of a value this extension bound, else the value."""
+        twin = self.twins.get(id(value))
+        return twin[1] if twin is not None and twin[0] is value else value
+
+    def _namespaces(self, build: CellBuild):
+        """(Python, compiled) namespaces for --check and --bench."""
+        user = dict(self.shell.user_ns)
+        py_ns = {k: self.twin_of(v) for k, v in user.items()}
+        py_ns.update(build.cell.module.__dict__)
+        c_ns = dict(user)
+        c_ns.update({n: b.compiled for n, b in build.objects.items()})
+        return py_ns, c_ns
+
+    # ---- %matx_export
+    @magic_arguments()
+    @argument("func", help="the function to trace (a %%matx function, or a Python function "
+                           "calling compiled ops), e.g. fib or pipeline.process")
+    @argument("example_args", nargs="*", help="example arguments, a Python expression: 25  or  ['hello', 'x'], 3")
+    @argument("--out", required=True, metavar="DIR", help="the folder to write")
+    @line_magic
+    def matx_export(self, line):
+        """Trace FUNC on the example arguments and save the pipeline folder:
+        matx_nb.trace(FUNC, *EXAMPLE_ARGS).save(DIR). Shows the folder's files,
+        checks that matx_nb.load(DIR) gives the same result, and the snippets
+        that run it from the shell (matx-run), Python and C++.
+
+            %matx_export fib 25 --out out/fib
+        """
+        func, args_text, out = exporting.parse_line(line)
+        fn = self._resolve(eval(func, self.shell.user_ns))
+        return exporting.export(fn, exporting.eval_args(args_text, self.shell.user_ns), out)
+
+    def export_from_widget(self, func: str, args_text: str, out: str) -> str:
+        """The Export button: the same as %matx_export, errors shown in place."""
+        from .render import esc, page
+        try:
+            fn = self._resolve(self.shell.user_ns[func])
+            return exporting.export(fn, exporting.eval_args(args_text, self.shell.user_ns), out)._repr_html_()
+        except Exception as e:  # shown under the button; the kernel goes on
+            return page(f'<p class="matx-bad">Export failed: {esc(type(e).__name__)}: {esc(str(e))}</p>')
+
+    @staticmethod
+    def _resolve(value):
+        return value._matx_build.wait() if isinstance(value, Pending) else value
