@@ -6,12 +6,13 @@ PY     := $(VENV)/bin/python
 
 .PHONY: setup test demo bench bench-export
 
-# Create .venv and install matx_nb editable, with the test extras. Re-run after
+# Create .venv and install matx_nb editable, with the test and notebook extras
+# (the %%matx magic's tests run a kernel and JupyterLab). Re-run after
 # editing runtime/python/native.cc or CMakeLists.txt (Python files and the
 # runtime headers are picked up from the checkout without reinstalling).
 setup:
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -e '.[test]'
+	$(PY) -m pip install -e '.[test,notebook]'
 
 $(PY):
 	$(MAKE) setup
