@@ -919,7 +919,7 @@ class Checker:
                 return mf
         return None
 
-    def call_module(self, e: ir.Call, mf: modules.ModuleFunction) -> Type:
+    def call_module(self, e: ir.Call, mf: modules.ModuleFunction, receiver: Optional[ir.Expr] = None) -> Type:
         if mf is modules.UNSUPPORTED:
             for a in e.args:
                 self.expr(a)
@@ -929,10 +929,11 @@ class Checker:
         what = f"{mf.module}.{mf.name}"
         params = mf.params
         slots: List[Optional[ir.Expr]] = [None] * len(params)
-        if len(e.args) > len(params):
-            self.error(e.span, f"{what}() takes at most {len(params)} argument"
+        given = ([receiver] if receiver is not None else []) + list(e.args)
+        if len(given) > len(params):
+            self.error(e.span, f"{what}() takes at most {len(params) - (receiver is not None)} argument"
                                f"{'s' if len(params) != 1 else ''} but {len(e.args)} were given")
-        for i, a in enumerate(e.args[:len(params)]):
+        for i, a in enumerate(given[:len(params)]):
             slots[i] = a
         names = [p[0] for p in params]
         for kw in e.keywords:
@@ -960,7 +961,7 @@ class Checker:
             elif pt != modules.GENERIC and not assignable(pt, t):
                 self.error(a.span, f"argument '{pname}' of {what}() must be {pt}, got {t}")
                 ok = False
-        for a in e.args[len(params):]:
+        for a in given[len(params):]:
             self.expr(a)
         e.bound_args = slots
         e.resolved = ("module", mf)
@@ -1224,6 +1225,13 @@ class Checker:
                 self.expr(a)
             return ERROR
         k = kind_of(ot)
+        rt = resolve(ot)
+        if isinstance(rt, Prim) and rt.name in modules.TYPES:
+            mf = modules.TYPES[rt.name].methods.get(name)
+            if mf is None:
+                self.error(e.func.span, f"'{rt.name}' object has no method '{name}'")
+                mf = modules.UNSUPPORTED
+            return self.call_module(e, mf, receiver=e.func.value)
         table = METHOD_TABLES.get(k)
         if table is None or name not in table:
             self.error(e.func.span, f"'{ot}' object has no method '{name}'" if table is not None

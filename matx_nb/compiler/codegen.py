@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Dict, List, Optional, Tuple
 
-from . import ir
+from . import ir, modules
 from .checker import FILE, RANGE, elem_type, kind_of, const_int
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
                     ListType, Prim, SetType, TupleType, Type, resolve)
@@ -37,6 +37,8 @@ def cname(name: str) -> str:
 def ctype(t: Type) -> str:
     t = resolve(t)
     if isinstance(t, Prim):
+        if t.name in modules.TYPES:
+            return modules.TYPES[t.name].ctype
         return {"int": "int64_t", "float": "double", "bool": "bool", "str": "mx::Str",
                 "bytes": "mx::Bytes", "None": "mx::None", "file": "mx::TextFile"}.get(t.name, "mx::None")
     if isinstance(t, ListType):

@@ -64,6 +64,36 @@ def constant(module: str, name: str, value: Any):
     CONSTANTS.setdefault(module, {})[name] = value
 
 
+@dataclass
+class OpaqueType:
+    """A runtime type only modules create (re.Match, a Regex): a C++ class in the
+    module's header, with methods declared like module functions whose first
+    parameter is the object itself."""
+    name: str
+    ctype: str
+    header: str
+    methods: Dict[str, ModuleFunction]
+
+
+TYPES: Dict[str, OpaqueType] = {}
+
+
+def opaque(name: str, ctype: str, header: str) -> Prim:
+    """Declares an opaque type; returns its static type for signatures."""
+    TYPES[name] = OpaqueType(name, ctype, header, {})
+    return Prim(name)
+
+
+def method(type_name: str, name: str, params, returns: Result, cpp: str,
+           defaults: Tuple[Any, ...] = (), pure: bool = True):
+    """Declares a method of an opaque type: called in C++ as cpp(self, args..., loc);
+    `params` excludes self."""
+    t = TYPES[type_name]
+    params = (("self", GENERIC),) + tuple(params)
+    t.methods[name] = ModuleFunction(type_name, name, params, returns, cpp, t.header,
+                                     len(params) - len(defaults), tuple(defaults), pure)
+
+
 def lookup(module: str, name: str) -> Optional[ModuleFunction]:
     return MODULES.get(module, {}).get(name)
 
