@@ -105,7 +105,7 @@ def compiler_hash() -> str:
     if key not in _memo:
         h = hashlib.sha256()
         for p in sorted(Path(__file__).resolve().parent.glob("*.py")):
-            h.update(str(p.relative_to(inc)).encode())
+            h.update(p.name.encode())
             h.update(p.read_bytes())
         _memo[key] = h.hexdigest()[:16]
     return _memo[key]
