@@ -123,6 +123,10 @@ class CellBuild:
 
     # ---- state
     @property
+    def done(self) -> bool:
+        return self.state in ("compiled", "failed")
+
+    @property
     def failed(self) -> List[ObjectBuild]:
         return [b for b in self.objects.values() if b.error is not None]
 
@@ -174,8 +178,8 @@ class CellBuild:
         finally:
             if self.build_seconds is None:
                 self.build_seconds = time.perf_counter() - self.started
+            self._changed()  # views show the final state before anyone waiting wakes up
             self.finished.set()
-            self._changed()
 
     def _measure(self, namespaces) -> None:
         from . import measure

@@ -93,7 +93,8 @@ class CellCompileError(CompileError):
     def _text(self) -> str:
         n = len(self.diagnostics)
         head = f"{n} error{'s' if n != 1 else ''} in the %%matx cell"
-        return "\n".join([head] + [render_text(d, self.places) for d in self.diagnostics])
+        text = "\n".join([head] + [render_text(d, self.places) for d in self.diagnostics])
+        return text + ("\n--- C++ compiler output ---\n" + self.log if self.log else "")
 
     def _render_traceback_(self) -> List[str]:
         red, bold, dim, reset = "\x1b[31m", "\x1b[1m", "\x1b[2m", "\x1b[0m"

@@ -102,7 +102,7 @@ def cpp_tab(build) -> str:
         parts.append(f'<p><b>{esc(b.name)}</b> <span class="muted">— {how}; {esc(str(r.library))}</span></p>'
                      + code_html(r.cpp, "cpp", marks, numbers=True))
     if not parts:
-        return page('<p class="muted">No C++ yet.</p>' if not build.finished.is_set()
+        return page('<p class="muted">No C++ yet.</p>' if not build.done
                     else '<p class="muted">No C++: the build failed (see Diagnostics).</p>')
     return page("".join(parts))
 
@@ -136,7 +136,7 @@ def diagnostics_tab(build) -> str:
         parts.append(f'<p class="matx-bad">--check / --bench failed:</p>'
                      f'<div class="matx-code"><div class="l">{esc(build.measure_error)}</div></div>')
     if not parts:
-        if not build.finished.is_set():
+        if not build.done:
             return page('<p class="muted">Type check passed; compiling…</p>')
         parts.append('<p><span class="matx-ok">✔</span> No problems.</p>')
     rows = "".join(
@@ -216,7 +216,7 @@ def timing_tab(build) -> str:
         return page('<p class="muted">Time expressions with <code>--bench "fib(25)"</code>: '
                     'Python and compiled, medians per call.</p>')
     if not build.timing:
-        return page('<p class="muted">Timing…</p>' if not build.finished.is_set()
+        return page('<p class="muted">Timing…</p>' if not build.done
                     else '<p class="muted">No timing: the build failed.</p>')
     rows = "".join(
         f"<tr><td><code>{esc(r['expr'])}</code></td><td class='num'>{seconds(r['python_s'])}</td>"
@@ -235,7 +235,7 @@ def check_tab(build) -> str:
         return page('<p class="muted">Compare Python and compiled results with '
                     '<code>--check "fib(10), fib(20)"</code>.</p>')
     if not build.checks:
-        return page('<p class="muted">Checking…</p>' if not build.finished.is_set()
+        return page('<p class="muted">Checking…</p>' if not build.done
                     else '<p class="muted">No check: the build failed.</p>')
     bad = [r for r in build.checks if not r["same"]]
     head = (f'<p><span class="matx-bad">✘ {len(bad)} of {len(build.checks)} differ</span></p>' if bad
@@ -251,7 +251,7 @@ def check_tab(build) -> str:
 
 def status_html(build) -> str:
     name = esc(build.name)
-    if not build.finished.is_set() and build.state == "compiling":
+    if not build.done and build.state == "compiling":
         return page(f"⏳ compiling <b>{name}</b>…")
     if build.state == "failed" or build.failed:
         what = ", ".join(f"{b.name} (line {b.line})" for b in build.failed) or "the measurements"

@@ -68,7 +68,7 @@ class CellView:
 
     def refresh(self, build) -> None:
         self.status.value = render.status_html(build)
-        done = build.finished.is_set()
+        done = build.done
         if build.state == "compiling" and not done:
             return
         for title in [t for t in self.panes if t not in self._final]:

@@ -1,0 +1,186 @@
+"""%%matx in a real IPython InteractiveShell (in process): background builds,
+waiting calls, type errors failing the cell, the widgets' contents, the cache,
+failed g++ builds, two builds at once and %matx_export."""
+import html
+import re
+import stat
+import time
+
+import pytest
+
+pytest.importorskip("IPython")
+pytest.importorskip("ipywidgets")
+
+import matx_nb  # noqa: E402
+import kernel_ext  # noqa: E402
+from kernel_ext.builds import BuildFailed, Pending  # noqa: E402
+
+FIB = '''
+def fib(n: int) -> int:
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+'''
+
+
+@pytest.fixture(scope="module")
+def shell():
+    from IPython.core.interactiveshell import InteractiveShell
+    sh = InteractiveShell.instance()
+    assert sh.run_cell("%load_ext matx_nb", store_history=True).success
+    return sh
+
+
+def run(sh, code, ok=True):
+    r = sh.run_cell(code, store_history=True)
+    if ok and not r.success:
+        raise AssertionError(f"cell failed: {r.error_before_exec or r.error_in_exec!r}")
+    return r
+
+
+def last(sh):
+    ext = kernel_ext.extension(sh)
+    return ext.manager.builds[-1], ext.views[-1]
+
+
+def text(markup):
+    return html.unescape(re.sub(r"<[^>]+>", "", markup.split("</style>")[-1]))
+
+
+def test_cell_returns_before_the_build_and_a_call_waits(shell):
+    t = time.perf_counter()
+    run(shell, "%%matx --force\n" + FIB.replace("fib", "fib_wait"))
+    returned = time.perf_counter() - t
+    build, view = last(shell)
+    assert isinstance(shell.user_ns["fib_wait"], Pending)
+    assert "compiling" in text(view.status.value)
+    assert returned < build.objects["fib_wait"].seconds or not build.done
+    assert run(shell, "fib_wait(20)").result == 6765  # waits for the build
+    f = shell.user_ns["fib_wait"]
+    assert not isinstance(f, Pending) and f.matx is not None  # rebound to the compiled function
+    assert f.py_func(15) == 610 and f.py_func.__globals__["fib_wait"] is f.py_func  # pure Python
+    build.wait()
+    assert build.state == "compiled" and "compiled in" in text(view.status.value)
+
+
+def test_type_error_fails_the_cell_with_cell_lines(shell):
+    before = shell.user_ns.get("broken")
+    r = run(shell, '%%matx\ndef broken(n: int) -> int:\n    s = n + "a"\n    return nope\n', ok=False)
+    err = r.error_in_exec
+    assert isinstance(err, matx_nb.CompileError)
+    assert [d.line for d in err.diagnostics] == [3, 4]  # the notebook's lines: %%matx is line 1
+    out = "\n".join(err._render_traceback_())
+    assert "line 3, col 9" in out and "^~~~~~~" in out and "hint:" in out
+    assert shell.user_ns.get("broken") is before  # nothing bound
+
+
+def test_widget_tabs_timing_check_and_annotate(shell):
+    run(shell, '%%matx --sync --bench "fibt(22)" --check "fibt(10), fibt(20), big(70)"\n'
+        + FIB.replace("fib", "fibt") + "\ndef big(n: int) -> int:\n    return 2 ** n\n")
+    build, view = last(shell)
+    assert build.done and not build.failed
+    assert list(view.tabs.titles) == ["C++", "Diagnostics", "Annotate", "Timing", "Check"]
+    row = build.timing[0]
+    assert row["python_s"] > 0 and row["compiled_s"] > 0 and row["speedup"] > 1
+    timing = view.panes["Timing"].value
+    assert "fibt(22)" in timing and 'class="matx-chart"' in timing and "data:image/png;base64," in timing
+    same = {r["expr"]: r["same"] for r in build.checks}
+    assert same == {"fibt(10)": True, "fibt(20)": True, "big(70)": False}  # 64-bit ints overflow
+    check = view.panes["Check"].value
+    assert check.count('class="matx-diff"') == 1 and "OverflowError" in check and "1180591620717411303424" in check
+    assert "1 check differs" in text(view.status.value)
+    cpp = view.panes["C++"].value
+    assert "f_fibt" in cpp and '<span class="matx-badge">line 4</span>' in cpp and "var(--jp-mirror-editor" in cpp
+    annotate = view.panes["Annotate"].value
+    assert re.search(r'class="l matx-typed"[^>]*><span class="n">4</span>', annotate)
+    assert "No problems" in view.panes["Diagnostics"].value
+
+
+def test_rerun_is_a_cache_hit_and_an_edit_rebuilds_only_what_changed(shell):
+    cell = "%%matx --sync\ndef f1(n: int) -> int:\n    return n + 1\n\ndef f2(n: int) -> int:\n    return n * {k}\n"
+    run(shell, cell.format(k=2))
+    run(shell, cell.format(k=2))
+    build, _ = last(shell)
+    assert build.cache_hits and shell.user_ns["f2"](4) == 8
+    run(shell, cell.format(k=3))
+    build, _ = last(shell)
+    hits = {n: b.result.cache_hit for n, b in build.objects.items()}
+    assert hits == {"f1": True, "f2": False} and shell.user_ns["f2"](4) == 12
+
+
+def fake_cxx(tmp_path, body):
+    p = tmp_path / "fake-g++"
+    p.write_text('#!/bin/sh\ncase "$1" in --version) exec g++ "$@";; esac\n' + body + "\n")
+    p.chmod(p.stat().st_mode | stat.S_IEXEC)
+    return str(p)
+
+
+def test_failed_gxx_keeps_the_shell_usable(shell, tmp_path, monkeypatch):
+    monkeypatch.setenv("MATX_NB_CXX", fake_cxx(tmp_path, 'echo "fake-g++: planted failure" >&2; exit 1'))
+    run(shell, "%%matx --force\ndef gxx_fails(n: int) -> int:\n    return n * 7\n")
+    build, view = last(shell)
+    build.wait()
+    assert build.state == "failed" and "build failed" in text(view.status.value)
+    assert "planted failure" in view.panes["Diagnostics"].value
+    assert view.tabs.selected_index == list(view.panes).index("Diagnostics")
+    r = run(shell, "gxx_fails(3)", ok=False)
+    assert isinstance(r.error_in_exec, BuildFailed) and "line 2" in str(r.error_in_exec)
+    assert run(shell, "1 + 1").result == 2
+    r = run(shell, "%%matx --force --sync\ndef gxx_fails2(n: int) -> int:\n    return n * 7\n", ok=False)
+    assert isinstance(r.error_in_exec, matx_nb.CompileError) and "planted failure" in str(r.error_in_exec)
+
+
+def test_two_cells_building_at_once_both_finish(shell, tmp_path, monkeypatch):
+    # a compiler slow enough that both builds are surely in flight together
+    monkeypatch.setenv("MATX_NB_CXX", fake_cxx(tmp_path, 'sleep 0.5; exec g++ "$@"'))
+    run(shell, "%%matx --force\ndef twin_a(n: int) -> int:\n    return n + 10\n")
+    a, _ = last(shell)
+    run(shell, "%%matx --force\ndef twin_b(n: int) -> int:\n    return n + 20\n")
+    b, _ = last(shell)
+    assert not a.done and not b.done
+    assert a.wait(60) and b.wait(60)
+    assert a.state == b.state == "compiled"
+    assert run(shell, "twin_a(1) + twin_b(1)").result == 32
+
+
+def test_options(shell):
+    doc = kernel_ext.extension(shell).matx.__doc__
+    for opt in ("--bench", "--check", "--sync", "--force", "--show-cpp", "--hide-cpp", "-O", "--name"):
+        assert opt in doc
+    run(shell, "%%matx --sync --hide-cpp -O 1 --name tiny\ndef tiny(n: int) -> int:\n    return n - 1\n")
+    build, view = last(shell)
+    assert "C++" not in view.panes and build.options.opt == "-O1" and "tiny" in text(view.status.value)
+    r = run(shell, "%%matx -O 9\ndef tiny2(n: int) -> int:\n    return n\n", ok=False)
+    assert r.error_in_exec is not None
+
+
+def test_classes_and_constants(shell):
+    run(shell, "from typing import Dict, List")
+    run(shell, '%%matx --sync\nVOCAB = {"hello": 0, "world": 1}\n\nclass Ids:\n'
+        '    def __init__(self) -> None:\n        self.table: Dict[str, int] = VOCAB\n'
+        '    def __call__(self, words: List[str]) -> List[int]:\n'
+        '        return [self.table.get(w, 2) for w in words]\n')
+    assert run(shell, 'Ids()(["hello", "x"])').result == [0, 2]
+    assert shell.user_ns["VOCAB"] == {"hello": 0, "world": 1}
+    assert shell.user_ns["Ids"].py_class.__name__ == "Ids"
+
+
+def test_export_magic_and_button(shell, tmp_path):
+    run(shell, "%%matx\n" + FIB.replace("fib", "fibx"))
+    out = tmp_path / "fibx"
+    r = run(shell, f"%matx_export fibx 12 --out {out}")
+    exported = r.result
+    assert exported.round_trip_ok and exported.expected == 144
+    assert {"model.spec.json", "ops/lib0/lib.so", "ops/lib0/source.cc"} <= {p for p, _ in exported.files}
+    assert matx_nb.load(out).run({"n": 10}) == 55
+    shown = text(exported._repr_html_())
+    assert f"matx-run {out} --feed '{{\"n\": 12}}'" in shown and "Session::Load" in shown
+    # the Export button of a cell, with its default example from --check
+    run(shell, '%%matx --check "fiby(9)"\n' + FIB.replace("fib", "fiby"))
+    _, view = last(shell)
+    assert view.args.value == "9"
+    view.out.value = str(tmp_path / "fiby")
+    view.button.click()
+    assert "loaded back and ran: 34" in view.result.value
+    assert matx_nb.load(tmp_path / "fiby").run({"n": 11}) == 89
+    view.args.value = '"not an int"'
+    view.button.click()
+    assert "Export failed" in view.result.value
