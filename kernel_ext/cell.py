@@ -10,10 +10,14 @@ from __future__ import annotations
 import ast
 import sys
 import types
+import typing
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List
 
 from matx_nb.compiler.diagnostics import CompileError, Diagnostic, Span
+
+
+ANNOTATIONS = {name: getattr(typing, name) for name in ("Any", "Dict", "List", "Optional", "Set", "Tuple")}
 
 
 @dataclass
@@ -66,7 +70,8 @@ def run_cell(shell, body: str, number: int, label: str,
     filename = shell.compile.cache(text, shell.execution_count)
     tree = parse(body, filename)
     mod = types.ModuleType(f"_matx_cell_{number}")
-    seed = {k: twin_of(v) for k, v in shell.user_ns.items() if not k.startswith("__")}
+    seed = dict(ANNOTATIONS)  # so cells can say List[int] without importing typing
+    seed.update((k, twin_of(v)) for k, v in shell.user_ns.items() if not k.startswith("__"))
     mod.__dict__.update(seed)
     mod.__dict__.update(__file__=filename, __builtins__=shell.user_ns.get("__builtins__", __builtins__))
     sys.modules[mod.__name__] = mod

@@ -142,6 +142,19 @@ class MatxMagics(Magics):
         except Exception as e:  # shown under the button; the kernel goes on
             return page(f'<p class="matx-bad">Export failed: {esc(type(e).__name__)}: {esc(str(e))}</p>')
 
+    # ---- %matx_status
+    @magic_arguments()
+    @argument("--wait", action="store_true", help="first wait for the builds still running")
+    @line_magic
+    def matx_status(self, line):
+        """List this kernel's %%matx builds, most recent last: cell, state, times, checks."""
+        from .render import status_text
+        args = self.matx_status.parser.parse_args(shlex.split(line))
+        for b in self.manager.builds:
+            if args.wait:
+                b.wait()
+            print(f"{b.cell.label:>10}  {status_text(b)}")
+
     @staticmethod
     def _resolve(value):
         return value._matx_build.wait() if isinstance(value, Pending) else value

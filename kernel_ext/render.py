@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from typing import Dict, List, Optional
 
 from .cell import caret_lines, where
@@ -249,13 +250,14 @@ def check_tab(build) -> str:
                 + rows + "</table>")
 
 
-def status_html(build) -> str:
+def status_fragment(build) -> str:
+    """The status line's HTML, without the style sheet."""
     name = esc(build.name)
     if not build.done and build.state == "compiling":
-        return page(f"⏳ compiling <b>{name}</b>…")
+        return f"⏳ compiling <b>{name}</b>…"
     if build.state == "failed" or build.failed:
         what = ", ".join(f"{b.name} (line {b.line})" for b in build.failed) or "the measurements"
-        return page(f'<span class="matx-bad">✘ build failed</span>: {esc(what)} — see Diagnostics')
+        return f'<span class="matx-bad">✘ build failed</span>: {esc(what)} — see Diagnostics'
     how = "from the cache" if build.cache_hits else f"in {build.build_seconds:.2f} s"
     text = f'<span class="matx-ok">✔</span> <b>{name}</b> compiled {how}'
     if build.state == "measuring":
@@ -267,4 +269,12 @@ def status_html(build) -> str:
         text += f" · {len(build.checks)} checks agree"
     if build.timing and build.timing[0]["speedup"]:
         text += f" · ×{build.timing[0]['speedup']:.1f} on <code>{esc(build.timing[0]['expr'])}</code>"
-    return page(text)
+    return text
+
+
+def status_html(build) -> str:
+    return page(status_fragment(build))
+
+
+def status_text(build) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", status_fragment(build)))
