@@ -293,8 +293,30 @@ const mx_host_api kPythonHost = {
 
 // ---- errors ------------------------------------------------------------------
 
+// A module's exception class (json.JSONDecodeError...), imported once; Exception
+// if the import fails.
+PyObject* module_exception(const char* module, const char* name) {
+  PyObject* mod = PyImport_ImportModule(module);
+  PyObject* cls = mod ? PyObject_GetAttrString(mod, name) : nullptr;  // kept: one reference for the process
+  Py_XDECREF(mod);
+  if (!cls) PyErr_Clear();
+  return cls ? cls : PyExc_Exception;
+}
+
 PyObject* exception_class(int32_t kind) {
   switch (static_cast<mx::ErrKind>(kind)) {
+    case mx::ErrKind::JSONDecodeError: {
+      static PyObject* cls = module_exception("json", "JSONDecodeError");
+      return cls;
+    }
+    case mx::ErrKind::BinasciiError: {
+      static PyObject* cls = module_exception("binascii", "Error");
+      return cls;
+    }
+    case mx::ErrKind::ReError: {
+      static PyObject* cls = module_exception("re", "error");
+      return cls;
+    }
     case mx::ErrKind::TypeError: return PyExc_TypeError;
     case mx::ErrKind::ValueError: return PyExc_ValueError;
     case mx::ErrKind::IndexError: return PyExc_IndexError;
@@ -347,7 +369,16 @@ PyObject* make_exception(PyObject* cls, const mx_error* err, const std::string& 
   std::string full = msg + where;
   PyObject* text = PyUnicode_DecodeUTF8(full.data(), Py_ssize_t(full.size()), "replace");
   if (!text) return nullptr;
-  PyObject* exc = PyObject_CallOneArg(cls, text);
+  PyObject* exc;
+  if (err->kind == int32_t(mx::ErrKind::JSONDecodeError)) {
+    // JSONDecodeError(msg, doc, pos) formats its own text; ours already has the position.
+    exc = PyObject_CallFunction(cls, "Osi", text, "", 0);
+    PyObject* args = exc ? PyTuple_Pack(1, text) : nullptr;
+    if (args) PyObject_SetAttrString(exc, "args", args);
+    Py_XDECREF(args);
+  } else {
+    exc = PyObject_CallOneArg(cls, text);
+  }
   Py_DECREF(text);
   return exc;
 }

@@ -32,6 +32,9 @@ enum class ErrKind : int32_t {
   UnboundLocalError,
   OSError,
   FileNotFoundError,
+  JSONDecodeError,  // json.JSONDecodeError (a ValueError)
+  BinasciiError,    // binascii.Error (a ValueError)
+  ReError,          // re.error
 };
 
 inline const char* errkind_name(ErrKind k) {
@@ -41,7 +44,7 @@ inline const char* errkind_name(ErrKind k) {
       "NotImplementedError", "AssertionError", "StopIteration", "UnicodeDecodeError",
       "UnicodeEncodeError", "MemoryError", "RecursionError", "LookupError",
       "ArithmeticError", "NameError", "UnboundLocalError", "OSError",
-      "FileNotFoundError"};
+      "FileNotFoundError", "JSONDecodeError", "binascii.Error", "re.error"};
   auto i = static_cast<int32_t>(k);
   return (i >= 0 && i < int32_t(sizeof(names) / sizeof(names[0]))) ? names[i] : "Exception";
 }

@@ -562,7 +562,12 @@ inline void small_timsort(std::vector<size_t>& v, Less lt) {
 class Encoder {
  public:
   Encoder(bool ascii, int indent, bool sort, const Loc* loc)
-      : ascii_(ascii), indent_(indent), sort_(sort), loc_(loc) {}
+      : ascii_(ascii), indent_(indent), sort_(sort), loc_(loc), item_sep_(indent >= 0 ? "," : ", ") {}
+  // json.dumps(separators=(item, key)); the defaults follow indent.
+  void set_separators(std::string item, std::string key) {
+    item_sep_ = std::move(item);
+    key_sep_ = std::move(key);
+  }
 
   std::string run(const Any& root) {
     put_value(root);
@@ -618,7 +623,7 @@ class Encoder {
     out_.append(size_t(indent_) * depth, ' ');
   }
   void separator(size_t pos, size_t depth) {
-    if (pos) out_ += indent_ >= 0 ? "," : ", ";
+    if (pos) out_ += item_sep_;
     if (indent_ >= 0) newline(depth);
   }
   void end(size_t depth, char closer) {
@@ -661,7 +666,7 @@ class Encoder {
         raise(ErrKind::TypeError,
               std::string("keys must be str, int, float, bool or None, not ") + type_name(k), loc_);
     }
-    out_ += ": ";
+    out_ += key_sep_;
   }
 
   void put_value(const Any& v) {
@@ -738,6 +743,7 @@ class Encoder {
   int indent_;
   bool sort_;
   const Loc* loc_;
+  std::string item_sep_, key_sep_ = ": ";
 };
 
 }  // namespace detail
