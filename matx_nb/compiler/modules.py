@@ -239,3 +239,18 @@ for _n in ("standard_b64encode", "urlsafe_b64encode"):
     register("base64", _n, [("s", BYTES)], BYTES, f"mx::pymod::base64_{_n}", _B)
 for _n in ("standard_b64decode", "urlsafe_b64decode"):
     register("base64", _n, [("s", GENERIC)], _str_or_bytes, f"mx::pymod::base64_{_n}", _B)
+
+# ---- unicodedata (tables generated from CPython's unicodedata) ----------------------
+_U = "matx_nb/mod/unicodedata.h"
+register("unicodedata", "normalize", [("form", STR), ("unistr", STR)], STR, "mx::pymod::unicodedata_normalize", _U)
+register("unicodedata", "is_normalized", [("form", STR), ("unistr", STR)], BOOL,
+         "mx::pymod::unicodedata_is_normalized", _U)
+register("unicodedata", "category", [("chr", STR)], STR, "mx::pymod::unicodedata_category", _U)
+register("unicodedata", "combining", [("chr", STR)], INT, "mx::pymod::unicodedata_combining", _U)
+for _n in ("decimal", "digit"):
+    register("unicodedata", _n, [("chr", STR), ("default", GENERIC)],
+             lambda ts: INT if ts[1] in (INT, BOOL, NONE) else None, f"mx::pymod::unicodedata_{_n}", _U,
+             defaults=(None,))
+import unicodedata as _unicodedata  # noqa: E402
+
+constant("unicodedata", "unidata_version", _unicodedata.unidata_version)
