@@ -8,6 +8,7 @@ Nothing here ever lets an exception escape a worker thread: a failure is data
 """
 from __future__ import annotations
 
+import signal
 import threading
 import time
 import traceback
@@ -194,11 +195,20 @@ class CellBuild:
             self.measure_error = f"--bench/--check expression: {e}"
 
 
+def _ignore_interrupts() -> None:
+    """Block SIGINT in build threads: g++ inherits the mask, so a kernel interrupt
+    (sent to the whole process group) stops the user's code, not the build. The
+    main thread still takes the signal as KeyboardInterrupt."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
 class BuildManager:
     """One per shell: the worker pool (one g++ per core) and the builds so far."""
 
     def __init__(self, workers: int = 2):
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="matx-build")
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="matx-build",
+                                       initializer=_ignore_interrupts)
         self.builds: List[CellBuild] = []
 
     def start(self, build: CellBuild, bind, namespaces) -> None:

@@ -108,7 +108,7 @@ def test_rerun_is_a_cache_hit_and_an_edit_rebuilds_only_what_changed(shell):
 
 def fake_cxx(tmp_path, body):
     p = tmp_path / "fake-g++"
-    p.write_text('#!/bin/sh\ncase "$1" in --version) exec g++ "$@";; esac\n' + body + "\n")
+    p.write_text('#!/bin/bash\ncase "$1" in --version) exec g++ "$@";; esac\n' + body + "\n")
     p.chmod(p.stat().st_mode | stat.S_IEXEC)
     return str(p)
 
