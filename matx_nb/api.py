@@ -63,6 +63,13 @@ def open_library(path: str, origins=()) -> tuple:
 
 def _wrap_function(fn, cap, names, result):
     native = _native()
+    if result.entry not in names:
+        from .compiler.diagnostics import Diagnostic, Span
+        code = fn.__code__
+        raise CompileError([Diagnostic(
+            Span(code.co_filename, code.co_firstlineno, 0),
+            f"{fn.__name__}() takes or returns a function value, so it can be called only from "
+            "compiled code", "compile a function that calls it instead")])
     f = native.function(cap, names.index(result.entry))
     f.py_func = fn
     f.__matx_py__ = fn

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
-PRELUDE = "from typing import Any, Dict, List, Optional, Set, Tuple\n"
+PRELUDE = "from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union\n"
 CASE_RE = re.compile(r"\[case ([^\]]*)\]\s*$")
 XFAIL_RE = re.compile(r"\[xfail(?: (.*))?\]\s*$")
 
@@ -103,10 +103,15 @@ def write_module(case: Case, directory: Path):
     return mod
 
 
-def compiled_namespace(mod) -> dict:
+def compiled_namespace(mod, calls=None) -> dict:
+    """The module's namespace with its functions and classes compiled (only those
+    the calls name, when given: helpers may be callable from compiled code only)."""
     import matx_nb
     ns = dict(vars(mod))
+    used = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", " ".join(calls))) if calls is not None else None
     for name, v in vars(mod).items():
+        if used is not None and name not in used:
+            continue
         if getattr(v, "__module__", None) == mod.__name__ and (callable(v) or isinstance(v, type)):
             ns[name] = matx_nb.script(v)
     return ns
@@ -115,7 +120,7 @@ def compiled_namespace(mod) -> dict:
 def run_case(case: Case, directory: Path) -> List[str]:
     """Runs every call both ways; returns a description of each disagreement."""
     mod = write_module(case, directory)
-    cns = compiled_namespace(mod)
+    cns = compiled_namespace(mod, [c for _, c in case.calls])
     problems = []
     for line, call in case.calls:
         py = outcome(lambda: eval(call, dict(vars(mod))))

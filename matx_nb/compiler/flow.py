@@ -110,6 +110,16 @@ class DefiniteAssignment:
             out = _meet(out, b)
         return out
 
+    def s_FuncDef(self, s, da):
+        # A closure copies the outer locals it reads when it is defined.
+        for d in (p.default for p in s.func.params if p.default is not None):
+            self.reads(d, da)
+        for name in free_names(s.func):
+            if name in self.locals and name not in da:
+                self.flagged.add(name)
+                s.check_bound = getattr(s, "check_bound", set()) | {name}
+        return da | {s.func.name}
+
     # ---- expressions
     def assign(self, t: ir.Expr, da):
         if isinstance(t, ir.Name):
@@ -126,6 +136,9 @@ class DefiniteAssignment:
             if e.id in self.locals and e.id not in da and e.id not in bound:
                 e.check_bound = True
                 self.flagged.add(e.id)
+            return
+        if isinstance(e, ir.Lambda):
+            self.reads(e.body, da, bound | {p.name for p in e.params})
             return
         if isinstance(e, (ir.ListComp, ir.SetComp, ir.DictComp)):
             inner = set(bound)
@@ -159,6 +172,39 @@ def _names(t) -> Set[str]:
             out |= _names(e)
         return out
     return set()
+
+
+def free_names(f: ir.Function) -> Set[str]:
+    """Names a nested function reads that are not its own parameters or locals."""
+    own = {p.name for p in f.params} | set(f.locals)
+    out: Set[str] = set()
+
+    def visit(node, bound):
+        if isinstance(node, ir.Name):
+            if node.id not in own and node.id not in bound:
+                out.add(node.id)
+            return
+        if isinstance(node, ir.Lambda):
+            visit(node.body, bound | {p.name for p in node.params})
+            return
+        if isinstance(node, ir.FuncDef):
+            out.update(n for n in free_names(node.func) if n not in own and n not in bound)
+            return
+        if isinstance(node, (ir.ListComp, ir.SetComp, ir.DictComp)):
+            inner = set(bound)
+            for g in node.generators:
+                inner |= _names(g.target)
+            bound = frozenset(inner)
+        if isinstance(node, list):
+            for x in node:
+                visit(x, bound)
+        elif isinstance(node, ir.Node):
+            for k, v in vars(node).items():
+                if k not in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
+                    visit(v, bound)
+
+    visit(f.body, frozenset())
+    return out
 
 
 def analyze(f: ir.Function):

@@ -141,6 +141,27 @@ class ListComp(Expr):
 
 
 @dataclass(eq=False)
+class GenExp(ListComp):
+    """(elt for x in xs): typed as the list it would produce; builtins that take
+    an iterable (sum, any, all, min, max) consume it item by item instead."""
+
+
+@dataclass(eq=False)
+class FormatField(Expr):
+    """One replacement field of an f-string or str.format: value, !conversion, :spec."""
+    value: Expr
+    conversion: str  # "" r s a
+    spec: Optional["FString"]
+    shared: bool = False  # value is a str.format argument, evaluated once before the text
+
+
+@dataclass(eq=False)
+class FString(Expr):
+    """Text built from literal parts (Const str) and FormatFields, in order."""
+    parts: List[_Any]
+
+
+@dataclass(eq=False)
 class SetComp(Expr):
     elt: Expr
     generators: List[Comprehension]
@@ -151,6 +172,14 @@ class DictComp(Expr):
     key: Expr
     value: Expr
     generators: List[Comprehension]
+
+
+@dataclass(eq=False)
+class Lambda(Expr):
+    params: List["Param"]
+    body: Expr
+    # filled by the checker: names of the enclosing function's locals it reads
+    captures: List[str] = field(default_factory=list, init=False, repr=False)
 
 
 # ---- statements ----------------------------------------------------------------
@@ -222,6 +251,12 @@ class Pass(Stmt):
 
 
 @dataclass(eq=False)
+class FuncDef(Stmt):
+    """A function defined inside another: a local holding a closure."""
+    func: "Function"
+
+
+@dataclass(eq=False)
 class Raise(Stmt):
     exc: Optional[Expr]
 
@@ -238,6 +273,7 @@ class Assert(Stmt):
 class Param(Node):
     name: str
     ty: Optional[Type]
+    default: Optional[Expr] = None  # evaluated at each call (only immutable values are allowed)
 
 
 @dataclass(eq=False)
@@ -253,6 +289,8 @@ class Function(Node):
     locals: Dict[str, Type] = field(default_factory=dict, repr=False)
     assigned_params: set = field(default_factory=set, repr=False)
     has_loops_or_calls: bool = field(default=False, repr=False)
+    captures: List[str] = field(default_factory=list, repr=False)  # nested functions only
+    nested: bool = False
 
 
 @dataclass(eq=False)

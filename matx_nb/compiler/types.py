@@ -148,6 +148,50 @@ class ClassType(Type):
 
 
 @dataclass(eq=False)
+class FuncType(Type):
+    """A function value: a lambda, a nested function or a module-level one."""
+    params: Tuple[Type, ...]
+    ret: Type
+
+    def py_name(self) -> str:
+        return "Callable[[" + ", ".join(str(t) for t in self.params) + f"], {self.ret}]"
+
+    def __eq__(self, other):
+        other = resolve(other)
+        return (isinstance(other, FuncType) and len(other.params) == len(self.params)
+                and all(resolve(a) == resolve(b) for a, b in zip(self.params, other.params))
+                and resolve(self.ret) == resolve(other.ret))
+
+    def __hash__(self):
+        return hash(("Func", len(self.params)))
+
+
+@dataclass(eq=False)
+class OptionalType(Type):
+    """A value of type `inner`, or None. Using it where `inner` is needed checks
+    for None at run time and raises what CPython would (TypeError, AttributeError)."""
+    inner: Type
+
+    def py_name(self) -> str:
+        return f"Optional[{self.inner}]"
+
+    def __eq__(self, other):
+        other = resolve(other)
+        return isinstance(other, OptionalType) and resolve(self.inner) == resolve(other.inner)
+
+    def __hash__(self):
+        return hash(("Optional", resolve(self.inner)))
+
+
+def optional(t: Type) -> Type:
+    """Optional[t], flattened: Optional[Optional[T]] and Optional[None] stay as they are."""
+    r = resolve(t)
+    if isinstance(r, (OptionalType, AnyType)) or r == NONE:
+        return r
+    return OptionalType(t)
+
+
+@dataclass(eq=False)
 class TypeVar(Type):
     """An unknown filled in by inference (the element type of `[]`, say)."""
     ident: int
@@ -190,33 +234,37 @@ def deep_resolve(t: Type) -> Type:
         return DictType(deep_resolve(t.key), deep_resolve(t.value))
     if isinstance(t, TupleType):
         return TupleType(tuple(deep_resolve(x) for x in t.items))
+    if isinstance(t, FuncType):
+        return FuncType(tuple(deep_resolve(x) for x in t.params), deep_resolve(t.ret))
+    if isinstance(t, OptionalType):
+        return optional(deep_resolve(t.inner))
     return t
+
+
+def children(t: Type) -> Tuple[Type, ...]:
+    """The component types of a composite type."""
+    t = resolve(t)
+    if isinstance(t, (ListType, SetType)):
+        return (t.elem,)
+    if isinstance(t, DictType):
+        return (t.key, t.value)
+    if isinstance(t, TupleType):
+        return tuple(t.items)
+    if isinstance(t, FuncType):
+        return tuple(t.params) + (t.ret,)
+    if isinstance(t, OptionalType):
+        return (t.inner,)
+    return ()
 
 
 def has_unknown(t: Type) -> bool:
     t = resolve(t)
-    if isinstance(t, TypeVar):
-        return True
-    if isinstance(t, (ListType, SetType)):
-        return has_unknown(t.elem)
-    if isinstance(t, DictType):
-        return has_unknown(t.key) or has_unknown(t.value)
-    if isinstance(t, TupleType):
-        return any(has_unknown(x) for x in t.items)
-    return False
+    return isinstance(t, TypeVar) or any(has_unknown(x) for x in children(t))
 
 
 def occurs(v: TypeVar, t: Type) -> bool:
     t = resolve(t)
-    if t is v:
-        return True
-    if isinstance(t, (ListType, SetType)):
-        return occurs(v, t.elem)
-    if isinstance(t, DictType):
-        return occurs(v, t.key) or occurs(v, t.value)
-    if isinstance(t, TupleType):
-        return any(occurs(v, x) for x in t.items)
-    return False
+    return t is v or any(occurs(v, x) for x in children(t))
 
 
 def unify(a: Type, b: Type) -> bool:
@@ -245,6 +293,11 @@ def unify(a: Type, b: Type) -> bool:
         return len(a.items) == len(b.items) and all(unify(x, y) for x, y in zip(a.items, b.items))
     if isinstance(a, ClassType) and isinstance(b, ClassType):
         return a.name == b.name
+    if isinstance(a, FuncType) and isinstance(b, FuncType):
+        return len(a.params) == len(b.params) and \
+            all(unify(x, y) for x, y in zip(a.params, b.params)) and unify(a.ret, b.ret)
+    if isinstance(a, OptionalType) and isinstance(b, OptionalType):
+        return unify(a.inner, b.inner)
     return False
 
 
@@ -261,7 +314,29 @@ def assignable(target: Type, value: Type) -> bool:
         return True
     if t == INT and v == BOOL:
         return True
+    if isinstance(t, OptionalType):
+        if v == NONE:
+            return True
+        if isinstance(v, OptionalType):
+            return assignable(t.inner, v.inner)
+        return assignable(t.inner, v)
+    if isinstance(v, OptionalType) and not isinstance(t, TypeVar):
+        return assignable(t, v.inner)  # checked for None at run time
+    if isinstance(t, ClassType) and isinstance(v, ClassType):
+        return is_subclass(v, t)
     return unify(t, v)
+
+
+def is_subclass(sub: Type, base: Type) -> bool:
+    """Whether class type `sub` is `base` or derives from it."""
+    sub, base = resolve(sub), resolve(base)
+    info = getattr(sub, "info", None)
+    while info is not None:
+        if info.name == base.name:
+            return True
+        parent = getattr(info, "base", None)
+        info = getattr(parent, "info", None) if parent is not None else None
+    return isinstance(sub, ClassType) and isinstance(base, ClassType) and sub.name == base.name
 
 
 def is_numeric(t: Type) -> bool:
@@ -280,4 +355,6 @@ def is_hashable(t: Type) -> bool:
         return all(is_hashable(x) for x in t.items)
     if isinstance(t, (AnyType, TypeVar)):
         return True
+    if isinstance(t, OptionalType):
+        return is_hashable(t.inner)
     return False

@@ -459,15 +459,17 @@ std::string call_name(const mx_func_desc* d, const mx_class_desc* cls) {
 // "add() takes 2 positional arguments but 3 were given"; methods count self like CPython.
 void too_many_positional(const mx_func_desc* d, const mx_class_desc* cls, size_t nargs) {
   size_t self = cls ? 1 : 0;
-  size_t takes = size_t(d->nargs) + self, given = nargs + self;
-  PyErr_Format(PyExc_TypeError, "%s() takes %zu positional argument%s but %zu %s given",
-               call_name(d, cls).c_str(), takes, takes == 1 ? "" : "s", given, given == 1 ? "was" : "were");
+  size_t takes = size_t(d->nargs) + self, given = nargs + self, least = size_t(d->n_required) + self;
+  std::string range = least < takes ? "from " + std::to_string(least) + " to " + std::to_string(takes)
+                                    : std::to_string(takes);
+  PyErr_Format(PyExc_TypeError, "%s() takes %s positional argument%s but %zu %s given", call_name(d, cls).c_str(),
+               range.c_str(), takes == 1 ? "" : "s", given, given == 1 ? "was" : "were");
 }
 
 // "add() missing 2 required positional arguments: 'a' and 'b'" (CPython's format_missing).
 void missing_positional(const mx_func_desc* d, const mx_class_desc* cls, PyObject* const* full) {
   std::vector<const char*> names;
-  for (int i = 0; i < d->nargs; ++i)
+  for (int i = 0; i < d->n_required; ++i)
     if (!full[i]) names.push_back(d->param_names[i]);
   std::string list;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -512,11 +514,12 @@ PyObject* call_desc(const mx_func_desc* d, const mx_class_desc* cls, mx::Object*
       too_many_positional(d, cls, nargs);
       return nullptr;
     }
-    for (int i = 0; i < d->nargs; ++i)
+    for (int i = 0; i < d->n_required; ++i)
       if (!full[i]) {
         missing_positional(d, cls, full);
         return nullptr;
       }
+    // Optional parameters left out stay null: the entry point uses their defaults.
     return call_desc(d, cls, self, full, size_t(d->nargs), nullptr);
   }
   mx_host_obj result = nullptr;

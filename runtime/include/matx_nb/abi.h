@@ -17,7 +17,7 @@
 #include "containers.h"
 #include "error.h"
 
-#define MATX_NB_ABI_VERSION 2
+#define MATX_NB_ABI_VERSION 3
 
 extern "C" {
 
@@ -117,6 +117,9 @@ struct mx_func_desc {
   const char* return_type;
   mx_call_fn call;
   int32_t flags;
+  // Parameters without a default value: the first n_required. A missing
+  // optional argument is passed as a null handle; the callee uses its default.
+  int32_t n_required;
 };
 
 struct mx_attr_desc {

@@ -416,14 +416,16 @@ inline std::string call_name(const mx_func_desc* d, const mx_class_desc* cls) {
 [[noreturn]] inline void bad_arg_count(const mx_func_desc* d, const mx_class_desc* cls, size_t nargs) {
   std::string name = call_name(d, cls);
   size_t self = cls ? 1 : 0;
-  if (nargs > size_t(d->nargs)) {
-    size_t takes = size_t(d->nargs) + self, given = nargs + self;
-    throw Error(ErrKind::TypeError, name + "() takes " + std::to_string(takes) + " positional argument" +
+  if (nargs > size_t(d->nargs) || int(nargs) >= d->n_required) {
+    size_t takes = size_t(d->nargs) + self, given = nargs + self, least = size_t(d->n_required) + self;
+    std::string range = least < takes ? "from " + std::to_string(least) + " to " + std::to_string(takes)
+                                      : std::to_string(takes);
+    throw Error(ErrKind::TypeError, name + "() takes " + range + " positional argument" +
                                         (takes == 1 ? "" : "s") + " but " + std::to_string(given) + " " +
                                         (given == 1 ? "was" : "were") + " given");
   }
   std::vector<const char*> names;
-  for (int i = int(nargs); i < d->nargs; ++i) names.push_back(d->param_names[i]);
+  for (int i = int(nargs); i < d->n_required; ++i) names.push_back(d->param_names[i]);
   std::string list;
   for (size_t i = 0; i < names.size(); ++i) {
     if (i > 0) list += names.size() == 2 ? " and " : (i + 1 == names.size() ? ", and " : ", ");
@@ -447,8 +449,9 @@ inline const char* intern_file(const std::string& file) {
 // Calls an entry point with positional arguments (borrowed: they point into
 // `args`); cls names the class in bad-call messages (methods and __init__).
 inline Any call_entry(const mx_func_desc* d, const mx_class_desc* cls, Object* self, const std::vector<Any>& args) {
-  if (args.size() != size_t(d->nargs)) host_detail::bad_arg_count(d, cls, args.size());
-  std::vector<mx_host_obj> handles(args.size());
+  if (args.size() > size_t(d->nargs) || int(args.size()) < d->n_required)
+    host_detail::bad_arg_count(d, cls, args.size());
+  std::vector<mx_host_obj> handles(size_t(d->nargs), nullptr);  // null: the parameter's default
   for (size_t i = 0; i < args.size(); ++i) handles[i] = host_detail::borrowed(args[i]);
   mx_host_obj result = nullptr;
   mx_error err{};

@@ -15,6 +15,8 @@
 #include "builtins.h"
 #include "abi.h"
 #include "any.h"
+#include "format.h"
 #include "stack.h"
+#include "opt.h"
 // Not here: json.h, host_any.h and session.h (C++ hosts include them; generated
 // code does not need them, and every header costs compile time).
