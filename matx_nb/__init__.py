@@ -31,6 +31,9 @@ def __getattr__(name):
     if name == "CompileError":
         from .compiler.diagnostics import CompileError
         return CompileError
+    if name == "Regex":
+        from .regex import Regex
+        return Regex
     if name == "Diagnostic":
         from .compiler.diagnostics import Diagnostic
         return Diagnostic

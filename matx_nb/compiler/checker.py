@@ -972,6 +972,12 @@ class Checker:
             shown = ", ".join(str(t) for t, a in zip(ts, slots) if a is not None)
             self.error(e.span, f"{what}() does not accept ({shown})")
             return ERROR
+        if mf.refine is not None:  # checks needing constant arguments (a constant regex)
+            rt, cpp, err = mf.refine(ts, modules.constant_args(mf, slots))
+            if err is not None:
+                self.error((slots[err[0]] or e).span, err[1])
+                return ERROR
+            e.resolved = ("module", modules.with_callee(mf, cpp))
         return rt
 
     def expr_Call(self, e: ir.Call, expected):

@@ -35,6 +35,10 @@ class ModuleFunction:
     required: int = -1  # parameters without default (-1: all)
     defaults: Tuple[Any, ...] = ()  # Python values of the optional parameters, in order
     pure: bool = True  # no state changed, nothing printed (random.*, time.* are not)
+    # Optional check with the arguments' constant values (NOT_CONST where not
+    # constant): (ts, consts) -> (result type, C++ callee, None) or
+    # (None, None, (argument index, message)) for an error at that argument.
+    refine: Optional[Callable] = None
 
     @property
     def n_required(self) -> int:
@@ -43,6 +47,14 @@ class ModuleFunction:
     def result_type(self, args: List[Type]) -> Optional[Type]:
         return self.returns(args) if callable(self.returns) else self.returns
 
+
+# Stands for an argument whose value is not known at compile time (see refine).
+NOT_CONST = object()
+
+# Libraries a module header needs at link time; codegen writes them as
+# `// matx_nb-link: <flags>` lines that the toolchain (and the C++ Session's
+# rebuild) add to the g++ command.
+LINK_FLAGS: Dict[str, str] = {}
 
 # Returned by the checker for a module function it reported as unsupported.
 UNSUPPORTED = ModuleFunction("", "", (), Prim("unsupported"), "", "")
@@ -254,3 +266,134 @@ for _n in ("decimal", "digit"):
 import unicodedata as _unicodedata  # noqa: E402
 
 constant("unicodedata", "unidata_version", _unicodedata.unidata_version)
+
+# ---- re (PCRE2) and matx_nb.Regex -------------------------------------------------------
+import dataclasses as _dc  # noqa: E402
+import re as _re  # noqa: E402
+
+_RE = "matx_nb/mod/re.h"
+LINK_FLAGS[_RE] = "-lpcre2-32"
+PATTERN = opaque("re.Pattern", "mx::pymod::RePattern", _RE)
+MATCH = opaque("re.Match", "mx::pymod::ReMatch", _RE)
+REGEX = opaque("Regex", "mx::pymod::Regex", _RE)
+from .types import ListType as _L, TupleType as _T, DictType as _D  # noqa: E402
+
+_STRS = _L(STR)
+
+
+def _check_pattern(consts, flags_at: Optional[int]):
+    """Compiles a constant pattern with Python's re: (error or None, group count or None)."""
+    pat = consts[0]
+    flags = consts[flags_at] if flags_at is not None else 0
+    if not isinstance(pat, str) or flags is NOT_CONST:
+        return None, None
+    try:
+        return None, _re.compile(pat, flags or 0).groups
+    except _re.error as err:
+        return (0, f"bad regular expression {pat!r}: {err}"), None
+    except (TypeError, ValueError) as err:
+        return (0, f"bad regular expression {pat!r}: {err}"), None
+
+
+def _re_fn(name: str, params, returns: Result, defaults=(), findall=False):
+    flags_at = [p[0] for p in params].index("flags")
+    cpp = f"mx::pymod::re_{name}"
+
+    def refine(ts, consts):
+        err, groups = _check_pattern(consts, flags_at)
+        if err:
+            return None, None, err
+        rt = returns(ts) if callable(returns) else returns
+        if findall and rt is not None and groups is not None and groups >= 2:
+            return _L(_T(tuple([STR] * groups))), f"mx::pymod::re_findall_n<{groups}>", None
+        return rt, cpp, None
+
+    def rule(ts):  # the pattern: str or re.Pattern
+        if ts[0] not in (STR, PATTERN):
+            return None
+        return returns(ts) if callable(returns) else returns
+
+    register("re", name, params, rule, cpp, _RE, defaults=defaults)
+    MODULES["re"][name] = _dc.replace(MODULES["re"][name], refine=refine)
+
+
+_PS = ("pattern", GENERIC)
+_re_fn("compile", [_PS, ("flags", INT)], PATTERN, defaults=(0,))
+for _n in ("match", "search", "fullmatch"):
+    _re_fn(_n, [_PS, ("string", STR), ("flags", INT)], MATCH, defaults=(0,))
+_re_fn("findall", [_PS, ("string", STR), ("flags", INT)], _STRS, defaults=(0,), findall=True)
+_re_fn("finditer", [_PS, ("string", STR), ("flags", INT)], _L(MATCH), defaults=(0,))
+_re_fn("split", [_PS, ("string", STR), ("maxsplit", INT), ("flags", INT)], _STRS, defaults=(0, 0))
+_re_fn("sub", [_PS, ("repl", STR), ("string", STR), ("count", INT), ("flags", INT)], STR, defaults=(0, 0))
+_re_fn("subn", [_PS, ("repl", STR), ("string", STR), ("count", INT), ("flags", INT)], _T((STR, INT)),
+       defaults=(0, 0))
+register("re", "escape", [("pattern", STR)], STR, "mx::pymod::re_escape", _RE)
+for _n in ("I", "IGNORECASE", "M", "MULTILINE", "S", "DOTALL", "X", "VERBOSE", "A", "ASCII", "U", "UNICODE",
+           "NOFLAG"):
+    constant("re", _n, int(getattr(_re, _n)))
+
+_ENDPOS = lambda rt: lambda ts: rt if ts[3] in (INT, BOOL, NONE) else None  # noqa: E731
+for _n in ("match", "search", "fullmatch"):
+    method("re.Pattern", _n, [("string", STR), ("pos", INT), ("endpos", GENERIC)], _ENDPOS(MATCH),
+           f"mx::pymod::re_pattern_{_n}", defaults=(0, None))
+method("re.Pattern", "findall", [("string", STR)], _STRS, "mx::pymod::re_pattern_findall")
+method("re.Pattern", "finditer", [("string", STR)], _L(MATCH), "mx::pymod::re_pattern_finditer")
+method("re.Pattern", "split", [("string", STR), ("maxsplit", INT)], _STRS, "mx::pymod::re_pattern_split",
+       defaults=(0,))
+method("re.Pattern", "sub", [("repl", STR), ("string", STR), ("count", INT)], STR, "mx::pymod::re_pattern_sub",
+       defaults=(0,))
+method("re.Pattern", "subn", [("repl", STR), ("string", STR), ("count", INT)], _T((STR, INT)),
+       "mx::pymod::re_pattern_subn", defaults=(0,))
+
+_GROUP = lambda rt: lambda ts: rt if ts[1] in (INT, BOOL, STR, NONE) else None  # noqa: E731
+method("re.Match", "group", [("group", GENERIC)], _GROUP(STR), "mx::pymod::re_match_group", defaults=(None,))
+method("re.Match", "start", [("group", GENERIC)], _GROUP(INT), "mx::pymod::re_match_start", defaults=(None,))
+method("re.Match", "end", [("group", GENERIC)], _GROUP(INT), "mx::pymod::re_match_end", defaults=(None,))
+method("re.Match", "span", [("group", GENERIC)], _GROUP(_T((INT, INT))), "mx::pymod::re_match_span",
+       defaults=(None,))
+_DEFAULT = lambda rt: lambda ts: rt if ts[1] in (STR, NONE) else None  # noqa: E731
+method("re.Match", "groups", [("default", GENERIC)], _DEFAULT(_STRS), "mx::pymod::re_match_groups",
+       defaults=(None,))
+method("re.Match", "groupdict", [("default", GENERIC)], _DEFAULT(_D(STR, STR)), "mx::pymod::re_match_groupdict",
+       defaults=(None,))
+
+for _mod in ("matx_nb", "matx_nb.regex"):
+    register(_mod, "Regex", [("pattern", STR), ("ignore_case", BOOL), ("dotall", BOOL), ("extended", BOOL),
+                             ("anchored", BOOL), ("ucp", BOOL)], REGEX, "mx::pymod::regex_new", _RE,
+             defaults=(False, False, False, False, True))
+method("Regex", "split", [("input", STR), ("offset", INT)], _STRS, "mx::pymod::regex_split", defaults=(0,))
+method("Regex", "replace", [("input", STR), ("repl", STR), ("offset", INT)], STR, "mx::pymod::regex_replace",
+       defaults=(0,))
+method("Regex", "match", [("input", STR), ("offset", INT)], _T((_STRS, _D(STR, STR))), "mx::pymod::regex_match",
+       defaults=(0,))
+
+
+def constant_args(mf: ModuleFunction, slots) -> List[Any]:
+    """The compile-time values of a call's arguments (NOT_CONST where unknown);
+    an omitted argument has its default. Constants, module constants (re.I) and
+    `|` of constant ints are known."""
+    from . import ir
+    out = []
+    for i, a in enumerate(slots):
+        if a is None:
+            out.append(mf.defaults[i - mf.n_required] if i >= mf.n_required else NOT_CONST)
+        else:
+            out.append(_const_expr(a, ir))
+    return out
+
+
+def _const_expr(e, ir) -> Any:
+    if isinstance(e, ir.Const):
+        return e.value
+    r = getattr(e, "resolved", None)
+    if isinstance(e, (ir.Name, ir.Attribute)) and r and r[0] == "const":
+        return r[1]
+    if isinstance(e, ir.BinOp) and e.op == "|":
+        a, b = _const_expr(e.left, ir), _const_expr(e.right, ir)
+        if isinstance(a, int) and isinstance(b, int):
+            return a | b
+    return NOT_CONST
+
+
+def with_callee(mf: ModuleFunction, cpp: str) -> ModuleFunction:
+    return mf if cpp == mf.cpp else _dc.replace(mf, cpp=cpp)

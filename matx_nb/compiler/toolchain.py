@@ -209,7 +209,7 @@ class Toolchain:
         cmd = [self.cxx, *base_flags(self.opt), "-shared"]
         if pch is not None:
             cmd += ["-I", str(pch)]
-        cmd += ["-I", str(include_dir()), src_path, "-o", str(tmp_out)]
+        cmd += ["-I", str(include_dir()), src_path, "-o", str(tmp_out), *link_flags(source)]
         t0 = time.perf_counter()
         r = subprocess.run(cmd, capture_output=True, text=True)
         elapsed = time.perf_counter() - t0
@@ -223,6 +223,15 @@ class Toolchain:
             os.unlink(src_path)
             if pch is None:
                 self.ensure_pch()
+
+
+LINK_MARK = "// matx_nb-link: "
+
+
+def link_flags(source: str) -> List[str]:
+    """Libraries the generated source asks for (`// matx_nb-link: -lpcre2-32` lines)."""
+    return [flag for line in source.splitlines() if line.startswith(LINK_MARK)
+            for flag in line[len(LINK_MARK):].split()]
 
 
 @dataclass

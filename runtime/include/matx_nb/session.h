@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -170,6 +173,25 @@ class Session {
     }
   }
 
+  // Libraries the generated source asks for: its `// matx_nb-link: <flags>` lines
+  // (only -l names are taken, so a source cannot inject shell text).
+  static std::string link_flags(const std::string& src) {
+    std::string out, line;
+    std::ifstream in(src);
+    const std::string mark = "// matx_nb-link: ";
+    while (std::getline(in, line)) {
+      if (line.compare(0, mark.size(), mark) != 0) continue;
+      std::istringstream words(line.substr(mark.size()));
+      std::string w;
+      while (words >> w) {
+        bool ok = w.size() > 2 && w.compare(0, 2, "-l") == 0;
+        for (char c : w.substr(2)) ok = ok && (std::isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.');
+        if (ok) out += " " + w;
+      }
+    }
+    return out;
+  }
+
   // A library built for another platform or ABI is compiled again from the
   // source saved next to it, into the user's cache (once per source).
   std::string rebuild(const Any& entry) const {
@@ -204,7 +226,7 @@ class Session {
     std::string tmp = out + ".tmp" + std::to_string(::getpid());
     std::string cmd = "mkdir -p " + quote(cache) + " && " + (cxx ? cxx : "g++") +
                       " -std=c++17 -O3 -fPIC -shared -fvisibility=hidden -w -I" + quote(inc) + " " + quote(src) +
-                      " -o " + quote(tmp) + " && mv -f " + quote(tmp) + " " + quote(out);
+                      " -o " + quote(tmp) + link_flags(src) + " && mv -f " + quote(tmp) + " " + quote(out);
     if (std::system(cmd.c_str()) != 0) pipeline_error(what + "; rebuilding it from " + source + " failed");
     return out;
   }
