@@ -9,23 +9,32 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 from . import flow, ir, modules
+from .builtins_checker import COMPAT_CONSTRUCTORS, BuiltinChecks, MethodChecks
 from .diagnostics import DiagnosticSink, Span
 from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
-                    ListType, Prim, SetType, TupleType, Type, TypeVar, assignable, deep_resolve,
-                    fresh, has_unknown, is_hashable, is_numeric, resolve, unify)
+                    FuncType, ListType, OptionalType, Prim, SetType, TupleType, Type, TypeVar, assignable,
+                    deep_resolve, fresh, has_unknown, is_hashable, is_numeric, optional, resolve, unify)
 
 RANGE = Prim("range")
+EXC = Prim("exception")  # a caught exception (`except E as e`)
 FILE = Prim("file")  # a text file opened for reading
 
 BUILTINS = {"len", "range", "min", "max", "abs", "int", "float", "str", "bool", "print", "list",
             "dict", "set", "tuple", "sorted", "sum", "repr", "ord", "chr", "isinstance",
             "enumerate", "zip", "reversed", "any", "all", "round", "hash", "divmod", "pow",
-            "bytes", "hex", "oct", "bin", "iter", "next", "map", "filter", "type", "id", "open"}
+            "bytes", "hex", "oct", "bin", "iter", "next", "map", "filter", "type", "id", "open",
+            "format"}
 
 EXCEPTIONS = {"Exception", "TypeError", "ValueError", "IndexError", "KeyError",
               "ZeroDivisionError", "OverflowError", "AttributeError", "RuntimeError",
               "NotImplementedError", "AssertionError", "StopIteration", "LookupError",
               "ArithmeticError", "NameError"}
+
+# Exception classes an except clause can name; the runtime's ErrKind has each.
+CATCHABLE = EXCEPTIONS | {"BaseException", "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError",
+                          "MemoryError", "RecursionError", "UnboundLocalError", "OSError", "IOError",
+                          "FileNotFoundError", "json.JSONDecodeError", "JSONDecodeError",
+                          "binascii.Error", "re.error"}
 
 # Method tables: name -> (min args, max args). Return types are computed in
 # _method_type; arguments are checked there too.
@@ -37,14 +46,22 @@ STR_METHODS = {
     "isalnum": (0, 0), "isspace": (0, 0), "isupper": (0, 0), "islower": (0, 0),
     "isdecimal": (0, 0), "isnumeric": (0, 0), "istitle": (0, 0), "isascii": (0, 0),
     "isidentifier": (0, 0), "isprintable": (0, 0), "title": (0, 0), "capitalize": (0, 0),
-    "swapcase": (0, 0), "casefold": (0, 0), "encode": (0, 1), "zfill": (1, 1),
+    "swapcase": (0, 0), "casefold": (0, 0), "encode": (0, 2), "zfill": (1, 1),
     "center": (1, 2), "ljust": (1, 2), "rjust": (1, 2), "splitlines": (0, 1),
     "partition": (1, 1), "rpartition": (1, 1), "removeprefix": (1, 1), "removesuffix": (1, 1),
-    "expandtabs": (0, 1),
+    "expandtabs": (0, 1), "format": (0, 255),
 }
-BYTES_METHODS = {"decode": (0, 1), "split": (0, 2), "join": (1, 1), "strip": (0, 1),
-                 "lower": (0, 0), "upper": (0, 0), "startswith": (1, 1), "endswith": (1, 1),
-                 "find": (1, 1), "replace": (2, 2), "count": (1, 1), "hex": (0, 0)}
+BYTES_METHODS = {
+    "decode": (0, 2), "split": (0, 2), "rsplit": (0, 2), "join": (1, 1), "strip": (0, 1),
+    "lstrip": (0, 1), "rstrip": (0, 1), "lower": (0, 0), "upper": (0, 0), "startswith": (1, 3),
+    "endswith": (1, 3), "find": (1, 3), "rfind": (1, 3), "index": (1, 3), "rindex": (1, 3),
+    "count": (1, 3), "replace": (2, 3), "hex": (0, 2), "partition": (1, 1), "rpartition": (1, 1),
+    "isdigit": (0, 0), "isalpha": (0, 0), "isalnum": (0, 0), "isspace": (0, 0), "islower": (0, 0),
+    "isupper": (0, 0), "istitle": (0, 0), "isascii": (0, 0), "ljust": (1, 2), "rjust": (1, 2),
+    "center": (1, 2), "zfill": (1, 1), "removeprefix": (1, 1), "removesuffix": (1, 1),
+    "title": (0, 0), "capitalize": (0, 0), "swapcase": (0, 0), "splitlines": (0, 1),
+    "expandtabs": (0, 1)}
+TUPLE_METHODS = {"count": (1, 1), "index": (1, 3)}
 LIST_METHODS = {"append": (1, 1), "pop": (0, 1), "extend": (1, 1), "insert": (2, 2),
                 "remove": (1, 1), "index": (1, 3), "count": (1, 1), "clear": (0, 0),
                 "copy": (0, 0), "reverse": (0, 0), "sort": (0, 0)}
@@ -59,7 +76,8 @@ SET_METHODS = {"add": (1, 1), "remove": (1, 1), "discard": (1, 1), "pop": (0, 0)
 FILE_METHODS = {"read": (0, 0), "readlines": (0, 0), "close": (0, 0)}
 
 METHOD_TABLES = {"str": STR_METHODS, "bytes": BYTES_METHODS, "list": LIST_METHODS,
-                 "dict": DICT_METHODS, "set": SET_METHODS, "file": FILE_METHODS}
+                 "dict": DICT_METHODS, "set": SET_METHODS, "file": FILE_METHODS,
+                 "tuple": TUPLE_METHODS}
 
 
 class Restart(Exception):
@@ -109,6 +127,9 @@ def elem_type(t: Type) -> Optional[Type]:
 
 
 class Scope:
+    boundary = False  # the scope of a nested function or lambda
+    own: frozenset = frozenset()  # names a nested function assigns: its locals, never the outer ones
+
     def __init__(self, parent: Optional["Scope"] = None):
         self.vars: Dict[str, Type] = {}
         self.parent = parent
@@ -118,11 +139,13 @@ class Scope:
         while s is not None:
             if name in s.vars:
                 return s.vars[name]
+            if s.boundary and name in s.own:
+                return None
             s = s.parent
         return None
 
 
-class Checker:
+class Checker(BuiltinChecks, MethodChecks):
     def __init__(self, program: ir.Program, sink: DiagnosticSink, sources, constants, modules=None):
         self.program = program
         self.modules = modules or {}  # (object, global name) -> module name | (module, function)
@@ -138,6 +161,9 @@ class Checker:
         self.widen: Dict[str, Type] = {}
         self.annotated: set = set()
         self.owner = ""  # name of the top-level object being checked
+        self.nested: Dict[int, ir.Function] = {}  # functions defined inside others, by id
+        self.narrowed: frozenset = frozenset()  # Optional locals known not to be None here
+        self.handler_depth = 0  # inside except clauses: a bare raise is allowed
 
     # ---- reporting
     def error(self, span: Span, message: str, hint: str = ""):
@@ -173,6 +199,10 @@ class Checker:
         for f in self.all_functions():
             if has_unknown(f.returns):
                 unify(f.returns, NONE)
+            for t in f.locals.values():
+                r = resolve(t)
+                if isinstance(r, OptionalType) and isinstance(resolve(r.inner), TypeVar):
+                    unify(r.inner, NONE)  # only ever None
             f.returns = deep_resolve(f.returns)
             for name, t in list(f.locals.items()):
                 if has_unknown(t):
@@ -180,11 +210,47 @@ class Checker:
                                f"annotate it, e.g. '{name}: List[int] = []'")
                 f.locals[name] = deep_resolve(t)
             flow.analyze(f)
+        for f in list(self.all_functions()):
+            self.check_captures(f)
 
     def all_functions(self):
         for c in self.program.classes:
             yield from c.methods.values()
         yield from self.program.functions
+        yield from self.nested.values()
+
+    def check_captures(self, f: ir.Function):
+        """Closures copy the outer locals they read when they are created; Python
+        reads them when called. The two agree when each such local is assigned
+        once, so a closure over a rebound local (a loop variable, say) is refused."""
+        sites: Dict[str, int] = {}
+
+        def count(stmts, weight):
+            for st in stmts:
+                w = weight * 2 if isinstance(st, (ir.For, ir.While)) else weight
+                names = assigned_names(st)
+                if isinstance(st, ir.For):
+                    names = flow._names(st.target)
+                for n in names:
+                    sites[n] = sites.get(n, 0) + w
+                for attr in ("body", "orelse", "finalbody"):
+                    sub = getattr(st, attr, None)
+                    if isinstance(sub, list):
+                        count(sub, w if attr != "orelse" or not isinstance(st, (ir.For, ir.While)) else weight)
+                for h in getattr(st, "handlers", None) or ():
+                    count(h.body, weight)
+
+        count(f.body, 1)
+        for p in f.params:
+            if p.name in f.assigned_params:
+                sites[p.name] = sites.get(p.name, 0) + 2
+        for node, free in closures_in(f):
+            for name in sorted(free):
+                if sites.get(name, 0) > 1:
+                    self.error(node.span, f"this closure reads '{name}', which {f.qualname}() assigns "
+                                          f"more than once; compiled closures copy the value when "
+                                          f"they are created",
+                               "pass the value as a parameter instead")
 
     def infer_init_attrs(self, c: ir.ClassDef):
         """Unannotated `self.x = value` in __init__ declares x with the value's type."""
@@ -235,9 +301,15 @@ class Checker:
         self.annotated = set()
         for p in f.params:
             self.scope.vars[p.name] = p.ty
+        for prm in f.params:
+            if prm.default is not None:
+                self.check_default(prm)
         self.block(f.body)
         f.locals = {k: v for k, v in self.scope.vars.items()
                     if k not in {p.name for p in f.params}}
+        self.check_function_end(f)
+
+    def check_function_end(self, f: ir.Function):
         r = resolve(f.returns)
         if not (r == NONE or isinstance(r, TypeVar)) and not always_returns(f.body):
             self.error(f.span, f"{f.qualname}() may reach its end without returning a {r}",
@@ -249,8 +321,15 @@ class Checker:
 
     # ---- statements
     def block(self, stmts: List[ir.Stmt]):
-        for s in stmts:
-            getattr(self, "stmt_" + type(s).__name__)(s)
+        saved = self.narrowed
+        try:
+            for s in stmts:
+                getattr(self, "stmt_" + type(s).__name__)(s)
+                # `if x is None: return` leaves x not None for the rest of the block.
+                if isinstance(s, ir.If) and always_returns(s.body) and not s.orelse:
+                    self.narrowed = self.narrowed | self.none_tests(s.test, False)
+        finally:
+            self.narrowed = saved
 
     def stmt_ExprStmt(self, s: ir.ExprStmt):
         self.expr(s.value)
@@ -276,10 +355,73 @@ class Checker:
         if not assignable(want, got):
             self.error(s.value.span, f"{self.func.qualname}() must return {want}, got {got}")
 
+    def stmt_FuncDef(self, s: ir.FuncDef):
+        f = s.func
+        self.func.has_loops_or_calls = True
+        if f.returns is None:
+            f.returns = fresh()
+        for prm in f.params:
+            if prm.default is not None:
+                self.check_default(prm)
+        ft = FuncType(tuple(p.ty for p in f.params), f.returns)
+        saved = (self.func, self.scope, self.annotated, self.loop_depth)
+        outer = self.scope
+        self.nested[id(f)] = f
+        self.loop_depth = 0
+        self.func = f
+        f.locals, f.assigned_params = {}, set()
+        self.scope = Scope(outer)
+        self.scope.boundary = True
+        self.scope.own = frozenset(n for st in ir_walk(f.body) for n in assigned_names(st))
+        # The function may call itself: its name is visible inside.
+        self.scope.vars[f.name] = ft
+        self.annotated = set()
+        for prm in f.params:
+            self.scope.vars[prm.name] = prm.ty
+        try:
+            self.block(f.body)
+            names = {p.name for p in f.params} | {f.name}
+            f.locals = {k: v for k, v in self.scope.vars.items() if k not in names}
+            self.check_function_end(f)
+        finally:
+            self.func, self.scope, self.annotated, self.loop_depth = saved
+        if f.name in {n for n in flow.free_names(f)} or self.calls_itself(f):
+            self.error(s.span, f"nested function {f.name}() calls itself; recursive functions must be "
+                               "defined at module level")
+        self.assign_target(ir.Name(s.span, f.name), ft, s.span)
+
+    def calls_itself(self, f: ir.Function) -> bool:
+        for call in _calls(f.body):
+            if isinstance(call.func, ir.Name) and call.func.id == f.name:
+                return True
+        return False
+
+    def check_default(self, prm: ir.Param):
+        t = self.expr(prm.default, prm.ty)
+        if not assignable(prm.ty, t):
+            self.error(prm.default.span, f"default value of '{prm.name}' must be {prm.ty}, got {t}")
+
+    def stmt_Try(self, s: ir.Try):
+        self.block(s.body)
+        for h in s.handlers:
+            for t in h.types:
+                if t not in CATCHABLE:
+                    self.error(h.span, f"'except {t}' is not supported in compiled code",
+                               "catch a builtin exception class: " + ", ".join(sorted(CATCHABLE)[:8]) + ", ...")
+            if h.name:
+                self.assign_target(ir.Name(h.span, h.name), EXC, h.span)
+            self.handler_depth += 1
+            try:
+                self.block(h.body)
+            finally:
+                self.handler_depth -= 1
+        self.block(s.orelse)
+        self.block(s.finalbody)
+
     def stmt_If(self, s: ir.If):
         self.cond(s.test)
-        self.block(s.body)
-        self.block(s.orelse)
+        self.narrowed_block(s.body, self.none_tests(s.test, True))
+        self.narrowed_block(s.orelse, self.none_tests(s.test, False))
 
     def stmt_While(self, s: ir.While):
         self.cond(s.test)
@@ -290,7 +432,7 @@ class Checker:
         self.block(s.orelse)
 
     def stmt_For(self, s: ir.For):
-        it = self.expr(s.iter)
+        it = self.value(s.iter, "'NoneType' object is not iterable")
         self.func.has_loops_or_calls = True
         et = elem_type(it)
         if et is None:
@@ -332,10 +474,15 @@ class Checker:
 
     def stmt_Raise(self, s: ir.Raise):
         if s.exc is None:
-            self.error(s.span, "bare 'raise' is not supported yet")
+            if not self.handler_depth:
+                self.error(s.span, "a bare 'raise' re-raises the exception being handled; "
+                                   "it belongs in an except clause")
             return
         e = s.exc
         name = None
+        if isinstance(e, ir.Name) and resolve(self.scope.lookup(e.id) or NONE) == EXC:
+            self.expr(e)
+            return  # re-raise a caught exception
         if isinstance(e, ir.Call) and isinstance(e.func, ir.Name):
             name = e.func.id
             for a in e.args:
@@ -377,6 +524,9 @@ class Checker:
         raise Restart()
 
     def assign_target(self, t: ir.Expr, vt: Type, span: Span, value_type: Optional[Type] = None):
+        if isinstance(t, ir.Name) and t.id in self.narrowed and \
+                (resolve(vt) == NONE or isinstance(resolve(vt), OptionalType)):
+            self.narrowed = self.narrowed - {t.id}  # may be None again
         if isinstance(t, ir.Name):
             if t.id in {p.name for p in self.func.params}:
                 self.func.assigned_params.add(t.id)
@@ -387,6 +537,8 @@ class Checker:
             if cur is None:
                 wide = self.widen.get((self.func.qualname, t.id))
                 cur = wide if wide is not None else vt
+                if wide is None and resolve(vt) == NONE:
+                    cur = OptionalType(fresh())  # `x = None` now, a value later
                 self.scope.vars[t.id] = cur
             elif not assignable(cur, vt):
                 if resolve(cur) == INT and resolve(vt) == FLOAT:
@@ -458,9 +610,53 @@ class Checker:
         return t
 
     def expr(self, e: ir.Expr, expected: Optional[Type] = None) -> Type:
+        e.unwrap = None
         t = getattr(self, "expr_" + type(e).__name__)(e, expected)
         e.ty = t
         return t
+
+    # ---- narrowing: `if x is not None:` makes x a T inside (an Optional[T] local)
+    def none_tests(self, test: ir.Expr, positive: bool) -> set:
+        """Locals that are not None when `test` is `positive` (true or false)."""
+        if isinstance(test, ir.BoolOp) and (test.op == "and") == positive:
+            out = set()
+            for v in test.values:
+                out |= self.none_tests(v, positive)
+            return out
+        if isinstance(test, ir.UnaryOp) and test.op == "not":
+            return self.none_tests(test.operand, not positive)
+        if isinstance(test, ir.Compare) and len(test.ops) == 1 and test.ops[0] in ("is", "is not"):
+            a, b = test.left, test.comparators[0]
+            if _is_none_const(a):
+                a, b = b, a
+            if isinstance(a, ir.Name) and _is_none_const(b) and (test.ops[0] == "is not") == positive:
+                if isinstance(resolve(self.scope.lookup(a.id) or NONE), OptionalType):
+                    return {a.id}
+        if positive and isinstance(test, ir.Name):  # `if x:` — a None x is false
+            if isinstance(resolve(self.scope.lookup(test.id) or NONE), OptionalType):
+                return {test.id}
+        return set()
+
+    def narrowed_block(self, stmts, names: set):
+        saved = self.narrowed
+        self.narrowed = saved | names
+        try:
+            self.block(stmts)
+        finally:
+            self.narrowed = saved
+
+    def unopt(self, e: ir.Expr, t: Type, message: str, kind: str = "TypeError") -> Type:
+        """An Optional[T] used where a T is needed: checked for None at run time,
+        raising `kind` with CPython's `message` (codegen reads e.unwrap)."""
+        r = resolve(t)
+        if isinstance(r, OptionalType):
+            e.unwrap = (kind, message)
+            e.ty = r.inner
+            return r.inner
+        return t
+
+    def value(self, e: ir.Expr, message: str, expected: Optional[Type] = None, kind: str = "TypeError") -> Type:
+        return self.unopt(e, self.expr(e, expected), message, kind)
 
     def expr_Const(self, e: ir.Const, expected):
         v = e.value
@@ -485,11 +681,15 @@ class Checker:
         t = self.scope.lookup(e.id)
         if t is not None:
             e.resolved = ("local", e.id)
+            r = resolve(t)
+            if e.id in self.narrowed and isinstance(r, OptionalType):
+                e.unwrap = ("TypeError", f"'{e.id}' is None")  # proven not None: never raises
+                return r.inner
             return t
         if e.id in self.funcs:
-            e.resolved = ("func", self.funcs[e.id])
-            self.error(e.span, f"functions as values are not supported yet; call {e.id}() directly")
-            return ERROR
+            fn = self.funcs[e.id]
+            e.resolved = ("func", fn)
+            return FuncType(tuple(p.ty for p in fn.params), fn.returns)
         if e.id in self.classes:
             e.resolved = ("class", self.classes[e.id])
             self.error(e.span, f"classes as values are not supported yet; call {e.id}(...) directly")
@@ -553,8 +753,18 @@ class Checker:
         return rs[0]
 
     def expr_BinOp(self, e: ir.BinOp, expected):
-        lt = self.expr(e.left)
-        rt = self.expr(e.right)
+        lt, rt = self.expr(e.left), self.expr(e.right)
+
+        def tname(t):
+            r = resolve(t)
+            r = r.inner if isinstance(r, OptionalType) else r
+            return {"List": "list", "Dict": "dict", "Set": "set", "Tuple": "tuple"}.get(
+                str(r).split("[")[0], str(r))
+        op = "** or pow()" if e.op == "**" else e.op
+        lt = self.unopt(e.left, lt, f"unsupported operand type(s) for {op}: 'NoneType' and '{tname(rt)}'")
+        rt = self.unopt(e.right, rt, f"unsupported operand type(s) for {op}: '{tname(lt)}' and 'NoneType'")
+        if e.op == "%" and resolve(lt) == STR:
+            return self.check_percent(e, rt)
         t = self.binop_type(e.op, lt, rt, e.span, e)
         if e.op == "**" and t == INT and expected is not None and resolve(expected) == FLOAT:
             # Where a float is wanted, int ** int follows Python for negative exponents too.
@@ -603,6 +813,13 @@ class Checker:
         if op == "%" and l == STR:
             self.error(span, "%-formatting is not supported yet", "use str() and +")
             return STR
+        if op == "|" and isinstance(l, DictType) and isinstance(r, DictType):
+            if not unify(l, r):
+                self.error(span, f"cannot merge {l} and {r}")
+            return l
+        if op == "*" and isinstance(l, TupleType) and node is not None and \
+                const_int(node.right) is not None:
+            return TupleType(tuple(l.items) * max(0, const_int(node.right)))
         if isinstance(l, SetType) and isinstance(r, SetType) and op in ("|", "&", "-", "^"):
             if not unify(l, r):
                 self.error(span, f"cannot combine {l} and {r}")
@@ -611,7 +828,10 @@ class Checker:
         return None
 
     def expr_UnaryOp(self, e: ir.UnaryOp, expected):
-        t = resolve(self.expr(e.operand))
+        if e.op == "not":
+            self.cond(e.operand)
+            return BOOL
+        t = resolve(self.value(e.operand, f"bad operand type for unary {e.op}: 'NoneType'"))
         if is_error(t):
             return ERROR
         if e.op == "not":
@@ -627,7 +847,14 @@ class Checker:
         return ERROR
 
     def expr_BoolOp(self, e: ir.BoolOp, expected):
-        ts = [resolve(self.expr(v)) for v in e.values]
+        ts = []
+        saved = self.narrowed
+        try:
+            for v in e.values:  # `x is not None and x > 0`: later operands see x narrowed
+                ts.append(resolve(self.expr(v)))
+                self.narrowed = self.narrowed | self.none_tests(v, e.op == "and")
+        finally:
+            self.narrowed = saved
         first = ts[0]
         if all(t == first for t in ts):
             return first
@@ -640,10 +867,15 @@ class Checker:
 
     def expr_Compare(self, e: ir.Compare, expected):
         left = self.expr(e.left)
+        prev = e.left
         for op, c in zip(e.ops, e.comparators):
             right = self.expr(c)
+            if op not in ("==", "!=", "is", "is not"):
+                msg = f"'{op}' not supported with 'NoneType'"
+                left = self.unopt(prev, left, msg)
+                right = self.unopt(c, right, msg)
             self.check_compare(op, left, right, c.span)
-            left = right
+            left, prev = right, c
         return BOOL
 
     def check_compare(self, op, lt, rt, span):
@@ -672,8 +904,19 @@ class Checker:
                 self.error(span, f"'{op}' is not supported on a {r}")
             return
         if op in ("is", "is not"):
-            if not (l == NONE or r == NONE):
-                self.error(span, f"'{op}' is only supported with None here", "use == for values")
+            if l == NONE or r == NONE:
+                return
+            if isinstance(l, ClassType) and isinstance(r, ClassType):
+                return  # identity of instances
+            self.error(span, f"'{op}' is only supported with None and class instances here",
+                       "use == for values")
+            return
+        if isinstance(l, OptionalType) or isinstance(r, OptionalType):
+            li = l.inner if isinstance(l, OptionalType) else l
+            ri = r.inner if isinstance(r, OptionalType) else r
+            if li == NONE or ri == NONE or resolve(li) == resolve(ri) or (is_numeric(li) and is_numeric(ri)):
+                return
+            unify(li, ri)
             return
         if is_numeric(l) and is_numeric(r):
             return
@@ -688,10 +931,21 @@ class Checker:
 
     def expr_IfExp(self, e: ir.IfExp, expected):
         self.cond(e.test)
-        a = resolve(self.expr(e.body, expected))
-        b = resolve(self.expr(e.orelse, expected))
+        saved = self.narrowed
+        try:
+            self.narrowed = saved | self.none_tests(e.test, True)
+            a = resolve(self.expr(e.body, expected))
+            self.narrowed = saved | self.none_tests(e.test, False)
+            b = resolve(self.expr(e.orelse, expected))
+        finally:
+            self.narrowed = saved
         if is_numeric(a) and is_numeric(b) and a != b:
             return FLOAT if FLOAT in (a, b) else INT
+        if (a == NONE) != (b == NONE):  # `x if c else None`: an Optional
+            other = b if a == NONE else a
+            if isinstance(resolve(other), TypeVar):
+                return optional(other)
+            return optional(other)
         if not unify(a, b):
             if expected is not None and assignable(expected, a) and assignable(expected, b):
                 return expected
@@ -745,11 +999,55 @@ class Checker:
             self.error(e.span, f"unhashable type: '{k}'")
         return DictType(k, v)
 
+    def expr_Lambda(self, e: ir.Lambda, expected):
+        ex = resolve(expected) if expected is not None else None
+        if isinstance(ex, FuncType) and len(ex.params) == len(e.params):
+            pts = list(ex.params)
+        else:
+            if not isinstance(ex, FuncType):
+                self.error(e.span, "the parameter types of this lambda are unknown here",
+                           "store it in an annotated variable (f: Callable[[int], int] = lambda x: ...) "
+                           "or pass it where a function is expected")
+            else:
+                self.error(e.span, f"this lambda takes {len(e.params)} parameters where a {ex} is expected")
+            pts = [ERROR for _ in e.params]
+        for prm, t in zip(e.params, pts):
+            prm.ty = t
+        saved = self.scope
+        self.scope = Scope(saved)
+        self.scope.boundary = True
+        for prm in e.params:
+            self.scope.vars[prm.name] = prm.ty
+        try:
+            rt = self.expr(e.body, ex.ret if isinstance(ex, FuncType) else None)
+        finally:
+            self.scope = saved
+        if isinstance(ex, FuncType) and not assignable(ex.ret, rt):
+            self.error(e.body.span, f"this lambda must return {ex.ret}, got {rt}")
+        self.func.has_loops_or_calls = True
+        return FuncType(tuple(pts), rt)
+
+    def call_value(self, e: ir.Call, ft: FuncType) -> Type:
+        """Calls a function value (a lambda, a closure, a function passed in)."""
+        if e.keywords:
+            self.error(e.keywords[0].span, "keyword arguments cannot be passed to a function value")
+        if len(e.args) != len(ft.params):
+            self.error(e.span, f"this {ft} takes {len(ft.params)} argument"
+                               f"{'s' if len(ft.params) != 1 else ''}, got {len(e.args)}")
+        for a, pt in zip(e.args, ft.params):
+            t = self.expr(a, pt)
+            if not assignable(pt, t):
+                self.error(a.span, f"argument must be {pt}, got {t}")
+        for a in e.args[len(ft.params):]:
+            self.expr(a)
+        e.resolved = ("callvalue",)
+        return ft.ret
+
     def comprehension_scope(self, gens: List[ir.Comprehension]):
         self.scope = Scope(self.scope)
         self.func.has_loops_or_calls = True
         for g in gens:
-            it = self.expr(g.iter)
+            it = self.value(g.iter, "'NoneType' object is not iterable")
             et = elem_type(it)
             if et is None:
                 self.error(g.iter.span, f"cannot iterate over a value of type {it}")
@@ -773,6 +1071,9 @@ class Checker:
             t.ty = et
         else:
             self.error(span, "comprehension targets must be names")
+
+    def expr_GenExp(self, e: ir.GenExp, expected):
+        return self.expr_ListComp(e, expected)
 
     def expr_ListComp(self, e: ir.ListComp, expected):
         outer = self.scope
@@ -811,7 +1112,7 @@ class Checker:
         return ERROR
 
     def expr_Subscript(self, e: ir.Subscript, expected):
-        ct = resolve(self.expr(e.value))
+        ct = resolve(self.value(e.value, "'NoneType' object is not subscriptable"))
         if is_error(ct):
             self.expr(e.index)
             return ERROR
@@ -868,7 +1169,7 @@ class Checker:
                 self.error(e.span, f"'{mod}.{e.attr}' is not supported in compiled code",
                            self.module_hint(mod))
             return ERROR
-        ot = resolve(self.expr(e.value))
+        ot = resolve(self.value(e.value, f"'NoneType' object has no attribute '{e.attr}'", kind="AttributeError"))
         if is_error(ot):
             return ERROR
         if isinstance(ot, ClassType) and ot.info is not None:
@@ -983,6 +1284,9 @@ class Checker:
     def expr_Call(self, e: ir.Call, expected):
         f = e.func
         self.func.has_loops_or_calls = True
+        if isinstance(f, ir.Attribute) and f.attr in COMPAT_CONSTRUCTORS and \
+                self.module_of(f.value) == "matx_nb":
+            return self.call_compat_constructor(e, COMPAT_CONSTRUCTORS[f.attr], expected)
         mf = self.module_function(f)
         if mf is not None:
             return self.call_module(e, mf)
@@ -997,7 +1301,8 @@ class Checker:
                 self.error(e.span, "exceptions can only be raised here")
                 return ERROR
         if isinstance(f, ir.Attribute):
-            ot = resolve(self.expr(f.value))
+            ot = resolve(self.value(f.value, f"'NoneType' object has no attribute '{f.attr}'",
+                                    kind="AttributeError"))
             if isinstance(ot, ClassType) and ot.info is not None:
                 m = ot.info.methods.get(f.attr)
                 if m is None:
@@ -1007,8 +1312,14 @@ class Checker:
                 e.resolved = ("method", ot.info, m)
                 return m.returns
             return self.call_method(e, ot, f.attr, expected)
-        if isinstance(f, ir.Name) and self.scope.lookup(f.id) is not None:
-            self.error(f.span, f"'{f.id}' is a {self.scope.lookup(f.id)} and cannot be called")
+        if not isinstance(f, ir.Name) or self.scope.lookup(f.id) is not None:
+            ct = resolve(self.expr(f))
+            if isinstance(ct, FuncType):
+                return self.call_value(e, ct)
+            if not is_error(ct):
+                self.error(f.span, f"'{ir_text(f)}' is a {ct} and cannot be called")
+            for a in e.args:
+                self.expr(a)
             return ERROR
         if isinstance(f, ir.Name):
             for a in e.args:
@@ -1045,7 +1356,8 @@ class Checker:
             slots[i] = kw.value
         for p, a in zip(params, slots):
             if a is None:
-                self.error(e.span, f"{what}() missing argument '{p.name}'")
+                if p.default is None:
+                    self.error(e.span, f"{what}() missing argument '{p.name}'")
                 continue
             t = self.expr(a, p.ty)
             if not assignable(p.ty, t):
@@ -1075,8 +1387,10 @@ class Checker:
                     self.error(kw.span, "open() in compiled code takes a path, a mode and encoding='utf-8'")
             e.keywords = []
             return [self.expr(a) for a in e.args]
-        if e.keywords:
-            self.error(e.keywords[0].span, "keyword arguments are not supported for this call yet")
+        name = e.func.id if isinstance(e.func, ir.Name) else ""
+        unknown = self.take_builtin_keywords(e, name)
+        if unknown:
+            self.error(unknown[0].span, f"{name}() got an unexpected keyword argument '{unknown[0].name}'")
         return [self.expr(a) for a in e.args]
 
     def call_builtin(self, e: ir.Call, name: str, expected) -> Type:
@@ -1086,13 +1400,16 @@ class Checker:
             for a in e.args:
                 self.expr(a)
             for kw in e.keywords:
-                if kw.name not in ("sep", "end"):
+                if kw.name == "flush":
+                    self.expr(kw.value)
+                elif kw.name not in ("sep", "end"):
                     self.error(kw.span, f"print() keyword '{kw.name}' is not supported")
-                elif resolve(self.expr(kw.value)) != STR:
-                    self.error(kw.span, f"print() {kw.name} must be a str")
+                elif resolve(self.expr(kw.value)) not in (STR, NONE):
+                    self.error(kw.span, f"{kw.name} must be None or a string, not {kw.value.ty}")
             return NONE
         ts = self.args_types(e)
         rs = [resolve(t) for t in ts]
+        n = len(e.args)
 
         def need(k: int, lo: Optional[int] = None):
             lo = k if lo is None else lo
@@ -1119,10 +1436,11 @@ class Checker:
                 return ERROR
             if n == 1:
                 et = elem_type(rs[0])
-                if et is None or rs[0] == RANGE and False:
+                if et is None:
                     self.error(e.args[0].span, f"'{rs[0]}' is not iterable")
                     return ERROR
-                return et
+                return self.check_min_max_default(e, name, et)
+            self.check_min_max_default(e, name, ANY)
             if all(is_numeric(t) for t in rs):
                 return FLOAT if FLOAT in rs else (INT if INT in rs else BOOL)
             first = rs[0]
@@ -1200,6 +1518,7 @@ class Checker:
             self.error(e.span, "dict() takes no argument or a dict here")
             return DictType(ANY, ANY)
         if name == "sorted":
+            self.check_reverse_kw(e)
             if need(1):
                 et = elem_type(rs[0])
                 if et is None:
@@ -1215,13 +1534,14 @@ class Checker:
                     self.error(e.args[1].span, "open() mode must be a str")
             return FILE
         if name == "sum":
-            if need(1):
-                et = resolve(elem_type(rs[0]) or ANY)
-                if et not in (INT, FLOAT, BOOL):
-                    self.error(e.args[0].span, f"sum() needs numbers, got {rs[0]}")
-                    return INT
-                return FLOAT if et == FLOAT else INT
-            return INT
+            return self.check_sum(e, rs, need)
+        if name == "format":
+            if need(2, 1) and n == 2 and rs[1] != STR:
+                self.error(e.args[1].span, f"format() argument 2 must be str, not {rs[1]}")
+            return STR
+        more = self.call_builtin_more(e, name, rs, need, expected)
+        if more is not None:
+            return more
         self.error(e.span, f"{name}() is not supported yet")
         return ERROR
 
@@ -1245,10 +1565,18 @@ class Checker:
             for a in e.args:
                 self.expr(a)
             return ERROR
+        if k == "str" and name == "format":
+            return self.check_str_format(e)
         lo, hi = table[name]
+        if k == "list" and name == "sort":
+            e.kwonly = {kw.name: kw.value for kw in e.keywords}
+            for kw in e.keywords:
+                if kw.name not in ("key", "reverse"):
+                    self.error(kw.span, f"sort() got an unexpected keyword argument '{kw.name}'")
+            self.check_reverse_kw(e)
+        elif e.keywords:
+            self.take_method_keywords(e, k, name)
         n = len(e.args)
-        if e.keywords:
-            self.error(e.keywords[0].span, f"keyword arguments to {k}.{name}() are not supported yet")
         if not lo <= n <= hi:
             exp = str(lo) if lo == hi else f"{lo} to {hi}"
             self.error(e.span, f"{k}.{name}() takes {exp} argument{'s' if hi != 1 else ''}, got {n}")
@@ -1273,7 +1601,7 @@ class Checker:
             self._arg(e, 1, INT, f"{name}() maxsplit")
             return ListType(STR)
         if name == "join":
-            t = self._arg(e, 0, ListType(STR), "join() argument")
+            self.check_join_arg(e, STR)
             return STR
         if name in ("strip", "lstrip", "rstrip"):
             if e.args:
@@ -1304,6 +1632,7 @@ class Checker:
             return BOOL
         if name == "encode":
             self._arg(e, 0, STR, "encode() encoding")
+            self._arg(e, 1, STR, "encode() errors")
             return BYTES
         if name in ("zfill",):
             self._arg(e, 0, INT, "zfill() width")
@@ -1325,37 +1654,6 @@ class Checker:
             self._arg(e, 0, INT, "expandtabs() tabsize")
             return STR
         return STR  # lower upper title capitalize swapcase casefold
-
-    def method_bytes(self, e, ot, name):
-        if name == "decode":
-            self._arg(e, 0, STR, "decode() encoding")
-            return STR
-        if name == "split":
-            if e.args:
-                t = resolve(self.expr(e.args[0]))
-                if t not in (BYTES, NONE):
-                    self.error(e.args[0].span, f"split() separator must be bytes or None, got {t}")
-            self._arg(e, 1, INT, "split() maxsplit")
-            return ListType(BYTES)
-        if name == "join":
-            self._arg(e, 0, ListType(BYTES), "join() argument")
-            return BYTES
-        if name in ("startswith", "endswith"):
-            self._arg(e, 0, BYTES, f"{name}() argument")
-            return BOOL
-        if name in ("find", "count"):
-            self._arg(e, 0, BYTES, f"{name}() argument")
-            return INT
-        if name == "replace":
-            self._arg(e, 0, BYTES, "replace() old")
-            self._arg(e, 1, BYTES, "replace() new")
-            return BYTES
-        if name == "strip":
-            self._arg(e, 0, BYTES, "strip() argument")
-            return BYTES
-        if name == "hex":
-            return STR
-        return BYTES
 
     def method_list(self, e, ot: ListType, name):
         el = ot.elem
@@ -1396,11 +1694,7 @@ class Checker:
         if name == "get":
             self._arg(e, 0, ot.key, "get() key")
             if len(e.args) == 1:
-                if not isinstance(resolve(ot.value), AnyType):
-                    self.error(e.span, "dict.get(key) without a default may return None, which a "
-                                       f"{ot.value} cannot hold",
-                               "give a default: d.get(key, default)")
-                return ot.value
+                return optional(ot.value)  # None when the key is missing
             self._arg(e, 1, ot.value, "get() default")
             return ot.value
         if name == "keys":
@@ -1460,13 +1754,82 @@ def const_int(e: ir.Expr) -> Optional[int]:
     return None
 
 
+def _is_none_const(e: ir.Expr) -> bool:
+    return (isinstance(e, ir.Const) and e.value is None) or (isinstance(e, ir.Name) and e.id == "None")
+
+
+def assigned_names(st: ir.Stmt) -> set:
+    if isinstance(st, ir.Assign):
+        return set().union(*(flow._names(t) for t in st.targets))
+    if isinstance(st, (ir.AugAssign, ir.For)):
+        return flow._names(st.target)
+    if isinstance(st, ir.FuncDef):
+        return {st.func.name}
+    return set()
+
+
+def ir_text(e: ir.Expr) -> str:
+    if isinstance(e, ir.Name):
+        return e.id
+    if isinstance(e, ir.Attribute):
+        return f"{ir_text(e.value)}.{e.attr}"
+    return "this value"
+
+
+def _calls(node):
+    """Every Call in a statement list, nested functions and lambdas included."""
+    if isinstance(node, list):
+        for x in node:
+            yield from _calls(x)
+        return
+    if isinstance(node, ir.Call):
+        yield node
+    if isinstance(node, ir.FuncDef):
+        yield from _calls(node.func.body)
+        return
+    if isinstance(node, ir.Node):
+        for k, v in vars(node).items():
+            if k not in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
+                if isinstance(v, (ir.Node, list)):
+                    yield from _calls(v)
+
+
+def closures_in(f: ir.Function):
+    """(node, free names) for each lambda and nested function directly in f."""
+    out = []
+
+    def visit(node):
+        if isinstance(node, list):
+            for x in node:
+                visit(x)
+            return
+        if isinstance(node, ir.FuncDef):
+            out.append((node, flow.free_names(node.func)))
+            return
+        if isinstance(node, ir.Lambda):
+            fake = ir.Function(node.span, "<lambda>", "<lambda>", node.params, None,
+                               [ir.Return(node.span, node.body)])
+            out.append((node, flow.free_names(fake)))
+            return
+        if isinstance(node, ir.Node):
+            for k, v in vars(node).items():
+                if k not in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
+                    if isinstance(v, (ir.Node, list)):
+                        visit(v)
+
+    visit(f.body)
+    return out
+
+
 def ir_walk(stmts):
     for s in stmts:
         yield s
-        for attr in ("body", "orelse"):
+        for attr in ("body", "orelse", "finalbody"):
             sub = getattr(s, attr, None)
             if isinstance(sub, list):
                 yield from ir_walk(sub)
+        for h in getattr(s, "handlers", None) or ():
+            yield from ir_walk(h.body)
 
 
 def always_returns(stmts: List[ir.Stmt]) -> bool:
@@ -1478,6 +1841,12 @@ def always_returns(stmts: List[ir.Stmt]) -> bool:
         if isinstance(s, ir.While) and isinstance(s.test, ir.Const) and s.test.value is True and \
                 not any(isinstance(x, ir.Break) for x in _loop_level(s.body)):
             return True
+        if isinstance(s, ir.Try):
+            if always_returns(s.finalbody):
+                return True
+            if (always_returns(s.body) or always_returns(s.orelse)) and \
+                    all(always_returns(h.body) for h in s.handlers):
+                return True
     return False
 
 
@@ -1488,3 +1857,6 @@ def _loop_level(stmts):
         if isinstance(s, ir.If):
             yield from _loop_level(s.body)
             yield from _loop_level(s.orelse)
+        if isinstance(s, ir.Try):
+            for part in [s.body, s.orelse, s.finalbody] + [h.body for h in s.handlers]:
+                yield from _loop_level(part)

@@ -10,8 +10,10 @@ import math
 from typing import Dict, List, Optional, Tuple
 
 from . import ir, modules
-from .checker import FILE, RANGE, elem_type, kind_of, const_int
-from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
+from .builtins_codegen import LoopEmitter, builtin_name
+from .checker import EXC, FILE, RANGE, elem_type, kind_of, const_int
+from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType, FuncType,
+                    OptionalType,
                     ListType, Prim, SetType, TupleType, Type, resolve)
 
 CPP_KEYWORDS = set("""alignas alignof and and_eq asm auto bitand bitor bool break case catch char
@@ -30,6 +32,12 @@ ERR_KINDS = {"Exception", "TypeError", "ValueError", "IndexError", "KeyError",
              "ArithmeticError", "NameError"}
 
 
+# except clause names -> runtime ErrKinds (most are the same name).
+EXCEPT_KINDS = {"BaseException": ["Exception"], "UnicodeError": ["UnicodeDecodeError", "UnicodeEncodeError"],
+                "IOError": ["OSError"], "json.JSONDecodeError": ["JSONDecodeError"],
+                "binascii.Error": ["BinasciiError"], "re.error": ["ReError"]}
+
+
 def cname(name: str) -> str:
     return name + "_" if name in CPP_KEYWORDS else name
 
@@ -40,7 +48,8 @@ def ctype(t: Type) -> str:
         if t.name in modules.TYPES:
             return modules.TYPES[t.name].ctype
         return {"int": "int64_t", "float": "double", "bool": "bool", "str": "mx::Str",
-                "bytes": "mx::Bytes", "None": "mx::None", "file": "mx::TextFile"}.get(t.name, "mx::None")
+                "bytes": "mx::Bytes", "None": "mx::None", "file": "mx::TextFile",
+                "exception": "mx::Error"}.get(t.name, "mx::None")
     if isinstance(t, ListType):
         return f"mx::List<{ctype(t.elem)}>"
     if isinstance(t, SetType):
@@ -53,7 +62,29 @@ def ctype(t: Type) -> str:
         return f"mx::Ref<C_{t.name}>"
     if isinstance(t, AnyType):
         return "mx::Any"
+    if isinstance(t, FuncType):
+        return f"std::function<{ctype(t.ret)}(" + ", ".join(ctype(x) for x in t.params) + ")>"
+    if isinstance(t, OptionalType):
+        return f"mx::Opt<{ctype(t.inner)}>"
     return "mx::None"
+
+
+def host_convertible(t: Type) -> bool:
+    """Whether values of t cross the boundary to Python (functions do not)."""
+    t = resolve(t)
+    if isinstance(t, FuncType):
+        return False
+    from .types import children
+    return all(host_convertible(x) for x in children(t))
+
+
+def cstr_literal(text: str) -> str:
+    """A C string literal (UTF-8) for a message."""
+    out = []
+    for b in text.encode():
+        c = chr(b)
+        out.append(c if 32 <= b < 127 and c not in '"\\?' else f"\\{b:03o}")
+    return '"' + "".join(out) + '"'
 
 
 def is_heap(t: Type) -> bool:
@@ -106,7 +137,7 @@ def int_literal(v: int) -> str:
     return f"{v}L" if v >= 0 else f"({v}L)"
 
 
-class Emitter:
+class Emitter(LoopEmitter):
     """Generates the translation unit for one ir.Program."""
 
     def __init__(self, program: ir.Program, source_lines, class_layouts: Dict[str, str]):
@@ -127,6 +158,8 @@ class Emitter:
         self.line_map: List[Tuple[int, str, int]] = []  # (cpp line, file, python line)
         self.preset: Dict[int, str] = {}  # operands already evaluated into temporaries
         self.headers: set = set()  # module headers the program uses (matx_nb/mod/*.h)
+        self.cur_node: Optional[ir.Node] = None  # the statement being emitted
+        self.finally_stack: List[Tuple[list, int]] = []  # (finally body, loop depth) being inside
 
     # ---- small helpers
     def new_tmp(self, stem="t") -> str:
@@ -158,6 +191,7 @@ class Emitter:
         return self.str_index[key]
 
     def mark(self, node: ir.Node):
+        self.cur_node = node
         text = self.source_lines(node.span.file, node.span.line).strip()
         if len(text) > 100:
             text = text[:97] + "..."
@@ -250,6 +284,38 @@ class Emitter:
         self.ind += 1
         if f in self.checked_recursion:
             self.line(f"mx::check_stack({self.loc(f)});  // recursive and allocates: never overflow the C stack")
+        self.emit_body(f)
+        self.ind -= 1
+        self.line("}")
+        self.line()
+        self.func = None
+
+    def stmt_FuncDef(self, s: ir.FuncDef):
+        f = s.func
+        for name in sorted(getattr(s, "check_bound", ())):
+            self.line(f'(void)mx::bound_read({cname(name)}, {cname(name)}__bound, "{name}", {self.loc(s)});')
+        ps = ", ".join(f"{ctype(p.ty)} {cname(p.name)}" for p in f.params)
+        target = cname(f.name)
+        if f.name in self.declared_late:
+            target = f"{ctype(FuncType(tuple(p.ty for p in f.params), f.returns))} {target}"
+        self.line(f"{target} = [=]({ps}) mutable -> {ctype(f.returns)} {{")
+        saved = (self.func, self.declared_late, self.loop_flags, self.finally_stack)
+        self.func, self.loop_flags, self.finally_stack = f, [], []
+        self.ind += 1
+        self.emit_body(f)
+        self.ind -= 1
+        self.func, self.declared_late, self.loop_flags, self.finally_stack = saved
+        self.line("};")
+        if f.name in getattr(self.func, "maybe_unbound", ()):
+            self.mark_bound(f.name)
+
+    def expr_Lambda(self, e: ir.Lambda) -> str:
+        ft = resolve(e.ty)
+        ps = ", ".join(f"{ctype(p.ty)} {cname(p.name)}" for p in e.params)
+        body = self.coerced(e.body, ft.ret)
+        return f"{ctype(ft)}([=]({ps}) mutable -> {ctype(ft.ret)} {{ return {body}; }})"
+
+    def emit_body(self, f: ir.Function):
         first_use = first_statement_using(f)
         self.declared_late = set()
         unbound = getattr(f, "maybe_unbound", set())
@@ -266,10 +332,6 @@ class Emitter:
         self.block(f.body)
         if resolve(f.returns) == NONE:
             self.line("return mx::None{};")
-        self.ind -= 1
-        self.line("}")
-        self.line()
-        self.func = None
 
     def block(self, stmts):
         for s in stmts:
@@ -284,22 +346,111 @@ class Emitter:
         self.line(f"{self.expr(s.value)};")
 
     def stmt_Return(self, s: ir.Return):
+        if self.finally_stack:
+            if s.value is None:
+                self.run_finally(None)
+                self.line("return mx::None{};")
+                return
+            t = self.new_tmp("ret")
+            self.line(f"{ctype(self.func.returns)} {t} = {self.coerced(s.value, self.func.returns)};")
+            self.run_finally(None)
+            self.line(f"return {t};")
+            return
         if s.value is None:
             self.line("return mx::None{};")
         else:
             self.line(f"return {self.coerced(s.value, self.func.returns)};")
 
     def stmt_Break(self, s):
+        self.run_finally(len(self.loop_flags))
         flag = self.loop_flags[-1] if self.loop_flags else None
         if flag:
             self.line(f"{flag} = true;")
         self.line("break;")
 
     def stmt_Continue(self, s):
+        self.run_finally(len(self.loop_flags))
         self.line("continue;")
+
+    def stmt_Try(self, s: ir.Try):
+        fin = bool(s.finalbody)
+        if fin:
+            self.line("{  // try/finally")
+            self.ind += 1
+            self.line("try {")
+            self.ind += 1
+            self.finally_stack.append((s.finalbody, len(self.loop_flags)))
+        ok = None
+        if s.handlers:
+            if s.orelse:
+                ok = self.new_tmp("try_ok")
+                self.line(f"bool {ok} = false;")
+            exc = self.new_tmp("exc")
+            self.line("try {")
+            self.ind += 1
+            self.block(s.body)
+            if ok:
+                self.line(f"{ok} = true;")
+            self.ind -= 1
+            self.line(f"}} catch (mx::Error& {exc}) {{")
+            self.ind += 1
+            for i, h in enumerate(s.handlers):
+                kinds = [k for t in h.types for k in EXCEPT_KINDS.get(t, [t])]
+                cond = " || ".join(f"mx::errkind_is({exc}.kind(), mx::ErrKind::{k})" for k in kinds) or "true"
+                self.line(f"{'} else ' if i else ''}if ({cond}) {{")
+                self.ind += 1
+                if h.name:
+                    self.line(f"{cname(h.name)} = {exc};")
+                    self.mark_bound(h.name)
+                self.block(h.body)
+                self.ind -= 1
+            self.line("} else {")
+            self.line("  throw;")
+            self.line("}")
+            self.ind -= 1
+            self.line("}")
+            if ok:
+                self.line(f"if ({ok}) {{")
+                self.ind += 1
+                self.block(s.orelse)
+                self.ind -= 1
+                self.line("}")
+        else:
+            self.block(s.body)
+            self.block(s.orelse)
+        if fin:
+            self.finally_stack.pop()
+            self.ind -= 1
+            self.line("} catch (...) {")
+            self.ind += 1
+            self.block(s.finalbody)
+            self.line("throw;")
+            self.ind -= 1
+            self.line("}")
+            self.block(s.finalbody)
+            self.ind -= 1
+            self.line("}")
+
+    def run_finally(self, loop_level: Optional[int]):
+        """Before a return (loop_level None) or a break/continue leaving try
+        blocks with a finally clause: runs those clauses, innermost first."""
+        saved = self.finally_stack
+        for i in range(len(saved) - 1, -1, -1):
+            body, level = saved[i]
+            if loop_level is not None and level < loop_level:
+                break
+            self.finally_stack = saved[:i]
+            self.block(body)
+        self.finally_stack = saved
 
     def stmt_Raise(self, s: ir.Raise):
         e = s.exc
+        if e is None:
+            self.line("throw;")
+            return
+        if isinstance(e, ir.Name) and resolve(e.ty) == EXC:
+            self.line(f"throw {self.expr(e)};")
+            return
         if isinstance(e, ir.Call):
             kind = e.func.id
             msg = self.expr(e.args[0]) if e.args else None
@@ -374,105 +525,6 @@ class Emitter:
         self.loop_flags.pop()
         self.emit_loop_else(flag, s.orelse)
 
-    def emit_for(self, target: ir.Expr, it: ir.Expr, body, node, declare=False):
-        """A loop binding `target` to each item of `it`; body() emits the inside."""
-        t = resolve(it.ty)
-        # for k, v in d.items(): walk the table without copying it
-        if isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
-                it.resolved[1] == "dict" and it.resolved[2] in ("items", "keys", "values"):
-            d = self.new_tmp("d")
-            self.line("{")
-            self.ind += 1
-            self.line(f"auto {d} = {self.expr(it.func.value)};")
-            what = it.resolved[2]
-            self.emit_table_loop(d, node, lambda e: {
-                "items": f"{ctype(it.ty.elem)}{{{e}.key, {e}.value}}",
-                "keys": f"{e}.key", "values": f"{e}.value"}[what], target, body, declare,
-                elem_t=resolve(it.ty).elem)
-            self.ind -= 1
-            self.line("}")
-            return
-        if t == RANGE:
-            args = [self.coerced(a, INT) for a in it.args]
-            k = self.new_tmp("i")
-            if len(args) == 1 or (len(args) == 2) or (len(args) == 3 and const_int(it.args[2]) == 1):
-                lo, hi = ("0L", args[0]) if len(args) == 1 else (args[0], args[1])
-                e = self.new_tmp("end")
-                self.line(f"for (int64_t {k} = {lo}, {e} = {hi}; {k} < {e}; ++{k}) {{")
-            else:
-                n, st, lo = self.new_tmp("n"), self.new_tmp("step"), self.new_tmp("start")
-                self.line(f"int64_t {lo} = {args[0]}, {st} = {args[2]};")
-                self.line(f"int64_t {n} = mx::range_len({lo}, {args[1]}, {st}, {self.loc(it)});")
-                c = self.new_tmp("k")
-                self.line(f"for (int64_t {c} = 0, {k} = {lo}; {c} < {n}; ++{c}, {k} += ({c} < {n} ? {st} : 0)) {{")
-            self.ind += 1
-            self.bind(target, k, INT, declare)
-            body()
-            self.ind -= 1
-            self.line("}")
-            return
-        seq = self.new_tmp("seq")
-        k = self.new_tmp("k")
-        if isinstance(t, ListType) or t in (STR, BYTES, FILE):
-            self.line("{")
-            self.ind += 1
-            if t == FILE:  # a text file iterates over its lines
-                self.line(f"auto {seq} = mx::file_readlines({self.expr(it)}, {self.loc(it)});")
-            else:
-                self.line(f"auto {seq} = {self.expr(it)};")
-            self.line(f"for (int64_t {k} = 0; {k} < int64_t({seq}.size()); ++{k}) {{")
-            self.ind += 1
-            if isinstance(t, ListType) or t == FILE:
-                item, et = f"{seq}[{k}]", t.elem if isinstance(t, ListType) else STR
-            elif t == STR:
-                item, et = f"mx::str_char({seq}[size_t({k})])", STR
-            else:
-                item, et = f"int64_t(static_cast<unsigned char>({seq}[size_t({k})]))", INT
-            self.bind(target, item, et, declare)
-            body()
-            self.ind -= 1
-            self.line("}")
-            self.ind -= 1
-            self.line("}")
-            return
-        if isinstance(t, (DictType, SetType)):
-            self.line("{")
-            self.ind += 1
-            self.line(f"auto {seq} = {self.expr(it)};")
-            self.emit_table_loop(seq, node, lambda e: f"{e}.key", target, body, declare,
-                                 elem_t=t.key if isinstance(t, DictType) else t.elem)
-            self.ind -= 1
-            self.line("}")
-            return
-        if isinstance(t, TupleType):
-            self.line("{")
-            self.ind += 1
-            et = elem_type(t)
-            self.line(f"auto {seq} = mx::tuple_items<{ctype(et)}>({self.expr(it)});")
-            self.line(f"for (size_t {k} = 0; {k} < {seq}.size(); ++{k}) {{")
-            self.ind += 1
-            self.bind(target, f"{seq}[{k}]", et, declare)
-            body()
-            self.ind -= 1
-            self.line("}")
-            self.ind -= 1
-            self.line("}")
-            return
-        self.line(f'static_assert(sizeof(int) == 0, "cannot iterate over {t}");')
-
-    def emit_table_loop(self, holder, node, item_of, target, body, declare, elem_t):
-        tab, n0, k = self.new_tmp("tab"), self.new_tmp("n0"), self.new_tmp("k")
-        self.line(f"auto& {tab} = {holder}.table();")
-        self.line(f"const int64_t {n0} = {tab}.size();")
-        self.line(f"for (size_t {k} = 0; {k} < {tab}.entries().size(); ++{k}) {{")
-        self.ind += 1
-        self.line(f"if ({tab}.size() != {n0}) mx::raise_changed_size({self.loc(node)});")
-        self.line(f"if (!{tab}.entries()[{k}].live) continue;")
-        self.bind(target, item_of(f"{tab}.entries()[{k}]"), elem_t, declare)
-        body()
-        self.ind -= 1
-        self.line("}")
-
     def bind(self, target: ir.Expr, value: str, vt: Type, declare: bool):
         """Assigns a C++ value of type vt to a loop or comprehension target."""
         if isinstance(target, ir.Name):
@@ -544,6 +596,8 @@ class Emitter:
         if isinstance(tt, ListType) and s.op == "+":
             self.line(f"mx::list_extend({self.expr(t)}, {self.expr(s.value)});")
             return
+        if self.inplace_container_op(s):
+            return
         if isinstance(t, ir.Subscript):
             ref = self.new_tmp("ref")
             c = self.expr(t.value)
@@ -562,8 +616,14 @@ class Emitter:
             return preset
         ops = evaluation_operands(e)
         if ops and needs_ordering(ops, self.pure):
-            return self.ordered(e, ops)
-        return getattr(self, "expr_" + type(e).__name__)(e)
+            code = self.ordered(e, ops)
+        else:
+            code = getattr(self, "expr_" + type(e).__name__)(e)
+        unwrap = getattr(e, "unwrap", None)
+        if unwrap:  # an Optional used as its value: None raises as in CPython
+            fn = "unwrap_attr" if unwrap[0] == "AttributeError" else "unwrap"
+            code = f"mx::{fn}({code}, {cstr_literal(unwrap[1])}, {self.loc(e)})"
+        return code
 
     def ordered(self, e: ir.Expr, ops: List[ir.Expr]) -> str:
         """Evaluates e's operands left to right, as Python does (C++ leaves the
@@ -587,6 +647,17 @@ class Emitter:
         f, t = resolve(frm), resolve(to)
         if f == t:
             return code
+        if isinstance(t, OptionalType):
+            if f == NONE:
+                return f"{ctype(t)}()"
+            if isinstance(f, OptionalType):
+                return f"mx::opt_cast<{ctype(t.inner)}>({code})"
+            return f"{ctype(t)}({self.coerce(code, f, t.inner)})"
+        if isinstance(f, OptionalType):
+            if isinstance(t, AnyType):
+                return f"mx::opt_to_any({code})"
+            inner = f"mx::unwrap({code}, \"'NoneType' object cannot be used as {t}\", {self.loc(self.cur_node) if self.cur_node is not None else 'nullptr'})"
+            return self.coerce(inner, f.inner, t)
         if t == FLOAT and f in (INT, BOOL):
             return f"double({code})"
         if t == INT and f == BOOL:
@@ -649,6 +720,8 @@ class Emitter:
 
     def expr_Name(self, e: ir.Name) -> str:
         r = e.resolved
+        if r and r[0] == "func":  # a module-level function as a value
+            return f"{ctype(e.ty)}(f_{r[1].name})"
         if r and r[0] == "const":
             if isinstance(r[1], (list, dict, set, frozenset, tuple)):
                 return self.module_constant(r[1], e.ty)
@@ -678,7 +751,8 @@ class Emitter:
         return self.attr_ref(e)
 
     def expr_BinOp(self, e: ir.BinOp) -> str:
-        e_binop_ty = e.ty
+        if getattr(e, "percent", None) is not None:
+            return self.percent_format(e)
         return self.binop(e.op, self.expr(e.left), e.left.ty, e.right, e, result_ty=e.ty)
 
     def binop(self, op: str, lcode: str, lt: Type, right: ir.Expr, node, result_ty=None) -> str:
@@ -723,6 +797,14 @@ class Emitter:
             return f"mx::set_{fn}({lcode}, {rcode})"
         if isinstance(l, TupleType) and op == "+":
             return f"mx::tuple_cat({lcode}, {rcode})"
+        if isinstance(l, TupleType) and op == "*":
+            tmp = self.new_tmp("t")
+            items = ", ".join(f"std::get<{i}>({tmp})" for i in range(len(l.items))) if l.items else ""
+            n = max(0, const_int(right))
+            return (f"([&]() {{ auto {tmp} = {lcode}; (void)({rcode}); return "
+                    f"{ctype(node.ty)}({', '.join([items] * n if items else [])}); }}())")
+        if isinstance(l, DictType) and op == "|":
+            return f"mx::dict_merge({lcode}, {rcode})"
         fn = {"+": "add", "*": "mul"}[op]
         if op == "*" and r in (INT, BOOL):
             rcode = self.coerce(rcode, r, INT)
@@ -811,9 +893,25 @@ class Emitter:
                 return f"{neg}mx::tuple_contains({b}, {a})"
             return f"{neg}mx::contains({b}, {a})"
         if op in ("is", "is not"):
+            neg = "!" if op == "is not" else ""
+            if isinstance(l, OptionalType) and r == NONE:
+                return f"({neg}mx::is_none({a}))"
+            if isinstance(r, OptionalType) and l == NONE:
+                return f"({neg}mx::is_none({b}))"
+            if isinstance(l, ClassType) and isinstance(r, ClassType):
+                return f"({neg}(static_cast<const mx::Object*>(({a}).get()) == ({b}).get()))"
             same = (l == NONE) == (r == NONE) and l == NONE
             val = same if op == "is" else not same
             return f"((void)({a}), (void)({b}), {'true' if val else 'false'})"
+        if isinstance(l, OptionalType) or isinstance(r, OptionalType):
+            if l == NONE:
+                a = "mx::None{}"
+            if r == NONE:
+                b = "mx::None{}"
+            if isinstance(l, OptionalType) and isinstance(r, OptionalType) and not (l == r):
+                b = f"mx::opt_cast<{ctype(l.inner)}>({b})"
+            code = f"mx::opt_eq({a}, {b})"
+            return code if op == "==" else f"(!{code})"
         num = (INT, FLOAT, BOOL)
         if l in num and r in num:
             if FLOAT in (l, r):
@@ -885,6 +983,9 @@ class Emitter:
         self.out, self.ind = saved_out, saved_ind
         return f"([&]() {{ {body} }}())"
 
+    def expr_GenExp(self, e: ir.GenExp) -> str:
+        return self.expr_ListComp(e)
+
     def expr_ListComp(self, e: ir.ListComp) -> str:
         t = resolve(e.ty)
         return self.comprehension(e, t, lambda out: f"{out}.push_back({self.coerced(e.elt, t.elem)})")
@@ -922,7 +1023,8 @@ class Emitter:
 
     # ---- calls
     def call_args(self, e: ir.Call, params: List[ir.Param]) -> str:
-        return ", ".join(self.coerced(a, p.ty) for a, p in zip(e.bound_args, params))
+        return ", ".join(self.coerced(a if a is not None else p.default, p.ty)
+                         for a, p in zip(e.bound_args, params))
 
     def expr_Call(self, e: ir.Call) -> str:
         r = e.resolved
@@ -944,8 +1046,14 @@ class Emitter:
             return self.builtin(e, r[1])
         if kind == "rtmethod":
             return self.rt_method(e, r[1], r[2])
+        if kind == "format":
+            return self.str_format(e)
         if kind == "module":
             return self.module_call(e, r[1])
+        if kind == "callvalue":
+            ft = resolve(e.func.ty)
+            args = ", ".join(self.coerced(a, t) for a, t in zip(e.args, ft.params))
+            return f"{self.expr(e.func)}({args})"
         return 'static_assert(sizeof(int) == 0, "unresolved call")'
 
     def module_call(self, e: ir.Call, mf) -> str:
@@ -967,6 +1075,8 @@ class Emitter:
         if name == "print":
             sep = end = None
             for kw in e.keywords:
+                if resolve(kw.value.ty) == NONE:
+                    continue  # sep=None / end=None: the defaults
                 if kw.name == "sep":
                     sep = self.expr(kw.value)
                 elif kw.name == "end":
@@ -977,6 +1087,9 @@ class Emitter:
             return (f"mx::print_with({sep or 'mx::Str()'}, {sep is not None and 'true' or 'false'}, "
                     f"{end or 'mx::Str()'}, {end is not None and 'true' or 'false'}"
                     + (", " + items if items else "") + ")")
+        if name in ("sum", "any", "all") or name in ("min", "max") and len(args) == 1:
+            return self.fold_sum(e) if name == "sum" else \
+                self.fold_any_all(e, name) if name in ("any", "all") else self.fold_min_max(e, name)
         codes = [self.expr(a) for a in args]
         if name == "len":
             if ts[0] == RANGE:
@@ -1017,24 +1130,20 @@ class Emitter:
             rt = resolve(e.ty)
             if not args:
                 return f"{ctype(rt)}()"
-            if ts[0] == RANGE:
-                rargs = [self.coerced(x, INT) for x in args[0].args]
-                src = f"mx::range_list({', '.join(rargs)}, {loc})"
-                return src if name == "list" else f"mx::{name}_from<{ctype(rt.elem)}>({src})"
-            return f"mx::{name}_from<{ctype(rt.elem)}>({codes[0]})"
+            src = codes[0]
+            if ts[0] == RANGE or ts[0] == FILE or builtin_name(args[0]) in ("enumerate", "zip", "reversed"):
+                src = self.as_list(args[0])
+                if name == "list":
+                    return src
+            if name == "sorted" and "reverse" in getattr(e, "kwonly", {}):
+                return f"mx::sorted_from<{ctype(rt.elem)}>({src}, {self.truth(e.kwonly['reverse'])})"
+            return f"mx::{name}_from<{ctype(rt.elem)}>({src})"
         if name == "dict":
             rt = resolve(e.ty)
             return f"mx::dict_copy({codes[0]})" if args else f"{ctype(rt)}()"
         if name == "open":
             return f"mx::file_open({', '.join(codes)}, {loc})"
-        if name == "sum":
-            rt = resolve(e.ty)
-            src = codes[0]
-            if ts[0] == RANGE:
-                rargs = [self.coerced(x, INT) for x in args[0].args]
-                src = f"mx::range_list({', '.join(rargs)}, {loc})"
-            return f"mx::sum_of<{ctype(rt)}>({src}, {loc})"
-        return f'static_assert(sizeof(int) == 0, "builtin {name}")'
+        return self.builtin_more(e, name, codes, ts)
 
     def rt_method(self, e: ir.Call, kind: str, name: str) -> str:
         obj = self.expr(e.func.value)
@@ -1042,9 +1151,13 @@ class Emitter:
         loc = self.loc(e)
         args = []
         want = {"list": getattr(ot, "elem", None), "set": getattr(ot, "elem", None)}.get(kind)
+        if kind == "list" and name == "sort" and "reverse" in getattr(e, "kwonly", {}):
+            return f"mx::list_sort({obj}, {self.truth(e.kwonly['reverse'])}, {loc})"
         for i, a in enumerate(e.args):
             at = resolve(a.ty)
-            if kind == "list" and name in ("append", "remove", "count", "index") and i == 0:
+            if name == "join" and i == 0 and not isinstance(at, ListType):
+                args.append(self.as_list(a))
+            elif kind == "list" and name in ("append", "remove", "count", "index") and i == 0:
                 args.append(self.coerced(a, want))
             elif kind == "list" and name == "insert" and i == 1:
                 args.append(self.coerced(a, want))
@@ -1089,7 +1202,8 @@ class Emitter:
         self.line("namespace {")
         func_descs = []
         for f in self.p.functions:
-            func_descs.append(self.emit_wrapper(f, f"f_{f.name}", None))
+            if self.host_callable(f):
+                func_descs.append(self.emit_wrapper(f, f"f_{f.name}", None))
         class_descs = []
         for c in self.p.classes:
             class_descs.append(self.emit_class_abi(c))
@@ -1107,6 +1221,11 @@ class Emitter:
         self.line("  return &k_module;")
         self.line("}")
 
+    @staticmethod
+    def host_callable(f: ir.Function) -> bool:
+        params = f.params[1:] if f.is_method else f.params
+        return all(host_convertible(p.ty) for p in params) and host_convertible(f.returns)
+
     def emit_wrapper(self, f: ir.Function, callee: str, cls: Optional[ir.ClassDef], kind="func") -> str:
         """Emits the host-facing wrapper of f; returns its mx_func_desc initializer."""
         params = f.params[1:] if f.is_method else f.params
@@ -1123,8 +1242,13 @@ class Emitter:
         self.ind += 1
         if self.checked_recursion:
             self.line("mx::enter_stack();")
+        saved_func, self.func = self.func, f
         for i, p in enumerate(params):
-            self.line(f'auto a{i} = mx::arg_from_host<{ctype(p.ty)}>(h, args[{i}], "{pyname}", "{p.name}");')
+            conv = f'mx::arg_from_host<{ctype(p.ty)}>(h, args[{i}], "{pyname}", "{p.name}")'
+            if p.default is not None:
+                conv = f"(args[{i}] ? {conv} : {ctype(p.ty)}({self.coerced(p.default, p.ty)}))"
+            self.line(f"auto a{i} = {conv};")
+        self.func = saved_func
         call_args = ", ".join(f"a{i}" for i in range(len(params)))
         if kind == "init":
             rt_c, call = f"mx::Ref<C_{cls.name}>", f"C_{cls.name}::new_({call_args})"
@@ -1159,7 +1283,9 @@ class Emitter:
         flags = " | ".join(flag_list) or "0"
         rt = cls.name if kind == "init" else str(f.returns)
         pyfn = "__init__" if kind == "init" else f.name
-        return (f'{{"{pyfn}", {len(params)}, {wname}_names, {wname}_types, "{rt}", {wname}, {flags}}}')
+        required = sum(1 for p in params if p.default is None)
+        return (f'{{"{pyfn}", {len(params)}, {wname}_names, {wname}_types, "{rt}", {wname}, {flags}, '
+                f'{required}}}')
 
     def emit_class_abi(self, c: ir.ClassDef) -> str:
         init = c.methods.get("__init__")
@@ -1170,11 +1296,13 @@ class Emitter:
         init_desc = self.emit_wrapper(init, "", c, kind="init")
         methods = []
         for m in c.methods.values():
-            if m.name == "__init__":
+            if m.name == "__init__" or not self.host_callable(m):
                 continue
             methods.append(self.emit_wrapper(m, "", c))
         attrs = []
         for name, t in c.attrs.items():
+            if not host_convertible(t):
+                continue
             g, s = f"g_{c.name}_{name}", f"s_{c.name}_{name}"
             self.line(f"int {g}(const mx_host_api* h, mx::Object* self, mx_host_obj* result, mx_error* err) {{")
             self.line(f"  return mx::guarded(err, [&] {{ *result = mx::Conv<{ctype(t)}>::to_host(h, "
@@ -1215,16 +1343,18 @@ def first_statement_using(f: ir.Function) -> Dict[str, ir.Stmt]:
         for s in stmts:
             acc = set()
             for k, v in vars(s).items():
-                if k in ("span", "body", "orelse"):
+                if k in ("span", "body", "orelse", "finalbody", "handlers"):
                     continue
                 if isinstance(v, (ir.Node, list)):
                     names_in(v, acc)
             for n in acc:
                 first.setdefault(n, s)
-            for attr in ("body", "orelse"):
+            for attr in ("body", "orelse", "finalbody"):
                 sub = getattr(s, attr, None)
                 if isinstance(sub, list):
                     walk(sub)
+            for h in getattr(s, "handlers", None) or ():
+                walk(h.body)
 
     walk(f.body)
     return first

@@ -110,6 +110,19 @@ class DefiniteAssignment:
             out = _meet(out, b)
         return out
 
+    def s_Try(self, s, da):
+        # The body may stop anywhere: a handler starts from what held before it.
+        out = self.block(s.orelse, self.block(s.body, da))
+        for h in s.handlers:
+            start = da | {h.name} if h.name else da
+            out = _meet(out, self.block(h.body, start))
+        if s.finalbody:
+            fin = self.block(s.finalbody, da)  # runs on every path, from at least `da`
+            if fin is ALL or out is ALL:
+                return ALL
+            out = out | fin
+        return out
+
     def s_FuncDef(self, s, da):
         # A closure copies the outer locals it reads when it is defined.
         for d in (p.default for p in s.func.params if p.default is not None):

@@ -9,13 +9,14 @@ from . import ir
 from .diagnostics import DiagnosticSink, Span
 from .sources import (Collector, Source, SourceUnavailable, get_source, is_constant,  # noqa: F401
                       program_key, unwrap)
-from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, ClassType, DictType, ListType,
-                    SetType, TupleType, Type)
+from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, ClassType, DictType, FuncType,
+                    ListType, SetType, TupleType, Type, optional)
 
 # ---- annotations --------------------------------------------------------------
 
 _PRIMS = {"int": INT, "float": FLOAT, "bool": BOOL, "str": STR, "bytes": BYTES, "None": NONE,
-          "NoneType": NONE, "Any": ANY, "object": ANY}
+          "NoneType": NONE, "Any": ANY, "object": ANY,
+          "NDArray": ANY}  # NDArray: a name only until arrays are compiled
 _GENERICS = {"List": "List", "list": "List", "FTList": "List", "Dict": "Dict", "dict": "Dict",
              "FTDict": "Dict", "Set": "Set", "set": "Set", "FTSet": "Set", "Tuple": "Tuple",
              "tuple": "Tuple"}
@@ -68,12 +69,26 @@ def parse_annotation(node: ast.AST, classes: Dict[str, ClassType]) -> Type:
             if len(args) == 1 and isinstance(args[0], ast.Tuple) and not args[0].elts:
                 return TupleType(())
             return TupleType(tuple(parse_annotation(a, classes) for a in args))
-        if name == "Optional":
-            raise AnnotationError(node, "Optional[T] is not supported yet")
+        if name == "Optional" and len(args) == 1:
+            return optional(parse_annotation(args[0], classes))
+        if name == "Union":
+            return _union(node, [parse_annotation(a, classes) for a in args])
+        if name == "Callable" and len(args) == 2 and isinstance(args[0], ast.List):
+            return FuncType(tuple(parse_annotation(a, classes) for a in args[0].elts),
+                            parse_annotation(args[1], classes))
         raise AnnotationError(node, f"unsupported annotation '{ast.unparse(node)}'")
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        raise AnnotationError(node, "union types are not supported yet")
+        return _union(node, [parse_annotation(node.left, classes), parse_annotation(node.right, classes)])
     raise AnnotationError(node, f"unsupported annotation '{ast.unparse(node)}'")
+
+
+def _union(node, types: List[Type]) -> Type:
+    """Union[T, None] is Optional[T]; other unions are not supported."""
+    rest = [t for t in types if t != NONE]
+    if len(rest) == 1:
+        return optional(rest[0]) if len(rest) < len(types) else rest[0]
+    raise AnnotationError(node, f"union types other than Optional are not supported: "
+                                f"'{ast.unparse(node)}'", "use Any for values of several types")
 
 
 # ---- lowering ---------------------------------------------------------------------
@@ -91,6 +106,8 @@ class Lowerer:
 
     def __init__(self, src: Source, sink: DiagnosticSink, classes: Dict[str, ClassType], origin: int):
         self.src, self.sink, self.classes, self.origin = src, sink, classes, origin
+        self.depth = 0
+        self.qualname = src.name
 
     def error(self, node, message, hint=""):
         span = self.src.span(node)
@@ -106,16 +123,18 @@ class Lowerer:
             return ANY
 
     # -- definitions
-    def function(self, node: ast.FunctionDef, qualname: str, is_method: bool = False) -> ir.Function:
+    def function(self, node: ast.FunctionDef, qualname: str, is_method: bool = False,
+                 nested: bool = False) -> ir.Function:
         if isinstance(node, ast.AsyncFunctionDef):
             self.error(node, "async functions are not supported")
         a = node.args
-        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
             bad = a.vararg or a.kwarg or (a.kwonlyargs[0] if a.kwonlyargs else None) or \
-                (a.posonlyargs[0] if a.posonlyargs else None) or a.defaults[0]
-            self.error(bad, "default values, *args, **kwargs and keyword-only parameters are not "
-                            "supported yet", "pass every argument explicitly")
+                a.posonlyargs[0]
+            self.error(bad, "*args, **kwargs and keyword-only parameters are not supported yet",
+                       "pass a list or a dict instead")
         params = []
+        first_default = len(a.args) - len(a.defaults)
         for i, p in enumerate(a.args):
             if is_method and i == 0:
                 params.append(ir.Param(self.src.span(p), p.arg, None))
@@ -125,11 +144,21 @@ class Lowerer:
                 self.error(p, f"parameter '{p.arg}' needs a type annotation",
                            f"write e.g. '{p.arg}: int' or '{p.arg}: Any'")
                 ty = ANY
-            params.append(ir.Param(self.src.span(p), p.arg, ty))
+            default = None
+            if i >= first_default:
+                d = a.defaults[i - first_default]
+                if isinstance(d, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)):
+                    self.error(d, "a mutable default value is shared by all calls in Python; "
+                                  "compiled code does not support it",
+                               f"use None: '{p.arg}: Optional[...] = None' and create it in the body")
+                default = self.expr(d)
+            params.append(ir.Param(self.src.span(p), p.arg, ty, default))
         returns = self.annotation(node.returns) if node.returns is not None else None
+        for d in node.decorator_list if nested else ():
+            self.error(d, "decorators on nested functions are not supported")
         body = self.block(node.body)
         return ir.Function(self.src.span(node), node.name, qualname, params, returns, body,
-                           origin=self.origin, is_method=is_method)
+                           origin=self.origin, is_method=is_method, nested=nested)
 
     def classdef(self, node: ast.ClassDef) -> ir.ClassDef:
         if node.bases or node.keywords:
@@ -245,13 +274,43 @@ class Lowerer:
                          self.expr(s.msg) if s.msg is not None else None)
 
     def stmt_FunctionDef(self, s):
-        self.error(s, "nested functions are not supported yet", "define it at module level")
+        self.depth += 1
+        try:
+            f = self.function(s, f"{self.qualname}.<locals>.{s.name}", nested=True)
+        finally:
+            self.depth -= 1
+        return ir.FuncDef(self.src.span(s), f)
+
+    def stmt_Global(self, s):
+        self.error(s, "'global' is not supported: compiled code reads module constants by value",
+                   "pass the value as an argument or keep state in a class instance")
+
+    def stmt_Nonlocal(self, s):
+        self.error(s, "'nonlocal' is not supported: closures capture by value",
+                   "keep the state in a list or a class instance")
 
     def stmt_ClassDef(self, s):
         self.error(s, "nested classes are not supported", "define it at module level")
 
     def stmt_Try(self, s):
-        self.error(s, "try/except is not supported yet")
+        handlers = []
+        for h in s.handlers:
+            types = []
+            nodes = h.type.elts if isinstance(h.type, ast.Tuple) else ([h.type] if h.type else [])
+            for t in nodes:
+                if isinstance(t, ast.Name):
+                    types.append(t.id)
+                elif isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name):
+                    types.append(f"{t.value.id}.{t.attr}")
+                else:
+                    self.error(t, "an except clause names exception classes")
+            handlers.append(ir.Handler(self.src.span(h), types, h.name, self.block(h.body)))
+        for node in _finally_jumps(s.finalbody):
+            self.error(node, f"'{type(node).__name__.lower()}' inside 'finally' is not supported")
+        return ir.Try(self.src.span(s), self.block(s.body), handlers, self.block(s.orelse),
+                      self.block(s.finalbody))
+
+    stmt_TryStar = None
 
     # -- targets
     def target(self, t) -> ir.Expr:
@@ -373,25 +432,54 @@ class Lowerer:
                            self.comprehension(e.generators))
 
     def expr_GeneratorExp(self, e):
-        self.error(e, "generator expressions are not supported yet", "use a list comprehension")
-        return ir.ListComp(self.src.span(e), self.expr(e.elt), self.comprehension(e.generators))
+        return ir.GenExp(self.src.span(e), self.expr(e.elt), self.comprehension(e.generators))
 
     def expr_Lambda(self, e):
-        self.error(e, "lambda is not supported yet")
-        return ir.Const(self.src.span(e), None)
+        a = e.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
+            self.error(e, "lambda parameters with defaults, *args or **kwargs are not supported")
+        params = [ir.Param(self.src.span(p), p.arg, None) for p in a.args]
+        return ir.Lambda(self.src.span(e), params, self.expr(e.body))
 
     def expr_JoinedStr(self, e):
-        self.error(e, "f-strings are not supported yet", "use str() and +")
-        return ir.Const(self.src.span(e), "")
+        parts = []
+        for v in e.values:
+            if isinstance(v, ast.FormattedValue):
+                conv = chr(v.conversion) if v.conversion != -1 else ""
+                spec = self.expr_JoinedStr(v.format_spec) if v.format_spec is not None else None
+                parts.append(ir.FormatField(self.src.span(v.value), self.expr(v.value), conv, spec))
+            else:
+                parts.append(ir.Const(self.src.span(v), v.value))
+        return ir.FString(self.src.span(e), parts)
+
+
+def _finally_jumps(stmts):
+    """return/break/continue leaving a finally block (not those of loops inside it)."""
+    for s in stmts:
+        if isinstance(s, ast.Return):
+            yield s
+        elif isinstance(s, (ast.Break, ast.Continue)):
+            yield s
+        elif isinstance(s, (ast.If, ast.With, ast.Try)):
+            for attr in ("body", "orelse", "finalbody"):
+                yield from _finally_jumps(getattr(s, attr, []) or [])
+            for h in getattr(s, "handlers", []) or []:
+                yield from _finally_jumps(h.body)
+        elif isinstance(s, (ast.For, ast.While)):
+            for x in ast.walk(s):
+                if isinstance(x, ast.Return):
+                    yield x
 
 
 def _walk_stmts(stmts):
     for s in stmts:
         yield s
-        for attr in ("body", "orelse"):
+        for attr in ("body", "orelse", "finalbody"):
             sub = getattr(s, attr, None)
             if isinstance(sub, list):
                 yield from _walk_stmts(sub)
+        for h in getattr(s, "handlers", None) or ():
+            yield from _walk_stmts(h.body)
 
 
 def lower_program(col: Collector, sink: DiagnosticSink, entry: str) -> ir.Program:

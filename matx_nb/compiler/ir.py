@@ -257,6 +257,22 @@ class FuncDef(Stmt):
 
 
 @dataclass(eq=False)
+class Handler(Node):
+    """`except (A, B) as name:`; types is empty for a bare `except:`."""
+    types: List[str]
+    name: Optional[str]
+    body: List[Stmt]
+
+
+@dataclass(eq=False)
+class Try(Stmt):
+    body: List[Stmt]
+    handlers: List[Handler]
+    orelse: List[Stmt]
+    finalbody: List[Stmt]
+
+
+@dataclass(eq=False)
 class Raise(Stmt):
     exc: Optional[Expr]
 

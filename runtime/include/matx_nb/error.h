@@ -49,6 +49,41 @@ inline const char* errkind_name(ErrKind k) {
   return (i >= 0 && i < int32_t(sizeof(names) / sizeof(names[0]))) ? names[i] : "Exception";
 }
 
+// The base class of each kind, as in Python's exception hierarchy.
+inline ErrKind errkind_parent(ErrKind k) {
+  switch (k) {
+    case ErrKind::IndexError:
+    case ErrKind::KeyError:
+      return ErrKind::LookupError;
+    case ErrKind::ZeroDivisionError:
+    case ErrKind::OverflowError:
+      return ErrKind::ArithmeticError;
+    case ErrKind::NotImplementedError:
+    case ErrKind::RecursionError:
+      return ErrKind::RuntimeError;
+    case ErrKind::UnicodeDecodeError:
+    case ErrKind::UnicodeEncodeError:
+    case ErrKind::JSONDecodeError:
+    case ErrKind::BinasciiError:
+      return ErrKind::ValueError;
+    case ErrKind::UnboundLocalError:
+      return ErrKind::NameError;
+    case ErrKind::FileNotFoundError:
+      return ErrKind::OSError;
+    default:
+      return ErrKind::Exception;
+  }
+}
+
+// `except target:` catches an error of kind k.
+inline bool errkind_is(ErrKind k, ErrKind target) {
+  for (;;) {
+    if (k == target || target == ErrKind::Exception) return true;
+    if (k == ErrKind::Exception) return false;
+    k = errkind_parent(k);
+  }
+}
+
 // One compiled Python object (function or class) of a library. Lines in Loc are
 // relative to its first line so the compiled library does not change when the
 // object moves in its file; the loader fills file and first_line.
@@ -68,6 +103,7 @@ struct Loc {
 
 class Error : public std::exception {
  public:
+  Error() : kind_(ErrKind::Exception) {}  // a local not yet bound by `except ... as e`
   Error(ErrKind kind, std::string message) : kind_(kind), message_(std::move(message)) {}
   const char* what() const noexcept override { return message_.c_str(); }
   ErrKind kind() const { return kind_; }

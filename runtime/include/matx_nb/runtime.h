@@ -18,5 +18,6 @@
 #include "format.h"
 #include "stack.h"
 #include "opt.h"
+#include "exc.h"
 // Not here: json.h, host_any.h and session.h (C++ hosts include them; generated
 // code does not need them, and every header costs compile time).

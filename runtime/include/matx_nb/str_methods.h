@@ -436,13 +436,13 @@ inline bool is_surrogate(char32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
 
 // CPython's UnicodeDecodeError for the invalid UTF-8 sequence at `start`: the
 // same reason and bad range as CPython's decoder (Objects/stringlib/codecs.h).
-[[noreturn]] __attribute__((noinline, cold)) inline void raise_decode_error(const Bytes& b, size_t start,
-                                                                            const Loc* loc) {
+// End of the invalid UTF-8 sequence at `start` as CPython's decoder delimits it;
+// *code is 0 for unexpected end of data, 1 for an invalid start byte, k >= 2 for
+// an invalid continuation byte after k - 1 good bytes.
+inline size_t utf8_error_end(const Bytes& b, size_t start, int* code_out) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(b.data()) + start;
   size_t left = b.size() - start;
   auto cont = [&](size_t k) { return (p[k] & 0xC0) == 0x80; };
-  // 0: unexpected end of data, 1: invalid start byte, k >= 2: invalid
-  // continuation byte after k - 1 good bytes.
   int code = 1;
   unsigned c = p[0];
   if (c >= 0xC2 && c < 0xE0) {
@@ -460,7 +460,15 @@ inline bool is_surrogate(char32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
     else if (left < 4) code = 0;
     else code = 4;
   }
-  size_t end = code == 0 ? b.size() : start + (code == 1 ? 1 : size_t(code) - 1);
+  *code_out = code;
+  return code == 0 ? b.size() : start + (code == 1 ? 1 : size_t(code) - 1);
+}
+
+[[noreturn]] __attribute__((noinline, cold)) inline void raise_decode_error(const Bytes& b, size_t start,
+                                                                            const Loc* loc) {
+  unsigned c = static_cast<unsigned char>(b[start]);
+  int code;
+  size_t end = utf8_error_end(b, start, &code);
   const char* reason = code == 0 ? "unexpected end of data" : code == 1 ? "invalid start byte" : "invalid continuation byte";
   char where[96];
   if (end == start + 1)
@@ -484,8 +492,9 @@ inline bool is_utf8_name(const Str& e) {
   for (auto& c : n) c = char(std::tolower(static_cast<unsigned char>(c)));
   return n == "utf-8" || n == "utf8" || n == "utf_8";
 }
+inline Bytes str_encode(const Str& s, const Str& enc, const Str& errors, const Loc* loc);
 inline Bytes str_encode(const Str& s, const Str& enc, const Loc* loc) {
-  if (!is_utf8_name(enc)) raise(ErrKind::ValueError, "only the utf-8 encoding is supported", loc);
+  if (!is_utf8_name(enc)) return str_encode(s, enc, str_from_ascii("strict"), loc);
   return str_encode(s, loc);
 }
 
@@ -497,8 +506,9 @@ inline Str bytes_decode(const Bytes& b, const Loc* loc) {
   if (!utf8_decode(b.data(), b.size(), out, &bad)) detail::raise_decode_error(b, bad, loc);
   return str_from_u32(out);
 }
+inline Str bytes_decode(const Bytes& b, const Str& enc, const Str& errors, const Loc* loc);
 inline Str bytes_decode(const Bytes& b, const Str& enc, const Loc* loc) {
-  if (!is_utf8_name(enc)) raise(ErrKind::ValueError, "only the utf-8 encoding is supported", loc);
+  if (!is_utf8_name(enc)) return bytes_decode(b, enc, str_from_ascii("strict"), loc);
   return bytes_decode(b, loc);
 }
 inline bool bytes_startswith(const Bytes& s, const Bytes& p, const Loc*) { return s.view().substr(0, p.size()) == p.view(); }
@@ -605,6 +615,339 @@ inline Str bytes_hex(const Bytes& s, const Loc*) {
   std::string out;
   for (char c : s) { out.push_back(d[(static_cast<unsigned char>(c)) >> 4]); out.push_back(d[c & 0xF]); }
   return str_from_ascii(out.c_str());
+}
+
+// ---- more bytes methods: the str algorithms over bytes read as Latin-1 ----------------
+// (only where bytes and str agree; case, classes and whitespace are ASCII-only for bytes)
+
+namespace detail {
+inline Str widen(const Bytes& b) {
+  std::u32string u(b.size(), 0);
+  for (size_t i = 0; i < b.size(); ++i) u[i] = static_cast<unsigned char>(b[i]);
+  return str_from_u32(u);
+}
+inline Bytes narrow(const Str& s) {
+  std::string o(s.size(), '\0');
+  for (size_t i = 0; i < s.size(); ++i) o[i] = char(s[i]);
+  return bytes_from(o);
+}
+inline List<Bytes> narrow(const List<Str>& v) {
+  List<Bytes> out;
+  for (int64_t i = 0; i < v.size(); ++i) out.push_back(narrow(v[i]));
+  return out;
+}
+inline Tuple<Bytes, Bytes, Bytes> narrow(const Tuple<Str, Str, Str>& t) {
+  return Tuple<Bytes, Bytes, Bytes>(narrow(std::get<0>(t)), narrow(std::get<1>(t)), narrow(std::get<2>(t)));
+}
+inline Str byte_arg(const Bytes& b, const Loc*) { return widen(b); }
+inline Str byte_arg(int64_t c, const Loc* loc) {
+  if (c < 0 || c > 255) raise(ErrKind::ValueError, "byte must be in range(0, 256)", loc);
+  return str_char(char32_t(c));
+}
+inline bool ascii_lower(char c) { return c >= 'a' && c <= 'z'; }
+inline bool ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
+inline bool ascii_alpha(char c) { return ascii_lower(c) || ascii_upper(c); }
+inline bool ascii_digit(char c) { return c >= '0' && c <= '9'; }
+inline char to_lower(char c) { return ascii_upper(c) ? char(c + 32) : c; }
+inline char to_upper(char c) { return ascii_lower(c) ? char(c - 32) : c; }
+template <class F> inline bool all_bytes(const Bytes& s, F f) {
+  if (s.empty()) return false;
+  for (char c : s) if (!f(c)) return false;
+  return true;
+}
+inline Bytes bytes_strip_impl(const Bytes& s, const Bytes* chars, bool left, bool right) {
+  auto in = [&](char c) { return chars ? chars->view().find(c) != std::string_view::npos : bytes_space(c); };
+  size_t b = 0, e = s.size();
+  if (left) while (b < e && in(s[b])) ++b;
+  if (right) while (e > b && in(s[e - 1])) --e;
+  return Bytes(s.data() + b, e - b);
+}
+}  // namespace detail
+
+#define MX_BYTES_SEARCH(name, R)                                                                      \
+  template <class S> inline R bytes_##name(const Bytes& s, const S& sub, int64_t start, int64_t end,  \
+                                           const Loc* loc) {                                          \
+    return str_##name(detail::widen(s), detail::byte_arg(sub, loc), start, end, loc);                 \
+  }                                                                                                   \
+  template <class S> inline R bytes_##name(const Bytes& s, const S& sub, int64_t start, const Loc* loc) { \
+    return bytes_##name(s, sub, start, INT64_MAX, loc);                                               \
+  }                                                                                                   \
+  template <class S> inline R bytes_##name(const Bytes& s, const S& sub, const Loc* loc) {            \
+    return bytes_##name(s, sub, 0, INT64_MAX, loc);                                                   \
+  }
+MX_BYTES_SEARCH(find, int64_t)
+MX_BYTES_SEARCH(rfind, int64_t)
+MX_BYTES_SEARCH(index, int64_t)
+MX_BYTES_SEARCH(rindex, int64_t)
+MX_BYTES_SEARCH(count, int64_t)
+#undef MX_BYTES_SEARCH
+
+#define MX_BYTES_AFFIX(name)                                                                           \
+  inline bool bytes_##name(const Bytes& s, const Bytes& p, int64_t start, int64_t end, const Loc* loc) { \
+    return str_##name(detail::widen(s), detail::widen(p), start, end, loc);                            \
+  }                                                                                                    \
+  inline bool bytes_##name(const Bytes& s, const Bytes& p, int64_t start, const Loc* loc) {            \
+    return bytes_##name(s, p, start, INT64_MAX, loc);                                                  \
+  }                                                                                                    \
+  template <class... P, class... A> inline bool bytes_##name(const Bytes& s, const Tuple<P...>& ps, A... a) { \
+    bool r = false;                                                                                    \
+    std::apply([&](const auto&... p) { ((r = r || bytes_##name(s, p, a...)), ...); },                  \
+               static_cast<const std::tuple<P...>&>(ps));                                              \
+    return r;                                                                                          \
+  }
+MX_BYTES_AFFIX(startswith)
+MX_BYTES_AFFIX(endswith)
+#undef MX_BYTES_AFFIX
+
+inline Bytes bytes_replace(const Bytes& s, const Bytes& old, const Bytes& rep, int64_t count, const Loc* loc) {
+  return detail::narrow(str_replace(detail::widen(s), detail::widen(old), detail::widen(rep), count, loc));
+}
+inline Bytes bytes_strip(const Bytes& s, None, const Loc*) { return detail::bytes_strip_impl(s, nullptr, true, true); }
+inline Bytes bytes_lstrip(const Bytes& s, const Loc*) { return detail::bytes_strip_impl(s, nullptr, true, false); }
+inline Bytes bytes_lstrip(const Bytes& s, None, const Loc*) { return detail::bytes_strip_impl(s, nullptr, true, false); }
+inline Bytes bytes_lstrip(const Bytes& s, const Bytes& c, const Loc*) { return detail::bytes_strip_impl(s, &c, true, false); }
+inline Bytes bytes_rstrip(const Bytes& s, const Loc*) { return detail::bytes_strip_impl(s, nullptr, false, true); }
+inline Bytes bytes_rstrip(const Bytes& s, None, const Loc*) { return detail::bytes_strip_impl(s, nullptr, false, true); }
+inline Bytes bytes_rstrip(const Bytes& s, const Bytes& c, const Loc*) { return detail::bytes_strip_impl(s, &c, false, true); }
+
+inline List<Bytes> bytes_rsplit(const Bytes& s, None, int64_t maxsplit, const Loc*) {
+  List<Bytes> out;
+  int64_t i = int64_t(s.size());
+  if (maxsplit < 0) maxsplit = INT64_MAX;
+  while (i > 0) {
+    while (i > 0 && bytes_space(s[size_t(i - 1)])) --i;
+    if (i == 0) break;
+    if (maxsplit-- == 0) {
+      int64_t b = 0;
+      while (b < i && bytes_space(s[size_t(b)])) ++b;
+      out.push_back(Bytes(s.data() + b, size_t(i - b)));
+      break;
+    }
+    int64_t j = i;
+    while (j > 0 && !bytes_space(s[size_t(j - 1)])) --j;
+    out.push_back(Bytes(s.data() + j, size_t(i - j)));
+    i = j;
+  }
+  std::reverse(out.vec().begin(), out.vec().end());
+  return out;
+}
+inline List<Bytes> bytes_rsplit(const Bytes& s, const Bytes& sep, int64_t maxsplit, const Loc* loc) {
+  return detail::narrow(str_rsplit(detail::widen(s), detail::widen(sep), maxsplit, loc));
+}
+inline List<Bytes> bytes_rsplit(const Bytes& s, const Loc* loc) { return bytes_rsplit(s, None{}, -1, loc); }
+inline List<Bytes> bytes_rsplit(const Bytes& s, None n, const Loc* loc) { return bytes_rsplit(s, n, -1, loc); }
+inline List<Bytes> bytes_rsplit(const Bytes& s, const Bytes& sep, const Loc* loc) { return bytes_rsplit(s, sep, -1, loc); }
+inline Tuple<Bytes, Bytes, Bytes> bytes_partition(const Bytes& s, const Bytes& sep, const Loc* loc) {
+  return detail::narrow(str_partition(detail::widen(s), detail::widen(sep), loc));
+}
+inline Tuple<Bytes, Bytes, Bytes> bytes_rpartition(const Bytes& s, const Bytes& sep, const Loc* loc) {
+  return detail::narrow(str_rpartition(detail::widen(s), detail::widen(sep), loc));
+}
+inline Bytes bytes_removeprefix(const Bytes& s, const Bytes& p, const Loc* loc) {
+  return detail::narrow(str_removeprefix(detail::widen(s), detail::widen(p), loc));
+}
+inline Bytes bytes_removesuffix(const Bytes& s, const Bytes& p, const Loc* loc) {
+  return detail::narrow(str_removesuffix(detail::widen(s), detail::widen(p), loc));
+}
+inline Bytes bytes_expandtabs(const Bytes& s, int64_t tab, const Loc* loc) {
+  return detail::narrow(str_expandtabs(detail::widen(s), tab, loc));
+}
+inline Bytes bytes_expandtabs(const Bytes& s, const Loc* loc) { return bytes_expandtabs(s, 8, loc); }
+inline Bytes bytes_zfill(const Bytes& s, int64_t w, const Loc* loc) { return detail::narrow(str_zfill(detail::widen(s), w, loc)); }
+#define MX_BYTES_PAD(name)                                                                       \
+  inline Bytes bytes_##name(const Bytes& s, int64_t w, const Loc* loc) {                         \
+    return detail::narrow(str_##name(detail::widen(s), w, loc));                                 \
+  }                                                                                              \
+  inline Bytes bytes_##name(const Bytes& s, int64_t w, const Bytes& f, const Loc* loc) {         \
+    return detail::narrow(str_##name(detail::widen(s), w, detail::widen(f), loc));               \
+  }
+MX_BYTES_PAD(ljust)
+MX_BYTES_PAD(rjust)
+MX_BYTES_PAD(center)
+#undef MX_BYTES_PAD
+
+inline bool bytes_isdigit(const Bytes& s, const Loc*) { return detail::all_bytes(s, detail::ascii_digit); }
+inline bool bytes_isalpha(const Bytes& s, const Loc*) { return detail::all_bytes(s, detail::ascii_alpha); }
+inline bool bytes_isalnum(const Bytes& s, const Loc*) {
+  return detail::all_bytes(s, [](char c) { return detail::ascii_alpha(c) || detail::ascii_digit(c); });
+}
+inline bool bytes_isspace(const Bytes& s, const Loc*) { return detail::all_bytes(s, bytes_space); }
+inline bool bytes_isascii(const Bytes& s, const Loc*) {
+  for (char c : s) if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+inline bool bytes_islower(const Bytes& s, const Loc*) {
+  bool cased = false;
+  for (char c : s) { if (detail::ascii_upper(c)) return false; cased |= detail::ascii_lower(c); }
+  return cased;
+}
+inline bool bytes_isupper(const Bytes& s, const Loc*) {
+  bool cased = false;
+  for (char c : s) { if (detail::ascii_lower(c)) return false; cased |= detail::ascii_upper(c); }
+  return cased;
+}
+inline bool bytes_istitle(const Bytes& s, const Loc*) {
+  bool cased = false, prev_cased = false;
+  for (char c : s) {
+    if (detail::ascii_upper(c)) { if (prev_cased) return false; prev_cased = cased = true; }
+    else if (detail::ascii_lower(c)) { if (!prev_cased) return false; prev_cased = cased = true; }
+    else prev_cased = false;
+  }
+  return cased;
+}
+inline Bytes bytes_title(const Bytes& s, const Loc*) {
+  std::string o(s.data(), s.size());
+  bool prev_cased = false;
+  for (auto& c : o) {
+    c = prev_cased ? detail::to_lower(c) : detail::to_upper(c);
+    prev_cased = detail::ascii_alpha(c);
+  }
+  return bytes_from(o);
+}
+inline Bytes bytes_capitalize(const Bytes& s, const Loc*) {
+  std::string o(s.data(), s.size());
+  for (size_t i = 0; i < o.size(); ++i) o[i] = i ? detail::to_lower(o[i]) : detail::to_upper(o[i]);
+  return bytes_from(o);
+}
+inline Bytes bytes_swapcase(const Bytes& s, const Loc*) {
+  std::string o(s.data(), s.size());
+  for (auto& c : o) c = detail::ascii_upper(c) ? detail::to_lower(c) : detail::to_upper(c);
+  return bytes_from(o);
+}
+inline List<Bytes> bytes_splitlines(const Bytes& s, bool keepends, const Loc*) {
+  List<Bytes> out;
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    size_t j = i;
+    while (j < n && s[j] != '\n' && s[j] != '\r') ++j;
+    size_t eol = j;
+    if (j < n) j += (s[j] == '\r' && j + 1 < n && s[j + 1] == '\n') ? 2 : 1;
+    out.push_back(Bytes(s.data() + i, (keepends ? j : eol) - i));
+    i = j;
+  }
+  return out;
+}
+inline List<Bytes> bytes_splitlines(const Bytes& s, const Loc* loc) { return bytes_splitlines(s, false, loc); }
+
+// b.hex(sep, bytes_per_sep): sep between groups counted from the right (from the
+// left for a negative count).
+template <class S>
+inline Str bytes_hex(const Bytes& s, const S& sep, int64_t per, const Loc* loc) {
+  Str sp;
+  if constexpr (std::is_same_v<S, Bytes>) sp = detail::widen(sep);
+  else if constexpr (std::is_same_v<S, Str>) sp = sep;
+  else return bytes_hex(s, loc);
+  if (sp.size() != 1) raise(ErrKind::ValueError, "sep must be length 1.", loc);
+  if (sp[0] >= 0x80) raise(ErrKind::ValueError, "sep must be ASCII.", loc);
+  Str h = bytes_hex(s, loc);
+  if (per == 0 || s.size() == 0) return h;
+  size_t g = size_t(per < 0 ? -per : per), n = s.size();
+  std::u32string out;
+  for (size_t i = 0; i < n; ++i) {
+    bool boundary = per > 0 ? (i > 0 && (n - i) % g == 0) : (i > 0 && i % g == 0);
+    if (boundary) out.push_back(sp[0]);
+    out.push_back(h[2 * i]);
+    out.push_back(h[2 * i + 1]);
+  }
+  return str_from_u32(out);
+}
+template <class S> inline Str bytes_hex(const Bytes& s, const S& sep, const Loc* loc) { return bytes_hex(s, sep, 1, loc); }
+
+// ---- codecs with an errors= handler: utf-8, ascii, latin-1 --------------------------------
+
+namespace detail {
+enum class Codec { Utf8, Ascii, Latin1 };
+inline Codec codec_of(const Str& enc, const Loc* loc) {
+  std::string n = utf8_encode(enc);
+  for (auto& c : n) c = char(c == '_' ? '-' : std::tolower(static_cast<unsigned char>(c)));
+  if (n == "utf-8" || n == "utf8" || n == "u8") return Codec::Utf8;
+  if (n == "ascii" || n == "us-ascii") return Codec::Ascii;
+  if (n == "latin-1" || n == "latin1" || n == "iso-8859-1" || n == "l1") return Codec::Latin1;
+  raise(ErrKind::LookupError, "unknown encoding: " + n, loc);
+}
+inline int handler_of(const Str& errors, const Loc* loc) {
+  std::string e = utf8_encode(errors);
+  if (e == "strict") return 0;
+  if (e == "ignore") return 1;
+  if (e == "replace") return 2;
+  raise(ErrKind::LookupError, "unknown error handler name '" + e + "'", loc);
+}
+}  // namespace detail
+
+inline Str bytes_decode(const Bytes& b, const Str& enc, const Str& errors, const Loc* loc) {
+  auto codec = detail::codec_of(enc, loc);
+  int h = detail::handler_of(errors, loc);
+  std::u32string out;
+  if (codec == detail::Codec::Latin1) return detail::widen(b);
+  if (codec == detail::Codec::Ascii) {
+    for (size_t i = 0; i < b.size(); ++i) {
+      unsigned c = static_cast<unsigned char>(b[i]);
+      if (c < 0x80) out.push_back(c);
+      else if (h == 2) out.push_back(0xFFFD);
+      else if (h == 0) {
+        char where[64];
+        std::snprintf(where, sizeof where, "byte 0x%02x in position %zu", c, i);
+        detail::throw_codec_error(CodecError(ErrKind::UnicodeDecodeError,
+                                             std::string("'ascii' codec can't decode ") + where +
+                                                 ": ordinal not in range(128)", "ascii",
+                                             std::string(b.data(), b.size()), int64_t(i), int64_t(i + 1),
+                                             "ordinal not in range(128)"), loc);
+      }
+    }
+    return str_from_u32(out);
+  }
+  size_t pos = 0;
+  std::u32string part;
+  while (pos < b.size()) {
+    size_t bad = 0;
+    if (utf8_decode(b.data() + pos, b.size() - pos, part, &bad)) {
+      out += part;
+      break;
+    }
+    if (h == 0) detail::raise_decode_error(b, pos + bad, loc);
+    utf8_decode(b.data() + pos, bad, part, nullptr);
+    out += part;
+    int code;
+    size_t end = detail::utf8_error_end(b, pos + bad, &code);
+    if (h == 2) out.push_back(0xFFFD);
+    pos = end;
+  }
+  return str_from_u32(out);
+}
+inline Bytes str_encode(const Str& s, const Str& enc, const Str& errors, const Loc* loc) {
+  auto codec = detail::codec_of(enc, loc);
+  int h = detail::handler_of(errors, loc);
+  char32_t limit = codec == detail::Codec::Ascii ? 0x80 : codec == detail::Codec::Latin1 ? 0x100 : 0x110000;
+  std::u32string kept;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char32_t c = s[i];
+    bool bad = c >= limit || (codec == detail::Codec::Utf8 && detail::is_surrogate(c));
+    if (!bad) { kept.push_back(c); continue; }
+    if (h == 2) kept.push_back('?');
+    else if (h == 0) {
+      if (codec == detail::Codec::Utf8) detail::raise_encode_error(s, i, loc);
+      const char* name = codec == detail::Codec::Ascii ? "ascii" : "latin-1";
+      const char* reason = codec == detail::Codec::Ascii ? "ordinal not in range(128)" : "ordinal not in range(256)";
+      size_t end = i + 1;
+      while (end < s.size() && s[end] >= limit) ++end;
+      char where[96];
+      if (end == i + 1) {
+        if (c <= 0xFF) std::snprintf(where, sizeof where, "character '\\x%02x' in position %zu", unsigned(c), i);
+        else if (c <= 0xFFFF) std::snprintf(where, sizeof where, "character '\\u%04x' in position %zu", unsigned(c), i);
+        else std::snprintf(where, sizeof where, "character '\\U%08x' in position %zu", unsigned(c), i);
+      } else {
+        std::snprintf(where, sizeof where, "characters in position %zu-%zu", i, end - 1);
+      }
+      std::string object(reinterpret_cast<const char*>(s.data()), s.size() * sizeof(char32_t));
+      detail::throw_codec_error(CodecError(ErrKind::UnicodeEncodeError,
+                                           std::string("'") + name + "' codec can't encode " + where + ": " + reason,
+                                           name, std::move(object), int64_t(i), int64_t(end), reason), loc);
+    }
+  }
+  if (codec == detail::Codec::Utf8) return bytes_from(utf8_encode(str_from_u32(kept)));
+  std::string o(kept.size(), '\0');
+  for (size_t i = 0; i < kept.size(); ++i) o[i] = char(kept[i]);
+  return bytes_from(o);
 }
 
 // ---- str() of floats uses Python's repr ------------------------------------------------

@@ -1,0 +1,630 @@
+"""Type rules of the builtins beyond the basic ones (enumerate, zip, round, hash,
+isinstance...), of keyword arguments to builtins and methods, and of string
+formatting (f-strings, str.format, %). A mixin of checker.Checker: it uses the
+checker's expr(), error() and scope.
+"""
+from __future__ import annotations
+
+import string
+from typing import Dict, List, Optional
+
+from . import ir
+from .types import (ANY, BOOL, BYTES, ERROR, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
+                    ListType, SetType, TupleType, Type, assignable, is_error, is_hashable, is_numeric,
+                    resolve)
+
+# Builtin parameters that may also be given by keyword, in positional order
+# after the first argument (`sum(xs, start=1)` is `sum(xs, 1)`).
+POSITIONAL_KEYWORDS = {"sum": ("start",), "enumerate": ("start",), "round": ("ndigits",),
+                       "int": ("base",)}
+# Keyword-only parameters of builtins.
+KEYWORD_ONLY = {"sorted": ("key", "reverse"), "min": ("key", "default"), "max": ("key", "default")}
+
+# matx.List(...) and friends in compiled code: the builtin each one behaves as.
+COMPAT_CONSTRUCTORS = {"List": "list", "FTList": "list", "Dict": "dict", "FTDict": "dict",
+                       "Set": "set", "FTSet": "set", "Tuple": "tuple_of"}
+
+# isinstance(x, T): T's name -> the static types whose values are instances.
+ISINSTANCE_NAMES = ("int", "float", "bool", "str", "bytes", "list", "dict", "set", "tuple", "object")
+
+# Methods that take keyword arguments in CPython 3.11: parameter names and the
+# default passed when a later parameter is given by keyword.
+METHOD_PARAMS = {
+    ("str", "split"): (("sep", None), ("maxsplit", -1)),
+    ("str", "rsplit"): (("sep", None), ("maxsplit", -1)),
+    ("str", "splitlines"): (("keepends", False),),
+    ("str", "encode"): (("encoding", "utf-8"), ("errors", "strict")),
+    ("str", "expandtabs"): (("tabsize", 8),),
+    ("bytes", "split"): (("sep", None), ("maxsplit", -1)),
+    ("bytes", "rsplit"): (("sep", None), ("maxsplit", -1)),
+    ("bytes", "decode"): (("encoding", "utf-8"), ("errors", "strict")),
+    ("bytes", "splitlines"): (("keepends", False),),
+    ("bytes", "hex"): (("sep", None), ("bytes_per_sep", 1)),
+    ("bytes", "expandtabs"): (("tabsize", 8),),
+    ("list", "sort"): (),  # keyword-only key= and reverse=, see method_list
+}
+
+
+def _kind(t: Type) -> str:
+    from .checker import kind_of
+    return kind_of(t)
+
+
+def _elem(t: Type) -> Optional[Type]:
+    from .checker import elem_type
+    return elem_type(t)
+
+
+def hashable_deterministic(t: Type) -> bool:
+    """Whether hash() of a t is the same in every CPython process (str and bytes
+    hashes are salted per process; None's is its address before 3.12)."""
+    t = resolve(t)
+    if t in (INT, BOOL, FLOAT):
+        return True
+    if isinstance(t, TupleType):
+        return all(hashable_deterministic(x) for x in t.items)
+    return False
+
+
+class BuiltinChecks:
+    """Mixin of Checker."""
+
+    # ---- keyword arguments -----------------------------------------------------
+    def take_builtin_keywords(self, e: ir.Call, name: str):
+        """Moves keywords that are positional parameters into e.args and keeps
+        keyword-only ones in e.kwonly; what is left is an error for the caller."""
+        e.kwonly = {}
+        rest, unknown = [], []
+        pos = POSITIONAL_KEYWORDS.get(name, ())
+        for kw in e.keywords:
+            if kw.name in pos and len(e.args) == 1 + pos.index(kw.name):
+                e.args.append(kw.value)
+            elif kw.name in KEYWORD_ONLY.get(name, ()) and kw.name not in e.kwonly:
+                e.kwonly[kw.name] = kw.value
+                rest.append(kw)  # kept for the evaluation order and flow analysis
+            else:
+                rest.append(kw)
+                unknown.append(kw)
+        e.keywords = rest
+        return unknown
+
+    def take_method_keywords(self, e: ir.Call, kind: str, name: str) -> bool:
+        """Turns keyword arguments of a method into positional ones, filling the
+        skipped parameters with their defaults; False if some keyword is unknown."""
+        params = METHOD_PARAMS.get((kind, name))
+        if params is None:
+            self.error(e.keywords[0].span, f"{kind}.{name}() takes no keyword arguments")
+            return False
+        names = [p[0] for p in params]
+        slots: List[Optional[ir.Expr]] = list(e.args) + [None] * max(0, len(params) - len(e.args))
+        for kw in e.keywords:
+            if kw.name not in names:
+                self.error(kw.span, f"{kind}.{name}() got an unexpected keyword argument '{kw.name}'")
+                return False
+            i = names.index(kw.name)
+            if slots[i] is not None:
+                self.error(kw.span, f"{kind}.{name}() got multiple values for argument '{kw.name}'")
+                return False
+            slots[i] = kw.value
+        while slots and slots[-1] is None:
+            slots.pop()
+        e.args = [a if a is not None else ir.Const(e.span, params[i][1]) for i, a in enumerate(slots)]
+        e.keywords = []
+        return True
+
+    # ---- builtins ------------------------------------------------------------------
+    def call_compat_constructor(self, e: ir.Call, builtin: str, expected) -> Type:
+        """matx.List(xs) is list(xs), matx.Tuple(a, b) is (a, b)."""
+        if builtin != "tuple_of":
+            return self.call_builtin(e, builtin, expected)
+        e.resolved = ("builtin", "tuple_of")
+        if e.keywords:
+            self.error(e.keywords[0].span, "matx.Tuple() takes no keyword arguments")
+        ex = resolve(expected) if expected is not None else None
+        exs = ex.items if isinstance(ex, TupleType) and len(ex.items) == len(e.args) else [None] * len(e.args)
+        return TupleType(tuple(self.expr(a, t) for a, t in zip(e.args, exs)))
+
+    def iter_elem(self, a: ir.Expr, t: Type, name: str) -> Type:
+        et = _elem(t)
+        if et is None:
+            if not is_error(t):
+                self.error(a.span, f"'{t}' object is not iterable", f"{name}() needs a list, str, "
+                           "bytes, dict, set, tuple or range")
+            return ERROR
+        return et
+
+    def call_builtin_more(self, e: ir.Call, name: str, rs: List[Type], need, expected) -> Optional[Type]:
+        """Types the builtins added for Python parity; None if name is not one of them."""
+        n = len(e.args)
+        args = e.args
+        if name == "enumerate":
+            if not need(2, 1):
+                return ERROR
+            if n == 2 and rs[1] not in (INT, BOOL):
+                self.error(args[1].span, f"enumerate() start must be an int, got {rs[1]}")
+            return ListType(TupleType((INT, self.iter_elem(args[0], rs[0], name))))
+        if name == "zip":
+            if n == 0:
+                self.error(e.span, "zip() needs at least one iterable here")
+                return ERROR
+            return ListType(TupleType(tuple(self.iter_elem(a, t, name) for a, t in zip(args, rs))))
+        if name == "reversed":
+            if not need(1):
+                return ERROR
+            if _kind(rs[0]) in ("set", "any") or _elem(rs[0]) is None:
+                self.error(args[0].span, f"'{rs[0]}' object is not reversible")
+                return ERROR
+            return ListType(self.iter_elem(args[0], rs[0], name))
+        if name in ("any", "all"):
+            if need(1):
+                self.iter_elem(args[0], rs[0], name)
+            return BOOL
+        if name == "round":
+            if not need(2, 1):
+                return ERROR
+            if rs[0] not in (INT, FLOAT, BOOL):
+                self.error(args[0].span, f"type {rs[0]} doesn't define __round__ method")
+                return ERROR
+            if n == 2 and rs[1] not in (INT, BOOL, NONE):
+                self.error(args[1].span, f"round() ndigits must be an int, got {rs[1]}")
+            if n == 1 or rs[1] == NONE:
+                return INT
+            return FLOAT if rs[0] == FLOAT else INT
+        if name == "hash":
+            if not need(1):
+                return ERROR
+            if not is_hashable(rs[0]) or isinstance(rs[0], (ListType, DictType, SetType)):
+                self.error(args[0].span, f"unhashable type: '{rs[0]}'")
+            elif not hashable_deterministic(rs[0]):
+                self.error(args[0].span, f"hash() of a {rs[0]} is not supported in compiled code",
+                           "CPython salts str and bytes hashes per process (PYTHONHASHSEED), so no "
+                           "compiled result could match; hash ints, floats and tuples of them")
+            return INT
+        if name == "divmod":
+            if not need(2):
+                return ERROR
+            if not all(t in (INT, FLOAT, BOOL) for t in rs):
+                self.error(e.span, f"unsupported operand type(s) for divmod(): '{rs[0]}' and '{rs[1]}'")
+                return ERROR
+            t = FLOAT if FLOAT in rs else INT
+            return TupleType((t, t))
+        if name == "pow":
+            if not need(3, 2):
+                return ERROR
+            if n == 3:
+                if not all(t in (INT, BOOL) for t in rs):
+                    self.error(e.span, "pow() 3rd argument not allowed unless all arguments are integers")
+                return INT
+            return self.binop_type("**", rs[0], rs[1], e.span, ir.BinOp(e.span, "**", args[0], args[1])) or ERROR
+        if name in ("hex", "oct", "bin"):
+            if need(1) and rs[0] not in (INT, BOOL):
+                self.error(args[0].span, f"'{rs[0]}' object cannot be interpreted as an integer")
+            return STR
+        if name == "bytes":
+            if n == 0:
+                return BYTES
+            if not need(3, 1):
+                return ERROR
+            if rs[0] == STR:
+                if n == 1:
+                    self.error(args[0].span, "string argument without an encoding",
+                               "write bytes(s, 'utf-8') or s.encode()")
+                for a, t in zip(args[1:], rs[1:]):
+                    if t != STR:
+                        self.error(a.span, f"bytes() encoding and errors must be str, got {t}")
+                return BYTES
+            if n > 1:
+                self.error(args[1].span, "encoding without a string argument")
+                return BYTES
+            if rs[0] in (INT, BOOL, BYTES):
+                return BYTES
+            et = resolve(self.iter_elem(args[0], rs[0], name))
+            if not is_error(et) and et not in (INT, BOOL):
+                self.error(args[0].span, f"bytes() needs an iterable of ints, got {rs[0]}")
+            return BYTES
+        if name == "tuple":
+            if n == 0:
+                return TupleType(())
+            if not need(1):
+                return ERROR
+            if isinstance(rs[0], TupleType):
+                return rs[0]
+            if isinstance(args[0], ir.ListLit):
+                return TupleType(tuple(resolve(rs[0]).elem for _ in args[0].elts))
+            if isinstance(args[0], ir.Const) and isinstance(args[0].value, (str, bytes)):
+                return TupleType(tuple(_elem(rs[0]) for _ in args[0].value))
+            self.error(e.span, f"tuple() of a {rs[0]} is not supported: its length is not known "
+                               "when compiling, and variable-length tuples are not supported yet",
+                       "use a list, or build the tuple from its items: (a, b)")
+            return ERROR
+        if name == "isinstance":
+            return self.check_isinstance(e, rs)
+        return None
+
+    def check_isinstance(self, e: ir.Call, rs) -> Type:
+        if len(e.args) != 2:
+            self.error(e.span, f"isinstance expected 2 arguments, got {len(e.args)}")
+            return ERROR
+        spec = e.args[1]
+        names = spec.elts if isinstance(spec, ir.TupleLit) else [spec]
+        kinds = []
+        for x in names:
+            if isinstance(x, ir.Name) and self.scope.lookup(x.id) is None and \
+                    (x.id in ISINSTANCE_NAMES or x.id in self.classes):
+                kinds.append(x.id)
+            else:
+                self.error(x.span, "isinstance() needs a builtin type name (int, str, list...), a "
+                                   "compiled class or a tuple of them here")
+                return BOOL
+        spec.ty = ANY
+        for x in names:
+            x.ty = ANY
+        e.isinstance_kinds = kinds
+        t = rs[0]
+        if isinstance(t, AnyType) and not is_error(t):
+            e.isinstance_static = None  # decided at run time
+        else:
+            e.isinstance_static = any(self.static_isinstance(t, k) for k in kinds)
+        return BOOL
+
+    def static_isinstance(self, t: Type, kind: str) -> bool:
+        t = resolve(t)
+        if kind == "object":
+            return True
+        if kind == "int":
+            return t in (INT, BOOL)
+        if kind in ("float", "bool", "str", "bytes"):
+            return t == {"float": FLOAT, "bool": BOOL, "str": STR, "bytes": BYTES}[kind]
+        if kind in ("list", "dict", "set", "tuple"):
+            return _kind(t) == kind
+        if isinstance(t, ClassType):
+            from .types import is_subclass
+            return is_subclass(t, ClassType(kind, self.classes[kind]))
+        return False
+
+    def check_sum(self, e: ir.Call, rs, need) -> Type:
+        if not need(2, 1):
+            return INT
+        et = resolve(self.iter_elem(e.args[0], rs[0], "sum"))
+        if is_error(et):
+            return ERROR
+        if et not in (INT, FLOAT, BOOL):
+            self.error(e.args[0].span, f"sum() needs numbers, got {rs[0]}",
+                       "use ''.join(...) for str, or a loop")
+            return INT
+        if len(e.args) == 2 and rs[1] not in (INT, FLOAT, BOOL):
+            self.error(e.args[1].span, f"sum() start must be a number here, got {rs[1]}")
+            return INT
+        return FLOAT if FLOAT in (et, rs[-1]) else INT
+
+    def check_min_max_default(self, e: ir.Call, name: str, et: Type) -> Type:
+        d = e.kwonly.get("default")
+        if d is None:
+            return et
+        if len(e.args) != 1:
+            self.error(d.span, f"Cannot specify a default for {name}() with multiple positional arguments")
+            return et
+        dt = self.expr(d, et)
+        if not assignable(et, dt):
+            self.error(d.span, f"{name}() default must be a {et} like the items, got {dt}")
+        return et
+
+    def check_reverse_kw(self, e: ir.Call):
+        r = getattr(e, "kwonly", {}).get("reverse")
+        if r is not None:
+            t = resolve(self.expr(r))
+            if t not in (BOOL, INT) and not is_error(t):
+                self.error(r.span, f"reverse must be a bool, got {t}")
+        k = getattr(e, "kwonly", {}).get("key")
+        if k is not None:
+            self.error(k.span, "key= functions are not supported yet", "sort a list of (key, item) tuples")
+
+    # ---- string formatting -------------------------------------------------------
+    def expr_FString(self, e, expected):
+        for p in e.parts:
+            if isinstance(p, ir.FormatField):
+                self.check_field(p)
+        return STR
+
+    def check_field(self, f):
+        t = resolve(self.expr(f.value))
+        if f.spec is not None:
+            self.expr(f.spec)
+        if f.conversion not in ("", "r", "s", "a"):
+            self.error(f.span, f"unknown conversion specifier {f.conversion}")
+        return t
+
+    def check_str_format(self, e: ir.Call) -> Type:
+        """'...'.format(...) with a constant format string: parsed here into an FString."""
+        fmt = e.func.value
+        args = e.args
+        kws = {k.name: k.value for k in e.keywords}
+        e.format_kws = e.keywords
+        e.keywords = []
+        if not (isinstance(fmt, ir.Const) and isinstance(fmt.value, str)):
+            for a in args:
+                self.expr(a)
+            for v in kws.values():
+                self.expr(v)
+            self.error(fmt.span, "str.format() needs a constant format string here")
+            return STR
+        try:
+            fs = parse_format(fmt.value, args, kws, e)
+        except FormatError as err:
+            for a in args:
+                self.expr(a)
+            for v in kws.values():
+                self.expr(v)
+            self.error(fmt.span, str(err))
+            return STR
+        # Every argument is evaluated once, in order, even if unused or used twice.
+        for a in args:
+            self.expr(a)
+        for v in kws.values():
+            self.expr(v)
+        e.formatted = fs
+        for p in fs.parts:
+            if isinstance(p, ir.FormatField):
+                if p.spec is not None:
+                    self.expr(p.spec)
+        e.resolved = ("format", None)
+        return STR
+
+    def check_percent(self, e: ir.BinOp, rt: Type) -> Type:
+        """'fmt' % args with a constant format string."""
+        if not (isinstance(e.left, ir.Const) and isinstance(e.left.value, str)):
+            self.error(e.left.span, "%-formatting needs a constant format string here")
+            return STR
+        r = resolve(rt)
+        n_args = len(r.items) if isinstance(r, TupleType) else 1
+        try:
+            e.percent = parse_percent(e.left.value, n_args, isinstance(r, TupleType),
+                                      isinstance(r, (ListType, DictType)))
+        except FormatError as err:
+            self.error(e.left.span, str(err))
+            return STR
+        item_types = list(r.items) if isinstance(r, TupleType) else [r]
+        for conv, i in e.percent.fields:
+            if i >= len(item_types):
+                continue
+            it = resolve(item_types[i])
+            if conv in "diouxXeEfFgGc" and not (it in (INT, FLOAT, BOOL) or (conv == "c" and it == STR)) \
+                    and not is_error(it):
+                self.error(e.right.span, f"%{conv} format: a real number is required, not {it}")
+            if conv in "oxXc" and it == FLOAT:
+                self.error(e.right.span, f"%{conv} format: an integer is required, not float")
+        return STR
+
+
+class FormatError(Exception):
+    pass
+
+
+def parse_format(fmt: str, args, kws: Dict[str, ir.Expr], node, depth: int = 0):
+    """str.format's replacement fields, with auto or manual numbering."""
+    parts = []
+    auto = [0, None]  # next index; whether numbering is automatic
+
+    def field_value(name: str):
+        first, rest = name, ""
+        for i, ch in enumerate(name):
+            if ch in ".[":
+                first, rest = name[:i], name[i:]
+                break
+        if first == "":
+            if auto[1] is False:
+                raise FormatError("cannot switch from manual field specification to automatic field numbering")
+            auto[1] = True
+            idx = auto[0]
+            auto[0] += 1
+            value = _positional(args, idx)
+        elif first.isdigit():
+            if auto[1] is True:
+                raise FormatError("cannot switch from automatic field numbering to manual field specification")
+            auto[1] = False
+            value = _positional(args, int(first))
+        else:
+            if first not in kws:
+                raise FormatError(f"format string names '{first}', which is not a keyword argument")
+            value = kws[first]
+        if rest:
+            raise FormatError(f"attribute and index lookups in format fields ('{name}') are not supported")
+        return value
+
+    try:
+        pieces = list(string.Formatter().parse(fmt))
+    except ValueError as err:
+        raise FormatError(str(err))
+    for literal, name, spec, conv in pieces:
+        if literal:
+            parts.append(ir.Const(node.span, literal))
+        if name is None:
+            continue
+        value = field_value(name)
+        spec_node = None
+        if spec:
+            if depth >= 1 and "{" in spec:
+                raise FormatError("Max string recursion exceeded")
+            sub = ir.FString(node.span, [])
+            for lit2, name2, spec2, conv2 in string.Formatter().parse(spec):
+                if lit2:
+                    sub.parts.append(ir.Const(node.span, lit2))
+                if name2 is not None:
+                    if spec2 or conv2:
+                        raise FormatError("Max string recursion exceeded")
+                    sub.parts.append(ir.FormatField(node.span, field_value(name2), "", None, shared=True))
+            spec_node = sub
+        parts.append(ir.FormatField(node.span, value, conv or "", spec_node, shared=True))
+    return ir.FString(node.span, parts)
+
+
+def _positional(args, i: int):
+    if i >= len(args):
+        raise FormatError(f"Replacement index {i} out of range for positional args tuple")
+    return args[i]
+
+
+class Percent:
+    def __init__(self):
+        self.pieces = []  # str literals and (flags, width, precision, conv, arg index)
+        self.fields = []  # (conv, arg index)
+        self.n_args = 0
+
+
+def parse_percent(fmt: str, n_args: int, is_tuple: bool, is_mapping: bool = False) -> Percent:
+    """printf-style format: %[flags][width][.precision]conv, no '*' or mapping keys."""
+    out = Percent()
+    i, k, lit = 0, 0, []
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch != "%":
+            lit.append(ch)
+            i += 1
+            continue
+        i += 1
+        if i >= len(fmt):
+            raise FormatError("incomplete format")
+        if fmt[i] == "(":
+            raise FormatError("%(name) mapping keys are not supported")
+        flags = ""
+        while i < len(fmt) and fmt[i] in "-+ #0":
+            flags += fmt[i]
+            i += 1
+        width = ""
+        while i < len(fmt) and fmt[i].isdigit():
+            width += fmt[i]
+            i += 1
+        prec = None
+        if i < len(fmt) and fmt[i] == ".":
+            i += 1
+            prec = ""
+            while i < len(fmt) and fmt[i].isdigit():
+                prec += fmt[i]
+                i += 1
+        if i < len(fmt) and fmt[i] == "*":
+            raise FormatError("'*' width or precision is not supported")
+        while i < len(fmt) and fmt[i] in "hlL":
+            i += 1
+        if i >= len(fmt):
+            raise FormatError("incomplete format")
+        conv = fmt[i]
+        i += 1
+        if conv == "%":
+            lit.append("%")
+            continue
+        if conv not in "diouxXeEfFgGcrsa":
+            raise FormatError(f"unsupported format character '{conv}' (0x{ord(conv):x})")
+        if lit:
+            out.pieces.append("".join(lit))
+            lit = []
+        out.pieces.append((flags, width, prec, conv, k))
+        out.fields.append((conv, k))
+        k += 1
+    if lit:
+        out.pieces.append("".join(lit))
+    out.n_args = k
+    # Arity errors are TypeErrors at run time in CPython: keep them for run time.
+    out.arity_error = None
+    if k > n_args:
+        out.arity_error = "not enough arguments for format string"
+    elif k < n_args and not is_mapping:
+        out.arity_error = "not all arguments converted during string formatting"
+    return out
+
+
+class MethodChecks:
+    """Mixin of Checker: methods of bytes and tuple, str.join's argument."""
+
+    def check_join_arg(self, e: ir.Call, item: Type):
+        if not e.args:
+            return
+        a = e.args[0]
+        t = resolve(self.expr(a, ListType(item)))
+        et = _elem(t)
+        if is_error(t):
+            return
+        if et is None or resolve(et) != item:
+            self.error(a.span, f"join() needs an iterable of {item}, got {t}")
+
+    def method_tuple(self, e, ot: TupleType, name):
+        if e.args:
+            self.expr(e.args[0])
+        for i, a in enumerate(e.args[1:3]):
+            t = resolve(self.expr(a))
+            if t not in (INT, BOOL):
+                self.error(a.span, f"index() {'start' if i == 0 else 'end'} must be an int, got {t}")
+        return INT
+
+    def method_bytes(self, e, ot, name):
+        def arg(i, want, what):
+            return self._arg(e, i, want, f"{name}() {what}")
+
+        def sep_arg(i, what="separator"):
+            if len(e.args) > i:
+                t = resolve(self.expr(e.args[i]))
+                if t not in (BYTES, NONE):
+                    self.error(e.args[i].span, f"{name}() {what} must be bytes or None, got {t}")
+        if name == "decode":
+            arg(0, STR, "encoding")
+            arg(1, STR, "errors")
+            return STR
+        if name in ("split", "rsplit"):
+            sep_arg(0)
+            arg(1, INT, "maxsplit")
+            return ListType(BYTES)
+        if name == "join":
+            self.check_join_arg(e, BYTES)
+            return BYTES
+        if name in ("startswith", "endswith"):
+            if e.args:
+                t = resolve(self.expr(e.args[0]))
+                if not (t == BYTES or isinstance(t, TupleType) and all(resolve(x) == BYTES for x in t.items)):
+                    self.error(e.args[0].span, f"{name}() argument must be bytes or a tuple of bytes, got {t}")
+            arg(1, INT, "start")
+            arg(2, INT, "end")
+            return BOOL
+        if name in ("find", "rfind", "index", "rindex", "count"):
+            if e.args:
+                t = resolve(self.expr(e.args[0]))
+                if t not in (BYTES, INT, BOOL):
+                    self.error(e.args[0].span, f"argument should be integer or bytes-like object, not '{t}'")
+            arg(1, INT, "start")
+            arg(2, INT, "end")
+            return INT
+        if name == "replace":
+            arg(0, BYTES, "old")
+            arg(1, BYTES, "new")
+            arg(2, INT, "count")
+            return BYTES
+        if name in ("strip", "lstrip", "rstrip"):
+            sep_arg(0, "argument")
+            return BYTES
+        if name == "hex":
+            if e.args:
+                t = resolve(self.expr(e.args[0]))
+                if t not in (STR, BYTES, NONE):
+                    self.error(e.args[0].span, f"hex() sep must be str or bytes, got {t}")
+            arg(1, INT, "bytes_per_sep")
+            return STR
+        if name in ("partition", "rpartition"):
+            arg(0, BYTES, "separator")
+            return TupleType((BYTES, BYTES, BYTES))
+        if name.startswith("is"):
+            return BOOL
+        if name in ("ljust", "rjust", "center"):
+            arg(0, INT, "width")
+            arg(1, BYTES, "fillchar")
+            return BYTES
+        if name == "zfill":
+            arg(0, INT, "width")
+            return BYTES
+        if name in ("removeprefix", "removesuffix"):
+            arg(0, BYTES, "argument")
+            return BYTES
+        if name == "splitlines":
+            arg(0, BOOL, "keepends")
+            return ListType(BYTES)
+        if name == "expandtabs":
+            arg(0, INT, "tabsize")
+            return BYTES
+        return BYTES  # lower upper title capitalize swapcase

@@ -1,0 +1,423 @@
+"""C++ for loops over any iterable (incl. enumerate, zip, reversed and generator
+expressions), the builtins that consume iterables item by item (sum, any, all,
+min, max), the other builtins added for Python parity and string formatting.
+A mixin of codegen.Emitter.
+"""
+from __future__ import annotations
+
+from typing import Callable, List
+
+from . import ir
+from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, SetType,
+                    TupleType, Type, resolve)
+
+OnItem = Callable[[str, Type], None]  # emits the code for one item (C++ value, its type)
+
+
+def _cg():
+    from . import codegen
+    return codegen
+
+
+def builtin_name(e) -> str:
+    r = getattr(e, "resolved", None)
+    return r[1] if isinstance(e, ir.Call) and r and r[0] == "builtin" else ""
+
+
+class LoopEmitter:
+    """Mixin of Emitter."""
+
+    def emit_for(self, target: ir.Expr, it: ir.Expr, body, node, declare=False):
+        """A loop binding `target` to each item of `it`; body() emits the inside."""
+        def on_item(item, et):
+            self.bind(target, item, et, declare)
+            body()
+        self.iterate(it, node, on_item)
+
+    def block_open(self):
+        self.line("{")
+        self.ind += 1
+
+    def block_close(self):
+        self.ind -= 1
+        self.line("}")
+
+    def iterate(self, it: ir.Expr, node, on_item: OnItem):
+        """Emits a loop over the items of `it`, calling on_item inside it."""
+        cg = _cg()
+        ctype, elem_type = cg.ctype, cg.elem_type
+        t = resolve(it.ty)
+        bname = builtin_name(it)
+        if isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
+                it.resolved[1] == "dict" and it.resolved[2] in ("items", "keys", "values"):
+            # for k, v in d.items(): walk the table without copying it
+            d = self.new_tmp("d")
+            self.block_open()
+            self.line(f"auto {d} = {self.expr(it.func.value)};")
+            what = it.resolved[2]
+            self.emit_table_loop(d, node, lambda e: {
+                "items": f"{ctype(t.elem)}{{{e}.key, {e}.value}}",
+                "keys": f"{e}.key", "values": f"{e}.value"}[what], on_item, elem_t=t.elem)
+            self.block_close()
+            return
+        if bname == "enumerate":
+            self.iterate_enumerate(it, node, on_item)
+            return
+        if bname == "zip":
+            self.iterate_zip(it, node, on_item)
+            return
+        if bname == "reversed":
+            self.iterate_reversed(it, node, on_item)
+            return
+        if isinstance(it, ir.GenExp) and len(it.generators) == 1:
+            self.iterate_genexp(it, on_item)
+            return
+        if t == cg.RANGE:
+            args = [self.coerced(a, INT) for a in it.args]
+            k = self.new_tmp("i")
+            if len(args) <= 2 or cg.const_int(it.args[2]) == 1:
+                lo, hi = ("0L", args[0]) if len(args) == 1 else (args[0], args[1])
+                e = self.new_tmp("end")
+                self.line(f"for (int64_t {k} = {lo}, {e} = {hi}; {k} < {e}; ++{k}) {{")
+            else:
+                n, st, lo = self.new_tmp("n"), self.new_tmp("step"), self.new_tmp("start")
+                self.line(f"int64_t {lo} = {args[0]}, {st} = {args[2]};")
+                self.line(f"int64_t {n} = mx::range_len({lo}, {args[1]}, {st}, {self.loc(it)});")
+                c = self.new_tmp("k")
+                self.line(f"for (int64_t {c} = 0, {k} = {lo}; {c} < {n}; ++{c}, {k} += ({c} < {n} ? {st} : 0)) {{")
+            self.ind += 1
+            on_item(k, INT)
+            self.block_close()
+            return
+        seq = self.new_tmp("seq")
+        k = self.new_tmp("k")
+        if isinstance(t, ListType) or t in (STR, BYTES, cg.FILE):
+            self.block_open()
+            if t == cg.FILE:  # a text file iterates over its lines
+                self.line(f"auto {seq} = mx::file_readlines({self.expr(it)}, {self.loc(it)});")
+            else:
+                self.line(f"auto {seq} = {self.expr(it)};")
+            self.line(f"for (int64_t {k} = 0; {k} < int64_t({seq}.size()); ++{k}) {{")
+            self.ind += 1
+            if isinstance(t, ListType) or t == cg.FILE:
+                item, et = f"{seq}[{k}]", t.elem if isinstance(t, ListType) else STR
+            elif t == STR:
+                item, et = f"mx::str_char({seq}[size_t({k})])", STR
+            else:
+                item, et = f"int64_t(static_cast<unsigned char>({seq}[size_t({k})]))", INT
+            on_item(item, et)
+            self.block_close()
+            self.block_close()
+            return
+        if isinstance(t, (DictType, SetType)):
+            self.block_open()
+            self.line(f"auto {seq} = {self.expr(it)};")
+            self.emit_table_loop(seq, node, lambda e: f"{e}.key", on_item,
+                                 elem_t=t.key if isinstance(t, DictType) else t.elem)
+            self.block_close()
+            return
+        if isinstance(t, TupleType):
+            self.block_open()
+            et = elem_type(t)
+            self.line(f"auto {seq} = mx::tuple_items<{ctype(et)}>({self.expr(it)});")
+            self.line(f"for (size_t {k} = 0; {k} < {seq}.size(); ++{k}) {{")
+            self.ind += 1
+            on_item(f"{seq}[{k}]", et)
+            self.block_close()
+            self.block_close()
+            return
+        self.line(f'static_assert(sizeof(int) == 0, "cannot iterate over {t}");')
+
+    def emit_table_loop(self, holder, node, item_of, on_item: OnItem, elem_t):
+        tab, n0, k = self.new_tmp("tab"), self.new_tmp("n0"), self.new_tmp("k")
+        self.line(f"auto& {tab} = {holder}.table();")
+        self.line(f"const int64_t {n0} = {tab}.size();")
+        self.line(f"for (size_t {k} = 0; {k} < {tab}.entries().size(); ++{k}) {{")
+        self.ind += 1
+        self.line(f"if ({tab}.size() != {n0}) mx::raise_changed_size({self.loc(node)});")
+        self.line(f"if (!{tab}.entries()[{k}].live) continue;")
+        on_item(item_of(f"{tab}.entries()[{k}]"), elem_t)
+        self.block_close()
+
+    def iterate_enumerate(self, it: ir.Call, node, on_item: OnItem):
+        ctype = _cg().ctype
+        cnt = self.new_tmp("cnt")
+        self.block_open()
+        start = self.coerced(it.args[1], INT) if len(it.args) > 1 else "0L"
+        self.line(f"int64_t {cnt} = {start};")
+
+        def item(code, et):
+            i = self.new_tmp("i")
+            self.line(f"int64_t {i} = {cnt}++;")
+            on_item(f"mx::Tuple<int64_t, {ctype(et)}>({i}, {code})", TupleType((INT, et)))
+        self.iterate(it.args[0], node, item)
+        self.block_close()
+
+    def as_list(self, a: ir.Expr) -> str:
+        """a's items as an mx::List (the list itself for a list: no copy)."""
+        cg = _cg()
+        t = resolve(a.ty)
+        if isinstance(t, ListType):
+            return self.expr(a)
+        if t == cg.RANGE:
+            rargs = [self.coerced(x, INT) for x in a.args]
+            return f"mx::range_list({', '.join(rargs)}, {self.loc(a)})"
+        if t == cg.FILE:
+            return f"mx::file_readlines({self.expr(a)}, {self.loc(a)})"
+        return f"mx::list_from<{cg.ctype(cg.elem_type(t))}>({self.expr(a)})"
+
+    def iterate_zip(self, it: ir.Call, node, on_item: OnItem):
+        ctype = _cg().ctype
+        self.block_open()
+        zs = []
+        for a in it.args:
+            z = self.new_tmp("z")
+            self.line(f"auto {z} = {self.as_list(a)};")
+            zs.append(z)
+        k = self.new_tmp("k")
+        cond = " && ".join(f"{k} < {z}.size()" for z in zs)
+        self.line(f"for (int64_t {k} = 0; {cond}; ++{k}) {{")
+        self.ind += 1
+        tt = resolve(it.ty).elem
+        on_item(f"{ctype(tt)}({', '.join(f'{z}[{k}]' for z in zs)})", tt)
+        self.block_close()
+        self.block_close()
+
+    def iterate_reversed(self, it: ir.Call, node, on_item: OnItem):
+        et = resolve(it.ty).elem
+        seq, k = self.new_tmp("seq"), self.new_tmp("k")
+        self.block_open()
+        a = it.args[0]
+        if isinstance(resolve(a.ty), ListType):
+            # Like CPython's list_reverseiterator: stops if the list shrinks below the index.
+            self.line(f"auto {seq} = {self.expr(a)};")
+            self.line(f"for (int64_t {k} = {seq}.size() - 1; {k} >= 0 && {k} < {seq}.size(); --{k}) {{")
+        else:
+            self.line(f"auto {seq} = {self.as_list(a)};")
+            self.line(f"for (int64_t {k} = {seq}.size() - 1; {k} >= 0; --{k}) {{")
+        self.ind += 1
+        on_item(f"{seq}[{k}]", et)
+        self.block_close()
+        self.block_close()
+
+    def iterate_genexp(self, e: ir.GenExp, on_item: OnItem):
+        """The items of a generator expression, computed as the loop asks for them."""
+        def level(i):
+            if i == len(e.generators):
+                on_item(self.expr(e.elt), e.elt.ty)
+                return
+            g = e.generators[i]
+
+            def inner():
+                for cond in g.ifs:
+                    self.line(f"if (!{self.truth(cond)}) continue;")
+                level(i + 1)
+            self.emit_for(g.target, g.iter, inner, g, declare=True)
+        level(0)
+
+    # ---- builtins that fold an iterable --------------------------------------------
+    def fold(self, arg: ir.Expr, ret: str, init: List[str], step: OnItem, final: str) -> str:
+        """An immediately-invoked lambda looping over arg's items; step may return early
+        (any/all stop at the deciding item, as Python does)."""
+        saved_out, saved_ind = self.out, self.ind
+        self.out, self.ind = [], 1
+        for x in init:
+            self.line(x)
+        self.loop_flags.append(None)
+        if isinstance(arg, ir.GenExp):
+            self.iterate_genexp(arg, step)
+        else:
+            self.iterate(arg, arg, step)
+        self.loop_flags.pop()
+        self.line(final)
+        body = " ".join(x.strip() for x in self.out)
+        self.out, self.ind = saved_out, saved_ind
+        return f"([&]() -> {ret} {{ {body} }}())"
+
+    def fold_any_all(self, e: ir.Call, name: str) -> str:
+        want = "" if name == "any" else "!"
+        hit = "true" if name == "any" else "false"
+
+        def step(item, et):
+            test = item if resolve(et) == BOOL else f"mx::truth({item})"
+            self.line(f"if ({want}({test})) return {hit};")
+        return self.fold(e.args[0], "bool", [], step, f"return {'false' if name == 'any' else 'true'};")
+
+    def fold_sum(self, e: ir.Call) -> str:
+        ctype = _cg().ctype
+        rt = resolve(e.ty)
+        total = self.new_tmp("total")
+        start = self.coerced(e.args[1], rt) if len(e.args) > 1 else ("0.0" if rt == FLOAT else "0L")
+        loc = self.loc(e)
+
+        def step(item, et):
+            self.line(f"{total} = mx::add({total}, {self.coerce(item, et, rt)}, {loc});")
+        return self.fold(e.args[0], ctype(rt), [f"{ctype(rt)} {total} = {start};"], step, f"return {total};")
+
+    def fold_min_max(self, e: ir.Call, name: str) -> str:
+        ctype = _cg().ctype
+        rt = resolve(e.ty)
+        best = self.new_tmp("best")
+        init = [f"std::optional<{ctype(rt)}> {best};"]
+        dflt = e.kwonly.get("default") if getattr(e, "kwonly", None) else None
+        if dflt is not None:
+            d = self.new_tmp("dflt")
+            init.append(f"{ctype(rt)} {d} = {self.coerced(dflt, rt)};")
+            final = f"return {best} ? *{best} : {d};"
+        else:
+            final = (f"if (!{best}) mx::raise_empty_arg(\"{name}\", {self.loc(e)}); return *{best};")
+
+        def step(item, et):
+            v = self.new_tmp("v")
+            self.line(f"{ctype(rt)} {v} = {self.coerce(item, et, rt)};")
+            cmp = f"mx::lt({v}, *{best})" if name == "min" else f"mx::lt(*{best}, {v})"
+            self.line(f"if (!{best} || {cmp}) {best} = {v};")
+        return self.fold(e.args[0], ctype(rt), init, step, final)
+
+    # ---- other builtins -------------------------------------------------------------
+    def builtin_more(self, e: ir.Call, name: str, codes: List[str], ts: List[Type]) -> str:
+        cg = _cg()
+        ctype = cg.ctype
+        loc = self.loc(e)
+        args = e.args
+        rt = resolve(e.ty)
+        if name in ("any", "all"):
+            return self.fold_any_all(e, name)
+        if name in ("enumerate", "zip", "reversed"):
+            out = self.new_tmp("out")
+            return self.fold(e, ctype(rt), [f"{ctype(rt)} {out};"],
+                             lambda item, et: self.line(f"{out}.push_back({item});"), f"return {out};")
+        if name == "round":
+            x = self.coerce(codes[0], ts[0], INT) if ts[0] == BOOL else codes[0]
+            if len(args) == 1 or ts[1] == NONE:
+                return f"mx::round_({x}, {loc})"
+            return f"mx::round_({x}, {self.coerce(codes[1], ts[1], INT)}, {loc})"
+        if name == "hash":
+            return f"mx::py_hash({codes[0]})"
+        if name == "divmod":
+            t = FLOAT if FLOAT in ts else INT
+            return f"mx::divmod({self.coerce(codes[0], ts[0], t)}, {self.coerce(codes[1], ts[1], t)}, {loc})"
+        if name == "pow":
+            if len(args) == 3:
+                xs = ", ".join(self.coerce(c, t, INT) for c, t in zip(codes, ts))
+                return f"mx::pow_mod({xs}, {loc})"
+            node = ir.BinOp(e.span, "**", args[0], args[1])
+            node.ty = e.ty
+            return self.binop("**", codes[0], args[0].ty, args[1], node, result_ty=e.ty)
+        if name in ("hex", "oct", "bin"):
+            return f"mx::int_{name}({self.coerce(codes[0], ts[0], INT)})"
+        if name == "bytes":
+            if not args:
+                return "mx::Bytes()"
+            if ts[0] == STR:
+                return f"mx::str_encode({', '.join(codes)}, {loc})"
+            if ts[0] == BYTES:
+                return codes[0]
+            if ts[0] in (INT, BOOL):
+                return f"mx::bytes_zeros({self.coerce(codes[0], ts[0], INT)}, {loc})"
+            return f"mx::bytes_from_ints({self.as_list(args[0])}, {loc})"
+        if name == "tuple":
+            if not args:
+                return "mx::Tuple<>()"
+            if isinstance(ts[0], TupleType):
+                return codes[0]
+            if isinstance(args[0], ir.ListLit):
+                return f"{ctype(rt)}({', '.join(self.coerced(x, it) for x, it in zip(args[0].elts, rt.items))})"
+            tmp = self.new_tmp("t")
+            items = ", ".join(f"mx::getitem({tmp}, {i}L, {loc})" for i in range(len(rt.items)))
+            return f"([&]() {{ auto {tmp} = {codes[0]}; return {ctype(rt)}({items}); }}())"
+        if name == "isinstance":
+            if e.isinstance_static is None:
+                kinds = ", ".join(f'"{k}"' for k in e.isinstance_kinds)
+                return f"mx::any_isinstance({codes[0]}, {{{kinds}}})"
+            return f"((void)({codes[0]}), {'true' if e.isinstance_static else 'false'})"
+        if name == "tuple_of":  # matx.Tuple(a, b)
+            return f"{ctype(rt)}({', '.join(self.coerced(a, t) for a, t in zip(args, rt.items))})"
+        if name == "format":
+            spec = codes[1] if len(codes) > 1 else "mx::Str()"
+            return f"mx::format_value({codes[0]}, {spec}, {loc})"
+        return f'static_assert(sizeof(int) == 0, "builtin {name}")'
+
+    # ---- string formatting --------------------------------------------------------------
+    def expr_FormatField(self, e) -> str:  # only reached through FString
+        return self.expr(e.value)
+
+    def expr_FString(self, e: ir.FString, shared=None) -> str:
+        """Builds the text part by part, evaluating each field in order."""
+        b = self.new_tmp("fb")
+        stmts = [f"mx::StrBuilder {b};"]
+        loc = self.loc(e)
+        for p in e.parts:
+            if isinstance(p, ir.Const):
+                stmts.append(f"{b}.put({self.const_str(p.value)});")
+                continue
+            v = shared[id(p.value)] if shared is not None and p.shared else self.expr(p.value)
+            if p.conversion == "r":
+                v = f"mx::repr({v})"
+            elif p.conversion == "s":
+                v = f"mx::to_str({v})"
+            elif p.conversion == "a":
+                v = f"mx::ascii({v})"
+            if p.spec is None:
+                stmts.append(f"{b}.put(mx::to_str({v}));")
+            else:
+                tmp = self.new_tmp("fv")
+                stmts.append(f"auto {tmp} = {v};")
+                spec = self.expr_FString(p.spec, shared)
+                stmts.append(f"{b}.put(mx::format_value({tmp}, {spec}, {loc}));")
+        stmts.append(f"return {b}.build();")
+        return f"([&]() -> mx::Str {{ {' '.join(stmts)} }}())"
+
+    def str_format(self, e: ir.Call) -> str:
+        """'...'.format(args): the arguments once each, in order, then the text."""
+        shared = {}
+        stmts = []
+        for a in list(e.args) + [kw.value for kw in getattr(e, "format_kws", [])]:
+            if id(a) in shared:
+                continue
+            tmp = self.new_tmp("fa")
+            stmts.append(f"auto {tmp} = {self.expr(a)};")
+            shared[id(a)] = tmp
+        text = self.expr_FString(e.formatted, shared)
+        return f"([&]() -> mx::Str {{ {' '.join(stmts)} return {text}; }}())"
+
+    def percent_format(self, e: ir.BinOp) -> str:
+        """'fmt' % args: each conversion becomes a call on the matching item."""
+        pc = e.percent
+        loc = self.loc(e)
+        rt = resolve(e.right.ty)
+        args = self.new_tmp("pa")
+        stmts = [f"auto {args} = {self.expr(e.right)};"]
+        if pc.arity_error:
+            stmts.append(f'mx::raise_type_error("{pc.arity_error}", {loc});')
+        b = self.new_tmp("pb")
+        stmts.append(f"mx::StrBuilder {b};")
+        for piece in pc.pieces:
+            if isinstance(piece, str):
+                stmts.append(f"{b}.put({self.const_str(piece)});")
+                continue
+            flags, width, prec, conv, i = piece
+            if pc.arity_error:
+                break
+            item = f"std::get<{i}>({args})" if isinstance(rt, TupleType) else args
+            p = -1 if prec is None else int(prec or "0")
+            stmts.append(f'{b}.put(mx::percent_one({item}, "{flags}", {int(width or "0")}, {p}, '
+                         f"'{conv}', {loc}));")
+        stmts.append(f"return {b}.build();")
+        return f"([&]() -> mx::Str {{ {' '.join(stmts)} }}())"
+
+    def inplace_container_op(self, s: ir.AugAssign) -> bool:
+        """s |= t, d |= e, xs *= n change the object itself (other names see it)."""
+        tt = resolve(s.target.ty)
+        fn = None
+        if isinstance(tt, SetType) and s.op in ("|", "&", "-", "^"):
+            fn = {"|": "set_ior", "&": "set_iand", "-": "set_isub", "^": "set_ixor"}[s.op]
+        elif isinstance(tt, DictType) and s.op == "|":
+            fn = "dict_ior"
+        elif isinstance(tt, ListType) and s.op == "*":
+            fn = "list_imul"
+        if fn is None:
+            return False
+        value = self.coerced(s.value, INT) if fn == "list_imul" else self.expr(s.value)
+        self.line(f"mx::{fn}({self.expr(s.target)}, {value}, {self.loc(s)});")
+        return True
