@@ -254,7 +254,7 @@ inline List<T> random_sample(const List<T>& population, int64_t k, const Loc* lo
   if (k > 5) setsize += int64_t(std::pow(4.0, std::ceil(std::log(double(k * 3)) / std::log(4.0))));
   RandomLock l;
   if (n <= setsize) {
-    std::vector<int64_t> pool(size_t(n));
+    std::vector<int64_t> pool(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) pool[size_t(i)] = i;
     for (int64_t i = 0; i < k; ++i) {
       int64_t j = random_randbelow_locked(l.s, uint64_t(n - i));
