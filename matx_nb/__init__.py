@@ -5,17 +5,19 @@
 
 Everything heavy is imported on first use, so `import matx_nb` stays cheap.
 """
-from typing import Any, Dict, List, Optional, Set, Tuple  # re-exported annotation names
+from typing import Any, Optional  # re-exported annotation names
 
 __version__ = "0.1.0"
 
-# Typed-container aliases of MATXScript's API (annotations only here).
-FTList = List
-FTDict = Dict
-FTSet = Set
 
 __all__ = ["script", "trace", "load", "CompileError", "TraceError", "PipelineError", "Any", "Dict", "List", "Optional", "Set", "Tuple",
-           "FTList", "FTDict", "FTSet", "__version__"]
+           "FTList", "FTDict", "FTSet", "NDArray", "serialize", "deserialize", "__version__"]
+
+
+# MATXScript's names (matx_nb/compat.py): containers usable as constructors and
+# annotations, NDArray, serialize/deserialize.
+_COMPAT = ("List", "Dict", "Set", "Tuple", "FTList", "FTDict", "FTSet", "NDArray", "serialize",
+           "deserialize")
 
 
 def __getattr__(name):
@@ -28,6 +30,9 @@ def __getattr__(name):
     if name in ("load", "PipelineError"):
         from . import export
         return getattr(export, name)
+    if name in _COMPAT:
+        from . import compat
+        return getattr(compat, name)
     if name == "CompileError":
         from .compiler.diagnostics import CompileError
         return CompileError

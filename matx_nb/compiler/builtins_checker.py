@@ -256,10 +256,8 @@ class BuiltinChecks:
                 self.error(x.span, "isinstance() needs a builtin type name (int, str, list...), a "
                                    "compiled class or a tuple of them here")
                 return BOOL
-        spec.ty = ANY
-        for x in names:
-            x.ty = ANY
         e.isinstance_kinds = kinds
+        e.args = e.args[:1]  # the type names are not values; code uses isinstance_kinds
         t = rs[0]
         if isinstance(t, AnyType) and not is_error(t):
             e.isinstance_static = None  # decided at run time

@@ -1407,6 +1407,8 @@ class Checker(BuiltinChecks, MethodChecks):
                 elif resolve(self.expr(kw.value)) not in (STR, NONE):
                     self.error(kw.span, f"{kw.name} must be None or a string, not {kw.value.ty}")
             return NONE
+        if name == "isinstance":  # the second argument names types, it is not evaluated
+            return self.check_isinstance(e, [resolve(self.expr(a)) for a in e.args[:1]])
         ts = self.args_types(e)
         rs = [resolve(t) for t in ts]
         n = len(e.args)
@@ -1515,6 +1517,11 @@ class Checker(BuiltinChecks, MethodChecks):
                 return ex if isinstance(ex, DictType) else DictType(fresh(), fresh())
             if need(1) and isinstance(rs[0], DictType):
                 return rs[0]
+            pair = resolve(elem_type(rs[0]) or ANY) if n == 1 else None
+            if isinstance(pair, TupleType) and len(pair.items) == 2:
+                if not is_hashable(pair.items[0]):
+                    self.error(e.args[0].span, f"unhashable type: '{pair.items[0]}'")
+                return DictType(pair.items[0], pair.items[1])
             self.error(e.span, "dict() takes no argument or a dict here")
             return DictType(ANY, ANY)
         if name == "sorted":

@@ -1140,7 +1140,11 @@ class Emitter(LoopEmitter):
             return f"mx::{name}_from<{ctype(rt.elem)}>({src})"
         if name == "dict":
             rt = resolve(e.ty)
-            return f"mx::dict_copy({codes[0]})" if args else f"{ctype(rt)}()"
+            if not args:
+                return f"{ctype(rt)}()"
+            if isinstance(ts[0], DictType):
+                return f"mx::dict_copy({codes[0]})"
+            return f"mx::dict_from_pairs<{ctype(rt.key)}, {ctype(rt.value)}>({self.as_list(args[0])})"
         if name == "open":
             return f"mx::file_open({', '.join(codes)}, {loc})"
         return self.builtin_more(e, name, codes, ts)

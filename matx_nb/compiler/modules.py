@@ -397,3 +397,11 @@ def _const_expr(e, ir) -> Any:
 
 def with_callee(mf: ModuleFunction, cpp: str) -> ModuleFunction:
     return mf if cpp == mf.cpp else _dc.replace(mf, cpp=cpp)
+
+
+# ---- matx_nb itself (`import matx_nb as matx`): MATXScript's API, see compat.py ------
+# Owned by the builtins/compat work; matx.List()/Dict()/Set()/Tuple() calls are
+# handled by the checker (checker.COMPAT_CONSTRUCTORS).
+_MATX = "matx_nb/mod/matx.h"
+register("matx_nb", "serialize", [("obj", GENERIC)], STR, "mx::pymod::matx_serialize", _MATX)
+register("matx_nb", "deserialize", [("s", STR)], ANY, "mx::pymod::matx_deserialize", _MATX)

@@ -774,6 +774,11 @@ template <class K, class V> inline Dict<K, V> dict_merge(const Dict<K, V>& a, co
 template <class K, class V> inline None dict_ior(const Dict<K, V>& a, const Dict<K, V>& b, const Loc* loc) {
   return dict_update(a, b, loc);
 }
+template <class K, class V, class P> inline Dict<K, V> dict_from_pairs(const List<P>& pairs) {
+  Dict<K, V> out;
+  for (int64_t i = 0; i < pairs.size(); ++i) out.set(K(std::get<0>(pairs[i])), V(std::get<1>(pairs[i])));
+  return out;
+}
 template <class K, class V, class C> inline Dict<K, V> dict_fromkeys(const C& keys, const V& v) {
   Dict<K, V> out;
   for_each(keys, [&](const auto& k) { out.set(K(k), v); });
