@@ -72,9 +72,11 @@ def _relative(sources, file: str, line: int) -> tuple:
 def class_layouts(program) -> Dict[str, str]:
     """An id per class that changes whenever its C++ field layout changes."""
     from .codegen import ctype
+    from . import ir
     out = {}
     for c in program.classes:
-        desc = c.name + "|" + ";".join(f"{k}:{ctype(t)}" for k, t in c.attrs.items())
+        chain = "<".join(k.name for k in ir.class_chain(c))
+        desc = chain + "|" + ";".join(f"{k}:{ctype(t)}" for k, t in ir.all_attrs(c).items())
         out[c.name] = c.name + "-" + hashlib.sha256(desc.encode()).hexdigest()[:12]
     return out
 

@@ -161,11 +161,24 @@ class Lowerer:
                            origin=self.origin, is_method=is_method, nested=nested)
 
     def classdef(self, node: ast.ClassDef) -> ir.ClassDef:
-        if node.bases or node.keywords:
-            self.error(node.bases[0] if node.bases else node, "class inheritance is not supported yet")
+        base = None
+        for b in node.bases:
+            name = b.id if isinstance(b, ast.Name) else getattr(b, "attr", None)
+            if name == "object":
+                continue
+            if name in self.classes and name != node.name and base is None:
+                base = self.classes[name]
+            elif base is not None:
+                self.error(b, "a compiled class has at most one base class")
+            else:
+                self.error(b, f"a compiled class can derive only from another compiled class, not "
+                              f"'{ast.unparse(b)}'", "compile the base class too (define it with its source)")
+        if node.keywords:
+            self.error(node.keywords[0], "class keywords (metaclass=...) are not supported")
         attrs: Dict[str, Type] = {}
         spans: Dict[str, Span] = {}
         methods: Dict[str, ir.Function] = {}
+        consts: Dict[str, object] = {}
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if item.decorator_list:
@@ -176,11 +189,14 @@ class Lowerer:
                     continue
                 methods[item.name] = self.function(item, f"{node.name}.{item.name}", is_method=True)
             elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                if item.value is not None:  # X: int = 3 — a class constant
+                    self.class_const(item.target.id, item.value, consts)
+                    continue
                 attrs[item.target.id] = self.annotation(item.annotation)
                 spans[item.target.id] = self.src.span(item.target)
-                if item.value is not None:
-                    self.error(item.value, "class-level attribute values are not supported yet",
-                               "assign it in __init__: self.x: T = value")
+            elif isinstance(item, ast.Assign) and len(item.targets) == 1 and \
+                    isinstance(item.targets[0], ast.Name):
+                self.class_const(item.targets[0].id, item.value, consts)
             elif isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant) and \
                     isinstance(item.value.value, str):
                 continue  # docstring
@@ -202,7 +218,22 @@ class Lowerer:
                                                 self.src.line_text(t.span.line))
                             attrs.setdefault(t.attr, st.annotation)
                             spans.setdefault(t.attr, t.span)
-        return ir.ClassDef(self.src.span(node), node.name, attrs, spans, methods, origin=self.origin)
+        return ir.ClassDef(self.src.span(node), node.name, attrs, spans, methods, origin=self.origin,
+                           base=base, consts=consts)
+
+    def class_const(self, name: str, value: ast.expr, consts: Dict[str, object]):
+        try:
+            v = ast.literal_eval(value)
+        except ValueError:
+            self.error(value, "a class-level value must be a constant (a number, a string, or a "
+                              "tuple of them)", "assign other values in __init__: self.x = ...")
+            return
+        if not is_constant(v) or isinstance(v, (list, dict, set)):
+            self.error(value, "class-level lists, dicts and sets are shared by all instances in "
+                              "Python; compiled code does not support them",
+                       "create it in __init__: self.x = [...]")
+            return
+        consts[name] = v
 
     # -- statements
     def block(self, stmts) -> List[ir.Stmt]:

@@ -316,6 +316,61 @@ class ClassDef(Node):
     attr_spans: Dict[str, Span]
     methods: Dict[str, Function]
     origin: int = 0
+    base: Optional[_Any] = None  # ClassType of the base class, if any
+    consts: Dict[str, _Any] = field(default_factory=dict)  # class-level constants (X = 3)
+    has_subclasses: bool = False  # filled by the checker: methods become virtual
+
+
+def class_chain(c: "ClassDef"):
+    """c, its base, its base's base..."""
+    seen = set()
+    while c is not None and id(c) not in seen:
+        seen.add(id(c))
+        yield c
+        c = c.base.info if c.base is not None else None
+
+
+def find_attr(c: "ClassDef", name: str):
+    for k in class_chain(c):
+        if name in k.attrs:
+            return k.attrs[name]
+    return None
+
+
+def find_method(c: "ClassDef", name: str) -> Optional["Function"]:
+    for k in class_chain(c):
+        if name in k.methods:
+            return k.methods[name]
+    return None
+
+
+def method_owner(c: "ClassDef", name: str) -> Optional["ClassDef"]:
+    for k in class_chain(c):
+        if name in k.methods:
+            return k
+    return None
+
+
+def find_const(c: "ClassDef", name: str):
+    for k in class_chain(c):
+        if name in k.consts:
+            return k.consts[name]
+    return None
+
+
+def all_attrs(c: "ClassDef") -> Dict[str, Type]:
+    """Every attribute of c's instances, the base's first (C++ field order)."""
+    out: Dict[str, Type] = {}
+    for k in reversed(list(class_chain(c))):
+        out.update(k.attrs)
+    return out
+
+
+def all_methods(c: "ClassDef") -> Dict[str, "Function"]:
+    out: Dict[str, Function] = {}
+    for k in reversed(list(class_chain(c))):
+        out.update(k.methods)
+    return out
 
 
 @dataclass(eq=False)

@@ -19,5 +19,6 @@
 #include "stack.h"
 #include "opt.h"
 #include "exc.h"
+#include "instance.h"
 // Not here: json.h, host_any.h and session.h (C++ hosts include them; generated
 // code does not need them, and every header costs compile time).
