@@ -126,6 +126,16 @@ class LoopEmitter:
             self.block_close()
             self.block_close()
             return
+        if isinstance(t, AnyType):  # iterated at run time over a snapshot of its items
+            self.headers.add("matx_nb/dyn.h")
+            self.block_open()
+            self.line(f"auto {seq} = mx::dyn_iter({self.expr(it)}, {self.loc(it)});")
+            self.line(f"for (int64_t {k} = 0; {k} < {seq}.size(); ++{k}) {{")
+            self.ind += 1
+            on_item(f"{seq}[{k}]", t)
+            self.block_close()
+            self.block_close()
+            return
         self.line(f'static_assert(sizeof(int) == 0, "cannot iterate over {t}");')
 
     def emit_table_loop(self, holder, node, item_of, on_item: OnItem, elem_t):

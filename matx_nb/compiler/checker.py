@@ -118,6 +118,8 @@ def elem_type(t: Type) -> Optional[Type]:
         return INT
     if t == FILE:
         return STR
+    if isinstance(t, AnyType):
+        return ANY
     if isinstance(t, TupleType):
         items = [resolve(x) for x in t.items]
         if items and all(x == items[0] for x in items):
@@ -180,13 +182,25 @@ class Checker(BuiltinChecks, MethodChecks):
         for f in self.program.functions:
             if f.returns is None:
                 f.returns = fresh()
+        self.program.classes = base_first(self.program.classes)
         for c in self.program.classes:
+            if c.base is not None and c.base.info is not None:
+                c.base.info.has_subclasses = True
             for m in c.methods.values():
                 if m.returns is None:
                     m.returns = NONE if m.name == "__init__" else fresh()
                 m.params[0].ty = ClassType(c.name, c)
             if "__init__" in c.methods:
                 self.infer_init_attrs(c)
+            for name in c.attrs:
+                if c.base is not None and ir.find_attr(c.base.info, name) is not None:
+                    if not (ir.find_attr(c.base.info, name) == c.attrs[name]):
+                        self.error(c.attr_spans.get(name, c.span),
+                                   f"attribute '{name}' is a {ir.find_attr(c.base.info, name)} in "
+                                   f"{c.base.name}; {c.name} cannot make it a {c.attrs[name]}")
+        for c in self.program.classes:
+            c.const_types = {k: self.const_type(v, c.span) for k, v in c.consts.items()}
+            self.check_overrides(c)
         for c in self.program.classes:
             self.owner = c.name
             for m in c.methods.values():
@@ -218,6 +232,34 @@ class Checker(BuiltinChecks, MethodChecks):
             yield from c.methods.values()
         yield from self.program.functions
         yield from self.nested.values()
+
+    def check_overrides(self, c: ir.ClassDef):
+        """An overriding method keeps the signature of the one it replaces, so a
+        call through the base class type-checks for every subclass."""
+        if c.base is None or c.base.info is None:
+            return
+        for name, v in c.consts.items():
+            old = ir.find_const(c.base.info, name)
+            if old is not None and not (self.const_type(old, c.span) == self.const_type(v, c.span)):
+                self.error(c.span, f"{c.name}.{name} is a {self.const_type(v, c.span)} but "
+                                   f"{c.base.name}.{name} is a {self.const_type(old, c.span)}")
+        for name, m in c.methods.items():
+            if name == "__init__":
+                continue
+            old = ir.find_method(c.base.info, name)
+            if old is None:
+                continue
+            ps, qs = m.params[1:], old.params[1:]
+            same = len(ps) == len(qs) and all(a.ty == b.ty for a, b in zip(ps, qs))
+            if not same:
+                self.error(m.span, f"{c.name}.{name}() overrides {c.base.name}.{name}() with different "
+                                   "parameters", "keep the parameter types of the base method")
+            elif not (isinstance(resolve(m.returns), TypeVar) or isinstance(resolve(old.returns), TypeVar)):
+                if not (resolve(m.returns) == resolve(old.returns)):
+                    self.error(m.span, f"{c.name}.{name}() returns {m.returns} but {c.base.name}.{name}() "
+                                       f"returns {old.returns}")
+            else:
+                unify(m.returns, old.returns)
 
     def check_captures(self, f: ir.Function):
         """Closures copy the outer locals they read when they are created; Python
@@ -260,7 +302,8 @@ class Checker(BuiltinChecks, MethodChecks):
             if isinstance(st, ir.Assign) and st.annotation is None:
                 for t in st.targets:
                     if isinstance(t, ir.Attribute) and isinstance(t.value, ir.Name) and \
-                            t.value.id == "self" and t.attr not in c.attrs:
+                            t.value.id == "self" and t.attr not in c.attrs and \
+                            ir.find_attr(c, t.attr) is None:
                         pending.append((t, st.value))
         if not pending:
             return
@@ -431,8 +474,17 @@ class Checker(BuiltinChecks, MethodChecks):
         self.loop_depth -= 1
         self.block(s.orelse)
 
+    def iter_protocol(self, node, attr: str):
+        """`for x in obj` over an instance with __iter__: iterates obj.__iter__()."""
+        t = resolve(self.value(getattr(node, attr), "'NoneType' object is not iterable"))
+        if isinstance(t, ClassType) and t.info is not None and ir.find_method(t.info, "__iter__"):
+            it = getattr(node, attr)
+            setattr(node, attr, ir.Call(it.span, ir.Attribute(it.span, it, "__iter__"), [], []))
+            t = self.expr(getattr(node, attr))
+        return t
+
     def stmt_For(self, s: ir.For):
-        it = self.value(s.iter, "'NoneType' object is not iterable")
+        it = self.iter_protocol(s, "iter")
         self.func.has_loops_or_calls = True
         et = elem_type(it)
         if et is None:
@@ -507,7 +559,7 @@ class Checker(BuiltinChecks, MethodChecks):
         if isinstance(t, ir.Attribute):
             base = resolve(self.peek_type(t.value))
             if isinstance(base, ClassType):
-                return base.info.attrs.get(t.attr) if base.info else None
+                return ir.find_attr(base.info, t.attr) if base.info else None
         return None
 
     def peek_type(self, e: ir.Expr) -> Type:
@@ -569,7 +621,7 @@ class Checker(BuiltinChecks, MethodChecks):
             ot = self.expr(t.value)
             ob = resolve(ot)
             if isinstance(ob, ClassType) and ob.info is not None:
-                at = ob.info.attrs.get(t.attr)
+                at = ir.find_attr(ob.info, t.attr)
                 if at is None:
                     self.error(t.span, f"'{ob.name}' has no attribute '{t.attr}'",
                                f"declare it in __init__: self.{t.attr}: T = ...")
@@ -583,6 +635,24 @@ class Checker(BuiltinChecks, MethodChecks):
             return
         if isinstance(t, ir.Subscript):
             ct = resolve(self.expr(t.value))
+            t.magic = None
+            if isinstance(ct, AnyType) and not isinstance(t.index, ir.Slice):
+                self.expr(t.index)
+                t.ty = ANY
+                return
+            if isinstance(ct, ClassType) and ct.info is not None:
+                m = ir.find_method(ct.info, "__setitem__")
+                if m is None or len(m.params) != 3:
+                    self.error(t.span, f"'{ct.name}' object does not support item assignment",
+                               "define __setitem__()")
+                    return
+                it = self.expr(t.index, m.params[1].ty)
+                if not assignable(m.params[1].ty, it) or not assignable(m.params[2].ty, vt):
+                    self.error(span, f"{ct.name}.__setitem__() takes ({m.params[1].ty}, {m.params[2].ty}), "
+                                     f"got ({it}, {vt})")
+                t.magic = m
+                t.ty = m.params[2].ty
+                return
             if isinstance(t.index, ir.Slice):
                 self.error(t.span, "slice assignment is not supported yet")
                 return
@@ -763,6 +833,15 @@ class Checker(BuiltinChecks, MethodChecks):
         op = "** or pow()" if e.op == "**" else e.op
         lt = self.unopt(e.left, lt, f"unsupported operand type(s) for {op}: 'NoneType' and '{tname(rt)}'")
         rt = self.unopt(e.right, rt, f"unsupported operand type(s) for {op}: '{tname(lt)}' and 'NoneType'")
+        e.magic = None
+        if isinstance(resolve(lt), ClassType) and resolve(lt).info is not None:
+            name = MAGIC_BINOPS.get(e.op)
+            m = ir.find_method(resolve(lt).info, name) if name else None
+            if m is not None and len(m.params) == 2:
+                if not assignable(m.params[1].ty, rt):
+                    self.error(e.right.span, f"{resolve(lt).name}.{name}() takes a {m.params[1].ty}, got {rt}")
+                e.magic = m
+                return m.returns
         if e.op == "%" and resolve(lt) == STR:
             return self.check_percent(e, rt)
         t = self.binop_type(e.op, lt, rt, e.span, e)
@@ -776,8 +855,7 @@ class Checker(BuiltinChecks, MethodChecks):
         if is_error(l) or is_error(r):
             return ERROR
         if isinstance(l, AnyType) or isinstance(r, AnyType):
-            self.error(span, f"operator '{op}' on Any values is not supported yet")
-            return ERROR
+            return ANY  # dispatched at run time (matx_nb/dyn.h)
         num = (INT, FLOAT, BOOL)
         if l in num and r in num:
             if op == "/":
@@ -843,6 +921,8 @@ class Checker(BuiltinChecks, MethodChecks):
                 return t
         if e.op == "~" and t in (INT, BOOL):
             return INT
+        if isinstance(t, AnyType):
+            return ANY
         self.error(e.span, f"bad operand type for unary {e.op}: '{t}'")
         return ERROR
 
@@ -881,6 +961,23 @@ class Checker(BuiltinChecks, MethodChecks):
     def check_compare(self, op, lt, rt, span):
         l, r = resolve(lt), resolve(rt)
         if is_error(l) or is_error(r):
+            return
+        if isinstance(l, AnyType) or isinstance(r, AnyType):
+            return  # compared at run time
+        if isinstance(l, ClassType) and l.info is not None and op in MAGIC_COMPARE:
+            name, reflected = MAGIC_COMPARE[op]
+            if ir.find_method(l.info, name) is None and not (
+                    isinstance(r, ClassType) and r.info is not None and ir.find_method(r.info, reflected)):
+                if op not in ("==", "!="):
+                    self.error(span, f"'{op}' is not supported between instances of '{l}' and '{r}'",
+                               f"define {name}() in {l.name}")
+            return
+        if op in ("in", "not in") and isinstance(r, ClassType) and r.info is not None:
+            m = ir.find_method(r.info, "__contains__")
+            if m is None:
+                self.error(span, f"argument of type '{r.name}' is not iterable", "define __contains__()")
+            elif not assignable(m.params[1].ty, l):
+                self.error(span, f"{r.name}.__contains__() takes a {m.params[1].ty}, got {l}")
             return
         if op in ("in", "not in"):
             rk = kind_of(r)
@@ -1047,7 +1144,7 @@ class Checker(BuiltinChecks, MethodChecks):
         self.scope = Scope(self.scope)
         self.func.has_loops_or_calls = True
         for g in gens:
-            it = self.value(g.iter, "'NoneType' object is not iterable")
+            it = self.iter_protocol(g, "iter")
             et = elem_type(it)
             if et is None:
                 self.error(g.iter.span, f"cannot iterate over a value of type {it}")
@@ -1113,9 +1210,26 @@ class Checker(BuiltinChecks, MethodChecks):
 
     def expr_Subscript(self, e: ir.Subscript, expected):
         ct = resolve(self.value(e.value, "'NoneType' object is not subscriptable"))
+        e.magic = None
         if is_error(ct):
             self.expr(e.index)
             return ERROR
+        if isinstance(ct, AnyType):
+            if isinstance(e.index, ir.Slice):
+                self.error(e.span, "slicing an Any value is not supported", "convert it first: list(x)[a:b]")
+            self.expr(e.index)
+            return ANY
+        if isinstance(ct, ClassType) and ct.info is not None:
+            m = ir.find_method(ct.info, "__getitem__")
+            if m is None or len(m.params) != 2:
+                self.error(e.span, f"'{ct.name}' object is not subscriptable", "define __getitem__()")
+                self.expr(e.index)
+                return ERROR
+            it = self.expr(e.index, m.params[1].ty)
+            if not assignable(m.params[1].ty, it):
+                self.error(e.index.span, f"{ct.name}.__getitem__() takes a {m.params[1].ty}, got {it}")
+            e.magic = m
+            return m.returns
         if isinstance(e.index, ir.Slice):
             self.expr(e.index)
             if ct in (STR, BYTES) or isinstance(ct, ListType):
@@ -1156,6 +1270,14 @@ class Checker(BuiltinChecks, MethodChecks):
         return None
 
     def expr_Attribute(self, e: ir.Attribute, expected):
+        if isinstance(e.value, ir.Name) and e.value.id in self.classes and self.scope.lookup(e.value.id) is None:
+            c = self.classes[e.value.id]
+            cv = ir.find_const(c, e.attr)
+            if cv is not None:
+                e.resolved = ("const", cv)
+                return self.const_type(cv, e.span)
+            self.error(e.span, f"class {c.name} has no constant '{e.attr}'")
+            return ERROR
         mod = self.module_of(e.value)
         if mod is not None:
             consts = modules.CONSTANTS.get(mod, {})
@@ -1173,11 +1295,17 @@ class Checker(BuiltinChecks, MethodChecks):
         if is_error(ot):
             return ERROR
         if isinstance(ot, ClassType) and ot.info is not None:
-            if e.attr in ot.info.attrs:
+            at = ir.find_attr(ot.info, e.attr)
+            if at is not None:
                 e.resolved = ("attr", ot.info)
-                return ot.info.attrs[e.attr]
-            if e.attr in ot.info.methods:
-                self.error(e.span, "bound methods as values are not supported yet; call the method")
+                return at
+            cv = ir.find_const(ot.info, e.attr)
+            if cv is not None:  # read through the instance: a subclass may redefine it
+                e.resolved = ("classconst", e.attr)
+                return self.const_type(cv, e.span)
+            if ir.find_method(ot.info, e.attr) is not None:
+                self.error(e.span, "bound methods as values are not supported yet; call the method",
+                           f"or wrap it: lambda x: obj.{e.attr}(x)")
                 return ERROR
             self.error(e.span, f"'{ot.name}' object has no attribute '{e.attr}'")
             return ERROR
@@ -1287,6 +1415,17 @@ class Checker(BuiltinChecks, MethodChecks):
         if isinstance(f, ir.Attribute) and f.attr in COMPAT_CONSTRUCTORS and \
                 self.module_of(f.value) == "matx_nb":
             return self.call_compat_constructor(e, COMPAT_CONSTRUCTORS[f.attr], expected)
+        if isinstance(f, ir.Name) and f.id in MAGIC_BUILTINS and self.scope.lookup(f.id) is None and \
+                len(e.args) == 1 and not e.keywords and f.id not in self.funcs:
+            at = resolve(self.expr(e.args[0]))
+            if isinstance(at, AnyType) and not is_error(at) and f.id == "len":
+                e.resolved = ("dynbuiltin", "len")
+                return INT
+            if isinstance(at, ClassType) and at.info is not None and \
+                    ir.find_method(at.info, MAGIC_BUILTINS[f.id]) is not None:
+                e.func = ir.Attribute(f.span, e.args[0], MAGIC_BUILTINS[f.id])  # len(x) -> x.__len__()
+                e.args = []
+                f = e.func
         mf = self.module_function(f)
         if mf is not None:
             return self.call_module(e, mf)
@@ -1300,13 +1439,17 @@ class Checker(BuiltinChecks, MethodChecks):
             if f.id in EXCEPTIONS:
                 self.error(e.span, "exceptions can only be raised here")
                 return ERROR
+        if isinstance(f, ir.Attribute) and _is_super(f.value):
+            return self.call_super(e, f)
         if isinstance(f, ir.Attribute):
             ot = resolve(self.value(f.value, f"'NoneType' object has no attribute '{f.attr}'",
                                     kind="AttributeError"))
             if isinstance(ot, ClassType) and ot.info is not None:
-                m = ot.info.methods.get(f.attr)
+                m = ir.find_method(ot.info, f.attr)
                 if m is None:
                     self.error(f.span, f"'{ot.name}' object has no method '{f.attr}'")
+                    for a in e.args:
+                        self.expr(a)
                     return ERROR
                 self.bind_args(e, m.params[1:], f"{ot.name}.{f.attr}")
                 e.resolved = ("method", ot.info, m)
@@ -1372,8 +1515,28 @@ class Checker(BuiltinChecks, MethodChecks):
         e.resolved = ("func", fn)
         return fn.returns
 
+    def call_super(self, e: ir.Call, f: ir.Attribute) -> Type:
+        """super().m(...) calls the base class's m on self."""
+        c = self.cls
+        if c is None or self.func is None or not self.func.is_method:
+            self.error(f.value.span, "super() is only supported in methods")
+            return ERROR
+        if c.base is None or c.base.info is None:
+            self.error(f.value.span, f"{c.name} has no base class for super() to call")
+            return ERROR
+        m = ir.find_method(c.base.info, f.attr)
+        if m is None:
+            if f.attr == "__init__":  # object.__init__(): nothing to do
+                e.resolved = ("noop",)
+                return NONE
+            self.error(f.span, f"'{c.base.name}' has no method '{f.attr}'")
+            return ERROR
+        self.bind_args(e, m.params[1:], f"{c.base.name}.{f.attr}")
+        e.resolved = ("super", ir.method_owner(c.base.info, f.attr), m)
+        return m.returns
+
     def call_constructor(self, e: ir.Call, c: ir.ClassDef) -> Type:
-        init = c.methods.get("__init__")
+        init = ir.find_method(c, "__init__")
         params = init.params[1:] if init else []
         self.bind_args(e, params, c.name)
         e.resolved = ("new", c)
@@ -1559,6 +1722,13 @@ class Checker(BuiltinChecks, MethodChecks):
             return ERROR
         k = kind_of(ot)
         rt = resolve(ot)
+        if isinstance(rt, AnyType):  # x.name(...) dispatched on the value's type at run time
+            for a in e.args:
+                self.expr(a)
+            if e.keywords:
+                self.error(e.keywords[0].span, "keyword arguments to methods of an Any value are not supported")
+            e.resolved = ("dynmethod", name)
+            return ANY
         if isinstance(rt, Prim) and rt.name in modules.TYPES:
             mf = modules.TYPES[rt.name].methods.get(name)
             if mf is None:
@@ -1759,6 +1929,37 @@ def const_int(e: ir.Expr) -> Optional[int]:
             isinstance(e.operand.value, int):
         return -e.operand.value
     return None
+
+
+MAGIC_BINOPS = {"+": "__add__", "-": "__sub__", "*": "__mul__", "/": "__truediv__",
+                "//": "__floordiv__", "%": "__mod__", "**": "__pow__", "<<": "__lshift__",
+                ">>": "__rshift__", "&": "__and__", "|": "__or__", "^": "__xor__"}
+# op -> (method, the right operand's reflected method)
+MAGIC_COMPARE = {"<": ("__lt__", "__gt__"), "<=": ("__le__", "__ge__"), ">": ("__gt__", "__lt__"),
+                 ">=": ("__ge__", "__le__"), "==": ("__eq__", "__eq__"), "!=": ("__ne__", "__ne__")}
+MAGIC_BUILTINS = {"len": "__len__", "hash": "__hash__"}
+
+
+def _is_super(e: ir.Expr) -> bool:
+    return isinstance(e, ir.Call) and isinstance(e.func, ir.Name) and e.func.id == "super" and \
+        len(e.args) in (0, 2) and not e.keywords
+
+
+def base_first(classes: List[ir.ClassDef]) -> List[ir.ClassDef]:
+    """Classes ordered so that each base comes before its subclasses."""
+    out, seen = [], set()
+
+    def visit(c):
+        if id(c) in seen:
+            return
+        seen.add(id(c))
+        if c.base is not None and c.base.info is not None and c.base.info in classes:
+            visit(c.base.info)
+        out.append(c)
+
+    for c in classes:
+        visit(c)
+    return out
 
 
 def _is_none_const(e: ir.Expr) -> bool:

@@ -32,6 +32,9 @@ ERR_KINDS = {"Exception", "TypeError", "ValueError", "IndexError", "KeyError",
              "ArithmeticError", "NameError"}
 
 
+DYN_BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "%": "mod",
+              "**": "pow", "<<": "lshift", ">>": "rshift", "&": "and", "|": "or", "^": "xor"}
+
 # except clause names -> runtime ErrKinds (most are the same name).
 EXCEPT_KINDS = {"BaseException": ["Exception"], "UnicodeError": ["UnicodeDecodeError", "UnicodeEncodeError"],
                 "IOError": ["OSError"], "json.JSONDecodeError": ["JSONDecodeError"],
@@ -239,23 +242,57 @@ class Emitter(LoopEmitter):
 
     # ---- classes
     def emit_class_decl(self, c: ir.ClassDef):
-        self.line(f"struct C_{c.name} final : mx::Object {{")
+        parent = f"C_{c.base.name}" if c.base is not None else "mx::Instance"
+        final = "" if c.has_subclasses else " final"
+        self.line(f"struct C_{c.name}{final} : {parent} {{")
         self.ind += 1
-        self.line("mx::TypeTag tag() const override { return mx::TypeTag::Instance; }")
         self.line(f'const char* type_name() const override {{ return "{c.name}"; }}')
         for name, t in c.attrs.items():
             self.line(f"{ctype(t)} a_{name}{{}};")
+        virtual = "virtual " if c.has_subclasses or c.base is not None else ""
+        for name, v in c.consts.items():
+            t = c.const_types[name]
+            self.line(f"{virtual}{ctype(t)} k_{name}() const {{ return {self.typed_const(v, t)}; }}")
         for m in c.methods.values():
-            self.line(self.signature(m, f"m_{m.name}") + ";")
-        init = c.methods.get("__init__")
+            v = virtual if m.name != "__init__" else ""
+            self.line(v + self.signature(m, f"m_{m.name}") + ";")
+        self.emit_protocol_hooks(c)
+        init = ir.find_method(c, "__init__")
         params = ", ".join(self.param_decl(p) for p in init.params[1:]) if init else ""
         self.line(f"static mx::Ref<C_{c.name}> new_({params});")
         self.ind -= 1
         self.line("};")
         self.line()
 
+    def emit_protocol_hooks(self, c: ir.ClassDef):
+        """Overrides of mx::Instance's hooks for the protocol methods c defines."""
+        ms = c.methods
+        me = f"const_cast<C_{c.name}*>(this)"
+        if "__repr__" in ms:
+            self.line(f"mx::Str py_repr() const override {{ return {me}->m___repr__(); }}")
+        if "__str__" in ms:
+            self.line(f"mx::Str py_str() const override {{ return {me}->m___str__(); }}")
+        if "__bool__" in ms:
+            self.line(f"bool py_bool() const override {{ return {me}->m___bool__(); }}")
+        elif "__len__" in ms:
+            self.line(f"bool py_bool() const override {{ return {me}->m___len__() != 0; }}")
+        for hook, name in (("py_eq", "__eq__"), ("py_lt", "__lt__")):
+            m = ms.get(name)
+            if m is None or len(m.params) != 2 or not isinstance(resolve(m.params[1].ty), ClassType):
+                continue
+            other = resolve(m.params[1].ty).name
+            extra = ", const mx::Loc* loc" if hook == "py_lt" else ""
+            fallback = "return mx::Instance::py_lt(o, loc);" if hook == "py_lt" else "return false;"
+            self.line(f"bool {hook}(const mx::Instance* o{extra}) const override {{")
+            self.line(f"  auto* p = dynamic_cast<const C_{other}*>(o);")
+            self.line(f"  if (!p) {{ {fallback} }}")
+            self.line(f"  return mx::truth({me}->m_{name}(mx::Ref<C_{other}>::borrow(const_cast<C_{other}*>(p))));")
+            self.line("}")
+        if "__hash__" in ms:
+            self.line(f"int64_t py_hash() const override {{ return {me}->m___hash__(); }}")
+
     def emit_constructor(self, c: ir.ClassDef):
-        init = c.methods.get("__init__")
+        init = ir.find_method(c, "__init__")
         params = init.params[1:] if init else []
         ps = ", ".join(self.param_decl(p) for p in params)
         self.line(f"mx::Ref<C_{c.name}> C_{c.name}::new_({ps}) {{")
@@ -269,9 +306,15 @@ class Emitter(LoopEmitter):
     # ---- functions
     def param_decl(self, p: ir.Param, fn: Optional[ir.Function] = None) -> str:
         t = ctype(p.ty)
+        if fn is not None and fn.is_method and fn.name != "__init__" and self.in_hierarchy(fn):
+            return f"{t} {cname(p.name)}"  # overrides must keep one C++ signature
         if is_heap(p.ty) and not (fn and p.name in fn.assigned_params):
             return f"const {t}& {cname(p.name)}"
         return f"{t} {cname(p.name)}"
+
+    def in_hierarchy(self, f: ir.Function) -> bool:
+        c = resolve(f.params[0].ty).info if f.params and f.params[0].ty is not None else None
+        return c is not None and (c.has_subclasses or c.base is not None)
 
     def signature(self, f: ir.Function, name: str) -> str:
         params = f.params[1:] if f.is_method else f.params
@@ -582,6 +625,13 @@ class Emitter(LoopEmitter):
             self.mark_bound(t.id)
         elif isinstance(t, ir.Attribute):
             self.line(f"{self.attr_ref(t)} = {value};")
+        elif isinstance(t, ir.Subscript) and isinstance(resolve(t.value.ty), AnyType):
+            self.headers.add("matx_nb/dyn.h")
+            self.line(f"mx::dyn_setitem({self.expr(t.value)}, {self.coerced(t.index, ANY)}, "
+                      f"{self.coerce(value, vt, ANY)}, {self.loc(t)});")
+        elif isinstance(t, ir.Subscript) and getattr(t, "magic", None) is not None:
+            m = t.magic
+            self.line(f"{self.expr(t.value)}->m___setitem__({self.coerced(t.index, m.params[1].ty)}, {value});")
         elif isinstance(t, ir.Subscript):
             c = self.expr(t.value)
             ct = resolve(t.value.ty)
@@ -647,6 +697,8 @@ class Emitter(LoopEmitter):
         f, t = resolve(frm), resolve(to)
         if f == t:
             return code
+        if isinstance(t, ClassType) and isinstance(f, ClassType) and t.name != f.name:
+            return f"{ctype(t)}({code})"  # an instance of a subclass as its base
         if isinstance(t, OptionalType):
             if f == NONE:
                 return f"{ctype(t)}()"
@@ -747,10 +799,16 @@ class Emitter(LoopEmitter):
 
     def expr_Attribute(self, e: ir.Attribute) -> str:
         if e.resolved and e.resolved[0] == "const":  # a module constant: math.pi
-            return self.const_value(e.resolved[1])
+            return self.typed_const(e.resolved[1], e.ty)
+        if e.resolved and e.resolved[0] == "classconst":
+            obj = "this" if self.is_self(e.value) else self.expr(e.value)
+            return f"{obj}->k_{e.attr}()"
         return self.attr_ref(e)
 
     def expr_BinOp(self, e: ir.BinOp) -> str:
+        m = getattr(e, "magic", None)
+        if m is not None:  # a class's __add__ and the like
+            return f"{self.expr(e.left)}->m_{m.name}({self.coerced(e.right, m.params[1].ty)})"
         if getattr(e, "percent", None) is not None:
             return self.percent_format(e)
         return self.binop(e.op, self.expr(e.left), e.left.ty, e.right, e, result_ty=e.ty)
@@ -758,6 +816,10 @@ class Emitter(LoopEmitter):
     def binop(self, op: str, lcode: str, lt: Type, right: ir.Expr, node, result_ty=None) -> str:
         l, r = resolve(lt), resolve(right.ty)
         rcode = self.expr(right)
+        if isinstance(l, AnyType) or isinstance(r, AnyType):
+            self.headers.add("matx_nb/dyn.h")
+            return (f"mx::dyn_{DYN_BINOPS[op]}({self.coerce(lcode, l, ANY)}, {self.coerce(rcode, r, ANY)}, "
+                    f"{self.loc(node)})")
         num = (INT, FLOAT, BOOL)
         loc = self.loc(node)
         if l in num and r in num:
@@ -814,9 +876,12 @@ class Emitter(LoopEmitter):
 
     def expr_UnaryOp(self, e: ir.UnaryOp) -> str:
         t = resolve(e.operand.ty)
-        v = self.expr(e.operand)
         if e.op == "not":
             return f"(!{self.truth(e.operand)})"
+        v = self.expr(e.operand)
+        if isinstance(t, AnyType):
+            self.headers.add("matx_nb/dyn.h")
+            return f"mx::dyn_{ {'-': 'neg', '+': 'pos', '~': 'invert'}[e.op]}({v}, {self.loc(e)})"
         if e.op == "+":
             return self.coerce(v, t, INT) if t == BOOL else v
         if e.op == "-":
@@ -878,6 +943,33 @@ class Emitter(LoopEmitter):
 
     def compare(self, op: str, a: str, at: Type, b: str, bt: Type, node) -> str:
         l, r = resolve(at), resolve(bt)
+        if (isinstance(l, AnyType) or isinstance(r, AnyType)) and op not in ("is", "is not"):
+            self.headers.add("matx_nb/dyn.h")
+            a, b = self.coerce(a, l, ANY), self.coerce(b, r, ANY)
+            if op in ("==", "!="):
+                return f"({a} {op} {b})"
+            if op in ("in", "not in"):
+                return f"({'!' if op == 'not in' else ''}mx::dyn_contains({b}, {a}, {self.loc(node)}))"
+            fn = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
+            return f"mx::dyn_{fn}({a}, {b}, {self.loc(node)})"
+        from .checker import MAGIC_COMPARE
+        if op in ("in", "not in") and isinstance(r, ClassType):
+            m = ir.find_method(r.info, "__contains__")
+            code = f"mx::truth({b}->m___contains__({self.coerce(a, l, m.params[1].ty)}))"
+            return code if op == "in" else f"(!{code})"
+        if isinstance(l, ClassType) and op in MAGIC_COMPARE:
+            name, reflected = MAGIC_COMPARE[op]
+            m = ir.find_method(l.info, name)
+            if m is not None:
+                return f"mx::truth({a}->m_{name}({self.coerce(b, r, m.params[1].ty)}))"
+            if isinstance(r, ClassType) and ir.find_method(r.info, reflected) is not None:
+                m = ir.find_method(r.info, reflected)
+                return f"mx::truth({b}->m_{reflected}({self.coerce(a, l, m.params[1].ty)}))"
+            if op == "!=" and ir.find_method(l.info, "__eq__") is not None:
+                return f"(!{self.compare('==', a, at, b, bt, node)})"
+            if op in ("==", "!="):  # identity, Python's default
+                neg = "!" if op == "!=" else ""
+                return f"({neg}mx::same_object({a}, {b}))"
         if op in ("in", "not in"):
             neg = "!" if op == "not in" else ""
             if r == RANGE:
@@ -1002,6 +1094,12 @@ class Emitter(LoopEmitter):
     def expr_Subscript(self, e: ir.Subscript) -> str:
         ct = resolve(e.value.ty)
         c = self.expr(e.value)
+        m = getattr(e, "magic", None)
+        if m is not None:
+            return f"{c}->m___getitem__({self.coerced(e.index, m.params[1].ty)})"
+        if isinstance(ct, AnyType):
+            self.headers.add("matx_nb/dyn.h")
+            return f"mx::dyn_getitem({c}, {self.coerced(e.index, ANY)}, {self.loc(e)})"
         if isinstance(e.index, ir.Slice):
             s = e.index
             parts = [self.coerced(x, INT) if x is not None and resolve(x.ty) != NONE else "mx::Omit{}"
@@ -1034,7 +1132,7 @@ class Emitter(LoopEmitter):
             return f"f_{fn.name}({self.call_args(e, fn.params)})"
         if kind == "new":
             c = r[1]
-            init = c.methods.get("__init__")
+            init = ir.find_method(c, "__init__")
             params = init.params[1:] if init else []
             return f"C_{c.name}::new_({self.call_args(e, params)})"
         if kind == "method":
@@ -1050,6 +1148,19 @@ class Emitter(LoopEmitter):
             return self.str_format(e)
         if kind == "module":
             return self.module_call(e, r[1])
+        if kind == "super":
+            owner, m = r[1], r[2]
+            return f"this->C_{owner.name}::m_{m.name}({self.call_args(e, m.params[1:])})"
+        if kind == "noop":
+            return "mx::None{}"
+        if kind == "dynmethod":
+            self.headers.add("matx_nb/dyn.h")
+            args = ", ".join(self.coerced(a, ANY) for a in e.args)
+            return (f"mx::dyn_method({self.expr(e.func.value)}, {cstr_literal(r[1])}, "
+                    f"mx::List<mx::Any>{{{args}}}, {self.loc(e)})")
+        if kind == "dynbuiltin":
+            self.headers.add("matx_nb/dyn.h")
+            return f"mx::dyn_{r[1]}({self.coerced(e.args[0], ANY)}, {self.loc(e)})"
         if kind == "callvalue":
             ft = resolve(e.func.ty)
             args = ", ".join(self.coerced(a, t) for a, t in zip(e.args, ft.params))
@@ -1192,12 +1303,18 @@ class Emitter(LoopEmitter):
             self.line(f"template <> struct Conv<mx::Ref<C_{c.name}>> {{")
             self.line(f'  static std::string name() {{ return "{c.name}"; }}')
             self.line(f"  static mx::Ref<C_{c.name}> from_host(const mx_host_api* h, mx_host_obj o) {{")
+            subs = self.descendants(c)
             self.line(f"    mx::Object* p = h->object_ptr(o, class_desc_{c.name}());")
-            self.line(f'    if (!p) conv_fail(h, o, "{c.name}");')
-            self.line(f"    return mx::Ref<C_{c.name}>::borrow(static_cast<C_{c.name}*>(p));")
+            self.line(f"    if (p) return mx::Ref<C_{c.name}>::borrow(static_cast<C_{c.name}*>(p));")
+            for d in subs:  # an instance of a subclass is an instance of c
+                self.line(f"    if ((p = h->object_ptr(o, class_desc_{d.name}())))")
+                self.line(f"      return mx::Ref<C_{c.name}>::borrow(static_cast<C_{d.name}*>(p));")
+            self.line(f'    conv_fail(h, o, "{c.name}");')
             self.line("  }")
             self.line(f"  static mx_host_obj to_host(const mx_host_api* h, const mx::Ref<C_{c.name}>& v) {{")
             self.line("    v->incref();")
+            for d in reversed(subs):  # the most derived class first
+                self.line(f"    if (dynamic_cast<C_{d.name}*>(v.get())) return h->new_object(class_desc_{d.name}(), v.get());")
             self.line(f"    return h->new_object(class_desc_{c.name}(), v.get());")
             self.line("  }")
             self.line("};")
@@ -1224,6 +1341,10 @@ class Emitter(LoopEmitter):
         self.line('extern "C" __attribute__((visibility("default"))) const mx_module_desc* matx_nb_module() {')
         self.line("  return &k_module;")
         self.line("}")
+
+    def descendants(self, c: ir.ClassDef) -> List[ir.ClassDef]:
+        """c's subclasses in the program, bases before subclasses."""
+        return [d for d in self.p.classes if d is not c and c in ir.class_chain(d)]
 
     @staticmethod
     def host_callable(f: ir.Function) -> bool:
@@ -1292,19 +1413,19 @@ class Emitter(LoopEmitter):
                 f'{required}}}')
 
     def emit_class_abi(self, c: ir.ClassDef) -> str:
-        init = c.methods.get("__init__")
+        init = ir.find_method(c, "__init__")
         if init is None:
             init = ir.Function(c.span, "__init__", f"{c.name}.__init__",
                                [ir.Param(c.span, "self", ClassType(c.name, c))], NONE, [],
                                origin=c.origin, is_method=True)
         init_desc = self.emit_wrapper(init, "", c, kind="init")
         methods = []
-        for m in c.methods.values():
+        for m in ir.all_methods(c).values():
             if m.name == "__init__" or not self.host_callable(m):
                 continue
             methods.append(self.emit_wrapper(m, "", c))
         attrs = []
-        for name, t in c.attrs.items():
+        for name, t in ir.all_attrs(c).items():
             if not host_convertible(t):
                 continue
             g, s = f"g_{c.name}_{name}", f"s_{c.name}_{name}"
@@ -1396,7 +1517,9 @@ def is_impure(e, pure=frozenset()) -> bool:
         kind = e.resolved[0]
         if kind == "func" and e.resolved[1] not in pure:
             return True
-        if kind == "method" and e.resolved[2] not in pure:
+        if kind in ("method", "super") and e.resolved[2] not in pure:
+            return True
+        if kind == "callvalue":
             return True
         if kind == "new":
             return True
@@ -1484,10 +1607,15 @@ def call_graph(p: ir.Program):
             r = call.resolved
             if r and r[0] == "func":
                 edges[f].add(r[1])
-            elif r and r[0] == "method":
+            elif r and r[0] in ("method", "super"):
                 edges[f].add(r[2])
-            elif r and r[0] == "new" and "__init__" in r[1].methods:
-                edges[f].add(r[1].methods["__init__"])
+                if r[0] == "method":  # a virtual call may reach any override
+                    for c in p.classes:
+                        m = c.methods.get(r[2].name)
+                        if m is not None and m in edges and r[1] in ir.class_chain(c):
+                            edges[f].add(m)
+            elif r and r[0] == "new" and ir.find_method(r[1], "__init__") is not None:
+                edges[f].add(ir.find_method(r[1], "__init__"))
     return edges
 
 
