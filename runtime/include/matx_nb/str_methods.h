@@ -865,12 +865,14 @@ inline Codec codec_of(const Str& enc, const Loc* loc) {
   if (n == "latin-1" || n == "latin1" || n == "iso-8859-1" || n == "l1") return Codec::Latin1;
   raise(ErrKind::LookupError, "unknown encoding: " + n, loc);
 }
-inline int handler_of(const Str& errors, const Loc* loc) {
+// 0 strict, 1 ignore, 2 replace; an unknown name is only an error once a
+// character needs the handler, as in CPython.
+inline int handler_of(const Str& errors, const Loc*) {
   std::string e = utf8_encode(errors);
-  if (e == "strict") return 0;
-  if (e == "ignore") return 1;
-  if (e == "replace") return 2;
-  raise(ErrKind::LookupError, "unknown error handler name '" + e + "'", loc);
+  return e == "strict" ? 0 : e == "ignore" ? 1 : e == "replace" ? 2 : -1;
+}
+inline void check_handler(int h, const Str& errors, const Loc* loc) {
+  if (h < 0) raise(ErrKind::LookupError, "unknown error handler name '" + utf8_encode(errors) + "'", loc);
 }
 }  // namespace detail
 
@@ -883,7 +885,7 @@ inline Str bytes_decode(const Bytes& b, const Str& enc, const Str& errors, const
     for (size_t i = 0; i < b.size(); ++i) {
       unsigned c = static_cast<unsigned char>(b[i]);
       if (c < 0x80) out.push_back(c);
-      else if (h == 2) out.push_back(0xFFFD);
+      else if (detail::check_handler(h, errors, loc), h == 2) out.push_back(0xFFFD);
       else if (h == 0) {
         char where[64];
         std::snprintf(where, sizeof where, "byte 0x%02x in position %zu", c, i);
@@ -904,6 +906,7 @@ inline Str bytes_decode(const Bytes& b, const Str& enc, const Str& errors, const
       out += part;
       break;
     }
+    detail::check_handler(h, errors, loc);
     if (h == 0) detail::raise_decode_error(b, pos + bad, loc);
     utf8_decode(b.data() + pos, bad, part, nullptr);
     out += part;
@@ -923,6 +926,7 @@ inline Bytes str_encode(const Str& s, const Str& enc, const Str& errors, const L
     char32_t c = s[i];
     bool bad = c >= limit || (codec == detail::Codec::Utf8 && detail::is_surrogate(c));
     if (!bad) { kept.push_back(c); continue; }
+    detail::check_handler(h, errors, loc);
     if (h == 2) kept.push_back('?');
     else if (h == 0) {
       if (codec == detail::Codec::Utf8) detail::raise_encode_error(s, i, loc);
