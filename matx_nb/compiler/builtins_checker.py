@@ -304,7 +304,7 @@ class BuiltinChecks:
             return et
         dt = self.expr(d, et)
         if not assignable(et, dt):
-            self.error(d.span, f"{name}() default must be a {et} like the items, got {dt}")
+            self.error(d.span, f"{name}() default must have the items' type {et}, got {dt}")
         return et
 
     def check_reverse_kw(self, e: ir.Call):

@@ -812,9 +812,14 @@ template <class T> inline None set_ixor(const Set<T>& a, const Set<T>& b, const 
 // ---- tuple methods -------------------------------------------------------------------------
 
 // Whether tuple item v equals x (items of other types are simply unequal).
+template <class T> inline auto as_number(T v) {
+  if constexpr (std::is_same_v<T, bool>) return int64_t(v);
+  else return v;
+}
 template <class V, class X> inline bool tuple_item_eq(const V& v, const X& x) {
   if constexpr (std::is_same_v<V, X>) return eq(v, x);
-  else if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<X>) return num_eq(v, x);
+  else if constexpr (std::is_integral_v<V> && std::is_integral_v<X>) return int64_t(v) == int64_t(x);
+  else if constexpr (std::is_arithmetic_v<V> && std::is_arithmetic_v<X>) return num_eq(as_number(v), as_number(x));
   else return false;
 }
 template <class X, class... U> inline int64_t tuple_count(const Tuple<U...>& t, const X& x, const Loc*) {
