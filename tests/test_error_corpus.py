@@ -14,9 +14,8 @@ from typing import List
 import pytest
 
 import matx_nb
+from difftest import CASE_RE, PRELUDE
 
-PRELUDE = "from typing import Any, Dict, List, Optional, Set, Tuple\n"
-CASE_RE = re.compile(r"\[case ([^\]]*)\]\s*$")
 EXPECT_RE = re.compile(r"\[expect (\d+)\] (.*)$")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable, List
 
 from . import ir
-from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, SetType,
+from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, GenType, ListType, SetType,
                     TupleType, Type, resolve)
 
 OnItem = Callable[[str, Type], None]  # emits the code for one item (C++ value, its type)
@@ -126,6 +126,17 @@ class LoopEmitter:
             self.block_close()
             self.block_close()
             return
+        if isinstance(t, GenType):  # pull values one at a time
+            self.block_open()
+            g, v = self.new_tmp("gen"), self.new_tmp("v")
+            self.line(f"auto {g} = {self.expr(it)};")
+            self.line(f"{ctype(t.elem)} {v}{{}};")
+            self.line(f"while ({g}.next({v})) {{")
+            self.ind += 1
+            on_item(v, t.elem)
+            self.block_close()
+            self.block_close()
+            return
         if isinstance(t, AnyType):  # iterated at run time over a snapshot of its items
             self.headers.add("matx_nb/dyn.h")
             self.block_open()
@@ -212,11 +223,15 @@ class LoopEmitter:
 
     def iterate_genexp(self, e: ir.GenExp, on_item: OnItem):
         """The items of a generator expression, computed as the loop asks for them."""
+        self.each_generated(e.generators, lambda: on_item(self.expr(e.elt), e.elt.ty))
+
+    def each_generated(self, generators: List[ir.Comprehension], leaf: Callable[[], None]):
+        """Nested loops and filters of a comprehension; leaf() emits the innermost code."""
         def level(i):
-            if i == len(e.generators):
-                on_item(self.expr(e.elt), e.elt.ty)
+            if i == len(generators):
+                leaf()
                 return
-            g = e.generators[i]
+            g = generators[i]
 
             def inner():
                 for cond in g.ifs:

@@ -1053,22 +1053,8 @@ class Emitter(LoopEmitter):
         self.out, self.ind = [], 1
         out = self.new_tmp("r")
         self.line(f"{ctype(result_t)} {out};")
-
-        def level(i):
-            if i == len(e.generators):
-                self.line(add(out) + ";")
-                return
-            g = e.generators[i]
-
-            def inner():
-                for cond in g.ifs:
-                    self.line(f"if (!{self.truth(cond)}) continue;")
-                level(i + 1)
-
-            self.emit_for(g.target, g.iter, inner, g, declare=True)
-
         self.loop_flags.append(None)
-        level(0)
+        self.each_generated(e.generators, lambda: self.line(add(out) + ";"))
         self.loop_flags.pop()
         self.line(f"return {out};")
         body = " ".join(x.strip() for x in self.out)
