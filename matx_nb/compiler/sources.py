@@ -12,6 +12,7 @@ import types as pytypes
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Tuple
 
+from . import modules
 from .diagnostics import DiagnosticSink, Span
 
 CONST_TYPES = (int, float, bool, str, bytes, type(None))
@@ -126,7 +127,9 @@ class Collector:
             if gname not in src.globals:
                 continue
             v = unwrap(src.globals[gname])
-            if _is_user_function(v) or _is_user_class(v):
+            if modules.function_key(v) is not None:  # `from json import dumps`: the module's, not user code
+                self.modules[(name, gname)] = modules.function_key(v)
+            elif _is_user_function(v) or _is_user_class(v):
                 if v.__name__ != gname:
                     continue
                 try:
@@ -134,7 +137,8 @@ class Collector:
                 except SourceUnavailable:
                     pass
             elif is_constant(v):
-                self.constants[(name, gname)] = v
+                # an int subclass (re.IGNORECASE is an IntFlag) is captured as its int value
+                self.constants[(name, gname)] = int(v) if isinstance(v, int) and type(v) not in (int, bool) else v
             elif isinstance(v, pytypes.ModuleType):
                 self.modules[(name, gname)] = v.__name__
             elif callable(v) and getattr(v, "__module__", None) and getattr(v, "__name__", None):
