@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
-PRELUDE = "from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union\n"
+PRELUDE = "from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union\n"
 CASE_RE = re.compile(r"\[case ([^\]]*)\]\s*$")
 XFAIL_RE = re.compile(r"\[xfail(?: (.*))?\]\s*$")
 

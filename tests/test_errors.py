@@ -16,7 +16,7 @@ import sys
 import textwrap
 import traceback
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
 import pytest
 
@@ -429,7 +429,7 @@ def bad_str_plus_int(n: int) -> str:
 def bad_try(n: int) -> int:
     try:
         n += 1
-    except ValueError:
+    except CustomThing:
         pass
     return n
 
@@ -445,7 +445,7 @@ def bad_with(n: int) -> int:
     return n
 
 
-def bad_yield(n: int) -> int:
+def bad_yield(n: int) -> int:  # a generator annotated as returning int
     yield n
 
 
@@ -505,18 +505,18 @@ def bad_compare(xs: List[int]) -> bool:
     return xs < 3
 
 
-def bad_optional(n: int) -> Optional[int]:
+def bad_optional(n: int) -> Union[int, str]:
     return n
 
 
-def bad_fstring(n: int) -> str:
-    return f"{n}"
+def bad_fstring(n: int) -> int:
+    return (y := n)
 
 
 def bad_nested_def(n: int) -> int:
     def inner(x: int) -> int:
-        return x
-    return n
+        return inner(x - 1) if x else 0
+    return inner(n)
 
 
 def bad_retype_local(n: int) -> int:
@@ -558,10 +558,10 @@ class BadAttr:
 
 SNIPPETS = [
     (bad_str_plus_int, '"a" + n', '"a"', "unsupported operand"),
-    (bad_try, "try:", "try", "try"),
+    (bad_try, "except CustomThing", "except", "CustomThing"),
     (bad_lambda, "lambda x", "lambda", "lambda"),
     (bad_with, "with open", "with", "with"),
-    (bad_yield, "yield n", "yield", "yield"),
+    (bad_yield, "def bad_yield", "int:", "Iterator"),
     (bad_list_method, "frobnicate", "xs.", "frobnicate"),
     (bad_global, "global _G", "global", "global"),
     (bad_len_int, "len(n)", "n)", "len"),
@@ -575,9 +575,9 @@ SNIPPETS = [
     (bad_varargs, "*rest", "rest", "*args"),
     (bad_int_plus_none, "n + None", "n + None", "none"),
     (bad_compare, "xs < 3", "3", "<"),
-    (bad_optional, "Optional[int]", "Optional", "optional"),
-    (bad_fstring, 'f"{n}"', 'f"', "f-string"),
-    (bad_nested_def, "def inner", "def inner", "nested"),
+    (bad_optional, "Union[int, str]", "Union", "union"),
+    (bad_fstring, "y := n", "y := n", "NamedExpr"),
+    (bad_nested_def, "def inner", "def inner", "itself"),
     (bad_retype_local, 'x = "s"', '"s"', "str"),
     (bad_branches, 'else "x"', "n if", "branches"),
     (bad_arity, "two_args(n)", "two_args", "missing"),

@@ -12,7 +12,7 @@ from . import flow, ir, modules
 from .builtins_checker import COMPAT_CONSTRUCTORS, BuiltinChecks, MethodChecks
 from .diagnostics import DiagnosticSink, Span
 from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
-                    FuncType, ListType, OptionalType, Prim, SetType, TupleType, Type, TypeVar, assignable,
+                    FuncType, GenType, ListType, OptionalType, Prim, SetType, TupleType, Type, TypeVar, assignable,
                     deep_resolve, fresh, has_unknown, is_hashable, is_numeric, optional, resolve, unify)
 
 RANGE = Prim("range")
@@ -120,6 +120,8 @@ def elem_type(t: Type) -> Optional[Type]:
         return STR
     if isinstance(t, AnyType):
         return ANY
+    if isinstance(t, GenType):
+        return t.elem
     if isinstance(t, TupleType):
         items = [resolve(x) for x in t.items]
         if items and all(x == items[0] for x in items):
@@ -181,14 +183,14 @@ class Checker(BuiltinChecks, MethodChecks):
         # Signatures first: calls may go in any order.
         for f in self.program.functions:
             if f.returns is None:
-                f.returns = fresh()
+                f.returns = GenType(fresh()) if f.is_generator else fresh()
         self.program.classes = base_first(self.program.classes)
         for c in self.program.classes:
             if c.base is not None and c.base.info is not None:
                 c.base.info.has_subclasses = True
             for m in c.methods.values():
                 if m.returns is None:
-                    m.returns = NONE if m.name == "__init__" else fresh()
+                    m.returns = NONE if m.name == "__init__" else GenType(fresh()) if m.is_generator else fresh()
                 m.params[0].ty = ClassType(c.name, c)
             if "__init__" in c.methods:
                 self.infer_init_attrs(c)
@@ -353,6 +355,8 @@ class Checker(BuiltinChecks, MethodChecks):
         self.check_function_end(f)
 
     def check_function_end(self, f: ir.Function):
+        if f.is_generator:
+            return  # a generator ends by falling off its end
         r = resolve(f.returns)
         if not (r == NONE or isinstance(r, TypeVar)) and not always_returns(f.body):
             self.error(f.span, f"{f.qualname}() may reach its end without returning a {r}",
@@ -388,7 +392,29 @@ class Checker(BuiltinChecks, MethodChecks):
         if self.loop_depth == 0:
             self.error(s.span, "'continue' outside a loop")
 
+    def stmt_Yield(self, s: ir.Yield):
+        g = resolve(self.func.returns)
+        self.func.has_loops_or_calls = True
+        if not isinstance(g, GenType):
+            self.error(s.span, "'yield' outside a generator function")
+            return
+        if s.is_from:
+            t = self.value(s.value, "'NoneType' object is not iterable")
+            et = elem_type(t)
+            if et is None:
+                self.error(s.value.span, f"'yield from' needs an iterable, got {t}")
+                return
+        else:
+            et = self.expr(s.value, g.elem) if s.value is not None else NONE
+        if not assignable(g.elem, et):
+            self.error(s.span, f"{self.func.qualname}() yields {g.elem} values; this yields a {et}",
+                       "a generator yields values of one type (use Any for several)")
+
     def stmt_Return(self, s: ir.Return):
+        if self.func.is_generator:
+            if s.value is not None and not (isinstance(s.value, ir.Const) and s.value.value is None):
+                self.error(s.span, "'return value' in a generator is not supported", "use a bare 'return'")
+            return
         want = self.func.returns
         if s.value is None:
             if not assignable(want, NONE):

@@ -13,7 +13,7 @@ from . import ir, modules
 from .builtins_codegen import LoopEmitter, builtin_name
 from .checker import EXC, FILE, RANGE, elem_type, kind_of, const_int
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType, FuncType,
-                    OptionalType,
+                    GenType, OptionalType,
                     ListType, Prim, SetType, TupleType, Type, resolve)
 
 CPP_KEYWORDS = set("""alignas alignof and and_eq asm auto bitand bitor bool break case catch char
@@ -69,6 +69,8 @@ def ctype(t: Type) -> str:
         return f"std::function<{ctype(t.ret)}(" + ", ".join(ctype(x) for x in t.params) + ")>"
     if isinstance(t, OptionalType):
         return f"mx::Opt<{ctype(t.inner)}>"
+    if isinstance(t, GenType):
+        return f"mx::Gen<{ctype(t.elem)}>"
     return "mx::None"
 
 
@@ -327,11 +329,37 @@ class Emitter(LoopEmitter):
         self.ind += 1
         if f in self.checked_recursion:
             self.line(f"mx::check_stack({self.loc(f)});  // recursive and allocates: never overflow the C stack")
-        self.emit_body(f)
+        if f.is_generator:
+            self.emit_generator_body(f)
+        else:
+            self.emit_body(f)
         self.ind -= 1
         self.line("}")
         self.line()
         self.func = None
+
+    def emit_generator_body(self, f: ir.Function):
+        """The body runs lazily in a coroutine (matx_nb/gen.h); it keeps copies of
+        the arguments (and the instance, for a method) alive while it exists."""
+        self.headers.add("matx_nb/gen.h")
+        et = ctype(resolve(f.returns).elem)
+        keep = f", keep_ = mx::Ref<C_{self.cls.name}>::borrow(this)" if self.cls is not None else ""
+        self.line(f"return mx::make_gen<{et}>([={keep}](mx::GenObj<{et}>& gen_) mutable -> void {{")
+        self.ind += 1
+        self.emit_body(f)
+        self.ind -= 1
+        self.line("});")
+
+    def stmt_Yield(self, s: ir.Yield):
+        et = resolve(self.func.returns).elem
+        if not s.is_from:
+            value = self.coerced(s.value, et) if s.value is not None else "mx::None{}"
+            self.line(f"gen_.yield({value});")
+            return
+
+        def on_item(item, t):
+            self.line(f"gen_.yield({self.coerce(item, t, et)});")
+        self.iterate(s.value, s, on_item)
 
     def stmt_FuncDef(self, s: ir.FuncDef):
         f = s.func
@@ -389,6 +417,10 @@ class Emitter(LoopEmitter):
         self.line(f"{self.expr(s.value)};")
 
     def stmt_Return(self, s: ir.Return):
+        if self.func is not None and self.func.is_generator:
+            self.run_finally(None)
+            self.line("return;")
+            return
         if self.finally_stack:
             if s.value is None:
                 self.run_finally(None)
@@ -1335,7 +1367,10 @@ class Emitter(LoopEmitter):
     @staticmethod
     def host_callable(f: ir.Function) -> bool:
         params = f.params[1:] if f.is_method else f.params
-        return all(host_convertible(p.ty) for p in params) and host_convertible(f.returns)
+        ret = resolve(f.returns)
+        ret = ret.elem if isinstance(ret, GenType) else ret  # a generator reaches Python as a list
+        return all(host_convertible(p.ty) and not isinstance(resolve(p.ty), GenType) for p in params) \
+            and host_convertible(ret)
 
     def emit_wrapper(self, f: ir.Function, callee: str, cls: Optional[ir.ClassDef], kind="func") -> str:
         """Emits the host-facing wrapper of f; returns its mx_func_desc initializer."""

@@ -123,6 +123,11 @@ class DefiniteAssignment:
             out = out | fin
         return out
 
+    def s_Yield(self, s, da):
+        if s.value is not None:
+            self.reads(s.value, da)
+        return da
+
     def s_FuncDef(self, s, da):
         # A closure copies the outer locals it reads when it is defined.
         for d in (p.default for p in s.func.params if p.default is not None):

@@ -10,7 +10,7 @@ from .diagnostics import DiagnosticSink, Span
 from .sources import (Collector, Source, SourceUnavailable, get_source, is_constant,  # noqa: F401
                       program_key, unwrap)
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, ClassType, DictType, FuncType,
-                    ListType, SetType, TupleType, Type, optional)
+                    GenType, ListType, SetType, TupleType, Type, optional)
 
 # ---- annotations --------------------------------------------------------------
 
@@ -69,6 +69,8 @@ def parse_annotation(node: ast.AST, classes: Dict[str, ClassType]) -> Type:
             if len(args) == 1 and isinstance(args[0], ast.Tuple) and not args[0].elts:
                 return TupleType(())
             return TupleType(tuple(parse_annotation(a, classes) for a in args))
+        if name in ("Iterator", "Iterable", "Generator") and args:
+            return GenType(parse_annotation(args[0], classes))
         if name == "Optional" and len(args) == 1:
             return optional(parse_annotation(args[0], classes))
         if name == "Union":
@@ -157,8 +159,16 @@ class Lowerer:
         for d in node.decorator_list if nested else ():
             self.error(d, "decorators on nested functions are not supported")
         body = self.block(node.body)
+        gen = _contains_yield(node)
+        if gen and nested:
+            self.error(node, "generators defined inside functions are not supported",
+                       "define the generator at module level")
+        if gen and returns is not None and not isinstance(returns, GenType):
+            self.error(node.returns, f"a generator function returns an Iterator, not {returns}",
+                       "annotate it as Iterator[T] (from typing)")
+            returns = None
         return ir.Function(self.src.span(node), node.name, qualname, params, returns, body,
-                           origin=self.origin, is_method=is_method, nested=nested)
+                           origin=self.origin, is_method=is_method, nested=nested, is_generator=gen)
 
     def classdef(self, node: ast.ClassDef) -> ir.ClassDef:
         base = None
@@ -254,6 +264,10 @@ class Lowerer:
     def stmt_Expr(self, s):
         if isinstance(s.value, ast.Constant) and isinstance(s.value.value, str):
             return None  # docstring or comment string
+        if isinstance(s.value, (ast.Yield, ast.YieldFrom)):
+            v = s.value.value
+            return ir.Yield(self.src.span(s), self.expr(v) if v is not None else None,
+                            isinstance(s.value, ast.YieldFrom))
         return ir.ExprStmt(self.src.span(s), self.expr(s.value))
 
     def stmt_Assign(self, s):
@@ -465,6 +479,12 @@ class Lowerer:
     def expr_GeneratorExp(self, e):
         return ir.GenExp(self.src.span(e), self.expr(e.elt), self.comprehension(e.generators))
 
+    def expr_Yield(self, e):
+        self.error(e, "'yield' is supported as a statement only", "write 'yield value' on its own line")
+        return ir.Const(self.src.span(e), None)
+
+    expr_YieldFrom = expr_Yield
+
     def expr_Lambda(self, e):
         a = e.args
         if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
@@ -482,6 +502,19 @@ class Lowerer:
             else:
                 parts.append(ir.Const(self.src.span(v), v.value))
         return ir.FString(self.src.span(e), parts)
+
+
+def _contains_yield(fn: ast.AST) -> bool:
+    """Whether a function's own body (not nested functions or lambdas) yields."""
+    todo = list(ast.iter_child_nodes(fn))
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        todo.extend(ast.iter_child_nodes(n))
+    return False
 
 
 def _finally_jumps(stmts):

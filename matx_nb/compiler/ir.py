@@ -251,6 +251,13 @@ class Pass(Stmt):
 
 
 @dataclass(eq=False)
+class Yield(Stmt):
+    """`yield value` (a statement), or `yield from value` (is_from)."""
+    value: Optional[Expr]
+    is_from: bool = False
+
+
+@dataclass(eq=False)
 class FuncDef(Stmt):
     """A function defined inside another: a local holding a closure."""
     func: "Function"
@@ -307,6 +314,7 @@ class Function(Node):
     has_loops_or_calls: bool = field(default=False, repr=False)
     captures: List[str] = field(default_factory=list, repr=False)  # nested functions only
     nested: bool = False
+    is_generator: bool = False  # contains yield
 
 
 @dataclass(eq=False)

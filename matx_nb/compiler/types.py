@@ -167,6 +167,22 @@ class FuncType(Type):
 
 
 @dataclass(eq=False)
+class GenType(Type):
+    """A generator producing values of type elem (Iterator[T] in annotations)."""
+    elem: Type
+
+    def py_name(self) -> str:
+        return f"Iterator[{self.elem}]"
+
+    def __eq__(self, other):
+        other = resolve(other)
+        return isinstance(other, GenType) and resolve(self.elem) == resolve(other.elem)
+
+    def __hash__(self):
+        return hash(("Gen", resolve(self.elem)))
+
+
+@dataclass(eq=False)
 class OptionalType(Type):
     """A value of type `inner`, or None. Using it where `inner` is needed checks
     for None at run time and raises what CPython would (TypeError, AttributeError)."""
@@ -238,6 +254,8 @@ def deep_resolve(t: Type) -> Type:
         return FuncType(tuple(deep_resolve(x) for x in t.params), deep_resolve(t.ret))
     if isinstance(t, OptionalType):
         return optional(deep_resolve(t.inner))
+    if isinstance(t, GenType):
+        return GenType(deep_resolve(t.elem))
     return t
 
 
@@ -254,6 +272,8 @@ def children(t: Type) -> Tuple[Type, ...]:
         return tuple(t.params) + (t.ret,)
     if isinstance(t, OptionalType):
         return (t.inner,)
+    if isinstance(t, GenType):
+        return (t.elem,)
     return ()
 
 
@@ -298,6 +318,8 @@ def unify(a: Type, b: Type) -> bool:
             all(unify(x, y) for x, y in zip(a.params, b.params)) and unify(a.ret, b.ret)
     if isinstance(a, OptionalType) and isinstance(b, OptionalType):
         return unify(a.inner, b.inner)
+    if isinstance(a, GenType) and isinstance(b, GenType):
+        return unify(a.elem, b.elem)
     return False
 
 
