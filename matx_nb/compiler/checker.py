@@ -1028,7 +1028,7 @@ class Checker(BuiltinChecks, MethodChecks):
             return
         if op in ("is", "is not"):
             if l == NONE or r == NONE:
-                return
+                return  # (an opaque module value such as re.Match is None when its handle is null)
             if isinstance(l, ClassType) and isinstance(r, ClassType):
                 return  # identity of instances
             self.error(span, f"'{op}' is only supported with None and class instances here",

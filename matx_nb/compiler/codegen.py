@@ -1024,6 +1024,9 @@ class Emitter(LoopEmitter):
                 return f"({neg}mx::is_none({b}))"
             if isinstance(l, ClassType) and isinstance(r, ClassType):
                 return f"({neg}(static_cast<const mx::Object*>(({a}).get()) == ({b}).get()))"
+            for x, xt, y in ((a, l, r), (b, r, l)):  # re.Match and the like: None is a null handle
+                if isinstance(xt, Prim) and xt.name in modules.TYPES and y == NONE:
+                    return f"({'' if neg else '!'}mx::truth({x}))"
             same = (l == NONE) == (r == NONE) and l == NONE
             val = same if op == "is" else not same
             return f"((void)({a}), (void)({b}), {'true' if val else 'false'})"
