@@ -440,7 +440,7 @@ def bad_lambda(n: int) -> int:
 
 
 def bad_with(n: int) -> int:
-    with open("x") as fh:
+    with range(n) as r:
         pass
     return n
 
@@ -560,7 +560,7 @@ SNIPPETS = [
     (bad_str_plus_int, '"a" + n', '"a"', "unsupported operand"),
     (bad_try, "except CustomThing", "except", "CustomThing"),
     (bad_lambda, "lambda x", "lambda", "lambda"),
-    (bad_with, "with open", "with", "with"),
+    (bad_with, "with range", "with", "with"),
     (bad_yield, "def bad_yield", "int:", "Iterator"),
     (bad_list_method, "frobnicate", "xs.", "frobnicate"),
     (bad_global, "global _G", "global", "global"),

@@ -250,7 +250,9 @@ class Lowerer:
         out = []
         for s in stmts:
             r = self.stmt(s)
-            if r is not None:
+            if isinstance(r, list):  # a statement lowered to several (with)
+                out.extend(r)
+            elif r is not None:
                 out.append(r)
         return out
 
@@ -325,6 +327,24 @@ class Lowerer:
         finally:
             self.depth -= 1
         return ir.FuncDef(self.src.span(s), f)
+
+    def stmt_With(self, s):
+        """`with open(...) as f: body` is `f = open(...)` then body, closing f
+        however the body ends (a try/finally)."""
+        items = s.items
+        ok = len(items) == 1 and isinstance(items[0].context_expr, ast.Call) and \
+            isinstance(items[0].context_expr.func, ast.Name) and items[0].context_expr.func.id == "open" and \
+            isinstance(items[0].optional_vars, ast.Name)
+        if not ok:
+            self.error(s, "'with' is supported for 'with open(...) as f:' only",
+                       "call the object's methods explicitly, in a try/finally")
+            return None
+        span = self.src.span(s)
+        name = items[0].optional_vars.id
+        opened = ir.Assign(span, [ir.Name(self.src.span(items[0].optional_vars), name)],
+                           self.expr(items[0].context_expr))
+        close = ir.ExprStmt(span, ir.Call(span, ir.Attribute(span, ir.Name(span, name), "close"), [], []))
+        return [opened, ir.Try(span, self.block(s.body), [], [], [close])]
 
     def stmt_Global(self, s):
         self.error(s, "'global' is not supported: compiled code reads module constants by value",
