@@ -25,6 +25,9 @@ from .cell import Cell
 class BuildFailed(RuntimeError):
     """Calling a %%matx name whose build failed; ``__cause__`` is the compile error."""
 
+    def _render_traceback_(self):  # IPython shows the message, not our internals
+        return [f"\x1b[31m\x1b[1mBuildFailed\x1b[0m: {self}"]
+
 
 @dataclass
 class Options:

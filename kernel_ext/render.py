@@ -188,12 +188,16 @@ def chart_png(rows: List[dict]) -> Optional[bytes]:
     ax = fig.add_subplot(111)
     ys = range(len(rows))
     h = 0.38
-    ax.barh([y + h / 2 for y in ys], [r["python_s"] for r in rows], h, label="Python", color="#4c78a8")
-    ax.barh([y - h / 2 for y in ys], [r["compiled_s"] for r in rows], h, label="compiled", color="#f58518")
+    # log scale: bars start at a floor below the fastest time, not at 0
+    floor = min(min(r["python_s"], r["compiled_s"]) for r in rows) / 4
+    for dy, key, label, color in ((-h / 2, "python_s", "Python", "#4c78a8"),
+                                  (h / 2, "compiled_s", "compiled", "#f58518")):
+        ax.barh([y + dy for y in ys], [r[key] - floor for r in rows], h, left=floor, label=label, color=color)
     for y, r in zip(ys, rows):
-        ax.text(r["python_s"], y + h / 2, f"  ×{r['speedup']:.1f}", va="center", color=grey, fontsize=9)
+        ax.text(r["python_s"], y - h / 2, f"  ×{r['speedup']:.1f}", va="center", color=grey, fontsize=9)
     ax.set_yticks(list(ys), [r["expr"] for r in rows])
     ax.set_xscale("log")
+    ax.set_xlim(floor, max(r["python_s"] for r in rows) * 6)  # room for the speedup label
     ax.set_xlabel("seconds per call (log scale; median)")
     ax.invert_yaxis()
     for side in ("top", "right"):
@@ -203,7 +207,7 @@ def chart_png(rows: List[dict]) -> Optional[bytes]:
     ax.tick_params(colors=grey)
     for s in ax.spines.values():
         s.set_color(grey)
-    ax.legend(loc="lower right", frameon=False, labelcolor=grey, fontsize=9)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncol=2, frameon=False, labelcolor=grey, fontsize=9)
     fig.patch.set_alpha(0)
     ax.patch.set_alpha(0)
     fig.tight_layout()
