@@ -22,6 +22,9 @@ class MatxMagics(Magics):
         self.twins: Dict[int, Tuple[object, object]] = {}  # id(bound value) -> (value, Python original)
         self.cells = 0
         self.views = []
+        from .panel import Panel
+        self.panel = Panel(self)  # the JupyterLab side panel's comm (labextension/)
+        self.panel.register()
 
     # ---- %%matx
     @magic_arguments()
@@ -74,6 +77,7 @@ class MatxMagics(Magics):
             self.shell.user_ns[name] = p
             self.twins[id(p)] = (p, p.__matx_py__)
         self._show(build)
+        build.subscribe(self.panel.publish)
         self.manager.start(build, lambda name, compiled: self._bind(name, compiled, pending[name]),
                            lambda: self._namespaces(build))
         if options.sync:

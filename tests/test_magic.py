@@ -184,3 +184,35 @@ def test_export_magic_and_button(shell, tmp_path):
     view.args.value = '"not an int"'
     view.button.click()
     assert "Export failed" in view.result.value
+
+
+class FakeComm:
+    def __init__(self):
+        self.sent, self.handlers = [], {}
+
+    def send(self, data):
+        self.sent.append(data)
+
+    def on_msg(self, fn):
+        self.handlers["msg"] = fn
+
+    def on_close(self, fn):
+        self.handlers["close"] = fn
+
+
+def test_side_panel_comm_lists_builds_and_exports(shell, tmp_path):
+    panel = kernel_ext.extension(shell).panel
+    comm = FakeComm()
+    panel.opened(comm)
+    run(shell, '%%matx --sync --name panel-demo --check "fibp(7)"\n' + FIB.replace("fib", "fibp"))
+    last_state = [m for m in comm.sent if m["type"] == "builds"][-1]
+    demo = last_state["builds"][-1]
+    assert demo["name"] == "panel-demo" and demo["state"] == "compiled" and demo["examples"] == {"fibp": "7"}
+    (obj,) = demo["objects"]
+    assert (obj["name"], obj["line"], obj["kind"], obj["failed"]) == ("fibp", 3, "function", False)
+    comm.handlers["msg"]({"content": {"data": {"action": "export", "function": "fibp", "args": "7",
+                                               "out": str(tmp_path / "p"), "request": 1}}})
+    reply = comm.sent[-1]
+    assert reply["type"] == "exported" and reply["request"] == 1 and "loaded back and ran: 13" in reply["html"]
+    comm.handlers["close"](None)
+    assert comm not in panel.comms
