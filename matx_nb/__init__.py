@@ -30,6 +30,9 @@ def __getattr__(name):
     if name in ("load", "PipelineError"):
         from . import export
         return getattr(export, name)
+    if name == "NDArray":  # the real array (matx_nb/ndarray.py), not compat's placeholder
+        from .ndarray import NDArray
+        return NDArray
     if name in _COMPAT:
         from . import compat
         return getattr(compat, name)

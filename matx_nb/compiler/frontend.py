@@ -11,12 +11,13 @@ from .sources import (Collector, Source, SourceUnavailable, get_source, is_const
                       program_key, unwrap)
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, ClassType, DictType, FuncType,
                     GenType, ListType, SetType, TupleType, Type, optional)
+from .modules import NDARRAY  # the opaque array type (runtime/include/matx_nb/ndarray.h)
 
 # ---- annotations --------------------------------------------------------------
 
 _PRIMS = {"int": INT, "float": FLOAT, "bool": BOOL, "str": STR, "bytes": BYTES, "None": NONE,
           "NoneType": NONE, "Any": ANY, "object": ANY,
-          "NDArray": ANY}  # NDArray: a name only until arrays are compiled
+          "NDArray": NDARRAY}
 _GENERICS = {"List": "List", "list": "List", "FTList": "List", "Dict": "Dict", "dict": "Dict",
              "FTDict": "Dict", "Set": "Set", "set": "Set", "FTSet": "Set", "Tuple": "Tuple",
              "tuple": "Tuple"}

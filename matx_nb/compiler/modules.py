@@ -405,3 +405,41 @@ def with_callee(mf: ModuleFunction, cpp: str) -> ModuleFunction:
 _MATX = "matx_nb/mod/matx.h"
 register("matx_nb", "serialize", [("obj", GENERIC)], STR, "mx::pymod::matx_serialize", _MATX)
 register("matx_nb", "deserialize", [("s", STR)], ANY, "mx::pymod::matx_deserialize", _MATX)
+
+# ---- matx_nb.NDArray (runtime/include/matx_nb/ndarray.h, mod/ndarray.h) -----------------
+# The annotation `NDArray` / `matx.NDArray` is this opaque type (frontend._PRIMS);
+# arrays cross the Python boundary through DLPack without a copy.
+_ND = "matx_nb/mod/ndarray.h"
+NDARRAY = opaque("NDArray", "mx::NDArray", _ND)
+_INTS = _L(INT)
+
+
+def _nd_data(t: Type) -> bool:
+    """A number, a (nested) list of numbers, or an NDArray (copied)."""
+    t = resolve(t)
+    while isinstance(t, ListType):
+        t = resolve(t.elem)
+    return t in (INT, FLOAT, BOOL, NDARRAY)
+
+
+def _nd_new(ts: List[Type]) -> Optional[Type]:
+    ok = _nd_data(ts[0]) and ts[1] in (_INTS, NONE) and ts[2] in (STR, NONE)
+    return NDARRAY if ok else None
+
+
+for _mod in ("matx_nb", "matx_nb.ndarray"):
+    register(_mod, "NDArray", [("data", GENERIC), ("shape", GENERIC), ("dtype", GENERIC)], _nd_new,
+             "mx::pymod::ndarray_new", _ND, defaults=(None, None))
+for _n, _rt in (("shape", _INTS), ("strides", _INTS), ("dtype", STR), ("ndim", INT), ("size", INT),
+                ("device", STR), ("is_contiguous", BOOL), ("contiguous", NDARRAY), ("tolist", ANY)):
+    method("NDArray", _n, [], _rt, f"mx::pymod::ndarray_{_n}")
+method("NDArray", "reshape", [("shape", _INTS)], NDARRAY, "mx::pymod::ndarray_reshape")
+method("NDArray", "astype", [("dtype", STR)], NDARRAY, "mx::pymod::ndarray_astype")
+method("NDArray", "get", [("index", GENERIC)], lambda ts: ANY if ts[1] in (INT, BOOL, _INTS) else None,
+       "mx::pymod::ndarray_get")
+method("NDArray", "set", [("index", GENERIC), ("value", GENERIC)],
+       lambda ts: NONE if ts[1] in (INT, _INTS) and ts[2] in (INT, FLOAT, BOOL) else None,
+       "mx::pymod::ndarray_set", pure=False)
+for _n in ("add", "sub", "mul", "truediv"):
+    method("NDArray", _n, [("other", GENERIC)], lambda ts: NDARRAY if ts[1] in (INT, FLOAT, BOOL, NDARRAY) else None,
+           f"mx::pymod::ndarray_{_n}")

@@ -15,9 +15,10 @@
 #include <utility>
 
 #include "containers.h"
+#include "dlpack.h"
 #include "error.h"
 
-#define MATX_NB_ABI_VERSION 3
+#define MATX_NB_ABI_VERSION 4
 
 extern "C" {
 
@@ -74,6 +75,13 @@ struct mx_host_api {
   void* (*nogil_begin)(void);
   void (*nogil_end)(void*);
   void (*write_stdout)(const char* utf8, size_t n);
+
+  // ABI 4: arrays, as DLPack managed tensors (no copy). dlpack_in returns a
+  // tensor viewing the host value (the caller calls its deleter), or null when
+  // the value is not an array; dlpack_out wraps one as a host array and takes
+  // it over.
+  DLManagedTensor* (*dlpack_in)(mx_host_obj);
+  mx_host_obj (*dlpack_out)(DLManagedTensor*);
 };
 
 // Error reported across the ABI; strings are malloc'd and freed by the host,

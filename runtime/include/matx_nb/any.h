@@ -5,6 +5,7 @@
 
 #include "abi.h"
 #include "builtins.h"
+#include "ndarray.h"
 
 namespace mx {
 
@@ -258,7 +259,12 @@ template <> struct Conv<Any> {
       case MX_HK_TUPLE: return Any::tuple_of(Conv<List<Any>>::from_host(h, o));
       case MX_HK_DICT: return Any(Conv<Dict<Any, Any>>::from_host(h, o));
       case MX_HK_SET: return Any(Conv<Set<Any>>::from_host(h, o));
-      default: conv_fail(h, o, "a value compiled code can hold");
+      default: {
+        // An array (numpy, torch, anything with __dlpack__) is held without a copy.
+        DLManagedTensor* t = h->abi_version >= 4 && h->dlpack_in ? h->dlpack_in(o) : nullptr;
+        if (t) return Any(NDArray::from_dlpack(t).ref());
+        conv_fail(h, o, "a value compiled code can hold");
+      }
     }
   }
   static mx_host_obj to_host(const mx_host_api* h, const Any& a) {
@@ -278,6 +284,10 @@ template <> struct Conv<Any> {
       }
       case TypeTag::Dict: return Conv<Dict<Any, Any>>::to_host(h, a.dict());
       case TypeTag::Set: return Conv<Set<Any>>::to_host(h, a.set());
+      case TypeTag::Instance:
+        if (is_ndarray_object(a.obj()) && h->abi_version >= 4)
+          return h->dlpack_out(static_cast<NDArrayObj*>(a.obj())->to_dlpack());
+        return h->new_none();
       default: return h->new_none();
     }
   }

@@ -308,6 +308,15 @@ inline void default_write_stdout(const char* s, size_t n) {
 // points it at its own stdout.
 inline void (*g_stdout_writer)(const char*, size_t) = &default_write_stdout;
 inline void h_write_stdout(const char* s, size_t n) { g_stdout_writer(s, n); }
+// Arrays are Any instances holding an NDArrayObj (ndarray.h).
+inline DLManagedTensor* h_dlpack_in(mx_host_obj h) {
+  const Any& a = A(h);
+  if (a.tag() != TypeTag::Instance || !is_ndarray_object(a.obj())) return nullptr;
+  return static_cast<NDArrayObj*>(a.obj())->to_dlpack();
+}
+inline mx_host_obj h_dlpack_out(DLManagedTensor* t) {
+  return box(Any(NDArray::from_dlpack(t).ref()));
+}
 
 }  // namespace host_detail
 
@@ -320,7 +329,7 @@ inline const mx_host_api* any_host() {
       h_new_none, h_new_bool, h_new_int, h_new_float, h_new_str, h_new_bytes,
       h_new_list, h_list_set, h_new_tuple, h_tuple_set, h_new_dict, h_dict_set,
       h_new_set, h_set_add, h_new_object, h_decref,
-      h_nogil_begin, h_nogil_end, h_write_stdout};
+      h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out};
   return &api;
 }
 
