@@ -349,8 +349,23 @@ def iterate(s: str) -> List[str]:
     return out
 
 
+def formatting(s: str, t: str, n: int, op: int) -> str:
+    if op == 0:
+        return "{}|{!r}|{:>8}|{:^9}".format(s, t, s, t)
+    if op == 1:
+        return f"{s!a}|{t:*<{n}}|{s:.{n}}"
+    return "%s|%r|%5s|%-6.2s|%a" % (s, t, s, t, s)
+
+
+FORMATTING = ["str.format", "f-string", "percent"]
+
+
+def codecs(s: str, enc: str, errors: str) -> str:
+    return s.encode(enc, errors).decode(enc, errors=errors)
+
+
 FUNCS = [unary, with_str, replace, padding, search, predicates, affixes, splitting, joining,
-         partitions, encoding, indexing, slicing, iterate]
+         partitions, encoding, indexing, slicing, iterate, formatting, codecs]
 _compiled: Dict[Any, Any] = {}
 
 
@@ -389,7 +404,7 @@ COVERED = {"split", "rsplit", "join", "lower", "upper", "strip", "lstrip", "rstr
            "isalnum", "isspace", "isupper", "islower", "isdecimal", "isnumeric", "istitle", "isascii",
            "isidentifier", "isprintable", "title", "capitalize", "swapcase", "casefold", "encode",
            "zfill", "center", "ljust", "rjust", "splitlines", "partition", "rpartition",
-           "removeprefix", "removesuffix", "expandtabs"}
+           "removeprefix", "removesuffix", "expandtabs", "format"}
 
 
 def test_every_supported_str_method_is_covered():
@@ -491,6 +506,21 @@ def test_partition(op, pair):
 @given(s=text, enc=st.sampled_from(["utf-8", "utf8", "UTF-8", "utf_8"]))
 def test_encode(op, s, enc):
     check(encoding, s, enc, op)
+
+
+@pytest.mark.parametrize("op", range(len(FORMATTING)), ids=FORMATTING)
+@SETTINGS
+@given(pair=text_and_sub(), n=st.integers(0, 12))
+def test_formatting(op, pair, n):
+    check(formatting, pair[0], pair[1], n, op)
+
+
+@SETTINGS
+@given(s=st.one_of(text, st.text(alphabet=chars.map(lambda c: c) | st.just("\ud800"), max_size=8)),
+       enc=st.sampled_from(["utf-8", "ascii", "latin-1"]),
+       errors=st.sampled_from(["strict", "ignore", "replace"]))
+def test_codecs_with_errors(s, enc, errors):
+    check(codecs, s, enc, errors)
 
 
 def test_encode_surrogate_error_class():
