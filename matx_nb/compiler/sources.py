@@ -97,6 +97,8 @@ def _is_user_class(v: Any) -> bool:
 
 def _from_library(v: Any) -> bool:
     mod = getattr(v, "__module__", "") or ""
+    if mod.startswith("matx_nb.text."):  # our own ops, written in the subset: compiled like user code
+        return False
     root = mod.split(".")[0]
     return root in ("typing", "builtins", "matx_nb", "collections", "abc", "enum",
                     "dataclasses", "functools")
