@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup test demo bench bench-export bench-magic
+.PHONY: setup test demo bench bench-export bench-magic labextension
 
 # Create .venv and install matx_nb editable, with the test and notebook extras
 # (the %%matx magic's tests run a kernel and JupyterLab). Re-run after
@@ -13,6 +13,9 @@ PY     := $(VENV)/bin/python
 setup:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -e '.[test,notebook]'
+	mkdir -p $(VENV)/share/jupyter/labextensions
+	rm -rf $(VENV)/share/jupyter/labextensions/matx-nb-labextension
+	cp -r labextension/prebuilt/matx-nb-labextension $(VENV)/share/jupyter/labextensions/
 
 $(PY):
 	$(MAKE) setup
@@ -40,3 +43,8 @@ bench-export: | $(PY)
 # bench/MAGIC_RESULTS.md. See bench/bench_magic.py.
 bench-magic: | $(PY)
 	$(PY) bench/bench_magic.py
+
+# Rebuild the JupyterLab extension's committed assets (labextension/prebuilt/)
+# from labextension/src with @jupyter/builder; users and CI need no npm.
+labextension: | $(PY)
+	cd labextension && npm ci --no-audit --no-fund && npm run build

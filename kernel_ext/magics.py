@@ -60,7 +60,9 @@ class MatxMagics(Magics):
         options = Options(opt=f"-O{args.level}", force=args.force, bench=args.bench, check=args.check,
                           show_cpp=args.show_cpp, sync=args.sync, name=args.name)
         self.cells += 1
-        label = f"cell [{self.shell.execution_count}]"
+        # the running cell's In[] number (IPython stores the input before running it;
+        # execution_count itself is already the next one in IPython 9)
+        label = f"cell [{len(self.shell.history_manager.input_hist_raw) - 1}]"
         cell_ = run_cell(self.shell, cell, self.cells, label, self.twin_of)
         self.places[cell_.filename] = label
         places = {**self.places, cell_.filename: "this cell"}

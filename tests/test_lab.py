@@ -23,6 +23,7 @@ if not os.path.exists(CHROMIUM):
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+LABEXT = Path(__file__).resolve().parent.parent / "labextension" / "prebuilt"  # committed, prebuilt
 TOKEN = "matx-nb-test"
 CELLS = [
     "%load_ext matx_nb",
@@ -51,7 +52,8 @@ def lab(tmp_path_factory):
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
          f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
          "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly", "--allow-root"],
+         "--LabApp.extension_manager=readonly", "--allow-root",
+         f"--LabApp.extra_labextensions_path={LABEXT}"],
         env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
@@ -111,6 +113,15 @@ def test_tabs_and_chart_render_in_jupyterlab(lab, tmp_path):
             page.locator(".widget-tab-bar .lm-TabBar-tab", has_text="C++").first.click()
             page.locator(".matx-cpp .matx-badge").first.wait_for(state="visible", timeout=10_000)
             output.screenshot(path=str(shots["dark"]))
+            # the side panel (labextension/) lists the build; its Export command is registered
+            assert page.evaluate("window.jupyterapp.commands.hasCommand('matx-nb:export-pipeline')")
+            page.evaluate("() => { window.jupyterapp.shell.activateById('matx-nb-panel'); }")
+            side = page.locator("#matx-nb-panel")
+            side.locator(".matx-nb-state-compiled", has_text="cell [2]: ✔ fib compiled").wait_for(
+                state="visible", timeout=20_000)
+            assert side.locator(".matx-nb-build", has_text="function fib (line 2)").first.is_visible()
+            shots["panel"] = tmp_path / "notebook-side-panel.png"
+            page.screenshot(path=str(shots["panel"]))
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))
             print(f"screenshot of the failure: {tmp_path / 'failure.png'}")

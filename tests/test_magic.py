@@ -115,14 +115,15 @@ def fake_cxx(tmp_path, body):
 
 def test_failed_gxx_keeps_the_shell_usable(shell, tmp_path, monkeypatch):
     monkeypatch.setenv("MATX_NB_CXX", fake_cxx(tmp_path, 'echo "fake-g++: planted failure" >&2; exit 1'))
-    run(shell, "%%matx --force\ndef gxx_fails(n: int) -> int:\n    return n * 7\n")
+    cell_run = run(shell, "%%matx --force\ndef gxx_fails(n: int) -> int:\n    return n * 7\n")
     build, view = last(shell)
     build.wait()
     assert build.state == "failed" and "build failed" in text(view.status.value)
     assert "planted failure" in view.panes["Diagnostics"].value
     assert view.tabs.selected_index == list(view.panes).index("Diagnostics")
     r = run(shell, "gxx_fails(3)", ok=False)
-    assert isinstance(r.error_in_exec, BuildFailed) and "line 2" in str(r.error_in_exec)
+    assert isinstance(r.error_in_exec, BuildFailed)
+    assert f"(line 2 of cell [{cell_run.execution_count}])" in str(r.error_in_exec)
     assert run(shell, "1 + 1").result == 2
     r = run(shell, "%%matx --force --sync\ndef gxx_fails2(n: int) -> int:\n    return n * 7\n", ok=False)
     assert isinstance(r.error_in_exec, matx_nb.CompileError) and "planted failure" in str(r.error_in_exec)
