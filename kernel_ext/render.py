@@ -216,13 +216,21 @@ def chart_png(rows: List[dict]) -> Optional[bytes]:
     return buf.getvalue()
 
 
+def _not_yet(build, asked, rows, how: str, coming: str, missing: str) -> Optional[str]:
+    """A tab's text until it has rows: how to ask for it, that it is coming, or why there is none."""
+    if not asked:
+        return page(f'<p class="muted">{how}</p>')
+    if not rows:
+        return page(f'<p class="muted">{missing if build.done else coming}</p>')
+    return None
+
+
 def timing_tab(build) -> str:
-    if not build.options.bench:
-        return page('<p class="muted">Time expressions with <code>--bench "fib(25)"</code>: '
-                    'Python and compiled, medians per call.</p>')
-    if not build.timing:
-        return page('<p class="muted">Timing…</p>' if not build.done
-                    else '<p class="muted">No timing: the build failed.</p>')
+    empty = _not_yet(build, build.options.bench, build.timing,
+                     'Time expressions with <code>--bench "fib(25)"</code>: Python and compiled, medians per call.',
+                     "Timing…", "No timing: the build failed.")
+    if empty:
+        return empty
     rows = "".join(
         f"<tr><td><code>{esc(r['expr'])}</code></td><td class='num'>{seconds(r['python_s'])}</td>"
         f"<td class='num'>{seconds(r['compiled_s'])}</td>"
@@ -236,12 +244,11 @@ def timing_tab(build) -> str:
 
 
 def check_tab(build) -> str:
-    if not build.options.check:
-        return page('<p class="muted">Compare Python and compiled results with '
-                    '<code>--check "fib(10), fib(20)"</code>.</p>')
-    if not build.checks:
-        return page('<p class="muted">Checking…</p>' if not build.done
-                    else '<p class="muted">No check: the build failed.</p>')
+    empty = _not_yet(build, build.options.check, build.checks,
+                     'Compare Python and compiled results with <code>--check "fib(10), fib(20)"</code>.',
+                     "Checking…", "No check: the build failed.")
+    if empty:
+        return empty
     bad = [r for r in build.checks if not r["same"]]
     head = (f'<p><span class="matx-bad">✘ {len(bad)} of {len(build.checks)} differ</span></p>' if bad
             else f'<p><span class="matx-ok">✔ all {len(build.checks)} agree</span></p>')
