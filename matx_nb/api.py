@@ -99,15 +99,19 @@ def _wrap_class(cls, cap, class_names, result, idx=None, register=True):
     return compiled
 
 
-def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False):
+def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, device: int = -1):
     """Compiles an annotated function or class to C++ and returns its compiled twin.
 
     The result behaves like the Python object: same arguments, same results, the
     same exception classes. Compiled libraries are cached by source.
     Usable as a decorator, with or without arguments (``@script(opt="-O3")``).
+    A torch module (or TorchScript module) gives a TorchOp on `device` (-1: CPU).
     """
     if obj is None:
-        return lambda o: script(o, opt=opt, force=force)
+        return lambda o: script(o, opt=opt, force=force, device=device)
+    from .torch_bridge import TorchOp, is_torch_module
+    if is_torch_module(obj):  # a torch model becomes a pipeline op (matx_nb/torch_bridge.py)
+        return TorchOp(obj, device=device)
     result, col = compile_object(obj, opt=opt, force=force)
     cap, funcs, classes = load_library(result, col)
     target = col.sources[result.entry].obj

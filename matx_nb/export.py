@@ -116,6 +116,21 @@ def save(module, directory, resources: Iterable[str] = ()):
             op["library"] = lib_id(op["library"], origins_of(op["library"]))
         node["args"] = [rewrite(a) for a in node["args"]]
         node["kwargs"] = {k: rewrite(v) for k, v in node["kwargs"].items()}
+    for node in spec["nodes"]:  # torch models: TorchScript files and the libtorch runner
+        op = node["op"]
+        if op.get("kind") == "torch":
+            from . import torch_bridge
+            (out / "resources").mkdir(exist_ok=True)
+            op["path"] = f"resources/{op['model']}.pt"
+            torch_bridge.save_model(live.live[op["model"]], out / op["path"])
+            try:
+                runner = torch_bridge.runner_library()
+                (out / "ops" / "torch").mkdir(parents=True, exist_ok=True)
+                shutil.copy2(runner, out / "ops" / "torch" / runner.name)
+                op["runner"] = f"ops/torch/{runner.name}"
+            except Exception as err:  # no compiler: the folder still runs in Python
+                op["runner"] = None
+                op["runner_error"] = str(err)[:500]
     for ap in explicit:
         bundle(ap)
     spec["libraries"] = lib_entries
@@ -198,6 +213,10 @@ class Executor:
         for lid, (fns, _classes) in libs.items():
             for name, f in fns.items():
                 ex.functions[f"{lid}::{name}"] = f
+        for node in spec["nodes"]:
+            if node["op"]["kind"] == "torch" and node["op"]["model"] not in ex.instances:
+                from .torch_bridge import load_op
+                ex.instances[node["op"]["model"]] = load_op(str(d / node["op"]["path"]), node["op"]["device"])
         for rec in spec["instances"]:
             classes = libs[rec["library"]][1]
             if rec["class"] not in classes:
@@ -245,6 +264,8 @@ class Executor:
                 r = getattr(self.instances[op["instance"]], op["name"])(*args, **kwargs)
             elif kind == "function":
                 r = self.functions[f"{op['library']}::{op['name']}"](*args, **kwargs)
+            elif kind == "torch":
+                r = self.instances[op["model"]].forward(*args)
             elif kind == "getitem":
                 r = args[0][args[1]]
             elif kind == "getattr":
@@ -271,6 +292,7 @@ class LoadedPipeline:
         self.spec = read_spec(self.directory)
         native_ok = all(e.get("abi") == _native.ABI_VERSION and e.get("platform") == platform_tag()
                         for e in self.spec.get("libraries", {}).values())
+        native_ok = native_ok and all(n["op"].get("runner") for n in self.spec["nodes"] if n["op"]["kind"] == "torch")
         if native_ok:
             self._session = _native.Session.load(str(self.directory), SPEC_FILE, device)
             self._exec = None

@@ -132,6 +132,10 @@ class Session {
       node.kind = text(get(op, "kind"));
       node.name = text(get(op, "name"));
       node.target = node.kind == "method" ? text(get(op, "instance")) : text(get(op, "library"));
+      if (node.kind == "torch") {
+        node.target = text(get(op, "model"));
+        if (!torch_models_.count(node.target)) load_torch(node.target, text(get(op, "path")), text(get(op, "runner")));
+      }
       node.args = get(n, "args");
       node.kwargs = get(n, "kwargs");
       nodes_.push_back(node);
@@ -324,6 +328,7 @@ class Session {
       append_kwargs(pos, lib.find_function(node.name), node.kwargs, env, nullptr, nullptr);
       return lib.call(node.name, pos);
     }
+    if (node.kind == "torch") return run_torch(torch_models_.at(node.target), pos);
     if (node.kind == "getitem") return getitem(pos.at(0), pos.at(1));
     if (node.kind == "getattr") {
       for (auto& kv : libs_)
@@ -333,6 +338,61 @@ class Session {
     pipeline_error("unknown op kind '" + node.kind + "'");
   }
 
+  // ---- torch nodes: a TorchScript model run by the libtorch runner
+  // (runtime/torch/torch_runner.cc, bundled in the folder), opened with dlopen so
+  // that this header needs no libtorch.
+  struct TorchRunner {
+    void* (*load)(const char*, int, char**);
+    int (*forward)(void*, DLManagedTensor**, int, DLManagedTensor***, int*, char**);
+  };
+  struct TorchModel {
+    const TorchRunner* runner;
+    void* model;
+  };
+
+  void load_torch(const std::string& id, const std::string& model, const std::string& runner) {
+    if (runner.empty()) pipeline_error("torch op " + id + " has no libtorch runner in " + dir_);
+    std::string rpath = dir_ + "/" + runner;
+    void* h = dlopen(rpath.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h) pipeline_error("cannot load the libtorch runner " + rpath + ": " + dlerror());
+    auto* r = new TorchRunner{reinterpret_cast<void* (*)(const char*, int, char**)>(dlsym(h, "mx_torch_load")),
+                              reinterpret_cast<int (*)(void*, DLManagedTensor**, int, DLManagedTensor***, int*, char**)>(
+                                  dlsym(h, "mx_torch_forward"))};
+    if (!r->load || !r->forward) pipeline_error(rpath + " is not a libtorch runner");
+    char* err = nullptr;
+    void* m = r->load((dir_ + "/" + model).c_str(), device_, &err);
+    if (!m) {
+      std::string msg = err ? err : "unknown error";
+      std::free(err);
+      pipeline_error("cannot load torch model " + model + ": " + msg);
+    }
+    torch_models_[id] = TorchModel{r, m};  // runner and model live as long as the process (like libraries)
+  }
+
+  static Any run_torch(const TorchModel& tm, const std::vector<Any>& args) {
+    std::vector<DLManagedTensor*> in;
+    for (const Any& a : args) {
+      if (a.tag() != mx::TypeTag::Instance || !mx::is_ndarray_object(a.obj())) {
+        for (auto* t : in) t->deleter(t);
+        mx::raise(mx::ErrKind::TypeError, std::string("a torch op takes NDArrays, got ") + a.type_name());
+      }
+      in.push_back(static_cast<mx::NDArrayObj*>(a.obj())->to_dlpack());
+    }
+    DLManagedTensor** out = nullptr;
+    int n_out = 0;
+    char* err = nullptr;
+    if (tm.runner->forward(tm.model, in.data(), int(in.size()), &out, &n_out, &err) != 0) {
+      std::string msg = err ? err : "unknown error";
+      std::free(err);
+      mx::raise(mx::ErrKind::RuntimeError, "torch op failed: " + msg);
+    }
+    List items;
+    for (int i = 0; i < n_out; ++i) items.push_back(Any(mx::NDArray::from_dlpack(out[i]).ref()));
+    std::free(out);
+    return n_out == 1 ? items[0] : Any::tuple_of(items);
+  }
+
+  std::unordered_map<std::string, TorchModel> torch_models_;
   std::string dir_;
   int device_ = -1;
   std::vector<std::string> inputs_;

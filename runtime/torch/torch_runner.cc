@@ -1,0 +1,76 @@
+// The torch part of the runtime: runs a TorchScript model on DLPack tensors for
+// the C++ Session (a pipeline node of kind "torch"). Built only where torch is
+// installed, against the wheel's libtorch (matx_nb/torch_bridge.py builds it
+// into the cache; an exported folder bundles the build under ops/torch/).
+// A plain C interface, so session.h needs no libtorch header: it dlopens this.
+#include <ATen/DLConvertor.h>
+#include <torch/script.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+char* dup(const std::string& s) {
+  char* p = static_cast<char*>(std::malloc(s.size() + 1));
+  std::memcpy(p, s.c_str(), s.size() + 1);
+  return p;
+}
+struct Model {
+  torch::jit::Module module;
+  torch::Device device;
+};
+void collect(const c10::IValue& v, std::vector<at::Tensor>& out) {
+  if (v.isTensor()) {
+    out.push_back(v.toTensor());
+  } else if (v.isTuple()) {
+    for (auto& x : v.toTupleRef().elements()) collect(x, out);
+  } else if (v.isList()) {
+    for (const c10::IValue& x : v.toListRef()) collect(x, out);
+  } else {
+    throw std::runtime_error("a torch op must return tensors (or tuples/lists of them)");
+  }
+}
+}  // namespace
+
+extern "C" {
+
+// device: -1 CPU, N cuda:N. Returns null and sets *err on failure.
+void* mx_torch_load(const char* path, int device, char** err) {
+  try {
+    torch::Device dev = device < 0 ? torch::Device(torch::kCPU) : torch::Device(torch::kCUDA, device);
+    auto* m = new Model{torch::jit::load(path, dev), dev};
+    m->module.eval();
+    return m;
+  } catch (const std::exception& e) {
+    *err = dup(e.what());
+    return nullptr;
+  }
+}
+
+// Runs forward on n input tensors (taken over: their deleters are called);
+// *outputs is a malloc'd array of *n_out tensors the caller takes over.
+int mx_torch_forward(void* model, DLManagedTensor** inputs, int n, DLManagedTensor*** outputs, int* n_out,
+                     char** err) {
+  try {
+    Model* m = static_cast<Model*>(model);
+    c10::InferenceMode guard;
+    std::vector<c10::IValue> args;
+    for (int i = 0; i < n; ++i) args.emplace_back(at::fromDLPack(inputs[i]).to(m->device));
+    std::vector<at::Tensor> res;
+    collect(m->module.forward(args), res);
+    auto** out = static_cast<DLManagedTensor**>(std::malloc(sizeof(DLManagedTensor*) * (res.size() + 1)));
+    for (size_t i = 0; i < res.size(); ++i) out[i] = at::toDLPack(res[i].contiguous());
+    *outputs = out;
+    *n_out = int(res.size());
+    return 0;
+  } catch (const std::exception& e) {
+    *err = dup(e.what());
+    return -1;
+  }
+}
+
+void mx_torch_free(void* model) { delete static_cast<Model*>(model); }
+
+}  // extern "C"
