@@ -27,7 +27,7 @@ class NDArray:
     def __init__(self, data: Any = None, shape: Optional[List[int]] = None, dtype: Optional[str] = None):
         if isinstance(data, NDArray):
             data = data._a
-        a = np.array(data, dtype=_np_dtype(dtype) if dtype is not None else None)
+        a = np.asarray(data, dtype=_np_dtype(dtype) if dtype is not None else None)  # arrays: shared
         if shape:
             a = a.reshape(list(shape))
         self._a = a
