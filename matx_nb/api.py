@@ -61,6 +61,11 @@ def open_library(path: str, origins=()) -> tuple:
     return fns, cls
 
 
+def _from_torch(obj) -> bool:
+    """Cheap test (no torch or numpy import) for objects of torch classes."""
+    return any((getattr(c, "__module__", "") or "").startswith("torch") for c in type(obj).__mro__)
+
+
 def _wrap_function(fn, cap, names, result):
     native = _native()
     if result.entry not in names:
@@ -109,9 +114,10 @@ def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, devi
     """
     if obj is None:
         return lambda o: script(o, opt=opt, force=force, device=device)
-    from .torch_bridge import TorchOp, is_torch_module
-    if is_torch_module(obj):  # a torch model becomes a pipeline op (matx_nb/torch_bridge.py)
-        return TorchOp(obj, device=device)
+    if _from_torch(obj):  # a torch model becomes a pipeline op (matx_nb/torch_bridge.py)
+        from .torch_bridge import TorchOp, is_torch_module
+        if is_torch_module(obj):
+            return TorchOp(obj, device=device)
     result, col = compile_object(obj, opt=opt, force=force)
     cap, funcs, classes = load_library(result, col)
     target = col.sources[result.entry].obj

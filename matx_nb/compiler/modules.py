@@ -269,7 +269,6 @@ constant("unicodedata", "unidata_version", _unicodedata.unidata_version)
 
 # ---- re (PCRE2) and matx_nb.Regex -------------------------------------------------------
 import dataclasses as _dc  # noqa: E402
-import re as _re  # noqa: E402
 
 _RE = "matx_nb/mod/re.h"
 LINK_FLAGS[_RE] = "-lpcre2-32"
@@ -288,10 +287,9 @@ def _check_pattern(consts, flags_at: Optional[int]):
     if not isinstance(pat, str) or flags is NOT_CONST:
         return None, None
     try:
+        import re as _re  # only when a constant pattern is checked: keeps cache hits light
         return None, _re.compile(pat, flags or 0).groups
-    except _re.error as err:
-        return (0, f"bad regular expression {pat!r}: {err}"), None
-    except (TypeError, ValueError) as err:
+    except Exception as err:  # re.error, TypeError, ValueError
         return (0, f"bad regular expression {pat!r}: {err}"), None
 
 
@@ -328,9 +326,11 @@ _re_fn("sub", [_PS, ("repl", STR), ("string", STR), ("count", INT), ("flags", IN
 _re_fn("subn", [_PS, ("repl", STR), ("string", STR), ("count", INT), ("flags", INT)], _T((STR, INT)),
        defaults=(0, 0))
 register("re", "escape", [("pattern", STR)], STR, "mx::pymod::re_escape", _RE)
-for _n in ("I", "IGNORECASE", "M", "MULTILINE", "S", "DOTALL", "X", "VERBOSE", "A", "ASCII", "U", "UNICODE",
-           "NOFLAG"):
-    constant("re", _n, int(getattr(_re, _n)))
+# re's flag values (re.RegexFlag), spelled out so importing this registry does not import re.
+for _n, _v in (("I", 2), ("IGNORECASE", 2), ("M", 8), ("MULTILINE", 8), ("S", 16), ("DOTALL", 16),
+               ("X", 64), ("VERBOSE", 64), ("A", 256), ("ASCII", 256), ("U", 32), ("UNICODE", 32),
+               ("NOFLAG", 0)):
+    constant("re", _n, _v)
 
 _ENDPOS = lambda rt: lambda ts: rt if ts[3] in (INT, BOOL, NONE) else None  # noqa: E731
 for _n in ("match", "search", "fullmatch"):
