@@ -259,10 +259,17 @@ class BuiltinChecks:
         e.isinstance_kinds = kinds
         e.args = e.args[:1]  # the type names are not values; code uses isinstance_kinds
         t = rs[0]
+        e.isinstance_classes = []
         if isinstance(t, AnyType) and not is_error(t):
             e.isinstance_static = None  # decided at run time
         else:
             e.isinstance_static = any(self.static_isinstance(t, k) for k in kinds)
+            rt = resolve(t)
+            if not e.isinstance_static and isinstance(rt, ClassType):
+                from .types import is_subclass
+                # A base-class reference may hold an instance of the subclass asked about.
+                e.isinstance_classes = [k for k in kinds if k in self.classes and
+                                        is_subclass(ClassType(k, self.classes[k]), rt)]
         return BOOL
 
     def static_isinstance(self, t: Type, kind: str) -> bool:

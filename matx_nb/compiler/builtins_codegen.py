@@ -355,6 +355,11 @@ class LoopEmitter:
             if e.isinstance_static is None:
                 kinds = ", ".join(f'"{k}"' for k in e.isinstance_kinds)
                 return f"mx::any_isinstance({codes[0]}, {{{kinds}}})"
+            if getattr(e, "isinstance_classes", None):
+                tmp = self.new_tmp("obj")
+                tests = " || ".join(f"dynamic_cast<const C_{k}*>({tmp}.get()) != nullptr"
+                                    for k in e.isinstance_classes)
+                return f"([&]() {{ auto {tmp} = {codes[0]}; return {tests}; }}())"
             return f"((void)({codes[0]}), {'true' if e.isinstance_static else 'false'})"
         if name == "tuple_of":  # matx.Tuple(a, b)
             return f"{ctype(rt)}({', '.join(self.coerced(a, t) for a, t in zip(args, rt.items))})"
