@@ -54,6 +54,7 @@ inline PyObject* O(mx_host_obj o) { return static_cast<PyObject*>(o); }
 
 int h_kind(mx_host_obj h) {
   PyObject* o = O(h);
+  if (PyUnicode_CheckExact(o)) return MX_HK_STR;  // the items of a List[str]: first
   if (o == Py_None) return MX_HK_NONE;
   if (PyBool_Check(o)) return MX_HK_BOOL;
   if (PyLong_Check(o)) return MX_HK_INT;
@@ -152,10 +153,57 @@ mx::Object* h_object_ptr(mx_host_obj h, const mx_class_desc* cls) {
 }
 mx_host_obj h_new_none() { Py_RETURN_NONE; }
 mx_host_obj h_new_bool(int v) { return PyBool_FromLong(v); }
-mx_host_obj h_new_int(int64_t v) { return PyLong_FromLongLong(v); }
+// Ints converted in bulk repeat values (the postings of an inverted index are doc
+// ids): a direct-mapped cache of int objects shares them as CPython's own result
+// would. Ints are immutable; at most kIntCache of them are kept alive. Called with
+// the GIL held, like every host callback that makes Python objects.
+constexpr size_t kIntCache = 16384;
+struct IntCache {
+  int64_t key[kIntCache];
+  PyObject* obj[kIntCache];
+};
+IntCache g_int_cache;
+mx_host_obj h_new_int(int64_t v) {
+  if (v >= -5 && v <= 256) return PyLong_FromLongLong(v);  // CPython's small ints
+  size_t i = size_t(uint64_t(v) % kIntCache);
+  PyObject* o = g_int_cache.obj[i];
+  if (o && g_int_cache.key[i] == v) {
+    Py_INCREF(o);
+    return o;
+  }
+  PyObject* r = PyLong_FromLongLong(v);
+  if (r) {
+    Py_INCREF(r);
+    g_int_cache.obj[i] = r;
+    g_int_cache.key[i] = v;
+    Py_XDECREF(o);
+  }
+  return r;
+}
 mx_host_obj h_new_float(double v) { return PyFloat_FromDouble(v); }
+// Compiled code hands strings over as UTF-32 code points: one vectorized pass
+// finds the narrowest storage (the OR of the code points is below 0x80, 0x100 or
+// 0x10000 exactly when every code point is), a second copies them into it.
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O3")))
+#endif
 mx_host_obj h_new_str(int unit, const void* data, int64_t len) {
-  return PyUnicode_FromKindAndData(unit, data, len);
+  if (unit != 4 || len <= 1) return PyUnicode_FromKindAndData(unit, data, len);  // 1 char: CPython's shared ones
+  const uint32_t* p = static_cast<const uint32_t*>(data);
+  size_t n = size_t(len);
+  uint32_t any = 0;
+  for (size_t i = 0; i < n; ++i) any |= p[i];
+  if (any > 0xFFFF) return PyUnicode_FromKindAndData(4, data, len);  // checks the range
+  PyObject* r = PyUnicode_New(len, any);
+  if (!r) return nullptr;
+  if (any <= 0xFF) {
+    Py_UCS1* d = PyUnicode_1BYTE_DATA(r);
+    for (size_t i = 0; i < n; ++i) d[i] = Py_UCS1(p[i]);
+  } else {
+    Py_UCS2* d = PyUnicode_2BYTE_DATA(r);
+    for (size_t i = 0; i < n; ++i) d[i] = Py_UCS2(p[i]);
+  }
+  return r;
 }
 mx_host_obj h_new_bytes(const char* data, int64_t len) { return PyBytes_FromStringAndSize(data, len); }
 mx_host_obj h_new_list(int64_t n) { return PyList_New(n); }

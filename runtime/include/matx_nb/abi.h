@@ -281,22 +281,10 @@ struct Conv<Str> {
     else s.object()->width = uint8_t(unit);
     return s;
   }
+  // The code points as they are (no narrowed copy): the host picks the narrowest
+  // storage itself, in the same pass that it copies them (CPython: PyUnicode_New).
   static mx_host_obj to_host(const mx_host_api* h, const Str& s) {
-    int w = s.width();
-    size_t n = s.size();
-    if (w == 4) return h->new_str(4, s.data(), int64_t(n));
-    if (w == 1) {
-      // Narrow on the stack for short strings; hosts copy the data.
-      uint8_t small[64];
-      uint8_t* buf = n <= sizeof small ? small : static_cast<uint8_t*>(std::malloc(n));
-      for (size_t i = 0; i < n; ++i) buf[i] = uint8_t(s[i]);
-      mx_host_obj r = h->new_str(1, buf, int64_t(n));
-      if (buf != small) std::free(buf);
-      return r;
-    }
-    std::u16string tmp(n, u'\0');
-    for (size_t i = 0; i < n; ++i) tmp[i] = char16_t(s[i]);
-    return h->new_str(2, tmp.data(), int64_t(n));
+    return h->new_str(4, s.data(), int64_t(s.size()));
   }
 };
 template <>

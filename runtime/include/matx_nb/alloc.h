@@ -31,22 +31,43 @@ inline size_t class_bytes(int c) { return c < kSmall ? size_t(c + 1) * 16 : size
 
 struct FreeBlock { FreeBlock* next; };
 
+// Trivially constructible and destructible, so that reaching it costs one TLS
+// lookup (a thread_local with a destructor also needs its guard variable: two
+// __tls_get_addr calls per allocation in a -fPIC library). The blocks are given
+// back at thread exit by a Reaper, registered the first time a thread caches one.
 struct ThreadCache {
-  FreeBlock* head[kClasses] = {};
-  size_t cached_bytes = 0;
-  ~ThreadCache() {
-    for (int c = 0; c < kClasses; ++c) {
-      while (FreeBlock* b = head[c]) {
-        head[c] = b->next;
-        ::operator delete(static_cast<void*>(b));
-      }
-    }
-  }
+  FreeBlock* head[kClasses];
+  size_t cached_bytes;
+  bool registered;  // the Reaper is armed for this thread
+  bool dead;        // thread exit: the Reaper has run, cache nothing more
 };
 
 inline ThreadCache& cache() {
-  static thread_local ThreadCache tc;
+  static thread_local ThreadCache tc;  // zero-initialized
   return tc;
+}
+
+struct Reaper {
+  ~Reaper() {
+    ThreadCache& tc = cache();
+    for (int c = 0; c < kClasses; ++c) {
+      while (FreeBlock* b = tc.head[c]) {
+        tc.head[c] = b->next;
+        ::operator delete(static_cast<void*>(b));
+      }
+    }
+    tc.cached_bytes = 0;
+    tc.dead = true;
+  }
+};
+
+// Slow path, once per thread: arms the Reaper. False at thread exit.
+inline bool arm(ThreadCache& tc) {
+  if (tc.dead) return false;
+  static thread_local Reaper reaper;
+  (void)reaper;
+  tc.registered = true;
+  return true;
 }
 
 inline void* allocate(size_t payload) {
@@ -75,7 +96,7 @@ inline void deallocate(void* p) {
   if (c != kLarge) {
     ThreadCache& tc = cache();
     size_t bytes = class_bytes(c);
-    if (tc.cached_bytes + bytes <= kMaxCachedBytes) {
+    if (tc.cached_bytes + bytes <= kMaxCachedBytes && (tc.registered || arm(tc))) {
       FreeBlock* b = reinterpret_cast<FreeBlock*>(block);
       b->next = tc.head[c];
       tc.head[c] = b;

@@ -48,6 +48,8 @@ class BufObj final : public Object {
   C* data() { return reinterpret_cast<C*>(this + 1); }
   const C* data() const { return reinterpret_cast<const C*>(this + 1); }
   size_t size() const { return size_; }
+  // For in-place edits of a buffer nobody else references (see Buf::unique()).
+  void forget_hash() { hash_valid_ = false; }
   uint64_t hash() const {
     if (!hash_valid_) {
       hash_ = hash_bytes(data(), size_ * sizeof(C));
@@ -91,6 +93,23 @@ class Buf {
     return b;
   }
   C* mutable_data() { return r_ ? r_->data() : nullptr; }
+  // A copy of n units whose width (Str: 1, 2 or 4, see BufObj::width) the caller
+  // knows, e.g. a slice of a width-1 string: no scan.
+  static Buf copy_with_width(const C* s, size_t n, int width) {
+    Buf b;
+    if (n) {
+      Obj* o = Obj::alloc(n);
+      std::memcpy(o->data(), s, n * sizeof(C));
+      o->width = uint8_t(width);
+      b.r_ = Ref<Obj>::adopt(o);
+    }
+    return b;
+  }
+  // Width set by a caller that knows it (instead of finish()).
+  void set_width(int w) { if (r_) r_->width = uint8_t(w); }
+  // The only reference to a non-empty buffer: the holder of a temporary may then
+  // edit it in place (mutable_data(), then forget_hash() on the object).
+  bool unique() const { return r_ && r_->refcount() == 1; }
   void finish() {
     if (!r_) return;
     if (Tag == TypeTag::Str) {
@@ -153,7 +172,7 @@ inline Str str_concat(const Str& a, const Str& b) {
   Str r = Str::uninit(a.size() + b.size());
   std::memcpy(r.mutable_data(), a.data(), a.size() * 4);
   std::memcpy(r.mutable_data() + a.size(), b.data(), b.size() * 4);
-  r.finish();
+  r.set_width(a.width() > b.width() ? a.width() : b.width());  // widths are exact: so is their max
   return r;
 }
 

@@ -27,14 +27,52 @@ inline void adjust_bounds(int64_t n, int64_t& start, int64_t& end) {
 // ---- case ---------------------------------------------------------------------------
 
 inline Str str_lower(const Str& s, const Loc*) {
-  if (detail::all_ascii(s)) {
-    Str r = Str::uninit(s.size());
-    char32_t* d = r.mutable_data();
-    for (size_t i = 0; i < s.size(); ++i) { char32_t c = s[i]; d[i] = (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-    r.finish();
-    return r;
+  if (s.width() == 1) {
+    // ASCII in one pass: up to the first capital nothing changes (no copy at all
+    // if there is none); the rest is lowered into the new string as it is checked.
+    size_t n = s.size(), i = 0;
+    const char32_t* p = s.data();
+    char32_t seen = 0;
+    for (; i < n; ++i) {
+      char32_t c = p[i];
+      seen |= c;
+      if (c - U'A' < 26u) break;
+    }
+    if (seen < 0x80) {
+      if (i == n) return s;
+      Str r = Str::uninit(n);
+      char32_t* d = r.mutable_data();
+      std::memcpy(d, p, i * 4);
+      for (; i < n; ++i) {
+        char32_t c = p[i];
+        seen |= c;
+        d[i] = (c - U'A' < 26u) ? c + 32 : c;
+      }
+      if (seen < 0x80) {
+        r.set_width(1);
+        return r;
+      }
+    }
   }
   return str_from_u32(unicode::lower(detail::u32(s)));
+}
+// A temporary nobody else holds (`s.strip().lower()`) is lowered in place.
+inline Str str_lower(Str&& s, const Loc* loc) {
+  if (s.unique() && s.width() == 1) {
+    size_t n = s.size();
+    char32_t* d = s.mutable_data();
+    char32_t seen = 0;
+    for (size_t i = 0; i < n; ++i) {
+      char32_t c = d[i];
+      seen |= c;
+      d[i] = (c - U'A' < 26u) ? c + 32 : c;
+    }
+    s.object()->forget_hash();
+    if (seen < 0x80) return std::move(s);
+    // Not ASCII: the letters lowered so far lower the same way again.
+    return str_from_u32(unicode::lower(detail::u32(s)));
+  }
+  return str_lower(static_cast<const Str&>(s), loc);
 }
 inline Str str_upper(const Str& s, const Loc*) {
   if (detail::all_ascii(s)) {
@@ -143,8 +181,25 @@ template <class... P, class... A> inline bool str_endswith(const Str& s, const T
 
 inline bool py_space(char32_t c) { return c < 0x80 ? (c == ' ' || (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x1f)) : unicode::isspace(c); }
 
+namespace detail {
+// A piece of s: no width scan when s is narrow (its pieces are too).
+inline Str piece(const Str& s, size_t b, size_t n) {
+  return s.width() == 1 ? Str::copy_with_width(s.data() + b, n, 1) : Str(s.data() + b, n);
+}
+}  // namespace detail
+
 inline List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*) {
-  List<Str> out;
+  // The words' bounds first (on the stack for up to 64 words), so that the list
+  // is allocated once, at its size.
+  struct Span { size_t b, e; };
+  Span local[64];
+  std::vector<Span> more;
+  size_t k = 0;
+  auto add = [&](size_t b, size_t e) {
+    if (k < 64) local[k] = Span{b, e};
+    else more.push_back(Span{b, e});
+    ++k;
+  };
   size_t n = s.size(), i = 0;
   const char32_t* d = s.data();
   if (maxsplit < 0) maxsplit = INT64_MAX;
@@ -152,13 +207,19 @@ inline List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*) {
     while (i < n && py_space(d[i])) ++i;
     if (i == n) break;
     if (maxsplit-- == 0) {
-      out.push_back(Str(d + i, n - i));  // the rest, trailing whitespace kept
+      add(i, n);  // the rest, trailing whitespace kept
       break;
     }
     size_t j = i;
     while (j < n && !py_space(d[j])) ++j;
-    out.push_back(Str(d + i, j - i));
+    add(i, j);
     i = j;
+  }
+  List<Str> out;
+  out.reserve(int64_t(k));
+  for (size_t x = 0; x < k; ++x) {
+    const Span& sp = x < 64 ? local[x] : more[x - 64];
+    out.push_back(detail::piece(s, sp.b, sp.e - sp.b));
   }
   return out;
 }
@@ -169,10 +230,10 @@ inline List<Str> str_split(const Str& s, const Str& sep, int64_t maxsplit, const
   auto v = s.view();
   size_t i = 0, p;
   while (maxsplit-- > 0 && (p = v.find(sep.view(), i)) != std::u32string_view::npos) {
-    out.push_back(Str(s.data() + i, p - i));
+    out.push_back(detail::piece(s, i, p - i));
     i = p + sep.size();
   }
-  out.push_back(Str(s.data() + i, s.size() - i));
+  out.push_back(detail::piece(s, i, s.size() - i));
   return out;
 }
 inline List<Str> str_split(const Str& s, const Loc* loc) { return str_split(s, None{}, -1, loc); }
@@ -224,15 +285,27 @@ inline Str str_join(const Str& sep, const List<Str>& parts, const Loc*) {
   if (n == 0) return Str();
   if (n == 1) return parts[0];
   size_t total = sep.size() * size_t(n - 1);
-  for (int64_t i = 0; i < n; ++i) total += parts[i].size();
+  int width = n > 1 ? sep.width() : 1;
+  for (int64_t i = 0; i < n; ++i) {
+    const Str& x = parts[i];
+    total += x.size();
+    if (x.width() > width) width = x.width();
+  }
   Str r = Str::uninit(total);
   char32_t* d = r.mutable_data();
+  const char32_t* sd = sep.data();
+  size_t sn = sep.size();
   for (int64_t i = 0; i < n; ++i) {
-    if (i) { std::memcpy(d, sep.data(), sep.size() * 4); d += sep.size(); }
-    std::memcpy(d, parts[i].data(), parts[i].size() * 4);
-    d += parts[i].size();
+    if (i) {
+      if (sn == 1) *d = *sd;
+      else std::memcpy(d, sd, sn * 4);
+      d += sn;
+    }
+    const Str& x = parts[i];
+    std::memcpy(d, x.data(), x.size() * 4);
+    d += x.size();
   }
-  r.finish();
+  r.set_width(width);  // the parts' widths are exact: so is their max
   return r;
 }
 
@@ -272,7 +345,7 @@ inline Str strip_impl(const Str& s, const Str* chars, bool left, bool right) {
   if (left) while (b < e && strip_it(s[b])) ++b;
   if (right) while (e > b && strip_it(s[e - 1])) --e;
   if (b == 0 && e == s.size()) return s;
-  return Str(s.data() + b, e - b);
+  return detail::piece(s, b, e - b);
 }
 inline Str str_strip(const Str& s, const Loc*) { return strip_impl(s, nullptr, true, true); }
 inline Str str_strip(const Str& s, None, const Loc*) { return strip_impl(s, nullptr, true, true); }
@@ -284,10 +357,90 @@ inline Str str_rstrip(const Str& s, const Loc*) { return strip_impl(s, nullptr, 
 inline Str str_rstrip(const Str& s, None, const Loc*) { return strip_impl(s, nullptr, false, true); }
 inline Str str_rstrip(const Str& s, const Str& c, const Loc*) { return strip_impl(s, &c, false, true); }
 
+namespace detail {
+// Index of the first `old` in d[from, n), or n.
+inline size_t find_units(const char32_t* d, size_t n, const Str& old, size_t from) {
+  size_t m = old.size();
+  if (m == 1) {
+    char32_t a = old[0];
+    for (size_t i = from; i < n; ++i)
+      if (d[i] == a) return i;
+    return n;
+  }
+  size_t p = std::u32string_view(d, n).find(old.view(), from);
+  return p == std::u32string_view::npos ? n : p;
+}
+// Replaces in d (the original text, or an exact copy of it) the `count` first
+// matches of `old` by `rep` of the same length, from the first match at p.
+inline void replace_same_length(char32_t* d, size_t n, const Str& old, const Str& rep, int64_t count,
+                                size_t p) {
+  size_t m = old.size();
+  if (m == 1) {
+    char32_t a = old[0], b = rep[0];
+    if (count == INT64_MAX) {
+      for (size_t i = p; i < n; ++i) d[i] = d[i] == a ? b : d[i];  // vectorized
+    } else {
+      for (size_t i = p; i < n && count > 0; ++i)
+        if (d[i] == a) { d[i] = b; --count; }
+    }
+    return;
+  }
+  // Overwriting a match leaves the text after it, where the next is looked for, as it was.
+  while (p < n && count-- > 0) {
+    std::memcpy(d + p, rep.data(), m * 4);
+    p = find_units(d, n, old, p + m);
+  }
+}
+}  // namespace detail
+
 inline Str str_replace(const Str& s, const Str& old, const Str& rep, int64_t count, const Loc*) {
   if (count < 0) count = INT64_MAX;
+  size_t n = s.size(), m = old.size(), k = rep.size();
+  if (m != 0) {
+    // One allocation at the final size (no intermediate), or none if nothing matches.
+    if (count == 0 || m > n) return s;
+    const char32_t* d = s.data();
+    if (m == 1 && k == 1 && count == INT64_MAX) {  // one character for another: vectorized
+      char32_t a = old[0], b = rep[0];
+      uint32_t hit = 0;
+      for (size_t i = 0; i < n; ++i) hit |= uint32_t(d[i] == a);
+      if (!hit) return s;
+      Str r = Str::uninit(n);
+      char32_t* o = r.mutable_data();
+      for (size_t i = 0; i < n; ++i) o[i] = d[i] == a ? b : d[i];
+      if (s.width() == 1 && rep.width() == 1) r.set_width(1);
+      else r.finish();
+      return r;
+    }
+    size_t p = detail::find_units(d, n, old, 0);
+    if (p == n) return s;
+    Str r;
+    if (m == k) {
+      r = Str::uninit(n);
+      std::memcpy(r.mutable_data(), d, n * 4);
+      detail::replace_same_length(r.mutable_data(), n, old, rep, count, p);
+    } else {
+      size_t hits = 0;
+      for (size_t q = p; q < n && int64_t(hits) < count; q = detail::find_units(d, n, old, q + m)) ++hits;
+      if (k > m && hits > (SIZE_MAX / 8 - n) / (k - m)) throw std::length_error("replace");
+      r = Str::uninit(n - hits * m + hits * k);
+      char32_t* o = r.mutable_data();
+      size_t i = 0;
+      for (size_t h = 0; h < hits; ++h) {
+        std::memcpy(o, d + i, (p - i) * 4);
+        o += p - i;
+        std::memcpy(o, rep.data(), k * 4);
+        o += k;
+        i = p + m;
+        if (h + 1 < hits) p = detail::find_units(d, n, old, i);
+      }
+      std::memcpy(o, d + i, (n - i) * 4);
+    }
+    if (s.width() == 1 && rep.width() == 1) r.set_width(1);
+    else r.finish();
+    return r;
+  }
   std::u32string out;
-  auto v = s.view();
   if (old.empty()) {
     // 'ab'.replace('', '-') == '-a-b-'
     size_t i = 0;
@@ -298,20 +451,31 @@ inline Str str_replace(const Str& s, const Str& old, const Str& rep, int64_t cou
     if (i <= s.size()) out.append(s.data() + i, s.size() - i);
     return str_from_u32(out);
   }
-  size_t i = 0, p;
-  bool any = false;
-  while (count > 0 && (p = v.find(old.view(), i)) != std::u32string_view::npos) {
-    out.append(s.data() + i, p - i);
-    out.append(rep.data(), rep.size());
-    i = p + old.size();
-    --count;
-    any = true;
-  }
-  if (!any) return s;
-  out.append(s.data() + i, s.size() - i);
-  return str_from_u32(out);
+  return s;
 }
 inline Str str_replace(const Str& s, const Str& old, const Str& rep, const Loc* loc) { return str_replace(s, old, rep, -1, loc); }
+// A temporary nobody else holds (`s.replace(a, b).replace(c, d)`) takes
+// replacements of the same length in place.
+inline Str str_replace(Str&& s, const Str& old, const Str& rep, int64_t count, const Loc* loc) {
+  size_t m = old.size();
+  if (m != 0 && m == rep.size() && count != 0 && s.unique() && old.object() != s.object() &&
+      rep.object() != s.object()) {
+    if (count < 0) count = INT64_MAX;
+    size_t n = s.size();
+    char32_t* d = s.mutable_data();
+    size_t p = 0;
+    if (m > 1 || count != INT64_MAX) {
+      p = m > n ? n : detail::find_units(d, n, old, 0);
+      if (p == n) return std::move(s);
+    }
+    detail::replace_same_length(d, n, old, rep, count, p);  // one character for another: no search
+    s.object()->forget_hash();
+    if (!(s.width() == 1 && rep.width() == 1)) s.finish();
+    return std::move(s);
+  }
+  return str_replace(static_cast<const Str&>(s), old, rep, count, loc);
+}
+inline Str str_replace(Str&& s, const Str& old, const Str& rep, const Loc* loc) { return str_replace(std::move(s), old, rep, -1, loc); }
 
 // s padded with fill to width; the size is checked before allocating, so a
 // huge width raises MemoryError at the user's line like CPython.
