@@ -29,11 +29,13 @@ WORKLOADS: Dict[str, Tuple[str, str]] = {
     "inverted_index": ("index", "call"),
     "class_method": ("int", "call"),
     "int_loop": ("int", "call"),
+    "gen_sum": ("int", "call"),
     "add": ("int", "ns"),
     "list_len": ("int", "us"),
 }
 FIB_N = 30
 LOOP_N = 3_000_000
+GEN_N = 10_000_000  # sum(i * i % 7 for i in range(GEN_N))
 LCG_SEED, LCG_N = 12345, 1_000_000
 MAX_CHARS = 100  # BERT's max_input_chars_per_word
 

@@ -3,7 +3,7 @@
 This one file is what CPython runs, what matx_nb compiles and what MATXScript
 compiles, unchanged. Only the constructs matx_nb supports today are used (no
 default arguments, no Optional, no try/except, no lambdas, no f-strings, no
-generator expressions), and nothing from the standard library: accent stripping
+generator expressions except in `gen_sum`, whose cell is about them), and nothing from the standard library: accent stripping
 and Unicode punctuation come in as tables built by bench/data.py with
 `unicodedata` (see BertTokenizer).
 
@@ -162,6 +162,12 @@ def inverted_index(docs: List[str]) -> Dict[str, List[int]]:
             else:
                 index[word] = [doc_id]
     return index
+
+
+# --- a generator expression consumed by sum() -----------------------------------
+
+def gen_sum(n: int) -> int:
+    return sum(i * i % 7 for i in range(n))
 
 
 # --- a small class's method called in a loop ----------------------------------

@@ -18,7 +18,7 @@ import workloads as w  # noqa: E402
 
 OBJECTS = {"fib": w.fib, "text2ids": w.Text2Ids, "wordpiece": w.BertTokenizer,
            "str_pipeline": w.str_pipeline, "inverted_index": w.inverted_index,
-           "class_method": w.Lcg, "int_loop": w.int_loop, "add": w.add, "list_len": w.list_len}
+           "class_method": w.Lcg, "int_loop": w.int_loop, "gen_sum": w.gen_sum, "add": w.add, "list_len": w.list_len}
 
 
 def main(system: str) -> None:
@@ -93,6 +93,10 @@ def main(system: str) -> None:
         C = get("class_method")
         return (lambda: C(h.LCG_SEED).run(h.LCG_N)), tp
 
+    def gen_sum(d):
+        f = get("gen_sum")
+        return (lambda: f(h.GEN_N)), tp
+
     def add(d):
         return (get("add"), (1, 2)), tp
 
@@ -101,7 +105,7 @@ def main(system: str) -> None:
 
     builders = {"fib": fib, "text2ids": text2ids, "wordpiece": wordpiece,
                 "str_pipeline": str_pipeline, "inverted_index": inverted_index,
-                "class_method": class_method, "int_loop": int_loop, "add": add,
+                "class_method": class_method, "int_loop": int_loop, "gen_sum": gen_sum, "add": add,
                 "list_len": list_len}
     only = set(os.environ["BENCH_ONLY"].split(",")) if os.environ.get("BENCH_ONLY") else None
     h.run_all(system, version, builders, {}, only=only, extra=extra)
