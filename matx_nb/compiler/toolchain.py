@@ -211,7 +211,8 @@ class Toolchain:
             cmd += ["-I", str(pch)]
         cmd += ["-I", str(include_dir()), src_path, "-o", str(tmp_out), *link_flags(source)]
         t0 = time.perf_counter()
-        r = subprocess.run(cmd, capture_output=True, text=True)
+        # Its own session: a Ctrl-C (kernel interrupt) aimed at the host does not kill the build.
+        r = subprocess.run(cmd, capture_output=True, text=True, start_new_session=True)
         elapsed = time.perf_counter() - t0
         try:
             if r.returncode != 0:
