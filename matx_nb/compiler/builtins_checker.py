@@ -18,6 +18,7 @@ from .types import (ANY, BOOL, BYTES, ERROR, FLOAT, INT, NONE, STR, AnyType, Cla
 POSITIONAL_KEYWORDS = {"sum": ("start",), "enumerate": ("start",), "round": ("ndigits",),
                        "int": ("base",)}
 # Keyword-only parameters of builtins.
+KEY_BUILTINS = {"len", "abs", "str", "int", "float", "repr", "ord", "bool"}
 KEYWORD_ONLY = {"sorted": ("key", "reverse"), "min": ("key", "default"), "max": ("key", "default")}
 
 # matx.List(...) and friends in compiled code: the builtin each one behaves as.
@@ -314,15 +315,42 @@ class BuiltinChecks:
             self.error(d.span, f"{name}() default must have the items' type {et}, got {dt}")
         return et
 
-    def check_reverse_kw(self, e: ir.Call):
+    def check_reverse_kw(self, e: ir.Call, et=None):
         r = getattr(e, "kwonly", {}).get("reverse")
         if r is not None:
             t = resolve(self.expr(r))
             if t not in (BOOL, INT) and not is_error(t):
                 self.error(r.span, f"reverse must be a bool, got {t}")
-        k = getattr(e, "kwonly", {}).get("key")
-        if k is not None:
-            self.error(k.span, "key= functions are not supported yet", "sort a list of (key, item) tuples")
+        self.check_key_kw(e, et)
+
+    def check_key_kw(self, e: ir.Call, et):
+        """key=f: a function of one item (a lambda, a function, or a builtin such
+        as len or abs); its results are what is compared."""
+        kw = getattr(e, "kwonly", {})
+        k = kw.get("key")
+        if k is None or et is None:
+            return
+        if isinstance(k, ir.Const) and k.value is None:
+            del kw["key"]  # key=None: the items themselves
+            return
+        if isinstance(k, ir.Name) and self.scope.lookup(k.id) is None and k.id in KEY_BUILTINS and \
+                k.id not in self.funcs:
+            # key=len is key=lambda x: len(x)
+            x = ir.Name(k.span, "__key_item")
+            k = ir.Lambda(k.span, [ir.Param(k.span, "__key_item", None)],
+                          ir.Call(k.span, ir.Name(k.span, k.id), [x], []))
+            kw["key"] = k
+        from .types import FuncType, fresh
+        kt = resolve(self.expr(k, FuncType((et,), fresh())))
+        if is_error(kt):
+            return
+        if not isinstance(kt, FuncType) or len(kt.params) != 1:
+            self.error(k.span, f"key= must be a function of one item, got {kt}")
+            del kw["key"]
+            return
+        if not assignable(kt.params[0], et):
+            self.error(k.span, f"key= takes {kt.params[0]} but the items are {et}")
+        e.key_type = resolve(kt.ret)
 
     # ---- string formatting -------------------------------------------------------
     def expr_FString(self, e, expected):

@@ -292,9 +292,20 @@ class LoopEmitter:
         else:
             final = (f"if (!{best}) mx::raise_empty_arg(\"{name}\", {self.loc(e)}); return *{best};")
 
+        key = e.kwonly.get("key") if getattr(e, "kwonly", None) else None
+        if key is not None:  # compare key(item); keep the first best item, as CPython does
+            kf, bk = self.new_tmp("key"), self.new_tmp("best_key")
+            init += [f"auto {kf} = {self.expr(key)};", f"std::optional<{ctype(e.key_type)}> {bk};"]
+
         def step(item, et):
             v = self.new_tmp("v")
             self.line(f"{ctype(rt)} {v} = {self.coerce(item, et, rt)};")
+            if key is not None:
+                k = self.new_tmp("k")
+                self.line(f"auto {k} = {kf}({v});")
+                cmp = f"mx::lt({k}, *{bk})" if name == "min" else f"mx::lt(*{bk}, {k})"
+                self.line(f"if (!{best} || {cmp}) {{ {best} = {v}; {bk} = {k}; }}")
+                return
             cmp = f"mx::lt({v}, *{best})" if name == "min" else f"mx::lt(*{best}, {v})"
             self.line(f"if (!{best} || {cmp}) {best} = {v};")
         return self.fold(e.args[0], ctype(rt), init, step, final)

@@ -1630,7 +1630,11 @@ class Checker(BuiltinChecks, MethodChecks):
                 if et is None:
                     self.error(e.args[0].span, f"'{rs[0]}' is not iterable")
                     return ERROR
+                self.check_key_kw(e, et)
                 return self.check_min_max_default(e, name, et)
+            if getattr(e, "kwonly", {}).get("key") is not None:
+                self.error(e.kwonly["key"].span, f"{name}(a, b, key=...) is not supported; "
+                                                 f"use {name}([a, b], key=...)")
             self.check_min_max_default(e, name, ANY)
             if all(is_numeric(t) for t in rs):
                 return FLOAT if FLOAT in rs else (INT if INT in rs else BOOL)
@@ -1714,7 +1718,7 @@ class Checker(BuiltinChecks, MethodChecks):
             self.error(e.span, "dict() takes no argument or a dict here")
             return DictType(ANY, ANY)
         if name == "sorted":
-            self.check_reverse_kw(e)
+            self.check_reverse_kw(e, elem_type(rs[0]) if rs else None)
             if need(1):
                 et = elem_type(rs[0])
                 if et is None:
@@ -1776,7 +1780,7 @@ class Checker(BuiltinChecks, MethodChecks):
             for kw in e.keywords:
                 if kw.name not in ("key", "reverse"):
                     self.error(kw.span, f"sort() got an unexpected keyword argument '{kw.name}'")
-            self.check_reverse_kw(e)
+            self.check_reverse_kw(e, getattr(resolve(ot), "elem", None))
         elif e.keywords:
             self.take_method_keywords(e, k, name)
         n = len(e.args)

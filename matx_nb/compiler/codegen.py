@@ -1267,7 +1267,11 @@ class Emitter(LoopEmitter):
                 src = self.as_list(args[0])
                 if name == "list":
                     return src
-            if name == "sorted" and "reverse" in getattr(e, "kwonly", {}):
+            kw = getattr(e, "kwonly", {})
+            if name == "sorted" and "key" in kw:
+                rev = self.truth(kw["reverse"]) if "reverse" in kw else "false"
+                return f"mx::sorted_by_key<{ctype(rt.elem)}>({src}, {self.expr(kw['key'])}, {rev})"
+            if name == "sorted" and "reverse" in kw:
                 return f"mx::sorted_from<{ctype(rt.elem)}>({src}, {self.truth(e.kwonly['reverse'])})"
             return f"mx::{name}_from<{ctype(rt.elem)}>({src})"
         if name == "dict":
@@ -1287,7 +1291,11 @@ class Emitter(LoopEmitter):
         loc = self.loc(e)
         args = []
         want = {"list": getattr(ot, "elem", None), "set": getattr(ot, "elem", None)}.get(kind)
-        if kind == "list" and name == "sort" and "reverse" in getattr(e, "kwonly", {}):
+        kw = getattr(e, "kwonly", {})
+        if kind == "list" and name == "sort" and "key" in kw:
+            rev = self.truth(kw["reverse"]) if "reverse" in kw else "false"
+            return f"mx::list_sort_by_key({obj}, {self.expr(kw['key'])}, {rev}, {loc})"
+        if kind == "list" and name == "sort" and "reverse" in kw:
             return f"mx::list_sort({obj}, {self.truth(e.kwonly['reverse'])}, {loc})"
         for i, a in enumerate(e.args):
             at = resolve(a.ty)

@@ -751,6 +751,33 @@ template <class T, class C> inline List<T> sorted_from(const C& c, bool reverse)
   else sort_items(out.vec());
   return out;
 }
+// sort/sorted with key=: each key computed once; stable, and reverse keeps equal
+// keys in their original order, as CPython's sort does.
+template <class T, class F> inline void sort_by_key(std::vector<T>& v, F&& key, bool reverse) {
+  using K = std::decay_t<decltype(key(v[0]))>;
+  std::vector<K> keys;
+  keys.reserve(v.size());
+  for (auto& x : v) keys.push_back(key(x));
+  std::vector<size_t> order(v.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (reverse)
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lt(keys[b], keys[a]); });
+  else
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lt(keys[a], keys[b]); });
+  std::vector<T> out;
+  out.reserve(v.size());
+  for (size_t i : order) out.push_back(std::move(v[i]));
+  v.swap(out);
+}
+template <class T, class C, class F> inline List<T> sorted_by_key(const C& c, F&& key, bool reverse) {
+  List<T> out = list_from<T>(c);
+  sort_by_key(out.vec(), key, reverse);
+  return out;
+}
+template <class T, class F> inline None list_sort_by_key(const List<T>& v, F&& key, bool reverse, const Loc*) {
+  sort_by_key(v.vec(), key, reverse);
+  return None{};
+}
 template <class T> inline None list_sort(const List<T>& v, bool reverse, const Loc*) {
   if (reverse) sort_items_reverse(v.vec());
   else sort_items(v.vec());
