@@ -1739,6 +1739,26 @@ class Checker(BuiltinChecks, MethodChecks):
             if need(2, 1) and n == 2 and rs[1] != STR:
                 self.error(e.args[1].span, f"format() argument 2 must be str, not {rs[1]}")
             return STR
+        if name == "iter":
+            if not need(1):
+                return ERROR
+            if isinstance(rs[0], GenType):
+                return rs[0]
+            et = elem_type(rs[0])
+            if et is None:
+                self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
+                return ERROR
+            return GenType(et)  # an iterator over the items
+        if name == "next":
+            if not need(2, 1):
+                return ERROR
+            if not isinstance(rs[0], GenType):
+                self.error(e.args[0].span, f"'{rs[0]}' object is not an iterator",
+                           "call iter() on it first, or use a generator")
+                return ERROR
+            if n == 2 and not assignable(rs[0].elem, rs[1]):
+                self.error(e.args[1].span, f"next() default must be {rs[0].elem}, got {rs[1]}")
+            return rs[0].elem
         more = self.call_builtin_more(e, name, rs, need, expected)
         if more is not None:
             return more

@@ -1283,6 +1283,17 @@ class Emitter(LoopEmitter):
             return f"mx::dict_from_pairs<{ctype(rt.key)}, {ctype(rt.value)}>({self.as_list(args[0])})"
         if name == "open":
             return f"mx::file_open({', '.join(codes)}, {loc})"
+        if name == "iter":
+            if isinstance(ts[0], GenType):
+                return codes[0]
+            self.headers.add("matx_nb/gen.h")
+            rt = resolve(e.ty)
+            return f"mx::gen_iter<{ctype(rt.elem)}>({self.as_list(args[0])})"
+        if name == "next":
+            self.headers.add("matx_nb/gen.h")
+            if len(args) == 2:
+                return f"mx::gen_next({codes[0]}, {self.coerce(codes[1], ts[1], ts[0].elem)}, {loc})"
+            return f"mx::gen_next({codes[0]}, {loc})"
         return self.builtin_more(e, name, codes, ts)
 
     def rt_method(self, e: ir.Call, kind: str, name: str) -> str:

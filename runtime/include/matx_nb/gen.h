@@ -158,6 +158,21 @@ inline void repr_into(StrBuilder& b, const Gen<T>& g) {
   b.put_ascii(buf);
 }
 
+// Generic runtime helpers (list(), set(), sorted()...) consume generators too.
+template <class T, class F>
+inline void for_each(const Gen<T>& g, F&& f) {
+  T v{};
+  while (g.next(v)) f(v);
+}
+
+// iter(items): an iterator over a list (a snapshot of its items).
+template <class T>
+inline Gen<T> gen_iter(const List<T>& items) {
+  return make_gen<T>([items](GenObj<T>& g) {
+    for (int64_t i = 0; i < items.size(); ++i) g.yield(items[i]);
+  });
+}
+
 // next(g) and next(g, default).
 template <class T>
 inline T gen_next(const Gen<T>& g, const Loc* loc) {
