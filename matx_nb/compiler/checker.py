@@ -392,6 +392,27 @@ class Checker(BuiltinChecks, MethodChecks):
         if self.loop_depth == 0:
             self.error(s.span, "'continue' outside a loop")
 
+    def stmt_Delete(self, s: ir.Delete):
+        for t in s.targets:
+            if not isinstance(t, ir.Subscript):
+                self.error(t.span, "only 'del container[index]' is supported in compiled code",
+                           "a local keeps its value until the function returns")
+                continue
+            ct = resolve(self.value(t.value, "'NoneType' object does not support item deletion"))
+            if is_error(ct):
+                continue
+            idx = self.expr(t.index)
+            if isinstance(ct, ListType):
+                if not isinstance(t.index, ir.Slice) and not assignable(INT, idx):
+                    self.error(t.index.span, f"list indices must be int, not {idx}")
+            elif isinstance(ct, DictType):
+                if isinstance(t.index, ir.Slice) or not assignable(ct.key, idx):
+                    self.error(t.index.span, f"key of type {idx} does not fit a {ct}")
+            elif isinstance(ct, AnyType):
+                self.error(t.span, "del on an Any value is not supported", "convert it to a typed container")
+            else:
+                self.error(t.span, f"'{ct}' object doesn't support item deletion")
+
     def stmt_Yield(self, s: ir.Yield):
         g = resolve(self.func.returns)
         self.func.has_loops_or_calls = True
@@ -680,7 +701,13 @@ class Checker(BuiltinChecks, MethodChecks):
                 t.ty = m.params[2].ty
                 return
             if isinstance(t.index, ir.Slice):
-                self.error(t.span, "slice assignment is not supported yet")
+                self.expr(t.index)
+                if not isinstance(ct, ListType):
+                    self.error(t.span, f"'{ct}' does not support slice assignment")
+                elif not (isinstance(resolve(vt), ListType) and assignable(ct, vt)):
+                    self.error(span, f"a slice of a {ct} can be assigned a {ct}, got {vt}",
+                               "convert it first: list(...)")
+                t.ty = ct
                 return
             it = self.expr(t.index)
             if isinstance(ct, ListType):

@@ -350,6 +350,21 @@ class Emitter(LoopEmitter):
         self.ind -= 1
         self.line("});")
 
+    def slice_args(self, sl: ir.Slice) -> str:
+        return ", ".join(self.coerced(x, INT) if x is not None and resolve(x.ty) != NONE else "mx::Omit{}"
+                         for x in (sl.lower, sl.upper, sl.step))
+
+    def stmt_Delete(self, s: ir.Delete):
+        self.headers.add("matx_nb/mutate.h")
+        for t in s.targets:
+            c, ct, loc = self.expr(t.value), resolve(t.value.ty), self.loc(t)
+            if isinstance(t.index, ir.Slice):
+                self.line(f"mx::list_delslice({c}, {self.slice_args(t.index)}, {loc});")
+            elif isinstance(ct, DictType):
+                self.line(f"mx::dict_delitem({c}, {self.coerced(t.index, ct.key)}, {loc});")
+            else:
+                self.line(f"mx::list_delitem({c}, {self.coerced(t.index, INT)}, {loc});")
+
     def stmt_Yield(self, s: ir.Yield):
         et = resolve(self.func.returns).elem
         if not s.is_from:
@@ -657,6 +672,10 @@ class Emitter(LoopEmitter):
             self.mark_bound(t.id)
         elif isinstance(t, ir.Attribute):
             self.line(f"{self.attr_ref(t)} = {value};")
+        elif isinstance(t, ir.Subscript) and isinstance(t.index, ir.Slice):
+            self.headers.add("matx_nb/mutate.h")
+            self.line(f"mx::list_setslice({self.expr(t.value)}, {self.slice_args(t.index)}, "
+                      f"{self.coerce(value, vt, t.ty)}, {self.loc(t)});")
         elif isinstance(t, ir.Subscript) and isinstance(resolve(t.value.ty), AnyType):
             self.headers.add("matx_nb/dyn.h")
             self.line(f"mx::dyn_setitem({self.expr(t.value)}, {self.coerced(t.index, ANY)}, "
@@ -1602,6 +1621,8 @@ def writes_state(f: ir.Function) -> bool:
     """Whether f's own body (not its callees) changes state visible to a caller."""
     from .checker import ir_walk
     for st in ir_walk(f.body):
+        if isinstance(st, ir.Delete):
+            return True  # del xs[i] changes a container the caller may see
         targets = st.targets if isinstance(st, ir.Assign) else [st.target] if isinstance(st, ir.AugAssign) else []
         for t in targets:
             if not isinstance(t, (ir.Name, ir.TupleLit)):

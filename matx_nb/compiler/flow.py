@@ -123,6 +123,11 @@ class DefiniteAssignment:
             out = out | fin
         return out
 
+    def s_Delete(self, s, da):
+        for t in s.targets:
+            self.reads(t, da)
+        return da
+
     def s_Yield(self, s, da):
         if s.value is not None:
             self.reads(s.value, da)

@@ -329,6 +329,9 @@ class Lowerer:
             self.depth -= 1
         return ir.FuncDef(self.src.span(s), f)
 
+    def stmt_Delete(self, s):
+        return ir.Delete(self.src.span(s), [self.target(t) for t in s.targets])
+
     def stmt_With(self, s):
         """`with open(...) as f: body` is `f = open(...)` then body, closing f
         however the body ends (a try/finally)."""

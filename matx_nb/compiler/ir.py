@@ -251,6 +251,11 @@ class Pass(Stmt):
 
 
 @dataclass(eq=False)
+class Delete(Stmt):
+    targets: List[Expr]
+
+
+@dataclass(eq=False)
 class Yield(Stmt):
     """`yield value` (a statement), or `yield from value` (is_from)."""
     value: Optional[Expr]
