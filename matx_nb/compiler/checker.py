@@ -395,7 +395,8 @@ class Checker(BuiltinChecks, MethodChecks):
     def stmt_Delete(self, s: ir.Delete):
         for t in s.targets:
             if not isinstance(t, ir.Subscript):
-                self.error(t.span, "only 'del container[index]' is supported in compiled code",
+                what = f"a local ('del {t.id}')" if isinstance(t, ir.Name) else "an attribute"
+                self.error(s.span, f"deleting {what} is not supported; only 'del container[index]' is",
                            "a local keeps its value until the function returns")
                 continue
             ct = resolve(self.value(t.value, "'NoneType' object does not support item deletion"))
