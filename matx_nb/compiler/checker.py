@@ -396,7 +396,7 @@ class Checker(BuiltinChecks, MethodChecks):
         for t in s.targets:
             if not isinstance(t, ir.Subscript):
                 what = f"a local ('del {t.id}')" if isinstance(t, ir.Name) else "an attribute"
-                self.error(s.span, f"deleting {what} is not supported; only 'del container[index]' is",
+                self.error(s.span, f"cannot delete {what}: only 'del container[index]' is supported",
                            "a local keeps its value until the function returns")
                 continue
             ct = resolve(self.value(t.value, "'NoneType' object does not support item deletion"))
