@@ -1,6 +1,10 @@
 """`matx-run DIR --feed JSON [--bench N]`: runs a saved pipeline and prints JSON.
 
 The pipeline runs in the C++ Session (the same code a C++ program uses).
+JSON has no bytes or arrays, so the feed and the output use two conventions:
+`{"$bytes": "text"}` is the text's UTF-8 bytes (`{"$b64": "..."}` any bytes),
+and an array (NDArray, numpy, torch) prints as
+`{"dtype": "float32", "shape": [2, 3], "data": [[...], [...]]}`.
 """
 from __future__ import annotations
 
@@ -9,6 +13,38 @@ import json
 import statistics
 import sys
 import time
+
+
+def decode_feed(v):
+    """JSON values to pipeline inputs: {"$bytes": s} and {"$b64": s} become bytes."""
+    if isinstance(v, dict):
+        if set(v) == {"$bytes"} and isinstance(v["$bytes"], str):
+            return v["$bytes"].encode("utf-8")
+        if set(v) == {"$b64"} and isinstance(v["$b64"], str):
+            import base64
+            return base64.b64decode(v["$b64"], validate=True)
+        return {k: decode_feed(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [decode_feed(x) for x in v]
+    return v
+
+
+def encode_output(v):
+    """Pipeline outputs to JSON values (arrays as dtype/shape/data, bytes as $b64)."""
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    if isinstance(v, bytes):
+        import base64
+        return {"$b64": base64.b64encode(v).decode("ascii")}
+    if isinstance(v, (list, tuple)):
+        return [encode_output(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): encode_output(x) for k, x in v.items()}
+    if hasattr(v, "numpy") and callable(v.numpy):  # NDArray, torch.Tensor
+        v = v.numpy()
+    if hasattr(v, "tolist") and hasattr(v, "shape") and hasattr(v, "dtype"):
+        return {"dtype": str(v.dtype), "shape": list(v.shape), "data": v.tolist()}
+    raise TypeError(f"cannot print a {type(v).__name__} as JSON")
 
 
 def main(argv=None) -> int:
@@ -38,8 +74,9 @@ def main(argv=None) -> int:
         print("matx-run: the feed must be a JSON object of input names", file=sys.stderr)
         return 2
     try:
+        feeds = decode_feed(feeds)
         pipe = export.load(args.directory, args.device)
-        out = pipe.run(feeds)
+        out = encode_output(pipe.run(feeds))
     except Exception as e:  # a clear message, never a traceback for bad input
         print(f"matx-run: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

@@ -48,6 +48,24 @@ def test_traced_saved_and_loaded_in_cpp_agree(built, tmp_path):
     assert got.shape == (3, 2)
 
 
+def test_matx_run_prints_the_model_scores(built, tmp_path):
+    """matx-run on the saved model pipeline: bytes fed as {"$bytes": ...}, the
+    scores printed as an array, equal to eager torch."""
+    import json
+    import subprocess
+    mod = matx_nb.trace(built.eval, TEXTS)
+    mod.save(tmp_path / "p")
+    texts = TEXTS[:4]
+    feed = json.dumps({"texts": [{"$bytes": t.decode("utf-8")} for t in texts]})
+    r = subprocess.run([sys.executable, "-m", "matx_nb.cli", str(tmp_path / "p"), "--feed", feed],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["shape"] == [len(texts), 2] and out["dtype"] == "float32"
+    np.testing.assert_allclose(np.array(out["data"], dtype=np.float32), eager_scores(built, texts),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_torch_op_shares_memory_and_pickles(built):
     op = matx_nb.script(torch.nn.Identity())
     x = np.arange(6, dtype=np.float32).reshape(2, 3)

@@ -113,7 +113,7 @@ def main(out: str) -> None:
     print("python:", pipe.eval(examples).numpy().tolist())
     print("traced:", scores.numpy().tolist())
     print("loaded (C++ Session):", loaded.run({"texts": examples}).numpy().tolist(), loaded.runs_in_cpp)
-    print(f"matx-run {out_dir} --feed '{{\"texts\": [...]}}'  (bytes feeds: see docs/text.md)")
+    print(f"matx-run {out_dir} --feed '{{\"texts\": [{{\"$bytes\": \"hello world\"}}]}}'")
 
 
 if __name__ == "__main__":
