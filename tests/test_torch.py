@@ -66,6 +66,29 @@ def test_matx_run_prints_the_model_scores(built, tmp_path):
                                rtol=1e-5, atol=1e-6)
 
 
+def test_standalone_cpp_program_runs_the_model_pipeline(built, tmp_path):
+    """examples/cpp/run_pipeline.cc (no Python in the process, libtorch through
+    the bundled runner) prints the same scores as eager torch."""
+    import json
+    import subprocess
+    root = Path(__file__).resolve().parent.parent
+    exe = tmp_path / "run_pipeline"
+    subprocess.run(["g++", "-std=c++17", "-O1", "-I", str(root / "runtime" / "include"),
+                    str(root / "examples" / "cpp" / "run_pipeline.cc"), "-o", str(exe), "-ldl", "-lpthread"],
+                   check=True)
+    assert "libpython" not in subprocess.run(["ldd", str(exe)], capture_output=True, text=True).stdout
+    mod = matx_nb.trace(built.eval, TEXTS)
+    mod.save(tmp_path / "p")
+    texts = TEXTS[2:6]
+    feed = json.dumps({"texts": [{"$bytes": t.decode("utf-8")} for t in texts]})
+    r = subprocess.run([str(exe), str(tmp_path / "p"), feed], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["shape"] == [len(texts), 2] and out["dtype"] == "float32"
+    np.testing.assert_allclose(np.array(out["data"], dtype=np.float32), eager_scores(built, texts),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_torch_op_shares_memory_and_pickles(built):
     op = matx_nb.script(torch.nn.Identity())
     x = np.arange(6, dtype=np.float32).reshape(2, 3)

@@ -2,7 +2,10 @@
 //
 //   run_pipeline DIR '{"texts": ["hello", "x"]}' [--bench N]
 //
-// prints the outputs as JSON (and with --bench, latency percentiles).
+// prints the outputs as JSON (and with --bench, latency percentiles). As with
+// matx-run, {"$bytes": "text"} in the feed is the text's UTF-8 bytes, and an
+// array output prints as {"dtype": ..., "shape": [...], "data": [...]}.
+#include <matx_nb/mod/ndarray.h>
 #include <matx_nb/session.h>
 
 #include <algorithm>
@@ -10,6 +13,57 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+
+// {"$bytes": s} -> bytes, recursively.
+mx::Any decode_feed(const mx::Any& v) {
+  if (v.tag() == mx::TypeTag::Dict) {
+    auto d = v.dict();
+    if (d.size() == 1) {
+      mx::Any* b = d.lookup(mx::Any(mx::Str(U"$bytes", 6)));
+      if (b && b->tag() == mx::TypeTag::Str) {
+        std::string u = mx::utf8_encode(b->str());
+        return mx::Any(mx::Bytes(u.data(), u.size()));
+      }
+    }
+    mx::Dict<mx::Any, mx::Any> out;
+    for (auto& e : d.table().entries())
+      if (e.live) out.set(e.key, decode_feed(e.value));
+    return mx::Any(out);
+  }
+  if (v.tag() == mx::TypeTag::List) {
+    mx::List<mx::Any> out;
+    auto l = v.list();
+    for (int64_t i = 0; i < l.size(); ++i) out.push_back(decode_feed(l[i]));
+    return mx::Any(out);
+  }
+  return v;
+}
+
+// Arrays -> {"dtype", "shape", "data"}, recursively through lists and tuples.
+mx::Any encode_output(const mx::Any& v) {
+  if (v.tag() == mx::TypeTag::Instance && mx::is_ndarray_object(v.obj())) {
+    mx::NDArray a(mx::Ref<mx::NDArrayObj>::borrow(static_cast<mx::NDArrayObj*>(v.obj())));
+    std::string dt = mx::dtype_name(a->dtype);
+    mx::List<mx::Any> shape;
+    for (int64_t n : a->shape) shape.push_back(mx::Any(n));
+    mx::Dict<mx::Any, mx::Any> out;
+    auto text = [](const std::string& k) {
+      std::u32string u(k.begin(), k.end());
+      return mx::Any(mx::Str(u.data(), u.size()));
+    };
+    out.set(text("dtype"), text(dt));
+    out.set(text("shape"), mx::Any(shape));
+    out.set(text("data"), mx::pymod::ndarray_tolist(a, nullptr));
+    return mx::Any(out);
+  }
+  if (v.tag() == mx::TypeTag::List || v.tag() == mx::TypeTag::Tuple) {
+    mx::List<mx::Any> out;
+    auto l = v.list();
+    for (int64_t i = 0; i < l.size(); ++i) out.push_back(encode_output(l[i]));
+    return mx::Any(out);
+  }
+  return v;
+}
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -22,8 +76,8 @@ int main(int argc, char** argv) {
     if (feed.tag() != mx::TypeTag::Dict) throw mx::Error(mx::ErrKind::TypeError, "the feed must be a JSON object");
     matx_nb::Feeds feeds;
     for (auto& e : feed.dict().table().entries())
-      if (e.live) feeds[mx::utf8_encode(e.key.str())] = e.value;
-    mx::Any out = sess->Run(feeds);
+      if (e.live) feeds[mx::utf8_encode(e.key.str())] = decode_feed(e.value);
+    mx::Any out = encode_output(sess->Run(feeds));
     std::cout << mx::json::dumps(out, false) << std::endl;
     if (argc >= 5 && std::strcmp(argv[3], "--bench") == 0) {
       int n = std::atoi(argv[4]);
