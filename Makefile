@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup test demo bench bench-export bench-magic labextension
+.PHONY: setup test demo bench bench-export bench-magic bench-text labextension
 
 # Create .venv and install matx_nb editable, with the test and notebook extras
 # (the %%matx magic's tests run a kernel and JupyterLab). Re-run after
@@ -43,6 +43,10 @@ bench-export: | $(PY)
 # bench/MAGIC_RESULTS.md. See bench/bench_magic.py.
 bench-magic: | $(PY)
 	$(PY) bench/bench_magic.py
+
+# WordPiece vs HF tokenizers and CPython; the text pipeline in 1 and 2 threads (bench/TEXT_RESULTS.md).
+bench-text: | $(PY)
+	$(PY) bench/bench_text.py
 
 # Rebuild the JupyterLab extension's committed assets (labextension/prebuilt/)
 # from labextension/src with @jupyter/builder; users and CI need no npm.
