@@ -10,6 +10,7 @@ from .compiler.toolchain import DEFAULT_OPT
 
 _loaded: Dict[str, tuple] = {}  # library path -> (capsule, function names, class names)
 _lock = threading.Lock()
+_classes: Dict[tuple, type] = {}  # (Python class, library path) -> its compiled class
 
 
 def _native():
@@ -98,10 +99,29 @@ def _wrap_class(cls, cap, class_names, result, idx=None, register=True):
     ns.update(attrs)
     if "__repr__" not in methods:
         ns["__repr__"] = lambda self: f"<compiled {cls.__qualname__} object at {id(self):#x}>"
+    attr_names = list(attrs)
+
+    def __reduce__(self):
+        # Pickled as "compile the class again, call it with the recorded
+        # constructor arguments, restore the attributes" (DataLoader workers).
+        ctor = getattr(self, "__matx_ctor__", None)
+        if ctor is None or cls.__module__ == "matx_nb.exported":
+            raise TypeError(f"cannot pickle this compiled {cls.__qualname__}: it was not constructed "
+                            "from Python with arguments that can be recorded")
+        state = {a: getattr(self, a) for a in attr_names}
+        return (_rebuild_instance, (cls, tuple(ctor[0]), dict(ctor[1] or {}), state))
+    ns["__reduce__"] = __reduce__
     compiled = type(cls.__name__, (native.ScriptedObject,), ns)
     if register:
         native.register_class(cap, idx, compiled)
     return compiled
+
+
+def _rebuild_instance(cls, args, kwargs, state):
+    obj = script(cls)(*args, **kwargs)
+    for name, value in state.items():
+        setattr(obj, name, value)
+    return obj
 
 
 def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, device: int = -1):
@@ -127,5 +147,14 @@ def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, devi
         if name != result.entry and not _native().class_registered(cap, i):
             _wrap_class(col.sources[name].obj, cap, classes, result, idx=i)
     if isinstance(target, type):
-        return _wrap_class(target, cap, classes, result)
+        # One compiled class per Python class and library: scripting it again
+        # (a cache hit, or unpickling in a worker) gives the same type.
+        key = (target, str(result.library))
+        with _lock:
+            wrapped = _classes.get(key)
+        if wrapped is None:
+            wrapped = _wrap_class(target, cap, classes, result)
+            with _lock:
+                wrapped = _classes.setdefault(key, wrapped)
+        return wrapped
     return _wrap_function(target, cap, funcs, result)
