@@ -605,6 +605,24 @@ void missing_positional(const mx_func_desc* d, const mx_class_desc* cls, PyObjec
                names.size(), names.size() == 1 ? "" : "s", list.c_str());
 }
 
+struct GcPause {
+  explicit GcPause(bool on) : was_enabled_(on && PyGC_Disable() == 1) {}
+  ~GcPause() {
+    if (was_enabled_) PyGC_Enable();
+  }
+  GcPause(const GcPause&) = delete;
+  GcPause& operator=(const GcPause&) = delete;
+
+ private:
+  bool was_enabled_;
+};
+
+inline bool returns_container(const mx_func_desc* d) {
+  const char* t = d->return_type;
+  return t && (std::strncmp(t, "List[", 5) == 0 || std::strncmp(t, "Dict[", 5) == 0 ||
+               std::strncmp(t, "Set[", 4) == 0 || std::strncmp(t, "Tuple[", 6) == 0);
+}
+
 // Calls a compiled entry point with vectorcall arguments. Bad calls raise the
 // TypeError CPython raises for a plain `def` with the same parameters, checked
 // in CPython's order: keywords, then too many positionals, then missing ones.
@@ -649,6 +667,10 @@ PyObject* call_desc(const mx_func_desc* d, const mx_class_desc* cls, mx::Object*
   }
   mx_host_obj result = nullptr;
   mx_error err{};
+  // A container result becomes many Python objects at once: the cyclic GC is
+  // paused meanwhile (they cannot form garbage cycles yet), as it would
+  // otherwise scan the growing result again and again.
+  GcPause gc_pause(returns_container(d));
   if (!(d->flags & MX_FN_MAY_RECURSE)) {
     if (d->call(&kPythonHost, self, reinterpret_cast<const mx_host_obj*>(args), d->nargs, &result, &err) != 0)
       return raise_error(&err);
