@@ -482,7 +482,7 @@ class Checker(BuiltinChecks, MethodChecks):
         self.assign_target(ir.Name(s.span, f.name), ft, s.span)
 
     def calls_itself(self, f: ir.Function) -> bool:
-        for call in _calls(f.body):
+        for call in ir.iter_calls(f.body):
             if isinstance(call.func, ir.Name) and call.func.id == f.name:
                 return True
         return False
@@ -2060,24 +2060,6 @@ def ir_text(e: ir.Expr) -> str:
     if isinstance(e, ir.Attribute):
         return f"{ir_text(e.value)}.{e.attr}"
     return "this value"
-
-
-def _calls(node):
-    """Every Call in a statement list, nested functions and lambdas included."""
-    if isinstance(node, list):
-        for x in node:
-            yield from _calls(x)
-        return
-    if isinstance(node, ir.Call):
-        yield node
-    if isinstance(node, ir.FuncDef):
-        yield from _calls(node.func.body)
-        return
-    if isinstance(node, ir.Node):
-        for k, v in vars(node).items():
-            if k not in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
-                if isinstance(v, (ir.Node, list)):
-                    yield from _calls(v)
 
 
 def closures_in(f: ir.Function):

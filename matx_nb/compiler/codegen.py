@@ -1683,19 +1683,7 @@ def call_graph(p: ir.Program):
     return edges
 
 
-def iter_calls(node):
-    if isinstance(node, list):
-        for x in node:
-            yield from iter_calls(x)
-        return
-    if isinstance(node, ir.Call):
-        yield node
-    if isinstance(node, (ir.Node,)):
-        for k, v in vars(node).items():
-            if k in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
-                continue
-            if isinstance(v, (ir.Node, list)):
-                yield from iter_calls(v)
+iter_calls = ir.iter_calls
 
 
 NUMERIC_BUILTINS = {"abs", "min", "max", "int", "float", "bool"}

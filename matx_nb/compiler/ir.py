@@ -395,6 +395,22 @@ class Program:
     entry: str  # name of the requested object
 
 
+def iter_calls(node):
+    """Every Call under a node or list of nodes, nested functions and lambdas included."""
+    if isinstance(node, list):
+        for x in node:
+            yield from iter_calls(x)
+        return
+    if isinstance(node, Call):
+        yield node
+    if isinstance(node, Node):
+        for k, v in vars(node).items():
+            if k in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
+                continue
+            if isinstance(v, (Node, list)):
+                yield from iter_calls(v)
+
+
 # ---- pretty printer (for tests and `matx_nb.explain`) -------------------------
 
 def dump(node, indent: int = 0) -> str:
