@@ -2080,10 +2080,8 @@ def closures_in(f: ir.Function):
             out.append((node, flow.free_names(fake)))
             return
         if isinstance(node, ir.Node):
-            for k, v in vars(node).items():
-                if k not in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
-                    if isinstance(v, (ir.Node, list)):
-                        visit(v)
+            for v in ir.child_nodes(node):
+                visit(v)
 
     visit(f.body)
     return out

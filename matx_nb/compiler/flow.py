@@ -222,9 +222,8 @@ def free_names(f: ir.Function) -> Set[str]:
             for x in node:
                 visit(x, bound)
         elif isinstance(node, ir.Node):
-            for k, v in vars(node).items():
-                if k not in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
-                    visit(v, bound)
+            for v in ir.child_nodes(node):
+                visit(v, bound)
 
     visit(f.body, frozenset())
     return out

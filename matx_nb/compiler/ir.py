@@ -395,6 +395,17 @@ class Program:
     entry: str  # name of the requested object
 
 
+# Fields that hold analysis results, not sub-nodes of the program.
+NOT_CHILDREN = frozenset(("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"))
+
+
+def child_nodes(node):
+    """The sub-nodes (and lists of them) of a node, in field order."""
+    for k, v in vars(node).items():
+        if k not in NOT_CHILDREN and isinstance(v, (Node, list)):
+            yield v
+
+
 def iter_calls(node):
     """Every Call under a node or list of nodes, nested functions and lambdas included."""
     if isinstance(node, list):
@@ -404,11 +415,8 @@ def iter_calls(node):
     if isinstance(node, Call):
         yield node
     if isinstance(node, Node):
-        for k, v in vars(node).items():
-            if k in ("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"):
-                continue
-            if isinstance(v, (Node, list)):
-                yield from iter_calls(v)
+        for v in child_nodes(node):
+            yield from iter_calls(v)
 
 
 # ---- pretty printer (for tests and `matx_nb.explain`) -------------------------
