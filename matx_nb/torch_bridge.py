@@ -3,7 +3,8 @@ an op usable in a traced pipeline. In Python it runs the module (TorchScript)
 on tensors shared with the NDArrays it is given (DLPack, no copy); a saved
 pipeline stores the model as TorchScript (resources/<id>.pt) and the C++
 Session runs it with libtorch through runtime/torch/torch_runner.cc, built here
-against the installed torch wheel and bundled as ops/torch/libmatx_nb_torch.so.
+against the installed torch wheel (runtime/torch/CMakeLists.txt) and bundled as
+ops/torch/libmatx_nb_torch.so.
 
 device: -1 the CPU, N cuda:N.
 """
@@ -110,33 +111,152 @@ def _record(graph, op: TorchOp, args):
 
 
 # ---- the C++ runner ------------------------------------------------------------------------
+# runtime/torch/CMakeLists.txt builds it against the installed wheel's libtorch
+# (find_package(Torch) through torch.utils.cmake_prefix_path). Built once per
+# torch version, C++ ABI, runner source and compiler into <cache>/torch/<key>/;
+# without cmake (or if the CMake build fails) g++ is driven directly.
+# MATX_NB_TORCH_BUILD=cmake|g++ picks one builder.
 def torch_paths():
     import torch
     base = Path(torch.__file__).resolve().parent
     return base / "include", base / "lib", int(torch._C._GLIBCXX_USE_CXX11_ABI)
 
 
-def runner_library() -> Path:
-    """Builds (once, cached by source and torch version) the libtorch runner."""
+def _runner_dir() -> Path:
+    return _RUNNER_SRC.parent
+
+
+def _tool(name: str):
+    """A build tool on PATH or next to this interpreter (a venv's pip-installed cmake/ninja)."""
+    import shutil
+    import sys
+    env = os.environ.get(f"MATX_NB_{name.upper()}")
+    if env:
+        return env
+    found = shutil.which(name)
+    if found:
+        return found
+    cand = Path(sys.executable).parent / name
+    return str(cand) if cand.exists() else None
+
+
+def runner_key() -> str:
     import torch
+    from .compiler.toolchain import compiler
+    inc, _lib, abi = torch_paths()
+    parts = [_RUNNER_SRC.read_bytes(), (_runner_dir() / "CMakeLists.txt").read_bytes(),
+             torch.__version__.encode(), str(abi).encode(), str(inc).encode(), compiler().encode()]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
+def _packaged_runner():
+    """The runner built at install time (pip with -DMATX_NB_WITH_TORCH=AUTO|ON),
+    if it was built for this torch and this runner source."""
+    import json
+    import torch
+    try:
+        from . import _native
+        d = Path(_native.__file__).resolve().parent / "torch_runner"
+        info = json.loads((d / "runner.json").read_text())
+    except (ImportError, OSError, ValueError):
+        return None
+    lib = d / "libmatx_nb_torch.so"
+    ok = (info.get("torch") == torch.__version__
+          and info.get("source_sha256") == hashlib.sha256(_RUNNER_SRC.read_bytes()).hexdigest())
+    return lib if ok and lib.exists() else None
+
+
+def runner_info() -> dict:
+    """How the runner for this torch is (or would be) built: builder, paths, log."""
+    import json
+    lib = _packaged_runner()
+    if lib is not None:
+        return {"builder": "package", "path": str(lib)}
     from .compiler.toolchain import cache_dir
-    inc, lib, abi = torch_paths()
-    src = _RUNNER_SRC.read_bytes()
-    key = hashlib.sha256(src + torch.__version__.encode() + str(inc).encode()).hexdigest()[:16]
-    out = Path(cache_dir()) / "torch" / key / "libmatx_nb_torch.so"
-    with _lock:
-        if out.exists():
-            return out
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(f".{os.getpid()}.tmp")
-        cmd = ["g++", "-std=c++17", "-O2", "-w", "-fPIC", "-shared", f"-D_GLIBCXX_USE_CXX11_ABI={abi}",
-               f"-I{inc}", f"-I{inc / 'torch' / 'csrc' / 'api' / 'include'}", str(_RUNNER_SRC), "-o", str(tmp),
-               f"-L{lib}", f"-Wl,-rpath,{lib}", "-ltorch", "-ltorch_cpu", "-lc10"]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError("building the libtorch runner failed:\n" + r.stderr[-4000:])
-        os.replace(tmp, out)
+    d = Path(cache_dir()) / "torch" / runner_key()
+    try:
+        return json.loads((d / "runner.json").read_text())
+    except (OSError, ValueError):
+        return {"builder": None, "path": str(d / "libmatx_nb_torch.so")}
+
+
+def runner_library() -> Path:
+    """The libtorch runner: the packaged one, or one built (once) into the cache."""
+    import json
+    import time
+    from .compiler.toolchain import cache_dir, file_lock
+    lib = _packaged_runner()
+    if lib is not None:
+        return lib
+    d = Path(cache_dir()) / "torch" / runner_key()
+    out = d / "libmatx_nb_torch.so"
+    if out.exists():
         return out
+    with _lock, file_lock(d.with_name(d.name + ".lock")):
+        if out.exists():  # another thread or process built it while we waited
+            return out
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / f"libmatx_nb_torch.so.{os.getpid()}.tmp"
+        want = os.environ.get("MATX_NB_TORCH_BUILD", "")
+        logs = []
+        t0 = time.perf_counter()
+        builder = None
+        if want != "g++" and _tool("cmake"):
+            try:
+                _build_with_cmake(d / "build", tmp, logs)
+                builder = "cmake"
+            except RuntimeError as err:
+                if want == "cmake":
+                    raise
+                logs.append(f"(the CMake build failed; building with g++ instead)\n{err}")
+        elif want == "cmake":
+            raise RuntimeError("MATX_NB_TORCH_BUILD=cmake, but no cmake was found (PATH, next to the "
+                               "interpreter, or MATX_NB_CMAKE)")
+        if builder is None:
+            _build_with_gxx(tmp, logs)
+            builder = "g++"
+        os.replace(tmp, out)
+        (d / "build.log").write_text("\n".join(logs))
+        info = {"builder": builder, "path": str(out), "seconds": round(time.perf_counter() - t0, 1),
+                "log": str(d / "build.log")}
+        (d / "runner.json").write_text(json.dumps(info, indent=1))
+        return out
+
+
+def _run(cmd, logs, what):
+    logs.append("$ " + " ".join(str(c) for c in cmd))
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+    logs.append(r.stdout + r.stderr)
+    if r.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n" + (r.stdout + r.stderr)[-4000:])
+
+
+def _build_with_cmake(build: Path, dest: Path, logs) -> None:
+    import shutil
+    import sys
+    from .compiler.toolchain import compiler
+    cmake = _tool("cmake")
+    cfg = [cmake, "-S", _runner_dir(), "-B", build, "-DCMAKE_BUILD_TYPE=Release",
+           f"-DPython_EXECUTABLE={sys.executable}", f"-DCMAKE_CXX_COMPILER={compiler()}"]
+    ninja = _tool("ninja")
+    if ninja and not (build / "CMakeCache.txt").exists():
+        cfg += ["-G", "Ninja", f"-DCMAKE_MAKE_PROGRAM={ninja}"]
+    _run(cfg, logs, "configuring the libtorch runner (cmake)")
+    _run([cmake, "--build", build, "--parallel", str(os.cpu_count() or 2)], logs,
+         "building the libtorch runner (cmake --build)")
+    shutil.copy2(build / "libmatx_nb_torch.so", dest)
+
+
+def _build_with_gxx(dest: Path, logs) -> None:
+    from .compiler.toolchain import compiler
+    inc, lib, abi = torch_paths()
+    # A CUDA wheel: keep libtorch_cuda.so loaded (ld --as-needed would drop it,
+    # and models could then not move to cuda:N).
+    cuda = ["-Wl,--no-as-needed", "-ltorch_cuda", "-Wl,--as-needed"] if (lib / "libtorch_cuda.so").exists() else []
+    cmd = [compiler(), "-std=c++17", "-O2", "-w", "-fPIC", "-shared", "-fvisibility=hidden",
+           f"-D_GLIBCXX_USE_CXX11_ABI={abi}", f"-I{inc}", f"-I{inc / 'torch' / 'csrc' / 'api' / 'include'}",
+           _RUNNER_SRC, "-o", dest, f"-L{lib}", f"-Wl,-rpath,{lib}", "-ltorch", "-ltorch_cpu", "-lc10", *cuda]
+    _run(cmd, logs, "building the libtorch runner (g++)")
 
 
 def save_model(op: TorchOp, path: Path) -> None:

@@ -1,7 +1,8 @@
 // The torch part of the runtime: runs a TorchScript model on DLPack tensors for
 // the C++ Session (a pipeline node of kind "torch"). Built only where torch is
-// installed, against the wheel's libtorch (matx_nb/torch_bridge.py builds it
-// into the cache; an exported folder bundles the build under ops/torch/).
+// installed, against the wheel's libtorch, by runtime/torch/CMakeLists.txt
+// (matx_nb/torch_bridge.py runs that build into the cache at save time; an
+// exported folder bundles the library under ops/torch/).
 // A plain C interface, so session.h needs no libtorch header: it dlopens this.
 #include <ATen/DLConvertor.h>
 #include <torch/script.h>
@@ -34,6 +35,9 @@ void collect(const c10::IValue& v, std::vector<at::Tensor>& out) {
 }
 }  // namespace
 
+// The interface: the only symbols the library exports (it is built with hidden
+// visibility, so libtorch's inline code stays private to it).
+#pragma GCC visibility push(default)
 extern "C" {
 
 // device: -1 CPU, N cuda:N. Returns null and sets *err on failure.
@@ -74,3 +78,4 @@ int mx_torch_forward(void* model, DLManagedTensor** inputs, int n, DLManagedTens
 void mx_torch_free(void* model) { delete static_cast<Model*>(model); }
 
 }  // extern "C"
+#pragma GCC visibility pop
