@@ -203,7 +203,8 @@ class Executor:
         return cls(spec, dict(live.live), fns)
 
     @classmethod
-    def from_folder(cls, directory) -> "Executor":
+    def from_folder(cls, directory, device: int = -1) -> "Executor":
+        """device: where torch nodes run (-1 the CPU, N cuda:N), as in the C++ Session."""
         from .api import open_library
         d = Path(directory)
         spec = read_spec(d)
@@ -216,7 +217,7 @@ class Executor:
         for node in spec["nodes"]:
             if node["op"]["kind"] == "torch" and node["op"]["model"] not in ex.instances:
                 from .torch_bridge import load_op
-                ex.instances[node["op"]["model"]] = load_op(str(d / node["op"]["path"]), node["op"]["device"])
+                ex.instances[node["op"]["model"]] = load_op(str(d / node["op"]["path"]), device)
         for rec in spec["instances"]:
             classes = libs[rec["library"]][1]
             if rec["class"] not in classes:
@@ -288,7 +289,7 @@ class LoadedPipeline:
     def __init__(self, directory, device: int = -1):
         from . import _native
         self.directory = Path(directory)
-        self.device = device
+        self.device = device = _device_index(device)
         self.spec = read_spec(self.directory)
         native_ok = all(e.get("abi") == _native.ABI_VERSION and e.get("platform") == platform_tag()
                         for e in self.spec.get("libraries", {}).values())
@@ -298,7 +299,7 @@ class LoadedPipeline:
             self._exec = None
         else:
             self._session = None
-            self._exec = Executor.from_folder(self.directory)
+            self._exec = Executor.from_folder(self.directory, device)
 
     @property
     def input_names(self) -> List[str]:
@@ -319,6 +320,28 @@ class LoadedPipeline:
         return f"<pipeline {self.spec.get('signature')} from {self.directory}>"
 
 
+def _device_index(device) -> int:
+    """-1, N, "cpu", "cuda", "cuda:N" or a torch.device -> -1 or N."""
+    if isinstance(device, bool):
+        raise TypeError("device must be -1 (the CPU) or a CUDA device number, got a bool")
+    if isinstance(device, int):
+        if device < -1:
+            raise ValueError(f"device must be -1 (the CPU) or a CUDA device number >= 0, got {device}")
+        return device
+    text = str(device)
+    if text == "cpu":
+        return -1
+    if text == "cuda":
+        return 0
+    if text.startswith("cuda:") and text[5:].isdigit():
+        return int(text[5:])
+    raise ValueError(f"device must be -1, N, 'cpu' or 'cuda:N', got {device!r}")
+
+
 def load(directory, device: int = -1) -> LoadedPipeline:
-    """Loads a saved pipeline folder (checksums verified; ops rebuilt if needed)."""
+    """Loads a saved pipeline folder (checksums verified; ops rebuilt if needed).
+
+    device: -1 the CPU, N cuda:N: where the pipeline's torch models run,
+    whatever device they were traced on; their outputs stay on that device
+    (`.torch()` gives the CUDA tensor, `.numpy()` a host copy)."""
     return LoadedPipeline(directory, device)

@@ -1,17 +1,21 @@
 """`matx_nb.NDArray` in Python: the array compiled code returns, and the
 constructor MATXScript code calls (`matx.NDArray(data, shape, dtype)`).
 
-It is a thin view over a numpy array (a torch tensor for GPU memory): nothing
-is copied on the way in or out of compiled code, where arrays travel as DLPack
-tensors. `nd.numpy()` and `nd.torch()` share its memory, and numpy arrays,
-torch tensors and anything with `__dlpack__` are accepted where compiled code
-declares an `NDArray` parameter.
+It is a thin view over a numpy array, or over a torch tensor for memory on
+another device (a CUDA tensor, anything whose `__dlpack_device__` is not the
+CPU): nothing is copied on the way in or out of compiled code, where arrays
+travel as DLPack tensors. `nd.numpy()` and `nd.torch()` share its memory (for
+a CUDA array `nd.torch()` is the tensor itself, same device and address, and
+`nd.numpy()` a host copy), and numpy arrays, torch tensors and anything with
+`__dlpack__` are accepted where compiled code declares an `NDArray` parameter.
+Compiled code runs on the CPU: reading a CUDA array there raises an error.
 
 The methods are those compiled code has (docs/ndarray.md), so an op behaves the
 same run as Python or compiled.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, List, Optional
 
 import numpy as np
@@ -27,6 +31,12 @@ class NDArray:
     def __init__(self, data: Any = None, shape: Optional[List[int]] = None, dtype: Optional[str] = None):
         if isinstance(data, NDArray):
             data = data._a
+        t = _device_tensor(data)
+        if t is not None:  # device memory stays where it is, as a torch tensor
+            if dtype is not None:
+                t = t.to(_torch_dtype(dtype))
+            self._a = t.reshape(list(shape)) if shape else t
+            return
         a = np.asarray(data, dtype=_np_dtype(dtype) if dtype is not None else None)  # arrays: shared
         if shape:
             a = a.reshape(list(shape))
@@ -43,13 +53,14 @@ class NDArray:
 
     # ---- exchange ---------------------------------------------------------
     def numpy(self) -> np.ndarray:
-        """A numpy array sharing this array's memory (CPU arrays only)."""
+        """A numpy array sharing this array's memory (a host copy of a device array)."""
         if not isinstance(self._a, np.ndarray):
-            return self._a.cpu().numpy()
+            return self._a.detach().cpu().numpy()
         return self._a
 
     def torch(self, copy: bool = False):
-        """A torch tensor sharing this array's memory (through DLPack)."""
+        """A torch tensor sharing this array's memory (through DLPack); for a
+        device array, the tensor itself (same device, same address)."""
         import torch
         if isinstance(self._a, np.ndarray):
             t = torch.from_dlpack(self._a) if self._a.flags.writeable else torch.from_numpy(self._a.copy())
@@ -81,14 +92,22 @@ class NDArray:
         return int(np.prod(self._a.shape)) if self._a.ndim else 1
 
     def device(self) -> str:
-        kind, idx = self._a.__dlpack_device__()
-        return "cpu" if int(kind) == _DLPACK_CPU else f"cuda:{idx}"
+        """"cpu" or "cuda:N" (torch's name for any other device)."""
+        if not isinstance(self._a, np.ndarray):
+            d = self._a.device
+            return d.type if d.type == "cpu" or d.index is None else f"{d.type}:{d.index}"
+        return "cpu"
 
     def is_contiguous(self) -> bool:
+        if not isinstance(self._a, np.ndarray):
+            return bool(self._a.is_contiguous())
         return bool(self._a.flags.c_contiguous)
 
     def contiguous(self) -> "NDArray":
-        return self if self.is_contiguous() else NDArray._wrap(np.ascontiguousarray(self._a))
+        if self.is_contiguous():
+            return self
+        a = self._a
+        return NDArray._wrap(np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a.contiguous())
 
     def reshape(self, shape: List[int]) -> "NDArray":
         return NDArray._wrap(self._a.reshape(list(shape)))
@@ -98,25 +117,37 @@ class NDArray:
 
     def get(self, index) -> Any:
         r = self._a[tuple(index) if isinstance(index, (list, tuple)) else index]
-        return NDArray._wrap(r) if isinstance(r, np.ndarray) else r.item()
+        if isinstance(r, np.ndarray) or (not isinstance(self._a, np.ndarray) and r.ndim > 0):
+            return NDArray._wrap(r)
+        return r.item()
 
     def set(self, index, value) -> None:
-        self._a[tuple(index) if isinstance(index, (list, tuple)) else index] = value
+        self._a[tuple(index) if isinstance(index, (list, tuple)) else index] = _operand(value)
 
     def astype(self, dtype: str) -> "NDArray":
+        if not isinstance(self._a, np.ndarray):
+            return NDArray._wrap(self._a.to(_torch_dtype(dtype)))
         return NDArray._wrap(self._a.astype(_np_dtype(dtype)))
 
     def add(self, other) -> "NDArray":
-        return NDArray._wrap(np.add(self._a, _operand(other)))
+        return self._binary(np.add, other)
 
     def sub(self, other) -> "NDArray":
-        return NDArray._wrap(np.subtract(self._a, _operand(other)))
+        return self._binary(np.subtract, other)
 
     def mul(self, other) -> "NDArray":
-        return NDArray._wrap(np.multiply(self._a, _operand(other)))
+        return self._binary(np.multiply, other)
 
     def truediv(self, other) -> "NDArray":
-        return NDArray._wrap(np.true_divide(self._a, _operand(other)))
+        return self._binary(np.true_divide, other)
+
+    def _binary(self, ufunc, other) -> "NDArray":
+        a, b = self._a, _operand(other)
+        if isinstance(a, np.ndarray) and not _is_tensor(b):
+            return NDArray._wrap(ufunc(a, b))
+        import torch  # a device array: torch does the arithmetic where the data is
+        fn = {np.add: torch.add, np.subtract: torch.sub, np.multiply: torch.mul, np.true_divide: torch.true_divide}
+        return NDArray._wrap(fn[ufunc](_as_torch(a), _as_torch(b) if isinstance(b, np.ndarray) else b))
 
     __add__, __sub__, __mul__, __truediv__ = add, sub, mul, truediv
 
@@ -130,20 +161,65 @@ class NDArray:
         return self.get(index)
 
     def __eq__(self, other):
-        return isinstance(other, NDArray) and self.shape() == other.shape() and bool(np.array_equal(self._a, other._a))
+        if not isinstance(other, NDArray) or self.shape() != other.shape():
+            return False
+        if isinstance(self._a, np.ndarray) and isinstance(other._a, np.ndarray):
+            return bool(np.array_equal(self._a, other._a))
+        a, b = _as_torch(self._a), _as_torch(other._a)
+        return a.device == b.device and bool((a == b).all())
 
     __hash__ = None
 
     def __repr__(self) -> str:
-        return f"NDArray({self._a.tolist()!r}, shape={self.shape()}, dtype='{self.dtype()}')"
+        dev = self.device()
+        where = "" if dev == "cpu" else f", device='{dev}'"
+        return f"NDArray({self._a.tolist()!r}, shape={self.shape()}, dtype='{self.dtype()}'{where})"
 
 
 def _np_dtype(dtype: str):
     return {"int": np.int64, "float": np.float64}.get(dtype, dtype)
 
 
+def _torch_dtype(dtype: str):
+    import torch
+    name = {"int": "int64", "float": "float64"}.get(dtype, dtype)
+    t = getattr(torch, name, None)
+    if not isinstance(t, torch.dtype):
+        raise TypeError(f"unknown dtype {dtype!r}")
+    return t
+
+
 def _operand(x):
     return x._a if isinstance(x, NDArray) else x
+
+
+def _is_tensor(x) -> bool:
+    torch = sys.modules.get("torch")  # no torch imported: x cannot be a tensor
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+def _as_torch(a):
+    import torch
+    return torch.from_numpy(a) if isinstance(a, np.ndarray) else a
+
+
+def _device_tensor(data):
+    """`data` as a torch tensor if its memory is not the CPU's (a CUDA tensor,
+    or any DLPack producer on a device: taken through torch.from_dlpack, no
+    copy); None for CPU data and for everything else."""
+    if _is_tensor(data):
+        return data if data.device.type != "cpu" else None
+    dev = getattr(data, "__dlpack_device__", None)
+    if dev is None or isinstance(data, np.ndarray):
+        return None
+    try:
+        kind = int(dev()[0])
+    except Exception:
+        return None
+    if kind == _DLPACK_CPU:
+        return None
+    import torch
+    return torch.from_dlpack(data)
 
 
 # ---- the binding's helpers (runtime/python/native.cc) -----------------------

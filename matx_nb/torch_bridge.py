@@ -38,8 +38,9 @@ class TorchOp:
         import torch
         if not isinstance(model, (torch.jit.ScriptModule, torch.jit.ScriptFunction)):
             model = torch.jit.script(model.eval())
+        from .export import _device_index
         self.model = model.eval()
-        self.device = int(device)
+        self.device = _device_index(device)
         self.torch_device = torch.device("cpu" if self.device < 0 else f"cuda:{self.device}")
         self.model.to(self.torch_device)
 

@@ -122,3 +122,113 @@ def test_dataloader_with_worker_processes(built):
         for k, name in enumerate(("input_ids", "segment_ids", "mask")):
             got = torch.cat([b[k] for b in batches])
             assert torch.equal(got, want[k]), (workers, name)
+
+
+# ---- the libtorch runner's build and device placement -------------------------------------
+CUDA = torch.cuda.is_available()
+
+
+def test_runner_is_built_by_cmake_or_else_by_gxx(built, tmp_path, monkeypatch):
+    """runtime/torch/CMakeLists.txt builds the runner where cmake is found
+    (once per key, reused); without cmake g++ builds the same library."""
+    import ctypes
+    import shutil
+    from matx_nb import torch_bridge
+    mod = matx_nb.trace(built.eval, TEXTS[:2])
+    mod.save(tmp_path / "p")  # builds the runner into this run's cache if it is not there yet
+    info = torch_bridge.runner_info()
+    assert info["builder"] == ("cmake" if torch_bridge._tool("cmake") else "g++"), info
+    assert torch_bridge.runner_library() == Path(info["path"])  # reused, not rebuilt
+    monkeypatch.setenv("MATX_NB_CACHE", str(tmp_path / "cache"))
+    real_tool = torch_bridge._tool
+    monkeypatch.setattr(torch_bridge, "_tool", lambda name: None if name == "cmake" else real_tool(name))
+    lib = torch_bridge.runner_library()
+    assert torch_bridge.runner_info()["builder"] == "g++"
+    runner = ctypes.CDLL(str(lib))
+    for name in ("mx_torch_load", "mx_torch_forward", "mx_torch_to_cpu", "mx_torch_free"):
+        assert hasattr(runner, name), name
+    # The folder runs with the g++-built runner too.
+    shutil.rmtree(tmp_path / "p")
+    mod.save(tmp_path / "p")
+    got = matx_nb.load(tmp_path / "p", device=-1).run({"texts": TEXTS[:2]}).numpy()
+    np.testing.assert_allclose(got, eager_scores(built, TEXTS[:2]), rtol=1e-5, atol=1e-6)
+
+
+def test_load_device_reaches_the_torch_node(built, tmp_path, monkeypatch):
+    """matx_nb.load(dir, N) runs the model on cuda:N in the C++ Session (here,
+    without a GPU, the runner says so, naming the device); the Python executor
+    takes the same device."""
+    from matx_nb import export, torch_bridge
+    mod = matx_nb.trace(built.eval, TEXTS)
+    mod.save(tmp_path / "p")
+    if CUDA:
+        out = matx_nb.load(tmp_path / "p", device=0).run({"texts": TEXTS[:3]})
+        assert out.device() == "cuda:0" and out.torch().is_cuda
+        np.testing.assert_allclose(out.numpy(), eager_scores(built, TEXTS[:3]), rtol=1e-4, atol=1e-5)
+    else:
+        with pytest.raises(ValueError, match=r"device 0 \(cuda:0\).*no CUDA device"):
+            matx_nb.load(tmp_path / "p", device=0)
+        with pytest.raises(ValueError, match=r"cuda:1"):
+            matx_nb.load(tmp_path / "p", device="cuda:1")
+    seen = []
+    real = torch_bridge.load_op
+    monkeypatch.setattr(torch_bridge, "load_op", lambda path, device: seen.append(device) or real(path, -1))
+    export.Executor.from_folder(tmp_path / "p", 3)
+    assert seen == [3]  # the load() device, not the one the model was traced on
+    for d, want in ((-1, -1), ("cpu", -1), ("cuda", 0), ("cuda:2", 2), (torch.device("cuda:1"), 1), (0, 0)):
+        assert export._device_index(d) == want
+    for bad in (-2, "gpu", True):
+        with pytest.raises((ValueError, TypeError)):
+            export._device_index(bad)
+
+
+def test_matx_run_and_cpp_program_take_the_device(built, tmp_path):
+    """--device N goes from matx-run and examples/cpp/run_pipeline.cc to the Session."""
+    import json
+    import subprocess
+    root = Path(__file__).resolve().parent.parent
+    mod = matx_nb.trace(built.eval, TEXTS)
+    mod.save(tmp_path / "p")
+    feed = json.dumps({"texts": [{"$bytes": t.decode("utf-8")} for t in TEXTS[:2]]})
+    exe = tmp_path / "run_pipeline"
+    subprocess.run(["g++", "-std=c++17", "-O1", "-I", str(root / "runtime" / "include"),
+                    str(root / "examples" / "cpp" / "run_pipeline.cc"), "-o", str(exe), "-ldl", "-lpthread"],
+                   check=True)
+    runs = {"matx-run": [sys.executable, "-m", "matx_nb.cli", str(tmp_path / "p"), "--feed", feed],
+            "run_pipeline": [str(exe), str(tmp_path / "p"), feed]}
+    for name, cmd in runs.items():
+        r = subprocess.run(cmd + ["--device", "0"], capture_output=True, text=True, timeout=600)
+        if CUDA:
+            assert r.returncode == 0, (name, r.stderr)
+            np.testing.assert_allclose(np.array(json.loads(r.stdout)["data"], dtype=np.float32),
+                                       eager_scores(built, TEXTS[:2]), rtol=1e-4, atol=1e-5)
+        else:
+            assert r.returncode == 1 and "cuda:0" in r.stderr and "Traceback" not in r.stderr, (name, r.stderr)
+    r = subprocess.run(runs["run_pipeline"] + ["--device"], capture_output=True, text=True)
+    assert r.returncode == 2 and "usage" in r.stderr
+
+
+def test_device_tensors_stay_tensors_in_ndarray():
+    """An array whose memory is not the CPU's is kept as the torch tensor it came
+    as (no copy, same device); a meta tensor stands in for a CUDA one here."""
+    t = torch.empty(2, 3, device="meta")
+    nd = matx_nb.NDArray(t)
+    assert nd.torch() is t and nd.device() == "meta"
+    assert nd.shape() == [2, 3] and nd.dtype() == "float32" and nd.size() == 6 and nd.is_contiguous()
+    r = matx_nb.NDArray(t, shape=[3, 2], dtype="float64")
+    assert r.shape() == [3, 2] and r.dtype() == "float64" and r.device() == "meta"
+    assert nd.reshape([6]).torch().device.type == "meta"
+    assert nd.add(1).torch().device.type == "meta"
+    c = torch.arange(4.0)  # CPU tensors still become numpy views, sharing memory
+    assert matx_nb.NDArray(c).numpy().ctypes.data == c.data_ptr()
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
+def test_cuda_tensor_round_trips_through_ndarray():
+    t = torch.arange(6, dtype=torch.float32, device="cuda:0").reshape(2, 3)
+    nd = matx_nb.NDArray(t)
+    assert nd.device() == "cuda:0" and nd.torch().data_ptr() == t.data_ptr()
+    from matx_nb.ndarray import _from_capsule
+    back = _from_capsule(t.__dlpack__(max_version=(1, 0)), 2, 0)
+    assert back.torch().data_ptr() == t.data_ptr() and back.device() == "cuda:0"
+    np.testing.assert_array_equal(nd.numpy(), t.cpu().numpy())

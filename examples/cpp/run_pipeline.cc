@@ -1,10 +1,12 @@
 // Runs a saved matx_nb pipeline from C++ (no Python in the process):
 //
-//   run_pipeline DIR '{"texts": ["hello", "x"]}' [--bench N]
+//   run_pipeline DIR '{"texts": ["hello", "x"]}' [--device N] [--bench N]
 //
 // prints the outputs as JSON (and with --bench, latency percentiles). As with
 // matx-run, {"$bytes": "text"} in the feed is the text's UTF-8 bytes, and an
 // array output prints as {"dtype": ..., "shape": [...], "data": [...]}.
+// --device N runs the pipeline's torch model on cuda:N (default -1, the CPU);
+// its outputs are copied to the CPU (Session::ToHost) to be printed.
 #include <matx_nb/mod/ndarray.h>
 #include <matx_nb/session.h>
 
@@ -66,25 +68,33 @@ mx::Any encode_output(const mx::Any& v) {
 }
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: %s DIR FEED_JSON [--bench N]\n", argv[0]);
+  int device = -1, bench = 0;
+  bool ok = argc >= 3;
+  for (int i = 3; ok && i < argc; i += 2) {
+    ok = i + 1 < argc;
+    if (ok && std::strcmp(argv[i], "--device") == 0) device = std::atoi(argv[i + 1]);
+    else if (ok && std::strcmp(argv[i], "--bench") == 0) bench = std::atoi(argv[i + 1]);
+    else ok = false;
+  }
+  if (!ok) {
+    std::fprintf(stderr, "usage: %s DIR FEED_JSON [--device N] [--bench N]\n", argv[0]);
     return 2;
   }
   try {
-    auto sess = matx_nb::Session::Load(argv[1], "model.spec.json", -1);
+    auto sess = matx_nb::Session::Load(argv[1], "model.spec.json", device);
     mx::Any feed = mx::json::loads(std::string(argv[2]));
     if (feed.tag() != mx::TypeTag::Dict) throw mx::Error(mx::ErrKind::TypeError, "the feed must be a JSON object");
     matx_nb::Feeds feeds;
     for (auto& e : feed.dict().table().entries())
       if (e.live) feeds[mx::utf8_encode(e.key.str())] = decode_feed(e.value);
-    mx::Any out = encode_output(sess->Run(feeds));
+    mx::Any out = encode_output(sess->ToHost(sess->Run(feeds)));
     std::cout << mx::json::dumps(out, false) << std::endl;
-    if (argc >= 5 && std::strcmp(argv[3], "--bench") == 0) {
-      int n = std::atoi(argv[4]);
+    if (bench > 0) {
+      int n = bench;
       std::vector<double> us;
       for (int i = 0; i < n; ++i) {
         auto t = std::chrono::steady_clock::now();
-        sess->Run(feeds);
+        sess->ToHost(sess->Run(feeds));  // the host copy waits for the device
         us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t).count());
       }
       std::sort(us.begin(), us.end());
@@ -93,6 +103,9 @@ int main(int argc, char** argv) {
     }
   } catch (const mx::Error& e) {
     std::fprintf(stderr, "%s: %s\n", mx::errkind_name(e.kind()), e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }
   return 0;

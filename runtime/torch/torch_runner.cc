@@ -5,6 +5,7 @@
 // exported folder bundles the library under ops/torch/).
 // A plain C interface, so session.h needs no libtorch header: it dlopens this.
 #include <ATen/DLConvertor.h>
+#include <torch/cuda.h>
 #include <torch/script.h>
 
 #include <cstdlib>
@@ -43,6 +44,18 @@ extern "C" {
 // device: -1 CPU, N cuda:N. Returns null and sets *err on failure.
 void* mx_torch_load(const char* path, int device, char** err) {
   try {
+    if (device >= 0) {
+      // Checked here so that the message names the device, not a dispatch key.
+      int n = int(torch::cuda::device_count());
+      if (n == 0)
+        throw std::runtime_error("device " + std::to_string(device) + " (cuda:" + std::to_string(device) +
+                                 ") asked for, but this libtorch sees no CUDA device (a CPU-only torch build, "
+                                 "or no GPU here); use device -1 for the CPU");
+      if (device >= n)
+        throw std::runtime_error("device " + std::to_string(device) + " (cuda:" + std::to_string(device) +
+                                 ") asked for, but there " + (n == 1 ? "is 1 CUDA device" : "are " +
+                                 std::to_string(n) + " CUDA devices"));
+    }
     torch::Device dev = device < 0 ? torch::Device(torch::kCPU) : torch::Device(torch::kCUDA, device);
     auto* m = new Model{torch::jit::load(path, dev), dev};
     m->module.eval();
@@ -68,6 +81,20 @@ int mx_torch_forward(void* model, DLManagedTensor** inputs, int n, DLManagedTens
     for (size_t i = 0; i < res.size(); ++i) out[i] = at::toDLPack(res[i].contiguous());
     *outputs = out;
     *n_out = int(res.size());
+    return 0;
+  } catch (const std::exception& e) {
+    *err = dup(e.what());
+    return -1;
+  }
+}
+
+// A host copy of a tensor (taken over) in any device's memory: how a C++
+// program reads a torch op's CUDA output without CUDA headers of its own.
+// Waits for the device (the copy is synchronous).
+int mx_torch_to_cpu(DLManagedTensor* input, DLManagedTensor** output, char** err) {
+  try {
+    at::Tensor t = at::fromDLPack(input).to(torch::kCPU).contiguous();
+    *output = at::toDLPack(t);
     return 0;
   } catch (const std::exception& e) {
     *err = dup(e.what());

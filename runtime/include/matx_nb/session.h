@@ -67,7 +67,48 @@ class Session {
   }
 
   const std::vector<std::string>& InputNames() const { return inputs_; }
+  // -1 the CPU, N cuda:N: where the pipeline's torch nodes run (whatever device
+  // they were traced on). Their outputs stay in that device's memory.
   int Device() const { return device_; }
+
+  // `v` with every array in device memory (a torch op's output on cuda:N)
+  // copied to the CPU, through lists, tuples and dicts; CPU arrays are shared.
+  // The copy is libtorch's (the folder's runner), so a program needs no CUDA
+  // headers, and it waits for the device.
+  Any ToHost(const Any& v) const {
+    switch (v.tag()) {
+      case mx::TypeTag::Instance: {
+        if (!mx::is_ndarray_object(v.obj())) return v;
+        auto* a = static_cast<mx::NDArrayObj*>(v.obj());
+        if (a->device.device_type == kDLCPU) return v;
+        if (!torch_runner_ || !torch_runner_->to_cpu)
+          pipeline_error("an array on device " + std::to_string(int(a->device.device_type)) + ":" +
+                         std::to_string(a->device.device_id) + " needs the folder's libtorch runner to reach the CPU");
+        DLManagedTensor* out = nullptr;
+        char* err = nullptr;
+        if (torch_runner_->to_cpu(a->to_dlpack(), &out, &err) != 0) {
+          std::string msg = err ? err : "unknown error";
+          std::free(err);
+          mx::raise(mx::ErrKind::RuntimeError, "copying an array to the CPU failed: " + msg);
+        }
+        return Any(mx::NDArray::from_dlpack(out).ref());
+      }
+      case mx::TypeTag::List:
+      case mx::TypeTag::Tuple: {
+        List out;
+        for (auto& x : v.list().vec()) out.push_back(ToHost(x));
+        return v.tag() == mx::TypeTag::Tuple ? Any::tuple_of(out) : Any(out);
+      }
+      case mx::TypeTag::Dict: {
+        Dict out;
+        for (auto& e : v.dict().table().entries())
+          if (e.live) out.set(e.key, ToHost(e.value));
+        return Any(out);
+      }
+      default:
+        return v;
+    }
+  }
 
   Any Run(const Feeds& feeds) const {
     for (auto& n : inputs_)
@@ -344,6 +385,7 @@ class Session {
   struct TorchRunner {
     void* (*load)(const char*, int, char**);
     int (*forward)(void*, DLManagedTensor**, int, DLManagedTensor***, int*, char**);
+    int (*to_cpu)(DLManagedTensor*, DLManagedTensor**, char**);  // null in runners older than ToHost
   };
   struct TorchModel {
     const TorchRunner* runner;
@@ -357,8 +399,11 @@ class Session {
     if (!h) pipeline_error("cannot load the libtorch runner " + rpath + ": " + dlerror());
     auto* r = new TorchRunner{reinterpret_cast<void* (*)(const char*, int, char**)>(dlsym(h, "mx_torch_load")),
                               reinterpret_cast<int (*)(void*, DLManagedTensor**, int, DLManagedTensor***, int*, char**)>(
-                                  dlsym(h, "mx_torch_forward"))};
+                                  dlsym(h, "mx_torch_forward")),
+                              reinterpret_cast<int (*)(DLManagedTensor*, DLManagedTensor**, char**)>(
+                                  dlsym(h, "mx_torch_to_cpu"))};
     if (!r->load || !r->forward) pipeline_error(rpath + " is not a libtorch runner");
+    if (!torch_runner_ || (!torch_runner_->to_cpu && r->to_cpu)) torch_runner_ = r;
     char* err = nullptr;
     void* m = r->load((dir_ + "/" + model).c_str(), device_, &err);
     if (!m) {
@@ -393,6 +438,7 @@ class Session {
   }
 
   std::unordered_map<std::string, TorchModel> torch_models_;
+  const TorchRunner* torch_runner_ = nullptr;  // for ToHost
   std::string dir_;
   int device_ = -1;
   std::vector<std::string> inputs_;
