@@ -239,6 +239,7 @@ def _build_with_cmake(build: Path, dest: Path, logs) -> None:
     cmake = _tool("cmake")
     cfg = [cmake, "-S", _runner_dir(), "-B", build, "-DCMAKE_BUILD_TYPE=Release",
            f"-DPython_EXECUTABLE={sys.executable}", f"-DCMAKE_CXX_COMPILER={compiler()}"]
+    cfg += _cuda_compiler_hint()
     ninja = _tool("ninja")
     if ninja and not (build / "CMakeCache.txt").exists():
         cfg += ["-G", "Ninja", f"-DCMAKE_MAKE_PROGRAM={ninja}"]
@@ -246,6 +247,18 @@ def _build_with_cmake(build: Path, dest: Path, logs) -> None:
     _run([cmake, "--build", build, "--parallel", str(os.cpu_count() or 2)], logs,
          "building the libtorch runner (cmake --build)")
     shutil.copy2(build / "libmatx_nb_torch.so", dest)
+
+
+def _cuda_compiler_hint():
+    """A CUDA wheel's CMake config enables the CUDA language: point CMake at nvcc
+    when it is installed but not on PATH (CUDA_HOME, /usr/local/cuda)."""
+    import torch
+    if not torch.version.cuda or _tool("nvcc"):
+        return []
+    for home in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"):
+        if home and (Path(home) / "bin" / "nvcc").exists():
+            return [f"-DCMAKE_CUDA_COMPILER={Path(home) / 'bin' / 'nvcc'}"]
+    return []
 
 
 def _build_with_gxx(dest: Path, logs) -> None:

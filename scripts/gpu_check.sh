@@ -35,7 +35,9 @@ mkdir -p "$OUT" "$BUILD"
 export MATX_NB_CACHE=${MATX_NB_CACHE:-/tmp/matx_nb_gpu_check_cache}
 export PYTHONDONTWRITEBYTECODE=1
 # cmake and ninja may live next to the interpreter (a venv's pip-installed ones).
+# nvcc: a CUDA wheel's CMake config (the runner's build) enables the CUDA language.
 PATH=$PATH:$(dirname "$(command -v "$PY")")
+[ -x /usr/local/cuda/bin/nvcc ] && PATH=$PATH:/usr/local/cuda/bin
 export PATH
 
 SECONDS=0
@@ -46,6 +48,7 @@ SECONDS=0
   echo "cmake: $(command -v cmake) $(cmake --version 2>/dev/null | head -1)"
   echo "ninja: $(command -v ninja) $(ninja --version 2>/dev/null)"
   echo "g++: $(g++ --version 2>/dev/null | head -1)"
+  echo "nvcc: $(command -v nvcc) $(nvcc --version 2>/dev/null | tail -1)"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 } > "$OUT/env.log" 2>&1
 cat "$OUT/env.log"
