@@ -4,7 +4,7 @@
 # saved and loaded in Python, matx-run, the C++ program), DLPack zero-copy of CUDA
 # tensors and the CPU-vs-CUDA timing, and prints PASS/FAIL/SKIP per check.
 #
-#   scripts/gpu_check.sh [--build=pip|cmake|none] [--cpu]
+#   scripts/gpu_check.sh [--build=pip|cmake|none] [--cpu] [-- gpu_check.py options]
 #
 #   --build=pip    (default) python3 -m pip install --no-build-isolation --no-deps -e .
 #                  and, if that fails, the cmake build below
@@ -12,6 +12,7 @@
 #                  run from the source tree (no install; nothing in site-packages)
 #   --build=none   use the matx_nb the interpreter already imports
 #   --cpu          skip the CUDA checks (SKIP), as where no GPU is found
+#   -- ...         passed to gpu_check.py (--device N, --runs N, --pytest-after S)
 #
 # Environment: PYTHON (default python3), OUT (logs and summary.json; default
 # build/gpu_check/out), MATX_NB_CACHE (compile cache; default /tmp/matx_nb_gpu_check_cache).
@@ -24,12 +25,14 @@ OUT=${OUT:-$ROOT/build/gpu_check/out}
 BUILD=$ROOT/build/gpu_check
 MODE=pip
 CHECK_ARGS=()
-for a in "$@"; do
-  case "$a" in
-    --build=*) MODE=${a#--build=} ;;
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build=*) MODE=${1#--build=} ;;
     --cpu) CHECK_ARGS+=(--cpu) ;;
-    *) echo "usage: $0 [--build=pip|cmake|none] [--cpu]" >&2; exit 2 ;;
+    --) shift; CHECK_ARGS+=("$@"); break ;;
+    *) echo "usage: $0 [--build=pip|cmake|none] [--cpu] [-- gpu_check.py options]" >&2; exit 2 ;;
   esac
+  shift
 done
 mkdir -p "$OUT" "$BUILD"
 export MATX_NB_CACHE=${MATX_NB_CACHE:-/tmp/matx_nb_gpu_check_cache}
