@@ -34,6 +34,8 @@ class Any {
   template <class T> Any(const Set<T>& v) : tag_(TypeTag::Set), obj_(to_any_set(v).ref()) {}
   template <class T, class = std::enable_if_t<std::is_base_of<Object, T>::value>>
   Any(const Ref<T>& r) : tag_(TypeTag::Instance), obj_(r) {}
+  // An array is held as an instance (None for a null array).
+  Any(const NDArray& a) : tag_(a ? TypeTag::Instance : TypeTag::None), obj_(a.ref()) {}
   // A tuple is held as an immutable list of Any with the Tuple tag.
   template <class... T> Any(const Tuple<T...>& t) : tag_(TypeTag::Tuple) {
     List<Any> items;
@@ -220,6 +222,10 @@ template <> struct AnyCast<Bytes> { static Bytes of(const Any& a) {
 template <> struct AnyCast<None> { static None of(const Any& a) {
   if (a.tag() == TypeTag::None) return None{};
   any_type_error(a, "None"); } };
+template <> struct AnyCast<NDArray> { static NDArray of(const Any& a) {
+  if (a.tag() == TypeTag::Instance && is_ndarray_object(a.obj()))
+    return NDArray(Ref<NDArrayObj>::borrow(static_cast<NDArrayObj*>(a.obj())));
+  any_type_error(a, "NDArray"); } };
 template <class T> struct AnyCast<List<T>> { static List<T> of(const Any& a) {
   if (a.tag() != TypeTag::List) any_type_error(a, "list");
   if constexpr (std::is_same_v<T, Any>) return a.list();

@@ -1,11 +1,14 @@
 // Operators on `Any` values: run-time dispatch on the value's type, with the
 // result and the exception CPython gives (TypeError for unsupported operand
 // types, IndexError/KeyError for lookups, OverflowError for int overflow).
-// Included by generated code only when it uses dynamic operations.
+// Included by generated code only when it uses dynamic operations. An Any
+// holding an NDArray dispatches to mod/ndarray.h (indexing, len, iteration,
+// + - * /).
 #pragma once
 #include <string>
 
 #include "runtime.h"
+#include "mod/ndarray.h"
 
 namespace mx {
 
@@ -30,6 +33,7 @@ template <class IntOp, class FloatOp>
 inline Any dyn_num(const char* op, const Any& a, const Any& b, const Loc* loc, IntOp iop, FloatOp fop) {
   if (dyn_is_int(a) && dyn_is_int(b)) return Any(iop(dyn_int(a), dyn_int(b), loc));
   if (dyn_is_num(a) && dyn_is_num(b)) return Any(fop(dyn_float(a), dyn_float(b), loc));
+  if (pymod::nd_is_array(a) || pymod::nd_is_array(b)) return pymod::nd_dyn_binop(op, a, b, loc);
   dyn_operand_error(op, a, b, loc);
 }
 
@@ -76,6 +80,7 @@ inline Any dyn_mul(const Any& a, const Any& b, const Loc* loc) {
 inline Any dyn_truediv(const Any& a, const Any& b, const Loc* loc) {
   if (dyn_is_int(a) && dyn_is_int(b)) return Any(truediv(dyn_int(a), dyn_int(b), loc));
   if (dyn_is_num(a) && dyn_is_num(b)) return Any(truediv(dyn_float(a), dyn_float(b), loc));
+  if (pymod::nd_is_array(a) || pymod::nd_is_array(b)) return pymod::nd_dyn_binop("/", a, b, loc);
   dyn_operand_error("/", a, b, loc);
 }
 inline Any dyn_floordiv(const Any& a, const Any& b, const Loc* loc) { return MX_DYN_NUM("//", floordiv); }
@@ -217,6 +222,7 @@ inline Any dyn_getitem(const Any& a, const Any& key, const Loc* loc) {
       return *v;
     }
     default:
+      if (pymod::nd_is_array(a)) return pymod::ndarray_item(pymod::nd_of_any(a), {pymod::nd_ix(key, loc)}, loc);
       raise(ErrKind::TypeError, std::string("'") + dyn_tname(a) + "' object is not subscriptable", loc);
   }
 }
@@ -231,6 +237,7 @@ inline None dyn_setitem(const Any& a, const Any& key, const Any& v, const Loc* l
       a.dict().set(key, v);
       return None{};
     default:
+      if (pymod::nd_is_array(a)) return pymod::ndarray_setitem(pymod::nd_of_any(a), {pymod::nd_ix(key, loc)}, v, loc);
       raise(ErrKind::TypeError, std::string("'") + dyn_tname(a) + "' object does not support item assignment", loc);
   }
 }
@@ -241,7 +248,9 @@ inline int64_t dyn_len(const Any& a, const Loc* loc) {
     case TypeTag::List: case TypeTag::Tuple: return a.list().size();
     case TypeTag::Dict: return a.dict().size();
     case TypeTag::Set: return a.set().size();
-    default: raise(ErrKind::TypeError, std::string("object of type '") + dyn_tname(a) + "' has no len()", loc);
+    default:
+      if (pymod::nd_is_array(a)) return pymod::ndarray_len(pymod::nd_of_any(a), loc);
+      raise(ErrKind::TypeError, std::string("object of type '") + dyn_tname(a) + "' has no len()", loc);
   }
 }
 inline bool dyn_contains(const Any& container, const Any& x, const Loc* loc) {
@@ -288,6 +297,7 @@ inline List<Any> dyn_iter(const Any& a, const Loc* loc) {
       for (auto& e : a.set().table().entries()) if (e.live) out.push_back(e.key);
       return out;
     default:
+      if (pymod::nd_is_array(a)) return pymod::nd_dyn_iter(pymod::nd_of_any(a), loc);
       raise(ErrKind::TypeError, std::string("'") + dyn_tname(a) + "' object is not iterable", loc);
   }
 }
