@@ -137,6 +137,9 @@ class LoopEmitter:
             self.block_close()
             self.block_close()
             return
+        if t == cg.NDARRAY:
+            self.nd_iterate(it, on_item)
+            return
         if isinstance(t, AnyType):  # iterated at run time over a snapshot of its items
             self.headers.add("matx_nb/dyn.h")
             self.block_open()

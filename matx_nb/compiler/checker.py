@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Tuple
 
 from . import flow, ir, modules
 from .builtins_checker import COMPAT_CONSTRUCTORS, BuiltinChecks, MethodChecks
+from .ndarray_checker import NDArrayChecks
 from .diagnostics import DiagnosticSink, Span
 from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
                     FuncType, GenType, ListType, OptionalType, Prim, SetType, TupleType, Type, TypeVar, assignable,
@@ -122,6 +123,8 @@ def elem_type(t: Type) -> Optional[Type]:
         return ANY
     if isinstance(t, GenType):
         return t.elem
+    if t == modules.NDARRAY:
+        return ANY  # rows: numbers or arrays, known at run time
     if isinstance(t, TupleType):
         items = [resolve(x) for x in t.items]
         if items and all(x == items[0] for x in items):
@@ -149,7 +152,7 @@ class Scope:
         return None
 
 
-class Checker(BuiltinChecks, MethodChecks):
+class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
     def __init__(self, program: ir.Program, sink: DiagnosticSink, sources, constants, modules=None):
         self.program = program
         self.modules = modules or {}  # (object, global name) -> module name | (module, function)
@@ -562,6 +565,8 @@ class Checker(BuiltinChecks, MethodChecks):
             self.assign_target(t, vt if ann is None else ann, s.value.span, value_type=vt)
 
     def stmt_AugAssign(self, s: ir.AugAssign):
+        if self.nd_augassign(s):
+            return
         cur = self.expr(s.target)
         rhs = self.expr(s.value)
         rt = self.binop_type(s.op, cur, rhs, s.span)
@@ -684,6 +689,9 @@ class Checker(BuiltinChecks, MethodChecks):
         if isinstance(t, ir.Subscript):
             ct = resolve(self.expr(t.value))
             t.magic = None
+            if ct == modules.NDARRAY:
+                self.nd_assign_target(t, value_type if value_type is not None else vt, span)
+                return
             if isinstance(ct, AnyType) and not isinstance(t.index, ir.Slice):
                 self.expr(t.index)
                 t.ty = ANY
@@ -910,6 +918,9 @@ class Checker(BuiltinChecks, MethodChecks):
             return ERROR
         if isinstance(l, AnyType) or isinstance(r, AnyType):
             return ANY  # dispatched at run time (matx_nb/dyn.h)
+        nd = self.nd_binop_type(op, l, r, span)
+        if nd is not None:
+            return nd
         num = (INT, FLOAT, BOOL)
         if l in num and r in num:
             if op == "/":
@@ -1018,6 +1029,10 @@ class Checker(BuiltinChecks, MethodChecks):
             return
         if isinstance(l, AnyType) or isinstance(r, AnyType):
             return  # compared at run time
+        if modules.NDARRAY in (l, r) and op in ("==", "!=", "<", "<=", ">", ">="):
+            self.error(span, f"'{op}' on NDArrays (numpy compares elementwise) is not supported yet",
+                       "compare a.tolist(), or 'a is None' for a missing array")
+            return
         if isinstance(l, ClassType) and l.info is not None and op in MAGIC_COMPARE:
             name, reflected = MAGIC_COMPARE[op]
             if ir.find_method(l.info, name) is None and not (
@@ -1273,6 +1288,11 @@ class Checker(BuiltinChecks, MethodChecks):
                 self.error(e.span, "slicing an Any value is not supported", "convert it first: list(x)[a:b]")
             self.expr(e.index)
             return ANY
+        if ct == modules.NDARRAY:
+            return self.nd_subscript(e)
+        if isinstance(e.index, ir.TupleLit) and any(isinstance(x, ir.Slice) for x in e.index.elts):
+            self.error(e.index.span, f"'{ct}' indices cannot be tuples with slices (only NDArray has them)")
+            return ERROR
         if isinstance(ct, ClassType) and ct.info is not None:
             m = ir.find_method(ct.info, "__getitem__")
             if m is None or len(m.params) != 2:
@@ -1363,6 +1383,8 @@ class Checker(BuiltinChecks, MethodChecks):
                 return ERROR
             self.error(e.span, f"'{ot.name}' object has no attribute '{e.attr}'")
             return ERROR
+        if isinstance(ot, Prim) and ot.name in modules.TYPES:
+            return self.nd_attribute(e, ot)
         self.error(e.span, f"'{ot}' object has no attribute '{e.attr}'")
         return ERROR
 
@@ -1411,6 +1433,8 @@ class Checker(BuiltinChecks, MethodChecks):
             return ERROR
         what = f"{mf.module}.{mf.name}"
         params = mf.params
+        if mf.varargs:
+            self.gather_varargs(e, len(params) - (receiver is not None))
         slots: List[Optional[ir.Expr]] = [None] * len(params)
         given = ([receiver] if receiver is not None else []) + list(e.args)
         if len(given) > len(params):
@@ -1475,6 +1499,11 @@ class Checker(BuiltinChecks, MethodChecks):
             if isinstance(at, AnyType) and not is_error(at) and f.id == "len":
                 e.resolved = ("dynbuiltin", "len")
                 return INT
+            if isinstance(at, Prim) and at.name in modules.TYPES and \
+                    MAGIC_BUILTINS[f.id] in modules.TYPES[at.name].methods:
+                e.func = ir.Attribute(f.span, e.args[0], MAGIC_BUILTINS[f.id])  # len(a) -> a.__len__()
+                e.args = []
+                f = e.func
             if isinstance(at, ClassType) and at.info is not None and \
                     ir.find_method(at.info, MAGIC_BUILTINS[f.id]) is not None:
                 e.func = ir.Attribute(f.span, e.args[0], MAGIC_BUILTINS[f.id])  # len(x) -> x.__len__()
@@ -1658,6 +1687,8 @@ class Checker(BuiltinChecks, MethodChecks):
                 if et is None:
                     self.error(e.args[0].span, f"'{rs[0]}' is not iterable")
                     return ERROR
+                if rs[0] == modules.NDARRAY:
+                    return self.nd_unordered(e, name)
                 self.check_key_kw(e, et)
                 return self.check_min_max_default(e, name, et)
             if getattr(e, "kwonly", {}).get("key") is not None:
@@ -1752,6 +1783,8 @@ class Checker(BuiltinChecks, MethodChecks):
                 if et is None:
                     self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
                     return ListType(ANY)
+                if rs[0] == modules.NDARRAY:
+                    return self.nd_unordered(e, name)
                 return ListType(et)
             return ListType(ANY)
         if name == "open":

@@ -11,6 +11,9 @@ from typing import Dict, List, Optional, Tuple
 
 from . import ir, modules
 from .builtins_codegen import LoopEmitter, builtin_name
+from .modules import NDARRAY
+from .ndarray_codegen import NDArrayEmitter
+from .ndarray_checker import index_items, is_index_marker
 from .checker import EXC, FILE, RANGE, elem_type, kind_of, const_int
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType, FuncType,
                     GenType, OptionalType,
@@ -142,7 +145,7 @@ def int_literal(v: int) -> str:
     return f"{v}L" if v >= 0 else f"({v}L)"
 
 
-class Emitter(LoopEmitter):
+class Emitter(LoopEmitter, NDArrayEmitter):
     """Generates the translation unit for one ir.Program."""
 
     def __init__(self, program: ir.Program, source_lines, class_layouts: Dict[str, str]):
@@ -672,6 +675,8 @@ class Emitter(LoopEmitter):
             self.mark_bound(t.id)
         elif isinstance(t, ir.Attribute):
             self.line(f"{self.attr_ref(t)} = {value};")
+        elif isinstance(t, ir.Subscript) and resolve(t.value.ty) == NDARRAY:
+            self.nd_setitem(t, value)
         elif isinstance(t, ir.Subscript) and isinstance(t.index, ir.Slice):
             self.headers.add("matx_nb/mutate.h")
             self.line(f"mx::list_setslice({self.expr(t.value)}, {self.slice_args(t.index)}, "
@@ -693,6 +698,9 @@ class Emitter(LoopEmitter):
 
     def stmt_AugAssign(self, s: ir.AugAssign):
         t = s.target
+        if getattr(s, "nd_inplace", False):  # a[i] += v, a += v on an NDArray
+            self.nd_augassign(s)
+            return
         tt = resolve(t.ty)
         if isinstance(tt, ListType) and s.op == "+":
             self.line(f"mx::list_extend({self.expr(t)}, {self.expr(s.value)});")
@@ -720,6 +728,9 @@ class Emitter(LoopEmitter):
             code = self.ordered(e, ops)
         else:
             code = getattr(self, "expr_" + type(e).__name__)(e)
+        t = resolve(e.ty) if e.ty is not None else None
+        if isinstance(t, Prim) and t.name in modules.TYPES:  # list(a) on an NDArray needs mod/ndarray.h
+            self.headers.add(modules.TYPES[t.name].header)
         unwrap = getattr(e, "unwrap", None)
         if unwrap:  # an Optional used as its value: None raises as in CPython
             fn = "unwrap_attr" if unwrap[0] == "AttributeError" else "unwrap"
@@ -854,6 +865,8 @@ class Emitter(LoopEmitter):
         if e.resolved and e.resolved[0] == "classconst":
             obj = "this" if self.is_self(e.value) else self.expr(e.value)
             return f"{obj}->k_{e.attr}()"
+        if e.resolved and e.resolved[0] == "opaqueattr":  # a.shape
+            return self.opaque_attribute(e)
         return self.attr_ref(e)
 
     def expr_BinOp(self, e: ir.BinOp) -> str:
@@ -869,8 +882,11 @@ class Emitter(LoopEmitter):
         rcode = self.expr(right)
         if isinstance(l, AnyType) or isinstance(r, AnyType):
             self.headers.add("matx_nb/dyn.h")
+            node.binop_ty = ANY  # s += a[i]: the Any result is cast back to s's type
             return (f"mx::dyn_{DYN_BINOPS[op]}({self.coerce(lcode, l, ANY)}, {self.coerce(rcode, r, ANY)}, "
                     f"{self.loc(node)})")
+        if NDARRAY in (l, r):
+            return self.nd_binop(op, lcode, l, rcode, node)
         num = (INT, FLOAT, BOOL)
         loc = self.loc(node)
         if l in num and r in num:
@@ -1137,6 +1153,8 @@ class Emitter(LoopEmitter):
         m = getattr(e, "magic", None)
         if m is not None:
             return f"{c}->m___getitem__({self.coerced(e.index, m.params[1].ty)})"
+        if ct == NDARRAY:
+            return self.nd_subscript(e, c)
         if isinstance(ct, AnyType):
             self.headers.add("matx_nb/dyn.h")
             return f"mx::dyn_getitem({c}, {self.coerced(e.index, ANY)}, {self.loc(e)})"
@@ -1558,9 +1576,14 @@ def evaluation_operands(e: ir.Expr) -> List[ir.Expr]:
     if isinstance(e, ir.Compare) and len(e.ops) == 1:
         return [e.left, e.comparators[0]]
     if isinstance(e, ir.Subscript):
-        if isinstance(e.index, ir.Slice):
-            return [e.value] + [x for x in (e.index.lower, e.index.upper, e.index.step) if x is not None]
-        return [e.value, e.index]
+        items = index_items(e.index) if resolve(e.value.ty) == NDARRAY else [e.index]
+        out = [e.value]
+        for x in items:
+            if isinstance(x, ir.Slice):
+                out += [b for b in (x.lower, x.upper, x.step) if b is not None]
+            elif not is_index_marker(x):
+                out.append(x)
+        return out
     if isinstance(e, ir.Call) and e.resolved:
         kind = e.resolved[0]
         args = list(e.args) + [k.value for k in e.keywords]
@@ -1631,6 +1654,8 @@ def writes_state(f: ir.Function) -> bool:
                 return True
         if isinstance(st, ir.AugAssign) and isinstance(resolve(st.target.ty), ListType):
             return True  # xs += ys extends a list the caller may see
+        if isinstance(st, ir.AugAssign) and getattr(st, "nd_inplace", False):
+            return True  # a += 1 writes an array the caller may see
     for call in iter_calls(f.body):
         r = call.resolved
         if r and r[0] == "rtmethod" and r[2] in MUTATING_METHODS:

@@ -458,6 +458,10 @@ class Lowerer:
             return ir.Slice(self.src.span(s), self.expr(s.lower) if s.lower else None,
                             self.expr(s.upper) if s.upper else None,
                             self.expr(s.step) if s.step else None)
+        if isinstance(s, ast.Tuple):  # a[i, lo:hi]: slices inside (NDArray)
+            return ir.TupleLit(self.src.span(s), [self.index(x) for x in s.elts])
+        if isinstance(s, ast.Constant) and s.value is Ellipsis:  # a[..., 0] (NDArray; the checker decides)
+            return ir.Const(self.src.span(s), Ellipsis)
         return self.expr(s)
 
     def expr_Subscript(self, e):

@@ -10,7 +10,7 @@ nothing at compile time.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, Prim, TupleType,
@@ -39,6 +39,9 @@ class ModuleFunction:
     # constant): (ts, consts) -> (result type, C++ callee, None) or
     # (None, None, (argument index, message)) for an error at that argument.
     refine: Optional[Callable] = None
+    # The last parameter gathers extra positional arguments into a list, and
+    # takes a tuple literal as a list: numpy's a.reshape(2, 3) / a.reshape((2, 3)).
+    varargs: bool = False
 
     @property
     def n_required(self) -> int:
@@ -86,6 +89,8 @@ class OpaqueType:
     ctype: str
     header: str
     methods: Dict[str, ModuleFunction]
+    # Read-only attributes (`a.shape`): called in C++ as cpp(self, loc).
+    attrs: Dict[str, ModuleFunction] = field(default_factory=dict)
 
 
 TYPES: Dict[str, OpaqueType] = {}
@@ -97,14 +102,20 @@ def opaque(name: str, ctype: str, header: str) -> Prim:
     return Prim(name)
 
 
+def attribute(type_name: str, name: str, returns: Type, cpp: str):
+    """Declares a read-only attribute of an opaque type (computed by cpp(self, loc))."""
+    t = TYPES[type_name]
+    t.attrs[name] = ModuleFunction(type_name, name, (("self", GENERIC),), returns, cpp, t.header)
+
+
 def method(type_name: str, name: str, params, returns: Result, cpp: str,
-           defaults: Tuple[Any, ...] = (), pure: bool = True):
+           defaults: Tuple[Any, ...] = (), pure: bool = True, varargs: bool = False):
     """Declares a method of an opaque type: called in C++ as cpp(self, args..., loc);
-    `params` excludes self."""
+    `params` excludes self. A `__len__` method makes len(x) work."""
     t = TYPES[type_name]
     params = (("self", GENERIC),) + tuple(params)
     t.methods[name] = ModuleFunction(type_name, name, params, returns, cpp, t.header,
-                                     len(params) - len(defaults), tuple(defaults), pure)
+                                     len(params) - len(defaults), tuple(defaults), pure, varargs=varargs)
 
 
 def lookup(module: str, name: str) -> Optional[ModuleFunction]:
@@ -430,16 +441,33 @@ def _nd_new(ts: List[Type]) -> Optional[Type]:
 for _mod in ("matx_nb", "matx_nb.ndarray"):
     register(_mod, "NDArray", [("data", GENERIC), ("shape", GENERIC), ("dtype", GENERIC)], _nd_new,
              "mx::pymod::ndarray_new", _ND, defaults=(None, None))
+# numpy's attributes (a.shape, a.ndim...) and MATXScript's methods (a.shape(),
+# a.ndim()) are both there; shape and strides are lists, as on the Python side.
+for _n, _rt in (("shape", _INTS), ("strides", _INTS), ("dtype", STR), ("ndim", INT), ("size", INT)):
+    attribute("NDArray", _n, _rt, f"mx::pymod::ndarray_{_n}")
+_NUM_OR_ND = (INT, FLOAT, BOOL, NDARRAY, ANY)
+
+
+def _nd_shape_arg(t: Type) -> bool:
+    """reshape's argument: a list or tuple of ints, or one int (reshape(2, 3) is gathered into a list)."""
+    t = resolve(t)
+    if isinstance(t, TupleType):
+        return all(resolve(x) in (INT, BOOL) for x in t.items)
+    return t in (_INTS, INT)
+
+
 for _n, _rt in (("shape", _INTS), ("strides", _INTS), ("dtype", STR), ("ndim", INT), ("size", INT),
                 ("device", STR), ("is_contiguous", BOOL), ("contiguous", NDARRAY), ("tolist", ANY)):
     method("NDArray", _n, [], _rt, f"mx::pymod::ndarray_{_n}")
-method("NDArray", "reshape", [("shape", _INTS)], NDARRAY, "mx::pymod::ndarray_reshape")
+method("NDArray", "reshape", [("shape", GENERIC)], lambda ts: NDARRAY if _nd_shape_arg(ts[1]) else None,
+       "mx::pymod::ndarray_reshape", varargs=True)
+method("NDArray", "__len__", [], INT, "mx::pymod::ndarray_len")
 method("NDArray", "astype", [("dtype", STR)], NDARRAY, "mx::pymod::ndarray_astype")
 method("NDArray", "get", [("index", GENERIC)], lambda ts: ANY if ts[1] in (INT, BOOL, _INTS) else None,
        "mx::pymod::ndarray_get")
 method("NDArray", "set", [("index", GENERIC), ("value", GENERIC)],
-       lambda ts: NONE if ts[1] in (INT, _INTS) and ts[2] in (INT, FLOAT, BOOL) else None,
+       lambda ts: NONE if ts[1] in (INT, _INTS) and ts[2] in _NUM_OR_ND else None,
        "mx::pymod::ndarray_set", pure=False)
 for _n in ("add", "sub", "mul", "truediv"):
-    method("NDArray", _n, [("other", GENERIC)], lambda ts: NDARRAY if ts[1] in (INT, FLOAT, BOOL, NDARRAY) else None,
+    method("NDArray", _n, [("other", GENERIC)], lambda ts: NDARRAY if ts[1] in _NUM_OR_ND else None,
            f"mx::pymod::ndarray_{_n}")
