@@ -79,17 +79,31 @@ class NDArray:
         return a if dtype is None else a.astype(dtype)
 
     # ---- the methods compiled code has ------------------------------------
+    # numpy's attributes (a.shape is a list here, as in compiled code); each
+    # can also be called, MATXScript's spelling: a.shape() == a.shape.
+    @property
     def shape(self) -> List[int]:
-        return list(self._a.shape)
+        return _Shape(self._a.shape)
 
+    @property
     def dtype(self) -> str:
-        return str(self._a.dtype).replace("torch.", "")
+        return _Str(str(self._a.dtype).replace("torch.", ""))
 
+    @property
     def ndim(self) -> int:
-        return self._a.ndim
+        return _Int(self._a.ndim)
 
+    @property
     def size(self) -> int:
-        return int(np.prod(self._a.shape)) if self._a.ndim else 1
+        return _Int(int(np.prod(self._a.shape)) if self._a.ndim else 1)
+
+    @property
+    def strides(self) -> List[int]:
+        """In bytes, as numpy's."""
+        a = self._a
+        if isinstance(a, np.ndarray):
+            return _Shape(a.strides)
+        return _Shape(s * a.element_size() for s in a.stride())
 
     def device(self) -> str:
         """"cpu" or "cuda:N" (torch's name for any other device)."""
@@ -109,7 +123,10 @@ class NDArray:
         a = self._a
         return NDArray._wrap(np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a.contiguous())
 
-    def reshape(self, shape: List[int]) -> "NDArray":
+    def reshape(self, *shape) -> "NDArray":
+        """a.reshape([2, 3]), a.reshape((2, 3)) or a.reshape(2, 3), as numpy."""
+        if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+            shape = shape[0]
         return NDArray._wrap(self._a.reshape(list(shape)))
 
     def tolist(self) -> Any:
@@ -151,6 +168,35 @@ class NDArray:
 
     __add__, __sub__, __mul__, __truediv__ = add, sub, mul, truediv
 
+    # 2 - a, 1 / a; and a += v in place (numpy's casting), as compiled code does.
+    def __radd__(self, other):
+        return NDArray._wrap(_operand(other) + self._a)
+
+    def __rsub__(self, other):
+        return NDArray._wrap(_operand(other) - self._a)
+
+    def __rmul__(self, other):
+        return NDArray._wrap(_operand(other) * self._a)
+
+    def __rtruediv__(self, other):
+        return NDArray._wrap(_operand(other) / self._a)
+
+    def __iadd__(self, other):
+        self._a += _operand(other)
+        return self
+
+    def __isub__(self, other):
+        self._a -= _operand(other)
+        return self
+
+    def __imul__(self, other):
+        self._a *= _operand(other)
+        return self
+
+    def __itruediv__(self, other):
+        self._a /= _operand(other)
+        return self
+
     def sum(self) -> Any:
         return self._a.sum().item()
 
@@ -159,6 +205,18 @@ class NDArray:
 
     def __getitem__(self, index):
         return self.get(index)
+
+    def __setitem__(self, index, value):
+        self._a[index] = _operand(value)
+
+    def __iter__(self):
+        """Rows of the first axis (numbers for a 1-d array), as compiled code iterates."""
+        if self._a.ndim == 0:
+            raise TypeError("iteration over a 0-d array")
+        return (self.get(i) for i in range(len(self._a)))
+
+    def __bool__(self) -> bool:  # numpy's: one element's truth; more raise ValueError
+        return bool(self._a)
 
     def __eq__(self, other):
         if not isinstance(other, NDArray) or self.shape() != other.shape():
@@ -174,6 +232,29 @@ class NDArray:
         dev = self.device()
         where = "" if dev == "cpu" else f", device='{dev}'"
         return f"NDArray({self._a.tolist()!r}, shape={self.shape()}, dtype='{self.dtype()}'{where})"
+
+
+class _Shape(list):
+    """A list that calling gives back: `a.shape` and MATXScript's `a.shape()`."""
+
+    __slots__ = ()
+
+    def __call__(self) -> List[int]:
+        return list(self)
+
+
+class _Str(str):
+    __slots__ = ()
+
+    def __call__(self) -> str:
+        return str(self)
+
+
+class _Int(int):
+    __slots__ = ()
+
+    def __call__(self) -> int:
+        return int(self)
 
 
 def _np_dtype(dtype: str):
