@@ -283,3 +283,416 @@ def test_python_class_methods_match_compiled(c):
     assert nd.tolist() == c["tolist"](a)
     assert nd.add(np.ones(3, np.int32)) == c["add"](a, np.ones(3, np.int32))
     assert nd.reshape([3, 2]) == c["reshape"](a, [3, 2])
+
+
+# ---- numpy-style syntax: attributes, a[i], a[i, j], slices, a[i] = v, len, for ------------
+# One compiled class holds these functions (one g++ run for all of them).
+class Syntax:
+    def __init__(self) -> None:
+        self.unused: int = 0
+
+    def attrs(self, a: NDArray) -> Tuple[List[int], str, int, int, List[int]]:
+        return a.shape, a.dtype, a.ndim, a.size, a.strides
+
+    def both_spellings(self, a: NDArray) -> bool:
+        return a.shape == a.shape() and a.dtype == a.dtype() and a.ndim == a.ndim() and a.size == a.size()
+
+    def item1(self, a: NDArray, i: int) -> Any:
+        return a[i]
+
+    def item2(self, a: NDArray, i: int, j: int) -> Any:
+        return a[i, j]
+
+    def item_any(self, a: NDArray, i: Any) -> Any:
+        return a[i]
+
+    def slice2(self, a: NDArray, lo: int, hi: int) -> NDArray:
+        return a[lo:hi]
+
+    def slice3(self, a: NDArray, lo: int, hi: int, step: int) -> NDArray:
+        return a[lo:hi:step]
+
+    def open_slices(self, a: NDArray) -> List[NDArray]:
+        return [a[:2], a[1:], a[::-1], a[::2], a[:]]
+
+    def column(self, a: NDArray, j: int) -> NDArray:
+        return a[:, j]
+
+    def mixed(self, a: NDArray, i: int) -> NDArray:
+        return a[i, ::-1]
+
+    def markers(self, a: NDArray) -> List[NDArray]:
+        return [a[..., -1], a[None], a[:, None], a[0, ...]]
+
+    def set1(self, a: NDArray, i: int, v: float) -> None:
+        a[i] = v
+
+    def set1_int(self, a: NDArray, i: int, v: int) -> None:
+        a[i] = v
+
+    def set1_bool(self, a: NDArray, i: int, v: bool) -> None:
+        a[i] = v
+
+    def set2(self, a: NDArray, i: int, j: int, v: float) -> None:
+        a[i, j] = v
+
+    def set_slice(self, a: NDArray, lo: int, hi: int, v: int) -> None:
+        a[lo:hi] = v
+
+    def set_list(self, a: NDArray, i: int, xs: List[float]) -> None:
+        a[i] = xs
+
+    def set_array(self, a: NDArray, lo: int, b: NDArray) -> None:
+        a[lo:] = b
+
+    def set_any(self, a: NDArray, i: int, v: Any) -> None:
+        a[i] = v
+
+    def shift(self, a: NDArray) -> None:
+        a[1:] = a[:-1]  # overlapping: numpy copies the source first
+
+    def aug_item(self, a: NDArray, i: int, v: float) -> None:
+        a[i] += v
+
+    def aug_slice(self, a: NDArray, v: float) -> None:
+        a[0:2] += v
+
+    def aug_whole(self, a: NDArray, v: int) -> None:
+        a *= v
+
+    def aug_any(self, a: NDArray, b: NDArray) -> None:
+        for i in range(len(a)):
+            a[i] -= b[i]
+
+    def length(self, a: NDArray) -> int:
+        return len(a)
+
+    def rows(self, a: NDArray) -> List[Any]:
+        return [x for x in a]
+
+    def total(self, a: NDArray) -> float:
+        s = 0.0
+        for row in a:
+            for x in row:
+                s += x
+        return s
+
+    def row_then_item(self, a: NDArray, i: int, j: int) -> Any:
+        r = a[i]
+        return r[j] * 2 + len(r)
+
+    def listed(self, a: NDArray) -> List[Any]:
+        return list(a)
+
+    def reshapes(self, a: NDArray) -> List[List[int]]:
+        t = (3, 2)
+        return [a.reshape(2, 3).shape, a.reshape((3, 2)).shape, a.reshape([6]).shape, a.reshape(-1, 1).shape,
+                a.reshape(6).shape, a.reshape(t).shape]
+
+    def arith(self, a: NDArray, b: NDArray) -> List[NDArray]:
+        return [a + b, a - 1, 2 * a, 1 - a, a / 2, 3 / b, a[1:] * b[1:]]
+
+    def any_arith(self, a: NDArray) -> Any:
+        return a[0] + 1  # a row (an Any holding an NDArray) + 1
+
+    def truthy(self, a: NDArray) -> bool:
+        if a:
+            return True
+        return False
+
+
+@pytest.fixture(scope="module")
+def s():
+    return matx_nb.script(Syntax)()
+
+
+def outcome(fn, *args):
+    try:
+        return "ok", fn(*args)
+    except Exception as e:  # compared by class
+        return "raise", e
+
+
+def same_value(got, want):
+    """got: what compiled code returned; want: numpy's result for the same expression."""
+    if isinstance(want, np.ndarray):
+        same(got, want)
+    else:
+        want = want.item() if isinstance(want, np.generic) else want
+        assert got == want and type(got) is type(want), (got, want)
+
+
+def agree(got, want):
+    """Compiled and numpy outcomes: the same value, or the same builtin exception
+    class (numpy's own classes, e.g. UFuncTypeError, count as their builtin base)."""
+    if want[0] == "raise":
+        assert got[0] == "raise", (got, want)
+        base = next(k for k in type(want[1]).__mro__ if k.__module__ == "builtins")
+        assert type(got[1]) is base, (got, want)
+    else:
+        assert got[0] == "ok", (got, want)
+        same_value(got[1], want[1])
+
+
+_ARRAYS = [np.arange(12, dtype=np.int32).reshape(3, 4), np.linspace(0, 1, 6, dtype=np.float32),
+           np.arange(24, dtype=np.float64).reshape(2, 3, 4)[:, ::2], np.array([True, False, True]),
+           np.array(7, dtype=np.uint8), np.zeros((0, 3), np.int64)]
+
+
+@pytest.mark.parametrize("a", _ARRAYS, ids=lambda a: f"{a.dtype}{list(a.shape)}")
+def test_attributes_match_numpy(s, a):
+    shape, dtype, ndim, size, strides = s.attrs(a)
+    assert shape == list(a.shape) and dtype == str(a.dtype) and ndim == a.ndim and size == a.size
+    assert strides == list(a.strides)
+    assert s.both_spellings(a)
+    nd = NDArray(a)  # the Python class: the same values, both spellings
+    assert nd.shape == shape == nd.shape() and nd.dtype == dtype == nd.dtype() and nd.ndim == ndim == nd.ndim()
+    assert nd.size == size == nd.size() and nd.strides == strides
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+SETTINGS = settings(max_examples=60, deadline=None)
+_shapes = st.lists(st.integers(0, 4), min_size=1, max_size=3)
+_dtypes = st.sampled_from(["int8", "int64", "uint16", "float32", "float64", "bool"])
+
+
+def _array(shape, dtype):
+    return (np.arange(int(np.prod(shape))) * 3 - 5).reshape(shape).astype(dtype)
+
+
+@SETTINGS
+@given(_shapes, _dtypes, st.integers(-6, 6))
+def test_index_matches_numpy(s, shape, dtype, i):
+    a = _array(shape, dtype)
+    got, want = outcome(s.item1, a, i), outcome(lambda: a[i])
+    agree(got, want)
+    if got[0] == "ok" and a.ndim > 1 and a[i].size:
+        assert got[1].numpy().ctypes.data == a[i].ctypes.data  # a view, not a copy
+
+
+@SETTINGS
+@given(_shapes, _dtypes, st.integers(-5, 5), st.integers(-5, 5))
+def test_index2_matches_numpy(s, shape, dtype, i, j):
+    a = _array(shape, dtype)
+    agree(outcome(s.item2, a, i, j), outcome(lambda: a[i, j]))
+
+
+@SETTINGS
+@given(_shapes, st.integers(-7, 7), st.integers(-7, 7), st.integers(-3, 3))
+def test_slices_are_views_like_numpy(s, shape, lo, hi, step):
+    a = _array(shape, "int32")
+    got, want = outcome(s.slice3, a, lo, hi, step), outcome(lambda: a[lo:hi:step])
+    agree(got, want)
+    if got[0] == "ok":
+        agree(outcome(s.slice2, a, lo, hi), outcome(lambda: a[lo:hi]))
+        v = got[1].numpy()
+        assert v.strides == want[1].strides or v.size == 0
+        if v.size:
+            assert v.ctypes.data == want[1].ctypes.data
+            v.flat[0] = 99  # same memory as the caller's array
+            assert want[1].flat[0] == 99
+
+
+def test_slices_columns_and_markers(s):
+    a = np.arange(12).reshape(3, 4)
+    for got, want in zip(s.open_slices(a), [a[:2], a[1:], a[::-1], a[::2], a[:]]):
+        same(got, want)
+    same(s.column(a, -1), a[:, -1])
+    same(s.mixed(a, 1), a[1, ::-1])
+    for got, want in zip(s.markers(a), [a[..., -1], a[None], a[:, None], a[0, ...]]):
+        same(got, want)
+    agree(outcome(s.column, a, 4), outcome(lambda: a[:, 4]))
+    agree(outcome(s.mixed, np.arange(3), 0), outcome(lambda: np.arange(3)[0, ::-1]))
+    assert s.item_any(a, 1).tolist() == a[1].tolist() and s.item_any(np.arange(3), -1) == 2
+    agree(outcome(s.item_any, a, "x"), outcome(lambda: a["x"]))
+    agree(outcome(s.item1, np.array(5), 0), outcome(lambda: np.array(5)[0]))
+
+
+_VALUES = [3, -1, 300, 2.7, -2.7, 1e20, float("nan"), float("inf"), True]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32", "uint64", "int64", "float32", "float64", "bool"])
+def test_item_assignment_casts_like_numpy(s, dtype):
+    for v in _VALUES:
+        a, ref = np.zeros(3, dtype), np.zeros(3, dtype)
+        fn = s.set1_bool if isinstance(v, bool) else s.set1_int if isinstance(v, int) else s.set1
+
+        def numpy_set():
+            ref[1] = v
+        agree(outcome(fn, a, 1, v), outcome(numpy_set))
+        np.testing.assert_array_equal(a, ref)  # nothing written when numpy raises either
+
+
+def test_item_assignment_forms(s):
+    a, ref = np.zeros((3, 4)), np.zeros((3, 4))
+    s.set2(a, -1, 2, 1.5)
+    ref[-1, 2] = 1.5
+    s.set1(a, 0, 7.0)  # a row: broadcast
+    ref[0] = 7.0
+    s.set_list(a, 1, [1.0, 2.0, 3.0, 4.0])
+    ref[1] = [1.0, 2.0, 3.0, 4.0]
+    np.testing.assert_array_equal(a, ref)
+    agree(outcome(s.set_list, a, 1, [1.0, 2.0]), outcome(lambda: ref.__setitem__(1, [1.0, 2.0])))
+    agree(outcome(s.set2, a, 3, 0, 1.0), outcome(lambda: ref.__setitem__((3, 0), 1.0)))
+    b, rb = np.arange(6, dtype=np.int16), np.arange(6, dtype=np.int16)
+    s.set_slice(b, 1, 4, -9)
+    rb[1:4] = -9
+    s.set_array(b, 4, np.array([2.9, -2.9]))  # float array into int16: numpy's astype
+    rb[4:] = np.array([2.9, -2.9])
+    np.testing.assert_array_equal(b, rb)
+    agree(outcome(s.set_array, b, 3, np.ones(2)), outcome(lambda: rb.__setitem__(slice(3, None), np.ones(2))))
+    c, rc = np.arange(5), np.arange(5)
+    s.shift(c)
+    rc[1:] = rc[:-1]
+    np.testing.assert_array_equal(c, rc)
+    d = np.zeros(3, np.int32)
+    s.set_any(d, 0, 4)
+    s.set_any(d, 1, 2.5)
+    s.set_any(d, 2, [7])
+    assert d.tolist() == [4, 2, 7]
+    agree(outcome(s.set_any, d, 0, None), outcome(lambda: np.zeros(3, np.int32).__setitem__(0, None)))
+
+
+def test_augmented_assignment_like_numpy(s):
+    a, ref = np.arange(4), np.arange(4)
+    s.aug_item(a, 0, 1.5)  # an element takes the float result cast back (numpy: 1.5 -> 1)
+    ref[0] += 1.5
+    np.testing.assert_array_equal(a, ref)
+    agree(outcome(s.aug_slice, a, 1.5), outcome(lambda: ref.__setitem__(slice(0, 2), ref[0:2].__iadd__(1.5))))
+    f, rf = np.arange(4.0), np.arange(4.0)
+    s.aug_slice(f, 0.5)
+    rf[0:2] += 0.5
+    np.testing.assert_array_equal(f, rf)
+    w = np.array([100, 120], np.int8)
+    s.aug_whole(w, 2)  # in place, wrapping in int8 as numpy does
+    assert w.tolist() == (np.array([100, 120], np.int8) * np.int8(2)).tolist()
+    agree(outcome(s.aug_whole, w, 300), outcome(lambda: w.__imul__(300)))
+    x, y = np.array([5.0, 6.0]), np.array([1, 2])
+    s.aug_any(x, y)
+    assert x.tolist() == [4.0, 4.0]
+
+
+def test_len_and_iteration(s):
+    a = np.arange(6).reshape(2, 3)
+    assert s.length(a) == 2 and s.length(np.zeros((0, 2))) == 0
+    agree(outcome(s.length, np.array(1.5)), outcome(lambda: len(np.array(1.5))))
+    rows = s.rows(a)
+    assert [r.tolist() for r in rows] == a.tolist()
+    assert s.rows(np.array([1.5, 2.5])) == [1.5, 2.5] and s.listed(np.arange(3)) == [0, 1, 2]
+    agree(outcome(s.rows, np.array(3)), outcome(lambda: [x for x in np.array(3)]))
+    assert s.total(np.arange(6, dtype=np.float32).reshape(3, 2)) == 15.0
+    assert s.row_then_item(a, 1, -1) == a[1][-1] * 2 + 3
+    agree(outcome(s.row_then_item, a, 1, 3), outcome(lambda: a[1][3]))
+    assert NDArray(a).shape == [2, 3] and [r.tolist() for r in NDArray(a)] == a.tolist()  # the Python class
+
+
+def test_reshape_spellings(s):
+    a = np.arange(6)
+    assert s.reshapes(a) == [[2, 3], [3, 2], [6], [6, 1], [6], [3, 2]]
+    nd = NDArray(a)
+    assert nd.reshape(2, 3).shape == nd.reshape((2, 3)).shape == nd.reshape([2, 3]).shape == [2, 3]
+
+
+def test_arithmetic_operators_match_numpy(s):
+    a, b = np.arange(1, 5, dtype=np.int32), np.array([0.5, 1.0, 2.0, 4.0], np.float32)
+    want = [a + b, a - 1, 2 * a, 1 - a, a / 2, 3 / b, a[1:] * b[1:]]
+    for got, w in zip(s.arith(a, b), want):
+        same(got, w)
+    same(s.any_arith(np.arange(6).reshape(2, 3)), np.arange(3) + 1)
+    nd = NDArray(a)
+    assert (1 - nd) == NDArray(1 - a) and (3 / nd) == NDArray(3 / a)
+
+
+def test_truth_value_like_numpy(s):
+    for a in (np.array([3]), np.array([[0.0]]), np.array(0), np.zeros(0), np.arange(2)):
+        agree(outcome(s.truthy, a), outcome(bool, a))
+        agree(outcome(bool, NDArray(a)), outcome(bool, a))
+
+
+# An array that says its memory is on cuda:0 (DLPack, no GPU needed): compiled
+# code must raise a Python exception where it would read or write the data.
+class _FakeCuda:
+    def __init__(self, a):
+        import ctypes
+
+        class Dev(ctypes.Structure):
+            _fields_ = [("device_type", ctypes.c_int), ("device_id", ctypes.c_int)]
+
+        class DType(ctypes.Structure):
+            _fields_ = [("code", ctypes.c_uint8), ("bits", ctypes.c_uint8), ("lanes", ctypes.c_uint16)]
+
+        class Tensor(ctypes.Structure):
+            _fields_ = [("data", ctypes.c_void_p), ("device", Dev), ("ndim", ctypes.c_int32), ("dtype", DType),
+                        ("shape", ctypes.POINTER(ctypes.c_int64)), ("strides", ctypes.POINTER(ctypes.c_int64)),
+                        ("byte_offset", ctypes.c_uint64)]
+
+        class Managed(ctypes.Structure):
+            _fields_ = [("dl_tensor", Tensor), ("manager_ctx", ctypes.c_void_p), ("deleter", ctypes.c_void_p)]
+
+        self.ctypes = ctypes
+        self.a = np.ascontiguousarray(a, dtype=np.int64)  # host memory: a wrong read would not crash the test
+        self.shape = (ctypes.c_int64 * a.ndim)(*a.shape)
+        self.t = Managed()  # no deleter: this object owns everything
+        self.t.dl_tensor.data = self.a.ctypes.data
+        self.t.dl_tensor.device = Dev(2, 0)
+        self.t.dl_tensor.ndim = a.ndim
+        self.t.dl_tensor.dtype = DType(0, 64, 1)
+        self.t.dl_tensor.shape = self.shape
+
+    def __dlpack__(self, *args, **kwargs):
+        new = self.ctypes.pythonapi.PyCapsule_New
+        new.restype = self.ctypes.py_object
+        new.argtypes = [self.ctypes.c_void_p, self.ctypes.c_char_p, self.ctypes.c_void_p]
+        return new(self.ctypes.addressof(self.t), b"dltensor", None)
+
+    def __dlpack_device__(self):
+        return (2, 0)
+
+
+def test_device_arrays_raise_instead_of_reading(s, c):
+    gpu2, gpu1 = _FakeCuda(np.arange(6).reshape(2, 3)), _FakeCuda(np.arange(3))
+    assert s.attrs(gpu2)[:4] == ([2, 3], "int64", 2, 6) and s.length(gpu2) == 2  # metadata only
+    for fn, args in ((s.item1, (gpu1, 0)), (s.item2, (gpu2, 0, 0)), (s.set1, (gpu1, 0, 1.0)),
+                     (s.set2, (gpu2, 1, 1, 2.0)), (s.rows, (gpu1,)), (s.total, (gpu2,)),
+                     (s.aug_item, (gpu1, 0, 1.0)), (c["tolist"], (gpu2,)), (s.row_then_item, (gpu2, 0, 0))):
+        with pytest.raises(TypeError, match="needs CPU memory, the array is on cuda:0"):
+            fn(*args)
+    assert gpu2.a.tolist() == [[0, 1, 2], [3, 4, 5]]  # nothing written
+
+
+def test_compile_errors_name_the_construct():
+    def bool_index(a: NDArray, f: bool) -> Any:
+        return a[f]
+
+    def float_index(a: NDArray, x: float) -> Any:
+        return a[x]
+
+    def store_str(a: NDArray) -> None:
+        a[0] = "x"
+
+    def floordiv_item(a: NDArray) -> None:
+        a[0] //= 2
+
+    def no_attr(a: NDArray) -> Any:
+        return a.T
+
+    def list_tuple_slice(xs: List[int]) -> Any:
+        return xs[0, 1:]
+
+    def compare(a: NDArray, b: NDArray) -> bool:
+        return a == b
+
+    def sort(a: NDArray) -> Any:
+        return sorted(a)
+
+    for fn, msg in ((bool_index, "boolean indexing of an NDArray is not supported"),
+                    (float_index, "NDArray indices must be integers or slices, not float"),
+                    (store_str, "cannot store a str in an NDArray"),
+                    (floordiv_item, "'//=' on NDArray items is not supported"),
+                    (no_attr, "'NDArray' object has no attribute 'T'"),
+                    (list_tuple_slice, "indices cannot be tuples with slices"),
+                    (compare, "'==' on NDArrays \\(numpy compares elementwise\\) is not supported yet"),
+                    (sort, "sorted\\(\\) of an NDArray is not supported yet")):
+        with pytest.raises(matx_nb.CompileError, match=msg):
+            matx_nb.script(fn)
