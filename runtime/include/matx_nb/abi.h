@@ -18,7 +18,7 @@
 #include "dlpack.h"
 #include "error.h"
 
-#define MATX_NB_ABI_VERSION 4
+#define MATX_NB_ABI_VERSION 5
 
 extern "C" {
 
@@ -266,24 +266,19 @@ struct Conv<Str> {
     int64_t n;
     const void* d = h->str_data(o, &unit, &n);
     if (n == 0) return Str();
+    if (unit == 1) return Str::latin1(d, size_t(n));  // CPython's 1-byte kind: one copy
+    if (unit == 4) return Str(static_cast<const char32_t*>(d), size_t(n));  // C++ hosts: narrowed when it fits
     Str s = Str::uninit(size_t(n));
     char32_t* out = s.mutable_data();
-    if (unit == 1) {
-      const uint8_t* p = static_cast<const uint8_t*>(d);
-      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
-    } else if (unit == 2) {
-      const uint16_t* p = static_cast<const uint16_t*>(d);
-      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
-    } else {
-      std::memcpy(out, d, size_t(n) * 4);
-    }
-    if (unit == 4) s.finish();  // hosts without narrow storage (C++) pass everything as 4-byte units
-    else s.object()->width = uint8_t(unit);
+    const uint16_t* p = static_cast<const uint16_t*>(d);
+    for (int64_t i = 0; i < n; ++i) out[i] = p[i];
+    s.set_width(2);  // CPython's kinds are exact: a 2-byte string has a code point > 0xFF
     return s;
   }
-  // The code points as they are (no narrowed copy): the host picks the narrowest
-  // storage itself, in the same pass that it copies them (CPython: PyUnicode_New).
+  // Kind-1 strings go as Latin-1 bytes (CPython copies them as they are); kind-4
+  // ones as code points, the host picking the narrowest storage as it copies.
   static mx_host_obj to_host(const mx_host_api* h, const Str& s) {
+    if (s.narrow()) return h->new_str(1, s.data8(), int64_t(s.size()));
     return h->new_str(4, s.data(), int64_t(s.size()));
   }
 };
