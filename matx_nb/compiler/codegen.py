@@ -10,6 +10,7 @@ import math
 from typing import Dict, List, Optional, Tuple
 
 from . import ir, modules
+from .borrow import borrowed_loops, mark_self_move
 from .builtins_codegen import LoopEmitter, builtin_name
 from .checker import EXC, FILE, RANGE, elem_type, kind_of, const_int
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType, FuncType,
@@ -158,6 +159,7 @@ class Emitter(LoopEmitter):
         self.ind = 0
         self.func: Optional[ir.Function] = None
         self.cls: Optional[ir.ClassDef] = None
+        self.borrowed_loops: set = set()  # ids of the for statements binding by reference
         self.loop_flags: List[Optional[str]] = []
         self.origin_first_line = {i: o[1] for i, o in enumerate(program.origins)}
         self.line_map: List[Tuple[int, str, int]] = []  # (cpp line, file, python line)
@@ -402,6 +404,7 @@ class Emitter(LoopEmitter):
         return f"{ctype(ft)}([=]({ps}) mutable -> {ctype(ft.ret)} {{ return {body}; }})"
 
     def emit_body(self, f: ir.Function):
+        self.borrowed_loops |= borrowed_loops(f)
         first_use = first_statement_using(f)
         self.declared_late = set()
         unbound = getattr(f, "maybe_unbound", set())
@@ -611,7 +614,7 @@ class Emitter(LoopEmitter):
         def body():
             self.block(s.body)
 
-        self.emit_for(s.target, s.iter, body, s)
+        self.emit_for(s.target, s.iter, body, s, borrow=id(s) in self.borrowed_loops)
         self.loop_flags.pop()
         self.emit_loop_else(flag, s.orelse)
 
@@ -652,6 +655,8 @@ class Emitter(LoopEmitter):
             if isinstance(t, ir.TupleLit):
                 self.bind(t, self.expr(s.value), s.value.ty, False)
                 return
+            if isinstance(t, ir.Name):
+                mark_self_move(t, s.value, self.func)
             self.assign_to(t, self.coerced(s.value, want), want)
             return
         tmp = self.new_tmp("v")
@@ -837,6 +842,8 @@ class Emitter(LoopEmitter):
             return "mx::None{}"
         if getattr(e, "check_bound", False):
             return f'mx::bound_read({cname(e.id)}, {cname(e.id)}__bound, "{e.id}", {self.loc(e)})'
+        if getattr(e, "move_from", False):
+            return f"std::move({cname(e.id)})"
         return cname(e.id)
 
     def is_self(self, e: ir.Expr) -> bool:
