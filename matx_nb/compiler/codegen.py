@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Tuple
 
 from . import ir, modules
 from .borrow import borrowed_loops, mark_self_move
+from .writeback import mutated_params
 from .builtins_codegen import LoopEmitter, builtin_name
 from .checker import EXC, FILE, RANGE, elem_type, kind_of, const_int
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType, FuncType,
@@ -1459,6 +1460,12 @@ class Emitter(LoopEmitter):
             self.line("}")
         else:
             self.line(f"{rt_c} r = {call};")
+        if kind != "init":
+            # Python sees in-place changes of its list/dict/set arguments (writeback.py)
+            changed = mutated_params(f)
+            for i, p in enumerate(params):
+                if p.name in changed:
+                    self.line(f"mx::write_back(h, args[{i}], a{i});")
         if kind == "init":
             self.line(f"*result = h->new_object(class_desc_{cls.name}(), r.release());")
         else:

@@ -82,6 +82,13 @@ struct mx_host_api {
   // it over.
   DLManagedTensor* (*dlpack_in)(mx_host_obj);
   mx_host_obj (*dlpack_out)(DLManagedTensor*);
+
+  // ABI 5: replaces the contents of the caller's list/dict/set `dst` by those of
+  // `src` (a container of the same kind made by to_host), so that a compiled
+  // function changing its argument in place changes the caller's object, as in
+  // Python. Containers of another kind (a tuple for a List parameter) are left
+  // as they are.
+  void (*assign_contents)(mx_host_obj dst, mx_host_obj src);
 };
 
 // Error reported across the ABI; strings are malloc'd and freed by the host,
@@ -499,5 +506,17 @@ struct NoGil {
   explicit NoGil(const mx_host_api* host) : h(host), state(host->nogil_begin()) {}
   ~NoGil() { h->nogil_end(state); }
 };
+
+// After a call: the caller's container `dst` takes the contents of the
+// argument `v` the compiled function may have changed in place (codegen emits it
+// for the parameters compiler/writeback.py finds).
+template <class T>
+inline void write_back(const mx_host_api* h, mx_host_obj dst, const T& v) {
+  if (!dst) return;  // a default value, not the caller's object
+  mx_host_obj src = Conv<T>::to_host(h, v);
+  if (!src) return;
+  h->assign_contents(dst, src);
+  h->decref(src);
+}
 
 }  // namespace mx

@@ -309,6 +309,17 @@ inline DLManagedTensor* h_dlpack_in(mx_host_obj h) {
   if (a.tag() != TypeTag::Instance || !is_ndarray_object(a.obj())) return nullptr;
   return static_cast<NDArrayObj*>(a.obj())->to_dlpack();
 }
+inline void h_assign_contents(mx_host_obj dst, mx_host_obj src) {
+  const Any& d = A(dst);
+  const Any& s = A(src);
+  if (d.tag() != s.tag() || !d.obj() || !s.obj()) return;
+  switch (d.tag()) {
+    case TypeTag::List: items_of(d) = items_of(s); break;
+    case TypeTag::Dict: dict_table(d) = dict_table(s); break;
+    case TypeTag::Set: set_table(d) = set_table(s); break;
+    default: break;
+  }
+}
 inline mx_host_obj h_dlpack_out(DLManagedTensor* t) {
   return box(Any(NDArray::from_dlpack(t).ref()));
 }
@@ -324,7 +335,7 @@ inline const mx_host_api* any_host() {
       h_new_none, h_new_bool, h_new_int, h_new_float, h_new_str, h_new_bytes,
       h_new_list, h_list_set, h_new_tuple, h_tuple_set, h_new_dict, h_dict_set,
       h_new_set, h_set_add, h_new_object, h_decref,
-      h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out};
+      h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out, h_assign_contents};
   return &api;
 }
 

@@ -188,9 +188,12 @@ class StrObj final : public Object {
     return w ? w : widen();
   }
   size_t size() const { return size_; }
-  void forget_hash() {
+  void forget_hash() {  // the holder of the only reference edited it: no other thread reads it
     hash_valid_ = false;
-    if (char32_t* w = wide_.exchange(nullptr, std::memory_order_relaxed)) alloc::deallocate(w);
+    if (char32_t* w = wide_.load(std::memory_order_relaxed)) {
+      wide_.store(nullptr, std::memory_order_relaxed);
+      alloc::deallocate(w);
+    }
   }
   uint64_t hash() const {
     if (!hash_valid_) {
@@ -243,10 +246,30 @@ class Str {
     Str b;
     if (n) {
       StrObj* o = StrObj::alloc(n, 1);
-      std::memcpy(o->data8(), s, n);
+      copy_bytes(o->data8(), static_cast<const uint8_t*>(s), n);
       b.r_ = Ref<StrObj>::adopt(o);
     }
     return b;
+  }
+  // memcpy, inline for the short pieces (words) that split and slicing copy.
+  static void copy_bytes(uint8_t* d, const uint8_t* s, size_t n) {
+    if (n >= 8 && n <= 16) {
+      uint64_t a, z;
+      std::memcpy(&a, s, 8);
+      std::memcpy(&z, s + n - 8, 8);
+      std::memcpy(d, &a, 8);
+      std::memcpy(d + n - 8, &z, 8);
+    } else if (n >= 4 && n < 8) {
+      uint32_t a, z;
+      std::memcpy(&a, s, 4);
+      std::memcpy(&z, s + n - 4, 4);
+      std::memcpy(d, &a, 4);
+      std::memcpy(d + n - 4, &z, 4);
+    } else if (n < 4) {
+      for (size_t i = 0; i < n; ++i) d[i] = s[i];
+    } else {
+      std::memcpy(d, s, n);
+    }
   }
   // Writable kind-4 buffer of n code points; call finish() (or set_width()) after
   // filling it through mutable_data().

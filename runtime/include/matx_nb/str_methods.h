@@ -258,6 +258,19 @@ template <class... P, class... A> inline bool str_endswith(const Str& s, const T
 // ---- split and join -----------------------------------------------------------------
 
 inline bool py_space(char32_t c) { return c < 0x80 ? (c == ' ' || (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x1f)) : unicode::isspace(c); }
+namespace detail {
+// str.isspace() of the Latin-1 code points: 9-13, 0x1c-0x20, 0x85, 0xa0.
+struct Latin1Space {
+  bool t[256];
+  constexpr Latin1Space() : t() {
+    for (int c = 9; c <= 13; ++c) t[c] = true;
+    for (int c = 0x1c; c <= 0x20; ++c) t[c] = true;
+    t[0x85] = t[0xa0] = true;
+  }
+};
+inline constexpr Latin1Space kLatin1Space{};
+}  // namespace detail
+inline bool py_space(uint8_t c) { return detail::kLatin1Space.t[c]; }
 
 namespace detail {
 // A piece of s: no width scan when s is narrow (its pieces are too).
