@@ -4,6 +4,9 @@
 #include <climits>
 #include <cstdio>
 #include <string>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "abi.h"
 #include "ops.h"
@@ -273,6 +276,56 @@ inline constexpr Latin1Space kLatin1Space{};
 inline bool py_space(uint8_t c) { return detail::kLatin1Space.t[c]; }
 
 namespace detail {
+// Bit i set when d[i] is whitespace (str.isspace()), for the 64 bytes at d of
+// which n are the text's; bits past the end are set (the end is a boundary).
+inline uint64_t space_mask64(const uint8_t* d, size_t n) {
+  uint64_t m = 0;
+#if defined(__SSE2__)
+  if (n >= 64) {
+    const __m128i sp = _mm_set1_epi8(' '), nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4),
+                  fs = _mm_set1_epi8(0x1c), three = _mm_set1_epi8(3), nel = _mm_set1_epi8(char(0x85)),
+                  nbsp = _mm_set1_epi8(char(0xa0));
+    for (int k = 0; k < 4; ++k) {
+      __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 16 * k));
+      __m128i a = _mm_sub_epi8(x, nine);  // 9..13 -> 0..4
+      __m128i b = _mm_sub_epi8(x, fs);    // 0x1c..0x1f -> 0..3
+      __m128i w = _mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(_mm_min_epu8(a, four), a));
+      w = _mm_or_si128(w, _mm_cmpeq_epi8(_mm_min_epu8(b, three), b));
+      w = _mm_or_si128(w, _mm_or_si128(_mm_cmpeq_epi8(x, nel), _mm_cmpeq_epi8(x, nbsp)));
+      m |= uint64_t(uint16_t(_mm_movemask_epi8(w))) << (16 * k);
+    }
+    return m;
+  }
+#endif
+  size_t e = n < 64 ? n : 64;
+  for (size_t i = 0; i < e; ++i) m |= uint64_t(kLatin1Space.t[d[i]]) << i;
+  if (n < 64) m |= ~0ULL << n;
+  return m;
+}
+// Calls add(begin, end) for each whitespace-separated word of d[0, n), 64 bytes
+// at a time: word starts and ends are the bit transitions of the space mask, so
+// the loop has no branch per character.
+template <class Add>
+inline void word_spans(const uint8_t* d, size_t n, Add&& add) {
+  bool in_word = false;
+  size_t start = 0;
+  for (size_t base = 0; base < n; base += 64) {
+    uint64_t w = ~space_mask64(d + base, n - base);
+    uint64_t prev = (w << 1) | uint64_t(in_word);
+    uint64_t starts = w & ~prev, ev = starts | (~w & prev);
+    while (ev) {
+      int b = __builtin_ctzll(ev);
+      if ((starts >> b) & 1) start = base + size_t(b);
+      else add(start, base + size_t(b));
+      ev &= ev - 1;
+    }
+    in_word = (w >> 63) & 1;
+  }
+  if (in_word) add(start, n);
+}
+}  // namespace detail
+
+namespace detail {
 // A piece of s: no width scan when s is narrow (its pieces are too).
 inline Str piece(const Str& s, size_t b, size_t n) {
   if (s.narrow()) return Str::latin1(s.data8() + b, n);
@@ -309,7 +362,8 @@ inline List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*) {
       i = j;
     }
   };
-  if (s.narrow()) scan(s.data8());
+  if (s.narrow() && maxsplit == INT64_MAX) detail::word_spans(s.data8(), n, add);
+  else if (s.narrow()) scan(s.data8());
   else scan(s.data());
   List<Str> out;
   out.reserve(int64_t(k));
