@@ -27,10 +27,14 @@ def builtin_name(e) -> str:
 class LoopEmitter:
     """Mixin of Emitter."""
 
-    def emit_for(self, target: ir.Expr, it: ir.Expr, body, node, declare=False):
-        """A loop binding `target` to each item of `it`; body() emits the inside."""
+    def emit_for(self, target: ir.Expr, it: ir.Expr, body, node, declare=False, borrow=False):
+        """A loop binding `target` to each item of `it`; body() emits the inside.
+        borrow: `target` is a reference to the list's slot (see borrow.py)."""
         def on_item(item, et):
-            self.bind(target, item, et, declare)
+            if borrow:
+                self.line(f"const auto& {_cg().cname(target.id)} = {item};")
+            else:
+                self.bind(target, item, et, declare)
             body()
         self.iterate(it, node, on_item)
 

@@ -10,6 +10,8 @@ import math
 from typing import Dict, List, Optional, Tuple
 
 from . import ir, modules
+from .borrow import borrowed_loops, mark_self_move
+from .writeback import mutated_params
 from .builtins_codegen import LoopEmitter, builtin_name
 from .modules import NDARRAY
 from .ndarray_codegen import NDArrayEmitter
@@ -161,6 +163,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         self.ind = 0
         self.func: Optional[ir.Function] = None
         self.cls: Optional[ir.ClassDef] = None
+        self.borrowed_loops: set = set()  # ids of the for statements binding by reference
         self.loop_flags: List[Optional[str]] = []
         self.origin_first_line = {i: o[1] for i, o in enumerate(program.origins)}
         self.line_map: List[Tuple[int, str, int]] = []  # (cpp line, file, python line)
@@ -405,6 +408,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         return f"{ctype(ft)}([=]({ps}) mutable -> {ctype(ft.ret)} {{ return {body}; }})"
 
     def emit_body(self, f: ir.Function):
+        self.borrowed_loops |= borrowed_loops(f)
         first_use = first_statement_using(f)
         self.declared_late = set()
         unbound = getattr(f, "maybe_unbound", set())
@@ -614,7 +618,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         def body():
             self.block(s.body)
 
-        self.emit_for(s.target, s.iter, body, s)
+        self.emit_for(s.target, s.iter, body, s, borrow=id(s) in self.borrowed_loops)
         self.loop_flags.pop()
         self.emit_loop_else(flag, s.orelse)
 
@@ -655,6 +659,8 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             if isinstance(t, ir.TupleLit):
                 self.bind(t, self.expr(s.value), s.value.ty, False)
                 return
+            if isinstance(t, ir.Name):
+                mark_self_move(t, s.value, self.func)
             self.assign_to(t, self.coerced(s.value, want), want)
             return
         tmp = self.new_tmp("v")
@@ -848,6 +854,8 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             return "mx::None{}"
         if getattr(e, "check_bound", False):
             return f'mx::bound_read({cname(e.id)}, {cname(e.id)}__bound, "{e.id}", {self.loc(e)})'
+        if getattr(e, "move_from", False):
+            return f"std::move({cname(e.id)})"
         return cname(e.id)
 
     def is_self(self, e: ir.Expr) -> bool:
@@ -1470,6 +1478,12 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             self.line("}")
         else:
             self.line(f"{rt_c} r = {call};")
+        if kind != "init":
+            # Python sees in-place changes of its list/dict/set arguments (writeback.py)
+            changed = mutated_params(f)
+            for i, p in enumerate(params):
+                if p.name in changed:
+                    self.line(f"mx::write_back(h, args[{i}], a{i});")
         if kind == "init":
             self.line(f"*result = h->new_object(class_desc_{cls.name}(), r.release());")
         else:

@@ -386,6 +386,27 @@ void dltensor_capsule_free(PyObject* cap) {
 
 // Wraps an array as matx_nb.NDArray (over a numpy array on the CPU, a torch
 // tensor on a GPU), sharing its memory.
+// See mx_host_api::assign_contents. A failure (memory) leaves dst as it was.
+void h_assign_contents(mx_host_obj dst, mx_host_obj src) {
+  PyObject* d = O(dst);
+  PyObject* s = O(src);
+  int rc = 0;
+  if (PyList_Check(d) && PyList_Check(s)) {
+    rc = PyList_SetSlice(d, 0, PyList_GET_SIZE(d), s);
+  } else if (PyDict_Check(d) && PyDict_Check(s)) {
+    PyDict_Clear(d);
+    rc = PyDict_Update(d, s);
+  } else if (PySet_Check(d) && PyAnySet_Check(s)) {
+    rc = PySet_Clear(d);
+    PyObject* it = rc == 0 ? PyObject_GetIter(s) : nullptr;
+    while (PyObject* x = it ? PyIter_Next(it) : nullptr) {
+      if (rc == 0) rc = PySet_Add(d, x);
+      Py_DECREF(x);
+    }
+    Py_XDECREF(it);
+  }
+  if (rc < 0 || PyErr_Occurred()) PyErr_Clear();
+}
 mx_host_obj h_dlpack_out(DLManagedTensor* t) {
   auto* w = new VersionedWrap{};
   w->inner = t;
@@ -414,7 +435,7 @@ const mx_host_api kPythonHost = {
     h_new_none, h_new_bool, h_new_int, h_new_float, h_new_str, h_new_bytes,
     h_new_list, h_list_set, h_new_tuple, h_tuple_set, h_new_dict, h_dict_set,
     h_new_set, h_set_add, h_new_object, h_decref,
-    h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out};
+    h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out, h_assign_contents};
 
 // ---- errors ------------------------------------------------------------------
 

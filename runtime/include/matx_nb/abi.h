@@ -18,7 +18,7 @@
 #include "dlpack.h"
 #include "error.h"
 
-#define MATX_NB_ABI_VERSION 4
+#define MATX_NB_ABI_VERSION 5
 
 extern "C" {
 
@@ -82,6 +82,13 @@ struct mx_host_api {
   // it over.
   DLManagedTensor* (*dlpack_in)(mx_host_obj);
   mx_host_obj (*dlpack_out)(DLManagedTensor*);
+
+  // ABI 5: replaces the contents of the caller's list/dict/set `dst` by those of
+  // `src` (a container of the same kind made by to_host), so that a compiled
+  // function changing its argument in place changes the caller's object, as in
+  // Python. Containers of another kind (a tuple for a List parameter) are left
+  // as they are.
+  void (*assign_contents)(mx_host_obj dst, mx_host_obj src);
 };
 
 // Error reported across the ABI; strings are malloc'd and freed by the host,
@@ -266,24 +273,19 @@ struct Conv<Str> {
     int64_t n;
     const void* d = h->str_data(o, &unit, &n);
     if (n == 0) return Str();
+    if (unit == 1) return Str::latin1(d, size_t(n));  // CPython's 1-byte kind: one copy
+    if (unit == 4) return Str(static_cast<const char32_t*>(d), size_t(n));  // C++ hosts: narrowed when it fits
     Str s = Str::uninit(size_t(n));
     char32_t* out = s.mutable_data();
-    if (unit == 1) {
-      const uint8_t* p = static_cast<const uint8_t*>(d);
-      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
-    } else if (unit == 2) {
-      const uint16_t* p = static_cast<const uint16_t*>(d);
-      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
-    } else {
-      std::memcpy(out, d, size_t(n) * 4);
-    }
-    if (unit == 4) s.finish();  // hosts without narrow storage (C++) pass everything as 4-byte units
-    else s.object()->width = uint8_t(unit);
+    const uint16_t* p = static_cast<const uint16_t*>(d);
+    for (int64_t i = 0; i < n; ++i) out[i] = p[i];
+    s.set_width(2);  // CPython's kinds are exact: a 2-byte string has a code point > 0xFF
     return s;
   }
-  // The code points as they are (no narrowed copy): the host picks the narrowest
-  // storage itself, in the same pass that it copies them (CPython: PyUnicode_New).
+  // Kind-1 strings go as Latin-1 bytes (CPython copies them as they are); kind-4
+  // ones as code points, the host picking the narrowest storage as it copies.
   static mx_host_obj to_host(const mx_host_api* h, const Str& s) {
+    if (s.narrow()) return h->new_str(1, s.data8(), int64_t(s.size()));
     return h->new_str(4, s.data(), int64_t(s.size()));
   }
 };
@@ -504,5 +506,17 @@ struct NoGil {
   explicit NoGil(const mx_host_api* host) : h(host), state(host->nogil_begin()) {}
   ~NoGil() { h->nogil_end(state); }
 };
+
+// After a call: the caller's container `dst` takes the contents of the
+// argument `v` the compiled function may have changed in place (codegen emits it
+// for the parameters compiler/writeback.py finds).
+template <class T>
+inline void write_back(const mx_host_api* h, mx_host_obj dst, const T& v) {
+  if (!dst) return;  // a default value, not the caller's object
+  mx_host_obj src = Conv<T>::to_host(h, v);
+  if (!src) return;
+  h->assign_contents(dst, src);
+  h->decref(src);
+}
 
 }  // namespace mx

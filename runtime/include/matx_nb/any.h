@@ -24,7 +24,7 @@ class Any {
   Any(double f) : tag_(TypeTag::Float) { u_.f = f; }
   // An empty str/bytes has no buffer; Any keeps a real (empty) object instead.
   Any(const Str& s) : tag_(TypeTag::Str), obj_(s.ref()) {
-    if (!obj_) obj_ = Ref<Object>(Ref<StrObj>::adopt(StrObj::alloc(0)));
+    if (!obj_) obj_ = Ref<Object>(Ref<StrObj>::adopt(StrObj::alloc(0, 1)));
   }
   Any(const Bytes& s) : tag_(TypeTag::Bytes), obj_(s.ref()) {
     if (!obj_) obj_ = Ref<Object>(Ref<BytesObj>::adopt(BytesObj::alloc(0)));

@@ -323,7 +323,18 @@ inline B getslice_buf(const B& s, SliceArg lo, SliceArg hi, SliceArg st, const L
   out.finish();
   return out;
 }
-inline Str getslice(const Str& s, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) { return getslice_buf(s, lo, hi, st, loc); }
+inline Str getslice(const Str& s, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) {
+  if (!s.narrow()) return getslice_buf(s, lo, hi, st, loc);
+  int64_t start, step;
+  int64_t n = slice_indices(int64_t(s.size()), lo, hi, st, &start, &step, loc);
+  if (n == int64_t(s.size()) && step == 1) return s;
+  if (step == 1) return Str::latin1(s.data8() + start, size_t(n));
+  Str out = Str::uninit8(size_t(n));
+  uint8_t* d = out.mutable_data8();
+  const uint8_t* p = s.data8();
+  for (int64_t k = 0; k < n; ++k) d[k] = p[start + k * step];
+  return out;
+}
 inline Bytes getslice(const Bytes& s, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) { return getslice_buf(s, lo, hi, st, loc); }
 
 // ---- list methods --------------------------------------------------------------------

@@ -90,6 +90,9 @@ class ListObj final : public Object {
   TypeTag tag() const override { return TypeTag::List; }
   const char* type_name() const override { return "list"; }
   std::vector<typename Slot<T>::type> items;
+  // From the per-thread size classes (alloc.h): text code makes many short-lived ones.
+  static void* operator new(size_t n) { return alloc::allocate(n); }
+  static void operator delete(void* p) { alloc::deallocate(p); }
 };
 
 template <class T>
@@ -107,7 +110,13 @@ class List {
   storage& vec() const { return r_->items; }
   int64_t size() const { return int64_t(r_->items.size()); }
   T& operator[](int64_t i) const { return Slot<T>::get(r_->items[size_t(i)]); }
-  void push_back(T v) const { r_->items.push_back(std::move(v)); }
+  void push_back(T v) const {
+    auto& items = r_->items;
+    // CPython's first growth step (4 items) instead of 1, 2, 4: fewer
+    // reallocations for the many short lists of text processing.
+    if (items.capacity() == 0) items.reserve(4);
+    items.push_back(std::move(v));
+  }
   void reserve(int64_t n) const { r_->items.reserve(size_t(n)); }
   Obj* object() const { return r_.get(); }
   const Ref<Obj>& ref() const { return r_; }
@@ -245,6 +254,9 @@ class DictObj final : public Object {
   TypeTag tag() const override { return TypeTag::Dict; }
   const char* type_name() const override { return "dict"; }
   OrderedTable<K, V> table;
+  // From the per-thread size classes (alloc.h): text code makes many short-lived ones.
+  static void* operator new(size_t n) { return alloc::allocate(n); }
+  static void operator delete(void* p) { alloc::deallocate(p); }
 };
 
 template <class K, class V>
@@ -281,6 +293,9 @@ class SetObj final : public Object {
   TypeTag tag() const override { return TypeTag::Set; }
   const char* type_name() const override { return "set"; }
   OrderedTable<T, Unit> table;
+  // From the per-thread size classes (alloc.h): text code makes many short-lived ones.
+  static void* operator new(size_t n) { return alloc::allocate(n); }
+  static void operator delete(void* p) { alloc::deallocate(p); }
 };
 
 template <class T>

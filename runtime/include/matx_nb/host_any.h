@@ -25,9 +25,9 @@
 // Nothing owned by a borrowed handle needs freeing, and a box never refers to
 // memory of another box, so no handle can dangle while the ABI's rules hold.
 //
-// Strings: an Any str holds one char32_t per code point, so str_data returns
-// unit 4 pointing into the string object (no copy); new_str widens 1- and
-// 2-byte units and records the real width of the result.
+// Strings: str_data points into the string object (no copy): unit 1 for a
+// kind-1 (Latin-1) string, unit 4 for a kind-4 one; new_str keeps 1-byte units
+// as they are, widens 2-byte ones and narrows 4-byte ones when they fit.
 //
 // Class instances: an Any holding a Ref<Object> (TypeTag::Instance). Any has no
 // room for the class, so new_object records, per dynamic C++ type of the
@@ -142,10 +142,10 @@ inline double h_as_float(mx_host_obj h) {
 }
 inline const void* h_str_data(mx_host_obj h, int* unit, int64_t* len) {
   auto* s = static_cast<const StrObj*>(A(h).obj());
-  *unit = 4;
   *len = s ? int64_t(s->size()) : 0;
-  static const char32_t kEmpty[1] = {0};
-  return s ? static_cast<const void*>(s->data()) : kEmpty;
+  if (!s) { *unit = 1; return ""; }
+  *unit = s->kind();
+  return s->kind() == 1 ? static_cast<const void*>(s->data8()) : static_cast<const void*>(s->data());
 }
 inline const char* h_bytes_data(mx_host_obj h, int64_t* len) {
   auto* b = static_cast<const BytesObj*>(A(h).obj());
@@ -235,18 +235,13 @@ inline mx_host_obj h_new_int(int64_t v) { return box(Any(v)); }
 inline mx_host_obj h_new_float(double v) { return box(Any(v)); }
 inline mx_host_obj h_new_str(int unit, const void* data, int64_t len) {
   if (len <= 0) return box(Any(Str()));
+  if (unit == 1) return box(Any(Str::latin1(data, size_t(len))));
+  if (unit == 4) return box(Any(Str(static_cast<const char32_t*>(data), size_t(len))));
   Str s = Str::uninit(size_t(len));
   char32_t* out = s.mutable_data();
-  if (unit == 1) {
-    const uint8_t* p = static_cast<const uint8_t*>(data);
-    for (int64_t i = 0; i < len; ++i) out[i] = p[i];
-  } else if (unit == 2) {
-    const uint16_t* p = static_cast<const uint16_t*>(data);
-    for (int64_t i = 0; i < len; ++i) out[i] = p[i];
-  } else {
-    std::memcpy(out, data, size_t(len) * 4);
-  }
-  s.finish();  // the real width, not the unit: "abc" given in 4-byte units is narrow
+  const uint16_t* p = static_cast<const uint16_t*>(data);
+  for (int64_t i = 0; i < len; ++i) out[i] = p[i];
+  s.finish();  // the real width, not the unit
   return box(Any(s));
 }
 inline mx_host_obj h_new_bytes(const char* data, int64_t len) {
@@ -314,6 +309,17 @@ inline DLManagedTensor* h_dlpack_in(mx_host_obj h) {
   if (a.tag() != TypeTag::Instance || !is_ndarray_object(a.obj())) return nullptr;
   return static_cast<NDArrayObj*>(a.obj())->to_dlpack();
 }
+inline void h_assign_contents(mx_host_obj dst, mx_host_obj src) {
+  const Any& d = A(dst);
+  const Any& s = A(src);
+  if (d.tag() != s.tag() || !d.obj() || !s.obj()) return;
+  switch (d.tag()) {
+    case TypeTag::List: items_of(d) = items_of(s); break;
+    case TypeTag::Dict: dict_table(d) = dict_table(s); break;
+    case TypeTag::Set: set_table(d) = set_table(s); break;
+    default: break;
+  }
+}
 inline mx_host_obj h_dlpack_out(DLManagedTensor* t) {
   return box(Any(NDArray::from_dlpack(t).ref()));
 }
@@ -329,7 +335,7 @@ inline const mx_host_api* any_host() {
       h_new_none, h_new_bool, h_new_int, h_new_float, h_new_str, h_new_bytes,
       h_new_list, h_list_set, h_new_tuple, h_tuple_set, h_new_dict, h_dict_set,
       h_new_set, h_set_add, h_new_object, h_decref,
-      h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out};
+      h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out, h_assign_contents};
   return &api;
 }
 

@@ -26,7 +26,11 @@ class Object {
 
   void incref() const noexcept { rc_.fetch_add(1, std::memory_order_relaxed); }
   void decref() const noexcept {
-    if (rc_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    // The holder of the only reference frees without an atomic read-modify-write:
+    // nobody else can reach the object to change the count meanwhile, and the
+    // acquire load orders the deletion after other threads' earlier releases.
+    if (rc_.load(std::memory_order_acquire) == 1 || rc_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      delete this;
   }
   int32_t refcount() const noexcept { return rc_.load(std::memory_order_relaxed); }
 

@@ -355,6 +355,13 @@ inline bool contains(const Dict<K, V>& d, const K& k) { return d.lookup(k) != nu
 template <class T>
 inline bool contains(const Set<T>& s, const T& x) { return s.contains(x); }
 inline bool contains(const Str& s, const Str& sub) {
+  if (s.narrow()) {
+    if (sub.width() > 1) return false;  // a code point above 0xFF never occurs in a kind-1 text
+    if (sub.narrow()) {
+      std::string_view v(reinterpret_cast<const char*>(s.data8()), s.size());
+      return v.find(std::string_view(reinterpret_cast<const char*>(sub.data8()), sub.size())) != std::string_view::npos;
+    }
+  }
   return s.view().find(sub.view()) != std::u32string_view::npos;
 }
 inline bool contains(const Bytes& s, const Bytes& sub) {

@@ -1,5 +1,6 @@
 // str (Unicode, one char32_t per code point) and bytes: immutable, shared buffers.
 #pragma once
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -31,12 +32,13 @@ inline uint64_t hash_bytes(const void* data, size_t n) {
   return h;
 }
 
-// An immutable buffer of code units allocated in one block with its header.
+// An immutable buffer of code units allocated in one block with its header
+// (bytes; str has its own object below).
 template <class C, TypeTag Tag>
 class BufObj final : public Object {
  public:
   TypeTag tag() const override { return Tag; }
-  const char* type_name() const override { return Tag == TypeTag::Str ? "str" : "bytes"; }
+  const char* type_name() const override { return "bytes"; }
   static BufObj* alloc(size_t n) {
     void* mem = alloc::allocate(sizeof(BufObj) + (n + 1) * sizeof(C));
     BufObj* b = new (mem) BufObj();
@@ -57,9 +59,6 @@ class BufObj final : public Object {
     }
     return hash_;
   }
-  // Largest code unit class: 1 (<=0xFF), 2 (<=0xFFFF) or 4; lets the host build
-  // its own string without a scan.
-  uint8_t width = 1;
 
  private:
   BufObj() = default;
@@ -68,7 +67,6 @@ class BufObj final : public Object {
   mutable bool hash_valid_ = false;
 };
 
-using StrObj = BufObj<char32_t, TypeTag::Str>;
 using BytesObj = BufObj<char, TypeTag::Bytes>;
 
 template <class C, TypeTag Tag>
@@ -83,42 +81,17 @@ class Buf {
       Obj* o = Obj::alloc(n);
       std::memcpy(o->data(), s, n * sizeof(C));
       r_ = Ref<Obj>::adopt(o);
-      finish();
     }
   }
-  // Writable buffer of n units; call finish() after filling it.
+  // Writable buffer of n units.
   static Buf uninit(size_t n) {
     Buf b;
     if (n) b.r_ = Ref<Obj>::adopt(Obj::alloc(n));
     return b;
   }
   C* mutable_data() { return r_ ? r_->data() : nullptr; }
-  // A copy of n units whose width (Str: 1, 2 or 4, see BufObj::width) the caller
-  // knows, e.g. a slice of a width-1 string: no scan.
-  static Buf copy_with_width(const C* s, size_t n, int width) {
-    Buf b;
-    if (n) {
-      Obj* o = Obj::alloc(n);
-      std::memcpy(o->data(), s, n * sizeof(C));
-      o->width = uint8_t(width);
-      b.r_ = Ref<Obj>::adopt(o);
-    }
-    return b;
-  }
-  // Width set by a caller that knows it (instead of finish()).
-  void set_width(int w) { if (r_) r_->width = uint8_t(w); }
-  // The only reference to a non-empty buffer: the holder of a temporary may then
-  // edit it in place (mutable_data(), then forget_hash() on the object).
+  void finish() {}
   bool unique() const { return r_ && r_->refcount() == 1; }
-  void finish() {
-    if (!r_) return;
-    if (Tag == TypeTag::Str) {
-      uint32_t m = 0;
-      const C* d = r_->data();
-      for (size_t i = 0, n = r_->size(); i < n; ++i) m |= uint32_t(d[i]);
-      r_->width = m <= 0xFF ? 1 : (m <= 0xFFFF ? 2 : 4);
-    }
-  }
 
   size_t size() const { return r_ ? r_->size() : 0; }
   bool empty() const { return size() == 0; }
@@ -131,7 +104,6 @@ class Buf {
   C operator[](size_t i) const { return data()[i]; }
   std::basic_string_view<C> view() const { return {data(), size()}; }
   uint64_t hash() const { return r_ ? r_->hash() : hash_bytes(nullptr, 0); }
-  int width() const { return r_ ? r_->width : 1; }
   Obj* object() const { return r_.get(); }
   const Ref<Obj>& ref() const { return r_; }
 
@@ -150,25 +122,284 @@ class Buf {
   Ref<Obj> r_;
 };
 
-using Str = Buf<char32_t, TypeTag::Str>;
 using Bytes = Buf<char, TypeTag::Bytes>;
+
+// ---- str ---------------------------------------------------------------------------
+//
+// A str stores its code points in one of two kinds, like CPython: kind 1, one byte
+// per code point (every code point <= 0xFF: ASCII and Latin-1 text, nearly all of
+// the text pre-processing sees), or kind 4, one char32_t per code point. Code that
+// reads code points (data(), begin(), view()) works on either: a kind-1 string
+// makes a UTF-32 copy of itself the first time it is asked and keeps it. The hot
+// methods (split, strip, replace, join, lower, find, hashing, comparison and the
+// conversions to and from Python) work on the bytes of kind-1 strings directly.
+//
+// `width` is the exact class of the largest code point (1: <= 0xFF, 2: <= 0xFFFF,
+// 4), independent of the kind: a kind-4 string may hold only Latin-1 text (a
+// result built code point by code point). Hash and equality depend only on the
+// code points, never on the kind.
+
+// The FNV-1a of hash_bytes over the code points of a Latin-1 text held as
+// char32_t: equal to hash_bytes() of its one-byte form.
+inline uint64_t hash_latin1(const char32_t* d, size_t n) {
+  uint64_t h = 1469598103934665603ULL ^ n;
+  while (n >= 8) {
+    uint64_t w = 0;
+    for (int k = 0; k < 8; ++k) w |= uint64_t(uint8_t(d[k])) << (8 * k);
+    h = (h ^ w) * 1099511628211ULL;
+    h ^= h >> 29;
+    d += 8;
+    n -= 8;
+  }
+  while (n--) h = (h ^ uint8_t(*d++)) * 1099511628211ULL;
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ULL;
+  h ^= h >> 32;
+  return h;
+}
+
+class StrObj final : public Object {
+ public:
+  TypeTag tag() const override { return TypeTag::Str; }
+  const char* type_name() const override { return "str"; }
+  // n code points of storage kind 1 or 4 (width 1 for kind 1; callers filling a
+  // kind-4 buffer set the width).
+  static StrObj* alloc(size_t n, int kind = 4) {
+    void* mem = alloc::allocate(sizeof(StrObj) + (n + 1) * size_t(kind));
+    StrObj* b = new (mem) StrObj();
+    b->size_ = n;
+    b->kind_ = uint8_t(kind);
+    if (kind == 1) b->data8()[n] = 0;
+    else b->data32()[n] = 0;
+    return b;
+  }
+  ~StrObj() override {
+    if (char32_t* w = wide_.load(std::memory_order_relaxed)) alloc::deallocate(w);
+  }
+  static void operator delete(void* p) { alloc::deallocate(p); }
+  int kind() const { return kind_; }
+  uint8_t* data8() { return reinterpret_cast<uint8_t*>(this + 1); }
+  const uint8_t* data8() const { return reinterpret_cast<const uint8_t*>(this + 1); }
+  char32_t* data32() { return reinterpret_cast<char32_t*>(this + 1); }
+  // The code points as char32_t, whatever the kind.
+  const char32_t* data() const {
+    if (kind_ == 4) return reinterpret_cast<const char32_t*>(this + 1);
+    char32_t* w = wide_.load(std::memory_order_acquire);
+    return w ? w : widen();
+  }
+  size_t size() const { return size_; }
+  void forget_hash() {  // the holder of the only reference edited it: no other thread reads it
+    hash_valid_ = false;
+    if (char32_t* w = wide_.load(std::memory_order_relaxed)) {
+      wide_.store(nullptr, std::memory_order_relaxed);
+      alloc::deallocate(w);
+    }
+  }
+  uint64_t hash() const {
+    if (!hash_valid_) {
+      if (kind_ == 1) hash_ = hash_bytes(data8(), size_);
+      else if (width == 1) hash_ = hash_latin1(reinterpret_cast<const char32_t*>(this + 1), size_);
+      else hash_ = hash_bytes(this + 1, size_ * 4);
+      hash_valid_ = true;
+    }
+    return hash_;
+  }
+  bool hash_known() const { return hash_valid_; }
+  uint8_t width = 1;
+
+ private:
+  StrObj() = default;
+  // The UTF-32 copy of a kind-1 string, made once; threads that race both build
+  // one and the loser frees its own.
+  const char32_t* widen() const {
+    char32_t* w = static_cast<char32_t*>(alloc::allocate((size_ + 1) * 4));
+    const uint8_t* s = data8();
+    for (size_t i = 0; i <= size_; ++i) w[i] = s[i];
+    char32_t* expected = nullptr;
+    if (wide_.compare_exchange_strong(expected, w, std::memory_order_acq_rel)) return w;
+    alloc::deallocate(w);
+    return expected;
+  }
+  size_t size_ = 0;
+  mutable uint64_t hash_ = 0;
+  mutable std::atomic<char32_t*> wide_{nullptr};
+  mutable bool hash_valid_ = false;
+  uint8_t kind_ = 4;
+};
+
+class Str {
+ public:
+  using Obj = StrObj;
+  using value_type = char32_t;
+  Str() = default;
+  explicit Str(Ref<StrObj> r) : r_(std::move(r)) {}
+  // A copy of n code points, stored in the narrowest kind that holds them.
+  Str(const char32_t* s, size_t n) {
+    if (!n) return;
+    uint32_t m = 0;
+    for (size_t i = 0; i < n; ++i) m |= uint32_t(s[i]);
+    int w = m <= 0xFF ? 1 : (m <= 0xFFFF ? 2 : 4);
+    *this = copy_with_width(s, n, w);
+  }
+  // A copy of n Latin-1 code points (one byte each): kind 1.
+  static Str latin1(const void* s, size_t n) {
+    Str b;
+    if (n) {
+      StrObj* o = StrObj::alloc(n, 1);
+      copy_bytes(o->data8(), static_cast<const uint8_t*>(s), n);
+      b.r_ = Ref<StrObj>::adopt(o);
+    }
+    return b;
+  }
+  // memcpy, inline for the short pieces (words) that split and slicing copy.
+  static void copy_bytes(uint8_t* d, const uint8_t* s, size_t n) {
+    if (n >= 8 && n <= 16) {
+      uint64_t a, z;
+      std::memcpy(&a, s, 8);
+      std::memcpy(&z, s + n - 8, 8);
+      std::memcpy(d, &a, 8);
+      std::memcpy(d + n - 8, &z, 8);
+    } else if (n >= 4 && n < 8) {
+      uint32_t a, z;
+      std::memcpy(&a, s, 4);
+      std::memcpy(&z, s + n - 4, 4);
+      std::memcpy(d, &a, 4);
+      std::memcpy(d + n - 4, &z, 4);
+    } else if (n < 4) {
+      for (size_t i = 0; i < n; ++i) d[i] = s[i];
+    } else {
+      std::memcpy(d, s, n);
+    }
+  }
+  // Writable kind-4 buffer of n code points; call finish() (or set_width()) after
+  // filling it through mutable_data().
+  static Str uninit(size_t n) {
+    Str b;
+    if (n) b.r_ = Ref<StrObj>::adopt(StrObj::alloc(n, 4));
+    return b;
+  }
+  // Writable kind-1 buffer of n code points <= 0xFF, filled through mutable_data8().
+  static Str uninit8(size_t n) {
+    Str b;
+    if (n) b.r_ = Ref<StrObj>::adopt(StrObj::alloc(n, 1));
+    return b;
+  }
+  // Kind-4 storage only (a buffer from uninit()).
+  char32_t* mutable_data() { return r_ ? r_->data32() : nullptr; }
+  // Kind-1 storage only (a buffer from uninit8()).
+  uint8_t* mutable_data8() { return r_ ? r_->data8() : nullptr; }
+  // A copy of n code points whose width (1, 2 or 4) the caller knows, e.g. a slice
+  // of a width-1 string: no scan; width 1 makes a kind-1 string.
+  static Str copy_with_width(const char32_t* s, size_t n, int width) {
+    Str b;
+    if (!n) return b;
+    if (width == 1) {
+      StrObj* o = StrObj::alloc(n, 1);
+      uint8_t* d = o->data8();
+      for (size_t i = 0; i < n; ++i) d[i] = uint8_t(s[i]);
+      b.r_ = Ref<StrObj>::adopt(o);
+    } else {
+      StrObj* o = StrObj::alloc(n, 4);
+      std::memcpy(o->data32(), s, n * 4);
+      o->width = uint8_t(width);
+      b.r_ = Ref<StrObj>::adopt(o);
+    }
+    return b;
+  }
+  // Width set by a caller that knows it (instead of finish()).
+  void set_width(int w) { if (r_) r_->width = uint8_t(w); }
+  // The only reference to a non-empty buffer: the holder of a temporary may then
+  // edit it in place (mutable_data() or mutable_data8() by kind, then
+  // forget_hash() on the object).
+  bool unique() const { return r_ && r_->refcount() == 1; }
+  // Sets the width of a kind-4 buffer filled through mutable_data().
+  void finish() {
+    if (!r_ || r_->kind() != 4) return;
+    uint32_t m = 0;
+    const char32_t* d = r_->data32();
+    for (size_t i = 0, n = r_->size(); i < n; ++i) m |= uint32_t(d[i]);
+    r_->width = m <= 0xFF ? 1 : (m <= 0xFFFF ? 2 : 4);
+  }
+
+  size_t size() const { return r_ ? r_->size() : 0; }
+  bool empty() const { return size() == 0; }
+  // Kind 1: the code points are the bytes of data8().
+  bool narrow() const { return !r_ || r_->kind() == 1; }
+  const uint8_t* data8() const {
+    static const uint8_t kEmpty[1] = {0};
+    return r_ ? r_->data8() : kEmpty;
+  }
+  const char32_t* data() const {
+    static const char32_t kEmpty[1] = {0};
+    return r_ ? r_->data() : kEmpty;
+  }
+  const char32_t* begin() const { return data(); }
+  const char32_t* end() const { return data() + size(); }
+  char32_t operator[](size_t i) const {
+    const StrObj* o = r_.get();
+    if (!o) return 0;
+    return o->kind() == 1 ? char32_t(o->data8()[i]) : o->data()[i];
+  }
+  std::u32string_view view() const { return {data(), size()}; }
+  uint64_t hash() const { return r_ ? r_->hash() : hash_bytes(nullptr, 0); }
+  int width() const { return r_ ? r_->width : 1; }
+  StrObj* object() const { return r_.get(); }
+  const Ref<StrObj>& ref() const { return r_; }
+
+  friend bool operator==(const Str& a, const Str& b) {
+    const StrObj* x = a.r_.get();
+    const StrObj* y = b.r_.get();
+    if (x == y) return true;
+    size_t n = a.size();
+    if (n != b.size()) return false;
+    if (n == 0) return true;
+    if (x->width != y->width) return false;  // widths are exact
+    if (x->kind() == y->kind()) return std::memcmp(x + 1, y + 1, n * size_t(x->kind())) == 0;
+    const uint8_t* p = (x->kind() == 1 ? x : y)->data8();
+    const char32_t* q = (x->kind() == 1 ? y : x)->data();
+    for (size_t i = 0; i < n; ++i)
+      if (p[i] != q[i]) return false;
+    return true;
+  }
+  friend bool operator!=(const Str& a, const Str& b) { return !(a == b); }
+  // <0, 0, >0 as a's code points compare with b's.
+  static int compare(const Str& a, const Str& b) {
+    if (a.narrow() && b.narrow()) {
+      size_t n = a.size() < b.size() ? a.size() : b.size();
+      int c = n ? std::memcmp(a.data8(), b.data8(), n) : 0;  // unsigned bytes: code point order
+      if (c) return c;
+      return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
+    }
+    return a.view().compare(b.view());
+  }
+  friend bool operator<(const Str& a, const Str& b) { return compare(a, b) < 0; }
+  friend bool operator<=(const Str& a, const Str& b) { return compare(a, b) <= 0; }
+  friend bool operator>(const Str& a, const Str& b) { return compare(a, b) > 0; }
+  friend bool operator>=(const Str& a, const Str& b) { return compare(a, b) >= 0; }
+
+ private:
+  Ref<StrObj> r_;
+};
 
 // ---- construction helpers -------------------------------------------------
 
-inline Str str_from_ascii(const char* s) {
-  size_t n = std::strlen(s);
-  Str r = Str::uninit(n);
-  char32_t* d = r.mutable_data();
-  for (size_t i = 0; i < n; ++i) d[i] = static_cast<unsigned char>(s[i]);
-  r.finish();
-  return r;
-}
+inline Str str_from_ascii(const char* s) { return Str::latin1(s, std::strlen(s)); }
 
 inline Str str_from_u32(const std::u32string& s) { return Str(s.data(), s.size()); }
 
 inline Str str_concat(const Str& a, const Str& b) {
   if (a.empty()) return b;
   if (b.empty()) return a;
+  if (a.width() == 1 && b.width() == 1) {
+    Str r = Str::uninit8(a.size() + b.size());
+    uint8_t* d = r.mutable_data8();
+    for (const Str* x : {&a, &b}) {
+      if (x->narrow()) std::memcpy(d, x->data8(), x->size());
+      else for (size_t i = 0; i < x->size(); ++i) d[i] = uint8_t(x->data()[i]);
+      d += x->size();
+    }
+    return r;
+  }
   Str r = Str::uninit(a.size() + b.size());
   std::memcpy(r.mutable_data(), a.data(), a.size() * 4);
   std::memcpy(r.mutable_data() + a.size(), b.data(), b.size() * 4);

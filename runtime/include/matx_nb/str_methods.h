@@ -4,6 +4,9 @@
 #include <climits>
 #include <cstdio>
 #include <string>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "abi.h"
 #include "ops.h"
@@ -12,10 +15,60 @@ namespace mx {
 
 namespace detail {
 inline std::u32string u32(const Str& s) { return std::u32string(s.data(), s.size()); }
-inline bool all_ascii(const Str& s) { return s.width() == 1 && [&] {
-  for (char32_t c : s) if (c >= 0x80) return false;
-  return true;
-}(); }
+inline bool all_ascii(const Str& s) {
+  if (s.width() != 1) return false;
+  uint32_t m = 0;
+  if (s.narrow()) {
+    const uint8_t* d = s.data8();
+    for (size_t i = 0, n = s.size(); i < n; ++i) m |= d[i];
+  } else {
+    const char32_t* d = s.data();
+    for (size_t i = 0, n = s.size(); i < n; ++i) m |= d[i];
+  }
+  return m < 0x80;
+}
+// The bytes of a kind-1 string as chars (for std::string_view's searches).
+inline std::string_view bv(const Str& s) { return {reinterpret_cast<const char*>(s.data8()), s.size()}; }
+// How to look for `sub` in `s`: in bytes (both kind 1), in code points, or not at
+// all (a code point above 0xFF never occurs in a kind-1 text).
+enum class Search { Bytes, Wide, Never };
+inline Search search_mode(const Str& s, const Str& sub) {
+  if (!s.narrow()) return Search::Wide;
+  if (sub.width() > 1) return Search::Never;
+  return sub.narrow() ? Search::Bytes : Search::Wide;
+}
+// Index of the first occurrence of p[0, m) in d[from, n), or npos.
+inline size_t find_in(const uint8_t* d, size_t n, const uint8_t* p, size_t m, size_t from) {
+  if (m == 1) {
+    if (from >= n) return std::string_view::npos;
+    const void* q = std::memchr(d + from, p[0], n - from);
+    return q ? size_t(static_cast<const uint8_t*>(q) - d) : std::string_view::npos;
+  }
+  return std::string_view(reinterpret_cast<const char*>(d), n).find(std::string_view(reinterpret_cast<const char*>(p), m), from);
+}
+inline size_t find_in(const char32_t* d, size_t n, const char32_t* p, size_t m, size_t from) {
+  if (m == 1) {
+    for (size_t i = from; i < n; ++i)
+      if (d[i] == p[0]) return i;
+    return std::u32string_view::npos;
+  }
+  return std::u32string_view(d, n).find(std::u32string_view(p, m), from);
+}
+// New strings of one code unit type: kind 1 for uint8_t, kind 4 for char32_t.
+template <class U> struct Units;
+template <> struct Units<uint8_t> {
+  static const uint8_t* of(const Str& s) { return s.data8(); }
+  static Str make(size_t n) { return Str::uninit8(n); }
+  static uint8_t* out(Str& s) { return s.mutable_data8(); }
+  static void done(Str&, int) {}
+};
+template <> struct Units<char32_t> {
+  static const char32_t* of(const Str& s) { return s.data(); }
+  static Str make(size_t n) { return Str::uninit(n); }
+  static char32_t* out(Str& s) { return s.mutable_data(); }
+  // width: the exact width when the caller knows it, else 0 (scan).
+  static void done(Str& s, int width) { if (width) s.set_width(width); else s.finish(); }
+};
 // Python's find() bounds: start/end clamp like slice indices.
 inline void adjust_bounds(int64_t n, int64_t& start, int64_t& end) {
   if (end > n) end = n;
@@ -26,33 +79,40 @@ inline void adjust_bounds(int64_t n, int64_t& start, int64_t& end) {
 
 // ---- case ---------------------------------------------------------------------------
 
+namespace detail {
+// ASCII lowering of d[0, n) into a new string of the same kind, or s itself when
+// nothing changes; false if a code point >= 0x80 is met (the Unicode path then).
+template <class U>
+inline bool lower_ascii(const Str& s, const U* p, size_t n, Str* out) {
+  size_t i = 0;
+  uint32_t seen = 0;
+  for (; i < n; ++i) {  // up to the first capital nothing changes
+    uint32_t c = p[i];
+    seen |= c;
+    if (c - 'A' < 26u) break;
+  }
+  if (seen >= 0x80) return false;
+  if (i == n) { *out = s; return true; }
+  Str r = Units<U>::make(n);
+  U* d = Units<U>::out(r);
+  std::memcpy(d, p, i * sizeof(U));
+  for (; i < n; ++i) {
+    uint32_t c = p[i];
+    seen |= c;
+    d[i] = U((c - 'A' < 26u) ? c + 32 : c);
+  }
+  if (seen >= 0x80) return false;
+  Units<U>::done(r, 1);
+  *out = std::move(r);
+  return true;
+}
+}  // namespace detail
+
 inline Str str_lower(const Str& s, const Loc*) {
   if (s.width() == 1) {
-    // ASCII in one pass: up to the first capital nothing changes (no copy at all
-    // if there is none); the rest is lowered into the new string as it is checked.
-    size_t n = s.size(), i = 0;
-    const char32_t* p = s.data();
-    char32_t seen = 0;
-    for (; i < n; ++i) {
-      char32_t c = p[i];
-      seen |= c;
-      if (c - U'A' < 26u) break;
-    }
-    if (seen < 0x80) {
-      if (i == n) return s;
-      Str r = Str::uninit(n);
-      char32_t* d = r.mutable_data();
-      std::memcpy(d, p, i * 4);
-      for (; i < n; ++i) {
-        char32_t c = p[i];
-        seen |= c;
-        d[i] = (c - U'A' < 26u) ? c + 32 : c;
-      }
-      if (seen < 0x80) {
-        r.set_width(1);
-        return r;
-      }
-    }
+    Str r;
+    if (s.narrow() ? detail::lower_ascii(s, s.data8(), s.size(), &r) : detail::lower_ascii(s, s.data(), s.size(), &r))
+      return r;
   }
   return str_from_u32(unicode::lower(detail::u32(s)));
 }
@@ -60,13 +120,16 @@ inline Str str_lower(const Str& s, const Loc*) {
 inline Str str_lower(Str&& s, const Loc* loc) {
   if (s.unique() && s.width() == 1) {
     size_t n = s.size();
-    char32_t* d = s.mutable_data();
-    char32_t seen = 0;
-    for (size_t i = 0; i < n; ++i) {
-      char32_t c = d[i];
-      seen |= c;
-      d[i] = (c - U'A' < 26u) ? c + 32 : c;
-    }
+    uint32_t seen = 0;
+    auto lower = [&](auto* d) {
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t c = d[i];
+        seen |= c;
+        d[i] = (c - 'A' < 26u) ? c + 32 : c;
+      }
+    };
+    if (s.narrow()) lower(s.mutable_data8());
+    else lower(s.mutable_data());
     s.object()->forget_hash();
     if (seen < 0x80) return std::move(s);
     // Not ASCII: the letters lowered so far lower the same way again.
@@ -76,10 +139,10 @@ inline Str str_lower(Str&& s, const Loc* loc) {
 }
 inline Str str_upper(const Str& s, const Loc*) {
   if (detail::all_ascii(s)) {
-    Str r = Str::uninit(s.size());
-    char32_t* d = r.mutable_data();
-    for (size_t i = 0; i < s.size(); ++i) { char32_t c = s[i]; d[i] = (c >= 'a' && c <= 'z') ? c - 32 : c; }
-    r.finish();
+    size_t n = s.size();
+    Str r = Str::uninit8(n);
+    uint8_t* d = r.mutable_data8();
+    for (size_t i = 0; i < n; ++i) { uint32_t c = s[i]; d[i] = uint8_t((c - 'a' < 26u) ? c - 32 : c); }
     return r;
   }
   return str_from_u32(unicode::upper(detail::u32(s)));
@@ -111,9 +174,13 @@ inline int64_t str_find(const Str& s, const Str& sub, int64_t start, int64_t end
   int64_t n = int64_t(s.size());
   detail::adjust_bounds(n, start, end);
   if (start > n || end - start < int64_t(sub.size())) return -1;
-  auto v = s.view().substr(size_t(start), size_t(end - start));
-  auto p = v.find(sub.view());
-  return p == std::u32string_view::npos ? -1 : int64_t(p) + start;
+  size_t p;
+  switch (detail::search_mode(s, sub)) {
+    case detail::Search::Never: return -1;
+    case detail::Search::Bytes: p = detail::bv(s).substr(size_t(start), size_t(end - start)).find(detail::bv(sub)); break;
+    default: p = s.view().substr(size_t(start), size_t(end - start)).find(sub.view());
+  }
+  return p == std::string_view::npos ? -1 : int64_t(p) + start;
 }
 inline int64_t str_find(const Str& s, const Str& sub, const Loc* loc) { return str_find(s, sub, 0, INT64_MAX, loc); }
 inline int64_t str_find(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_find(s, sub, start, INT64_MAX, loc); }
@@ -121,9 +188,13 @@ inline int64_t str_rfind(const Str& s, const Str& sub, int64_t start, int64_t en
   int64_t n = int64_t(s.size());
   detail::adjust_bounds(n, start, end);
   if (start > n || end - start < int64_t(sub.size())) return -1;
-  auto v = s.view().substr(size_t(start), size_t(end - start));
-  auto p = v.rfind(sub.view());
-  return p == std::u32string_view::npos ? -1 : int64_t(p) + start;
+  size_t p;
+  switch (detail::search_mode(s, sub)) {
+    case detail::Search::Never: return -1;
+    case detail::Search::Bytes: p = detail::bv(s).substr(size_t(start), size_t(end - start)).rfind(detail::bv(sub)); break;
+    default: p = s.view().substr(size_t(start), size_t(end - start)).rfind(sub.view());
+  }
+  return p == std::string_view::npos ? -1 : int64_t(p) + start;
 }
 inline int64_t str_rfind(const Str& s, const Str& sub, const Loc* loc) { return str_rfind(s, sub, 0, INT64_MAX, loc); }
 inline int64_t str_rfind(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_rfind(s, sub, start, INT64_MAX, loc); }
@@ -142,10 +213,16 @@ inline int64_t str_count(const Str& s, const Str& sub, int64_t start, int64_t en
   detail::adjust_bounds(n, start, end);
   if (start > n || end < start) return 0;
   if (sub.empty()) return end - start + 1;
-  auto v = s.view().substr(size_t(start), size_t(end - start));
   int64_t c = 0;
-  size_t p = 0;
-  while ((p = v.find(sub.view(), p)) != std::u32string_view::npos) { ++c; p += sub.size(); }
+  auto count = [&](auto v, auto needle) {
+    size_t p = 0;
+    while ((p = v.find(needle, p)) != decltype(v)::npos) { ++c; p += needle.size(); }
+  };
+  switch (detail::search_mode(s, sub)) {
+    case detail::Search::Never: return 0;
+    case detail::Search::Bytes: count(detail::bv(s).substr(size_t(start), size_t(end - start)), detail::bv(sub)); break;
+    default: count(s.view().substr(size_t(start), size_t(end - start)), sub.view());
+  }
   return c;
 }
 inline int64_t str_count(const Str& s, const Str& sub, const Loc* loc) { return str_count(s, sub, 0, INT64_MAX, loc); }
@@ -157,8 +234,12 @@ inline bool str_match_at(const Str& s, const Str& p, int64_t start, int64_t end,
   if (start > n) return false;
   int64_t m = int64_t(p.size());
   if (end - start < m) return false;
-  auto v = s.view();
-  return at_end ? v.substr(size_t(end - m), size_t(m)) == p.view() : v.substr(size_t(start), size_t(m)) == p.view();
+  size_t at = size_t(at_end ? end - m : start);
+  switch (detail::search_mode(s, p)) {
+    case detail::Search::Never: return false;
+    case detail::Search::Bytes: return m == 0 || std::memcmp(s.data8() + at, p.data8(), size_t(m)) == 0;
+    default: return s.view().substr(at, size_t(m)) == p.view();
+  }
 }
 inline bool str_startswith(const Str& s, const Str& p, int64_t start, int64_t end, const Loc*) { return str_match_at(s, p, start, end, false); }
 inline bool str_startswith(const Str& s, const Str& p, const Loc* loc) { return str_startswith(s, p, 0, INT64_MAX, loc); }
@@ -180,10 +261,74 @@ template <class... P, class... A> inline bool str_endswith(const Str& s, const T
 // ---- split and join -----------------------------------------------------------------
 
 inline bool py_space(char32_t c) { return c < 0x80 ? (c == ' ' || (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x1f)) : unicode::isspace(c); }
+namespace detail {
+// str.isspace() of the Latin-1 code points: 9-13, 0x1c-0x20, 0x85, 0xa0.
+struct Latin1Space {
+  bool t[256];
+  constexpr Latin1Space() : t() {
+    for (int c = 9; c <= 13; ++c) t[c] = true;
+    for (int c = 0x1c; c <= 0x20; ++c) t[c] = true;
+    t[0x85] = t[0xa0] = true;
+  }
+};
+inline constexpr Latin1Space kLatin1Space{};
+}  // namespace detail
+inline bool py_space(uint8_t c) { return detail::kLatin1Space.t[c]; }
+
+namespace detail {
+// Bit i set when d[i] is whitespace (str.isspace()), for the 64 bytes at d of
+// which n are the text's; bits past the end are set (the end is a boundary).
+inline uint64_t space_mask64(const uint8_t* d, size_t n) {
+  uint64_t m = 0;
+#if defined(__SSE2__)
+  if (n >= 64) {
+    const __m128i sp = _mm_set1_epi8(' '), nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4),
+                  fs = _mm_set1_epi8(0x1c), three = _mm_set1_epi8(3), nel = _mm_set1_epi8(char(0x85)),
+                  nbsp = _mm_set1_epi8(char(0xa0));
+    for (int k = 0; k < 4; ++k) {
+      __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 16 * k));
+      __m128i a = _mm_sub_epi8(x, nine);  // 9..13 -> 0..4
+      __m128i b = _mm_sub_epi8(x, fs);    // 0x1c..0x1f -> 0..3
+      __m128i w = _mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(_mm_min_epu8(a, four), a));
+      w = _mm_or_si128(w, _mm_cmpeq_epi8(_mm_min_epu8(b, three), b));
+      w = _mm_or_si128(w, _mm_or_si128(_mm_cmpeq_epi8(x, nel), _mm_cmpeq_epi8(x, nbsp)));
+      m |= uint64_t(uint16_t(_mm_movemask_epi8(w))) << (16 * k);
+    }
+    return m;
+  }
+#endif
+  size_t e = n < 64 ? n : 64;
+  for (size_t i = 0; i < e; ++i) m |= uint64_t(kLatin1Space.t[d[i]]) << i;
+  if (n < 64) m |= ~0ULL << n;
+  return m;
+}
+// Calls add(begin, end) for each whitespace-separated word of d[0, n), 64 bytes
+// at a time: word starts and ends are the bit transitions of the space mask, so
+// the loop has no branch per character.
+template <class Add>
+inline void word_spans(const uint8_t* d, size_t n, Add&& add) {
+  bool in_word = false;
+  size_t start = 0;
+  for (size_t base = 0; base < n; base += 64) {
+    uint64_t w = ~space_mask64(d + base, n - base);
+    uint64_t prev = (w << 1) | uint64_t(in_word);
+    uint64_t starts = w & ~prev, ev = starts | (~w & prev);
+    while (ev) {
+      int b = __builtin_ctzll(ev);
+      if ((starts >> b) & 1) start = base + size_t(b);
+      else add(start, base + size_t(b));
+      ev &= ev - 1;
+    }
+    in_word = (w >> 63) & 1;
+  }
+  if (in_word) add(start, n);
+}
+}  // namespace detail
 
 namespace detail {
 // A piece of s: no width scan when s is narrow (its pieces are too).
 inline Str piece(const Str& s, size_t b, size_t n) {
+  if (s.narrow()) return Str::latin1(s.data8() + b, n);
   return s.width() == 1 ? Str::copy_with_width(s.data() + b, n, 1) : Str(s.data() + b, n);
 }
 }  // namespace detail
@@ -200,21 +345,26 @@ inline List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*) {
     else more.push_back(Span{b, e});
     ++k;
   };
-  size_t n = s.size(), i = 0;
-  const char32_t* d = s.data();
+  size_t n = s.size();
   if (maxsplit < 0) maxsplit = INT64_MAX;
-  while (i < n) {
-    while (i < n && py_space(d[i])) ++i;
-    if (i == n) break;
-    if (maxsplit-- == 0) {
-      add(i, n);  // the rest, trailing whitespace kept
-      break;
+  auto scan = [&](const auto* d) {
+    size_t i = 0;
+    while (i < n) {
+      while (i < n && py_space(d[i])) ++i;
+      if (i == n) break;
+      if (maxsplit-- == 0) {
+        add(i, n);  // the rest, trailing whitespace kept
+        break;
+      }
+      size_t j = i;
+      while (j < n && !py_space(d[j])) ++j;
+      add(i, j);
+      i = j;
     }
-    size_t j = i;
-    while (j < n && !py_space(d[j])) ++j;
-    add(i, j);
-    i = j;
-  }
+  };
+  if (s.narrow() && maxsplit == INT64_MAX) detail::word_spans(s.data8(), n, add);
+  else if (s.narrow()) scan(s.data8());
+  else scan(s.data());
   List<Str> out;
   out.reserve(int64_t(k));
   for (size_t x = 0; x < k; ++x) {
@@ -227,11 +377,18 @@ inline List<Str> str_split(const Str& s, const Str& sep, int64_t maxsplit, const
   if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
   List<Str> out;
   if (maxsplit < 0) maxsplit = INT64_MAX;
-  auto v = s.view();
-  size_t i = 0, p;
-  while (maxsplit-- > 0 && (p = v.find(sep.view(), i)) != std::u32string_view::npos) {
-    out.push_back(detail::piece(s, i, p - i));
-    i = p + sep.size();
+  size_t i = 0;
+  auto split = [&](auto v, auto needle) {
+    size_t p;
+    while (maxsplit-- > 0 && (p = v.find(needle, i)) != decltype(v)::npos) {
+      out.push_back(detail::piece(s, i, p - i));
+      i = p + sep.size();
+    }
+  };
+  switch (detail::search_mode(s, sep)) {
+    case detail::Search::Never: break;
+    case detail::Search::Bytes: split(detail::bv(s), detail::bv(sep)); break;
+    default: split(s.view(), sep.view());
   }
   out.push_back(detail::piece(s, i, s.size() - i));
   return out;
@@ -249,12 +406,12 @@ inline List<Str> str_rsplit(const Str& s, None, int64_t maxsplit, const Loc*) {
     while (i > 0 && py_space(d[i - 1])) --i;
     if (i == 0) break;
     if (maxsplit-- == 0) {
-      out.push_back(Str(d, size_t(i)));  // the rest, leading whitespace kept
+      out.push_back(detail::piece(s, 0, size_t(i)));  // the rest, leading whitespace kept
       break;
     }
     int64_t j = i;
     while (j > 0 && !py_space(d[j - 1])) --j;
-    out.push_back(Str(d + j, size_t(i - j)));
+    out.push_back(detail::piece(s, size_t(j), size_t(i - j)));
     i = j;
   }
   std::reverse(out.vec().begin(), out.vec().end());
@@ -280,33 +437,51 @@ inline List<Str> str_rsplit(const Str& s, const Loc* loc) { return str_rsplit(s,
 inline List<Str> str_rsplit(const Str& s, None n, const Loc* loc) { return str_rsplit(s, n, -1, loc); }
 inline List<Str> str_rsplit(const Str& s, const Str& sep, const Loc* loc) { return str_rsplit(s, sep, -1, loc); }
 
+namespace detail {
+// Copies the code points of x to d (x's width fits in U).
+inline uint8_t* put_units(uint8_t* d, const Str& x) {
+  size_t n = x.size();
+  if (x.narrow()) std::memcpy(d, x.data8(), n);
+  else { const char32_t* p = x.data(); for (size_t i = 0; i < n; ++i) d[i] = uint8_t(p[i]); }
+  return d + n;
+}
+inline char32_t* put_units(char32_t* d, const Str& x) {
+  std::memcpy(d, x.data(), x.size() * 4);
+  return d + x.size();
+}
+template <class U>
+inline Str join_units(const Str& sep, const List<Str>& parts, size_t total, int width) {
+  Str r = Units<U>::make(total);
+  U* d = Units<U>::out(r);
+  int64_t n = parts.size();
+  size_t sn = sep.size();
+  U s0 = sn ? U(sep[0]) : U(0);
+  for (int64_t i = 0; i < n; ++i) {
+    if (i) {
+      if (sn == 1) *d++ = s0;
+      else d = put_units(d, sep);
+    }
+    d = put_units(d, parts[i]);
+  }
+  Units<U>::done(r, width);
+  return r;
+}
+}  // namespace detail
+
 inline Str str_join(const Str& sep, const List<Str>& parts, const Loc*) {
   int64_t n = parts.size();
   if (n == 0) return Str();
   if (n == 1) return parts[0];
   size_t total = sep.size() * size_t(n - 1);
-  int width = n > 1 ? sep.width() : 1;
+  int width = sep.width();
   for (int64_t i = 0; i < n; ++i) {
     const Str& x = parts[i];
     total += x.size();
     if (x.width() > width) width = x.width();
   }
-  Str r = Str::uninit(total);
-  char32_t* d = r.mutable_data();
-  const char32_t* sd = sep.data();
-  size_t sn = sep.size();
-  for (int64_t i = 0; i < n; ++i) {
-    if (i) {
-      if (sn == 1) *d = *sd;
-      else std::memcpy(d, sd, sn * 4);
-      d += sn;
-    }
-    const Str& x = parts[i];
-    std::memcpy(d, x.data(), x.size() * 4);
-    d += x.size();
-  }
-  r.set_width(width);  // the parts' widths are exact: so is their max
-  return r;
+  // The parts' widths are exact: so is their max.
+  return width == 1 ? detail::join_units<uint8_t>(sep, parts, total, 1)
+                    : detail::join_units<char32_t>(sep, parts, total, width);
 }
 
 inline List<Str> str_splitlines(const Str& s, bool keepends, const Loc*) {
@@ -358,25 +533,18 @@ inline Str str_rstrip(const Str& s, None, const Loc*) { return strip_impl(s, nul
 inline Str str_rstrip(const Str& s, const Str& c, const Loc*) { return strip_impl(s, &c, false, true); }
 
 namespace detail {
-// Index of the first `old` in d[from, n), or n.
-inline size_t find_units(const char32_t* d, size_t n, const Str& old, size_t from) {
-  size_t m = old.size();
-  if (m == 1) {
-    char32_t a = old[0];
-    for (size_t i = from; i < n; ++i)
-      if (d[i] == a) return i;
-    return n;
-  }
-  size_t p = std::u32string_view(d, n).find(old.view(), from);
-  return p == std::u32string_view::npos ? n : p;
+// Index of the first `old` (o[0, m)) in d[from, n), or n.
+template <class U>
+inline size_t find_units(const U* d, size_t n, const U* o, size_t m, size_t from) {
+  size_t p = find_in(d, n, o, m, from);
+  return p == std::string_view::npos ? n : p;
 }
 // Replaces in d (the original text, or an exact copy of it) the `count` first
-// matches of `old` by `rep` of the same length, from the first match at p.
-inline void replace_same_length(char32_t* d, size_t n, const Str& old, const Str& rep, int64_t count,
-                                size_t p) {
-  size_t m = old.size();
+// matches of o[0, m) by r[0, m), from the first match at p.
+template <class U>
+inline void replace_same_length(U* d, size_t n, const U* o, const U* r, size_t m, int64_t count, size_t p) {
   if (m == 1) {
-    char32_t a = old[0], b = rep[0];
+    U a = o[0], b = r[0];
     if (count == INT64_MAX) {
       for (size_t i = p; i < n; ++i) d[i] = d[i] == a ? b : d[i];  // vectorized
     } else {
@@ -387,9 +555,53 @@ inline void replace_same_length(char32_t* d, size_t n, const Str& old, const Str
   }
   // Overwriting a match leaves the text after it, where the next is looked for, as it was.
   while (p < n && count-- > 0) {
-    std::memcpy(d + p, rep.data(), m * 4);
-    p = find_units(d, n, old, p + m);
+    std::memcpy(d + p, r, m * sizeof(U));
+    p = find_units(d, n, o, m, p + m);
   }
+}
+// s.replace(old, rep, count) over code units U (old found in s, count > 0, m > 0);
+// width: the result's exact width if known, else 0.
+template <class U>
+inline Str replace_units(const Str& s, const U* d, const U* od, size_t m, const U* rd, size_t k, int64_t count,
+                         int width) {
+  size_t n = s.size();
+  if (m == 1 && k == 1 && count == INT64_MAX) {  // one character for another: vectorized
+    U a = od[0], b = rd[0];
+    uint32_t hit = 0;
+    for (size_t i = 0; i < n; ++i) hit |= uint32_t(d[i] == a);
+    if (!hit) return s;
+    Str r = Units<U>::make(n);
+    U* o = Units<U>::out(r);
+    for (size_t i = 0; i < n; ++i) o[i] = d[i] == a ? b : d[i];
+    Units<U>::done(r, width);
+    return r;
+  }
+  size_t p = find_units(d, n, od, m, 0);
+  if (p == n) return s;
+  Str r;
+  if (m == k) {
+    r = Units<U>::make(n);
+    std::memcpy(Units<U>::out(r), d, n * sizeof(U));
+    replace_same_length(Units<U>::out(r), n, od, rd, m, count, p);
+  } else {
+    size_t hits = 0;
+    for (size_t q = p; q < n && int64_t(hits) < count; q = find_units(d, n, od, m, q + m)) ++hits;
+    if (k > m && hits > (SIZE_MAX / 8 - n) / (k - m)) throw std::length_error("replace");
+    r = Units<U>::make(n - hits * m + hits * k);
+    U* o = Units<U>::out(r);
+    size_t i = 0;
+    for (size_t h = 0; h < hits; ++h) {
+      std::memcpy(o, d + i, (p - i) * sizeof(U));
+      o += p - i;
+      std::memcpy(o, rd, k * sizeof(U));
+      o += k;
+      i = p + m;
+      if (h + 1 < hits) p = find_units(d, n, od, m, i);
+    }
+    std::memcpy(o, d + i, (n - i) * sizeof(U));
+  }
+  Units<U>::done(r, width);
+  return r;
 }
 }  // namespace detail
 
@@ -399,46 +611,12 @@ inline Str str_replace(const Str& s, const Str& old, const Str& rep, int64_t cou
   if (m != 0) {
     // One allocation at the final size (no intermediate), or none if nothing matches.
     if (count == 0 || m > n) return s;
-    const char32_t* d = s.data();
-    if (m == 1 && k == 1 && count == INT64_MAX) {  // one character for another: vectorized
-      char32_t a = old[0], b = rep[0];
-      uint32_t hit = 0;
-      for (size_t i = 0; i < n; ++i) hit |= uint32_t(d[i] == a);
-      if (!hit) return s;
-      Str r = Str::uninit(n);
-      char32_t* o = r.mutable_data();
-      for (size_t i = 0; i < n; ++i) o[i] = d[i] == a ? b : d[i];
-      if (s.width() == 1 && rep.width() == 1) r.set_width(1);
-      else r.finish();
-      return r;
-    }
-    size_t p = detail::find_units(d, n, old, 0);
-    if (p == n) return s;
-    Str r;
-    if (m == k) {
-      r = Str::uninit(n);
-      std::memcpy(r.mutable_data(), d, n * 4);
-      detail::replace_same_length(r.mutable_data(), n, old, rep, count, p);
-    } else {
-      size_t hits = 0;
-      for (size_t q = p; q < n && int64_t(hits) < count; q = detail::find_units(d, n, old, q + m)) ++hits;
-      if (k > m && hits > (SIZE_MAX / 8 - n) / (k - m)) throw std::length_error("replace");
-      r = Str::uninit(n - hits * m + hits * k);
-      char32_t* o = r.mutable_data();
-      size_t i = 0;
-      for (size_t h = 0; h < hits; ++h) {
-        std::memcpy(o, d + i, (p - i) * 4);
-        o += p - i;
-        std::memcpy(o, rep.data(), k * 4);
-        o += k;
-        i = p + m;
-        if (h + 1 < hits) p = detail::find_units(d, n, old, i);
-      }
-      std::memcpy(o, d + i, (n - i) * 4);
-    }
-    if (s.width() == 1 && rep.width() == 1) r.set_width(1);
-    else r.finish();
-    return r;
+    detail::Search mode = detail::search_mode(s, old);
+    if (mode == detail::Search::Never) return s;
+    if (mode == detail::Search::Bytes && rep.narrow())
+      return detail::replace_units<uint8_t>(s, s.data8(), old.data8(), m, rep.data8(), k, count, 1);
+    int width = s.width() == 1 && rep.width() == 1 ? 1 : 0;
+    return detail::replace_units<char32_t>(s, s.data(), old.data(), m, rep.data(), k, count, width);
   }
   std::u32string out;
   if (old.empty()) {
@@ -462,16 +640,31 @@ inline Str str_replace(Str&& s, const Str& old, const Str& rep, int64_t count, c
       rep.object() != s.object()) {
     if (count < 0) count = INT64_MAX;
     size_t n = s.size();
-    char32_t* d = s.mutable_data();
-    size_t p = 0;
-    if (m > 1 || count != INT64_MAX) {
-      p = m > n ? n : detail::find_units(d, n, old, 0);
-      if (p == n) return std::move(s);
+    if (s.narrow()) {
+      if (old.width() > 1) return std::move(s);  // cannot occur
+      if (old.narrow() && rep.narrow()) {
+        uint8_t* d = s.mutable_data8();
+        size_t p = 0;
+        if (m > 1 || count != INT64_MAX) {
+          p = m > n ? n : detail::find_units<uint8_t>(d, n, old.data8(), m, 0);
+          if (p == n) return std::move(s);
+        }
+        detail::replace_same_length<uint8_t>(d, n, old.data8(), rep.data8(), m, count, p);
+        s.object()->forget_hash();
+        return std::move(s);
+      }
+    } else {
+      char32_t* d = s.mutable_data();
+      size_t p = 0;
+      if (m > 1 || count != INT64_MAX) {
+        p = m > n ? n : detail::find_units<char32_t>(d, n, old.data(), m, 0);
+        if (p == n) return std::move(s);
+      }
+      detail::replace_same_length<char32_t>(d, n, old.data(), rep.data(), m, count, p);
+      s.object()->forget_hash();
+      if (!(s.width() == 1 && rep.width() == 1)) s.finish();
+      return std::move(s);
     }
-    detail::replace_same_length(d, n, old, rep, count, p);  // one character for another: no search
-    s.object()->forget_hash();
-    if (!(s.width() == 1 && rep.width() == 1)) s.finish();
-    return std::move(s);
   }
   return str_replace(static_cast<const Str&>(s), old, rep, count, loc);
 }

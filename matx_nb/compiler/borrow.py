@@ -1,0 +1,283 @@
+"""Loops whose variable can borrow the list's item instead of holding its own reference.
+
+`for w in words:` normally copies each item into `w`: an atomic increment and
+decrement of the item's reference count per iteration, which dominates loops that
+do little else (a word count, a filter). When nothing in the loop can change the
+list being walked, the item stays in its slot for the whole iteration, and `w`
+can be a `const T&` to that slot instead. This module decides, per function,
+which `for` statements are safe; codegen binds their variable by reference.
+
+A loop borrows when all of these hold (each is conservative):
+- it walks a typed list (not a str, a file or an iterator) into a plain name of
+  the item type, and the item type is reference-counted;
+- the name is used nowhere else in the function (not before the loop, not after
+  it, not in its `else`), and the loop binds it only through its target;
+- the function is not a generator (a suspended loop lets the caller run);
+- nobody can mutate the list object during the loop:
+  - a fresh list (`s.split()`, a list display or comprehension, `sorted(...)`,
+    `list(...)`) is held by the loop alone;
+  - a local that only ever holds fresh lists and never escapes (is not stored,
+    passed to user code, captured, ...) can be changed only through its name:
+    the loop body must not mutate it;
+  - a parameter the function never rebinds can be reached by others: the body
+    must not run user code (calls of user functions, methods, closures, magic
+    methods of class instances, dynamic `Any` operations, modules) and may mutate
+    lists of the same type only through fresh, non-escaping locals (which can
+    never be the parameter's object).
+"""
+from typing import Dict, List, Set
+
+from . import ir
+from .types import (AnyType, BOOL, ClassType, FLOAT, FuncType, INT, ListType, NONE, STR, children, resolve)
+
+# Methods of list that change it (the only way typed code mutates a list in place,
+# with subscript and slice assignment, `del`, and `+=`).
+LIST_MUTATORS = frozenset(("append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"))
+# str methods returning a new list.
+FRESH_STR_METHODS = frozenset(("split", "rsplit", "splitlines"))
+FRESH_BUILTINS = frozenset(("sorted", "list"))
+# Builtins that read a list argument without keeping it.
+READING_BUILTINS = frozenset(("len", "sorted", "list", "tuple", "set", "sum", "min", "max", "any", "all",
+                              "enumerate", "zip", "reversed", "print", "str", "repr", "bool"))
+SAFE_CALLS = frozenset(("builtin", "rtmethod", "format", "noop"))
+
+
+def _walk(node, parent=None, out=None):
+    """(node, parent) for every node under node, nested functions and lambdas included."""
+    if out is None:
+        out = []
+    if isinstance(node, list):
+        for x in node:
+            _walk(x, parent, out)
+        return out
+    if isinstance(node, ir.FuncDef):
+        out.append((node, parent))
+        _walk(node.func.body, node, out)
+        return out
+    if isinstance(node, ir.Node):
+        out.append((node, parent))
+        for v in ir.child_nodes(node):
+            _walk(v, node, out)
+    return out
+
+
+def _store_targets(node) -> List[ir.Name]:
+    """The names a statement binds."""
+    def names(t):
+        if isinstance(t, ir.Name):
+            return [t]
+        if isinstance(t, (ir.TupleLit, ir.ListLit)):
+            return [n for e in t.elts for n in names(e)]
+        return []
+    if isinstance(node, ir.Assign):
+        return [n for t in node.targets for n in names(t)]
+    if isinstance(node, (ir.AugAssign, ir.For)):
+        return names(node.target)
+    if isinstance(node, ir.Delete):
+        return [n for t in node.targets for n in names(t)]
+    if isinstance(node, ir.Comprehension):
+        return names(node.target)
+    return []
+
+
+def _is_fresh(e) -> bool:
+    """An expression that makes a new list nobody else refers to."""
+    if isinstance(e, (ir.ListLit, ir.ListComp)) and not isinstance(e, ir.GenExp):
+        return True
+    if isinstance(e, ir.Call) and e.resolved:
+        kind = e.resolved[0]
+        if kind == "rtmethod" and len(e.resolved) >= 3 and e.resolved[1] == "str" and \
+                e.resolved[2] in FRESH_STR_METHODS:
+            return True
+        if kind == "builtin" and e.resolved[1] in FRESH_BUILTINS:
+            return True
+    return False
+
+
+def _mentions_objects(t) -> bool:
+    """Whether values of type t may run user code (class instances) or dispatch at run time (Any)."""
+    t = resolve(t)
+    if isinstance(t, (ClassType, AnyType, FuncType)):
+        return True  # instances (magic methods), Any (dynamic dispatch), functions (user code)
+    return any(_mentions_objects(c) for c in children(t))
+
+
+class _Facts:
+    def __init__(self, f: ir.Function):
+        self.f = f
+        self.pairs = _walk(f.body)
+        self.parent: Dict[int, object] = {id(n): p for n, p in self.pairs}
+        self.stores: Dict[str, List[ir.Node]] = {}  # name -> binding statements
+        self.uses: Dict[str, List[ir.Name]] = {}
+        for n, _ in self.pairs:
+            for t in _store_targets(n):
+                self.stores.setdefault(t.id, []).append(n)
+            if isinstance(n, ir.Name):
+                self.uses.setdefault(n.id, []).append(n)
+        self.params = {p.name for p in f.params}
+        self._fresh_local: Dict[str, bool] = {}
+
+    def fresh_local(self, name: str) -> bool:
+        """A local whose every binding is `name = <fresh list>` and whose object never escapes."""
+        if name in self._fresh_local:
+            return self._fresh_local[name]
+        ok = name not in self.params and name not in getattr(self.f, "captures", ()) and \
+            bool(self.stores.get(name)) and \
+            all(isinstance(s, ir.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ir.Name)
+                and _is_fresh(s.value) for s in self.stores[name])
+        if ok:
+            ok = all(self._keeps_inside(u) for u in self.uses.get(name, ()))
+        self._fresh_local[name] = ok
+        return ok
+
+    def _keeps_inside(self, use: ir.Name) -> bool:
+        """A use of a list-holding name that does not hand its object to anyone."""
+        p = self.parent.get(id(use))
+        if isinstance(p, ir.Assign):
+            return use in p.targets  # a binding; `x = name` would alias it
+        if isinstance(p, ir.For):
+            return p.iter is use or p.target is use
+        if isinstance(p, ir.Attribute):
+            call = self.parent.get(id(p))
+            return isinstance(call, ir.Call) and call.func is p and bool(call.resolved) and \
+                call.resolved[0] == "rtmethod" and call.resolved[1] == "list"
+        if isinstance(p, ir.Subscript):
+            return p.value is use
+        if isinstance(p, ir.Compare):
+            return use in p.comparators and all(op in ("in", "not in") for op in p.ops)
+        if isinstance(p, ir.Call):
+            r = p.resolved or ()
+            if use in p.args and r and r[0] == "builtin" and r[1] in READING_BUILTINS:
+                return True
+            return use in p.args and r[:1] == ("rtmethod",) and len(r) >= 3 and r[1] == "str" and r[2] == "join"
+        if isinstance(p, ir.Return):
+            return True
+        if isinstance(p, ir.AugAssign):
+            return p.target is use
+        if isinstance(p, ir.Delete):
+            return False
+        return False
+
+    def mutations(self, body, list_ty) -> List[ir.Expr]:
+        """The receivers of every in-place change of a list of type list_ty in body."""
+        out = []
+        for n, p in _walk(body):
+            if isinstance(n, ir.Call) and n.resolved and n.resolved[0] == "rtmethod" and \
+                    len(n.resolved) >= 3 and n.resolved[1] == "list" and n.resolved[2] in LIST_MUTATORS and \
+                    isinstance(n.func, ir.Attribute) and resolve(n.func.value.ty) == list_ty:
+                out.append(n.func.value)
+            targets = []
+            if isinstance(n, ir.Assign):
+                targets = n.targets
+            elif isinstance(n, ir.Delete):
+                targets = n.targets
+            elif isinstance(n, ir.AugAssign):
+                targets = [n.target]
+            for t in targets:
+                if isinstance(t, ir.Subscript) and resolve(t.value.ty) == list_ty:
+                    out.append(t.value)
+                elif isinstance(t, ir.Name) and isinstance(n, ir.AugAssign) and resolve(t.ty) == list_ty:
+                    out.append(t)
+        return out
+
+    def runs_user_code(self, body) -> bool:
+        for n, _ in _walk(body):
+            if isinstance(n, ir.Call):
+                if not n.resolved or n.resolved[0] not in SAFE_CALLS:
+                    return True
+                values = list(n.args) + [k.value for k in n.keywords]
+                if any(_mentions_objects(a.ty) for a in values if getattr(a, "ty", None) is not None):
+                    return True  # print(obj), sorted(objs), ...: magic methods
+            elif isinstance(n, (ir.BinOp, ir.Compare, ir.UnaryOp, ir.Subscript, ir.For, ir.AugAssign)):
+                operands = [getattr(n, k, None) for k in ("left", "right", "operand", "value", "iter", "target")]
+                operands += list(getattr(n, "comparators", ()))
+                if any(o is not None and getattr(o, "ty", None) is not None and _mentions_objects(o.ty)
+                       for o in operands):
+                    return True
+            elif isinstance(n, (ir.Yield, ir.FuncDef, ir.Lambda)):
+                return True
+        return False
+
+    def borrows(self, s: ir.For) -> bool:
+        t = resolve(s.iter.ty)
+        if not isinstance(s.target, ir.Name) or not isinstance(t, ListType):
+            return False
+        x = s.target.id
+        elem = resolve(t.elem)
+        if elem in (INT, FLOAT, BOOL, NONE):
+            return False  # nothing to save
+        if s.target.ty is not None and resolve(s.target.ty) != elem:
+            return False
+        if x in getattr(self.f, "maybe_unbound", ()) or x in self.params or \
+                x in getattr(self.f, "captures", ()):
+            return False
+        if self.stores.get(x) != [s]:
+            return False
+        inside = {id(n) for n, _ in _walk(s.body)}
+        if any(u is not s.target and id(u) not in inside for u in self.uses.get(x, ())):
+            return False
+        it = s.iter
+        if _is_fresh(it):
+            return True
+        if not isinstance(it, ir.Name):
+            return False
+        if self.fresh_local(it.id):
+            return not any(isinstance(r, ir.Name) and r.id == it.id for r in self.mutations(s.body, t))
+        if it.id in self.params and not self.stores.get(it.id) and it.id not in self.f.assigned_params:
+            if self.runs_user_code(s.body):
+                return False
+            return all(isinstance(r, ir.Name) and r.id != it.id and self.fresh_local(r.id)
+                       for r in self.mutations(s.body, t))
+        return False
+
+
+def borrowed_loops(f: ir.Function) -> Set[int]:
+    """ids of the `for` statements of f (not of its nested functions) whose variable
+    can be a reference to the list's slot."""
+    if f.is_generator:
+        return set()
+    facts = _Facts(f)
+    out = set()
+    for n, _ in facts.pairs:
+        if isinstance(n, ir.For) and _owner(facts, n) is None and facts.borrows(n):
+            out.add(id(n))
+    return out
+
+
+def _owner(facts: _Facts, node):
+    """The nested FuncDef a node belongs to, or None for f itself."""
+    p = facts.parent.get(id(node))
+    while p is not None:
+        if isinstance(p, ir.FuncDef):
+            return p
+        p = facts.parent.get(id(p))
+    return None
+
+
+# str methods with an overload taking a temporary, which edits it in place when
+# nobody else holds it (runtime str_methods.h).
+IN_PLACE_STR_METHODS = frozenset(("lower", "replace"))
+
+
+def mark_self_move(target: ir.Name, value: ir.Expr, f) -> None:
+    """`s = s.replace(a, b)...`: the old value of s is dead once the right side has
+    read it, so its one read may move it into a method that then edits the buffer in
+    place. Marks that read (Name.move_from) when it is the receiver of such a method
+    and s appears nowhere else in the statement."""
+    if f is None or target.id not in f.locals or getattr(target, "check_bound", False) or \
+            target.id in getattr(f, "maybe_unbound", ()) or resolve(target.ty) != STR:
+        return
+    pairs = _walk(value)
+    if any(isinstance(n, (ir.Lambda, ir.FuncDef)) for n, _ in pairs):
+        return
+    uses = [(n, p) for n, p in pairs if isinstance(n, ir.Name) and n.id == target.id]
+    if len(uses) != 1:
+        return
+    use, p = uses[0]
+    if getattr(use, "check_bound", False) or not (use.resolved is None or use.resolved[0] == "local"):
+        return
+    call = next((c for c, _ in pairs if isinstance(c, ir.Call) and c.func is p), None)
+    if isinstance(p, ir.Attribute) and p.value is use and call is not None and call.resolved and \
+            call.resolved[0] == "rtmethod" and len(call.resolved) >= 3 and call.resolved[1] == "str" and \
+            call.resolved[2] in IN_PLACE_STR_METHODS and resolve(use.ty) == STR:
+        use.move_from = True
