@@ -1973,7 +1973,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         if name == "copy":
             return ot
         if name == "sort":
-            if not isinstance(resolve(el), Prim) and not isinstance(resolve(el), (TupleType, ListType)):
+            if not isinstance(resolve(el), (Prim, TupleType, ListType, AnyType)):
                 self.error(e.span, f"cannot sort a {ot}")
             return NONE
         return NONE  # clear reverse

@@ -19,7 +19,7 @@ from .ndarray_checker import index_items, is_index_marker
 from .checker import EXC, FILE, RANGE, elem_type, kind_of, const_int
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType, FuncType,
                     GenType, OptionalType,
-                    ListType, Prim, SetType, TupleType, Type, resolve)
+                    ListType, Prim, SetType, TupleType, Type, children, resolve)
 
 CPP_KEYWORDS = set("""alignas alignof and and_eq asm auto bitand bitor bool break case catch char
 char8_t char16_t char32_t class compl concept const consteval constexpr constinit const_cast
@@ -858,6 +858,20 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             return f"std::move({cname(e.id)})"
         return cname(e.id)
 
+    @staticmethod
+    def orders_any(e: ir.Call) -> bool:
+        """sorted/min/max/list.sort over items that are (or hold) Any values."""
+        r = e.resolved or ()
+        if not ((r[:1] == ("builtin",) and r[1] in ("sorted", "min", "max")) or
+                (r[:1] == ("rtmethod",) and len(r) >= 3 and r[1] == "list" and r[2] == "sort")):
+            return False
+        vals = list(e.args) + ([e.func.value] if isinstance(e.func, ir.Attribute) else [])
+
+        def has_any(t, depth=0):
+            t = resolve(t)
+            return isinstance(t, AnyType) or (depth < 4 and any(has_any(c, depth + 1) for c in children(t)))
+        return any(v.ty is not None and has_any(v.ty) for v in vals)
+
     def is_self(self, e: ir.Expr) -> bool:
         return isinstance(e, ir.Name) and e.id == "self" and self.cls is not None and \
             (e.resolved is None or e.resolved[0] == "local")
@@ -1193,6 +1207,8 @@ class Emitter(LoopEmitter, NDArrayEmitter):
     def expr_Call(self, e: ir.Call) -> str:
         r = e.resolved
         kind = r[0]
+        if self.orders_any(e):
+            self.headers.add("matx_nb/dyn.h")  # mx::lt(Any, Any): CPython's ordering at run time
         if kind == "func":
             fn = r[1]
             return f"f_{fn.name}({self.call_args(e, fn.params)})"

@@ -196,6 +196,9 @@ inline bool dyn_less(const Any& a, const Any& b, const char* op, const Loc* loc,
   dyn_order_error(op, a, b, loc);
 }
 inline bool dyn_lt(const Any& a, const Any& b, const Loc* loc) { return dyn_less(a, b, "<", loc, false); }
+// The ordering sorted/min/max/list.sort use for Any items (TypeError between
+// kinds CPython cannot order, e.g. int and str).
+inline bool lt(const Any& a, const Any& b) { return dyn_lt(a, b, nullptr); }
 inline bool dyn_le(const Any& a, const Any& b, const Loc* loc) { return dyn_less(a, b, "<=", loc, true); }
 inline bool dyn_gt(const Any& a, const Any& b, const Loc* loc) { return dyn_less(b, a, ">", loc, false, true); }
 inline bool dyn_ge(const Any& a, const Any& b, const Loc* loc) { return dyn_less(b, a, ">=", loc, true, true); }
