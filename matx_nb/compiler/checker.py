@@ -813,6 +813,10 @@ class Checker(BuiltinChecks, MethodChecks):
         if e.id in self.funcs:
             fn = self.funcs[e.id]
             e.resolved = ("func", fn)
+            if any(p.kind != "pos" for p in fn.params):
+                self.error(e.span, f"{fn.name}() has keyword-only or * parameters, so it cannot be used as "
+                                   "a value yet", f"wrap it: lambda x: {fn.name}(x)")
+                return ERROR
             return FuncType(tuple(p.ty for p in fn.params), fn.returns)
         if e.id in self.classes:
             e.resolved = ("class", self.classes[e.id])
@@ -1505,7 +1509,7 @@ class Checker(BuiltinChecks, MethodChecks):
                     for a in e.args:
                         self.expr(a)
                     return ERROR
-                self.bind_args(e, m.params[1:], f"{ot.name}.{f.attr}")
+                self.bind_args(e, m.params[1:], f"{ot.name}.{f.attr}", 1)
                 e.resolved = ("method", ot.info, m)
                 return m.returns
             return self.call_method(e, ot, f.attr, expected)
@@ -1534,35 +1538,86 @@ class Checker(BuiltinChecks, MethodChecks):
             self.expr(a)
         return ERROR
 
-    def bind_args(self, e: ir.Call, params: List[ir.Param], what: str) -> List[ir.Expr]:
-        """Matches positional and keyword arguments to parameters; stores the order."""
-        slots: List[Optional[ir.Expr]] = [None] * len(params)
-        if len(e.args) > len(params):
-            self.error(e.span, f"{what}() takes {len(params)} argument{'s' if len(params) != 1 else ''} "
-                               f"but {len(e.args)} were given")
-        for i, a in enumerate(e.args[:len(params)]):
-            slots[i] = a
-        names = [p.name for p in params]
-        for kw in e.keywords:
-            if kw.name not in names:
-                self.error(kw.span, f"{what}() got an unexpected keyword argument '{kw.name}'")
+    def bind_args(self, e: ir.Call, params: List[ir.Param], what: str, offset: int = 0) -> list:
+        """Matches positional and keyword arguments to parameters as CPython does
+        and stores the result in e.bound_args, one slot per parameter: the
+        argument, None (the default is used), or for *args the list of the
+        arguments it collects (ir.Starred ones unpack an iterable). `offset` is 1
+        where CPython counts self in its messages."""
+        slots: list = [None] * len(params)
+        index = {id(p): i for i, p in enumerate(params)}
+        pos = [p for p in params if p.kind == "pos"]
+        var = next((p for p in params if p.kind == "vararg"), None)
+        extra: List[ir.Expr] = []
+        k = 0
+        for a in e.args:
+            if isinstance(a, ir.Starred) and k < len(pos):
+                self.error(a.span, f"*{ir_text(a.value)} would fill named parameters of {what}(); compiled "
+                                   "calls unpack an iterable into *args only",
+                           "pass the named parameters one by one")
+                self.expr(a.value)
+                k = len(pos)
                 continue
-            i = names.index(kw.name)
+            if k < len(pos):
+                slots[index[id(pos[k])]] = a
+                k += 1
+            else:
+                extra.append(a)
+        if var is not None:
+            slots[index[id(var)]] = extra
+        elif extra:
+            given = len(e.args)
+            kw_given = sum(1 for kw in e.keywords
+                           if any(p.name == kw.name and p.kind == "kwonly" for p in params))
+            if any(isinstance(a, ir.Starred) for a in extra):
+                bad = next(a for a in extra if isinstance(a, ir.Starred))
+                self.error(bad.span, f"{what}() has no *args parameter to unpack *{ir_text(bad.value)} into")
+            else:
+                self.error(e.span, too_many_positional(what, pos, given, kw_given, offset))
+            for a in extra:
+                self.expr(a.value if isinstance(a, ir.Starred) else a)
+        names = {p.name: i for i, p in enumerate(params) if p.kind in ("pos", "kwonly")}
+        for kw in e.keywords:
+            i = names.get(kw.name)
+            if i is None:
+                self.error(kw.span, f"{what}() got an unexpected keyword argument '{kw.name}'")
+                self.expr(kw.value)
+                continue
             if slots[i] is not None:
                 self.error(kw.span, f"{what}() got multiple values for argument '{kw.name}'")
             slots[i] = kw.value
+        for kind, label in (("pos", "positional"), ("kwonly", "keyword-only")):
+            missing = [p.name for p, a in zip(params, slots)
+                       if p.kind == kind and a is None and p.default is None]
+            if missing:
+                self.error(e.span, missing_arguments(what, missing, label))
         for p, a in zip(params, slots):
+            if p.kind == "vararg":
+                self.check_vararg_items(a, p, what)
+                continue
             if a is None:
-                if p.default is None:
-                    self.error(e.span, f"{what}() missing argument '{p.name}'")
                 continue
             t = self.expr(a, p.ty)
             if not assignable(p.ty, t):
                 self.error(a.span, f"argument '{p.name}' of {what}() must be {p.ty}, got {t}")
-        for a in e.args[len(params):]:
-            self.expr(a)
         e.bound_args = slots
         return slots
+
+    def check_vararg_items(self, items: List[ir.Expr], p: ir.Param, what: str):
+        et = resolve(p.ty).elem
+        for a in items:
+            if isinstance(a, ir.Starred):
+                t = self.value(a.value, "argument after * must be an iterable, not NoneType")
+                it = elem_type(t)
+                if it is None:
+                    self.error(a.value.span, f"{what}() argument after * must be an iterable, not {t}")
+                elif not assignable(et, it):
+                    self.error(a.value.span, f"*{p.name} of {what}() takes {et} items, got {t}")
+                a.ty = t
+                continue
+            t = self.expr(a, et)
+            if not assignable(et, t):
+                self.error(a.span, f"argument of *{p.name} of {what}() must be {et}, got {t}")
 
     def call_function(self, e: ir.Call, fn: ir.Function) -> Type:
         self.bind_args(e, fn.params, fn.name)
@@ -1585,14 +1640,14 @@ class Checker(BuiltinChecks, MethodChecks):
                 return NONE
             self.error(f.span, f"'{c.base.name}' has no method '{f.attr}'")
             return ERROR
-        self.bind_args(e, m.params[1:], f"{c.base.name}.{f.attr}")
+        self.bind_args(e, m.params[1:], f"{c.base.name}.{f.attr}", 1)
         e.resolved = ("super", ir.method_owner(c.base.info, f.attr), m)
         return m.returns
 
     def call_constructor(self, e: ir.Call, c: ir.ClassDef) -> Type:
         init = ir.find_method(c, "__init__")
         params = init.params[1:] if init else []
-        self.bind_args(e, params, c.name)
+        self.bind_args(e, params, c.name, 1)
         e.resolved = ("new", c)
         return ClassType(c.name, c)
 
@@ -1998,6 +2053,35 @@ class Checker(BuiltinChecks, MethodChecks):
             self._arg(e, 0, ot, f"{name}() argument")
             return BOOL
         return NONE
+
+
+def too_many_positional(what: str, pos: List[ir.Param], given: int, kwonly_given: int, offset: int) -> str:
+    """CPython's message for too many positional arguments (ceval.c)."""
+    takes = len(pos) + offset
+    least = sum(1 for p in pos if p.default is None) + offset
+    sig = f"from {least} to {takes}" if least < takes else str(takes)
+    plural = "s" if least < takes or takes != 1 else ""
+    given += offset
+    kw = ""
+    if kwonly_given:
+        kw = (f" positional argument{'s' if given != 1 else ''} (and {kwonly_given} keyword-only "
+              f"argument{'s' if kwonly_given != 1 else ''})")
+    was = "was" if given == 1 and not kwonly_given else "were"
+    return f"{what}() takes {sig} positional argument{plural} but {given}{kw} {was} given"
+
+
+def missing_arguments(what: str, names: List[str], label: str) -> str:
+    """CPython's message for missing arguments: "f() missing 2 required positional
+    arguments: 'a' and 'b'"."""
+    quoted = [f"'{n}'" for n in names]
+    if len(quoted) == 1:
+        listed = quoted[0]
+    elif len(quoted) == 2:
+        listed = f"{quoted[0]} and {quoted[1]}"
+    else:
+        listed = ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+    return (f"{what}() missing {len(names)} required {label} argument{'s' if len(names) != 1 else ''}: "
+            f"{listed}")
 
 
 def const_int(e: ir.Expr) -> Optional[int]:

@@ -41,6 +41,9 @@ EXCEPT_KINDS = {"BaseException": ["Exception"], "UnicodeError": ["UnicodeDecodeE
                 "binascii.Error": ["BinasciiError"], "re.error": ["ReError"]}
 
 
+MAX_HOST_ARGS = 64  # the most arguments the hosts pass (kMaxArgs in runtime/python/native.cc)
+
+
 def cname(name: str) -> str:
     return name + "_" if name in CPP_KEYWORDS else name
 
@@ -1413,32 +1416,81 @@ class Emitter(LoopEmitter):
         return all(host_convertible(p.ty) and not isinstance(resolve(p.ty), GenType) for p in params) \
             and host_convertible(ret)
 
-    def emit_wrapper(self, f: ir.Function, callee: str, cls: Optional[ir.ClassDef], kind="func") -> str:
-        """Emits the host-facing wrapper of f; returns its mx_func_desc initializer."""
+    def host_slots(self, f: ir.Function, params: List[ir.Param]) -> List[Tuple[str, Optional[ir.Param]]]:
+        """The argument slots the host fills, by position or by name: the
+        positional parameters, then unnamed guard slots where parameters must
+        not be filled by position (keyword-only ones; a classmethod's, whose
+        CPython messages count cls) or the slots of *args, then the keyword-only
+        parameters. (kind, param) each: "param", "guard" or "vararg"."""
+        pos = [p for p in params if p.kind == "pos"]
+        kwonly = [p for p in params if p.kind == "kwonly"]
+        var = next((p for p in params if p.kind == "vararg"), None)
+        slots: List[Tuple[str, Optional[ir.Param]]] = [("param", p) for p in pos]
+        room = max(0, MAX_HOST_ARGS - len(pos) - len(kwonly))
+        if var is not None:
+            slots += [("vararg", var)] * room
+        elif kwonly or f.decorator == "classmethod":
+            slots += [("guard", None)] * room
+        return slots + [("param", p) for p in kwonly]
+
+    def emit_wrapper(self, f: ir.Function, callee: str, cls: Optional[ir.ClassDef], kind="func",
+                     static_call: Optional[str] = None, pyname: Optional[str] = None) -> str:
+        """Emits the host-facing wrapper of f; returns its mx_func_desc initializer.
+        kind: "func" (a method where cls is given), "init"; static_call: the C++
+        callee for static and class methods (called without self)."""
         params = f.params[1:] if f.is_method else f.params
-        pyname = f.name if cls is None else f"{cls.name}.{f.name}"
+        if pyname is None:
+            pyname = f.name if cls is None else f"{cls.name}.{f.name}"
         wname = f"w_{cls.name}_{f.name}" if cls else f"w_{f.name}"
         if kind == "init":
             wname = f"w_{cls.name}_new"
             pyname = cls.name
+        elif static_call is not None:
+            wname = f"w_{pyname.replace('.', '_')}"
+        slots = self.host_slots(f, params)
         self.line(f"int {wname}(const mx_host_api* h, mx::Object* self, const mx_host_obj* args, "
                   "int64_t nargs, mx_host_obj* result, mx_error* err) {")
         self.ind += 1
         self.line("(void)self; (void)args; (void)nargs;")
         self.line("return mx::guarded(err, [&] {")
         self.ind += 1
+        # CPython's name for the function in bad-call messages, and whether it counts self/cls
+        msg_name = f"{cls.name}.__init__" if kind == "init" else (
+            f.qualname if f.inherited_from is None else f.inherited_from.qualname)
+        offset = 1 if kind == "init" or f.is_method or f.decorator == "classmethod" else 0
+        pos = [p for p in params if p.kind == "pos"]
+        guards = sum(1 for k, _ in slots if k == "guard")
+        kwonly_at = len(slots) - sum(1 for p in params if p.kind == "kwonly")
+        if guards:
+            least = sum(1 for p in pos if p.default is None)
+            self.line(f"mx::check_positional(args, {len(pos)}, {least}, {guards}, {len(slots) - kwonly_at}, "
+                      f"{offset}, {cstr_literal(msg_name)});")
+        required = [(i, p) for i, (k, p) in enumerate(slots) if k == "param" and p.kind == "kwonly"
+                    and p.default is None]
+        if required:
+            names = ", ".join(f'args[{i}] ? nullptr : "{p.name}"' for i, p in required)
+            self.line(f"mx::check_kwonly_given({cstr_literal(msg_name)}, {{{names}}});")
         if self.checked_recursion:
             self.line("mx::enter_stack();")
         saved_func, self.func = self.func, f
-        for i, p in enumerate(params):
+        at = {id(p): i for i, (k, p) in enumerate(slots) if k == "param"}
+        call_args = []
+        for j, p in enumerate(params):
+            if p.kind == "vararg":
+                call_args.append(self.vararg_from_host(p, slots, pyname))
+                continue
+            i = at[id(p)]
             conv = f'mx::arg_from_host<{ctype(p.ty)}>(h, args[{i}], "{pyname}", "{p.name}")'
             if p.default is not None:
                 conv = f"(args[{i}] ? {conv} : {ctype(p.ty)}({self.coerced(p.default, p.ty)}))"
-            self.line(f"auto a{i} = {conv};")
+            self.line(f"auto a{j} = {conv};")
+            call_args.append(f"a{j}")
         self.func = saved_func
-        call_args = ", ".join(f"a{i}" for i in range(len(params)))
+        call_args = ", ".join(call_args)
         if kind == "init":
             rt_c, call = f"mx::Ref<C_{cls.name}>", f"C_{cls.name}::new_({call_args})"
+        elif static_call is not None:
+            rt_c, call = ctype(f.returns), f"{static_call}({call_args})"
         elif cls is not None:
             rt_c, call = ctype(f.returns), f"static_cast<C_{cls.name}*>(self)->m_{f.name}({call_args})"
         else:
@@ -1460,8 +1512,10 @@ class Emitter(LoopEmitter):
         self.line("});")
         self.ind -= 1
         self.line("}")
-        names = ", ".join(f'"{p.name}"' for p in params) or "nullptr"
-        types = ", ".join(f'"{p.ty}"' for p in params) or "nullptr"
+        names = ", ".join(f'"{p.name}"' if k == "param" else f'"*{p.name}"' if k == "vararg" else '"*"'
+                          for k, p in slots) or "nullptr"
+        types = ", ".join(f'"{p.ty}"' if k == "param" else f'"{resolve(p.ty).elem}"' if k == "vararg" else '""'
+                          for k, p in slots) or "nullptr"
         self.line(f"const char* const {wname}_names[] = {{{names}}};")
         self.line(f"const char* const {wname}_types[] = {{{types}}};")
         flag_list = ["MX_FN_RELEASES_GIL"] if releases else []
@@ -1469,10 +1523,21 @@ class Emitter(LoopEmitter):
             flag_list.append("MX_FN_MAY_RECURSE")
         flags = " | ".join(flag_list) or "0"
         rt = cls.name if kind == "init" else str(f.returns)
-        pyfn = "__init__" if kind == "init" else f.name
-        required = sum(1 for p in params if p.default is None)
-        return (f'{{"{pyfn}", {len(params)}, {wname}_names, {wname}_types, "{rt}", {wname}, {flags}, '
+        pyfn = "__init__" if kind == "init" else pyname if static_call is not None else f.name
+        required = sum(1 for p in pos if p.default is None)
+        return (f'{{"{pyfn}", {len(slots)}, {wname}_names, {wname}_types, "{rt}", {wname}, {flags}, '
                 f'{required}}}')
+
+    def vararg_from_host(self, p: ir.Param, slots, pyname: str) -> str:
+        """*args from the host: the filled vararg slots, in order, as a tuple."""
+        first = next(i for i, (k, _) in enumerate(slots) if k == "vararg")
+        n = sum(1 for k, _ in slots if k == "vararg")
+        et = ctype(resolve(p.ty).elem)
+        v = f"a_{p.name}"
+        self.line(f"{ctype(p.ty)} {v};")
+        self.line(f"for (int64_t i = {first}; i < {first + n} && args[i]; ++i)")
+        self.line(f'  {v}.push_back(mx::arg_from_host<{et}>(h, args[i], "{pyname}", "*{p.name}"));')
+        return v
 
     def emit_class_abi(self, c: ir.ClassDef) -> str:
         init = ir.find_method(c, "__init__")

@@ -131,31 +131,26 @@ class Lowerer:
         if isinstance(node, ast.AsyncFunctionDef):
             self.error(node, "async functions are not supported")
         a = node.args
-        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
-            bad = a.vararg or a.kwarg or (a.kwonlyargs[0] if a.kwonlyargs else None) or \
-                a.posonlyargs[0]
-            self.error(bad, "*args, **kwargs and keyword-only parameters are not supported yet",
-                       "pass a list or a dict instead")
+        if a.posonlyargs:
+            self.error(a.posonlyargs[0], "positional-only parameters (before '/') are not supported yet",
+                       "remove the '/'")
+        if a.vararg is not None:
+            self.error(a.vararg, "*args parameters are not supported yet", "pass a list instead")
+        if a.kwarg is not None:
+            self.error(a.kwarg, "**kwargs parameters are not supported yet", "pass a dict instead")
         params = []
         first_default = len(a.args) - len(a.defaults)
         for i, p in enumerate(a.args):
             if is_method and i == 0:
                 params.append(ir.Param(self.src.span(p), p.arg, None))
                 continue
-            ty = self.annotation(p.annotation)
-            if p.annotation is None:
-                self.error(p, f"parameter '{p.arg}' needs a type annotation",
-                           f"write e.g. '{p.arg}: int' or '{p.arg}: Any'")
-                ty = ANY
-            default = None
-            if i >= first_default:
-                d = a.defaults[i - first_default]
-                if isinstance(d, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)):
-                    self.error(d, "a mutable default value is shared by all calls in Python; "
-                                  "compiled code does not support it",
-                               f"use None: '{p.arg}: Optional[...] = None' and create it in the body")
-                default = self.expr(d)
-            params.append(ir.Param(self.src.span(p), p.arg, ty, default))
+            d = a.defaults[i - first_default] if i >= first_default else None
+            params.append(self.param(p, d, "pos"))
+        if nested and a.kwonlyargs:
+            self.error(a.kwonlyargs[0], "keyword-only parameters of nested functions are not supported",
+                       "define the function at module level")
+        for p, d in zip(a.kwonlyargs if not nested else (), a.kw_defaults):
+            params.append(self.param(p, d, "kwonly"))
         returns = self.annotation(node.returns) if node.returns is not None else None
         for d in node.decorator_list if nested else ():
             self.error(d, "decorators on nested functions are not supported")
@@ -170,6 +165,22 @@ class Lowerer:
             returns = None
         return ir.Function(self.src.span(node), node.name, qualname, params, returns, body,
                            origin=self.origin, is_method=is_method, nested=nested, is_generator=gen)
+
+    def param(self, p: ast.arg, d: Optional[ast.expr], kind: str) -> ir.Param:
+        """A typed parameter with its default value (d, or None)."""
+        ty = self.annotation(p.annotation)
+        if p.annotation is None:
+            self.error(p, f"parameter '{p.arg}' needs a type annotation",
+                       f"write e.g. '{p.arg}: int' or '{p.arg}: Any'")
+            ty = ANY
+        default = None
+        if d is not None:
+            if isinstance(d, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)):
+                self.error(d, "a mutable default value is shared by all calls in Python; "
+                              "compiled code does not support it",
+                           f"use None: '{p.arg}: Optional[...] = None' and create it in the body")
+            default = self.expr(d)
+        return ir.Param(self.src.span(p), p.arg, ty, default, kind)
 
     def classdef(self, node: ast.ClassDef) -> ir.ClassDef:
         base = None

@@ -1,0 +1,87 @@
+"""Calls from Python into compiled functions with keyword-only parameters,
+*args, static and class methods: the results, and CPython's exact TypeError
+messages for bad calls (the differential corpus compares exception classes
+only; tests/cases/params.test holds the results)."""
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import pytest
+
+import matx_nb
+
+_compiled = {}
+
+
+def compiled(obj):
+    if obj not in _compiled:
+        _compiled[obj] = matx_nb.script(obj)
+    return _compiled[obj]
+
+
+def same_error(py_call, nb_call):
+    with pytest.raises(TypeError) as py:
+        py_call()
+    with pytest.raises(TypeError) as nb:
+        nb_call()
+    assert str(nb.value) == str(py.value)
+
+
+# ---------------------------------------------------------------------------
+# Keyword-only parameters.
+
+def scaled(a: int, b: int = 1, *, scale: int = 2, off: int) -> int:
+    return (a + b) * scale + off
+
+
+def only_kw(*, name: str, n: int = 1) -> str:
+    return name * n
+
+
+class Box:
+    def __init__(self, k: int, *, name: str = "box") -> None:
+        self.k = k
+        self.name = name
+
+    def get(self, x: int, *, twice: bool = False) -> int:
+        return x * self.k * (2 if twice else 1)
+
+
+KWONLY_CALLS = [
+    ((1,), {"off": 0}), ((1, 2), {"off": 3, "scale": 4}), ((), {"a": 1, "off": 2}),
+    ((1, 2, 3), {}), ((1, 2, 3), {"off": 1}), ((1, 2, 3, 4), {"scale": 1, "off": 1}),
+    ((1,), {}), ((), {}), ((1,), {"off": 1, "zz": 2}), ((1,), {"off": 1, "a": 2}),
+    ((1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), {}),
+]
+
+
+@pytest.mark.parametrize("args,kwargs", KWONLY_CALLS)
+def test_kwonly_calls_like_cpython(args, kwargs):
+    try:
+        want = scaled(*args, **kwargs)
+    except TypeError:
+        same_error(lambda: scaled(*args, **kwargs), lambda: compiled(scaled)(*args, **kwargs))
+        return
+    assert compiled(scaled)(*args, **kwargs) == want
+
+
+@pytest.mark.parametrize("args,kwargs", [
+    ((), {"name": "ab"}), ((), {"name": "ab", "n": 3}), (("ab",), {}), ((), {}),
+    (("ab",), {"name": "x"}), (("a", "b"), {"n": 2}), ((), {"n": 2}),
+])
+def test_bare_star_like_cpython(args, kwargs):
+    try:
+        want = only_kw(*args, **kwargs)
+    except TypeError:
+        same_error(lambda: only_kw(*args, **kwargs), lambda: compiled(only_kw)(*args, **kwargs))
+        return
+    assert compiled(only_kw)(*args, **kwargs) == want
+
+
+def test_kwonly_methods_and_constructor():
+    B = compiled(Box)
+    b = B(3, name="b")
+    assert (b.name, b.get(2), b.get(2, twice=True)) == ("b", 6, 12)
+    same_error(lambda: Box(3, "b"), lambda: B(3, "b"))
+    same_error(lambda: Box(3).get(1, True), lambda: B(3).get(1, True))
+    same_error(lambda: Box(3).get(1, True, twice=False), lambda: B(3).get(1, True, twice=False))
