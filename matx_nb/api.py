@@ -58,7 +58,7 @@ def open_library(path: str, origins=()) -> tuple:
     for i, name in enumerate(classes):
         shell = type(name, (), {"__module__": "matx_nb.exported", "__qualname__": name, "__doc__": None})
         cls[name] = _wrap_class(shell, cap, classes, result, idx=i,
-                                register=not _native().class_registered(cap, i))
+                                register=not _native().class_registered(cap, i), func_names=funcs)
     return fns, cls
 
 
@@ -87,11 +87,19 @@ def _wrap_function(fn, cap, names, result):
     return f
 
 
-def _wrap_class(cls, cap, class_names, result, idx=None, register=True):
+def _wrap_class(cls, cap, class_names, result, idx=None, register=True, func_names=()):
     native = _native()
     if idx is None:
         idx = class_names.index(result.entry)
     init, methods, attrs, types = native.class_members(cap, idx)
+    # Static and class methods are the library's functions named "Class.method",
+    # held as staticmethods: C.m(...) and obj.m(...) call them without the instance
+    # (a classmethod's compiled copy for this class already knows its cls).
+    prefix = class_names[idx] + "."
+    for i, name in enumerate(func_names):
+        if name.startswith(prefix):
+            methods = dict(methods)
+            methods[name[len(prefix):]] = staticmethod(native.function(cap, i))
     ns = {"__matx_init__": init, "__matx_py__": cls, "py_class": cls, "matx": result,
           "__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__,
           "__annotations__": dict(types), "__slots__": ()}
@@ -145,7 +153,7 @@ def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, devi
     # returned to Python read like the class (unless already scripted on their own).
     for i, name in enumerate(classes):
         if name != result.entry and not _native().class_registered(cap, i):
-            _wrap_class(col.sources[name].obj, cap, classes, result, idx=i)
+            _wrap_class(col.sources[name].obj, cap, classes, result, idx=i, func_names=funcs)
     if isinstance(target, type):
         # One compiled class per Python class and library: scripting it again
         # (a cache hit, or unpickling in a worker) gives the same type.
@@ -153,7 +161,7 @@ def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, devi
         with _lock:
             wrapped = _classes.get(key)
         if wrapped is None:
-            wrapped = _wrap_class(target, cap, classes, result)
+            wrapped = _wrap_class(target, cap, classes, result, func_names=funcs)
             with _lock:
                 wrapped = _classes.setdefault(key, wrapped)
         return wrapped

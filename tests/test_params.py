@@ -85,3 +85,52 @@ def test_kwonly_methods_and_constructor():
     same_error(lambda: Box(3, "b"), lambda: B(3, "b"))
     same_error(lambda: Box(3).get(1, True), lambda: B(3).get(1, True))
     same_error(lambda: Box(3).get(1, True, twice=False), lambda: B(3).get(1, True, twice=False))
+
+
+# ---------------------------------------------------------------------------
+# Static and class methods, on the compiled class and its instances.
+
+class Unit:
+    FACTOR = 1
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    @staticmethod
+    def add(a: int, b: int = 0) -> int:
+        return a + b
+
+    @classmethod
+    def make(cls, n: int, *, times: int = 1) -> "Unit":
+        return cls(n * times * cls.FACTOR)
+
+    @classmethod
+    def name(cls) -> str:
+        return "unit"
+
+
+class Kilo(Unit):
+    FACTOR = 1000
+
+    @classmethod
+    def name(cls) -> str:
+        return "kilo"
+
+
+def test_static_and_class_methods_from_python():
+    U, K = compiled(Unit), compiled(Kilo)
+    assert (U.add(1, 2), U(0).add(5), U.add(a=1, b=1)) == (3, 5, 2)
+    u = U.make(3, times=2)
+    assert type(u) is U and u.n == 6
+    k = K.make(2)  # inherited: cls is Kilo
+    assert type(k) is K and k.n == 2000 and K.name() == "kilo" and k.name() == "kilo"
+    assert U(1).make(4).n == 4 and U.name() == "unit"
+
+
+@pytest.mark.parametrize("call", [
+    lambda C: C.add(), lambda C: C.add(1, 2, 3), lambda C: C.add(1, c=2),
+    lambda C: C.make(), lambda C: C.make(1, 2), lambda C: C.make(1, 2, times=3),
+    lambda C: C.name(1), lambda C: C(1).add(1, 2, 3), lambda C: C(1).make(1, 2),
+])
+def test_static_and_class_method_bad_calls_like_cpython(call):
+    same_error(lambda: call(Unit), lambda: call(compiled(Unit)))

@@ -168,6 +168,7 @@ class Checker(BuiltinChecks, MethodChecks):
         self.nested: Dict[int, ir.Function] = {}  # functions defined inside others, by id
         self.narrowed: frozenset = frozenset()  # Optional locals known not to be None here
         self.handler_depth = 0  # inside except clauses: a bare raise is allowed
+        self.cls_ref: Optional[str] = None  # the name of `cls` in the classmethod being checked
 
     # ---- reporting
     def error(self, span: Span, message: str, hint: str = ""):
@@ -192,6 +193,11 @@ class Checker(BuiltinChecks, MethodChecks):
                 if m.returns is None:
                     m.returns = NONE if m.name == "__init__" else GenType(fresh()) if m.is_generator else fresh()
                 m.params[0].ty = ClassType(c.name, c)
+            for m in c.statics.values():
+                if m.inherited_from is not None:  # the copy keeps the original's signature
+                    m.returns = m.inherited_from.returns
+                elif m.returns is None:
+                    m.returns = GenType(fresh()) if m.is_generator else fresh()
             if "__init__" in c.methods:
                 self.infer_init_attrs(c)
             for name in c.attrs:
@@ -208,6 +214,9 @@ class Checker(BuiltinChecks, MethodChecks):
             for m in c.methods.values():
                 self.cls = c
                 self.check_function(m)
+            for m in c.statics.values():
+                self.cls = c
+                self.check_static(c, m)
             self.cls = None
         for f in self.program.functions:
             self.owner = f.name
@@ -229,9 +238,30 @@ class Checker(BuiltinChecks, MethodChecks):
         for f in list(self.all_functions()):
             self.check_captures(f)
 
+    def check_static(self, c: ir.ClassDef, m: ir.Function):
+        """A static or class method; a classmethod's `cls` is c. The copy of an
+        inherited classmethod is checked with cls = the subclass: what does not
+        hold there is reported once, naming the subclass."""
+        self.owner = m.qualname.split(".")[0]  # the class whose source holds it
+        self.cls_ref = m.cls_name if m.decorator == "classmethod" else None
+        mark = len(self.sink.items)
+        try:
+            self.check_function(m)
+        finally:
+            self.cls_ref = None
+            self.owner = c.name
+        new = self.sink.items[mark:]
+        if m.inherited_from is None or not new:
+            return
+        del self.sink.items[mark:]
+        self.error(new[0].span, f"{m.qualname}() inherited by {c.name} (where {m.cls_name} is {c.name}): "
+                                f"{new[0].message}",
+                   f"override {m.name}() in {c.name}, or give {c.name} what {m.qualname}() needs")
+
     def all_functions(self):
         for c in self.program.classes:
             yield from c.methods.values()
+            yield from c.statics.values()
         yield from self.program.functions
         yield from self.nested.values()
 
@@ -245,14 +275,20 @@ class Checker(BuiltinChecks, MethodChecks):
             if old is not None and not (self.const_type(old, c.span) == self.const_type(v, c.span)):
                 self.error(c.span, f"{c.name}.{name} is a {self.const_type(v, c.span)} but "
                                    f"{c.base.name}.{name} is a {self.const_type(old, c.span)}")
-        for name, m in c.methods.items():
-            if name == "__init__":
+        for name, m in list(c.methods.items()) + list(c.statics.items()):
+            if name == "__init__" or m.inherited_from is not None:
                 continue
-            old = ir.find_method(c.base.info, name)
+            old = ir.find_method(c.base.info, name) or ir.find_static(c.base.info, name)
             if old is None:
                 continue
-            ps, qs = m.params[1:], old.params[1:]
-            same = len(ps) == len(qs) and all(a.ty == b.ty for a, b in zip(ps, qs))
+            if old.decorator != m.decorator:
+                kinds = {"": "a method", "staticmethod": "a staticmethod", "classmethod": "a classmethod"}
+                self.error(m.span, f"{c.name}.{name}() is {kinds[m.decorator]} but {c.base.name}.{name}() is "
+                                   f"{kinds[old.decorator]}", "keep the kind of the base method")
+                continue
+            ps, qs = (m.params[1:], old.params[1:]) if m.is_method else (m.params, old.params)
+            same = len(ps) == len(qs) and all(a.ty == b.ty and a.kind == b.kind and
+                                              (a.kind != "kwonly" or a.name == b.name) for a, b in zip(ps, qs))
             if not same:
                 self.error(m.span, f"{c.name}.{name}() overrides {c.base.name}.{name}() with different "
                                    "parameters", "keep the parameter types of the base method")
@@ -818,8 +854,8 @@ class Checker(BuiltinChecks, MethodChecks):
                                    "a value yet", f"wrap it: lambda x: {fn.name}(x)")
                 return ERROR
             return FuncType(tuple(p.ty for p in fn.params), fn.returns)
-        if e.id in self.classes:
-            e.resolved = ("class", self.classes[e.id])
+        if e.id in self.classes or e.id == self.cls_ref:
+            e.resolved = ("class", self.class_named(e))
             self.error(e.span, f"classes as values are not supported yet; call {e.id}(...) directly")
             return ERROR
         key = (self.owner, e.id)
@@ -1327,13 +1363,25 @@ class Checker(BuiltinChecks, MethodChecks):
                 return m
         return None
 
+    def class_named(self, e: ir.Expr) -> Optional[ir.ClassDef]:
+        """The class a name refers to: a compiled class, or a classmethod's cls."""
+        if not isinstance(e, ir.Name) or self.scope.lookup(e.id) is not None:
+            return None
+        if e.id == self.cls_ref:
+            return self.cls
+        return self.classes.get(e.id)
+
     def expr_Attribute(self, e: ir.Attribute, expected):
-        if isinstance(e.value, ir.Name) and e.value.id in self.classes and self.scope.lookup(e.value.id) is None:
-            c = self.classes[e.value.id]
+        c = self.class_named(e.value)
+        if c is not None:
             cv = ir.find_const(c, e.attr)
             if cv is not None:
                 e.resolved = ("const", cv)
                 return self.const_type(cv, e.span)
+            if ir.find_static(c, e.attr) is not None or ir.find_method(c, e.attr) is not None:
+                self.error(e.span, f"{c.name}.{e.attr} can only be called here, not used as a value",
+                           f"or wrap it: lambda x: {ir_text(e)}(x)")
+                return ERROR
             self.error(e.span, f"class {c.name} has no constant '{e.attr}'")
             return ERROR
         mod = self.module_of(e.value)
@@ -1361,7 +1409,7 @@ class Checker(BuiltinChecks, MethodChecks):
             if cv is not None:  # read through the instance: a subclass may redefine it
                 e.resolved = ("classconst", e.attr)
                 return self.const_type(cv, e.span)
-            if ir.find_method(ot.info, e.attr) is not None:
+            if ir.find_method(ot.info, e.attr) is not None or ir.find_static(ot.info, e.attr) is not None:
                 self.error(e.span, "bound methods as values are not supported yet; call the method",
                            f"or wrap it: lambda x: obj.{e.attr}(x)")
                 return ERROR
@@ -1487,6 +1535,10 @@ class Checker(BuiltinChecks, MethodChecks):
         mf = self.module_function(f)
         if mf is not None:
             return self.call_module(e, mf)
+        if isinstance(f, ir.Name) and f.id == self.cls_ref and self.scope.lookup(f.id) is None:
+            return self.call_constructor(e, self.cls)  # cls(...) in a classmethod
+        if isinstance(f, ir.Attribute) and self.class_named(f.value) is not None:
+            return self.call_on_class(e, self.class_named(f.value), f)
         if isinstance(f, ir.Name) and self.scope.lookup(f.id) is None:
             if f.id in self.funcs:
                 return self.call_function(e, self.funcs[f.id])
@@ -1504,6 +1556,9 @@ class Checker(BuiltinChecks, MethodChecks):
                                     kind="AttributeError"))
             if isinstance(ot, ClassType) and ot.info is not None:
                 m = ir.find_method(ot.info, f.attr)
+                sm = ir.find_static(ot.info, f.attr)
+                if m is None and sm is not None:  # obj.static(...): dispatched on obj's class
+                    return self.call_static(e, ot.info, sm, via_instance=True)
                 if m is None:
                     self.error(f.span, f"'{ot.name}' object has no method '{f.attr}'")
                     for a in e.args:
@@ -1623,6 +1678,31 @@ class Checker(BuiltinChecks, MethodChecks):
         self.bind_args(e, fn.params, fn.name)
         e.resolved = ("func", fn)
         return fn.returns
+
+    def call_on_class(self, e: ir.Call, c: ir.ClassDef, f: ir.Attribute) -> Type:
+        """C.m(...) or cls.m(...): a static or class method of c."""
+        sm = ir.find_static(c, f.attr)
+        if sm is not None:
+            return self.call_static(e, c, sm)
+        if ir.find_method(c, f.attr) is not None:
+            self.error(f.span, f"calling the method {c.name}.{f.attr}() through the class is not supported",
+                       f"call it on an instance: obj.{f.attr}(...)")
+        elif ir.find_const(c, f.attr) is not None:
+            self.error(f.span, f"'{c.name}.{f.attr}' is a class constant and cannot be called")
+        else:
+            self.error(f.span, f"type object '{c.name}' has no attribute '{f.attr}'")
+        for a in e.args:
+            self.expr(a.value if isinstance(a, ir.Starred) else a)
+        for kw in e.keywords:
+            self.expr(kw.value)
+        return ERROR
+
+    def call_static(self, e: ir.Call, c: ir.ClassDef, m: ir.Function, via_instance: bool = False) -> Type:
+        """A static or class method called on class c (cls is c), or on an
+        instance (the instance's class decides, at run time)."""
+        self.bind_args(e, m.params, m.qualname, 1 if m.decorator == "classmethod" else 0)
+        e.resolved = ("staticvirt" if via_instance else "static", c, m)
+        return m.returns
 
     def call_super(self, e: ir.Call, f: ir.Attribute) -> Type:
         """super().m(...) calls the base class's m on self."""

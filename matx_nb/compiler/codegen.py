@@ -161,6 +161,7 @@ class Emitter(LoopEmitter):
         self.ind = 0
         self.func: Optional[ir.Function] = None
         self.cls: Optional[ir.ClassDef] = None
+        self.in_static = False  # emitting a static or class method of self.cls: no `this`
         self.loop_flags: List[Optional[str]] = []
         self.origin_first_line = {i: o[1] for i, o in enumerate(program.origins)}
         self.line_map: List[Tuple[int, str, int]] = []  # (cpp line, file, python line)
@@ -221,6 +222,11 @@ class Emitter(LoopEmitter):
                 self.cls = c
                 self.emit_function(m, f"C_{c.name}::m_{m.name}")
             self.emit_constructor(c)
+            for m in c.statics.values():
+                self.cls, self.in_static = c, True
+                self.emit_function(m, f"C_{c.name}::s_{m.name}")
+                self.in_static = False
+                self.emit_static_thunk(c, m)
             self.cls = None
         for f in self.p.functions:
             self.emit_function(f, f"f_{f.name}")
@@ -261,12 +267,27 @@ class Emitter(LoopEmitter):
         for m in c.methods.values():
             v = virtual if m.name != "__init__" else ""
             self.line(v + self.signature(m, f"m_{m.name}") + ";")
+        for m in c.statics.values():
+            self.line("static " + self.signature(m, f"s_{m.name}") + ";")
+            self.line(virtual + self.thunk_signature(m, f"v_{m.name}") + ";")
         self.emit_protocol_hooks(c)
         init = ir.find_method(c, "__init__")
         params = ", ".join(self.param_decl(p) for p in init.params[1:]) if init else ""
         self.line(f"static mx::Ref<C_{c.name}> new_({params});")
         self.ind -= 1
         self.line("};")
+        self.line()
+
+    def thunk_signature(self, m: ir.Function, name: str) -> str:
+        """The instance-side entry of a static or class method (obj.m(...)): one
+        C++ signature for every class, so that overrides dispatch virtually."""
+        return f"{ctype(m.returns)} {name}({', '.join(self.param_decl(p) for p in m.params)})"
+
+    def emit_static_thunk(self, c: ir.ClassDef, m: ir.Function):
+        args = ", ".join(cname(p.name) for p in m.params)
+        self.line(self.thunk_signature(m, f"C_{c.name}::v_{m.name}") + " {")
+        self.line(f"  return C_{c.name}::s_{m.name}({args});")
+        self.line("}")
         self.line()
 
     def emit_protocol_hooks(self, c: ir.ClassDef):
@@ -346,7 +367,8 @@ class Emitter(LoopEmitter):
         the arguments (and the instance, for a method) alive while it exists."""
         self.headers.add("matx_nb/gen.h")
         et = ctype(resolve(f.returns).elem)
-        keep = f", keep_ = mx::Ref<C_{self.cls.name}>::borrow(this)" if self.cls is not None else ""
+        keep = f", keep_ = mx::Ref<C_{self.cls.name}>::borrow(this)" \
+            if self.cls is not None and not self.in_static else ""
         self.line(f"return mx::make_gen<{et}>([={keep}](mx::GenObj<{et}>& gen_) mutable -> void {{")
         self.ind += 1
         self.emit_body(f)
@@ -832,7 +854,7 @@ class Emitter(LoopEmitter):
             if isinstance(r[1], (list, dict, set, frozenset, tuple)):
                 return self.module_constant(r[1], e.ty)
             return self.const_value(r[1])
-        if e.id == "self" and self.cls is not None:
+        if e.id == "self" and self.cls is not None and not self.in_static:
             return f"mx::Ref<C_{self.cls.name}>::borrow(this)"
         if e.id in ("True", "False"):
             return "true" if e.id == "True" else "false"
@@ -843,7 +865,7 @@ class Emitter(LoopEmitter):
         return cname(e.id)
 
     def is_self(self, e: ir.Expr) -> bool:
-        return isinstance(e, ir.Name) and e.id == "self" and self.cls is not None and \
+        return isinstance(e, ir.Name) and e.id == "self" and self.cls is not None and not self.in_static and \
             (e.resolved is None or e.resolved[0] == "local")
 
     def attr_ref(self, e: ir.Attribute) -> str:
@@ -1183,6 +1205,14 @@ class Emitter(LoopEmitter):
             obj = e.func.value
             target = "this" if self.is_self(obj) else self.expr(obj)
             return f"{target}->m_{m.name}({self.call_args(e, m.params[1:])})"
+        if kind == "static":  # C.m(...), cls.m(...)
+            c, m = r[1], r[2]
+            return f"C_{c.name}::s_{m.name}({self.call_args(e, m.params)})"
+        if kind == "staticvirt":  # obj.m(...): the class of obj decides
+            m = r[2]
+            obj = e.func.value
+            target = "this" if self.is_self(obj) else self.expr(obj)
+            return f"{target}->v_{m.name}({self.call_args(e, m.params)})"
         if kind == "builtin":
             return self.builtin(e, r[1])
         if kind == "rtmethod":
@@ -1387,6 +1417,11 @@ class Emitter(LoopEmitter):
         for f in self.p.functions:
             if self.host_callable(f):
                 func_descs.append(self.emit_wrapper(f, f"f_{f.name}", None))
+        for c in self.p.classes:  # static and class methods: functions named "C.m"
+            for name, m in ir.all_statics(c).items():
+                if self.host_callable(m):
+                    func_descs.append(self.emit_wrapper(m, "", c, static_call=f"C_{c.name}::s_{name}",
+                                                        pyname=f"{c.name}.{name}"))
         class_descs = []
         for c in self.p.classes:
             class_descs.append(self.emit_class_abi(c))
@@ -1629,7 +1664,7 @@ def evaluation_operands(e: ir.Expr) -> List[ir.Expr]:
     if isinstance(e, ir.Call) and e.resolved:
         kind = e.resolved[0]
         args = list(e.args) + [k.value for k in e.keywords]
-        if kind in ("method", "rtmethod"):
+        if kind in ("method", "rtmethod", "staticvirt"):
             return [e.func.value] + args
         if kind == "builtin" and e.resolved[1] == "range":
             return []
@@ -1644,7 +1679,7 @@ def is_impure(e, pure=frozenset()) -> bool:
         kind = e.resolved[0]
         if kind == "func" and e.resolved[1] not in pure:
             return True
-        if kind in ("method", "super") and e.resolved[2] not in pure:
+        if kind in ("method", "super", "static", "staticvirt") and e.resolved[2] not in pure:
             return True
         if kind == "callvalue":
             return True
@@ -1729,7 +1764,8 @@ def pure_functions(p: ir.Program) -> set:
 def call_graph(p: ir.Program):
     """Edges from each function or method to the user code it calls."""
     from .checker import ir_walk
-    funcs = list(p.functions) + [m for c in p.classes for m in c.methods.values()]
+    funcs = list(p.functions) + [m for c in p.classes for m in c.methods.values()] + \
+        [m for c in p.classes for m in c.statics.values()]
     edges = {f: set() for f in funcs}
     for f in funcs:
         for call in iter_calls(f.body):
@@ -1743,6 +1779,13 @@ def call_graph(p: ir.Program):
                         m = c.methods.get(r[2].name)
                         if m is not None and m in edges and r[1] in ir.class_chain(c):
                             edges[f].add(m)
+            elif r and r[0] in ("static", "staticvirt"):
+                for c in p.classes:  # the class's own copy, and overrides reached through obj.m()
+                    m = c.statics.get(r[2].name)
+                    if m is not None and m in edges and (c is r[1] if r[0] == "static" else
+                                                         r[1] in ir.class_chain(c)):
+                        edges[f].add(m)
+                edges[f].add(r[2])
             elif r and r[0] == "new" and ir.find_method(r[1], "__init__") is not None:
                 edges[f].add(ir.find_method(r[1], "__init__"))
     return edges

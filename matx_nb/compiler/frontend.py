@@ -201,15 +201,23 @@ class Lowerer:
         spans: Dict[str, Span] = {}
         methods: Dict[str, ir.Function] = {}
         consts: Dict[str, object] = {}
+        statics: Dict[str, ir.Function] = {}
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if item.decorator_list:
-                    self.error(item.decorator_list[0], "decorators on methods are not supported yet")
-                if not item.args.args:
-                    self.error(item, "a method needs 'self' as its first parameter",
-                               "static and class methods are not supported yet")
+                kind = self.method_kind(item)
+                if kind is None:
                     continue
-                methods[item.name] = self.function(item, f"{node.name}.{item.name}", is_method=True)
+                if kind == "staticmethod":
+                    fn = self.function(item, f"{node.name}.{item.name}")
+                    fn.decorator = kind
+                    statics[item.name] = fn
+                    methods.pop(item.name, None)
+                elif kind == "classmethod":
+                    statics[item.name] = self.classmethod(item, f"{node.name}.{item.name}")
+                    methods.pop(item.name, None)
+                else:
+                    methods[item.name] = self.function(item, f"{node.name}.{item.name}", is_method=True)
+                    statics.pop(item.name, None)
             elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                 if item.value is not None:  # X: int = 3 — a class constant
                     self.class_const(item.target.id, item.value, consts)
@@ -241,7 +249,32 @@ class Lowerer:
                             attrs.setdefault(t.attr, st.annotation)
                             spans.setdefault(t.attr, t.span)
         return ir.ClassDef(self.src.span(node), node.name, attrs, spans, methods, origin=self.origin,
-                           base=base, consts=consts)
+                           base=base, consts=consts, statics=statics)
+
+    def method_kind(self, item: ast.FunctionDef) -> Optional[str]:
+        """"staticmethod", "classmethod", "method", or None (reported: not compiled)."""
+        kind = "method"
+        for d in item.decorator_list:
+            if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") and kind == "method":
+                kind = d.id
+            else:
+                self.error(d, "decorators on methods other than @staticmethod and @classmethod are "
+                              "not supported yet")
+        if kind != "staticmethod" and not item.args.args:
+            what = "'cls'" if kind == "classmethod" else "'self'"
+            self.error(item, f"a {'class method' if kind == 'classmethod' else 'method'} needs {what} "
+                             "as its first parameter", "" if kind == "classmethod" else
+                       "mark it @staticmethod if it takes no instance")
+            return None
+        return kind
+
+    def classmethod(self, item: ast.FunctionDef, qualname: str) -> ir.Function:
+        """A @classmethod: its first parameter (cls) is left out of params."""
+        fn = self.function(item, qualname, is_method=True)
+        fn.cls_name = fn.params.pop(0).name
+        fn.is_method = False
+        fn.decorator = "classmethod"
+        return fn
 
     def class_const(self, name: str, value: ast.expr, consts: Dict[str, object]):
         try:
@@ -584,6 +617,7 @@ def _walk_stmts(stmts):
 def lower_program(col: Collector, sink: DiagnosticSink, entry: str) -> ir.Program:
     classes = {n: ClassType(n) for n, s in col.sources.items() if isinstance(s.tree, ast.ClassDef)}
     functions, classdefs, origins = [], [], []
+    lowerers: Dict[str, Lowerer] = {}
     for i, name in enumerate(col.order):
         src = col.sources[name]
         origins.append((src.file, src.first_line, name))
@@ -596,4 +630,32 @@ def lower_program(col: Collector, sink: DiagnosticSink, entry: str) -> ir.Progra
             functions.append(low.function(src.tree, name))
         else:
             low.error(src.tree, "only functions and classes can be compiled")
+        lowerers[name] = low
+    for cd in classdefs:
+        inherit_classmethods(cd, lowerers, col)
     return ir.Program(functions, classdefs, origins, entry)
+
+
+def inherit_classmethods(cd: ir.ClassDef, lowerers, col: Collector):
+    """A subclass calling an inherited classmethod gets cls = the subclass: each
+    class that inherits one gets its own copy, lowered again from the source of
+    the class that defines it (ir.Function.inherited_from)."""
+    names = {n for k in list(ir.class_chain(cd))[1:] for n, f in k.statics.items()
+             if f.decorator == "classmethod"}
+    for name in sorted(names):
+        if name in cd.statics or name in cd.methods:
+            continue
+        for k in list(ir.class_chain(cd))[1:]:
+            if name in k.methods:
+                break  # a plain method overrides it on the way up
+            f = k.statics.get(name)
+            if f is None or f.inherited_from is not None:
+                continue
+            if f.decorator != "classmethod":
+                break
+            node = [n for n in col.sources[k.name].tree.body
+                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name][-1]
+            copy = lowerers[k.name].classmethod(node, f.qualname)
+            copy.inherited_from = f
+            cd.statics[name] = copy
+            break
