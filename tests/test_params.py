@@ -134,3 +134,48 @@ def test_static_and_class_methods_from_python():
 ])
 def test_static_and_class_method_bad_calls_like_cpython(call):
     same_error(lambda: call(Unit), lambda: call(compiled(Unit)))
+
+
+# ---------------------------------------------------------------------------
+# *args: a tuple, from Python too.
+
+def total(*nums: int) -> int:
+    return sum(nums)
+
+
+def describe(sep: str, *parts: str, upper: bool = False) -> Tuple[str, Tuple[str, ...]]:
+    out = sep.join(parts)
+    return (out.upper() if upper else out, parts)
+
+
+@pytest.mark.parametrize("args,kwargs", [
+    ((), {}), ((1,), {}), (tuple(range(40)), {}), ((), {"nums": 1}), ((1, 2), {"x": 3}),
+])
+def test_varargs_calls_like_cpython(args, kwargs):
+    try:
+        want = total(*args, **kwargs)
+    except TypeError:
+        same_error(lambda: total(*args, **kwargs), lambda: compiled(total)(*args, **kwargs))
+        return
+    assert compiled(total)(*args, **kwargs) == want
+
+
+@pytest.mark.parametrize("args,kwargs", [
+    (("-",), {}), (("-", "a", "b"), {}), ((", ", "x"), {"upper": True}), ((), {}),
+    (("-", "a"), {"sep": "+"}), (("-",), {"parts": ("a",)}),
+])
+def test_varargs_with_keyword_only_like_cpython(args, kwargs):
+    try:
+        want = describe(*args, **kwargs)
+    except TypeError:
+        same_error(lambda: describe(*args, **kwargs), lambda: compiled(describe)(*args, **kwargs))
+        return
+    got = compiled(describe)(*args, **kwargs)
+    assert got == want and type(got[1]) is tuple
+
+
+def test_varargs_up_to_the_host_limit():
+    """From Python a compiled function takes at most 64 arguments in all."""
+    assert compiled(total)(*range(64)) == sum(range(64))
+    with pytest.raises(TypeError):
+        compiled(total)(*range(65))

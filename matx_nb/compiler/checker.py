@@ -12,7 +12,8 @@ from . import flow, ir, modules
 from .builtins_checker import COMPAT_CONSTRUCTORS, BuiltinChecks, MethodChecks
 from .diagnostics import DiagnosticSink, Span
 from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
-                    FuncType, GenType, ListType, OptionalType, Prim, SetType, TupleType, Type, TypeVar, assignable,
+                    FuncType, GenType, ListType, OptionalType, Prim, SetType, TupleType, Type, TypeVar, VarTupleType,
+                    assignable,
                     deep_resolve, fresh, has_unknown, is_hashable, is_numeric, optional, resolve, unify)
 
 RANGE = Prim("range")
@@ -94,7 +95,7 @@ def kind_of(t: Type) -> str:
         return "dict"
     if isinstance(t, SetType):
         return "set"
-    if isinstance(t, TupleType):
+    if isinstance(t, (TupleType, VarTupleType)):
         return "tuple"
     if isinstance(t, ClassType):
         return "class"
@@ -106,7 +107,7 @@ def kind_of(t: Type) -> str:
 def elem_type(t: Type) -> Optional[Type]:
     """The type produced by iterating over t, or None if t is not iterable."""
     t = resolve(t)
-    if isinstance(t, (ListType, SetType)):
+    if isinstance(t, (ListType, SetType, VarTupleType)):
         return t.elem
     if isinstance(t, DictType):
         return t.key
@@ -978,6 +979,14 @@ class Checker(BuiltinChecks, MethodChecks):
             return l
         if op == "+" and isinstance(l, TupleType) and isinstance(r, TupleType):
             return TupleType(tuple(l.items) + tuple(r.items))
+        if op == "+" and VarTupleType in (type(l), type(r)) and \
+                all(isinstance(x, (TupleType, VarTupleType)) for x in (l, r)):
+            vt = l if isinstance(l, VarTupleType) else r
+            if not (assignable(vt, l) and assignable(vt, r)):
+                self.error(span, f"cannot add {l} and {r}")
+            return vt
+        if op == "*" and any(isinstance(a, VarTupleType) and b in (INT, BOOL) for a, b in ((l, r), (r, l))):
+            return l if isinstance(l, VarTupleType) else r
         if op == "*":
             for a, b in ((l, r), (r, l)):
                 if (a in (STR, BYTES) or isinstance(a, ListType)) and b in (INT, BOOL):
@@ -1111,6 +1120,9 @@ class Checker(BuiltinChecks, MethodChecks):
             return
         if is_numeric(l) and is_numeric(r):
             return
+        if isinstance(l, VarTupleType) and isinstance(r, TupleType) and assignable(l, r) or \
+                isinstance(r, VarTupleType) and isinstance(l, TupleType) and assignable(r, l):
+            return  # compared as two Tuple[T, ...]
         if l == r or unify(l, r):
             if op in ("<", "<=", ">", ">=") and isinstance(l, (DictType, ClassType)) or \
                     (op in ("<", "<=", ">", ">=") and l in (NONE,)):
@@ -1177,6 +1189,11 @@ class Checker(BuiltinChecks, MethodChecks):
 
     def expr_TupleLit(self, e: ir.TupleLit, expected):
         ex = resolve(expected) if expected is not None else None
+        if isinstance(ex, VarTupleType):  # (a, b) where a Tuple[T, ...] is wanted
+            ts = [self.expr(x, ex.elem) for x in e.elts]
+            if all(assignable(ex.elem, t) for t in ts):
+                return ex
+            return TupleType(tuple(ts))
         exs = ex.items if isinstance(ex, TupleType) and len(ex.items) == len(e.elts) else [None] * len(e.elts)
         return TupleType(tuple(self.expr(x, t) for x, t in zip(e.elts, exs)))
 
@@ -1294,6 +1311,12 @@ class Checker(BuiltinChecks, MethodChecks):
         self.scope = outer
         return DictType(k, v)
 
+    def expr_Starred(self, e: ir.Starred, expected):
+        t = self.expr(e.value)
+        self.error(e.span, f"*{ir_text(e.value)} is supported in calls of compiled functions with *args only",
+                   "pass the items one by one, or a list")
+        return t
+
     def expr_Slice(self, e: ir.Slice, expected):
         for part in (e.lower, e.upper, e.step):
             if part is not None:
@@ -1326,15 +1349,15 @@ class Checker(BuiltinChecks, MethodChecks):
             return m.returns
         if isinstance(e.index, ir.Slice):
             self.expr(e.index)
-            if ct in (STR, BYTES) or isinstance(ct, ListType):
+            if ct in (STR, BYTES) or isinstance(ct, (ListType, VarTupleType)):
                 return ct
             self.error(e.span, f"'{ct}' cannot be sliced")
             return ERROR
         it = resolve(self.expr(e.index))
-        if isinstance(ct, ListType) or ct in (STR, BYTES):
+        if isinstance(ct, (ListType, VarTupleType)) or ct in (STR, BYTES):
             if it not in (INT, BOOL):
                 self.error(e.index.span, f"{kind_of(ct)} indices must be integers, not {it}")
-            return ct.elem if isinstance(ct, ListType) else (STR if ct == STR else INT)
+            return ct.elem if isinstance(ct, (ListType, VarTupleType)) else (STR if ct == STR else INT)
         if isinstance(ct, DictType):
             if not assignable(ct.key, it):
                 self.error(e.index.span, f"key of type {it} does not fit a {ct}")
@@ -1605,13 +1628,16 @@ class Checker(BuiltinChecks, MethodChecks):
         var = next((p for p in params if p.kind == "vararg"), None)
         extra: List[ir.Expr] = []
         k = 0
+        e.args = self.spread_known_lengths(e.args)
+        unpacked_named = False
         for a in e.args:
             if isinstance(a, ir.Starred) and k < len(pos):
                 self.error(a.span, f"*{ir_text(a.value)} would fill named parameters of {what}(); compiled "
-                                   "calls unpack an iterable into *args only",
-                           "pass the named parameters one by one")
+                                   "calls unpack an iterable of unknown length into *args only",
+                           "pass the named parameters one by one, or a tuple of known length")
                 self.expr(a.value)
                 k = len(pos)
+                unpacked_named = True
                 continue
             if k < len(pos):
                 slots[index[id(pos[k])]] = a
@@ -1644,7 +1670,7 @@ class Checker(BuiltinChecks, MethodChecks):
         for kind, label in (("pos", "positional"), ("kwonly", "keyword-only")):
             missing = [p.name for p, a in zip(params, slots)
                        if p.kind == kind and a is None and p.default is None]
-            if missing:
+            if missing and not (unpacked_named and kind == "pos"):
                 self.error(e.span, missing_arguments(what, missing, label))
         for p, a in zip(params, slots):
             if p.kind == "vararg":
@@ -1657,6 +1683,24 @@ class Checker(BuiltinChecks, MethodChecks):
                 self.error(a.span, f"argument '{p.name}' of {what}() must be {p.ty}, got {t}")
         e.bound_args = slots
         return slots
+
+    def spread_known_lengths(self, args: List[ir.Expr]) -> List[ir.Expr]:
+        """*[a, b], *(a, b) and *t for a local t of a fixed-length tuple type are
+        their items, one argument each (so they may fill named parameters)."""
+        out: List[ir.Expr] = []
+        for a in args:
+            v = a.value if isinstance(a, ir.Starred) else None
+            if isinstance(v, (ir.ListLit, ir.TupleLit)):
+                out.extend(v.elts)
+                continue
+            if isinstance(v, ir.Name) and self.scope.lookup(v.id) is not None:
+                t = resolve(self.scope.lookup(v.id))
+                if isinstance(t, TupleType) and v.id not in self.narrowed:
+                    out.extend(ir.Subscript(v.span, ir.Name(v.span, v.id), ir.Const(v.span, i))
+                               for i in range(len(t.items)))
+                    continue
+            out.append(a)
+        return out
 
     def check_vararg_items(self, items: List[ir.Expr], p: ir.Param, what: str):
         et = resolve(p.ty).elem

@@ -14,7 +14,7 @@ from .builtins_codegen import LoopEmitter, builtin_name
 from .checker import EXC, FILE, RANGE, elem_type, kind_of, const_int
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType, FuncType,
                     GenType, OptionalType,
-                    ListType, Prim, SetType, TupleType, Type, resolve)
+                    ListType, Prim, SetType, TupleType, Type, VarTupleType, resolve)
 
 CPP_KEYWORDS = set("""alignas alignof and and_eq asm auto bitand bitor bool break case catch char
 char8_t char16_t char32_t class compl concept const consteval constexpr constinit const_cast
@@ -64,6 +64,8 @@ def ctype(t: Type) -> str:
         return f"mx::Dict<{ctype(t.key)}, {ctype(t.value)}>"
     if isinstance(t, TupleType):
         return "mx::Tuple<" + ", ".join(ctype(x) for x in t.items) + ">"
+    if isinstance(t, VarTupleType):
+        return f"mx::VTuple<{ctype(t.elem)}>"
     if isinstance(t, ClassType):
         return f"mx::Ref<C_{t.name}>"
     if isinstance(t, AnyType):
@@ -786,6 +788,10 @@ class Emitter(LoopEmitter):
                 return f"mx::opt_to_any({code})"
             inner = f"mx::unwrap({code}, \"'NoneType' object cannot be used as {t}\", {self.loc(self.cur_node) if self.cur_node is not None else 'nullptr'})"
             return self.coerce(inner, f.inner, t)
+        if isinstance(t, VarTupleType) and isinstance(f, TupleType):  # (a, b) as a Tuple[T, ...]
+            tmp = self.new_tmp("t")
+            items = ", ".join(self.coerce(f"std::get<{i}>({tmp})", x, t.elem) for i, x in enumerate(f.items))
+            return f"([&]() {{ auto {tmp} = {code}; return {ctype(t)}{{{items}}}; }}())"
         if t == FLOAT and f in (INT, BOOL):
             return f"double({code})"
         if t == INT and f == BOOL:
@@ -933,6 +939,12 @@ class Emitter(LoopEmitter):
         if isinstance(l, SetType) and op in ("|", "&", "-", "^"):
             fn = {"|": "union_", "&": "intersection", "-": "difference", "^": "symmetric_difference"}[op]
             return f"mx::set_{fn}({lcode}, {rcode})"
+        vt = resolve(result_ty) if result_ty is not None else l
+        if isinstance(vt, VarTupleType) and op == "+":
+            return f"mx::add({self.coerce(lcode, l, vt)}, {self.coerce(rcode, r, vt)}, {self.loc(node)})"
+        if isinstance(vt, VarTupleType) and op == "*":
+            return f"mx::mul({self.coerce(lcode, l, INT if l in (INT, BOOL) else l)}, " \
+                   f"{self.coerce(rcode, r, INT if r in (INT, BOOL) else r)}, {self.loc(node)})"
         if isinstance(l, TupleType) and op == "+":
             return f"mx::tuple_cat({lcode}, {rcode})"
         if isinstance(l, TupleType) and op == "*":
@@ -1051,7 +1063,7 @@ class Emitter(LoopEmitter):
             if r == RANGE:
                 args = [self.coerced(x, INT) for x in node.args]
                 return f"{neg}mx::range_contains({self.coerce(a, l, INT)}, {', '.join(args)})"
-            if isinstance(r, (ListType, SetType)):
+            if isinstance(r, (ListType, SetType, VarTupleType)):
                 a = self.coerce(a, l, r.elem)
             elif isinstance(r, DictType):
                 a = self.coerce(a, l, r.key)
@@ -1092,6 +1104,15 @@ class Emitter(LoopEmitter):
             elif l == BOOL or r == BOOL:
                 a, b = self.coerce(a, l, INT), self.coerce(b, r, INT)
             return f"({a} {op} {b})"
+        for x, y in ((l, r), (r, l)):  # (1, 2) == args: the fixed tuple as a Tuple[T, ...]
+            if isinstance(x, VarTupleType) and isinstance(y, TupleType) and not (x == y):
+                from .types import assignable
+                if assignable(x, y):
+                    if y is r:
+                        b, r = self.coerce(b, r, x), x
+                    else:
+                        a, l = self.coerce(a, l, x), x
+                    break
         if not (l == r):
             if op in ("==", "!="):
                 return f"((void)({a}), (void)({b}), {'false' if op == '==' else 'true'})"
@@ -1115,6 +1136,9 @@ class Emitter(LoopEmitter):
 
     def expr_TupleLit(self, e: ir.TupleLit) -> str:
         t = resolve(e.ty)
+        if isinstance(t, VarTupleType):
+            items = ", ".join(self.coerced(x, t.elem) for x in e.elts)
+            return f"{ctype(t)}{{{items}}}" if e.elts else f"{ctype(t)}()"
         items = ", ".join(self.coerced(x, it) for x, it in zip(e.elts, t.items))
         return f"{ctype(t)}{{{items}}}"
 
@@ -1186,8 +1210,32 @@ class Emitter(LoopEmitter):
 
     # ---- calls
     def call_args(self, e: ir.Call, params: List[ir.Param]) -> str:
-        return ", ".join(self.coerced(a if a is not None else p.default, p.ty)
+        return ", ".join(self.vararg_value(a, p.ty) if p.kind == "vararg" else
+                         self.coerced(a if a is not None else p.default, p.ty)
                          for a, p in zip(e.bound_args, params))
+
+    def vararg_value(self, items: List[ir.Expr], vt: Type) -> str:
+        """The tuple *args collects: the extra positional arguments, with the
+        items of each *iterable in its place."""
+        et = resolve(vt).elem
+        if not any(isinstance(a, ir.Starred) for a in items):
+            codes = ", ".join(self.coerced(a, et) for a in items)
+            return f"{ctype(vt)}{{{codes}}}" if items else f"{ctype(vt)}()"
+        saved_out, saved_ind = self.out, self.ind
+        self.out, self.ind = [], 1
+        out = self.new_tmp("va")
+        self.line(f"{ctype(vt)} {out};")
+        self.loop_flags.append(None)
+        for a in items:
+            if isinstance(a, ir.Starred):
+                self.iterate(a.value, a, lambda item, t: self.line(f"{out}.push_back({self.coerce(item, t, et)});"))
+            else:
+                self.line(f"{out}.push_back({self.coerced(a, et)});")
+        self.loop_flags.pop()
+        self.line(f"return {out};")
+        body = " ".join(x.strip() for x in self.out)
+        self.out, self.ind = saved_out, saved_ind
+        return f"([&]() {{ {body} }}())"
 
     def expr_Call(self, e: ir.Call) -> str:
         r = e.resolved
@@ -1663,7 +1711,7 @@ def evaluation_operands(e: ir.Expr) -> List[ir.Expr]:
         return [e.value, e.index]
     if isinstance(e, ir.Call) and e.resolved:
         kind = e.resolved[0]
-        args = list(e.args) + [k.value for k in e.keywords]
+        args = [a.value if isinstance(a, ir.Starred) else a for a in e.args] + [k.value for k in e.keywords]
         if kind in ("method", "rtmethod", "staticvirt"):
             return [e.func.value] + args
         if kind == "builtin" and e.resolved[1] == "range":

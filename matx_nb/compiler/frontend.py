@@ -10,7 +10,7 @@ from .diagnostics import DiagnosticSink, Span
 from .sources import (Collector, Source, SourceUnavailable, get_source, is_constant,  # noqa: F401
                       program_key, unwrap)
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, ClassType, DictType, FuncType,
-                    GenType, ListType, SetType, TupleType, Type, optional)
+                    GenType, ListType, SetType, TupleType, Type, VarTupleType, optional)
 from .modules import NDARRAY  # the opaque array type (runtime/include/matx_nb/ndarray.h)
 
 # ---- annotations --------------------------------------------------------------
@@ -65,8 +65,7 @@ def parse_annotation(node: ast.AST, classes: Dict[str, ClassType]) -> Type:
             return DictType(parse_annotation(args[0], classes), parse_annotation(args[1], classes))
         if g == "Tuple":
             if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
-                raise AnnotationError(node, "variable-length Tuple[T, ...] is not supported yet",
-                                      "use List[T]")
+                return VarTupleType(parse_annotation(args[0], classes))
             if len(args) == 1 and isinstance(args[0], ast.Tuple) and not args[0].elts:
                 return TupleType(())
             return TupleType(tuple(parse_annotation(a, classes) for a in args))
@@ -134,8 +133,6 @@ class Lowerer:
         if a.posonlyargs:
             self.error(a.posonlyargs[0], "positional-only parameters (before '/') are not supported yet",
                        "remove the '/'")
-        if a.vararg is not None:
-            self.error(a.vararg, "*args parameters are not supported yet", "pass a list instead")
         if a.kwarg is not None:
             self.error(a.kwarg, "**kwargs parameters are not supported yet", "pass a dict instead")
         params = []
@@ -146,9 +143,13 @@ class Lowerer:
                 continue
             d = a.defaults[i - first_default] if i >= first_default else None
             params.append(self.param(p, d, "pos"))
-        if nested and a.kwonlyargs:
-            self.error(a.kwonlyargs[0], "keyword-only parameters of nested functions are not supported",
-                       "define the function at module level")
+        if a.vararg is not None and not nested:
+            v = self.param(a.vararg, None, "vararg")
+            v.ty = VarTupleType(v.ty)  # *args: T collects a Tuple[T, ...]
+            params.append(v)
+        if nested and (a.kwonlyargs or a.vararg):
+            self.error(a.vararg or a.kwonlyargs[0], "*args and keyword-only parameters of nested functions "
+                                                    "are not supported", "define the function at module level")
         for p, d in zip(a.kwonlyargs if not nested else (), a.kw_defaults):
             params.append(self.param(p, d, "kwonly"))
         returns = self.annotation(node.returns) if node.returns is not None else None
@@ -483,7 +484,7 @@ class Lowerer:
         args = []
         for a in e.args:
             if isinstance(a, ast.Starred):
-                self.error(a, "*args in calls is not supported yet")
+                args.append(ir.Starred(self.src.span(a), self.expr(a.value)))
                 continue
             args.append(self.expr(a))
         kws = []

@@ -335,6 +335,22 @@ struct Conv<List<T>> {
   }
 };
 
+template <class T>
+struct Conv<VTuple<T>> {
+  static std::string name() { return "Tuple[" + Conv<T>::name() + ", ...]"; }
+  static VTuple<T> from_host(const mx_host_api* h, mx_host_obj o) {
+    int k = h->kind(o);
+    if (k != MX_HK_TUPLE && k != MX_HK_LIST) conv_fail(h, o, "tuple");
+    return VTuple<T>::adopt(Conv<List<T>>::from_host(h, o));
+  }
+  static mx_host_obj to_host(const mx_host_api* h, const VTuple<T>& v) {
+    int64_t n = v.size();
+    mx_host_obj r = h->new_tuple(n);
+    for (int64_t i = 0; i < n; ++i) h->tuple_set(r, i, Conv<T>::to_host(h, v[i]));
+    return r;
+  }
+};
+
 template <class K, class V>
 struct Conv<Dict<K, V>> {
   static std::string name() { return "Dict[" + Conv<K>::name() + ", " + Conv<V>::name() + "]"; }
