@@ -49,7 +49,7 @@ def open_library(path: str, origins=()) -> tuple:
     cap, funcs, classes = lib
     for i, (file, line, _name) in enumerate(origins):
         _native().set_origin(cap, i, file, int(line))
-    fns = {name: _native().function(cap, i) for i, name in enumerate(funcs)}
+    fns = {name: _with_kwargs(_native().function(cap, i)) for i, name in enumerate(funcs)}
     result = CompileResult(entry="", library=path, cpp=None, cache_hit=True)
     result.origins = [list(o) for o in origins]
     for f in fns.values():
@@ -67,6 +67,25 @@ def _from_torch(obj) -> bool:
     return any((getattr(c, "__module__", "") or "").startswith("torch") for c in type(obj).__mro__)
 
 
+def _with_kwargs(fn):
+    """A compiled function with **kwargs takes the keywords none of its
+    parameters names as one dict, in its slot "**name": this adapter collects
+    them (other functions are returned as they are)."""
+    params = [name for name, _ in fn.signature[0]]
+    slot = next((p for p in params if p.startswith("**")), None)
+    if slot is None:
+        return fn
+    named = frozenset(p for p in params if not p.startswith("*"))
+
+    def call(*args, **kwargs):
+        extra = {k: kwargs.pop(k) for k in [k for k in kwargs if k not in named]}
+        kwargs[slot] = extra
+        return fn(*args, **kwargs)
+    call.__matx_native__ = fn
+    call.__name__ = getattr(fn, "__name__", "compiled")
+    return call
+
+
 def _wrap_function(fn, cap, names, result):
     native = _native()
     if result.entry not in names:
@@ -76,14 +95,16 @@ def _wrap_function(fn, cap, names, result):
             Span(code.co_filename, code.co_firstlineno, 0),
             f"{fn.__name__}() takes or returns a function value, so it can be called only from "
             "compiled code", "compile a function that calls it instead")])
-    f = native.function(cap, names.index(result.entry))
-    f.py_func = fn
-    f.__matx_py__ = fn
-    f.__doc__ = fn.__doc__
-    f.__qualname__ = fn.__qualname__
-    f.__module__ = fn.__module__
-    f.__wrapped__ = fn
-    f.matx = result
+    native_fn = native.function(cap, names.index(result.entry))
+    f = _with_kwargs(native_fn)
+    for g in {id(f): f, id(native_fn): native_fn}.values():  # tracing sees the native one
+        g.py_func = fn
+        g.__matx_py__ = fn
+        g.__doc__ = fn.__doc__
+        g.__qualname__ = fn.__qualname__
+        g.__module__ = fn.__module__
+        g.__wrapped__ = fn
+        g.matx = result
     return f
 
 
@@ -99,8 +120,9 @@ def _wrap_class(cls, cap, class_names, result, idx=None, register=True, func_nam
     for i, name in enumerate(func_names):
         if name.startswith(prefix):
             methods = dict(methods)
-            methods[name[len(prefix):]] = staticmethod(native.function(cap, i))
-    ns = {"__matx_init__": init, "__matx_py__": cls, "py_class": cls, "matx": result,
+            methods[name[len(prefix):]] = staticmethod(_with_kwargs(native.function(cap, i)))
+    methods = {k: _with_kwargs(v) if not isinstance(v, staticmethod) else v for k, v in methods.items()}
+    ns = {"__matx_init__": _with_kwargs(init), "__matx_py__": cls, "py_class": cls, "matx": result,
           "__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__,
           "__annotations__": dict(types), "__slots__": ()}
     ns.update(methods)

@@ -4,7 +4,7 @@ messages for bad calls (the differential corpus compares exception classes
 only; tests/cases/params.test holds the results)."""
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 import pytest
 
@@ -179,3 +179,42 @@ def test_varargs_up_to_the_host_limit():
     assert compiled(total)(*range(64)) == sum(range(64))
     with pytest.raises(TypeError):
         compiled(total)(*range(65))
+
+
+# ---------------------------------------------------------------------------
+# **kwargs: a Dict[str, T] of the keywords no parameter takes.
+
+def options(a: int, *rest: int, sep: str = ",", **extra: int) -> Tuple[int, Tuple[int, ...], str, Dict[str, int]]:
+    return (a, rest, sep, extra)
+
+
+class Settings:
+    def __init__(self, name: str, **values: int) -> None:
+        self.name = name
+        self.values = values
+
+    def get(self, key: str, **defaults: int) -> int:
+        return self.values.get(key, defaults.get(key, -1))
+
+
+@pytest.mark.parametrize("args,kwargs", [
+    ((1,), {}), ((1, 2, 3), {"x": 4, "b": 5}), ((), {"a": 1, "q": 2, "sep": ";"}), ((1,), {"a": 2}),
+    ((), {}), ((1,), {"rest": 2}), ((1,), {"extra": 3}),
+])
+def test_kwargs_calls_like_cpython(args, kwargs):
+    try:
+        want = options(*args, **kwargs)
+    except TypeError:
+        same_error(lambda: options(*args, **kwargs), lambda: compiled(options)(*args, **kwargs))
+        return
+    got = compiled(options)(*args, **kwargs)
+    assert got == want and list(got[3]) == list(want[3])
+
+
+def test_kwargs_in_methods_and_constructor():
+    S = compiled(Settings)
+    s = S("s", a=1, b=2)
+    assert (s.name, s.values, s.get("a"), s.get("z", z=7), s.get(key="q")) == ("s", {"a": 1, "b": 2}, 1, 7, -1)
+    same_error(lambda: Settings("s", name="t"), lambda: S("s", name="t"))
+    same_error(lambda: Settings("s", 1), lambda: S("s", 1))
+    same_error(lambda: Settings("s").get("a", 1), lambda: S("s").get("a", 1))

@@ -1658,8 +1658,14 @@ class Checker(BuiltinChecks, MethodChecks):
             for a in extra:
                 self.expr(a.value if isinstance(a, ir.Starred) else a)
         names = {p.name: i for i, p in enumerate(params) if p.kind in ("pos", "kwonly")}
+        kwarg = next((i for i, p in enumerate(params) if p.kind == "kwarg"), None)
+        if kwarg is not None:
+            slots[kwarg] = []
         for kw in e.keywords:
             i = names.get(kw.name)
+            if i is None and kwarg is not None:  # **kwargs collects the other keywords
+                slots[kwarg].append(kw)
+                continue
             if i is None:
                 self.error(kw.span, f"{what}() got an unexpected keyword argument '{kw.name}'")
                 self.expr(kw.value)
@@ -1675,6 +1681,14 @@ class Checker(BuiltinChecks, MethodChecks):
         for p, a in zip(params, slots):
             if p.kind == "vararg":
                 self.check_vararg_items(a, p, what)
+                continue
+            if p.kind == "kwarg":
+                vt = resolve(p.ty).value
+                for kw in a:
+                    t = self.expr(kw.value, vt)
+                    if not assignable(vt, t):
+                        self.error(kw.value.span, f"keyword argument '{kw.name}' of {what}() goes to "
+                                                  f"**{p.name} and must be {vt}, got {t}")
                 continue
             if a is None:
                 continue

@@ -1211,8 +1211,15 @@ class Emitter(LoopEmitter):
     # ---- calls
     def call_args(self, e: ir.Call, params: List[ir.Param]) -> str:
         return ", ".join(self.vararg_value(a, p.ty) if p.kind == "vararg" else
+                         self.kwarg_value(a, p.ty) if p.kind == "kwarg" else
                          self.coerced(a if a is not None else p.default, p.ty)
                          for a, p in zip(e.bound_args, params))
+
+    def kwarg_value(self, kws: List[ir.Keyword], dt: Type) -> str:
+        """The dict **kwargs collects: the keywords no parameter takes, in order."""
+        vt = resolve(dt).value
+        items = ", ".join(f"{{{self.const_str(kw.name)}, {self.coerced(kw.value, vt)}}}" for kw in kws)
+        return f"{ctype(dt)}{{{items}}}" if kws else f"{ctype(dt)}()"
 
     def vararg_value(self, items: List[ir.Expr], vt: Type) -> str:
         """The tuple *args collects: the extra positional arguments, with the
@@ -1508,13 +1515,14 @@ class Emitter(LoopEmitter):
         pos = [p for p in params if p.kind == "pos"]
         kwonly = [p for p in params if p.kind == "kwonly"]
         var = next((p for p in params if p.kind == "vararg"), None)
+        kwarg = [("kwarg", p) for p in params if p.kind == "kwarg"]
         slots: List[Tuple[str, Optional[ir.Param]]] = [("param", p) for p in pos]
-        room = max(0, MAX_HOST_ARGS - len(pos) - len(kwonly))
+        room = max(0, MAX_HOST_ARGS - len(pos) - len(kwonly) - len(kwarg))
         if var is not None:
             slots += [("vararg", var)] * room
-        elif kwonly or f.decorator == "classmethod":
+        elif kwonly or kwarg or f.decorator == "classmethod":
             slots += [("guard", None)] * room
-        return slots + [("param", p) for p in kwonly]
+        return slots + [("param", p) for p in kwonly] + kwarg
 
     def emit_wrapper(self, f: ir.Function, callee: str, cls: Optional[ir.ClassDef], kind="func",
                      static_call: Optional[str] = None, pyname: Optional[str] = None) -> str:
@@ -1543,10 +1551,10 @@ class Emitter(LoopEmitter):
         offset = 1 if kind == "init" or f.is_method or f.decorator == "classmethod" else 0
         pos = [p for p in params if p.kind == "pos"]
         guards = sum(1 for k, _ in slots if k == "guard")
-        kwonly_at = len(slots) - sum(1 for p in params if p.kind == "kwonly")
         if guards:
             least = sum(1 for p in pos if p.default is None)
-            self.line(f"mx::check_positional(args, {len(pos)}, {least}, {guards}, {len(slots) - kwonly_at}, "
+            nkwonly = sum(1 for p in params if p.kind == "kwonly")
+            self.line(f"mx::check_positional(args, {len(pos)}, {least}, {guards}, {nkwonly}, "
                       f"{offset}, {cstr_literal(msg_name)});")
         required = [(i, p) for i, (k, p) in enumerate(slots) if k == "param" and p.kind == "kwonly"
                     and p.default is None]
@@ -1561,6 +1569,12 @@ class Emitter(LoopEmitter):
         for j, p in enumerate(params):
             if p.kind == "vararg":
                 call_args.append(self.vararg_from_host(p, slots, pyname))
+                continue
+            if p.kind == "kwarg":  # the host passes the other keywords as a dict (matx_nb/api.py)
+                i = next(i for i, (k, _) in enumerate(slots) if k == "kwarg")
+                conv = f'mx::arg_from_host<{ctype(p.ty)}>(h, args[{i}], "{pyname}", "**{p.name}")'
+                self.line(f"auto a{j} = args[{i}] ? {conv} : {ctype(p.ty)}();")
+                call_args.append(f"a{j}")
                 continue
             i = at[id(p)]
             conv = f'mx::arg_from_host<{ctype(p.ty)}>(h, args[{i}], "{pyname}", "{p.name}")'
@@ -1595,10 +1609,10 @@ class Emitter(LoopEmitter):
         self.line("});")
         self.ind -= 1
         self.line("}")
-        names = ", ".join(f'"{p.name}"' if k == "param" else f'"*{p.name}"' if k == "vararg" else '"*"'
-                          for k, p in slots) or "nullptr"
-        types = ", ".join(f'"{p.ty}"' if k == "param" else f'"{resolve(p.ty).elem}"' if k == "vararg" else '""'
-                          for k, p in slots) or "nullptr"
+        names = ", ".join(f'"{p.name}"' if k == "param" else f'"*{p.name}"' if k == "vararg" else
+                          f'"**{p.name}"' if k == "kwarg" else '"*"' for k, p in slots) or "nullptr"
+        types = ", ".join(f'"{p.ty}"' if k in ("param", "kwarg") else f'"{resolve(p.ty).elem}"'
+                          if k == "vararg" else '""' for k, p in slots) or "nullptr"
         self.line(f"const char* const {wname}_names[] = {{{names}}};")
         self.line(f"const char* const {wname}_types[] = {{{types}}};")
         flag_list = ["MX_FN_RELEASES_GIL"] if releases else []

@@ -133,8 +133,6 @@ class Lowerer:
         if a.posonlyargs:
             self.error(a.posonlyargs[0], "positional-only parameters (before '/') are not supported yet",
                        "remove the '/'")
-        if a.kwarg is not None:
-            self.error(a.kwarg, "**kwargs parameters are not supported yet", "pass a dict instead")
         params = []
         first_default = len(a.args) - len(a.defaults)
         for i, p in enumerate(a.args):
@@ -147,11 +145,16 @@ class Lowerer:
             v = self.param(a.vararg, None, "vararg")
             v.ty = VarTupleType(v.ty)  # *args: T collects a Tuple[T, ...]
             params.append(v)
-        if nested and (a.kwonlyargs or a.vararg):
-            self.error(a.vararg or a.kwonlyargs[0], "*args and keyword-only parameters of nested functions "
-                                                    "are not supported", "define the function at module level")
+        if nested and (a.kwonlyargs or a.vararg or a.kwarg):
+            self.error(a.vararg or (a.kwonlyargs[0] if a.kwonlyargs else a.kwarg),
+                       "*args, **kwargs and keyword-only parameters of nested functions are not supported",
+                       "define the function at module level")
         for p, d in zip(a.kwonlyargs if not nested else (), a.kw_defaults):
             params.append(self.param(p, d, "kwonly"))
+        if a.kwarg is not None and not nested:
+            k = self.param(a.kwarg, None, "kwarg")
+            k.ty = DictType(STR, k.ty)  # **kwargs: T collects a Dict[str, T]
+            params.append(k)
         returns = self.annotation(node.returns) if node.returns is not None else None
         for d in node.decorator_list if nested else ():
             self.error(d, "decorators on nested functions are not supported")
@@ -490,7 +493,8 @@ class Lowerer:
         kws = []
         for k in e.keywords:
             if k.arg is None:
-                self.error(k, "**kwargs in calls is not supported yet")
+                self.error(k, f"**{ast.unparse(k.value)} in calls is not supported yet",
+                           "pass the keyword arguments one by one")
                 continue
             kws.append(ir.Keyword(self.src.span(k), k.arg, self.expr(k.value)))
         return ir.Call(self.src.span(e), self.expr(e.func), args, kws)
