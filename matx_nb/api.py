@@ -78,8 +78,8 @@ def _with_kwargs(fn):
     named = frozenset(p for p in params if not p.startswith("*"))
 
     def call(*args, **kwargs):
-        extra = {k: kwargs.pop(k) for k in [k for k in kwargs if k not in named]}
-        kwargs[slot] = extra
+        if slot not in kwargs:  # (a replayed call, e.g. by tracing, passes the dict itself)
+            kwargs[slot] = {k: kwargs.pop(k) for k in [k for k in kwargs if k not in named]}
         return fn(*args, **kwargs)
     call.__matx_native__ = fn
     call.__name__ = getattr(fn, "__name__", "compiled")
@@ -120,7 +120,9 @@ def _wrap_class(cls, cap, class_names, result, idx=None, register=True, func_nam
     for i, name in enumerate(func_names):
         if name.startswith(prefix):
             methods = dict(methods)
-            methods[name[len(prefix):]] = staticmethod(_with_kwargs(native.function(cap, i)))
+            f = native.function(cap, i)
+            f.matx = result  # a function op for tracing
+            methods[name[len(prefix):]] = staticmethod(_with_kwargs(f))
     methods = {k: _with_kwargs(v) if not isinstance(v, staticmethod) else v for k, v in methods.items()}
     ns = {"__matx_init__": _with_kwargs(init), "__matx_py__": cls, "py_class": cls, "matx": result,
           "__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__,

@@ -218,3 +218,33 @@ def test_kwargs_in_methods_and_constructor():
     same_error(lambda: Settings("s", name="t"), lambda: S("s", name="t"))
     same_error(lambda: Settings("s", 1), lambda: S("s", 1))
     same_error(lambda: Settings("s").get("a", 1), lambda: S("s").get("a", 1))
+
+
+# ---------------------------------------------------------------------------
+# Exported pipelines call ops with the keywords recorded by tracing.
+
+class Tokens:
+    def __init__(self, *, lower: bool = True) -> None:
+        self.lower = lower
+
+    @staticmethod
+    def split(text: str, *, sep: str = " ") -> List[str]:
+        return text.split(sep)
+
+    def lengths(self, words: List[str], pad: int = 0, *, scale: int = 1, **boost: int) -> List[int]:
+        return [(len(w) + pad) * scale + boost.get(w.lower() if self.lower else w, 0) for w in words]
+
+
+def test_exported_pipeline_replays_keywords(tmp_path):
+    T = compiled(Tokens)
+    tok = T(lower=False)
+
+    def pipeline(text):
+        return tok.lengths(T.split(text, sep=","), scale=2, a=5)
+
+    want = Tokens(lower=False).lengths(Tokens.split("a,bb,A", sep=","), scale=2, a=5)
+    assert pipeline("a,bb,A") == want
+    module = matx_nb.trace(pipeline, "a,bb,A")
+    module.save(str(tmp_path / "p"))
+    # pad is left out: the exported call uses its default, scale and **boost come by name
+    assert matx_nb.load(str(tmp_path / "p")).run({"text": "a,xyz"}) == [7, 6]
