@@ -1552,6 +1552,8 @@ class Emitter(LoopEmitter):
         pos = [p for p in params if p.kind == "pos"]
         guards = sum(1 for k, _ in slots if k == "guard")
         if guards:
+            self.line(f"// slots {len(pos)}..{len(pos) + guards - 1} take no argument: the parameters after "
+                      "them come by name only")
             least = sum(1 for p in pos if p.default is None)
             nkwonly = sum(1 for p in params if p.kind == "kwonly")
             self.line(f"mx::check_positional(args, {len(pos)}, {least}, {guards}, {nkwonly}, "
@@ -1629,6 +1631,7 @@ class Emitter(LoopEmitter):
         """*args from the host: the filled vararg slots, in order, as a tuple."""
         first = next(i for i, (k, _) in enumerate(slots) if k == "vararg")
         n = sum(1 for k, _ in slots if k == "vararg")
+        self.line(f"// slots {first}..{first + n - 1}: the positional arguments *{p.name} collects")
         et = ctype(resolve(p.ty).elem)
         v = f"a_{p.name}"
         self.line(f"{ctype(p.ty)} {v};")
