@@ -49,7 +49,7 @@ def open_library(path: str, origins=()) -> tuple:
     cap, funcs, classes = lib
     for i, (file, line, _name) in enumerate(origins):
         _native().set_origin(cap, i, file, int(line))
-    fns = {name: _native().function(cap, i) for i, name in enumerate(funcs)}
+    fns = {name: _with_kwargs(_native().function(cap, i)) for i, name in enumerate(funcs)}
     result = CompileResult(entry="", library=path, cpp=None, cache_hit=True)
     result.origins = [list(o) for o in origins]
     for f in fns.values():
@@ -58,13 +58,32 @@ def open_library(path: str, origins=()) -> tuple:
     for i, name in enumerate(classes):
         shell = type(name, (), {"__module__": "matx_nb.exported", "__qualname__": name, "__doc__": None})
         cls[name] = _wrap_class(shell, cap, classes, result, idx=i,
-                                register=not _native().class_registered(cap, i))
+                                register=not _native().class_registered(cap, i), func_names=funcs)
     return fns, cls
 
 
 def _from_torch(obj) -> bool:
     """Cheap test (no torch or numpy import) for objects of torch classes."""
     return any((getattr(c, "__module__", "") or "").startswith("torch") for c in type(obj).__mro__)
+
+
+def _with_kwargs(fn):
+    """A compiled function with **kwargs takes the keywords none of its
+    parameters names as one dict, in its slot "**name": this adapter collects
+    them (other functions are returned as they are)."""
+    params = [name for name, _ in fn.signature[0]]
+    slot = next((p for p in params if p.startswith("**")), None)
+    if slot is None:
+        return fn
+    named = frozenset(p for p in params if not p.startswith("*"))
+
+    def call(*args, **kwargs):
+        if slot not in kwargs:  # (a replayed call, e.g. by tracing, passes the dict itself)
+            kwargs[slot] = {k: kwargs.pop(k) for k in [k for k in kwargs if k not in named]}
+        return fn(*args, **kwargs)
+    call.__matx_native__ = fn
+    call.__name__ = getattr(fn, "__name__", "compiled")
+    return call
 
 
 def _wrap_function(fn, cap, names, result):
@@ -76,23 +95,36 @@ def _wrap_function(fn, cap, names, result):
             Span(code.co_filename, code.co_firstlineno, 0),
             f"{fn.__name__}() takes or returns a function value, so it can be called only from "
             "compiled code", "compile a function that calls it instead")])
-    f = native.function(cap, names.index(result.entry))
-    f.py_func = fn
-    f.__matx_py__ = fn
-    f.__doc__ = fn.__doc__
-    f.__qualname__ = fn.__qualname__
-    f.__module__ = fn.__module__
-    f.__wrapped__ = fn
-    f.matx = result
+    native_fn = native.function(cap, names.index(result.entry))
+    f = _with_kwargs(native_fn)
+    for g in {id(f): f, id(native_fn): native_fn}.values():  # tracing sees the native one
+        g.py_func = fn
+        g.__matx_py__ = fn
+        g.__doc__ = fn.__doc__
+        g.__qualname__ = fn.__qualname__
+        g.__module__ = fn.__module__
+        g.__wrapped__ = fn
+        g.matx = result
     return f
 
 
-def _wrap_class(cls, cap, class_names, result, idx=None, register=True):
+def _wrap_class(cls, cap, class_names, result, idx=None, register=True, func_names=()):
     native = _native()
     if idx is None:
         idx = class_names.index(result.entry)
     init, methods, attrs, types = native.class_members(cap, idx)
-    ns = {"__matx_init__": init, "__matx_py__": cls, "py_class": cls, "matx": result,
+    # Static and class methods are the library's functions named "Class.method",
+    # held as staticmethods: C.m(...) and obj.m(...) call them without the instance
+    # (a classmethod's compiled copy for this class already knows its cls).
+    prefix = class_names[idx] + "."
+    for i, name in enumerate(func_names):
+        if name.startswith(prefix):
+            methods = dict(methods)
+            f = native.function(cap, i)
+            f.matx = result  # a function op for tracing
+            methods[name[len(prefix):]] = staticmethod(_with_kwargs(f))
+    methods = {k: _with_kwargs(v) if not isinstance(v, staticmethod) else v for k, v in methods.items()}
+    ns = {"__matx_init__": _with_kwargs(init), "__matx_py__": cls, "py_class": cls, "matx": result,
           "__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__,
           "__annotations__": dict(types), "__slots__": ()}
     ns.update(methods)
@@ -145,7 +177,7 @@ def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, devi
     # returned to Python read like the class (unless already scripted on their own).
     for i, name in enumerate(classes):
         if name != result.entry and not _native().class_registered(cap, i):
-            _wrap_class(col.sources[name].obj, cap, classes, result, idx=i)
+            _wrap_class(col.sources[name].obj, cap, classes, result, idx=i, func_names=funcs)
     if isinstance(target, type):
         # One compiled class per Python class and library: scripting it again
         # (a cache hit, or unpickling in a worker) gives the same type.
@@ -153,7 +185,7 @@ def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, devi
         with _lock:
             wrapped = _classes.get(key)
         if wrapped is None:
-            wrapped = _wrap_class(target, cap, classes, result)
+            wrapped = _wrap_class(target, cap, classes, result, func_names=funcs)
             with _lock:
                 wrapped = _classes.setdefault(key, wrapped)
         return wrapped

@@ -493,7 +493,7 @@ def bad_list_item(n: int) -> int:
     return n
 
 
-def bad_varargs(n: int, *rest: int) -> int:
+def bad_posonly(n: int, /, m: int = 0) -> int:
     return n
 
 
@@ -572,7 +572,7 @@ SNIPPETS = [
     (bad_return_type, "return count", "count", "str"),
     (bad_del, "del n", "del", "delete"),
     (bad_list_item, '[1, "a"]', '"a"', "str"),
-    (bad_varargs, "*rest", "rest", "*args"),
+    (bad_posonly, "n: int, /", "n: int", "positional-only"),
     (bad_int_plus_none, "n + None", "n + None", "none"),
     (bad_compare, "xs < 3", "3", "<"),
     (bad_optional, "Union[int, str]", "Union", "union"),

@@ -10,7 +10,7 @@ from typing import Dict, List, Optional
 
 from . import ir
 from .types import (ANY, BOOL, BYTES, ERROR, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
-                    ListType, SetType, TupleType, Type, assignable, is_error, is_hashable, is_numeric,
+                    ListType, SetType, TupleType, Type, VarTupleType, assignable, is_error, is_hashable, is_numeric,
                     resolve)
 
 # Builtin parameters that may also be given by keyword, in positional order
@@ -64,6 +64,8 @@ def hashable_deterministic(t: Type) -> bool:
         return True
     if isinstance(t, TupleType):
         return all(hashable_deterministic(x) for x in t.items)
+    if isinstance(t, VarTupleType):
+        return hashable_deterministic(t.elem)
     return False
 
 
@@ -228,16 +230,19 @@ class BuiltinChecks:
                 return TupleType(())
             if not need(1):
                 return ERROR
-            if isinstance(rs[0], TupleType):
+            if isinstance(rs[0], (TupleType, VarTupleType)):
                 return rs[0]
-            if isinstance(args[0], ir.ListLit):
+            ex = resolve(expected) if expected is not None else None
+            if isinstance(args[0], ir.ListLit) and not isinstance(ex, VarTupleType):
                 return TupleType(tuple(resolve(rs[0]).elem for _ in args[0].elts))
-            if isinstance(args[0], ir.Const) and isinstance(args[0].value, (str, bytes)):
+            if isinstance(args[0], ir.Const) and isinstance(args[0].value, (str, bytes)) and \
+                    not isinstance(ex, VarTupleType):
                 return TupleType(tuple(_elem(rs[0]) for _ in args[0].value))
-            self.error(e.span, f"tuple() of a {rs[0]} is not supported: its length is not known "
-                               "when compiling, and variable-length tuples are not supported yet",
-                       "use a list, or build the tuple from its items: (a, b)")
-            return ERROR
+            et = _elem(rs[0])
+            if et is None:
+                self.error(args[0].span, f"'{rs[0]}' object is not iterable")
+                return ERROR
+            return VarTupleType(et)  # of a length known at run time
         if name == "isinstance":
             return self.check_isinstance(e, rs)
         return None
@@ -409,6 +414,10 @@ class BuiltinChecks:
             self.error(e.left.span, "%-formatting needs a constant format string here")
             return STR
         r = resolve(rt)
+        if isinstance(r, VarTupleType):
+            self.error(e.right.span, f"'...' % a {r}: the number of values is not known when compiling",
+                       "convert the values to a fixed tuple, or use str.join")
+            return STR
         n_args = len(r.items) if isinstance(r, TupleType) else 1
         try:
             e.percent = parse_percent(e.left.value, n_args, isinstance(r, TupleType),

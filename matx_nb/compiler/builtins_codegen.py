@@ -9,7 +9,7 @@ from typing import Callable, List
 
 from . import ir
 from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, GenType, ListType, SetType,
-                    TupleType, Type, resolve)
+                    TupleType, Type, VarTupleType, resolve)
 
 OnItem = Callable[[str, Type], None]  # emits the code for one item (C++ value, its type)
 
@@ -95,7 +95,7 @@ class LoopEmitter:
             return
         seq = self.new_tmp("seq")
         k = self.new_tmp("k")
-        if isinstance(t, ListType) or t in (STR, BYTES, cg.FILE):
+        if isinstance(t, (ListType, VarTupleType)) or t in (STR, BYTES, cg.FILE):
             self.block_open()
             if t == cg.FILE:  # a text file iterates over its lines
                 self.line(f"auto {seq} = mx::file_readlines({self.expr(it)}, {self.loc(it)});")
@@ -103,8 +103,8 @@ class LoopEmitter:
                 self.line(f"auto {seq} = {self.expr(it)};")
             self.line(f"for (int64_t {k} = 0; {k} < int64_t({seq}.size()); ++{k}) {{")
             self.ind += 1
-            if isinstance(t, ListType) or t == cg.FILE:
-                item, et = f"{seq}[{k}]", t.elem if isinstance(t, ListType) else STR
+            if isinstance(t, (ListType, VarTupleType)) or t == cg.FILE:
+                item, et = f"{seq}[{k}]", t.elem if isinstance(t, (ListType, VarTupleType)) else STR
             elif t == STR:
                 item, et = f"mx::str_char({seq}[size_t({k})])", STR
             else:
@@ -185,7 +185,7 @@ class LoopEmitter:
         """a's items as an mx::List (the list itself for a list: no copy)."""
         cg = _cg()
         t = resolve(a.ty)
-        if isinstance(t, ListType):
+        if isinstance(t, (ListType, VarTupleType)):  # a VTuple is a List
             return self.expr(a)
         if t == cg.RANGE:
             rargs = [self.coerced(x, INT) for x in a.args]
@@ -362,8 +362,12 @@ class LoopEmitter:
         if name == "tuple":
             if not args:
                 return "mx::Tuple<>()"
-            if isinstance(ts[0], TupleType):
+            if isinstance(ts[0], (TupleType, VarTupleType)):
                 return codes[0]
+            if isinstance(rt, VarTupleType):
+                src = self.as_list(args[0]) if ts[0] in (cg.RANGE, cg.FILE) or isinstance(ts[0], GenType) \
+                    or builtin_name(args[0]) in ("enumerate", "zip", "reversed") else codes[0]
+                return f"mx::vtuple_from<{ctype(rt.elem)}>({src})"
             if isinstance(args[0], ir.ListLit):
                 return f"{ctype(rt)}({', '.join(self.coerced(x, it) for x, it in zip(args[0].elts, rt.items))})"
             tmp = self.new_tmp("t")

@@ -13,7 +13,8 @@ from .builtins_checker import COMPAT_CONSTRUCTORS, BuiltinChecks, MethodChecks
 from .ndarray_checker import NDArrayChecks
 from .diagnostics import DiagnosticSink, Span
 from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
-                    FuncType, GenType, ListType, OptionalType, Prim, SetType, TupleType, Type, TypeVar, assignable,
+                    FuncType, GenType, ListType, OptionalType, Prim, SetType, TupleType, Type, TypeVar, VarTupleType,
+                    assignable,
                     deep_resolve, fresh, has_unknown, is_hashable, is_numeric, optional, resolve, unify)
 
 RANGE = Prim("range")
@@ -95,7 +96,7 @@ def kind_of(t: Type) -> str:
         return "dict"
     if isinstance(t, SetType):
         return "set"
-    if isinstance(t, TupleType):
+    if isinstance(t, (TupleType, VarTupleType)):
         return "tuple"
     if isinstance(t, ClassType):
         return "class"
@@ -107,7 +108,7 @@ def kind_of(t: Type) -> str:
 def elem_type(t: Type) -> Optional[Type]:
     """The type produced by iterating over t, or None if t is not iterable."""
     t = resolve(t)
-    if isinstance(t, (ListType, SetType)):
+    if isinstance(t, (ListType, SetType, VarTupleType)):
         return t.elem
     if isinstance(t, DictType):
         return t.key
@@ -171,6 +172,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         self.nested: Dict[int, ir.Function] = {}  # functions defined inside others, by id
         self.narrowed: frozenset = frozenset()  # Optional locals known not to be None here
         self.handler_depth = 0  # inside except clauses: a bare raise is allowed
+        self.cls_ref: Optional[str] = None  # the name of `cls` in the classmethod being checked
 
     # ---- reporting
     def error(self, span: Span, message: str, hint: str = ""):
@@ -195,6 +197,11 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 if m.returns is None:
                     m.returns = NONE if m.name == "__init__" else GenType(fresh()) if m.is_generator else fresh()
                 m.params[0].ty = ClassType(c.name, c)
+            for m in c.statics.values():
+                if m.inherited_from is not None:  # the copy keeps the original's signature
+                    m.returns = m.inherited_from.returns
+                elif m.returns is None:
+                    m.returns = GenType(fresh()) if m.is_generator else fresh()
             if "__init__" in c.methods:
                 self.infer_init_attrs(c)
             for name in c.attrs:
@@ -211,6 +218,9 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             for m in c.methods.values():
                 self.cls = c
                 self.check_function(m)
+            for m in c.statics.values():
+                self.cls = c
+                self.check_static(c, m)
             self.cls = None
         for f in self.program.functions:
             self.owner = f.name
@@ -232,9 +242,30 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         for f in list(self.all_functions()):
             self.check_captures(f)
 
+    def check_static(self, c: ir.ClassDef, m: ir.Function):
+        """A static or class method; a classmethod's `cls` is c. The copy of an
+        inherited classmethod is checked with cls = the subclass: what does not
+        hold there is reported once, naming the subclass."""
+        self.owner = m.qualname.split(".")[0]  # the class whose source holds it
+        self.cls_ref = m.cls_name if m.decorator == "classmethod" else None
+        mark = len(self.sink.items)
+        try:
+            self.check_function(m)
+        finally:
+            self.cls_ref = None
+            self.owner = c.name
+        new = self.sink.items[mark:]
+        if m.inherited_from is None or not new:
+            return
+        del self.sink.items[mark:]
+        self.error(new[0].span, f"{m.qualname}() inherited by {c.name} (where {m.cls_name} is {c.name}): "
+                                f"{new[0].message}",
+                   f"override {m.name}() in {c.name}, or give {c.name} what {m.qualname}() needs")
+
     def all_functions(self):
         for c in self.program.classes:
             yield from c.methods.values()
+            yield from c.statics.values()
         yield from self.program.functions
         yield from self.nested.values()
 
@@ -248,14 +279,20 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             if old is not None and not (self.const_type(old, c.span) == self.const_type(v, c.span)):
                 self.error(c.span, f"{c.name}.{name} is a {self.const_type(v, c.span)} but "
                                    f"{c.base.name}.{name} is a {self.const_type(old, c.span)}")
-        for name, m in c.methods.items():
-            if name == "__init__":
+        for name, m in list(c.methods.items()) + list(c.statics.items()):
+            if name == "__init__" or m.inherited_from is not None:
                 continue
-            old = ir.find_method(c.base.info, name)
+            old = ir.find_method(c.base.info, name) or ir.find_static(c.base.info, name)
             if old is None:
                 continue
-            ps, qs = m.params[1:], old.params[1:]
-            same = len(ps) == len(qs) and all(a.ty == b.ty for a, b in zip(ps, qs))
+            if old.decorator != m.decorator:
+                kinds = {"": "a method", "staticmethod": "a staticmethod", "classmethod": "a classmethod"}
+                self.error(m.span, f"{c.name}.{name}() is {kinds[m.decorator]} but {c.base.name}.{name}() is "
+                                   f"{kinds[old.decorator]}", "keep the kind of the base method")
+                continue
+            ps, qs = (m.params[1:], old.params[1:]) if m.is_method else (m.params, old.params)
+            same = len(ps) == len(qs) and all(a.ty == b.ty and a.kind == b.kind and
+                                              (a.kind != "kwonly" or a.name == b.name) for a, b in zip(ps, qs))
             if not same:
                 self.error(m.span, f"{c.name}.{name}() overrides {c.base.name}.{name}() with different "
                                    "parameters", "keep the parameter types of the base method")
@@ -821,9 +858,13 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         if e.id in self.funcs:
             fn = self.funcs[e.id]
             e.resolved = ("func", fn)
+            if any(p.kind != "pos" for p in fn.params):
+                self.error(e.span, f"{fn.name}() has keyword-only or * parameters, so it cannot be used as "
+                                   "a value yet", f"wrap it: lambda x: {fn.name}(x)")
+                return ERROR
             return FuncType(tuple(p.ty for p in fn.params), fn.returns)
-        if e.id in self.classes:
-            e.resolved = ("class", self.classes[e.id])
+        if e.id in self.classes or e.id == self.cls_ref:
+            e.resolved = ("class", self.class_named(e))
             self.error(e.span, f"classes as values are not supported yet; call {e.id}(...) directly")
             return ERROR
         key = (self.owner, e.id)
@@ -949,6 +990,14 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             return l
         if op == "+" and isinstance(l, TupleType) and isinstance(r, TupleType):
             return TupleType(tuple(l.items) + tuple(r.items))
+        if op == "+" and VarTupleType in (type(l), type(r)) and \
+                all(isinstance(x, (TupleType, VarTupleType)) for x in (l, r)):
+            vt = l if isinstance(l, VarTupleType) else r
+            if not (assignable(vt, l) and assignable(vt, r)):
+                self.error(span, f"cannot add {l} and {r}")
+            return vt
+        if op == "*" and any(isinstance(a, VarTupleType) and b in (INT, BOOL) for a, b in ((l, r), (r, l))):
+            return l if isinstance(l, VarTupleType) else r
         if op == "*":
             for a, b in ((l, r), (r, l)):
                 if (a in (STR, BYTES) or isinstance(a, ListType)) and b in (INT, BOOL):
@@ -1086,6 +1135,9 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             return
         if is_numeric(l) and is_numeric(r):
             return
+        if isinstance(l, VarTupleType) and isinstance(r, TupleType) and assignable(l, r) or \
+                isinstance(r, VarTupleType) and isinstance(l, TupleType) and assignable(r, l):
+            return  # compared as two Tuple[T, ...]
         if l == r or unify(l, r):
             if op in ("<", "<=", ">", ">=") and isinstance(l, (DictType, ClassType)) or \
                     (op in ("<", "<=", ">", ">=") and l in (NONE,)):
@@ -1152,6 +1204,11 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
 
     def expr_TupleLit(self, e: ir.TupleLit, expected):
         ex = resolve(expected) if expected is not None else None
+        if isinstance(ex, VarTupleType):  # (a, b) where a Tuple[T, ...] is wanted
+            ts = [self.expr(x, ex.elem) for x in e.elts]
+            if all(assignable(ex.elem, t) for t in ts):
+                return ex
+            return TupleType(tuple(ts))
         exs = ex.items if isinstance(ex, TupleType) and len(ex.items) == len(e.elts) else [None] * len(e.elts)
         return TupleType(tuple(self.expr(x, t) for x, t in zip(e.elts, exs)))
 
@@ -1269,6 +1326,12 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         self.scope = outer
         return DictType(k, v)
 
+    def expr_Starred(self, e: ir.Starred, expected):
+        t = self.expr(e.value)
+        self.error(e.span, f"*{ir_text(e.value)} is supported in calls of compiled functions with *args only",
+                   "pass the items one by one, or a list")
+        return t
+
     def expr_Slice(self, e: ir.Slice, expected):
         for part in (e.lower, e.upper, e.step):
             if part is not None:
@@ -1306,15 +1369,15 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             return m.returns
         if isinstance(e.index, ir.Slice):
             self.expr(e.index)
-            if ct in (STR, BYTES) or isinstance(ct, ListType):
+            if ct in (STR, BYTES) or isinstance(ct, (ListType, VarTupleType)):
                 return ct
             self.error(e.span, f"'{ct}' cannot be sliced")
             return ERROR
         it = resolve(self.expr(e.index))
-        if isinstance(ct, ListType) or ct in (STR, BYTES):
+        if isinstance(ct, (ListType, VarTupleType)) or ct in (STR, BYTES):
             if it not in (INT, BOOL):
                 self.error(e.index.span, f"{kind_of(ct)} indices must be integers, not {it}")
-            return ct.elem if isinstance(ct, ListType) else (STR if ct == STR else INT)
+            return ct.elem if isinstance(ct, (ListType, VarTupleType)) else (STR if ct == STR else INT)
         if isinstance(ct, DictType):
             if not assignable(ct.key, it):
                 self.error(e.index.span, f"key of type {it} does not fit a {ct}")
@@ -1343,13 +1406,25 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 return m
         return None
 
+    def class_named(self, e: ir.Expr) -> Optional[ir.ClassDef]:
+        """The class a name refers to: a compiled class, or a classmethod's cls."""
+        if not isinstance(e, ir.Name) or self.scope.lookup(e.id) is not None:
+            return None
+        if e.id == self.cls_ref:
+            return self.cls
+        return self.classes.get(e.id)
+
     def expr_Attribute(self, e: ir.Attribute, expected):
-        if isinstance(e.value, ir.Name) and e.value.id in self.classes and self.scope.lookup(e.value.id) is None:
-            c = self.classes[e.value.id]
+        c = self.class_named(e.value)
+        if c is not None:
             cv = ir.find_const(c, e.attr)
             if cv is not None:
                 e.resolved = ("const", cv)
                 return self.const_type(cv, e.span)
+            if ir.find_static(c, e.attr) is not None or ir.find_method(c, e.attr) is not None:
+                self.error(e.span, f"{c.name}.{e.attr} can only be called here, not used as a value",
+                           f"or wrap it: lambda x: {ir_text(e)}(x)")
+                return ERROR
             self.error(e.span, f"class {c.name} has no constant '{e.attr}'")
             return ERROR
         mod = self.module_of(e.value)
@@ -1377,7 +1452,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             if cv is not None:  # read through the instance: a subclass may redefine it
                 e.resolved = ("classconst", e.attr)
                 return self.const_type(cv, e.span)
-            if ir.find_method(ot.info, e.attr) is not None:
+            if ir.find_method(ot.info, e.attr) is not None or ir.find_static(ot.info, e.attr) is not None:
                 self.error(e.span, "bound methods as values are not supported yet; call the method",
                            f"or wrap it: lambda x: obj.{e.attr}(x)")
                 return ERROR
@@ -1512,6 +1587,10 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         mf = self.module_function(f)
         if mf is not None:
             return self.call_module(e, mf)
+        if isinstance(f, ir.Name) and f.id == self.cls_ref and self.scope.lookup(f.id) is None:
+            return self.call_constructor(e, self.cls)  # cls(...) in a classmethod
+        if isinstance(f, ir.Attribute) and self.class_named(f.value) is not None:
+            return self.call_on_class(e, self.class_named(f.value), f)
         if isinstance(f, ir.Name) and self.scope.lookup(f.id) is None:
             if f.id in self.funcs:
                 return self.call_function(e, self.funcs[f.id])
@@ -1529,12 +1608,15 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                                     kind="AttributeError"))
             if isinstance(ot, ClassType) and ot.info is not None:
                 m = ir.find_method(ot.info, f.attr)
+                sm = ir.find_static(ot.info, f.attr)
+                if m is None and sm is not None:  # obj.static(...): dispatched on obj's class
+                    return self.call_static(e, ot.info, sm, via_instance=True)
                 if m is None:
                     self.error(f.span, f"'{ot.name}' object has no method '{f.attr}'")
                     for a in e.args:
                         self.expr(a)
                     return ERROR
-                self.bind_args(e, m.params[1:], f"{ot.name}.{f.attr}")
+                self.bind_args(e, m.params[1:], f"{ot.name}.{f.attr}", 1)
                 e.resolved = ("method", ot.info, m)
                 return m.returns
             return self.call_method(e, ot, f.attr, expected)
@@ -1563,40 +1645,151 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             self.expr(a)
         return ERROR
 
-    def bind_args(self, e: ir.Call, params: List[ir.Param], what: str) -> List[ir.Expr]:
-        """Matches positional and keyword arguments to parameters; stores the order."""
-        slots: List[Optional[ir.Expr]] = [None] * len(params)
-        if len(e.args) > len(params):
-            self.error(e.span, f"{what}() takes {len(params)} argument{'s' if len(params) != 1 else ''} "
-                               f"but {len(e.args)} were given")
-        for i, a in enumerate(e.args[:len(params)]):
-            slots[i] = a
-        names = [p.name for p in params]
-        for kw in e.keywords:
-            if kw.name not in names:
-                self.error(kw.span, f"{what}() got an unexpected keyword argument '{kw.name}'")
+    def bind_args(self, e: ir.Call, params: List[ir.Param], what: str, offset: int = 0) -> list:
+        """Matches positional and keyword arguments to parameters as CPython does
+        and stores the result in e.bound_args, one slot per parameter: the
+        argument, None (the default is used), or for *args the list of the
+        arguments it collects (ir.Starred ones unpack an iterable). `offset` is 1
+        where CPython counts self in its messages."""
+        slots: list = [None] * len(params)
+        index = {id(p): i for i, p in enumerate(params)}
+        pos = [p for p in params if p.kind == "pos"]
+        var = next((p for p in params if p.kind == "vararg"), None)
+        extra: List[ir.Expr] = []
+        k = 0
+        e.args = self.spread_known_lengths(e.args)
+        unpacked_named = False
+        for a in e.args:
+            if isinstance(a, ir.Starred) and k < len(pos):
+                self.error(a.span, f"*{ir_text(a.value)} would fill named parameters of {what}(); compiled "
+                                   "calls unpack an iterable of unknown length into *args only",
+                           "pass the named parameters one by one, or a tuple of known length")
+                self.expr(a.value)
+                k = len(pos)
+                unpacked_named = True
                 continue
-            i = names.index(kw.name)
+            if k < len(pos):
+                slots[index[id(pos[k])]] = a
+                k += 1
+            else:
+                extra.append(a)
+        if var is not None:
+            slots[index[id(var)]] = extra
+        elif extra:
+            given = len(e.args)
+            kw_given = sum(1 for kw in e.keywords
+                           if any(p.name == kw.name and p.kind == "kwonly" for p in params))
+            if any(isinstance(a, ir.Starred) for a in extra):
+                bad = next(a for a in extra if isinstance(a, ir.Starred))
+                self.error(bad.span, f"{what}() has no *args parameter to unpack *{ir_text(bad.value)} into")
+            else:
+                self.error(e.span, too_many_positional(what, pos, given, kw_given, offset))
+            for a in extra:
+                self.expr(a.value if isinstance(a, ir.Starred) else a)
+        names = {p.name: i for i, p in enumerate(params) if p.kind in ("pos", "kwonly")}
+        kwarg = next((i for i, p in enumerate(params) if p.kind == "kwarg"), None)
+        if kwarg is not None:
+            slots[kwarg] = []
+        for kw in e.keywords:
+            i = names.get(kw.name)
+            if i is None and kwarg is not None:  # **kwargs collects the other keywords
+                slots[kwarg].append(kw)
+                continue
+            if i is None:
+                self.error(kw.span, f"{what}() got an unexpected keyword argument '{kw.name}'")
+                self.expr(kw.value)
+                continue
             if slots[i] is not None:
                 self.error(kw.span, f"{what}() got multiple values for argument '{kw.name}'")
             slots[i] = kw.value
+        for kind, label in (("pos", "positional"), ("kwonly", "keyword-only")):
+            missing = [p.name for p, a in zip(params, slots)
+                       if p.kind == kind and a is None and p.default is None]
+            if missing and not (unpacked_named and kind == "pos"):
+                self.error(e.span, missing_arguments(what, missing, label))
         for p, a in zip(params, slots):
+            if p.kind == "vararg":
+                self.check_vararg_items(a, p, what)
+                continue
+            if p.kind == "kwarg":
+                vt = resolve(p.ty).value
+                for kw in a:
+                    t = self.expr(kw.value, vt)
+                    if not assignable(vt, t):
+                        self.error(kw.value.span, f"keyword argument '{kw.name}' of {what}() goes to "
+                                                  f"**{p.name} and must be {vt}, got {t}")
+                continue
             if a is None:
-                if p.default is None:
-                    self.error(e.span, f"{what}() missing argument '{p.name}'")
                 continue
             t = self.expr(a, p.ty)
             if not assignable(p.ty, t):
                 self.error(a.span, f"argument '{p.name}' of {what}() must be {p.ty}, got {t}")
-        for a in e.args[len(params):]:
-            self.expr(a)
         e.bound_args = slots
         return slots
+
+    def spread_known_lengths(self, args: List[ir.Expr]) -> List[ir.Expr]:
+        """*[a, b], *(a, b) and *t for a local t of a fixed-length tuple type are
+        their items, one argument each (so they may fill named parameters)."""
+        out: List[ir.Expr] = []
+        for a in args:
+            v = a.value if isinstance(a, ir.Starred) else None
+            if isinstance(v, (ir.ListLit, ir.TupleLit)):
+                out.extend(v.elts)
+                continue
+            if isinstance(v, ir.Name) and self.scope.lookup(v.id) is not None:
+                t = resolve(self.scope.lookup(v.id))
+                if isinstance(t, TupleType) and v.id not in self.narrowed:
+                    out.extend(ir.Subscript(v.span, ir.Name(v.span, v.id), ir.Const(v.span, i))
+                               for i in range(len(t.items)))
+                    continue
+            out.append(a)
+        return out
+
+    def check_vararg_items(self, items: List[ir.Expr], p: ir.Param, what: str):
+        et = resolve(p.ty).elem
+        for a in items:
+            if isinstance(a, ir.Starred):
+                t = self.value(a.value, "argument after * must be an iterable, not NoneType")
+                it = elem_type(t)
+                if it is None:
+                    self.error(a.value.span, f"{what}() argument after * must be an iterable, not {t}")
+                elif not assignable(et, it):
+                    self.error(a.value.span, f"*{p.name} of {what}() takes {et} items, got {t}")
+                a.ty = t
+                continue
+            t = self.expr(a, et)
+            if not assignable(et, t):
+                self.error(a.span, f"argument of *{p.name} of {what}() must be {et}, got {t}")
 
     def call_function(self, e: ir.Call, fn: ir.Function) -> Type:
         self.bind_args(e, fn.params, fn.name)
         e.resolved = ("func", fn)
         return fn.returns
+
+    def call_on_class(self, e: ir.Call, c: ir.ClassDef, f: ir.Attribute) -> Type:
+        """C.m(...) or cls.m(...): a static or class method of c."""
+        sm = ir.find_static(c, f.attr)
+        if sm is not None:
+            return self.call_static(e, c, sm)
+        if ir.find_method(c, f.attr) is not None:
+            self.error(f.span, f"calling the method {c.name}.{f.attr}() through the class is not supported",
+                       f"call it on an instance: obj.{f.attr}(...)")
+        elif ir.find_const(c, f.attr) is not None:
+            self.error(f.span, f"'{c.name}.{f.attr}' is a class constant and cannot be called")
+        else:
+            self.error(f.span, f"type object '{c.name}' has no attribute '{f.attr}'")
+        for a in e.args:
+            self.expr(a.value if isinstance(a, ir.Starred) else a)
+        for kw in e.keywords:
+            self.expr(kw.value)
+        return ERROR
+
+    def call_static(self, e: ir.Call, c: ir.ClassDef, m: ir.Function, via_instance: bool = False) -> Type:
+        """A static or class method called on class c (cls is c), or on an
+        instance (the instance's class decides, at run time)."""
+        self.bind_args(e, m.params, m.qualname, 1 if m.decorator == "classmethod" else 0)
+        e.resolved = ("staticvirt" if via_instance else "static", c, m)
+        return m.returns
 
     def call_super(self, e: ir.Call, f: ir.Attribute) -> Type:
         """super().m(...) calls the base class's m on self."""
@@ -1614,14 +1807,14 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 return NONE
             self.error(f.span, f"'{c.base.name}' has no method '{f.attr}'")
             return ERROR
-        self.bind_args(e, m.params[1:], f"{c.base.name}.{f.attr}")
+        self.bind_args(e, m.params[1:], f"{c.base.name}.{f.attr}", 1)
         e.resolved = ("super", ir.method_owner(c.base.info, f.attr), m)
         return m.returns
 
     def call_constructor(self, e: ir.Call, c: ir.ClassDef) -> Type:
         init = ir.find_method(c, "__init__")
         params = init.params[1:] if init else []
-        self.bind_args(e, params, c.name)
+        self.bind_args(e, params, c.name, 1)
         e.resolved = ("new", c)
         return ClassType(c.name, c)
 
@@ -2031,6 +2224,35 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             self._arg(e, 0, ot, f"{name}() argument")
             return BOOL
         return NONE
+
+
+def too_many_positional(what: str, pos: List[ir.Param], given: int, kwonly_given: int, offset: int) -> str:
+    """CPython's message for too many positional arguments (ceval.c)."""
+    takes = len(pos) + offset
+    least = sum(1 for p in pos if p.default is None) + offset
+    sig = f"from {least} to {takes}" if least < takes else str(takes)
+    plural = "s" if least < takes or takes != 1 else ""
+    given += offset
+    kw = ""
+    if kwonly_given:
+        kw = (f" positional argument{'s' if given != 1 else ''} (and {kwonly_given} keyword-only "
+              f"argument{'s' if kwonly_given != 1 else ''})")
+    was = "was" if given == 1 and not kwonly_given else "were"
+    return f"{what}() takes {sig} positional argument{plural} but {given}{kw} {was} given"
+
+
+def missing_arguments(what: str, names: List[str], label: str) -> str:
+    """CPython's message for missing arguments: "f() missing 2 required positional
+    arguments: 'a' and 'b'"."""
+    quoted = [f"'{n}'" for n in names]
+    if len(quoted) == 1:
+        listed = quoted[0]
+    elif len(quoted) == 2:
+        listed = f"{quoted[0]} and {quoted[1]}"
+    else:
+        listed = ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+    return (f"{what}() missing {len(names)} required {label} argument{'s' if len(names) != 1 else ''}: "
+            f"{listed}")
 
 
 def const_int(e: ir.Expr) -> Optional[int]:

@@ -19,7 +19,7 @@ from .ndarray_checker import index_items, is_index_marker
 from .checker import EXC, FILE, RANGE, elem_type, kind_of, const_int
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType, FuncType,
                     GenType, OptionalType,
-                    ListType, Prim, SetType, TupleType, Type, children, resolve)
+                    ListType, Prim, SetType, TupleType, Type, VarTupleType, children, resolve)
 
 CPP_KEYWORDS = set("""alignas alignof and and_eq asm auto bitand bitor bool break case catch char
 char8_t char16_t char32_t class compl concept const consteval constexpr constinit const_cast
@@ -46,6 +46,9 @@ EXCEPT_KINDS = {"BaseException": ["Exception"], "UnicodeError": ["UnicodeDecodeE
                 "binascii.Error": ["BinasciiError"], "re.error": ["ReError"]}
 
 
+MAX_HOST_ARGS = 64  # the most arguments the hosts pass (kMaxArgs in runtime/python/native.cc)
+
+
 def cname(name: str) -> str:
     return name + "_" if name in CPP_KEYWORDS else name
 
@@ -66,6 +69,8 @@ def ctype(t: Type) -> str:
         return f"mx::Dict<{ctype(t.key)}, {ctype(t.value)}>"
     if isinstance(t, TupleType):
         return "mx::Tuple<" + ", ".join(ctype(x) for x in t.items) + ">"
+    if isinstance(t, VarTupleType):
+        return f"mx::VTuple<{ctype(t.elem)}>"
     if isinstance(t, ClassType):
         return f"mx::Ref<C_{t.name}>"
     if isinstance(t, AnyType):
@@ -164,6 +169,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         self.func: Optional[ir.Function] = None
         self.cls: Optional[ir.ClassDef] = None
         self.borrowed_loops: set = set()  # ids of the for statements binding by reference
+        self.in_static = False  # emitting a static or class method of self.cls: no `this`
         self.loop_flags: List[Optional[str]] = []
         self.origin_first_line = {i: o[1] for i, o in enumerate(program.origins)}
         self.line_map: List[Tuple[int, str, int]] = []  # (cpp line, file, python line)
@@ -224,6 +230,11 @@ class Emitter(LoopEmitter, NDArrayEmitter):
                 self.cls = c
                 self.emit_function(m, f"C_{c.name}::m_{m.name}")
             self.emit_constructor(c)
+            for m in c.statics.values():
+                self.cls, self.in_static = c, True
+                self.emit_function(m, f"C_{c.name}::s_{m.name}")
+                self.in_static = False
+                self.emit_static_thunk(c, m)
             self.cls = None
         for f in self.p.functions:
             self.emit_function(f, f"f_{f.name}")
@@ -264,12 +275,27 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         for m in c.methods.values():
             v = virtual if m.name != "__init__" else ""
             self.line(v + self.signature(m, f"m_{m.name}") + ";")
+        for m in c.statics.values():
+            self.line("static " + self.signature(m, f"s_{m.name}") + ";")
+            self.line(virtual + self.thunk_signature(m, f"v_{m.name}") + ";")
         self.emit_protocol_hooks(c)
         init = ir.find_method(c, "__init__")
         params = ", ".join(self.param_decl(p) for p in init.params[1:]) if init else ""
         self.line(f"static mx::Ref<C_{c.name}> new_({params});")
         self.ind -= 1
         self.line("};")
+        self.line()
+
+    def thunk_signature(self, m: ir.Function, name: str) -> str:
+        """The instance-side entry of a static or class method (obj.m(...)): one
+        C++ signature for every class, so that overrides dispatch virtually."""
+        return f"{ctype(m.returns)} {name}({', '.join(self.param_decl(p) for p in m.params)})"
+
+    def emit_static_thunk(self, c: ir.ClassDef, m: ir.Function):
+        args = ", ".join(cname(p.name) for p in m.params)
+        self.line(self.thunk_signature(m, f"C_{c.name}::v_{m.name}") + " {")
+        self.line(f"  return C_{c.name}::s_{m.name}({args});")
+        self.line("}")
         self.line()
 
     def emit_protocol_hooks(self, c: ir.ClassDef):
@@ -349,7 +375,8 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         the arguments (and the instance, for a method) alive while it exists."""
         self.headers.add("matx_nb/gen.h")
         et = ctype(resolve(f.returns).elem)
-        keep = f", keep_ = mx::Ref<C_{self.cls.name}>::borrow(this)" if self.cls is not None else ""
+        keep = f", keep_ = mx::Ref<C_{self.cls.name}>::borrow(this)" \
+            if self.cls is not None and not self.in_static else ""
         self.line(f"return mx::make_gen<{et}>([={keep}](mx::GenObj<{et}>& gen_) mutable -> void {{")
         self.ind += 1
         self.emit_body(f)
@@ -778,6 +805,10 @@ class Emitter(LoopEmitter, NDArrayEmitter):
                 return f"mx::opt_to_any({code})"
             inner = f"mx::unwrap({code}, \"'NoneType' object cannot be used as {t}\", {self.loc(self.cur_node) if self.cur_node is not None else 'nullptr'})"
             return self.coerce(inner, f.inner, t)
+        if isinstance(t, VarTupleType) and isinstance(f, TupleType):  # (a, b) as a Tuple[T, ...]
+            tmp = self.new_tmp("t")
+            items = ", ".join(self.coerce(f"std::get<{i}>({tmp})", x, t.elem) for i, x in enumerate(f.items))
+            return f"([&]() {{ auto {tmp} = {code}; return {ctype(t)}{{{items}}}; }}())"
         if t == FLOAT and f in (INT, BOOL):
             return f"double({code})"
         if t == INT and f == BOOL:
@@ -846,7 +877,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             if isinstance(r[1], (list, dict, set, frozenset, tuple)):
                 return self.module_constant(r[1], e.ty)
             return self.const_value(r[1])
-        if e.id == "self" and self.cls is not None:
+        if e.id == "self" and self.cls is not None and not self.in_static:
             return f"mx::Ref<C_{self.cls.name}>::borrow(this)"
         if e.id in ("True", "False"):
             return "true" if e.id == "True" else "false"
@@ -873,7 +904,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         return any(v.ty is not None and has_any(v.ty) for v in vals)
 
     def is_self(self, e: ir.Expr) -> bool:
-        return isinstance(e, ir.Name) and e.id == "self" and self.cls is not None and \
+        return isinstance(e, ir.Name) and e.id == "self" and self.cls is not None and not self.in_static and \
             (e.resolved is None or e.resolved[0] == "local")
 
     def attr_ref(self, e: ir.Attribute) -> str:
@@ -946,6 +977,12 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         if isinstance(l, SetType) and op in ("|", "&", "-", "^"):
             fn = {"|": "union_", "&": "intersection", "-": "difference", "^": "symmetric_difference"}[op]
             return f"mx::set_{fn}({lcode}, {rcode})"
+        vt = resolve(result_ty) if result_ty is not None else l
+        if isinstance(vt, VarTupleType) and op == "+":
+            return f"mx::add({self.coerce(lcode, l, vt)}, {self.coerce(rcode, r, vt)}, {self.loc(node)})"
+        if isinstance(vt, VarTupleType) and op == "*":
+            return f"mx::mul({self.coerce(lcode, l, INT if l in (INT, BOOL) else l)}, " \
+                   f"{self.coerce(rcode, r, INT if r in (INT, BOOL) else r)}, {self.loc(node)})"
         if isinstance(l, TupleType) and op == "+":
             return f"mx::tuple_cat({lcode}, {rcode})"
         if isinstance(l, TupleType) and op == "*":
@@ -1064,7 +1101,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             if r == RANGE:
                 args = [self.coerced(x, INT) for x in node.args]
                 return f"{neg}mx::range_contains({self.coerce(a, l, INT)}, {', '.join(args)})"
-            if isinstance(r, (ListType, SetType)):
+            if isinstance(r, (ListType, SetType, VarTupleType)):
                 a = self.coerce(a, l, r.elem)
             elif isinstance(r, DictType):
                 a = self.coerce(a, l, r.key)
@@ -1105,6 +1142,15 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             elif l == BOOL or r == BOOL:
                 a, b = self.coerce(a, l, INT), self.coerce(b, r, INT)
             return f"({a} {op} {b})"
+        for x, y in ((l, r), (r, l)):  # (1, 2) == args: the fixed tuple as a Tuple[T, ...]
+            if isinstance(x, VarTupleType) and isinstance(y, TupleType) and not (x == y):
+                from .types import assignable
+                if assignable(x, y):
+                    if y is r:
+                        b, r = self.coerce(b, r, x), x
+                    else:
+                        a, l = self.coerce(a, l, x), x
+                    break
         if not (l == r):
             if op in ("==", "!="):
                 return f"((void)({a}), (void)({b}), {'false' if op == '==' else 'true'})"
@@ -1128,6 +1174,9 @@ class Emitter(LoopEmitter, NDArrayEmitter):
 
     def expr_TupleLit(self, e: ir.TupleLit) -> str:
         t = resolve(e.ty)
+        if isinstance(t, VarTupleType):
+            items = ", ".join(self.coerced(x, t.elem) for x in e.elts)
+            return f"{ctype(t)}{{{items}}}" if e.elts else f"{ctype(t)}()"
         items = ", ".join(self.coerced(x, it) for x, it in zip(e.elts, t.items))
         return f"{ctype(t)}{{{items}}}"
 
@@ -1201,8 +1250,39 @@ class Emitter(LoopEmitter, NDArrayEmitter):
 
     # ---- calls
     def call_args(self, e: ir.Call, params: List[ir.Param]) -> str:
-        return ", ".join(self.coerced(a if a is not None else p.default, p.ty)
+        return ", ".join(self.vararg_value(a, p.ty) if p.kind == "vararg" else
+                         self.kwarg_value(a, p.ty) if p.kind == "kwarg" else
+                         self.coerced(a if a is not None else p.default, p.ty)
                          for a, p in zip(e.bound_args, params))
+
+    def kwarg_value(self, kws: List[ir.Keyword], dt: Type) -> str:
+        """The dict **kwargs collects: the keywords no parameter takes, in order."""
+        vt = resolve(dt).value
+        items = ", ".join(f"{{{self.const_str(kw.name)}, {self.coerced(kw.value, vt)}}}" for kw in kws)
+        return f"{ctype(dt)}{{{items}}}" if kws else f"{ctype(dt)}()"
+
+    def vararg_value(self, items: List[ir.Expr], vt: Type) -> str:
+        """The tuple *args collects: the extra positional arguments, with the
+        items of each *iterable in its place."""
+        et = resolve(vt).elem
+        if not any(isinstance(a, ir.Starred) for a in items):
+            codes = ", ".join(self.coerced(a, et) for a in items)
+            return f"{ctype(vt)}{{{codes}}}" if items else f"{ctype(vt)}()"
+        saved_out, saved_ind = self.out, self.ind
+        self.out, self.ind = [], 1
+        out = self.new_tmp("va")
+        self.line(f"{ctype(vt)} {out};")
+        self.loop_flags.append(None)
+        for a in items:
+            if isinstance(a, ir.Starred):
+                self.iterate(a.value, a, lambda item, t: self.line(f"{out}.push_back({self.coerce(item, t, et)});"))
+            else:
+                self.line(f"{out}.push_back({self.coerced(a, et)});")
+        self.loop_flags.pop()
+        self.line(f"return {out};")
+        body = " ".join(x.strip() for x in self.out)
+        self.out, self.ind = saved_out, saved_ind
+        return f"([&]() {{ {body} }}())"
 
     def expr_Call(self, e: ir.Call) -> str:
         r = e.resolved
@@ -1222,6 +1302,14 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             obj = e.func.value
             target = "this" if self.is_self(obj) else self.expr(obj)
             return f"{target}->m_{m.name}({self.call_args(e, m.params[1:])})"
+        if kind == "static":  # C.m(...), cls.m(...)
+            c, m = r[1], r[2]
+            return f"C_{c.name}::s_{m.name}({self.call_args(e, m.params)})"
+        if kind == "staticvirt":  # obj.m(...): the class of obj decides
+            m = r[2]
+            obj = e.func.value
+            target = "this" if self.is_self(obj) else self.expr(obj)
+            return f"{target}->v_{m.name}({self.call_args(e, m.params)})"
         if kind == "builtin":
             return self.builtin(e, r[1])
         if kind == "rtmethod":
@@ -1426,6 +1514,11 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         for f in self.p.functions:
             if self.host_callable(f):
                 func_descs.append(self.emit_wrapper(f, f"f_{f.name}", None))
+        for c in self.p.classes:  # static and class methods: functions named "C.m"
+            for name, m in ir.all_statics(c).items():
+                if self.host_callable(m):
+                    func_descs.append(self.emit_wrapper(m, "", c, static_call=f"C_{c.name}::s_{name}",
+                                                        pyname=f"{c.name}.{name}"))
         class_descs = []
         for c in self.p.classes:
             class_descs.append(self.emit_class_abi(c))
@@ -1455,32 +1548,90 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         return all(host_convertible(p.ty) and not isinstance(resolve(p.ty), GenType) for p in params) \
             and host_convertible(ret)
 
-    def emit_wrapper(self, f: ir.Function, callee: str, cls: Optional[ir.ClassDef], kind="func") -> str:
-        """Emits the host-facing wrapper of f; returns its mx_func_desc initializer."""
+    def host_slots(self, f: ir.Function, params: List[ir.Param]) -> List[Tuple[str, Optional[ir.Param]]]:
+        """The argument slots the host fills, by position or by name: the
+        positional parameters, then unnamed guard slots where parameters must
+        not be filled by position (keyword-only ones; a classmethod's, whose
+        CPython messages count cls) or the slots of *args, then the keyword-only
+        parameters. (kind, param) each: "param", "guard" or "vararg"."""
+        pos = [p for p in params if p.kind == "pos"]
+        kwonly = [p for p in params if p.kind == "kwonly"]
+        var = next((p for p in params if p.kind == "vararg"), None)
+        kwarg = [("kwarg", p) for p in params if p.kind == "kwarg"]
+        slots: List[Tuple[str, Optional[ir.Param]]] = [("param", p) for p in pos]
+        room = max(0, MAX_HOST_ARGS - len(pos) - len(kwonly) - len(kwarg))
+        if var is not None:
+            slots += [("vararg", var)] * room
+        elif kwonly or kwarg or f.decorator == "classmethod":
+            slots += [("guard", None)] * room
+        return slots + [("param", p) for p in kwonly] + kwarg
+
+    def emit_wrapper(self, f: ir.Function, callee: str, cls: Optional[ir.ClassDef], kind="func",
+                     static_call: Optional[str] = None, pyname: Optional[str] = None) -> str:
+        """Emits the host-facing wrapper of f; returns its mx_func_desc initializer.
+        kind: "func" (a method where cls is given), "init"; static_call: the C++
+        callee for static and class methods (called without self)."""
         params = f.params[1:] if f.is_method else f.params
-        pyname = f.name if cls is None else f"{cls.name}.{f.name}"
+        if pyname is None:
+            pyname = f.name if cls is None else f"{cls.name}.{f.name}"
         wname = f"w_{cls.name}_{f.name}" if cls else f"w_{f.name}"
         if kind == "init":
             wname = f"w_{cls.name}_new"
             pyname = cls.name
+        elif static_call is not None:
+            wname = f"w_{pyname.replace('.', '_')}"
+        slots = self.host_slots(f, params)
         self.line(f"int {wname}(const mx_host_api* h, mx::Object* self, const mx_host_obj* args, "
                   "int64_t nargs, mx_host_obj* result, mx_error* err) {")
         self.ind += 1
         self.line("(void)self; (void)args; (void)nargs;")
         self.line("return mx::guarded(err, [&] {")
         self.ind += 1
+        # CPython's name for the function in bad-call messages, and whether it counts self/cls
+        msg_name = f"{cls.name}.__init__" if kind == "init" else (
+            f.qualname if f.inherited_from is None else f.inherited_from.qualname)
+        offset = 1 if kind == "init" or f.is_method or f.decorator == "classmethod" else 0
+        pos = [p for p in params if p.kind == "pos"]
+        guards = sum(1 for k, _ in slots if k == "guard")
+        if guards:
+            self.line(f"// slots {len(pos)}..{len(pos) + guards - 1} take no argument: the parameters after "
+                      "them come by name only")
+            least = sum(1 for p in pos if p.default is None)
+            nkwonly = sum(1 for p in params if p.kind == "kwonly")
+            self.line(f"mx::check_positional(args, {len(pos)}, {least}, {guards}, {nkwonly}, "
+                      f"{offset}, {cstr_literal(msg_name)});")
+        required = [(i, p) for i, (k, p) in enumerate(slots) if k == "param" and p.kind == "kwonly"
+                    and p.default is None]
+        if required:
+            names = ", ".join(f'args[{i}] ? nullptr : "{p.name}"' for i, p in required)
+            self.line(f"mx::check_kwonly_given({cstr_literal(msg_name)}, {{{names}}});")
         if self.checked_recursion:
             self.line("mx::enter_stack();")
         saved_func, self.func = self.func, f
-        for i, p in enumerate(params):
+        at = {id(p): i for i, (k, p) in enumerate(slots) if k == "param"}
+        call_args = []
+        for j, p in enumerate(params):
+            if p.kind == "vararg":
+                call_args.append(self.vararg_from_host(p, slots, pyname))
+                continue
+            if p.kind == "kwarg":  # the host passes the other keywords as a dict (matx_nb/api.py)
+                i = next(i for i, (k, _) in enumerate(slots) if k == "kwarg")
+                conv = f'mx::arg_from_host<{ctype(p.ty)}>(h, args[{i}], "{pyname}", "**{p.name}")'
+                self.line(f"auto a{j} = args[{i}] ? {conv} : {ctype(p.ty)}();")
+                call_args.append(f"a{j}")
+                continue
+            i = at[id(p)]
             conv = f'mx::arg_from_host<{ctype(p.ty)}>(h, args[{i}], "{pyname}", "{p.name}")'
             if p.default is not None:
                 conv = f"(args[{i}] ? {conv} : {ctype(p.ty)}({self.coerced(p.default, p.ty)}))"
-            self.line(f"auto a{i} = {conv};")
+            self.line(f"auto a{j} = {conv};")
+            call_args.append(f"a{j}")
         self.func = saved_func
-        call_args = ", ".join(f"a{i}" for i in range(len(params)))
+        call_args = ", ".join(call_args)
         if kind == "init":
             rt_c, call = f"mx::Ref<C_{cls.name}>", f"C_{cls.name}::new_({call_args})"
+        elif static_call is not None:
+            rt_c, call = ctype(f.returns), f"{static_call}({call_args})"
         elif cls is not None:
             rt_c, call = ctype(f.returns), f"static_cast<C_{cls.name}*>(self)->m_{f.name}({call_args})"
         else:
@@ -1508,8 +1659,10 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         self.line("});")
         self.ind -= 1
         self.line("}")
-        names = ", ".join(f'"{p.name}"' for p in params) or "nullptr"
-        types = ", ".join(f'"{p.ty}"' for p in params) or "nullptr"
+        names = ", ".join(f'"{p.name}"' if k == "param" else f'"*{p.name}"' if k == "vararg" else
+                          f'"**{p.name}"' if k == "kwarg" else '"*"' for k, p in slots) or "nullptr"
+        types = ", ".join(f'"{p.ty}"' if k in ("param", "kwarg") else f'"{resolve(p.ty).elem}"'
+                          if k == "vararg" else '""' for k, p in slots) or "nullptr"
         self.line(f"const char* const {wname}_names[] = {{{names}}};")
         self.line(f"const char* const {wname}_types[] = {{{types}}};")
         flag_list = ["MX_FN_RELEASES_GIL"] if releases else []
@@ -1517,10 +1670,22 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             flag_list.append("MX_FN_MAY_RECURSE")
         flags = " | ".join(flag_list) or "0"
         rt = cls.name if kind == "init" else str(f.returns)
-        pyfn = "__init__" if kind == "init" else f.name
-        required = sum(1 for p in params if p.default is None)
-        return (f'{{"{pyfn}", {len(params)}, {wname}_names, {wname}_types, "{rt}", {wname}, {flags}, '
+        pyfn = "__init__" if kind == "init" else pyname if static_call is not None else f.name
+        required = sum(1 for p in pos if p.default is None)
+        return (f'{{"{pyfn}", {len(slots)}, {wname}_names, {wname}_types, "{rt}", {wname}, {flags}, '
                 f'{required}}}')
+
+    def vararg_from_host(self, p: ir.Param, slots, pyname: str) -> str:
+        """*args from the host: the filled vararg slots, in order, as a tuple."""
+        first = next(i for i, (k, _) in enumerate(slots) if k == "vararg")
+        n = sum(1 for k, _ in slots if k == "vararg")
+        self.line(f"// slots {first}..{first + n - 1}: the positional arguments *{p.name} collects")
+        et = ctype(resolve(p.ty).elem)
+        v = f"a_{p.name}"
+        self.line(f"{ctype(p.ty)} {v};")
+        self.line(f"for (int64_t i = {first}; i < {first + n} && args[i]; ++i)")
+        self.line(f'  {v}.push_back(mx::arg_from_host<{et}>(h, args[i], "{pyname}", "*{p.name}"));')
+        return v
 
     def emit_class_abi(self, c: ir.ClassDef) -> str:
         init = ir.find_method(c, "__init__")
@@ -1616,8 +1781,8 @@ def evaluation_operands(e: ir.Expr) -> List[ir.Expr]:
         return out
     if isinstance(e, ir.Call) and e.resolved:
         kind = e.resolved[0]
-        args = list(e.args) + [k.value for k in e.keywords]
-        if kind in ("method", "rtmethod"):
+        args = [a.value if isinstance(a, ir.Starred) else a for a in e.args] + [k.value for k in e.keywords]
+        if kind in ("method", "rtmethod", "staticvirt"):
             return [e.func.value] + args
         if kind == "builtin" and e.resolved[1] == "range":
             return []
@@ -1632,7 +1797,7 @@ def is_impure(e, pure=frozenset()) -> bool:
         kind = e.resolved[0]
         if kind == "func" and e.resolved[1] not in pure:
             return True
-        if kind in ("method", "super") and e.resolved[2] not in pure:
+        if kind in ("method", "super", "static", "staticvirt") and e.resolved[2] not in pure:
             return True
         if kind == "callvalue":
             return True
@@ -1719,7 +1884,8 @@ def pure_functions(p: ir.Program) -> set:
 def call_graph(p: ir.Program):
     """Edges from each function or method to the user code it calls."""
     from .checker import ir_walk
-    funcs = list(p.functions) + [m for c in p.classes for m in c.methods.values()]
+    funcs = list(p.functions) + [m for c in p.classes for m in c.methods.values()] + \
+        [m for c in p.classes for m in c.statics.values()]
     edges = {f: set() for f in funcs}
     for f in funcs:
         for call in iter_calls(f.body):
@@ -1733,6 +1899,13 @@ def call_graph(p: ir.Program):
                         m = c.methods.get(r[2].name)
                         if m is not None and m in edges and r[1] in ir.class_chain(c):
                             edges[f].add(m)
+            elif r and r[0] in ("static", "staticvirt"):
+                for c in p.classes:  # the class's own copy, and overrides reached through obj.m()
+                    m = c.statics.get(r[2].name)
+                    if m is not None and m in edges and (c is r[1] if r[0] == "static" else
+                                                         r[1] in ir.class_chain(c)):
+                        edges[f].add(m)
+                edges[f].add(r[2])
             elif r and r[0] == "new" and ir.find_method(r[1], "__init__") is not None:
                 edges[f].add(ir.find_method(r[1], "__init__"))
     return edges

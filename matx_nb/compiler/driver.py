@@ -111,7 +111,7 @@ def annotate_lines(program) -> List[tuple]:
         visit(f.body)
 
     for c in program.classes:
-        for m in c.methods.values():
+        for m in list(c.methods.values()) + list(c.statics.values()):
             function(m)
     for f in program.functions:
         function(f)

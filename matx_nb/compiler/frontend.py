@@ -10,7 +10,7 @@ from .diagnostics import DiagnosticSink, Span
 from .sources import (Collector, Source, SourceUnavailable, get_source, is_constant,  # noqa: F401
                       program_key, unwrap)
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, ClassType, DictType, FuncType,
-                    GenType, ListType, SetType, TupleType, Type, optional)
+                    GenType, ListType, SetType, TupleType, Type, VarTupleType, optional)
 from .modules import NDARRAY  # the opaque array type (runtime/include/matx_nb/ndarray.h)
 
 # ---- annotations --------------------------------------------------------------
@@ -65,8 +65,7 @@ def parse_annotation(node: ast.AST, classes: Dict[str, ClassType]) -> Type:
             return DictType(parse_annotation(args[0], classes), parse_annotation(args[1], classes))
         if g == "Tuple":
             if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
-                raise AnnotationError(node, "variable-length Tuple[T, ...] is not supported yet",
-                                      "use List[T]")
+                return VarTupleType(parse_annotation(args[0], classes))
             if len(args) == 1 and isinstance(args[0], ast.Tuple) and not args[0].elts:
                 return TupleType(())
             return TupleType(tuple(parse_annotation(a, classes) for a in args))
@@ -131,31 +130,31 @@ class Lowerer:
         if isinstance(node, ast.AsyncFunctionDef):
             self.error(node, "async functions are not supported")
         a = node.args
-        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
-            bad = a.vararg or a.kwarg or (a.kwonlyargs[0] if a.kwonlyargs else None) or \
-                a.posonlyargs[0]
-            self.error(bad, "*args, **kwargs and keyword-only parameters are not supported yet",
-                       "pass a list or a dict instead")
+        if a.posonlyargs:
+            self.error(a.posonlyargs[0], "positional-only parameters (before '/') are not supported yet",
+                       "remove the '/'")
         params = []
         first_default = len(a.args) - len(a.defaults)
         for i, p in enumerate(a.args):
             if is_method and i == 0:
                 params.append(ir.Param(self.src.span(p), p.arg, None))
                 continue
-            ty = self.annotation(p.annotation)
-            if p.annotation is None:
-                self.error(p, f"parameter '{p.arg}' needs a type annotation",
-                           f"write e.g. '{p.arg}: int' or '{p.arg}: Any'")
-                ty = ANY
-            default = None
-            if i >= first_default:
-                d = a.defaults[i - first_default]
-                if isinstance(d, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)):
-                    self.error(d, "a mutable default value is shared by all calls in Python; "
-                                  "compiled code does not support it",
-                               f"use None: '{p.arg}: Optional[...] = None' and create it in the body")
-                default = self.expr(d)
-            params.append(ir.Param(self.src.span(p), p.arg, ty, default))
+            d = a.defaults[i - first_default] if i >= first_default else None
+            params.append(self.param(p, d, "pos"))
+        if a.vararg is not None and not nested:
+            v = self.param(a.vararg, None, "vararg")
+            v.ty = VarTupleType(v.ty)  # *args: T collects a Tuple[T, ...]
+            params.append(v)
+        if nested and (a.kwonlyargs or a.vararg or a.kwarg):
+            self.error(a.vararg or (a.kwonlyargs[0] if a.kwonlyargs else a.kwarg),
+                       "*args, **kwargs and keyword-only parameters of nested functions are not supported",
+                       "define the function at module level")
+        for p, d in zip(a.kwonlyargs if not nested else (), a.kw_defaults):
+            params.append(self.param(p, d, "kwonly"))
+        if a.kwarg is not None and not nested:
+            k = self.param(a.kwarg, None, "kwarg")
+            k.ty = DictType(STR, k.ty)  # **kwargs: T collects a Dict[str, T]
+            params.append(k)
         returns = self.annotation(node.returns) if node.returns is not None else None
         for d in node.decorator_list if nested else ():
             self.error(d, "decorators on nested functions are not supported")
@@ -170,6 +169,22 @@ class Lowerer:
             returns = None
         return ir.Function(self.src.span(node), node.name, qualname, params, returns, body,
                            origin=self.origin, is_method=is_method, nested=nested, is_generator=gen)
+
+    def param(self, p: ast.arg, d: Optional[ast.expr], kind: str) -> ir.Param:
+        """A typed parameter with its default value (d, or None)."""
+        ty = self.annotation(p.annotation)
+        if p.annotation is None:
+            self.error(p, f"parameter '{p.arg}' needs a type annotation",
+                       f"write e.g. '{p.arg}: int' or '{p.arg}: Any'")
+            ty = ANY
+        default = None
+        if d is not None:
+            if isinstance(d, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)):
+                self.error(d, "a mutable default value is shared by all calls in Python; "
+                              "compiled code does not support it",
+                           f"use None: '{p.arg}: Optional[...] = None' and create it in the body")
+            default = self.expr(d)
+        return ir.Param(self.src.span(p), p.arg, ty, default, kind)
 
     def classdef(self, node: ast.ClassDef) -> ir.ClassDef:
         base = None
@@ -190,15 +205,23 @@ class Lowerer:
         spans: Dict[str, Span] = {}
         methods: Dict[str, ir.Function] = {}
         consts: Dict[str, object] = {}
+        statics: Dict[str, ir.Function] = {}
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if item.decorator_list:
-                    self.error(item.decorator_list[0], "decorators on methods are not supported yet")
-                if not item.args.args:
-                    self.error(item, "a method needs 'self' as its first parameter",
-                               "static and class methods are not supported yet")
+                kind = self.method_kind(item)
+                if kind is None:
                     continue
-                methods[item.name] = self.function(item, f"{node.name}.{item.name}", is_method=True)
+                if kind == "staticmethod":
+                    fn = self.function(item, f"{node.name}.{item.name}")
+                    fn.decorator = kind
+                    statics[item.name] = fn
+                    methods.pop(item.name, None)
+                elif kind == "classmethod":
+                    statics[item.name] = self.classmethod(item, f"{node.name}.{item.name}")
+                    methods.pop(item.name, None)
+                else:
+                    methods[item.name] = self.function(item, f"{node.name}.{item.name}", is_method=True)
+                    statics.pop(item.name, None)
             elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                 if item.value is not None:  # X: int = 3 — a class constant
                     self.class_const(item.target.id, item.value, consts)
@@ -230,7 +253,32 @@ class Lowerer:
                             attrs.setdefault(t.attr, st.annotation)
                             spans.setdefault(t.attr, t.span)
         return ir.ClassDef(self.src.span(node), node.name, attrs, spans, methods, origin=self.origin,
-                           base=base, consts=consts)
+                           base=base, consts=consts, statics=statics)
+
+    def method_kind(self, item: ast.FunctionDef) -> Optional[str]:
+        """"staticmethod", "classmethod", "method", or None (reported: not compiled)."""
+        kind = "method"
+        for d in item.decorator_list:
+            if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") and kind == "method":
+                kind = d.id
+            else:
+                self.error(d, "decorators on methods other than @staticmethod and @classmethod are "
+                              "not supported yet")
+        if kind != "staticmethod" and not item.args.args:
+            what = "'cls'" if kind == "classmethod" else "'self'"
+            self.error(item, f"a {'class method' if kind == 'classmethod' else 'method'} needs {what} "
+                             "as its first parameter", "" if kind == "classmethod" else
+                       "mark it @staticmethod if it takes no instance")
+            return None
+        return kind
+
+    def classmethod(self, item: ast.FunctionDef, qualname: str) -> ir.Function:
+        """A @classmethod: its first parameter (cls) is left out of params."""
+        fn = self.function(item, qualname, is_method=True)
+        fn.cls_name = fn.params.pop(0).name
+        fn.is_method = False
+        fn.decorator = "classmethod"
+        return fn
 
     def class_const(self, name: str, value: ast.expr, consts: Dict[str, object]):
         try:
@@ -439,13 +487,14 @@ class Lowerer:
         args = []
         for a in e.args:
             if isinstance(a, ast.Starred):
-                self.error(a, "*args in calls is not supported yet")
+                args.append(ir.Starred(self.src.span(a), self.expr(a.value)))
                 continue
             args.append(self.expr(a))
         kws = []
         for k in e.keywords:
             if k.arg is None:
-                self.error(k, "**kwargs in calls is not supported yet")
+                self.error(k, f"**{ast.unparse(k.value)} in calls is not supported yet",
+                           "pass the keyword arguments one by one")
                 continue
             kws.append(ir.Keyword(self.src.span(k), k.arg, self.expr(k.value)))
         return ir.Call(self.src.span(e), self.expr(e.func), args, kws)
@@ -577,6 +626,7 @@ def _walk_stmts(stmts):
 def lower_program(col: Collector, sink: DiagnosticSink, entry: str) -> ir.Program:
     classes = {n: ClassType(n) for n, s in col.sources.items() if isinstance(s.tree, ast.ClassDef)}
     functions, classdefs, origins = [], [], []
+    lowerers: Dict[str, Lowerer] = {}
     for i, name in enumerate(col.order):
         src = col.sources[name]
         origins.append((src.file, src.first_line, name))
@@ -589,4 +639,32 @@ def lower_program(col: Collector, sink: DiagnosticSink, entry: str) -> ir.Progra
             functions.append(low.function(src.tree, name))
         else:
             low.error(src.tree, "only functions and classes can be compiled")
+        lowerers[name] = low
+    for cd in classdefs:
+        inherit_classmethods(cd, lowerers, col)
     return ir.Program(functions, classdefs, origins, entry)
+
+
+def inherit_classmethods(cd: ir.ClassDef, lowerers, col: Collector):
+    """A subclass calling an inherited classmethod gets cls = the subclass: each
+    class that inherits one gets its own copy, lowered again from the source of
+    the class that defines it (ir.Function.inherited_from)."""
+    names = {n for k in list(ir.class_chain(cd))[1:] for n, f in k.statics.items()
+             if f.decorator == "classmethod"}
+    for name in sorted(names):
+        if name in cd.statics or name in cd.methods:
+            continue
+        for k in list(ir.class_chain(cd))[1:]:
+            if name in k.methods:
+                break  # a plain method overrides it on the way up
+            f = k.statics.get(name)
+            if f is None or f.inherited_from is not None:
+                continue
+            if f.decorator != "classmethod":
+                break
+            node = [n for n in col.sources[k.name].tree.body
+                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name][-1]
+            copy = lowerers[k.name].classmethod(node, f.qualname)
+            copy.inherited_from = f
+            cd.statics[name] = copy
+            break

@@ -72,6 +72,12 @@ class IfExp(Expr):
 
 
 @dataclass(eq=False)
+class Starred(Expr):
+    """`*xs` among a call's positional arguments."""
+    value: Expr
+
+
+@dataclass(eq=False)
 class Keyword(Node):
     name: str
     value: Expr
@@ -302,6 +308,9 @@ class Param(Node):
     name: str
     ty: Optional[Type]
     default: Optional[Expr] = None  # evaluated at each call (only immutable values are allowed)
+    # "pos" (positional or keyword), "kwonly" (after * or *args), "vararg" (*args:
+    # a Tuple[T, ...] of the extra positional arguments), "kwarg" (**kwargs)
+    kind: str = "pos"
 
 
 @dataclass(eq=False)
@@ -320,6 +329,12 @@ class Function(Node):
     captures: List[str] = field(default_factory=list, repr=False)  # nested functions only
     nested: bool = False
     is_generator: bool = False  # contains yield
+    # "staticmethod" or "classmethod" for decorated methods (ClassDef.statics);
+    # a classmethod's first parameter is not in params: its name is cls_name.
+    decorator: str = ""
+    cls_name: str = ""
+    # a classmethod copied into a subclass that inherits it (cls is that subclass)
+    inherited_from: Optional["Function"] = field(default=None, repr=False)
 
 
 @dataclass(eq=False)
@@ -332,6 +347,8 @@ class ClassDef(Node):
     base: Optional[_Any] = None  # ClassType of the base class, if any
     consts: Dict[str, _Any] = field(default_factory=dict)  # class-level constants (X = 3)
     has_subclasses: bool = False  # filled by the checker: methods become virtual
+    # @staticmethod and @classmethod functions by name (not in methods: no self)
+    statics: Dict[str, Function] = field(default_factory=dict)
 
 
 def class_chain(c: "ClassDef"):
@@ -355,6 +372,25 @@ def find_method(c: "ClassDef", name: str) -> Optional["Function"]:
         if name in k.methods:
             return k.methods[name]
     return None
+
+
+def find_static(c: "ClassDef", name: str) -> Optional["Function"]:
+    """The static or class method `name` of c or its nearest base."""
+    for k in class_chain(c):
+        if name in k.statics:
+            return k.statics[name]
+    return None
+
+
+def all_statics(c: "ClassDef") -> Dict[str, "Function"]:
+    out: Dict[str, Function] = {}
+    for k in reversed(list(class_chain(c))):
+        out.update(k.statics)
+    return out
+
+
+def positional_params(params: List["Param"]) -> List["Param"]:
+    return [p for p in params if p.kind == "pos"]
 
 
 def method_owner(c: "ClassDef", name: str) -> Optional["ClassDef"]:
@@ -396,7 +432,8 @@ class Program:
 
 
 # Fields that hold analysis results, not sub-nodes of the program.
-NOT_CHILDREN = frozenset(("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty"))
+NOT_CHILDREN = frozenset(("span", "ty", "resolved", "bound_args", "comp_vars", "binop_ty",
+                          "inherited_from"))
 
 
 def child_nodes(node):

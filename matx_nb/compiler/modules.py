@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, Prim, TupleType,
-                    Type, resolve)
+                    Type, VarTupleType, resolve)
 
 # A parameter accepting any static type, passed to C++ unconverted.
 GENERIC = Prim("generic")
@@ -233,6 +233,8 @@ def _json_value(t: Type) -> bool:
         return _json_value(t.elem)
     if isinstance(t, TupleType):
         return all(_json_value(x) for x in t.items)
+    if isinstance(t, VarTupleType):
+        return _json_value(t.elem)
     if isinstance(t, DictType):
         return resolve(t.key) in (STR, INT, FLOAT, BOOL, NONE) or isinstance(resolve(t.key), AnyType)
     return False

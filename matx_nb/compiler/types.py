@@ -131,6 +131,22 @@ class TupleType(Type):
 
 
 @dataclass(eq=False)
+class VarTupleType(Type):
+    """Tuple[T, ...]: a tuple of any length with items of type elem (*args)."""
+    elem: Type
+
+    def py_name(self) -> str:
+        return f"Tuple[{self.elem}, ...]"
+
+    def __eq__(self, other):
+        other = resolve(other)
+        return isinstance(other, VarTupleType) and resolve(self.elem) == resolve(other.elem)
+
+    def __hash__(self):
+        return hash(("VarTuple", resolve(self.elem)))
+
+
+@dataclass(eq=False)
 class ClassType(Type):
     """A user class compiled with the program; `info` is filled by the front end."""
     name: str
@@ -250,6 +266,8 @@ def deep_resolve(t: Type) -> Type:
         return DictType(deep_resolve(t.key), deep_resolve(t.value))
     if isinstance(t, TupleType):
         return TupleType(tuple(deep_resolve(x) for x in t.items))
+    if isinstance(t, VarTupleType):
+        return VarTupleType(deep_resolve(t.elem))
     if isinstance(t, FuncType):
         return FuncType(tuple(deep_resolve(x) for x in t.params), deep_resolve(t.ret))
     if isinstance(t, OptionalType):
@@ -262,7 +280,7 @@ def deep_resolve(t: Type) -> Type:
 def children(t: Type) -> Tuple[Type, ...]:
     """The component types of a composite type."""
     t = resolve(t)
-    if isinstance(t, (ListType, SetType)):
+    if isinstance(t, (ListType, SetType, VarTupleType)):
         return (t.elem,)
     if isinstance(t, DictType):
         return (t.key, t.value)
@@ -311,6 +329,8 @@ def unify(a: Type, b: Type) -> bool:
         return unify(a.key, b.key) and unify(a.value, b.value)
     if isinstance(a, TupleType) and isinstance(b, TupleType):
         return len(a.items) == len(b.items) and all(unify(x, y) for x, y in zip(a.items, b.items))
+    if isinstance(a, VarTupleType) and isinstance(b, VarTupleType):
+        return unify(a.elem, b.elem)
     if isinstance(a, ClassType) and isinstance(b, ClassType):
         return a.name == b.name
     if isinstance(a, FuncType) and isinstance(b, FuncType):
@@ -346,6 +366,8 @@ def assignable(target: Type, value: Type) -> bool:
         return assignable(t, v.inner)  # checked for None at run time
     if isinstance(t, ClassType) and isinstance(v, ClassType):
         return is_subclass(v, t)
+    if isinstance(t, VarTupleType) and isinstance(v, TupleType):  # (1, 2) is a Tuple[int, ...]
+        return all(assignable(t.elem, x) for x in v.items)
     return unify(t, v)
 
 
@@ -375,6 +397,8 @@ def is_hashable(t: Type) -> bool:
         return t.name in HASHABLE_PRIMS
     if isinstance(t, TupleType):
         return all(is_hashable(x) for x in t.items)
+    if isinstance(t, VarTupleType):
+        return is_hashable(t.elem)
     if isinstance(t, (AnyType, TypeVar)):
         return True
     if isinstance(t, OptionalType):

@@ -337,6 +337,22 @@ struct Conv<List<T>> {
   }
 };
 
+template <class T>
+struct Conv<VTuple<T>> {
+  static std::string name() { return "Tuple[" + Conv<T>::name() + ", ...]"; }
+  static VTuple<T> from_host(const mx_host_api* h, mx_host_obj o) {
+    int k = h->kind(o);
+    if (k != MX_HK_TUPLE && k != MX_HK_LIST) conv_fail(h, o, "tuple");
+    return VTuple<T>::adopt(Conv<List<T>>::from_host(h, o));
+  }
+  static mx_host_obj to_host(const mx_host_api* h, const VTuple<T>& v) {
+    int64_t n = v.size();
+    mx_host_obj r = h->new_tuple(n);
+    for (int64_t i = 0; i < n; ++i) h->tuple_set(r, i, Conv<T>::to_host(h, v[i]));
+    return r;
+  }
+};
+
 template <class K, class V>
 struct Conv<Dict<K, V>> {
   static std::string name() { return "Dict[" + Conv<K>::name() + ", " + Conv<V>::name() + "]"; }
@@ -497,6 +513,50 @@ inline T arg_from_host(const mx_host_api* h, mx_host_obj o, const char* fn, cons
     throw Error(ErrKind::TypeError, std::string(fn) + "() argument '" + param + "' must be " +
                                         Conv<T>::name() + ", got " + e.got + where);
   }
+}
+
+// ---- calls from the host into parameters it cannot tell apart -----------------
+// The host fills an entry point's slots by position or by name. Keyword-only
+// parameters (and classmethods, whose `cls` CPython counts) sit after `guards`
+// unnamed slots: a positional argument landing there is one too many, reported
+// with CPython's message. npos: positional parameters; least: those without a
+// default; self_: 1 where CPython counts self or cls.
+inline void check_positional(const mx_host_obj* args, int64_t npos, int64_t least, int64_t guards,
+                             int64_t nkwonly, int64_t self_, const char* name) {
+  if (guards == 0 || !args[npos]) return;
+  int64_t given = npos;
+  while (given < npos + guards && args[given]) ++given;
+  int64_t kw = 0;
+  for (int64_t i = npos + guards; i < npos + guards + nkwonly; ++i) kw += args[i] ? 1 : 0;
+  int64_t takes = npos + self_, atleast = least + self_;
+  given += self_;
+  std::string sig = atleast < takes ? "from " + std::to_string(atleast) + " to " + std::to_string(takes)
+                                    : std::to_string(takes);
+  bool plural = atleast < takes || takes != 1;
+  std::string kwsig;
+  if (kw)
+    kwsig = std::string(" positional argument") + (given != 1 ? "s" : "") + " (and " + std::to_string(kw) +
+            " keyword-only argument" + (kw != 1 ? "s" : "") + ")";
+  throw Error(ErrKind::TypeError, std::string(name) + "() takes " + sig + " positional argument" +
+                                      (plural ? "s" : "") + " but " + std::to_string(given) + kwsig + " " +
+                                      (given == 1 && !kw ? "was" : "were") + " given");
+}
+
+// CPython's TypeError for required keyword-only parameters left out; `names`
+// holds each one's name, or null where it was given.
+inline void check_kwonly_given(const char* name, std::initializer_list<const char*> names) {
+  std::vector<std::string> missing;
+  for (const char* n : names)
+    if (n) missing.push_back("'" + std::string(n) + "'");
+  if (missing.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < missing.size(); ++i) {
+    if (i > 0) list += missing.size() == 2 ? " and " : (i + 1 == missing.size() ? ", and " : ", ");
+    list += missing[i];
+  }
+  throw Error(ErrKind::TypeError, std::string(name) + "() missing " + std::to_string(missing.size()) +
+                                      " required keyword-only argument" + (missing.size() == 1 ? "" : "s") +
+                                      ": " + list);
 }
 
 // Holds the GIL released for the lifetime of the scope.

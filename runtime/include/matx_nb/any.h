@@ -42,6 +42,7 @@ class Any {
     std::apply([&](const auto&... x) { (items.push_back(Any(x)), ...); }, static_cast<const std::tuple<T...>&>(t));
     obj_ = Ref<Object>(items.ref());
   }
+  template <class T> Any(const VTuple<T>& v) : tag_(TypeTag::Tuple), obj_(to_any_list(v).ref()) {}
   static Any tuple_of(const List<Any>& items) {
     Any a;
     a.tag_ = TypeTag::Tuple;
@@ -247,6 +248,11 @@ template <class... T> struct AnyCast<Tuple<T...>> { static Tuple<T...> of(const 
   if (items.size() != int64_t(sizeof...(T))) any_type_error(a, "a tuple of the declared length");
   size_t i = 0;
   return Tuple<T...>{AnyCast<T>::of(items[int64_t(i++)])...}; } };
+
+template <class T> struct AnyCast<VTuple<T>> { static VTuple<T> of(const Any& a) {
+  if (a.tag() != TypeTag::Tuple) any_type_error(a, "tuple");
+  List<Any> l = a.list(); VTuple<T> out; out.reserve(l.size());
+  for (int64_t i = 0; i < l.size(); ++i) out.push_back(AnyCast<T>::of(l[i])); return out; } };
 
 template <class T> inline T any_cast(const Any& a) { return AnyCast<T>::of(a); }
 

@@ -312,6 +312,16 @@ inline List<T> getslice(const List<T>& v, SliceArg lo, SliceArg hi, SliceArg st,
   for (int64_t k = 0; k < n; ++k) out.push_back(v[start + k * step]);
   return out;
 }
+template <class T>
+inline VTuple<T> getslice(const VTuple<T>& v, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) {
+  return VTuple<T>::adopt(getslice(static_cast<const List<T>&>(v), lo, hi, st, loc));
+}
+// tuple(iterable): a new tuple of the items (never the list itself).
+template <class T, class C> inline VTuple<T> vtuple_from(const C& c) {
+  VTuple<T> out;
+  for_each(c, [&](const auto& x) { out.push_back(T(x)); });
+  return out;
+}
 template <class B>
 inline B getslice_buf(const B& s, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) {
   int64_t start, step;
@@ -693,6 +703,20 @@ inline int64_t py_hash(const Tuple<T...>& t) {  // CPython 3.8+ tuplehash (xxHas
   return int64_t(acc);
 }
 
+template <class T>
+inline int64_t py_hash(const VTuple<T>& t) {  // the same tuplehash, over a run-time length
+  const uint64_t p1 = 11400714785074694791ULL, p2 = 14029467366897019727ULL, p5 = 2870177450012600261ULL;
+  uint64_t acc = p5;
+  for (int64_t i = 0; i < t.size(); ++i) {
+    acc += uint64_t(py_hash(t[i])) * p2;
+    acc = (acc << 31) | (acc >> 33);
+    acc *= p1;
+  }
+  acc += uint64_t(t.size()) ^ (p5 ^ 3527539ULL);
+  if (acc == uint64_t(-1)) return 1546275796;
+  return int64_t(acc);
+}
+
 inline Tuple<int64_t, int64_t> divmod(int64_t a, int64_t b, const Loc* loc) {
   return Tuple<int64_t, int64_t>(floordiv(a, b, loc), mod(a, b, loc));
 }
@@ -875,6 +899,26 @@ inline int64_t tuple_index(const Tuple<U...>& t, const X& x, int64_t lo, int64_t
   }, static_cast<const std::tuple<U...>&>(t));
   if (found < 0) raise(ErrKind::ValueError, "tuple.index(x): x not in tuple", loc);
   return found;
+}
+template <class X, class T> inline int64_t tuple_count(const VTuple<T>& t, const X& x, const Loc*) {
+  int64_t n = 0;
+  for (int64_t i = 0; i < t.size(); ++i) n += tuple_item_eq(t[i], x);
+  return n;
+}
+template <class X, class T>
+inline int64_t tuple_index(const VTuple<T>& t, const X& x, int64_t lo, int64_t hi, const Loc* loc) {
+  int64_t n = t.size();
+  if (lo < 0) { lo += n; if (lo < 0) lo = 0; }
+  if (hi < 0) { hi += n; if (hi < 0) hi = 0; }
+  for (int64_t i = lo; i < hi && i < n; ++i)
+    if (tuple_item_eq(t[i], x)) return i;
+  raise(ErrKind::ValueError, "tuple.index(x): x not in tuple", loc);
+}
+template <class X, class T> inline int64_t tuple_index(const VTuple<T>& t, const X& x, const Loc* loc) {
+  return tuple_index(t, x, 0, INT64_MAX, loc);
+}
+template <class X, class T> inline int64_t tuple_index(const VTuple<T>& t, const X& x, int64_t lo, const Loc* loc) {
+  return tuple_index(t, x, lo, INT64_MAX, loc);
 }
 template <class X, class... U> inline int64_t tuple_index(const Tuple<U...>& t, const X& x, const Loc* loc) {
   return tuple_index(t, x, 0, INT64_MAX, loc);

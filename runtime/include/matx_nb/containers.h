@@ -338,6 +338,33 @@ struct Hash<Tuple<T...>> {
   }
 };
 
+// ---- variable-length tuple ------------------------------------------------
+
+// Tuple[T, ...] (a function's *args): a list that compiled code never mutates,
+// with tuple behaviour where it differs (repr, hashing, "tuple index out of
+// range", a Python tuple at the boundary). Functions taking a List<T> read it.
+template <class T>
+class VTuple : public List<T> {
+ public:
+  VTuple() = default;
+  VTuple(std::initializer_list<T> il) : List<T>(il) {}
+  explicit VTuple(typename List<T>::storage v) : List<T>(std::move(v)) {}
+  // Shares the items: the list must not change afterwards (a fresh result).
+  static VTuple adopt(const List<T>& items) { return VTuple(items.ref()); }
+
+ private:
+  explicit VTuple(const Ref<ListObj<T>>& r) : List<T>(r) {}
+};
+
+template <class T>
+struct Hash<VTuple<T>> {
+  static uint64_t of(const VTuple<T>& t) {
+    uint64_t h = 0x345678ULL;
+    for (int64_t i = 0; i < t.size(); ++i) h = mix64(h * 1000003ULL ^ hash_of(t[i]));
+    return h;
+  }
+};
+
 // ---- container equality (deep, like Python's ==) ---------------------------
 
 template <class T>

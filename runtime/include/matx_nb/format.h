@@ -46,6 +46,7 @@ template <class T> inline Str type_name_of(const List<T>&) { return str_from_asc
 template <class K, class V> inline Str type_name_of(const Dict<K, V>&) { return str_from_ascii("dict"); }
 template <class T> inline Str type_name_of(const Set<T>&) { return str_from_ascii("set"); }
 template <class... T> inline Str type_name_of(const Tuple<T...>&) { return str_from_ascii("tuple"); }
+template <class T> inline Str type_name_of(const VTuple<T>&) { return str_from_ascii("tuple"); }
 
 // Containers, None, instances: object.__format__ takes only an empty spec.
 template <class T>

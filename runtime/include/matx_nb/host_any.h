@@ -463,11 +463,18 @@ inline const char* intern_file(const std::string& file) {
 
 // Calls an entry point with positional arguments (borrowed: they point into
 // `args`); cls names the class in bad-call messages (methods and __init__).
-inline Any call_entry(const mx_func_desc* d, const mx_class_desc* cls, Object* self, const std::vector<Any>& args) {
+// `given`, when set, marks the slots of `args` that hold an argument (keyword
+// arguments placed by name leave the others out: their defaults apply).
+inline Any call_entry(const mx_func_desc* d, const mx_class_desc* cls, Object* self, const std::vector<Any>& args,
+                      const std::vector<bool>* given = nullptr) {
   if (args.size() > size_t(d->nargs) || int(args.size()) < d->n_required)
     host_detail::bad_arg_count(d, cls, args.size());
+  if (given)
+    for (int i = 0; i < d->n_required; ++i)
+      if (size_t(i) >= given->size() || !(*given)[size_t(i)]) host_detail::bad_arg_count(d, cls, size_t(i));
   std::vector<mx_host_obj> handles(size_t(d->nargs), nullptr);  // null: the parameter's default
-  for (size_t i = 0; i < args.size(); ++i) handles[i] = host_detail::borrowed(args[i]);
+  for (size_t i = 0; i < args.size(); ++i)
+    if (!given || (i < given->size() && (*given)[i])) handles[i] = host_detail::borrowed(args[i]);
   mx_host_obj result = nullptr;
   mx_error err{};
   if (d->call(any_host(), self, handles.data(), int64_t(handles.size()), &result, &err) != 0) {
@@ -540,23 +547,26 @@ class CompiledLibrary {
     return nullptr;
   }
 
-  Any call(const std::string& function, const std::vector<Any>& args) const {
+  Any call(const std::string& function, const std::vector<Any>& args,
+           const std::vector<bool>* given = nullptr) const {
     const mx_func_desc* d = find_function(function);
     if (!d) throw Error(ErrKind::AttributeError, "compiled library has no function '" + function + "'");
-    return call_entry(d, nullptr, nullptr, args);
+    return call_entry(d, nullptr, nullptr, args, given);
   }
 
   // A new instance of class `cls`: an Any holding the instance.
-  Any construct(const std::string& cls, const std::vector<Any>& args) const {
+  Any construct(const std::string& cls, const std::vector<Any>& args,
+                const std::vector<bool>* given = nullptr) const {
     const mx_class_desc* c = find_class(cls);
     if (!c) throw Error(ErrKind::AttributeError, "compiled library has no class '" + cls + "'");
-    return call_entry(&c->init, c, nullptr, args);
+    return call_entry(&c->init, c, nullptr, args, given);
   }
 
-  Any call_method(const Any& instance, const std::string& method, const std::vector<Any>& args) const {
+  Any call_method(const Any& instance, const std::string& method, const std::vector<Any>& args,
+                  const std::vector<bool>* given = nullptr) const {
     const mx_class_desc* c = class_for(instance);
     for (int i = 0; i < c->n_methods; ++i)
-      if (method == c->methods[i].name) return call_entry(&c->methods[i], c, instance.obj(), args);
+      if (method == c->methods[i].name) return call_entry(&c->methods[i], c, instance.obj(), args, given);
     throw Error(ErrKind::AttributeError, "'" + std::string(c->name) + "' object has no attribute '" + method + "'");
   }
 

@@ -216,6 +216,16 @@ inline List<T> mul(const List<T>& a, int64_t n, const Loc* loc) {
 }
 template <class T>
 inline List<T> mul(int64_t n, const List<T>& a, const Loc* loc) { return mul(a, n, loc); }
+template <class T>
+inline VTuple<T> add(const VTuple<T>& a, const VTuple<T>& b, const Loc* loc) {
+  return VTuple<T>::adopt(add(static_cast<const List<T>&>(a), static_cast<const List<T>&>(b), loc));
+}
+template <class T>
+inline VTuple<T> mul(const VTuple<T>& a, int64_t n, const Loc* loc) {
+  return VTuple<T>::adopt(mul(static_cast<const List<T>&>(a), n, loc));
+}
+template <class T>
+inline VTuple<T> mul(int64_t n, const VTuple<T>& a, const Loc* loc) { return mul(a, n, loc); }
 
 // ---- truth -----------------------------------------------------------------
 
@@ -260,6 +270,10 @@ inline bool lt(const List<T>& a, const List<T>& b) {
   return a.size() < b.size();
 }
 template <class T>
+inline bool lt(const VTuple<T>& a, const VTuple<T>& b) {
+  return lt(static_cast<const List<T>&>(a), static_cast<const List<T>&>(b));
+}
+template <class T>
 inline bool le(const T& a, const T& b) { return !lt(b, a); }
 template <class T>
 inline bool gt(const T& a, const T& b) { return lt(b, a); }
@@ -298,6 +312,10 @@ inline int64_t norm_index(int64_t i, int64_t n, const char* what, const Loc* loc
 template <class T>
 inline T& getitem(const List<T>& v, int64_t i, const Loc* loc) {
   return v[norm_index(i, v.size(), "list", loc)];
+}
+template <class T>
+inline const T& getitem(const VTuple<T>& v, int64_t i, const Loc* loc) {
+  return v[norm_index(i, v.size(), "tuple", loc)];
 }
 template <class T>
 inline void setitem(const List<T>& v, int64_t i, T x, const Loc* loc) {
@@ -490,6 +508,17 @@ inline void repr_into(StrBuilder& b, const Tuple<T...>& t) {
   std::apply([&](const auto&... x) { ((b.put_ascii(i++ ? ", " : ""), repr_into(b, x)), ...); },
              static_cast<const std::tuple<T...>&>(t));
   if (sizeof...(T) == 1) b.put(',');
+  b.put(')');
+}
+
+template <class T>
+inline void repr_into(StrBuilder& b, const VTuple<T>& v) {
+  b.put('(');
+  for (int64_t i = 0; i < v.size(); ++i) {
+    if (i) b.put_ascii(", ");
+    repr_into(b, v[i]);
+  }
+  if (v.size() == 1) b.put(',');
   b.put(')');
 }
 

@@ -162,9 +162,10 @@ class Session {
       std::unordered_map<std::string, Any> no_env;
       List args = value_list(get(rec, "args"), no_env);
       std::vector<Any> pos(args.vec().begin(), args.vec().end());
-      append_kwargs(pos, l.find_function(""), get(rec, "kwargs"), no_env, nullptr,
+      std::vector<bool> given(pos.size(), true);
+      append_kwargs(pos, given, l.find_function(""), get(rec, "kwargs"), no_env, nullptr,
                     l.find_class(text(get(rec, "class"))));
-      instances_[text(get(rec, "id"))] = l.construct(text(get(rec, "class")), pos);
+      instances_[text(get(rec, "id"))] = l.construct(text(get(rec, "class")), pos, &given);
     }
     for (auto& n : get(spec, "nodes").list().vec()) {
       Node node;
@@ -309,14 +310,16 @@ class Session {
     return out;
   }
 
-  // Keyword arguments go to their parameter's position.
-  void append_kwargs(std::vector<Any>& pos, const mx_func_desc* fn, const Any& kwargs,
+  // Keyword arguments go to their parameter's position; `given` marks the
+  // positions that hold an argument (the others take their defaults).
+  void append_kwargs(std::vector<Any>& pos, std::vector<bool>& given, const mx_func_desc* fn, const Any& kwargs,
                      const std::unordered_map<std::string, Any>& env, const mx_func_desc* method,
                      const mx_class_desc* cls) const {
     if (kwargs.tag() != mx::TypeTag::Dict || kwargs.dict().size() == 0) return;
     const mx_func_desc* d = method ? method : cls ? &cls->init : fn;
     if (!d) pipeline_error("keyword arguments for an unknown op");
     pos.resize(size_t(d->nargs));
+    given.resize(size_t(d->nargs), false);
     for (auto& e : kwargs.dict().table().entries()) {
       if (!e.live) continue;
       std::string k = text(e.key);
@@ -325,6 +328,7 @@ class Session {
         if (k == d->param_names[i]) at = i;
       if (at < 0) pipeline_error("unknown keyword argument '" + k + "'");
       pos[size_t(at)] = value(e.value, env);
+      given[size_t(at)] = true;
     }
   }
 
@@ -351,6 +355,7 @@ class Session {
   Any run_node(const Node& node, const std::unordered_map<std::string, Any>& env) const {
     List args = value_list(node.args, env);
     std::vector<Any> pos(args.vec().begin(), args.vec().end());
+    std::vector<bool> given(pos.size(), true);
     if (node.kind == "method") {
       const Any& inst = instances_.at(node.target);
       for (auto& kv : libs_) {
@@ -359,15 +364,15 @@ class Session {
         const mx_func_desc* m = nullptr;
         for (int i = 0; i < cls->n_methods; ++i)
           if (node.name == cls->methods[i].name) m = &cls->methods[i];
-        append_kwargs(pos, nullptr, node.kwargs, env, m, nullptr);
-        return kv.second->call_method(inst, node.name, pos);
+        append_kwargs(pos, given, nullptr, node.kwargs, env, m, nullptr);
+        return kv.second->call_method(inst, node.name, pos, &given);
       }
       pipeline_error("no library holds the class of instance " + node.target);
     }
     if (node.kind == "function") {
       auto& lib = *libs_.at(node.target);
-      append_kwargs(pos, lib.find_function(node.name), node.kwargs, env, nullptr, nullptr);
-      return lib.call(node.name, pos);
+      append_kwargs(pos, given, lib.find_function(node.name), node.kwargs, env, nullptr, nullptr);
+      return lib.call(node.name, pos, &given);
     }
     if (node.kind == "torch") return run_torch(torch_models_.at(node.target), pos);
     if (node.kind == "getitem") return getitem(pos.at(0), pos.at(1));
