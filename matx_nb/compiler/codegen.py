@@ -1648,9 +1648,9 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         if kind != "init":
             # Python sees in-place changes of its list/dict/set arguments (writeback.py)
             changed = mutated_params(f)
-            for i, p in enumerate(params):
-                if p.name in changed:
-                    self.line(f"mx::write_back(h, args[{i}], a{i});")
+            for j, p in enumerate(params):
+                if p.name in changed and id(p) in at:  # a named parameter (not *args, **kwargs)
+                    self.line(f"mx::write_back(h, args[{at[id(p)]}], a{j});")
         if kind == "init":
             self.line(f"*result = h->new_object(class_desc_{cls.name}(), r.release());")
         else:
