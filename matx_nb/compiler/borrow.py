@@ -135,7 +135,7 @@ class _Facts:
         p = self.parent.get(id(use))
         if isinstance(p, ir.Assign):
             return use in p.targets  # a binding; `x = name` would alias it
-        if isinstance(p, ir.For):
+        if isinstance(p, (ir.For, ir.Comprehension)):
             return p.iter is use or p.target is use
         if isinstance(p, ir.Attribute):
             call = self.parent.get(id(p))

@@ -48,7 +48,7 @@ def _mutable_items(t) -> bool:
 def _reads_only(facts: _Facts, use: ir.Name, t) -> bool:
     p = facts.parent.get(id(use))
     deep = _mutable_items(t)
-    if isinstance(p, ir.For):
+    if isinstance(p, (ir.For, ir.Comprehension)):
         return p.iter is use and not deep
     if isinstance(p, ir.Subscript):
         if p.value is not use or deep:

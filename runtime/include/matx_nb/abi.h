@@ -274,11 +274,15 @@ struct Conv<Str> {
     const void* d = h->str_data(o, &unit, &n);
     if (n == 0) return Str();
     if (unit == 1) return Str::latin1(d, size_t(n));  // CPython's 1-byte kind: one copy
-    if (unit == 4) return Str(static_cast<const char32_t*>(d), size_t(n));  // C++ hosts: narrowed when it fits
-    Str s = Str::uninit(size_t(n));
+    return wide(unit, d, size_t(n));
+  }
+  // 2- and 4-byte units (kept out of line: rare, and every library converts str).
+  __attribute__((noinline)) static Str wide(int unit, const void* d, size_t n) {
+    if (unit == 4) return Str(static_cast<const char32_t*>(d), n);  // C++ hosts: narrowed when it fits
+    Str s = Str::uninit(n);
     char32_t* out = s.mutable_data();
     const uint16_t* p = static_cast<const uint16_t*>(d);
-    for (int64_t i = 0; i < n; ++i) out[i] = p[i];
+    for (size_t i = 0; i < n; ++i) out[i] = p[i];
     s.set_width(2);  // CPython's kinds are exact: a 2-byte string has a code point > 0xFF
     return s;
   }

@@ -196,12 +196,7 @@ class StrObj final : public Object {
     }
   }
   uint64_t hash() const {
-    if (!hash_valid_) {
-      if (kind_ == 1) hash_ = hash_bytes(data8(), size_);
-      else if (width == 1) hash_ = hash_latin1(reinterpret_cast<const char32_t*>(this + 1), size_);
-      else hash_ = hash_bytes(this + 1, size_ * 4);
-      hash_valid_ = true;
-    }
+    if (!hash_valid_) compute_hash();
     return hash_;
   }
   bool hash_known() const { return hash_valid_; }
@@ -209,9 +204,17 @@ class StrObj final : public Object {
 
  private:
   StrObj() = default;
+  // Out of line: computed once per string, and keeping the callers small keeps
+  // g++ fast on every library that hashes strings.
+  __attribute__((noinline)) void compute_hash() const {
+    if (kind_ == 1) hash_ = hash_bytes(data8(), size_);
+    else if (width == 1) hash_ = hash_latin1(reinterpret_cast<const char32_t*>(this + 1), size_);
+    else hash_ = hash_bytes(this + 1, size_ * 4);
+    hash_valid_ = true;
+  }
   // The UTF-32 copy of a kind-1 string, made once; threads that race both build
   // one and the loser frees its own.
-  const char32_t* widen() const {
+  __attribute__((noinline)) const char32_t* widen() const {
     char32_t* w = static_cast<char32_t*>(alloc::allocate((size_ + 1) * 4));
     const uint8_t* s = data8();
     for (size_t i = 0; i <= size_; ++i) w[i] = s[i];
@@ -235,11 +238,12 @@ class Str {
   explicit Str(Ref<StrObj> r) : r_(std::move(r)) {}
   // A copy of n code points, stored in the narrowest kind that holds them.
   Str(const char32_t* s, size_t n) {
-    if (!n) return;
+    if (n) *this = from_u32(s, n);
+  }
+  __attribute__((noinline)) static Str from_u32(const char32_t* s, size_t n) {
     uint32_t m = 0;
     for (size_t i = 0; i < n; ++i) m |= uint32_t(s[i]);
-    int w = m <= 0xFF ? 1 : (m <= 0xFFFF ? 2 : 4);
-    *this = copy_with_width(s, n, w);
+    return copy_with_width(s, n, m <= 0xFF ? 1 : (m <= 0xFFFF ? 2 : 4));
   }
   // A copy of n Latin-1 code points (one byte each): kind 1.
   static Str latin1(const void* s, size_t n) {
@@ -290,7 +294,7 @@ class Str {
   uint8_t* mutable_data8() { return r_ ? r_->data8() : nullptr; }
   // A copy of n code points whose width (1, 2 or 4) the caller knows, e.g. a slice
   // of a width-1 string: no scan; width 1 makes a kind-1 string.
-  static Str copy_with_width(const char32_t* s, size_t n, int width) {
+  __attribute__((noinline)) static Str copy_with_width(const char32_t* s, size_t n, int width) {
     Str b;
     if (!n) return b;
     if (width == 1) {
@@ -355,6 +359,9 @@ class Str {
     if (n == 0) return true;
     if (x->width != y->width) return false;  // widths are exact
     if (x->kind() == y->kind()) return std::memcmp(x + 1, y + 1, n * size_t(x->kind())) == 0;
+    return eq_mixed(x, y, n);
+  }
+  __attribute__((noinline)) static bool eq_mixed(const StrObj* x, const StrObj* y, size_t n) {
     const uint8_t* p = (x->kind() == 1 ? x : y)->data8();
     const char32_t* q = (x->kind() == 1 ? y : x)->data();
     for (size_t i = 0; i < n; ++i)
