@@ -112,9 +112,10 @@ class List {
   T& operator[](int64_t i) const { return Slot<T>::get(r_->items[size_t(i)]); }
   void push_back(T v) const {
     auto& items = r_->items;
-    // CPython's first growth step (4 items) instead of 1, 2, 4: fewer
-    // reallocations for the many short lists of text processing.
-    if (items.capacity() == 0) items.reserve(4);
+    // CPython's first growth step (4 items) instead of 1, 2, 4 (also for a
+    // list made with one item, `[doc_id]`): fewer reallocations for the many
+    // short lists of text processing.
+    if (items.size() == items.capacity() && items.capacity() < 4) items.reserve(4);
     items.push_back(std::move(v));
   }
   void reserve(int64_t n) const { r_->items.reserve(size_t(n)); }
