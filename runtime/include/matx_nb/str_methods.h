@@ -640,29 +640,25 @@ inline Str str_replace(Str&& s, const Str& old, const Str& rep, int64_t count, c
       rep.object() != s.object()) {
     if (count < 0) count = INT64_MAX;
     size_t n = s.size();
+    // Overwrites the matches in s's own buffer (bytes or code points); false if none.
+    auto in_place = [&](auto* d, const auto* o, const auto* r) {
+      size_t p = 0;
+      if (m > 1 || count != INT64_MAX) {  // one character for another, all of them: no search
+        p = m > n ? n : detail::find_units(d, n, o, m, 0);
+        if (p == n) return false;
+      }
+      detail::replace_same_length(d, n, o, r, m, count, p);
+      s.object()->forget_hash();
+      return true;
+    };
     if (s.narrow()) {
       if (old.width() > 1) return std::move(s);  // cannot occur
       if (old.narrow() && rep.narrow()) {
-        uint8_t* d = s.mutable_data8();
-        size_t p = 0;
-        if (m > 1 || count != INT64_MAX) {
-          p = m > n ? n : detail::find_units<uint8_t>(d, n, old.data8(), m, 0);
-          if (p == n) return std::move(s);
-        }
-        detail::replace_same_length<uint8_t>(d, n, old.data8(), rep.data8(), m, count, p);
-        s.object()->forget_hash();
+        in_place(s.mutable_data8(), old.data8(), rep.data8());
         return std::move(s);
       }
     } else {
-      char32_t* d = s.mutable_data();
-      size_t p = 0;
-      if (m > 1 || count != INT64_MAX) {
-        p = m > n ? n : detail::find_units<char32_t>(d, n, old.data(), m, 0);
-        if (p == n) return std::move(s);
-      }
-      detail::replace_same_length<char32_t>(d, n, old.data(), rep.data(), m, count, p);
-      s.object()->forget_hash();
-      if (!(s.width() == 1 && rep.width() == 1)) s.finish();
+      if (in_place(s.mutable_data(), old.data(), rep.data()) && !(s.width() == 1 && rep.width() == 1)) s.finish();
       return std::move(s);
     }
   }
