@@ -25,8 +25,8 @@ VERSION = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:16]
 N_WORDS = 1_000_000       # text -> ids
 T2I_VOCAB = 30_000        # ... its vocabulary (the rest of the 40k word forms are OOV)
 N_SENTENCES = 8_000       # WordPiece: English + Chinese sentences
-N_LINES = 50_000          # str pipeline
-N_DOCS = 10_000           # inverted index
+N_LINES = 200_000         # str pipeline (the issue: 200k lines)
+N_DOCS = 5_000            # inverted index: 5k docs x 40 words = 200k (word, doc) pairs
 DOC_WORDS = 40
 N_LIST = 1_000            # List[str] passed in
 

@@ -1654,7 +1654,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         if kind == "init":
             self.line(f"*result = h->new_object(class_desc_{cls.name}(), r.release());")
         else:
-            self.line(f"*result = mx::Conv<{rt_c}>::to_host(h, r);")
+            self.line("*result = mx::result_to_host(h, r);")
         self.ind -= 1
         self.line("});")
         self.ind -= 1

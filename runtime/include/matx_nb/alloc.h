@@ -107,5 +107,24 @@ inline void deallocate(void* p) {
   ::operator delete(static_cast<void*>(block));
 }
 
+// std::allocator over the size classes, for the buffers of containers (a list's
+// items grow 4, 8, 16...: each step is a free-list pop instead of a malloc).
+template <class T>
+struct Pool {
+  using value_type = T;
+  Pool() noexcept = default;
+  template <class U>
+  Pool(const Pool<U>&) noexcept {}
+  T* allocate(size_t n) {
+    if (n > size_t(-1) / 2 / sizeof(T)) throw std::bad_array_new_length();
+    return static_cast<T*>(alloc::allocate(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t) noexcept { alloc::deallocate(p); }
+  template <class U>
+  friend bool operator==(const Pool&, const Pool<U>&) noexcept { return true; }
+  template <class U>
+  friend bool operator!=(const Pool&, const Pool<U>&) noexcept { return false; }
+};
+
 }  // namespace alloc
 }  // namespace mx

@@ -108,7 +108,8 @@ inline int64_t to_int(double v, const Loc* loc) {
 }
 inline int64_t to_int_base(const Str& s, int64_t base, const Loc* loc) {
   if (base != 0 && (base < 2 || base > 36)) raise(ErrKind::ValueError, "int() base must be >= 2 and <= 36, or 0", loc);
-  auto r = numconv::parse_int(s.data(), s.size(), int(base), &unicode::decimal_value);
+  U32Of u(s);
+  auto r = numconv::parse_int(u.data(), u.size(), int(base), &unicode::decimal_value);
   if (r.overflow) raise(ErrKind::OverflowError, "int too large to convert to a 64-bit int", loc);
   if (!r.ok)
     raise(ErrKind::ValueError, "invalid literal for int() with base " + std::to_string(base) + ": " +
@@ -126,7 +127,8 @@ inline double to_float(double v, const Loc*) { return v; }
 inline double to_float(int64_t v, const Loc*) { return double(v); }
 inline double to_float(bool v, const Loc*) { return v ? 1.0 : 0.0; }
 inline double to_float(const Str& s, const Loc* loc) {
-  auto r = numconv::parse_float(s.data(), s.size(), &unicode::decimal_value);
+  U32Of u(s);
+  auto r = numconv::parse_float(u.data(), u.size(), &unicode::decimal_value);
   if (!r.ok) raise(ErrKind::ValueError, "could not convert string to float: " + utf8_encode(repr(s)), loc);
   return r.value;
 }
@@ -214,10 +216,10 @@ template <class T, class C> inline Set<T> set_from(const C& c) {
   for_each(c, [&](const auto& x) { out.add(T(x)); });
   return out;
 }
-template <class T> inline void sort_items(std::vector<T>& v) {
+template <class T, class A> inline void sort_items(std::vector<T, A>& v) {
   std::stable_sort(v.begin(), v.end(), [](const T& a, const T& b) { return lt(a, b); });
 }
-inline void sort_items(std::vector<double>& v) {
+template <class A> inline void sort_items(std::vector<double, A>& v) {
   // NaN never compares less, like Python's sort (which leaves NaN runs in place).
   std::stable_sort(v.begin(), v.end(), [](double a, double b) { return a < b; });
 }
@@ -774,10 +776,10 @@ template <class T> inline Bytes bytes_from_ints(const List<T>& v, const Loc* loc
 }
 
 // sorted(xs, reverse=True) / xs.sort(reverse=True): stable, equal items keep their order.
-template <class T> inline void sort_items_reverse(std::vector<T>& v) {
+template <class T, class A> inline void sort_items_reverse(std::vector<T, A>& v) {
   std::stable_sort(v.begin(), v.end(), [](const T& a, const T& b) { return lt(b, a); });
 }
-inline void sort_items_reverse(std::vector<double>& v) {
+template <class A> inline void sort_items_reverse(std::vector<double, A>& v) {
   std::stable_sort(v.begin(), v.end(), [](double a, double b) { return b < a; });
 }
 template <class T, class C> inline List<T> sorted_from(const C& c, bool reverse) {
@@ -788,7 +790,7 @@ template <class T, class C> inline List<T> sorted_from(const C& c, bool reverse)
 }
 // sort/sorted with key=: each key computed once; stable, and reverse keeps equal
 // keys in their original order, as CPython's sort does.
-template <class T, class F> inline void sort_by_key(std::vector<T>& v, F&& key, bool reverse) {
+template <class T, class A, class F> inline void sort_by_key(std::vector<T, A>& v, F&& key, bool reverse) {
   using K = std::decay_t<decltype(key(v[0]))>;
   std::vector<K> keys;
   keys.reserve(v.size());
@@ -799,7 +801,7 @@ template <class T, class F> inline void sort_by_key(std::vector<T>& v, F&& key, 
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lt(keys[b], keys[a]); });
   else
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lt(keys[a], keys[b]); });
-  std::vector<T> out;
+  std::vector<T, A> out;
   out.reserve(v.size());
   for (size_t i : order) out.push_back(std::move(v[i]));
   v.swap(out);

@@ -89,7 +89,7 @@ class ListObj final : public Object {
  public:
   TypeTag tag() const override { return TypeTag::List; }
   const char* type_name() const override { return "list"; }
-  std::vector<typename Slot<T>::type> items;
+  std::vector<typename Slot<T>::type, alloc::Pool<typename Slot<T>::type>> items;
   // From the per-thread size classes (alloc.h): text code makes many short-lived ones.
   static void* operator new(size_t n) { return alloc::allocate(n); }
   static void operator delete(void* p) { alloc::deallocate(p); }
@@ -103,8 +103,15 @@ class List {
   List() : r_(Ref<Obj>::make()) {}
   List(std::initializer_list<T> il) : r_(Ref<Obj>::make()) { r_->items.assign(il.begin(), il.end()); }
   static List uninit_() { return List(Ref<Obj>()); }
-  using storage = std::vector<typename Slot<T>::type>;
+  using storage = std::vector<typename Slot<T>::type, alloc::Pool<typename Slot<T>::type>>;
   explicit List(storage v) : r_(Ref<Obj>::make()) { r_->items = std::move(v); }
+  // From a plain std::vector (runtime helpers that build items before the list).
+  explicit List(std::vector<typename Slot<T>::type>&& v) : r_(Ref<Obj>::make()) {
+    r_->items.assign(std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));
+  }
+  explicit List(const std::vector<typename Slot<T>::type>& v) : r_(Ref<Obj>::make()) {
+    r_->items.assign(v.begin(), v.end());
+  }
   explicit List(Ref<Obj> r) : r_(std::move(r)) {}
 
   storage& vec() const { return r_->items; }

@@ -77,7 +77,7 @@ inline mx_host_obj box(Any v) { return static_cast<Any*>(new AnyBox(std::move(v)
 inline mx_host_obj borrowed(const Any& a) { return const_cast<Any*>(&a); }
 inline AnyBox* owned(mx_host_obj h) { return static_cast<AnyBox*>(static_cast<Any*>(h)); }
 
-inline std::vector<Any>& items_of(const Any& a) { return static_cast<ListObj<Any>*>(a.obj())->items; }
+inline List<Any>::storage& items_of(const Any& a) { return static_cast<ListObj<Any>*>(a.obj())->items; }
 inline OrderedTable<Any, Any>& dict_table(const Any& a) { return static_cast<DictObj<Any, Any>*>(a.obj())->table; }
 inline OrderedTable<Any, Unit>& set_table(const Any& a) { return static_cast<SetObj<Any>*>(a.obj())->table; }
 

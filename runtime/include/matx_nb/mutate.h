@@ -25,7 +25,7 @@ inline None list_delslice(const List<T>& v, SliceArg lo, SliceArg hi, SliceArg s
   }
   std::vector<bool> drop(items.size(), false);
   for (int64_t k = 0, i = start; k < n; ++k, i += step) drop[size_t(i)] = true;
-  std::vector<T> kept;
+  std::remove_reference_t<decltype(items)> kept;
   kept.reserve(items.size() - size_t(n));
   for (size_t i = 0; i < items.size(); ++i)
     if (!drop[i]) kept.push_back(std::move(items[i]));
@@ -42,7 +42,7 @@ inline None dict_delitem(const Dict<K, V>& d, const K& k, const Loc* loc) {
 template <class T>
 inline None list_setslice(const List<T>& v, SliceArg lo, SliceArg hi, SliceArg st, const List<T>& src,
                           const Loc* loc) {
-  std::vector<T> repl(src.vec());  // a copy: `xs[:] = xs` reads the old items
+  auto repl = src.vec();  // a copy: `xs[:] = xs` reads the old items
   int64_t start, step;
   int64_t n = slice_indices(v.size(), lo, hi, st, &start, &step, loc);
   auto& items = v.vec();

@@ -322,16 +322,12 @@ inline void setitem(const List<T>& v, int64_t i, T x, const Loc* loc) {
   v[norm_index(i, v.size(), "list assignment", loc)] = std::move(x);
 }
 
-// Single code points are shared: indexing and iterating a str allocate nothing
-// for Latin-1 text.
+// Indexing and iterating a str allocate nothing for Latin-1 text: one code
+// point <= 0xFF is an inline string.
 inline Str str_char(char32_t c) {
   if (c < 256) {
-    static Str* cache = [] {
-      Str* t = new Str[256];
-      for (char32_t k = 0; k < 256; ++k) t[k] = Str(&k, 1);
-      return t;
-    }();
-    return cache[c];
+    uint8_t b = uint8_t(c);
+    return Str::latin1(&b, 1);
   }
   return Str(&c, 1);
 }
@@ -395,7 +391,10 @@ inline bool contains(const Bytes& s, int64_t byte, const Loc* loc) {
 class StrBuilder {
  public:
   void put(char32_t c) { buf_.push_back(c); }
-  void put(const Str& s) { buf_.append(s.data(), s.size()); }
+  void put(const Str& s) {
+    if (s.narrow()) buf_.append(s.data8(), s.data8() + s.size());
+    else buf_.append(s.data(), s.size());
+  }
   void put_ascii(const char* s) { while (*s) buf_.push_back(char32_t(static_cast<unsigned char>(*s++))); }
   void put_ascii(const std::string& s) { for (char c : s) buf_.push_back(char32_t(static_cast<unsigned char>(c))); }
   void put_utf8(const std::string& s) {
@@ -414,8 +413,9 @@ inline void repr_into(StrBuilder& b, int64_t v) { b.put_ascii(std::to_string(v))
 inline void repr_into(StrBuilder& b, bool v) { b.put_ascii(v ? "True" : "False"); }
 inline void repr_into(StrBuilder& b, double v) { b.put_ascii(numconv::float_repr(v)); }
 inline void repr_into(StrBuilder& b, None) { b.put_ascii("None"); }
-inline void repr_into(StrBuilder& b, const Str& s) {
+inline void repr_into(StrBuilder& b, const Str& str) {
   // Python's unicode_repr: prefer single quotes, escape what is not printable.
+  U32Of s(str);
   bool has_sq = false, has_dq = false;
   for (char32_t c : s) {
     if (c == '\'') has_sq = true;

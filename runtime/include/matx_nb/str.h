@@ -13,6 +13,21 @@
 
 namespace mx {
 
+// The 1-7 bytes at p as one little-endian word, zero-padded (two overlapping
+// 4-byte loads from 4 bytes up; no read past p + n).
+inline uint64_t load_short(const unsigned char* p, size_t n) {
+  if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    return uint64_t(lo) | (uint64_t(hi) << (8 * (n - 4)));
+  }
+  uint64_t w = p[0];
+  if (n > 1) w |= uint64_t(p[1]) << 8;
+  if (n > 2) w |= uint64_t(p[2]) << 16;
+  return w;
+}
+
 inline uint64_t hash_bytes(const void* data, size_t n) {
   // FNV-1a over 8-byte words with a final mix; fast for short words.
   const unsigned char* p = static_cast<const unsigned char*>(data);
@@ -25,7 +40,7 @@ inline uint64_t hash_bytes(const void* data, size_t n) {
     p += 8;
     n -= 8;
   }
-  while (n--) h = (h ^ *p++) * 1099511628211ULL;
+  if (n) h = (h ^ load_short(p, n)) * 1099511628211ULL;  // the last 1-7 bytes as one word
   h ^= h >> 32;
   h *= 0xd6e8feb86659fd93ULL;
   h ^= h >> 32;
@@ -151,7 +166,11 @@ inline uint64_t hash_latin1(const char32_t* d, size_t n) {
     d += 8;
     n -= 8;
   }
-  while (n--) h = (h ^ uint8_t(*d++)) * 1099511628211ULL;
+  if (n) {
+    uint64_t w = 0;
+    for (size_t k = 0; k < n; ++k) w |= uint64_t(uint8_t(d[k])) << (8 * k);
+    h = (h ^ w) * 1099511628211ULL;
+  }
   h ^= h >> 32;
   h *= 0xd6e8feb86659fd93ULL;
   h ^= h >> 32;
@@ -230,12 +249,118 @@ class StrObj final : public Object {
   uint8_t kind_ = 4;
 };
 
+// ---- short strings held inline ---------------------------------------------------
+//
+// A Str is one machine word. A str of 1 to 7 Latin-1 code points is stored in the
+// word itself (low bit set, length in bits 1-3 of the first byte, the code points
+// in the next 7 bytes), so the words that split, slicing and conversion produce
+// cost no allocation and no reference count. Anything else points to a StrObj
+// (null: the empty string). Code that reads code points as char32_t (data(),
+// view(), begin()) gets, for an inline string, a UTF-32 copy from a per-thread
+// table keyed by the word's value: every such read of one value returns the same
+// buffer, which stays valid until the outermost compiled call of the thread
+// returns (abi.h guarded() holds an EntryScope).
+
+namespace detail {
+
+struct WideEntry {
+  uint64_t key;
+  char32_t w[8];
+};
+struct ThreadStrState {
+  WideEntry** slots;  // open addressing, capacity cap (a power of two)
+  size_t cap, n;
+  int depth;          // compiled entry points active on this thread
+};
+inline ThreadStrState& str_state() {
+  static thread_local ThreadStrState s;  // zero-initialized, no destructor
+  return s;
+}
+
+__attribute__((noinline)) inline const char32_t* wide_of_inline(uint64_t v) {
+  ThreadStrState& t = str_state();
+  if ((t.n + 1) * 2 > t.cap) {
+    size_t cap = t.cap ? t.cap * 2 : 64;
+    WideEntry** slots = static_cast<WideEntry**>(std::calloc(cap, sizeof(WideEntry*)));
+    if (!slots) throw std::bad_alloc();
+    for (size_t i = 0; i < t.cap; ++i) {
+      if (WideEntry* e = t.slots[i]) {
+        size_t j = size_t((e->key * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
+        while (slots[j]) j = (j + 1) & (cap - 1);
+        slots[j] = e;
+      }
+    }
+    std::free(t.slots);
+    t.slots = slots;
+    t.cap = cap;
+  }
+  size_t mask = t.cap - 1;
+  size_t i = size_t((v * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+  while (WideEntry* e = t.slots[i]) {
+    if (e->key == v) return e->w;
+    i = (i + 1) & mask;
+  }
+  WideEntry* e = static_cast<WideEntry*>(alloc::allocate(sizeof(WideEntry)));
+  e->key = v;
+  size_t n = (v & 0xFF) >> 1;
+  for (size_t k = 0; k < 8; ++k) e->w[k] = k < n ? char32_t((v >> (8 * (k + 1))) & 0xFF) : 0;
+  t.slots[i] = e;
+  ++t.n;
+  return e->w;
+}
+
+__attribute__((noinline)) inline void release_wides(ThreadStrState& t) {
+  for (size_t i = 0; i < t.cap; ++i)
+    if (t.slots[i]) alloc::deallocate(t.slots[i]);
+  std::free(t.slots);
+  t.slots = nullptr;
+  t.cap = t.n = 0;
+}
+
+}  // namespace detail
+
+// Marks a compiled entry point on the stack; the last one to return frees the
+// UTF-32 copies of inline strings made meanwhile.
+struct EntryScope {
+  detail::ThreadStrState& t = detail::str_state();
+  EntryScope() { ++t.depth; }
+  ~EntryScope() {
+    if (--t.depth == 0 && t.slots) detail::release_wides(t);
+  }
+  EntryScope(const EntryScope&) = delete;
+  EntryScope& operator=(const EntryScope&) = delete;
+};
+
 class Str {
  public:
   using Obj = StrObj;
   using value_type = char32_t;
+  static constexpr size_t kInlineMax = 7;
+
   Str() = default;
-  explicit Str(Ref<StrObj> r) : r_(std::move(r)) {}
+  explicit Str(Ref<StrObj> r) : v_(reinterpret_cast<uintptr_t>(r.release())) {}
+  Str(const Str& o) noexcept : v_(o.v_) {
+    if (StrObj* p = o.heap()) p->incref();
+  }
+  Str(Str&& o) noexcept : v_(o.v_) { o.v_ = 0; }
+  ~Str() {
+    if (StrObj* p = heap()) p->decref();
+  }
+  Str& operator=(const Str& o) noexcept {
+    if (StrObj* p = o.heap()) p->incref();
+    if (StrObj* p = heap()) p->decref();
+    v_ = o.v_;
+    return *this;
+  }
+  Str& operator=(Str&& o) noexcept {
+    if (this != &o) {
+      if (StrObj* p = heap()) p->decref();
+      v_ = o.v_;
+      o.v_ = 0;
+    }
+    return *this;
+  }
+
   // A copy of n code points, stored in the narrowest kind that holds them.
   Str(const char32_t* s, size_t n) {
     if (n) *this = from_u32(s, n);
@@ -245,14 +370,14 @@ class Str {
     for (size_t i = 0; i < n; ++i) m |= uint32_t(s[i]);
     return copy_with_width(s, n, m <= 0xFF ? 1 : (m <= 0xFFFF ? 2 : 4));
   }
-  // A copy of n Latin-1 code points (one byte each): kind 1.
+  // A copy of n Latin-1 code points (one byte each): inline up to 7, else kind 1.
   static Str latin1(const void* s, size_t n) {
+    const uint8_t* p = static_cast<const uint8_t*>(s);
+    if (n <= kInlineMax) return small(p, n);
     Str b;
-    if (n) {
-      StrObj* o = StrObj::alloc(n, 1);
-      copy_bytes(o->data8(), static_cast<const uint8_t*>(s), n);
-      b.r_ = Ref<StrObj>::adopt(o);
-    }
+    StrObj* o = StrObj::alloc(n, 1);
+    copy_bytes(o->data8(), p, n);
+    b.v_ = reinterpret_cast<uintptr_t>(o);
     return b;
   }
   // memcpy, inline for the short pieces (words) that split and slicing copy.
@@ -275,95 +400,131 @@ class Str {
       std::memcpy(d, s, n);
     }
   }
-  // Writable kind-4 buffer of n code points; call finish() (or set_width()) after
-  // filling it through mutable_data().
+  // Writable kind-4 buffer of n code points (on the heap); call finish() (or
+  // set_width()) after filling it through mutable_data().
   static Str uninit(size_t n) {
     Str b;
-    if (n) b.r_ = Ref<StrObj>::adopt(StrObj::alloc(n, 4));
+    if (n) b.v_ = reinterpret_cast<uintptr_t>(StrObj::alloc(n, 4));
     return b;
   }
-  // Writable kind-1 buffer of n code points <= 0xFF, filled through mutable_data8().
+  // Writable kind-1 buffer of n code points <= 0xFF (on the heap), filled through
+  // mutable_data8().
   static Str uninit8(size_t n) {
     Str b;
-    if (n) b.r_ = Ref<StrObj>::adopt(StrObj::alloc(n, 1));
+    if (n) b.v_ = reinterpret_cast<uintptr_t>(StrObj::alloc(n, 1));
     return b;
   }
   // Kind-4 storage only (a buffer from uninit()).
-  char32_t* mutable_data() { return r_ ? r_->data32() : nullptr; }
+  char32_t* mutable_data() { return heap() ? heap()->data32() : nullptr; }
   // Kind-1 storage only (a buffer from uninit8()).
-  uint8_t* mutable_data8() { return r_ ? r_->data8() : nullptr; }
+  uint8_t* mutable_data8() { return heap() ? heap()->data8() : nullptr; }
   // A copy of n code points whose width (1, 2 or 4) the caller knows, e.g. a slice
-  // of a width-1 string: no scan; width 1 makes a kind-1 string.
+  // of a width-1 string: no scan; width 1 makes an inline or kind-1 string.
   __attribute__((noinline)) static Str copy_with_width(const char32_t* s, size_t n, int width) {
     Str b;
     if (!n) return b;
     if (width == 1) {
+      if (n <= kInlineMax) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < n; ++i) v |= uint64_t(uint8_t(s[i])) << (8 * (i + 1));
+        b.v_ = uintptr_t(v | (n << 1) | 1);
+        return b;
+      }
       StrObj* o = StrObj::alloc(n, 1);
       uint8_t* d = o->data8();
       for (size_t i = 0; i < n; ++i) d[i] = uint8_t(s[i]);
-      b.r_ = Ref<StrObj>::adopt(o);
+      b.v_ = reinterpret_cast<uintptr_t>(o);
     } else {
       StrObj* o = StrObj::alloc(n, 4);
       std::memcpy(o->data32(), s, n * 4);
       o->width = uint8_t(width);
-      b.r_ = Ref<StrObj>::adopt(o);
+      b.v_ = reinterpret_cast<uintptr_t>(o);
     }
     return b;
   }
   // Width set by a caller that knows it (instead of finish()).
-  void set_width(int w) { if (r_) r_->width = uint8_t(w); }
-  // The only reference to a non-empty buffer: the holder of a temporary may then
-  // edit it in place (mutable_data() or mutable_data8() by kind, then
-  // forget_hash() on the object).
-  bool unique() const { return r_ && r_->refcount() == 1; }
+  void set_width(int w) {
+    if (StrObj* p = heap()) p->width = uint8_t(w);
+  }
+  // The only reference to a non-empty heap buffer: the holder of a temporary may
+  // then edit it in place (mutable_data() or mutable_data8() by kind, then
+  // forget_hash() on the object). Never true of an inline string.
+  bool unique() const { return heap() && heap()->refcount() == 1; }
   // Sets the width of a kind-4 buffer filled through mutable_data().
   void finish() {
-    if (!r_ || r_->kind() != 4) return;
+    StrObj* o = heap();
+    if (!o || o->kind() != 4) return;
     uint32_t m = 0;
-    const char32_t* d = r_->data32();
-    for (size_t i = 0, n = r_->size(); i < n; ++i) m |= uint32_t(d[i]);
-    r_->width = m <= 0xFF ? 1 : (m <= 0xFFFF ? 2 : 4);
+    const char32_t* d = o->data32();
+    for (size_t i = 0, n = o->size(); i < n; ++i) m |= uint32_t(d[i]);
+    o->width = m <= 0xFF ? 1 : (m <= 0xFFFF ? 2 : 4);
   }
 
-  size_t size() const { return r_ ? r_->size() : 0; }
+  bool is_inline() const { return v_ & 1; }
+  size_t size() const { return (v_ & 1) ? (v_ & 0xFF) >> 1 : (v_ ? heap()->size() : 0); }
   bool empty() const { return size() == 0; }
-  // Kind 1: the code points are the bytes of data8().
-  bool narrow() const { return !r_ || r_->kind() == 1; }
+  // Inline or kind 1: the code points are the bytes of data8().
+  bool narrow() const { return (v_ & 1) || !v_ || heap()->kind() == 1; }
+  // Inline: points into this Str, valid while it lives unchanged at this address.
   const uint8_t* data8() const {
     static const uint8_t kEmpty[1] = {0};
-    return r_ ? r_->data8() : kEmpty;
+    if (v_ & 1) return reinterpret_cast<const uint8_t*>(&v_) + 1;
+    return v_ ? heap()->data8() : kEmpty;
   }
   const char32_t* data() const {
     static const char32_t kEmpty[1] = {0};
-    return r_ ? r_->data() : kEmpty;
+    if (v_ & 1) return detail::wide_of_inline(uint64_t(v_));
+    return v_ ? heap()->data() : kEmpty;
   }
   const char32_t* begin() const { return data(); }
   const char32_t* end() const { return data() + size(); }
   char32_t operator[](size_t i) const {
-    const StrObj* o = r_.get();
+    if (v_ & 1) return char32_t((uint64_t(v_) >> (8 * (i + 1))) & 0xFF);
+    const StrObj* o = heap();
     if (!o) return 0;
     return o->kind() == 1 ? char32_t(o->data8()[i]) : o->data()[i];
   }
   std::u32string_view view() const { return {data(), size()}; }
-  uint64_t hash() const { return r_ ? r_->hash() : hash_bytes(nullptr, 0); }
-  int width() const { return r_ ? r_->width : 1; }
-  StrObj* object() const { return r_.get(); }
-  const Ref<StrObj>& ref() const { return r_; }
+  uint64_t hash() const {
+    if (v_ & 1) return hash_inline(uint64_t(v_));
+    return v_ ? heap()->hash() : hash_bytes(nullptr, 0);
+  }
+  int width() const { return (v_ & 1) || !v_ ? 1 : heap()->width; }
+  // The heap object; null for the empty string and for inline strings.
+  StrObj* object() const { return heap(); }
+  // A heap object holding this string (a new one for an inline string; null for
+  // the empty string): for Any and other holders of plain Objects.
+  Ref<StrObj> ref() const {
+    if (v_ & 1) {
+      size_t n = size();
+      StrObj* o = StrObj::alloc(n, 1);
+      std::memcpy(o->data8(), data8(), n);
+      return Ref<StrObj>::adopt(o);
+    }
+    return Ref<StrObj>::borrow(heap());
+  }
 
   friend bool operator==(const Str& a, const Str& b) {
-    const StrObj* x = a.r_.get();
-    const StrObj* y = b.r_.get();
-    if (x == y) return true;
+    if (a.v_ == b.v_) return true;
+    if ((a.v_ & b.v_) & 1) return false;  // two inline strings: equal only bit for bit
     size_t n = a.size();
     if (n != b.size()) return false;
     if (n == 0) return true;
-    if (x->width != y->width) return false;  // widths are exact
-    if (x->kind() == y->kind()) return std::memcmp(x + 1, y + 1, n * size_t(x->kind())) == 0;
-    return eq_mixed(x, y, n);
+    const StrObj* x = a.heap();
+    const StrObj* y = b.heap();
+    if (x && y) {
+      if (x->width != y->width) return false;  // widths are exact
+      if (x->kind() == y->kind()) return std::memcmp(x + 1, y + 1, n * size_t(x->kind())) == 0;
+      return eq_mixed(x->kind() == 1 ? x->data8() : y->data8(), (x->kind() == 1 ? y : x)->data(), n);
+    }
+    // One inline (width 1) and one heap string.
+    const StrObj* h = x ? x : y;
+    const uint8_t* p = x ? b.data8() : a.data8();
+    if (h->width != 1) return false;
+    if (h->kind() == 1) return std::memcmp(h->data8(), p, n) == 0;
+    return eq_mixed(p, h->data(), n);
   }
-  __attribute__((noinline)) static bool eq_mixed(const StrObj* x, const StrObj* y, size_t n) {
-    const uint8_t* p = (x->kind() == 1 ? x : y)->data8();
-    const char32_t* q = (x->kind() == 1 ? y : x)->data();
+  __attribute__((noinline)) static bool eq_mixed(const uint8_t* p, const char32_t* q, size_t n) {
     for (size_t i = 0; i < n; ++i)
       if (p[i] != q[i]) return false;
     return true;
@@ -385,7 +546,53 @@ class Str {
   friend bool operator>=(const Str& a, const Str& b) { return compare(a, b) >= 0; }
 
  private:
-  Ref<StrObj> r_;
+  // 1 to 7 bytes: one word, no allocation.
+  static Str small(const uint8_t* s, size_t n) {
+    Str b;
+    if (!n) return b;
+    b.v_ = uintptr_t((load_short(s, n) << 8) | (n << 1) | 1);
+    return b;
+  }
+  StrObj* heap() const { return (v_ & 1) ? nullptr : reinterpret_cast<StrObj*>(v_); }
+  // hash_bytes() of the 1-7 bytes, which the word holds zero-padded.
+  static uint64_t hash_inline(uint64_t v) {
+    uint64_t n = (v & 0xFF) >> 1;
+    uint64_t h = (1469598103934665603ULL ^ n ^ (v >> 8)) * 1099511628211ULL;
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ULL;
+    h ^= h >> 32;
+    return h;
+  }
+
+  uintptr_t v_ = 0;
+};
+
+// The code points of s for one pass: an inline string is widened into this
+// object, on the caller's stack, rather than into the per-thread table (int(),
+// float() and repr() of many distinct short strings in one call).
+class U32Of {
+ public:
+  explicit U32Of(const Str& s) : n_(s.size()) {
+    if (s.is_inline()) {
+      const uint8_t* b = s.data8();
+      for (size_t i = 0; i < n_; ++i) buf_[i] = b[i];
+      buf_[n_] = 0;
+      p_ = buf_;
+    } else {
+      p_ = s.data();
+    }
+  }
+  U32Of(const U32Of&) = delete;
+  U32Of& operator=(const U32Of&) = delete;
+  const char32_t* data() const { return p_; }
+  size_t size() const { return n_; }
+  const char32_t* begin() const { return p_; }
+  const char32_t* end() const { return p_ + n_; }
+
+ private:
+  char32_t buf_[8];
+  const char32_t* p_;
+  size_t n_;
 };
 
 // ---- construction helpers -------------------------------------------------

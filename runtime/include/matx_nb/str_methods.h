@@ -14,7 +14,10 @@
 namespace mx {
 
 namespace detail {
-inline std::u32string u32(const Str& s) { return std::u32string(s.data(), s.size()); }
+inline std::u32string u32(const Str& s) {
+  if (s.narrow()) return std::u32string(s.data8(), s.data8() + s.size());
+  return std::u32string(s.data(), s.size());
+}
 inline bool all_ascii(const Str& s) {
   if (s.width() != 1) return false;
   uint32_t m = 0;
@@ -441,13 +444,19 @@ namespace detail {
 // Copies the code points of x to d (x's width fits in U).
 inline uint8_t* put_units(uint8_t* d, const Str& x) {
   size_t n = x.size();
-  if (x.narrow()) std::memcpy(d, x.data8(), n);
+  if (x.narrow()) Str::copy_bytes(d, x.data8(), n);
   else { const char32_t* p = x.data(); for (size_t i = 0; i < n; ++i) d[i] = uint8_t(p[i]); }
   return d + n;
 }
 inline char32_t* put_units(char32_t* d, const Str& x) {
-  std::memcpy(d, x.data(), x.size() * 4);
-  return d + x.size();
+  size_t n = x.size();
+  if (x.narrow()) {
+    const uint8_t* p = x.data8();
+    for (size_t i = 0; i < n; ++i) d[i] = p[i];
+  } else {
+    std::memcpy(d, x.data(), n * 4);
+  }
+  return d + n;
 }
 template <class U>
 inline Str join_units(const Str& sep, const List<Str>& parts, size_t total, int width) {
