@@ -33,6 +33,17 @@ class LoopEmitter:
         def on_item(item, et):
             if borrow:
                 self.line(f"const auto& {_cg().cname(target.id)} = {item};")
+            elif declare:
+                # A comprehension's target is declared in a block of its own: the
+                # item may read a same-named variable of an inner comprehension
+                # (`(x * x for x in (x for x in xs if x))`).
+                tmp = self.new_tmp("item")
+                self.line(f"auto&& {tmp} = {item};")
+                self.block_open()
+                self.bind(target, tmp, et, declare)
+                body()
+                self.block_close()
+                return
             else:
                 self.bind(target, item, et, declare)
             body()

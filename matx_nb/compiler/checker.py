@@ -1123,6 +1123,8 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 return  # (an opaque module value such as re.Match is None when its handle is null)
             if isinstance(l, ClassType) and isinstance(r, ClassType):
                 return  # identity of instances
+            if isinstance(l, (ListType, DictType, SetType)) and l == r:
+                return  # identity of containers of one type
             self.error(span, f"'{op}' is only supported with None and class instances here",
                        "use == for values")
             return
@@ -1611,6 +1613,14 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 sm = ir.find_static(ot.info, f.attr)
                 if m is None and sm is not None:  # obj.static(...): dispatched on obj's class
                     return self.call_static(e, ot.info, sm, via_instance=True)
+                if m is None and ir.find_attr(ot.info, f.attr) is not None:
+                    at = resolve(self.expr(f))  # self.fn(...): an attribute holding a callable
+                    if isinstance(at, FuncType):
+                        return self.call_value(e, at)
+                    if isinstance(at, ClassType) and at.info is not None and \
+                            ir.find_method(at.info, "__call__"):
+                        e.func = ir.Attribute(f.span, f, "__call__")
+                        return self.expr_Call(e, expected)
                 if m is None:
                     self.error(f.span, f"'{ot.name}' object has no method '{f.attr}'")
                     for a in e.args:
@@ -1624,6 +1634,9 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             ct = resolve(self.expr(f))
             if isinstance(ct, FuncType):
                 return self.call_value(e, ct)
+            if isinstance(ct, ClassType) and ct.info is not None and ir.find_method(ct.info, "__call__"):
+                e.func = ir.Attribute(f.span, f, "__call__")  # obj(...) is obj.__call__(...)
+                return self.expr_Call(e, expected)
             if not is_error(ct):
                 self.error(f.span, f"'{ir_text(f)}' is a {ct} and cannot be called")
             for a in e.args:
@@ -2186,6 +2199,10 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             return ListType(TupleType((ot.key, ot.value)))
         if name == "pop":
             self._arg(e, 0, ot.key, "pop() key")
+            if len(e.args) == 2 and isinstance(e.args[1], ir.Const) and e.args[1].value is None and \
+                    not isinstance(resolve(ot.value), (AnyType, OptionalType)) and ot.value != NONE:
+                self.expr(e.args[1])
+                return optional(ot.value)  # d.pop(k, None): the value, or None when missing
             self._arg(e, 1, ot.value, "pop() default")
             return ot.value
         if name == "setdefault":

@@ -1118,6 +1118,8 @@ class Emitter(LoopEmitter, NDArrayEmitter):
                 return f"({neg}mx::is_none({b}))"
             if isinstance(l, ClassType) and isinstance(r, ClassType):
                 return f"({neg}(static_cast<const mx::Object*>(({a}).get()) == ({b}).get()))"
+            if isinstance(l, (ListType, DictType, SetType)) and isinstance(r, (ListType, DictType, SetType)):
+                return f"({neg}(static_cast<const mx::Object*>(({a}).object()) == ({b}).object()))"
             for x, xt, y in ((a, l, r), (b, r, l)):  # re.Match and the like: None is a null handle
                 if isinstance(xt, Prim) and xt.name in modules.TYPES and y == NONE:
                     return f"({'' if neg else '!'}mx::truth({x}))"
@@ -1469,6 +1471,9 @@ class Emitter(LoopEmitter, NDArrayEmitter):
                 args.append(self.coerced(a, want))
             elif kind == "dict" and i == 0 and name in ("get", "pop", "setdefault"):
                 args.append(self.coerced(a, ot.key))
+            elif kind == "dict" and name == "pop" and i == 1 and at == NONE and \
+                    isinstance(resolve(e.ty), OptionalType):
+                args.append("mx::None{}")  # d.pop(k, None): an Optional result
             elif kind == "dict" and i == 1:
                 args.append(self.coerced(a, ot.value))
             elif at == BOOL and name not in ("splitlines",):

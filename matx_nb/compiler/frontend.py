@@ -322,8 +322,59 @@ class Lowerer:
         return ir.ExprStmt(self.src.span(s), self.expr(s.value))
 
     def stmt_Assign(self, s):
+        if len(s.targets) == 1 and isinstance(s.targets[0], (ast.Tuple, ast.List)):
+            stars = [e for e in s.targets[0].elts if isinstance(e, ast.Starred)]
+            if len(stars) == 1:
+                return self.star_assign(s, s.targets[0])
         targets = [self.target(t) for t in s.targets]
         return ir.Assign(self.src.span(s), targets, self.expr(s.value))
+
+    def star_assign(self, s, t):
+        """`a, *rest, z = value` as the statements Python performs: the value once,
+        at least len(targets) - 1 items (else ValueError), `rest` always a list."""
+        i = next(j for j, e in enumerate(t.elts) if isinstance(e, ast.Starred))
+        before, star, after = t.elts[:i], t.elts[i].value, t.elts[i + 1:]
+        k = len(before) + len(after)
+        self._fresh = getattr(self, "_fresh", 0) + 1
+        tmp = f"_mxstar{self._fresh}"
+
+        def name(ctx=None):
+            return ast.Name(id=tmp, ctx=ctx or ast.Load())
+
+        def length():
+            return ast.Call(func=ast.Name(id="len", ctx=ast.Load()), args=[name()], keywords=[])
+
+        def from_end(m):
+            return ast.BinOp(left=length(), op=ast.Sub(), right=ast.Constant(m))
+
+        msg = ast.BinOp(
+            left=ast.BinOp(left=ast.Constant(f"not enough values to unpack (expected at least {k}, got "),
+                           op=ast.Add(),
+                           right=ast.Call(func=ast.Name(id="str", ctx=ast.Load()), args=[length()], keywords=[])),
+            op=ast.Add(), right=ast.Constant(")"))
+        stmts = [
+            ast.Assign(targets=[name(ast.Store())], value=s.value),
+            ast.If(test=ast.Compare(left=length(), ops=[ast.Lt()], comparators=[ast.Constant(k)]),
+                   body=[ast.Raise(exc=ast.Call(func=ast.Name(id="ValueError", ctx=ast.Load()), args=[msg],
+                                                keywords=[]), cause=None)],
+                   orelse=[]),
+        ]
+        for j, e in enumerate(before):
+            stmts.append(ast.Assign(targets=[e], value=ast.Subscript(value=name(), slice=ast.Constant(j),
+                                                                     ctx=ast.Load())))
+        rest = ast.Subscript(value=name(), slice=ast.Slice(lower=ast.Constant(len(before)),
+                                                           upper=from_end(len(after)) if after else None),
+                             ctx=ast.Load())
+        stmts.append(ast.Assign(targets=[star], value=ast.Call(func=ast.Name(id="list", ctx=ast.Load()),
+                                                               args=[rest], keywords=[])))
+        for j, e in enumerate(after):
+            stmts.append(ast.Assign(targets=[e], value=ast.Subscript(value=name(), slice=from_end(len(after) - j),
+                                                                     ctx=ast.Load())))
+        for st in stmts:  # the new nodes point at the user's statement
+            for n in ast.walk(st):
+                if "lineno" in n._attributes and not hasattr(n, "lineno"):
+                    ast.copy_location(n, s)
+        return self.block(stmts)
 
     def stmt_AnnAssign(self, s):
         ty = self.annotation(s.annotation)
@@ -397,6 +448,11 @@ class Lowerer:
                            self.expr(items[0].context_expr))
         close = ir.ExprStmt(span, ir.Call(span, ir.Attribute(span, ir.Name(span, name), "close"), [], []))
         return [opened, ir.Try(span, self.block(s.body), [], [], [close])]
+
+    def stmt_Import(self, s):
+        return None  # the names it binds are resolved with the module's (sources.py)
+
+    stmt_ImportFrom = stmt_Import
 
     def stmt_Global(self, s):
         self.error(s, "'global' is not supported: compiled code reads module constants by value",
@@ -484,6 +540,9 @@ class Lowerer:
         return ir.IfExp(self.src.span(e), self.expr(e.test), self.expr(e.body), self.expr(e.orelse))
 
     def expr_Call(self, e):
+        if isinstance(e.func, ast.Name) and e.func.id in ("map", "filter") and not e.keywords and \
+                len(e.args) >= 2 and not any(isinstance(a, ast.Starred) for a in e.args):
+            return self.map_filter(e)
         args = []
         for a in e.args:
             if isinstance(a, ast.Starred):
@@ -492,12 +551,72 @@ class Lowerer:
             args.append(self.expr(a))
         kws = []
         for k in e.keywords:
+            if k.arg == "key" and isinstance(k.value, ast.Attribute):
+                k = ast.keyword(arg="key", value=self.method_ref(k.value))
+                ast.copy_location(k, e)
             if k.arg is None:
                 self.error(k, f"**{ast.unparse(k.value)} in calls is not supported yet",
                            "pass the keyword arguments one by one")
                 continue
             kws.append(ir.Keyword(self.src.span(k), k.arg, self.expr(k.value)))
         return ir.Call(self.src.span(e), self.expr(e.func), args, kws)
+
+    def method_ref(self, node: ast.Attribute) -> ast.expr:
+        """A method or module function passed as a one-argument function
+        (`key=d.get`, `key=str.lower`, `map(math.floor, xs)`): the lambda that
+        calls it, `lambda v: d.get(v)` / `lambda v: v.lower()`."""
+        v = "_mxarg"
+        if isinstance(node.value, ast.Name) and node.value.id in ("str", "bytes", "int", "float", "list",
+                                                                  "dict", "set", "tuple"):
+            body = ast.Call(func=ast.Attribute(value=ast.Name(id=v, ctx=ast.Load()), attr=node.attr,
+                                               ctx=ast.Load()), args=[], keywords=[])
+        else:
+            body = ast.Call(func=node, args=[ast.Name(id=v, ctx=ast.Load())], keywords=[])
+        lam = ast.Lambda(args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=v)], vararg=None, kwonlyargs=[],
+                                            kw_defaults=[], kwarg=None, defaults=[]), body=body)
+        for n in ast.walk(lam):
+            if "lineno" in n._attributes and not hasattr(n, "lineno"):
+                ast.copy_location(n, node)
+        return lam
+
+    def map_filter(self, e) -> ir.Expr:
+        """map(f, xs, ...) and filter(f, xs) as the generator expressions they
+        equal: `(f(x) for x in xs)`, `(x for x in xs if f(x))`, with a lambda's
+        body inlined (`map(lambda x: x * x, xs)` is `(x * x for x in xs)`).
+        Both are lazy, like the iterators map() and filter() return."""
+        span = self.src.span(e)
+        fn, its = e.args[0], e.args[1:]
+        if isinstance(fn, ast.Attribute) and len(its) == 1:
+            fn = self.method_ref(fn)
+        if e.func.id == "filter" and len(its) != 1:
+            self.error(e, f"filter() takes 2 arguments ({len(e.args)} given)")
+            return ir.Const(span, None)
+        if isinstance(fn, ast.Lambda):
+            a = fn.args
+            if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults or len(a.args) != len(its):
+                self.error(fn, f"this lambda must take exactly {len(its)} plain parameter"
+                               f"{'s' if len(its) > 1 else ''} here")
+                return ir.Const(span, None)
+            names = [p.arg for p in a.args]
+        else:
+            self._fresh = getattr(self, "_fresh", 0) + 1
+            names = [f"_mxmap{self._fresh}_{k}" for k in range(len(its))]
+        vars_ = [ir.Name(span, n) for n in names]
+        if len(its) == 1:
+            target, source = vars_[0], self.expr(its[0])
+        else:
+            target = ir.TupleLit(span, vars_)
+            source = ir.Call(span, ir.Name(span, "zip"), [self.expr(x) for x in its], [])
+        if isinstance(fn, ast.Lambda):
+            value = self.expr(fn.body)
+        elif isinstance(fn, ast.Constant) and fn.value is None:
+            value = None  # filter(None, xs): the true items
+        else:
+            value = ir.Call(span, self.expr(fn), [ir.Name(span, n) for n in names], [])
+        if e.func.id == "map":
+            return ir.GenExp(span, value, [ir.Comprehension(span, target, source, [])])
+        cond = value if value is not None else ir.Name(span, names[0])
+        return ir.GenExp(span, ir.Name(span, names[0]), [ir.Comprehension(span, target, source, [cond])])
 
     def expr_Attribute(self, e):
         return ir.Attribute(self.src.span(e), self.expr(e.value), e.attr)

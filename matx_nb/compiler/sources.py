@@ -4,6 +4,7 @@ needs, so it imports nothing of the later stages."""
 from __future__ import annotations
 
 import ast
+import importlib
 import hashlib
 import inspect
 import linecache
@@ -145,7 +146,36 @@ class Collector:
                 self.modules[(name, gname)] = v.__name__
             elif callable(v) and getattr(v, "__module__", None) and getattr(v, "__name__", None):
                 self.modules[(name, gname)] = (v.__module__, v.__name__)
+        self._local_imports(name, src.tree)
         return src
+
+    def _local_imports(self, name: str, tree: ast.AST) -> None:
+        """`import json` / `from re import findall as fa` inside a function or method:
+        the names it binds resolve like the same import at module level."""
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    root = a.name.split(".")[0]
+                    mod = _import(a.name if a.asname else root)
+                    if mod is not None and root not in ("typing", "matx_nb"):
+                        self.modules.setdefault((name, a.asname or root), mod.__name__)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                mod = _import(node.module)
+                if mod is None or node.module.split(".")[0] in ("typing", "matx_nb"):
+                    continue
+                for a in node.names:
+                    alias = a.asname or a.name
+                    v = unwrap(getattr(mod, a.name, None))
+                    if v is None or (name, alias) in self.modules or (name, alias) in self.constants:
+                        continue
+                    if modules.function_key(v) is not None:
+                        self.modules[(name, alias)] = modules.function_key(v)
+                    elif isinstance(v, pytypes.ModuleType):
+                        self.modules[(name, alias)] = v.__name__
+                    elif is_constant(v):
+                        self.constants[(name, alias)] = int(v) if isinstance(v, int) and type(v) not in (int, bool) else v
+                    elif callable(v) and getattr(v, "__module__", None) and getattr(v, "__name__", None):
+                        self.modules[(name, alias)] = (v.__module__, v.__name__)
 
     @staticmethod
     def _global_names(tree: ast.AST) -> set:
@@ -154,6 +184,13 @@ class Collector:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 names.add(node.id)
         return names
+
+
+def _import(name: str):
+    try:
+        return importlib.import_module(name)
+    except Exception:  # not installed, or fails to import: the names stay unknown
+        return None
 
 
 def is_constant(v: Any, depth: int = 0) -> bool:

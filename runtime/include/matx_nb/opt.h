@@ -3,6 +3,7 @@
 // and method access on None).
 #pragma once
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "abi.h"
@@ -98,6 +99,34 @@ template <class K, class V>
 inline Opt<V> dict_get(const Dict<K, V>& d, const K& k, const Loc*) {
   V* v = d.lookup(k);
   return v ? Opt<V>(*v) : Opt<V>();
+}
+// Ordering Optional values (sort keys such as `key=d.get`): values compare as
+// themselves; None against anything is CPython's TypeError.
+template <class T>
+inline const char* opt_type_name() {
+  if constexpr (std::is_same<T, int64_t>::value) return "int";
+  else if constexpr (std::is_same<T, double>::value) return "float";
+  else if constexpr (std::is_same<T, bool>::value) return "bool";
+  else if constexpr (std::is_same<T, Str>::value) return "str";
+  else if constexpr (std::is_same<T, Bytes>::value) return "bytes";
+  else return "object";
+}
+template <class T>
+inline bool lt(const Opt<T>& a, const Opt<T>& b) {
+  if (a.has_value() && b.has_value()) return lt(*a, *b);
+  raise(ErrKind::TypeError, std::string("'<' not supported between instances of '") +
+                                (a.has_value() ? opt_type_name<T>() : "NoneType") + "' and '" +
+                                (b.has_value() ? opt_type_name<T>() : "NoneType") + "'");
+}
+
+// dict.pop(key, None): the value, or None when the key is missing.
+template <class K, class V>
+inline Opt<V> dict_pop(const Dict<K, V>& d, const K& k, None, const Loc*) {
+  V* v = d.lookup(k);
+  if (!v) return Opt<V>();
+  Opt<V> out(*v);
+  d.table().erase(k);
+  return out;
 }
 template <class K>
 inline Any dict_get(const Dict<K, Any>& d, const K& k, const Loc*) {
