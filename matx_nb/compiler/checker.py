@@ -1328,6 +1328,27 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         self.scope = outer
         return DictType(k, v)
 
+    def zip_star(self, e: ir.Call) -> Type:
+        """zip(*rows): the columns of rows whose items share one type (a list of
+        lists, of Tuple[T, ...] or of tuples with one item type), as tuples."""
+        star = e.args[0]
+        rows = resolve(self.expr(star.value))
+        star.ty = rows
+        row = resolve(elem_type(rows)) if isinstance(rows, (ListType, VarTupleType)) else None
+        item = None
+        if isinstance(row, (ListType, VarTupleType)):
+            item = row.elem
+        elif isinstance(row, TupleType) and row.items and all(x == row.items[0] for x in row.items):
+            item = row.items[0]
+        if item is None:
+            if not is_error(rows):
+                self.error(e.span, f"zip(*rows) needs rows whose items share one type here, got {rows}",
+                           "for pairs of different types, take the columns with comprehensions: "
+                           "[p[0] for p in pairs]")
+            return ERROR
+        e.resolved = ("builtin", "zip_star")
+        return ListType(VarTupleType(item))
+
     def expr_Starred(self, e: ir.Starred, expected):
         t = self.expr(e.value)
         self.error(e.span, f"*{ir_text(e.value)} is supported in calls of compiled functions with *args only",
@@ -1848,6 +1869,8 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
     def call_builtin(self, e: ir.Call, name: str, expected) -> Type:
         e.resolved = ("builtin", name)
         n = len(e.args)
+        if name == "zip" and n == 1 and isinstance(e.args[0], ir.Starred) and not e.keywords:
+            return self.zip_star(e)
         if name == "print":
             for a in e.args:
                 self.expr(a)

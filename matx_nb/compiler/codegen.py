@@ -1355,6 +1355,8 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         args = e.args
         ts = [resolve(a.ty) for a in args]
         loc = self.loc(e)
+        if name == "zip_star":  # zip(*rows)
+            return f"mx::zip_star<{ctype(resolve(e.ty).elem.elem)}>({self.expr(args[0].value)})"
         if name == "print":
             sep = end = None
             for kw in e.keywords:

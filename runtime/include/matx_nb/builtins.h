@@ -351,6 +351,35 @@ inline Bytes getslice(const Bytes& s, SliceArg lo, SliceArg hi, SliceArg st, con
 
 // ---- list methods --------------------------------------------------------------------
 
+template <class T>
+inline const T& zip_star_item(const List<T>& row, int64_t k) { return row[k]; }
+template <class... T>
+inline auto zip_star_item(const Tuple<T...>& row, int64_t k) {
+  using F = std::tuple_element_t<0, std::tuple<T...>>;
+  F out{};
+  int64_t i = 0;
+  std::apply([&](const auto&... x) { ((i++ == k ? (void)(out = x) : (void)0), ...); },
+             static_cast<const std::tuple<T...>&>(row));
+  return out;
+}
+// zip(*rows): column k of rows (lists, Tuple[T, ...] or tuples of one item
+// type) as a tuple, for k below the shortest row's length.
+template <class T, class R>
+inline List<VTuple<T>> zip_star(const List<R>& rows) {
+  List<VTuple<T>> out;
+  int64_t n = rows.size();
+  if (n == 0) return out;
+  int64_t cols = INT64_MAX;
+  for (int64_t i = 0; i < n; ++i) cols = std::min(cols, int64_t(len(rows[i])));
+  out.reserve(cols);
+  for (int64_t k = 0; k < cols; ++k) {
+    typename List<T>::storage items;
+    items.reserve(size_t(n));
+    for (int64_t i = 0; i < n; ++i) items.push_back(T(zip_star_item(rows[i], k)));
+    out.push_back(VTuple<T>(std::move(items)));
+  }
+  return out;
+}
 template <class T> inline None list_append(const List<T>& v, T x, const Loc*) { v.push_back(std::move(x)); return None{}; }
 template <class T> inline T list_pop(const List<T>& v, const Loc* loc) {
   if (v.size() == 0) raise(ErrKind::IndexError, "pop from empty list", loc);
