@@ -1174,12 +1174,12 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
 
     def expr_ListLit(self, e: ir.ListLit, expected):
         ex = resolve(expected) if expected is not None else None
-        et = ex.elem if isinstance(ex, ListType) else None
+        et = ex.elem if isinstance(ex, ListType) else (ANY if isinstance(ex, AnyType) else None)
         return ListType(self.unify_items(e.elts, et, e.span))
 
     def expr_SetLit(self, e: ir.SetLit, expected):
         ex = resolve(expected) if expected is not None else None
-        et = ex.elem if isinstance(ex, SetType) else None
+        et = ex.elem if isinstance(ex, SetType) else (ANY if isinstance(ex, AnyType) else None)
         t = self.unify_items(e.elts, et, e.span)
         if not is_hashable(t):
             self.error(e.span, f"unhashable type: '{t}'")
@@ -1218,6 +1218,8 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         ex = resolve(expected) if expected is not None else None
         kt = ex.key if isinstance(ex, DictType) else None
         vt = ex.value if isinstance(ex, DictType) else None
+        if isinstance(ex, AnyType):  # a literal where Any is wanted (json.dumps({...})): mixed items are fine
+            kt = vt = ANY
         k = self.unify_items(e.keys, kt, e.span)
         v = self.unify_items(e.values, vt, e.span)
         if not is_hashable(k):
@@ -1559,7 +1561,10 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                     ok = False
                 ts.append(NONE)
                 continue
-            t = self.expr(a, None if pt == modules.GENERIC else pt)
+            if pt == modules.GENERIC and isinstance(a, (ir.ListLit, ir.DictLit, ir.SetLit)):
+                t = self.expr(a, ANY)  # json.dumps({"s": s, "n": [1, None]}): items of any types
+            else:
+                t = self.expr(a, None if pt == modules.GENERIC else pt)
             ts.append(resolve(t))
             if is_error(t):
                 ok = False

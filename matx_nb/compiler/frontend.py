@@ -450,7 +450,17 @@ class Lowerer:
         return [opened, ir.Try(span, self.block(s.body), [], [], [close])]
 
     def stmt_Import(self, s):
-        return None  # the names it binds are resolved with the module's (sources.py)
+        """The names an import inside a function binds resolve like the module's
+        own imports (sources.py); a module compiled code has no version of is an
+        error here, at the import."""
+        from . import modules
+        names = [a.name for a in s.names] if isinstance(s, ast.Import) else [s.module or ""]
+        for n in names:
+            root = n.split(".")[0]
+            if n not in modules.MODULES and root not in ("typing", "matx_nb", "math", "collections"):
+                self.error(s, f"import of module '{n}': the module is not supported in compiled code",
+                           "supported: " + ", ".join(sorted(modules.MODULES)))
+        return None
 
     stmt_ImportFrom = stmt_Import
 
