@@ -14,16 +14,25 @@ import math
 from typing import Any as _Any
 
 
+def _reserve(self, n: int) -> None:
+    """MATXScript's reserve(n): capacity only; nothing to do for a Python container."""
+    if n < 0:
+        raise ValueError("reserve() argument must not be negative")
+
+
 class List(list):
     """matx.List([1, 2]): a Python list (compares equal to one); List[int] as an annotation."""
+    reserve = _reserve
 
 
 class Dict(dict):
     """matx.Dict({"a": 1}) / matx.Dict(a=1): a Python dict; Dict[str, int] as an annotation."""
+    reserve = _reserve
 
 
 class Set(set):
     """matx.Set([1, 2]): a Python set; Set[int] as an annotation."""
+    reserve = _reserve
 
 
 class Tuple(tuple):

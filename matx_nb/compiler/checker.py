@@ -66,14 +66,14 @@ BYTES_METHODS = {
 TUPLE_METHODS = {"count": (1, 1), "index": (1, 3)}
 LIST_METHODS = {"append": (1, 1), "pop": (0, 1), "extend": (1, 1), "insert": (2, 2),
                 "remove": (1, 1), "index": (1, 3), "count": (1, 1), "clear": (0, 0),
-                "copy": (0, 0), "reverse": (0, 0), "sort": (0, 0)}
+                "copy": (0, 0), "reverse": (0, 0), "sort": (0, 0), "reserve": (1, 1)}
 DICT_METHODS = {"get": (1, 2), "keys": (0, 0), "values": (0, 0), "items": (0, 0),
                 "pop": (1, 2), "setdefault": (1, 2), "update": (1, 1), "clear": (0, 0),
-                "copy": (0, 0), "popitem": (0, 0)}
+                "copy": (0, 0), "popitem": (0, 0), "reserve": (1, 1)}
 SET_METHODS = {"add": (1, 1), "remove": (1, 1), "discard": (1, 1), "pop": (0, 0),
                "clear": (0, 0), "copy": (0, 0), "union": (1, 1), "intersection": (1, 1),
                "difference": (1, 1), "symmetric_difference": (1, 1), "update": (1, 1),
-               "issubset": (1, 1), "issuperset": (1, 1), "isdisjoint": (1, 1)}
+               "issubset": (1, 1), "issuperset": (1, 1), "isdisjoint": (1, 1), "reserve": (1, 1)}
 
 FILE_METHODS = {"read": (0, 0), "readlines": (0, 0), "close": (0, 0)}
 
@@ -2178,6 +2178,9 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         return STR  # lower upper title capitalize swapcase casefold
 
     def method_list(self, e, ot: ListType, name):
+        if name == "reserve":  # MATXScript's container.reserve(n): capacity, no change
+            self._arg(e, 0, INT, "reserve() argument")
+            return NONE
         el = ot.elem
         if name == "append":
             self._arg(e, 0, el, "append() argument")
@@ -2213,6 +2216,9 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         return NONE  # clear reverse
 
     def method_dict(self, e, ot: DictType, name):
+        if name == "reserve":  # MATXScript's container.reserve(n): capacity, no change
+            self._arg(e, 0, INT, "reserve() argument")
+            return NONE
         if name == "get":
             self._arg(e, 0, ot.key, "get() key")
             if len(e.args) == 1:
@@ -2252,6 +2258,9 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         return {"read": STR, "readlines": ListType(STR), "close": NONE}[name]
 
     def method_set(self, e, ot: SetType, name):
+        if name == "reserve":  # MATXScript's container.reserve(n): capacity, no change
+            self._arg(e, 0, INT, "reserve() argument")
+            return NONE
         if name in ("add", "remove", "discard"):
             self._arg(e, 0, ot.elem, f"{name}() argument")
             return NONE

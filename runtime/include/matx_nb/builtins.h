@@ -439,6 +439,23 @@ template <class T> inline int64_t list_count(const List<T>& v, const T& x, const
   return c;
 }
 template <class T> inline None list_clear(const List<T>& v, const Loc*) { v.vec().clear(); return None{}; }
+// MATXScript's reserve(n): room for n items; negative n is CPython-style ValueError.
+inline void check_reserve(int64_t n, const Loc* loc) {
+  if (n < 0) raise(ErrKind::ValueError, "reserve() argument must not be negative", loc);
+}
+template <class T> inline None list_reserve(const List<T>& v, int64_t n, const Loc* loc) {
+  check_reserve(n, loc);
+  if (n <= (int64_t(1) << 32)) v.vec().reserve(size_t(n));
+  return None{};
+}
+template <class K, class V> inline None dict_reserve(const Dict<K, V>&, int64_t n, const Loc* loc) {
+  check_reserve(n, loc);
+  return None{};
+}
+template <class T> inline None set_reserve(const Set<T>&, int64_t n, const Loc* loc) {
+  check_reserve(n, loc);
+  return None{};
+}
 template <class T> inline List<T> list_copy(const List<T>& v, const Loc*) { return List<T>(v.vec()); }
 template <class T> inline None list_reverse(const List<T>& v, const Loc*) {
   std::reverse(v.vec().begin(), v.vec().end());
