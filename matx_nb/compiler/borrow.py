@@ -281,3 +281,54 @@ def mark_self_move(target: ir.Name, value: ir.Expr, f) -> None:
             call.resolved[0] == "rtmethod" and len(call.resolved) >= 3 and call.resolved[1] == "str" and \
             call.resolved[2] in IN_PLACE_STR_METHODS and resolve(use.ty) == STR:
         use.move_from = True
+
+
+def _is_split_words(e) -> bool:
+    """`name.split()` of a str: the call `for` can stream (SplitWords)."""
+    return isinstance(e, ir.Call) and bool(e.resolved) and e.resolved[0] == "rtmethod" and \
+        len(e.resolved) >= 3 and e.resolved[1] == "str" and e.resolved[2] == "split" and not e.args and \
+        not getattr(e, "kwonly", None) and isinstance(e.func, ir.Attribute) and isinstance(e.func.value, ir.Name)
+
+
+def inline_split_temps(f: ir.Function) -> None:
+    """`parts = s.split()` followed (later in the same block) by `for p in parts:`,
+    with `parts` bound and read nowhere else and `s` not rebound in between: the
+    loop walks `s.split()` itself, so that codegen streams the words instead of
+    building a list. The value is the same: s holds the same str at both places,
+    and a str never changes."""
+    if f.is_generator:
+        return
+    pairs = _walk(f.body)
+    stores: Dict[str, int] = {}
+    store_ids = set()
+    for n, _ in pairs:
+        for t in _store_targets(n):
+            stores[t.id] = stores.get(t.id, 0) + 1
+            store_ids.add(id(t))
+    loads: Dict[str, int] = {}
+    for n, _ in pairs:
+        if isinstance(n, ir.Name) and id(n) not in store_ids:
+            loads[n.id] = loads.get(n.id, 0) + 1
+    blocks = [f.body] + [v for n, _ in pairs if not isinstance(n, ir.FuncDef)
+                         for v in ir.child_nodes(n) if isinstance(v, list) and v and isinstance(v[0], ir.Stmt)]
+    for block in blocks:
+        i = 0
+        while i < len(block):
+            s = block[i]
+            i += 1
+            if not (isinstance(s, ir.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ir.Name)
+                    and _is_split_words(s.value)):
+                continue
+            tmp, src = s.targets[0].id, s.value.func.value.id
+            if stores.get(tmp) != 1 or loads.get(tmp) != 1 or tmp == src:
+                continue
+            for j in range(i, len(block)):
+                st = block[j]
+                if isinstance(st, ir.For) and isinstance(st.iter, ir.Name) and st.iter.id == tmp:
+                    st.iter = s.value
+                    del block[i - 1]
+                    i -= 1
+                    break
+                touched = {t.id for n, _ in _walk(st) for t in _store_targets(n)}
+                if src in touched or tmp in touched or any(isinstance(n, ir.FuncDef) for n, _ in _walk(st)):
+                    break

@@ -64,6 +64,20 @@ class LoopEmitter:
         t = resolve(it.ty)
         bname = builtin_name(it)
         if isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
+                it.resolved[1] == "str" and it.resolved[2] == "split" and not it.args and \
+                not getattr(it, "kwonly", None):
+            # for w in s.split(): the words one at a time, no list
+            w, item = self.new_tmp("words"), self.new_tmp("word")
+            self.block_open()
+            self.line(f"mx::SplitWords {w}({self.expr(it.func.value)});")
+            self.line(f"mx::Str {item};")
+            self.line(f"while ({w}.next({item})) {{")
+            self.ind += 1
+            on_item(item, STR)
+            self.block_close()
+            self.block_close()
+            return
+        if isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
                 it.resolved[1] == "dict" and it.resolved[2] in ("items", "keys", "values"):
             # for k, v in d.items(): walk the table without copying it
             d = self.new_tmp("d")

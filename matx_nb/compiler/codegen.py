@@ -10,7 +10,7 @@ import math
 from typing import Dict, List, Optional, Tuple
 
 from . import ir, modules
-from .borrow import borrowed_loops, mark_self_move
+from .borrow import borrowed_loops, inline_split_temps, mark_self_move
 from .writeback import mutated_params
 from .builtins_codegen import LoopEmitter, builtin_name
 from .modules import NDARRAY
@@ -435,6 +435,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         return f"{ctype(ft)}([=]({ps}) mutable -> {ctype(ft.ret)} {{ return {body}; }})"
 
     def emit_body(self, f: ir.Function):
+        inline_split_temps(f)
         self.borrowed_loops |= borrowed_loops(f)
         first_use = first_statement_using(f)
         self.declared_late = set()

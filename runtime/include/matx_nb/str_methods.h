@@ -376,6 +376,63 @@ inline List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*) {
   }
   return out;
 }
+// `for w in s.split()`: the words of s one at a time, without the list. Latin-1
+// text is scanned 64 bytes at a time as in word_spans(); other text is split
+// into a list first.
+class SplitWords {
+ public:
+  explicit SplitWords(Str s) : s_(std::move(s)) {
+    n_ = s_.size();
+    if (!s_.narrow()) {
+      words_ = str_split(s_, None{}, -1, nullptr);
+      wide_ = true;
+    }
+  }
+  SplitWords(const SplitWords&) = delete;
+  SplitWords& operator=(const SplitWords&) = delete;
+  bool next(Str& out) {
+    if (wide_) {
+      if (k_ >= words_.size()) return false;
+      out = words_[k_++];
+      return true;
+    }
+    const uint8_t* d = s_.data8();  // inline strings: inside s_, which does not move
+    for (;;) {
+      while (ev_) {
+        size_t b = size_t(__builtin_ctzll(ev_));
+        ev_ &= ev_ - 1;
+        if ((starts_ >> b) & 1) {
+          start_ = base_ + b;
+        } else {
+          out = Str::latin1(d + start_, base_ + b - start_);
+          return true;
+        }
+      }
+      if (scanned_) base_ += 64;
+      if (base_ >= n_) {
+        if (!in_word_) return false;
+        in_word_ = false;
+        out = Str::latin1(d + start_, n_ - start_);
+        return true;
+      }
+      uint64_t w = ~detail::space_mask64(d + base_, n_ - base_);
+      uint64_t prev = (w << 1) | uint64_t(in_word_);
+      starts_ = w & ~prev;
+      ev_ = starts_ | (~w & prev);
+      in_word_ = (w >> 63) & 1;
+      scanned_ = true;
+    }
+  }
+
+ private:
+  Str s_;
+  size_t n_ = 0, base_ = 0, start_ = 0;
+  uint64_t starts_ = 0, ev_ = 0;
+  bool in_word_ = false, scanned_ = false, wide_ = false;
+  List<Str> words_ = List<Str>::uninit_();
+  int64_t k_ = 0;
+};
+
 inline List<Str> str_split(const Str& s, const Str& sep, int64_t maxsplit, const Loc* loc) {
   if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
   List<Str> out;
