@@ -1,6 +1,7 @@
 // Python operators on runtime values: arithmetic with Python's rounding and
 // overflow rules, comparison, truth, len, indexing, membership, str()/repr().
 #pragma once
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -540,10 +541,8 @@ inline Str to_str(const T& v) { return repr(v); }
 inline Str to_str(const Str& s) { return s; }
 inline Str to_str(int64_t v) {
   char buf[24];
-  int n = std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
-  char32_t out[24];
-  for (int i = 0; i < n; ++i) out[i] = char32_t(buf[i]);
-  return Str(out, size_t(n));
+  auto r = std::to_chars(buf, buf + sizeof buf, v);  // digits are ASCII: one byte each
+  return Str::latin1(buf, size_t(r.ptr - buf));
 }
 
 // ---- print -----------------------------------------------------------------
