@@ -1561,7 +1561,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                     ok = False
                 ts.append(NONE)
                 continue
-            if pt == modules.GENERIC and isinstance(a, (ir.ListLit, ir.DictLit, ir.SetLit)):
+            if pt == modules.GENERIC and mf.module == "json" and isinstance(a, (ir.ListLit, ir.DictLit, ir.SetLit)):
                 t = self.expr(a, ANY)  # json.dumps({"s": s, "n": [1, None]}): items of any types
             else:
                 t = self.expr(a, None if pt == modules.GENERIC else pt)
