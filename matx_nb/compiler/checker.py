@@ -2103,6 +2103,9 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             exp = str(lo) if lo == hi else f"{lo} to {hi}"
             self.error(e.span, f"{k}.{name}() takes {exp} argument{'s' if hi != 1 else ''}, got {n}")
         e.resolved = ("rtmethod", k, name)
+        if name == "reserve":  # MATXScript's list/dict/set.reserve(n): capacity, no change
+            self._arg(e, 0, INT, "reserve() argument")
+            return NONE
         return getattr(self, f"method_{k}")(e, resolve(ot), name)
 
     def _arg(self, e, i, want: Type, what: str):
@@ -2178,9 +2181,6 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         return STR  # lower upper title capitalize swapcase casefold
 
     def method_list(self, e, ot: ListType, name):
-        if name == "reserve":  # MATXScript's container.reserve(n): capacity, no change
-            self._arg(e, 0, INT, "reserve() argument")
-            return NONE
         el = ot.elem
         if name == "append":
             self._arg(e, 0, el, "append() argument")
@@ -2216,9 +2216,6 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         return NONE  # clear reverse
 
     def method_dict(self, e, ot: DictType, name):
-        if name == "reserve":  # MATXScript's container.reserve(n): capacity, no change
-            self._arg(e, 0, INT, "reserve() argument")
-            return NONE
         if name == "get":
             self._arg(e, 0, ot.key, "get() key")
             if len(e.args) == 1:
@@ -2258,9 +2255,6 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         return {"read": STR, "readlines": ListType(STR), "close": NONE}[name]
 
     def method_set(self, e, ot: SetType, name):
-        if name == "reserve":  # MATXScript's container.reserve(n): capacity, no change
-            self._arg(e, 0, INT, "reserve() argument")
-            return NONE
         if name in ("add", "remove", "discard"):
             self._arg(e, 0, ot.elem, f"{name}() argument")
             return NONE

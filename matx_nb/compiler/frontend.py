@@ -371,9 +371,7 @@ class Lowerer:
             stmts.append(ast.Assign(targets=[e], value=ast.Subscript(value=name(), slice=from_end(len(after) - j),
                                                                      ctx=ast.Load())))
         for st in stmts:  # the new nodes point at the user's statement
-            for n in ast.walk(st):
-                if "lineno" in n._attributes and not hasattr(n, "lineno"):
-                    ast.copy_location(n, s)
+            _locate(st, s)
         return self.block(stmts)
 
     def stmt_AnnAssign(self, s):
@@ -584,10 +582,7 @@ class Lowerer:
             body = ast.Call(func=node, args=[ast.Name(id=v, ctx=ast.Load())], keywords=[])
         lam = ast.Lambda(args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=v)], vararg=None, kwonlyargs=[],
                                             kw_defaults=[], kwarg=None, defaults=[]), body=body)
-        for n in ast.walk(lam):
-            if "lineno" in n._attributes and not hasattr(n, "lineno"):
-                ast.copy_location(n, node)
-        return lam
+        return _locate(lam, node)
 
     def map_filter(self, e) -> ir.Expr:
         """map(f, xs, ...) and filter(f, xs) as the generator expressions they
@@ -708,6 +703,15 @@ class Lowerer:
             else:
                 parts.append(ir.Const(self.src.span(v), v.value))
         return ir.FString(self.src.span(e), parts)
+
+
+def _locate(tree: ast.AST, at: ast.AST) -> ast.AST:
+    """Gives the nodes of a tree built by the lowering (those without a position)
+    the position of the user's node it stands for, for error messages."""
+    for n in ast.walk(tree):
+        if "lineno" in n._attributes and not hasattr(n, "lineno"):
+            ast.copy_location(n, at)
+    return tree
 
 
 def _contains_yield(fn: ast.AST) -> bool:

@@ -130,24 +130,30 @@ class Collector:
             if gname not in src.globals:
                 continue
             v = unwrap(src.globals[gname])
-            if modules.function_key(v) is not None:  # `from json import dumps`: the module's, not user code
-                self.modules[(name, gname)] = modules.function_key(v)
-            elif _is_user_function(v) or _is_user_class(v):
+            if modules.function_key(v) is None and (_is_user_function(v) or _is_user_class(v)):
                 if v.__name__ != gname:
                     continue
                 try:
                     self.add(v)
                 except SourceUnavailable:
                     pass
-            elif is_constant(v):
-                # an int subclass (re.IGNORECASE is an IntFlag) is captured as its int value
-                self.constants[(name, gname)] = int(v) if isinstance(v, int) and type(v) not in (int, bool) else v
-            elif isinstance(v, pytypes.ModuleType):
-                self.modules[(name, gname)] = v.__name__
-            elif callable(v) and getattr(v, "__module__", None) and getattr(v, "__name__", None):
-                self.modules[(name, gname)] = (v.__module__, v.__name__)
+            else:
+                self._bind(name, gname, v)
         self._local_imports(name, src.tree)
         return src
+
+    def _bind(self, name: str, gname: str, v: Any) -> None:
+        """Records what the name gname means in object name's code: a module, a
+        module's function, or a constant captured by value."""
+        if modules.function_key(v) is not None:  # `from json import dumps`: the module's, not user code
+            self.modules[(name, gname)] = modules.function_key(v)
+        elif is_constant(v):
+            # an int subclass (re.IGNORECASE is an IntFlag) is captured as its int value
+            self.constants[(name, gname)] = int(v) if isinstance(v, int) and type(v) not in (int, bool) else v
+        elif isinstance(v, pytypes.ModuleType):
+            self.modules[(name, gname)] = v.__name__
+        elif callable(v) and getattr(v, "__module__", None) and getattr(v, "__name__", None):
+            self.modules[(name, gname)] = (v.__module__, v.__name__)
 
     def _local_imports(self, name: str, tree: ast.AST) -> None:
         """`import json` / `from re import findall as fa` inside a function or method:
@@ -166,16 +172,8 @@ class Collector:
                 for a in node.names:
                     alias = a.asname or a.name
                     v = unwrap(getattr(mod, a.name, None))
-                    if v is None or (name, alias) in self.modules or (name, alias) in self.constants:
-                        continue
-                    if modules.function_key(v) is not None:
-                        self.modules[(name, alias)] = modules.function_key(v)
-                    elif isinstance(v, pytypes.ModuleType):
-                        self.modules[(name, alias)] = v.__name__
-                    elif is_constant(v):
-                        self.constants[(name, alias)] = int(v) if isinstance(v, int) and type(v) not in (int, bool) else v
-                    elif callable(v) and getattr(v, "__module__", None) and getattr(v, "__name__", None):
-                        self.modules[(name, alias)] = (v.__module__, v.__name__)
+                    if v is not None and (name, alias) not in self.modules and (name, alias) not in self.constants:
+                        self._bind(name, alias, v)
 
     @staticmethod
     def _global_names(tree: ast.AST) -> set:
