@@ -354,7 +354,8 @@ inline mx_host_obj result_to_host(const mx_host_api* h, List<T>& r) {
   auto& items = r.vec();
   int64_t n = int64_t(items.size());
   mx_host_obj l = h->new_list(n);
-  for (int64_t i = 0; i < n; ++i) {
+  // Last to first, as ~ListObj releases (alloc.h: the blocks return in their order).
+  for (int64_t i = n - 1; i >= 0; --i) {
     h->list_set(l, i, Conv<T>::to_host(h, r[i]));
     items[size_t(i)] = typename Slot<T>::type();
   }

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <type_traits>
 
 namespace mx {
 namespace alloc {
@@ -105,6 +106,14 @@ inline void deallocate(void* p) {
     }
   }
   ::operator delete(static_cast<void*>(block));
+}
+
+// Destroys a vector's items last to first (see ~ListObj), leaving it empty.
+template <class V>
+inline void release_backwards(V& v) {
+  if constexpr (!std::is_trivially_destructible<typename V::value_type>::value)
+    while (!v.empty()) v.pop_back();
+  else v.clear();
 }
 
 // std::allocator over the size classes, for the buffers of containers (a list's

@@ -93,6 +93,10 @@ class ListObj final : public Object {
   // From the per-thread size classes (alloc.h): text code makes many short-lived ones.
   static void* operator new(size_t n) { return alloc::allocate(n); }
   static void operator delete(void* p) { alloc::deallocate(p); }
+  // Items are released last to first: the allocator's free lists are LIFO, so the
+  // blocks come back in the order they were made (usually ascending addresses), and
+  // the next batch of allocations walks memory forward, where the prefetcher helps.
+  ~ListObj() override { alloc::release_backwards(items); }
 };
 
 template <class T>
