@@ -25,7 +25,7 @@ A loop borrows when all of these hold (each is conservative):
     lists of the same type only through fresh, non-escaping locals (which can
     never be the parameter's object).
 """
-from typing import Dict, List, Set
+from typing import Dict, List, Optional, Set
 
 from . import ir
 from .types import (AnyType, BOOL, ClassType, FLOAT, FuncType, INT, ListType, NONE, STR, children, resolve)
@@ -242,6 +242,51 @@ def borrowed_loops(f: ir.Function) -> Set[int]:
         if isinstance(n, ir.For) and _owner(facts, n) is None and facts.borrows(n):
             out.add(id(n))
     return out
+
+
+def mark_item_moves(f: ir.Function, loops: Set[int]) -> None:
+    """`for w in s.split(): ... kept.append(w)`: a streamed word belongs to the loop
+    (SplitWords) and is dead after its last read in the iteration, so an append that
+    is that last read moves it into the list (no reference count update). Marks the
+    read (Name.move_from) and the loop (For.moves_item: its variable is bound as a
+    mutable reference). Only borrowed loops qualify: their variable is read nowhere
+    else and bound only by the loop."""
+    for n, _ in _walk(f.body):
+        if isinstance(n, ir.For) and id(n) in loops and _is_split_words(n.iter) and \
+                isinstance(n.target, ir.Name):
+            _mark_last_appends(n, n.target.id)
+
+
+def _mark_last_appends(loop: ir.For, name: str) -> None:
+    def reads(node) -> int:
+        return sum(1 for x, _ in _walk(node) if isinstance(x, ir.Name) and x.id == name)
+
+    def moved_append(st) -> Optional[ir.Name]:
+        """`lst.append(name)` with name read once, of the list's exact item type."""
+        c = st.value if isinstance(st, ir.ExprStmt) else None
+        if not (isinstance(c, ir.Call) and c.resolved and c.resolved[:3] == ("rtmethod", "list", "append")
+                and len(c.args) == 1 and not c.keywords and isinstance(c.func, ir.Attribute)):
+            return None
+        a, lt = c.args[0], resolve(c.func.value.ty)
+        if not (isinstance(a, ir.Name) and a.id == name and reads(st) == 1 and isinstance(lt, ListType)
+                and resolve(lt.elem) == STR and resolve(a.ty) == STR and
+                (a.resolved is None or a.resolved[0] == "local") and not getattr(a, "check_bound", False)):
+            return None
+        return a
+
+    def visit(block, after_clean: bool):
+        for i, st in enumerate(block):
+            clean = after_clean and not any(reads(x) for x in block[i + 1:])
+            if isinstance(st, ir.If):  # the test runs first; one branch runs
+                visit(st.body, clean)
+                visit(st.orelse, clean)
+            elif clean:
+                a = moved_append(st)
+                if a is not None:
+                    a.move_from = True
+                    loop.moves_item = True
+
+    visit(loop.body, True)
 
 
 def _owner(facts: _Facts, node):

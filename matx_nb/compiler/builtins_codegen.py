@@ -32,7 +32,9 @@ class LoopEmitter:
         borrow: `target` is a reference to the list's slot (see borrow.py)."""
         def on_item(item, et):
             if borrow:
-                self.line(f"const auto& {_cg().cname(target.id)} = {item};")
+                # moves_item: an append takes the loop's own item (borrow.mark_item_moves)
+                ref = "auto&" if getattr(node, "moves_item", False) else "const auto&"
+                self.line(f"{ref} {_cg().cname(target.id)} = {item};")
             elif declare:
                 # A comprehension's target is declared in a block of its own: the
                 # item may read a same-named variable of an inner comprehension

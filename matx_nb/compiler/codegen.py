@@ -10,7 +10,7 @@ import math
 from typing import Dict, List, Optional, Tuple
 
 from . import ir, modules
-from .borrow import borrowed_loops, inline_split_temps, mark_self_move
+from .borrow import borrowed_loops, inline_split_temps, mark_item_moves, mark_self_move
 from .writeback import mutated_params
 from .builtins_codegen import LoopEmitter, builtin_name
 from .modules import NDARRAY
@@ -436,7 +436,9 @@ class Emitter(LoopEmitter, NDArrayEmitter):
 
     def emit_body(self, f: ir.Function):
         inline_split_temps(f)
-        self.borrowed_loops |= borrowed_loops(f)
+        loops = borrowed_loops(f)
+        mark_item_moves(f, loops)
+        self.borrowed_loops |= loops
         first_use = first_statement_using(f)
         self.declared_late = set()
         unbound = getattr(f, "maybe_unbound", set())
@@ -687,6 +689,10 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             if isinstance(t, ir.TupleLit):
                 self.bind(t, self.expr(s.value), s.value.ty, False)
                 return
+            if isinstance(t, ir.Name) and self.renews_list(t, s.value):
+                self.line(f"mx::list_renew({cname(t.id)});")
+                self.mark_bound(t.id)
+                return
             if isinstance(t, ir.Name):
                 mark_self_move(t, s.value, self.func)
             self.assign_to(t, self.coerced(s.value, want), want)
@@ -698,6 +704,15 @@ class Emitter(LoopEmitter, NDArrayEmitter):
                 self.bind(t, tmp, s.value.ty, False)
             else:
                 self.assign_to(t, self.coerce(tmp, s.value.ty, t.ty), t.ty)
+
+    def renews_list(self, t: ir.Name, value: ir.Expr) -> bool:
+        """`x = []` for a list-typed local of this function: mx::list_renew empties the
+        old list in place when nobody else holds it (a loop's `kept = []`)."""
+        f = self.func
+        return isinstance(value, ir.ListLit) and not value.elts and f is not None and \
+            isinstance(resolve(f.locals.get(t.id)), ListType) and \
+            resolve(f.locals.get(t.id)) == resolve(value.ty) and \
+            all(p.name != t.id for p in f.params)
 
     def mark_bound(self, name: str):
         if self.func is not None and name in getattr(self.func, "maybe_unbound", ()):

@@ -33,6 +33,9 @@ class Object {
       delete this;
   }
   int32_t refcount() const noexcept { return rc_.load(std::memory_order_relaxed); }
+  // Whether the caller's reference is the only one, so that it may edit the object
+  // in place (acquire: other threads' last uses of it happen before the edit).
+  bool sole() const noexcept { return rc_.load(std::memory_order_acquire) == 1; }
 
  private:
   mutable std::atomic<int32_t> rc_{1};  // a new object starts owned by its creator

@@ -106,7 +106,7 @@ class Buf {
   }
   C* mutable_data() { return r_ ? r_->data() : nullptr; }
   void finish() {}
-  bool unique() const { return r_ && r_->refcount() == 1; }
+  bool unique() const { return r_ && r_->sole(); }
 
   size_t size() const { return r_ ? r_->size() : 0; }
   bool empty() const { return size() == 0; }
@@ -183,8 +183,12 @@ class StrObj final : public Object {
   const char* type_name() const override { return "str"; }
   // n code points of storage kind 1 or 4 (width 1 for kind 1; callers filling a
   // kind-4 buffer set the width).
+  static constexpr size_t kPad = 8;
   static StrObj* alloc(size_t n, int kind = 4) {
-    void* mem = alloc::allocate(sizeof(StrObj) + (n + 1) * size_t(kind));
+    // Kind 1 keeps at least 8 bytes after the last code point (its terminator and
+    // padding): code that copies bytes reads and writes whole words past the end
+    // (Str::put_bytes, latin1_word).
+    void* mem = alloc::allocate(sizeof(StrObj) + (kind == 1 ? n + kPad : (n + 1) * 4));
     StrObj* b = new (mem) StrObj();
     b->size_ = n;
     b->kind_ = uint8_t(kind);
@@ -380,6 +384,49 @@ class Str {
     b.v_ = reinterpret_cast<uintptr_t>(o);
     return b;
   }
+  // The n (< 8) bytes at p as an inline string, reading a whole word: p must have
+  // 8 readable bytes (a kind-1 buffer before its last code point, or a Str's word).
+  static Str latin1_word(const uint8_t* p, size_t n) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    Str b;
+    b.v_ = n ? uintptr_t(((w & (~0ULL >> (64 - 8 * n))) << 8) | (n << 1) | 1) : 0;
+    return b;
+  }
+  // A copy of n bytes at p, which has 8 readable bytes past p + n - 1 (see latin1_word).
+  static Str latin1_padded(const uint8_t* p, size_t n) {
+    if (n <= kInlineMax) return latin1_word(p, n);
+    Str b;
+    StrObj* o = StrObj::alloc(n, 1);
+    copy_words(o->data8(), p, n);
+    b.v_ = reinterpret_cast<uintptr_t>(o);
+    return b;
+  }
+  // Copies n bytes a word at a time: reads and writes up to 7 bytes past n.
+  static void copy_words(uint8_t* d, const uint8_t* s, size_t n) {
+    for (size_t i = 0; i < n; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s + i, 8);
+      std::memcpy(d + i, &w, 8);
+    }
+  }
+  // Writes the code points of a narrow string (inline, or kind 1) at d, which has
+  // room for 8 bytes more than them; returns the end. Kind 4: false, nothing written.
+  bool put_bytes(uint8_t*& d) const {
+    if (v_ & 1) {
+      uint64_t w = uint64_t(v_) >> 8;
+      std::memcpy(d, &w, 8);
+      d += (v_ & 0xFF) >> 1;
+      return true;
+    }
+    if (!v_) return true;
+    const StrObj* o = heap();
+    if (o->kind() != 1) return false;
+    size_t n = o->size();
+    copy_words(d, o->data8(), n);
+    d += n;
+    return true;
+  }
   // memcpy, inline for the short pieces (words) that split and slicing copy.
   static void copy_bytes(uint8_t* d, const uint8_t* s, size_t n) {
     if (n >= 8 && n <= 16) {
@@ -449,7 +496,7 @@ class Str {
   // The only reference to a non-empty heap buffer: the holder of a temporary may
   // then edit it in place (mutable_data() or mutable_data8() by kind, then
   // forget_hash() on the object). Never true of an inline string.
-  bool unique() const { return heap() && heap()->refcount() == 1; }
+  bool unique() const { return heap() && heap()->sole(); }
   // Sets the width of a kind-4 buffer filled through mutable_data().
   void finish() {
     StrObj* o = heap();

@@ -386,6 +386,11 @@ class SplitWords {
     if (!s_.narrow()) {
       words_ = str_split(s_, None{}, -1, nullptr);
       wide_ = true;
+    } else if (s_.is_inline()) {
+      std::memcpy(small_, s_.data8(), n_);  // words are read a word at a time: padded here
+      d_ = reinterpret_cast<const uint8_t*>(small_);
+    } else {
+      d_ = s_.data8();  // kind 1: padded (StrObj::alloc)
     }
   }
   SplitWords(const SplitWords&) = delete;
@@ -396,7 +401,7 @@ class SplitWords {
       out = words_[k_++];
       return true;
     }
-    const uint8_t* d = s_.data8();  // inline strings: inside s_, which does not move
+    const uint8_t* d = d_;
     for (;;) {
       while (ev_) {
         size_t b = size_t(__builtin_ctzll(ev_));
@@ -404,7 +409,7 @@ class SplitWords {
         if ((starts_ >> b) & 1) {
           start_ = base_ + b;
         } else {
-          out = Str::latin1(d + start_, base_ + b - start_);
+          out = Str::latin1_padded(d + start_, base_ + b - start_);
           return true;
         }
       }
@@ -412,7 +417,7 @@ class SplitWords {
       if (base_ >= n_) {
         if (!in_word_) return false;
         in_word_ = false;
-        out = Str::latin1(d + start_, n_ - start_);
+        out = Str::latin1_padded(d + start_, n_ - start_);
         return true;
       }
       uint64_t w = ~detail::space_mask64(d + base_, n_ - base_);
@@ -426,6 +431,8 @@ class SplitWords {
 
  private:
   Str s_;
+  const uint8_t* d_ = nullptr;  // s_'s bytes, with 8 readable bytes past each word
+  uint64_t small_[2] = {0, 0};
   size_t n_ = 0, base_ = 0, start_ = 0;
   uint64_t starts_ = 0, ev_ = 0;
   bool in_word_ = false, scanned_ = false, wide_ = false;
@@ -544,6 +551,18 @@ inline Str str_join(const Str& sep, const List<Str>& parts, const Loc*) {
     const Str& x = parts[i];
     total += x.size();
     if (x.width() > width) width = x.width();
+  }
+  if (width == 1 && total > Str::kInlineMax) {
+    // Narrow text into a kind-1 buffer a word at a time (its padding takes the
+    // overshoot): no branch on each part's length.
+    Str r = Str::uninit8(total);
+    uint8_t* d = r.mutable_data8();
+    bool ok = parts[0].put_bytes(d);
+    for (int64_t i = 1; ok && i < n; ++i) ok = sep.put_bytes(d) && parts[i].put_bytes(d);
+    if (ok) {
+      *d = 0;
+      return r;
+    }
   }
   // The parts' widths are exact: so is their max.
   return width == 1 ? detail::join_units<uint8_t>(sep, parts, total, 1)
