@@ -307,6 +307,19 @@ def joining(sep: str, parts: List[str]) -> str:
     return sep.join(parts)
 
 
+def words_kept(s: str, sep: str, n: int) -> List[str]:
+    # streamed split (64-byte blocks), each kept word moved into a list that is
+    # emptied in place per line, and joined 16 bytes at a time
+    out: List[str] = []
+    for line in s.split("\n"):
+        kept: List[str] = []
+        for w in line.split():
+            if len(w) > n:
+                kept.append(w)
+        out.append(sep.join(kept))
+    return out
+
+
 def partitions(s: str, sep: str, op: int) -> Tuple[str, str, str]:
     if op == 0:
         return s.partition(sep)
@@ -364,7 +377,7 @@ def codecs(s: str, enc: str, errors: str) -> str:
     return s.encode(enc, errors).decode(enc, errors=errors)
 
 
-FUNCS = [unary, with_str, replace, padding, search, predicates, affixes, splitting, joining,
+FUNCS = [unary, with_str, replace, padding, search, predicates, affixes, splitting, joining, words_kept,
          partitions, encoding, indexing, slicing, iterate, formatting, codecs]
 _compiled: Dict[Any, Any] = {}
 
@@ -491,6 +504,25 @@ def test_splitting(op, pair, n):
 @given(sep=short, parts=st.lists(text, max_size=6))
 def test_join(sep, parts):
     check(joining, sep, parts)
+
+
+# Latin-1 text (one byte per character inside the runtime): words of every length
+# around the 7-character inline limit and the 16-byte copy steps, lists past 64.
+latin1_text = st.text(alphabet=st.sampled_from(ASCII + LATIN + "\xa0\x85"), max_size=40)
+
+
+@SETTINGS
+@given(sep=st.one_of(st.text(alphabet=st.sampled_from(ASCII + LATIN), max_size=3), short),
+       parts=st.lists(st.one_of(latin1_text, text), max_size=80))
+def test_join_latin1(sep, parts):
+    check(joining, sep, parts)
+
+
+@SETTINGS
+@given(s=st.text(alphabet=st.sampled_from("ab cdefghijk\t\n\xa0\x85éÀ,." + "中"), max_size=300),
+       sep=st.sampled_from([" ", "", "--", "·", "中"]), n=st.integers(0, 9))
+def test_words_kept(s, sep, n):
+    check(words_kept, s, sep, n)
 
 
 @pytest.mark.parametrize("op", [0, 1], ids=["partition", "rpartition"])

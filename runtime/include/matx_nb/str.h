@@ -183,11 +183,10 @@ class StrObj final : public Object {
   const char* type_name() const override { return "str"; }
   // n code points of storage kind 1 or 4 (width 1 for kind 1; callers filling a
   // kind-4 buffer set the width).
-  static constexpr size_t kPad = 8;
+  static constexpr size_t kPad = 16;
   static StrObj* alloc(size_t n, int kind = 4) {
-    // Kind 1 keeps at least 8 bytes after the last code point (its terminator and
-    // padding): code that copies bytes reads and writes whole words past the end
-    // (Str::put_bytes, latin1_word).
+    // Kind 1 keeps 16 bytes after the last code point (its terminator and padding):
+    // code that copies bytes reads and writes whole words past the end (join, split).
     void* mem = alloc::allocate(sizeof(StrObj) + (kind == 1 ? n + kPad : (n + 1) * 4));
     StrObj* b = new (mem) StrObj();
     b->size_ = n;
@@ -410,22 +409,32 @@ class Str {
       std::memcpy(d + i, &w, 8);
     }
   }
-  // Writes the code points of a narrow string (inline, or kind 1) at d, which has
-  // room for 8 bytes more than them; returns the end. Kind 4: false, nothing written.
-  bool put_bytes(uint8_t*& d) const {
-    if (v_ & 1) {
-      uint64_t w = uint64_t(v_) >> 8;
-      std::memcpy(d, &w, 8);
-      d += (v_ & 0xFF) >> 1;
+  // A narrow string's bytes for copying 16 at a time: (p, n) with 16 readable bytes
+  // at p (an inline string's are put in *word, two words long). False for kind 4.
+  bool bytes16(const uint8_t*& p, size_t& n, uint64_t* word) const {
+    if ((v_ & 1) || !v_) {
+      word[0] = uint64_t(v_) >> 8;
+      word[1] = 0;
+      p = reinterpret_cast<const uint8_t*>(word);
+      n = (v_ & 0xFF) >> 1;
       return true;
     }
-    if (!v_) return true;
     const StrObj* o = heap();
-    if (o->kind() != 1) return false;
-    size_t n = o->size();
-    copy_words(d, o->data8(), n);
-    d += n;
-    return true;
+    p = o->data8();
+    n = o->size();
+    return o->kind() == 1;
+  }
+  // Copies n bytes from s (16 readable) to d (room for 16 more than n), 16 at a time.
+  static void copy16(uint8_t* d, const uint8_t* s, size_t n) {
+    size_t i = 0;
+    do {
+      uint64_t a, b;
+      std::memcpy(&a, s + i, 8);
+      std::memcpy(&b, s + i + 8, 8);
+      std::memcpy(d + i, &a, 8);
+      std::memcpy(d + i + 8, &b, 8);
+      i += 16;
+    } while (i < n);
   }
   // memcpy, inline for the short pieces (words) that split and slicing copy.
   static void copy_bytes(uint8_t* d, const uint8_t* s, size_t n) {

@@ -541,28 +541,50 @@ inline Str join_units(const Str& sep, const List<Str>& parts, size_t total, int 
 }
 }  // namespace detail
 
+namespace detail {
+// " ".join(parts) of narrow (inline or kind-1) strings, at most 64: the parts'
+// bytes are copied 16 at a time into a kind-1 buffer, whose padding takes the
+// overshoot (no branch on each part's length). False if a part is kind 4.
+inline bool join_narrow(const Str& sep, const List<Str>& parts, Str* out) {
+  int64_t n = parts.size();
+  uint64_t words[2 * 65];
+  const uint8_t* src[65];
+  size_t len[65];
+  if (!sep.bytes16(src[64], len[64], words + 128)) return false;
+  size_t total = len[64] * size_t(n - 1);
+  for (int64_t i = 0; i < n; ++i) {
+    if (!parts[i].bytes16(src[i], len[i], words + 2 * i)) return false;
+    total += len[i];
+  }
+  if (total <= Str::kInlineMax) return false;
+  Str r = Str::uninit8(total);
+  uint8_t* d = r.mutable_data8();
+  Str::copy16(d, src[0], len[0]);
+  d += len[0];
+  for (int64_t i = 1; i < n; ++i) {
+    Str::copy16(d, src[64], len[64]);
+    d += len[64];
+    Str::copy16(d, src[i], len[i]);
+    d += len[i];
+  }
+  *d = 0;
+  *out = std::move(r);
+  return true;
+}
+}  // namespace detail
+
 inline Str str_join(const Str& sep, const List<Str>& parts, const Loc*) {
   int64_t n = parts.size();
   if (n == 0) return Str();
   if (n == 1) return parts[0];
+  Str r;
+  if (n <= 64 && detail::join_narrow(sep, parts, &r)) return r;
   size_t total = sep.size() * size_t(n - 1);
   int width = sep.width();
   for (int64_t i = 0; i < n; ++i) {
     const Str& x = parts[i];
     total += x.size();
     if (x.width() > width) width = x.width();
-  }
-  if (width == 1 && total > Str::kInlineMax) {
-    // Narrow text into a kind-1 buffer a word at a time (its padding takes the
-    // overshoot): no branch on each part's length.
-    Str r = Str::uninit8(total);
-    uint8_t* d = r.mutable_data8();
-    bool ok = parts[0].put_bytes(d);
-    for (int64_t i = 1; ok && i < n; ++i) ok = sep.put_bytes(d) && parts[i].put_bytes(d);
-    if (ok) {
-      *d = 0;
-      return r;
-    }
   }
   // The parts' widths are exact: so is their max.
   return width == 1 ? detail::join_units<uint8_t>(sep, parts, total, 1)
@@ -597,6 +619,7 @@ inline List<Str> str_splitlines(const Str& s, const Loc* loc) { return str_split
 
 inline Str strip_impl(const Str& s, const Str* chars, bool left, bool right) {
   size_t b = 0, e = s.size();
+
   auto strip_it = [&](char32_t c) {
     if (!chars) return py_space(c);
     for (char32_t x : *chars) if (x == c) return true;
