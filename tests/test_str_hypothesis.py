@@ -307,6 +307,14 @@ def joining(sep: str, parts: List[str]) -> str:
     return sep.join(parts)
 
 
+def in_place_chain(s: str, a: str, b: str) -> str:
+    # temporaries nobody else holds are lowered and replaced in place (16 bytes at
+    # a time over Latin-1 buffers, their padding included)
+    t = (s + "|" + s).lower()
+    t = t.replace(a, b).replace(b, a).replace(",", " ")
+    return t.strip().lower().replace(" ", "_") + (s * 3).replace(a, b).lower()
+
+
 def words_kept(s: str, sep: str, n: int) -> List[str]:
     # streamed split (64-byte blocks), each kept word moved into a list that is
     # emptied in place per line, and joined 16 bytes at a time
@@ -378,6 +386,7 @@ def codecs(s: str, enc: str, errors: str) -> str:
 
 
 FUNCS = [unary, with_str, replace, padding, search, predicates, affixes, splitting, joining, words_kept,
+         in_place_chain,
          partitions, encoding, indexing, slicing, iterate, formatting, codecs]
 _compiled: Dict[Any, Any] = {}
 
@@ -516,6 +525,14 @@ latin1_text = st.text(alphabet=st.sampled_from(ASCII + LATIN + "\xa0\x85"), max_
        parts=st.lists(st.one_of(latin1_text, text), max_size=80))
 def test_join_latin1(sep, parts):
     check(joining, sep, parts)
+
+
+@SETTINGS
+@given(s=st.one_of(latin1_text, st.text(alphabet=st.sampled_from("AZaz@[`{ ,\x00\x7f\x80\xc0\xdeÿ"), max_size=70),
+                   text),
+       a=st.sampled_from(list("aA ,\x00Zé中")), b=st.sampled_from(list("bB_\x00zÀ")))
+def test_in_place_chain(s, a, b):
+    check(in_place_chain, s, a, b)
 
 
 @SETTINGS

@@ -26,11 +26,14 @@ class Object {
 
   void incref() const noexcept { rc_.fetch_add(1, std::memory_order_relaxed); }
   void decref() const noexcept {
-    // The holder of the only reference frees without an atomic read-modify-write:
-    // nobody else can reach the object to change the count meanwhile, and the
-    // acquire load orders the deletion after other threads' earlier releases.
-    if (rc_.load(std::memory_order_acquire) == 1 || rc_.fetch_sub(1, std::memory_order_acq_rel) == 1)
-      delete this;
+    if (release_ref()) delete this;
+  }
+  // Drops one reference; true if it was the last (the caller then deletes). The
+  // holder of the only reference frees without an atomic read-modify-write: nobody
+  // else can reach the object to change the count meanwhile, and the acquire load
+  // orders the deletion after other threads' earlier releases.
+  bool release_ref() const noexcept {
+    return rc_.load(std::memory_order_acquire) == 1 || rc_.fetch_sub(1, std::memory_order_acq_rel) == 1;
   }
   int32_t refcount() const noexcept { return rc_.load(std::memory_order_relaxed); }
   // Whether the caller's reference is the only one, so that it may edit the object

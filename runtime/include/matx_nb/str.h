@@ -195,6 +195,11 @@ class StrObj final : public Object {
     else b->data32()[n] = 0;
     return b;
   }
+  // decref() without the virtual call: StrObj is final, so `delete this` here calls
+  // its own destructor and operator delete directly (Str's hot path).
+  void drop() const noexcept {
+    if (release_ref()) delete this;
+  }
   ~StrObj() override {
     if (char32_t* w = wide_.load(std::memory_order_relaxed)) alloc::deallocate(w);
   }
@@ -347,17 +352,17 @@ class Str {
   }
   Str(Str&& o) noexcept : v_(o.v_) { o.v_ = 0; }
   ~Str() {
-    if (StrObj* p = heap()) p->decref();
+    if (StrObj* p = heap()) p->drop();
   }
   Str& operator=(const Str& o) noexcept {
     if (StrObj* p = o.heap()) p->incref();
-    if (StrObj* p = heap()) p->decref();
+    if (StrObj* p = heap()) p->drop();
     v_ = o.v_;
     return *this;
   }
   Str& operator=(Str&& o) noexcept {
     if (this != &o) {
-      if (StrObj* p = heap()) p->decref();
+      if (StrObj* p = heap()) p->drop();
       v_ = o.v_;
       o.v_ = 0;
     }

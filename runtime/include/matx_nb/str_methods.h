@@ -131,8 +131,29 @@ inline Str str_lower(Str&& s, const Loc* loc) {
         d[i] = (c - 'A' < 26u) ? c + 32 : c;
       }
     };
-    if (s.narrow()) lower(s.mutable_data8());
-    else lower(s.mutable_data());
+    if (s.narrow()) {
+#if defined(__SSE2__)
+      // Kind 1 (unique: on the heap, padded): 16 bytes at a time, the padding's
+      // bytes kept out of `seen` and the terminator put back.
+      uint8_t* d = s.mutable_data8();
+      const __m128i bias = _mm_set1_epi8(char(0x80 - 'A')), lim = _mm_set1_epi8(char(0x80 + 26)),
+                    gap = _mm_set1_epi8(0x20);
+      for (size_t i = 0; i < n; i += 16) {
+        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+        uint32_t hi = uint32_t(_mm_movemask_epi8(x));
+        if (n - i < 16) hi &= (1u << (n - i)) - 1;
+        seen |= hi ? 0x80 : 0;
+        // 'A'..'Z' biased to -128..-103: below -102 exactly for the capitals
+        __m128i up = _mm_cmplt_epi8(_mm_add_epi8(x, bias), lim);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), _mm_add_epi8(x, _mm_and_si128(up, gap)));
+      }
+      d[n] = 0;
+#else
+      lower(s.mutable_data8());
+#endif
+    } else {
+      lower(s.mutable_data());
+    }
     s.object()->forget_hash();
     if (seen < 0x80) return std::move(s);
     // Not ASCII: the letters lowered so far lower the same way again.
@@ -281,14 +302,17 @@ inline bool py_space(uint8_t c) { return detail::kLatin1Space.t[c]; }
 namespace detail {
 // Bit i set when d[i] is whitespace (str.isspace()), for the 64 bytes at d of
 // which n are the text's; bits past the end are set (the end is a boundary).
-inline uint64_t space_mask64(const uint8_t* d, size_t n) {
+// padded: d has 15 readable bytes past its n (a kind-1 buffer's padding), so the
+// last block is read 16 bytes at a time too.
+inline uint64_t space_mask64(const uint8_t* d, size_t n, bool padded = false) {
   uint64_t m = 0;
 #if defined(__SSE2__)
-  if (n >= 64) {
+  if (n >= 64 || padded) {
     const __m128i sp = _mm_set1_epi8(' '), nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4),
                   fs = _mm_set1_epi8(0x1c), three = _mm_set1_epi8(3), nel = _mm_set1_epi8(char(0x85)),
                   nbsp = _mm_set1_epi8(char(0xa0));
-    for (int k = 0; k < 4; ++k) {
+    size_t e = n < 64 ? n : 64;
+    for (size_t k = 0; 16 * k < e; ++k) {
       __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 16 * k));
       __m128i a = _mm_sub_epi8(x, nine);  // 9..13 -> 0..4
       __m128i b = _mm_sub_epi8(x, fs);    // 0x1c..0x1f -> 0..3
@@ -297,6 +321,7 @@ inline uint64_t space_mask64(const uint8_t* d, size_t n) {
       w = _mm_or_si128(w, _mm_or_si128(_mm_cmpeq_epi8(x, nel), _mm_cmpeq_epi8(x, nbsp)));
       m |= uint64_t(uint16_t(_mm_movemask_epi8(w))) << (16 * k);
     }
+    if (n < 64) m = (m & ~(~0ULL << n)) | (~0ULL << n);
     return m;
   }
 #endif
@@ -309,11 +334,11 @@ inline uint64_t space_mask64(const uint8_t* d, size_t n) {
 // at a time: word starts and ends are the bit transitions of the space mask, so
 // the loop has no branch per character.
 template <class Add>
-inline void word_spans(const uint8_t* d, size_t n, Add&& add) {
+inline void word_spans(const uint8_t* d, size_t n, Add&& add, bool padded = false) {
   bool in_word = false;
   size_t start = 0;
   for (size_t base = 0; base < n; base += 64) {
-    uint64_t w = ~space_mask64(d + base, n - base);
+    uint64_t w = ~space_mask64(d + base, n - base, padded);
     uint64_t prev = (w << 1) | uint64_t(in_word);
     uint64_t starts = w & ~prev, ev = starts | (~w & prev);
     while (ev) {
@@ -365,7 +390,7 @@ inline List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*) {
       i = j;
     }
   };
-  if (s.narrow() && maxsplit == INT64_MAX) detail::word_spans(s.data8(), n, add);
+  if (s.narrow() && maxsplit == INT64_MAX) detail::word_spans(s.data8(), n, add, !s.is_inline());
   else if (s.narrow()) scan(s.data8());
   else scan(s.data());
   List<Str> out;
@@ -420,7 +445,7 @@ class SplitWords {
         out = Str::latin1_padded(d + start_, n_ - start_);
         return true;
       }
-      uint64_t w = ~detail::space_mask64(d + base_, n_ - base_);
+      uint64_t w = ~detail::space_mask64(d + base_, n_ - base_, true);  // d_ is padded
       uint64_t prev = (w << 1) | uint64_t(in_word_);
       starts_ = w & ~prev;
       ev_ = starts_ | (~w & prev);
@@ -653,6 +678,23 @@ template <class U>
 inline void replace_same_length(U* d, size_t n, const U* o, const U* r, size_t m, int64_t count, size_t p) {
   if (m == 1) {
     U a = o[0], b = r[0];
+#if defined(__SSE2__)
+    if constexpr (std::is_same<U, uint8_t>::value) {
+      if (count == INT64_MAX) {
+        // d is a kind-1 buffer (its 16 bytes of padding take the last block's
+        // overshoot): 16 bytes at a time, the terminator put back after.
+        const __m128i va = _mm_set1_epi8(char(a)), vb = _mm_set1_epi8(char(b));
+        for (size_t i = p & ~size_t(15); i < n; i += 16) {
+          __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+          __m128i eq = _mm_cmpeq_epi8(x, va);
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i),
+                           _mm_or_si128(_mm_and_si128(eq, vb), _mm_andnot_si128(eq, x)));
+        }
+        d[n] = 0;
+        return;
+      }
+    }
+#endif
     if (count == INT64_MAX) {
       for (size_t i = p; i < n; ++i) d[i] = d[i] == a ? b : d[i];  // vectorized
     } else {
