@@ -227,9 +227,13 @@ class StrObj final : public Object {
     return hash_;
   }
   bool hash_known() const { return hash_valid_; }
+  // The one-byte fields first: they fill the 4 bytes after Object's count, which
+  // keeps the header at 40 bytes.
   uint8_t width = 1;
 
  private:
+  mutable bool hash_valid_ = false;
+  uint8_t kind_ = 4;
   StrObj() = default;
   // Out of line: computed once per string, and keeping the callers small keeps
   // g++ fast on every library that hashes strings.
@@ -253,9 +257,8 @@ class StrObj final : public Object {
   size_t size_ = 0;
   mutable uint64_t hash_ = 0;
   mutable std::atomic<char32_t*> wide_{nullptr};
-  mutable bool hash_valid_ = false;
-  uint8_t kind_ = 4;
 };
+static_assert(sizeof(StrObj) == 40, "StrObj header layout");
 
 // ---- short strings held inline ---------------------------------------------------
 //
