@@ -47,6 +47,14 @@ inline int64_t mul(int64_t a, int64_t b, const Loc* loc) {
   if (__builtin_expect(__builtin_mul_overflow(a, b, &r), 0)) raise_int_overflow(loc);
   return r;
 }
+// Range loops whose body multiplies run a copy for bounds within 32 bits
+// (codegen version_small_range), where the counter's range lets g++ prove that
+// products of the counter cannot overflow and drop those checks.
+constexpr int64_t kSmallRange = int64_t(1) << 31;
+inline bool small_range(int64_t lo, int64_t hi) { return lo >= -kSmallRange && hi <= kSmallRange; }
+inline void assume_small_range(int64_t k) {
+  if (k < -kSmallRange || k >= kSmallRange) __builtin_unreachable();
+}
 inline int64_t neg(int64_t a, const Loc* loc) {
   if (__builtin_expect(a == INT64_MIN, 0)) raise_int_overflow(loc);
   return -a;
