@@ -14,7 +14,7 @@ from .ndarray_checker import NDArrayChecks
 from .diagnostics import DiagnosticSink, Span
 from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
                     FuncType, GenType, ListType, OptionalType, Prim, SetType, TupleType, Type, TypeVar, VarTupleType,
-                    assignable,
+                    assignable, children,
                     deep_resolve, fresh, has_unknown, is_hashable, is_numeric, optional, resolve, unify)
 
 RANGE = Prim("range")
@@ -484,7 +484,11 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             return
         got = self.expr(s.value, expected=want)
         if not assignable(want, got):
-            self.error(s.value.span, f"{self.func.qualname}() must return {want}, got {got}")
+            hint = ""
+            if type(resolve(want)) is type(resolve(got)) and isinstance(resolve(want), (ListType, DictType)):
+                hint = (f"a {got} is not a {want}: code holding it could add items of another type; "
+                        f"declare the function '-> {got}'")
+            self.error(s.value.span, f"{self.func.qualname}() must return {want}, got {got}", hint)
 
     def stmt_FuncDef(self, s: ir.FuncDef):
         f = s.func
@@ -597,9 +601,30 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         expected = ann
         if expected is None and len(s.targets) == 1:
             expected = self.target_type(s.targets[0])
+        if expected is None and len(s.targets) == 1 and isinstance(s.targets[0], ir.Name) and \
+                self.scope.lookup(s.targets[0].id) is None:
+            expected = self.returned_as(s.targets[0].id, s.value)
         vt = self.expr(s.value, expected=expected)
         for t in s.targets:
             self.assign_target(t, vt if ann is None else ann, s.value.span, value_type=vt)
+
+    def returned_as(self, name: str, value: ir.Expr) -> Optional[Type]:
+        """`out = []` ... `return out` in a function declared `-> list` or `-> List`
+        (List[Any]; likewise dicts): `out` holds what the function returns, so it is a
+        List[Any] from the start, rather than a list of its first items' type, which
+        the return would then reject."""
+        want = resolve(self.func.returns) if self.func.returns is not None else None
+        if isinstance(want, ListType) and isinstance(value, ir.ListLit):
+            empty = not value.elts
+        elif isinstance(want, DictType) and isinstance(value, ir.DictLit):
+            empty = not value.keys
+        else:
+            return None
+        if not empty or not any(isinstance(resolve(c), AnyType) for c in children(want)):
+            return None
+        returns = any(isinstance(r, ir.Return) and isinstance(r.value, ir.Name) and r.value.id == name
+                      for r in ir_walk(self.func.body))
+        return want if returns else None
 
     def stmt_AugAssign(self, s: ir.AugAssign):
         if self.nd_augassign(s):
