@@ -108,12 +108,21 @@ inline void deallocate(void* p) {
   ::operator delete(static_cast<void*>(block));
 }
 
-// Destroys a vector's items last to first (see ~ListObj), leaving it empty.
+// Destroys a vector's items last to first (see ~ListObj), leaving it empty. The
+// item 8 places ahead is prefetched (prefetch_for_release, found by ADL for the
+// item types that own a buffer): the misses on cold items overlap.
+template <class T>
+inline void prefetch_for_release(const T&) {}
 template <class V>
 inline void release_backwards(V& v) {
-  if constexpr (!std::is_trivially_destructible<typename V::value_type>::value)
-    while (!v.empty()) v.pop_back();
-  else v.clear();
+  if constexpr (!std::is_trivially_destructible<typename V::value_type>::value) {
+    for (size_t i = v.size(); i-- > 0;) {
+      if (i >= 8) prefetch_for_release(v[i - 8]);
+      v.pop_back();
+    }
+  } else {
+    v.clear();
+  }
 }
 
 // std::allocator over the size classes, for the buffers of containers (a list's
