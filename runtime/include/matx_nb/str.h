@@ -385,11 +385,7 @@ class Str {
   static Str latin1(const void* s, size_t n) {
     const uint8_t* p = static_cast<const uint8_t*>(s);
     if (n <= kInlineMax) return small(p, n);
-    Str b;
-    StrObj* o = StrObj::alloc(n, 1);
-    copy_bytes(o->data8(), p, n);
-    b.v_ = reinterpret_cast<uintptr_t>(o);
-    return b;
+    return heap_latin1<copy_bytes>(p, n);
   }
   // The n (< 8) bytes at p as an inline string, reading a whole word: p must have
   // 8 readable bytes (a kind-1 buffer before its last code point, or a Str's word).
@@ -403,11 +399,7 @@ class Str {
   // A copy of n bytes at p, which has 8 readable bytes past p + n - 1 (see latin1_word).
   static Str latin1_padded(const uint8_t* p, size_t n) {
     if (n <= kInlineMax) return latin1_word(p, n);
-    Str b;
-    StrObj* o = StrObj::alloc(n, 1);
-    copy_words(o->data8(), p, n);
-    b.v_ = reinterpret_cast<uintptr_t>(o);
-    return b;
+    return heap_latin1<copy_words>(p, n);
   }
   // Copies n bytes a word at a time: reads and writes up to 7 bytes past n.
   static void copy_words(uint8_t* d, const uint8_t* s, size_t n) {
@@ -614,6 +606,15 @@ class Str {
   friend bool operator>=(const Str& a, const Str& b) { return compare(a, b) >= 0; }
 
  private:
+  // A kind-1 heap string of the n bytes at p, copied by Copy.
+  template <void (*Copy)(uint8_t*, const uint8_t*, size_t)>
+  static Str heap_latin1(const uint8_t* p, size_t n) {
+    Str b;
+    StrObj* o = StrObj::alloc(n, 1);
+    Copy(o->data8(), p, n);
+    b.v_ = reinterpret_cast<uintptr_t>(o);
+    return b;
+  }
   // 1 to 7 bytes: one word, no allocation.
   static Str small(const uint8_t* s, size_t n) {
     Str b;
