@@ -18,6 +18,7 @@ from typing import Callable, Dict, List, Optional
 
 import matx_nb
 from matx_nb.compiler.diagnostics import CompileError
+from matx_nb.compiler.driver import PHASES
 
 from .cell import Cell
 
@@ -50,21 +51,42 @@ class ObjectBuild:
         self.result = None  # matx_nb CompileResult, details loaded
         self.seconds = 0.0
         self.done = threading.Event()
+        # "queued" -> "checking" -> "generating" -> "compiling" -> "loading" -> "done" | "failed";
+        # phase_since is time.time() when it began (the panel ticks from it).
+        self.phase = "queued"
+        self.phase_since = time.time()
+        self.on_phase: Callable[[], None] = lambda: None
+
+    def enter(self, phase: str) -> None:
+        self.phase, self.phase_since = phase, time.time()
+        self.on_phase()
+
+    def fail(self, error: BaseException) -> None:
+        """Marks a build that will never run (or died) as failed: a call raises, never waits."""
+        if not self.done.is_set():
+            self.error = error
+            self.phase, self.phase_since = "failed", time.time()
+            self.done.set()
 
     @property
     def line(self) -> int:
         return self.cell.lines.get(self.name, 0)
 
     def run(self, opt: str, force: bool, bind: Callable[[str, object], None]) -> None:
+        from matx_nb.compiler.driver import reporting
         t0 = time.perf_counter()
         try:
-            self.compiled = matx_nb.script(self.py_obj, opt=opt, force=force)
+            with reporting(self.enter):
+                self.compiled = matx_nb.script(self.py_obj, opt=opt, force=force)
             self.result = self.compiled.matx.load_details()
             bind(self.name, self.compiled)  # before `done`: a waiting call then finds the name bound
+            self.phase = "done"
         except BaseException as e:  # noqa: BLE001 - a failed build must never reach the kernel
             self.error = e
+            self.phase = "failed"
         finally:
             self.seconds = time.perf_counter() - t0
+            self.phase_since = time.time()
             self.done.set()
 
     def wait(self):
@@ -103,7 +125,7 @@ class Pending:
 
     def __repr__(self):
         b = self._matx_build
-        state = "compiling" if not b.done.is_set() else ("failed" if b.error else "compiled")
+        state = f"compiling: {b.phase}" if not b.done.is_set() else ("failed" if b.error else "compiled")
         return f"<%%matx {b.name} ({state})>"
 
 
@@ -124,6 +146,24 @@ class CellBuild:
         self.finished = threading.Event()
         self.listeners: List[Callable[["CellBuild"], None]] = []
         self.listener_errors: List[str] = []
+        self.quiet = Quiet(lambda: [])  # the manager gives the real one
+        for b in self.objects.values():
+            b.on_phase = self._changed
+
+    # ---- progress
+    @property
+    def phase(self) -> str:
+        """The least advanced phase among the objects still building ("done" when none is)."""
+        running = [b.phase for b in self.objects.values() if not b.done.is_set()]
+        if not running:
+            return "failed" if self.failed else "done"
+        order = ("queued",) + PHASES
+        return min(running, key=lambda p: order.index(p) if p in order else len(order))
+
+    @property
+    def phase_since(self) -> float:
+        running = [b for b in self.objects.values() if not b.done.is_set() and b.phase == self.phase]
+        return min((b.phase_since for b in running), default=time.time())
 
     # ---- state
     @property
@@ -180,10 +220,19 @@ class CellBuild:
             self.measure_error = traceback.format_exc()
             self.state = "failed"
         finally:
-            if self.build_seconds is None:
-                self.build_seconds = time.perf_counter() - self.started
-            self._changed()  # views show the final state before anyone waiting wakes up
-            self.finished.set()
+            self.abort(RuntimeError("the build stopped before compiling this object"))
+
+    def abort(self, error: BaseException) -> None:
+        """Ends the build: objects that never ran fail with `error`, so no call
+        waits for them; views show the final state before anyone waiting wakes up."""
+        for b in self.objects.values():
+            b.fail(error)
+        if self.state not in ("compiled", "failed"):
+            self.state = "failed"
+        if self.build_seconds is None:
+            self.build_seconds = time.perf_counter() - self.started
+        self._changed()
+        self.finished.set()
 
     def _measure(self, namespaces) -> None:
         from . import measure
@@ -193,7 +242,9 @@ class CellBuild:
                 self.checks = measure.check(self.options.check, py_ns, c_ns)
                 self._changed()
             if self.options.bench:
-                self.timing = measure.bench(self.options.bench, py_ns, c_ns)
+                # One cell times at a time, and only while no build competes for the CPU.
+                with self.quiet.timing():
+                    self.timing = measure.bench(self.options.bench, py_ns, c_ns, quiet=self.quiet.wait)
         except SyntaxError as e:
             self.measure_error = f"--bench/--check expression: {e}"
 
@@ -206,6 +257,27 @@ def _ignore_interrupts() -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
+class Quiet:
+    """Keeps timings honest: `wait()` blocks until no object of any cell is still
+    compiling (g++ would steal the CPU from the code being timed), and `timing()`
+    lets one cell time at a time."""
+
+    def __init__(self, builds: Callable[[], List[CellBuild]], limit_s: float = 600.0):
+        self.builds, self.limit_s = builds, limit_s
+        self.lock = threading.Lock()
+
+    def busy(self) -> bool:
+        return any(not b.done.is_set() for cb in self.builds() for b in cb.objects.values())
+
+    def wait(self) -> None:
+        end = time.perf_counter() + self.limit_s
+        while self.busy() and time.perf_counter() < end:
+            time.sleep(0.02)
+
+    def timing(self):
+        return self.lock
+
+
 class BuildManager:
     """One per shell: the worker pool (one g++ per core) and the builds so far."""
 
@@ -213,13 +285,21 @@ class BuildManager:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="matx-build",
                                        initializer=_ignore_interrupts)
         self.builds: List[CellBuild] = []
+        self.quiet = Quiet(lambda: list(self.builds))
 
     def start(self, build: CellBuild, bind, namespaces) -> None:
+        """Starts the build on its own thread; if it cannot start, the build fails
+        at once (its names raise, none waits) and the error propagates."""
+        build.quiet = self.quiet
         self.builds.append(build)
         del self.builds[:-50]
-        t = threading.Thread(target=build.run, args=(self.pool, bind, namespaces),
-                             name=f"matx-cell-{build.cell.number}", daemon=True)
-        t.start()
+        try:
+            t = threading.Thread(target=build.run, args=(self.pool, bind, namespaces),
+                                 name=f"matx-cell-{build.cell.number}", daemon=True)
+            t.start()
+        except BaseException as e:
+            build.abort(e)
+            raise
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -78,10 +78,17 @@ class MatxMagics(Magics):
         for name, p in pending.items():
             self.shell.user_ns[name] = p
             self.twins[id(p)] = (p, p.__matx_py__)
-        self._show(build)
-        build.subscribe(self.panel.publish)
+        # Started before anything is shown: whatever fails in the display, every
+        # name bound above either runs or raises BuildFailed; none waits forever
+        # (a build that cannot start fails its names at once).
         self.manager.start(build, lambda name, compiled: self._bind(name, compiled, pending[name]),
                            lambda: self._namespaces(build))
+        build.subscribe(self.panel.publish)
+        try:
+            self._show(build)
+        except Exception as e:  # no widgets: a plain status line, the build goes on
+            print(f"%%matx: the output cannot be shown ({type(e).__name__}: {e}); "
+                  f"{', '.join(cell_.names)} will still be compiled")
         if options.sync:
             build.wait()
             failed = build.failed

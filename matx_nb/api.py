@@ -5,7 +5,7 @@ import threading
 from typing import Any, Dict
 
 from .compiler.diagnostics import CompileError
-from .compiler.driver import CompileResult, compile_object
+from .compiler.driver import CompileResult, compile_object, report
 from .compiler.toolchain import DEFAULT_OPT
 
 _loaded: Dict[str, tuple] = {}  # library path -> (capsule, function names, class names)
@@ -171,6 +171,7 @@ def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, devi
         if is_torch_module(obj):
             return TorchOp(obj, device=device)
     result, col = compile_object(obj, opt=opt, force=force)
+    report("loading")
     cap, funcs, classes = load_library(result, col)
     target = col.sources[result.entry].obj
     # Classes compiled as dependencies get a Python face too, so their instances

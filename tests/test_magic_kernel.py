@@ -1,7 +1,6 @@
 """%%matx in a real ipykernel (one kernel for the module, driven by jupyter_client):
 the cell returns while g++ runs, a call waits, a type error fails the cell, and a
 kernel interrupt or a failed g++ leaves the kernel alive and usable."""
-import stat
 import time
 
 import pytest
@@ -9,51 +8,15 @@ import pytest
 pytest.importorskip("ipykernel")
 jupyter_client = pytest.importorskip("jupyter_client")
 
+from kernelutil import execute, fake_cxx, start_kernel, stop_kernel, use_cxx  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def kc(tmp_path_factory):
-    from jupyter_client.manager import start_new_kernel
-    km, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path_factory.mktemp("kernel")))
-    client.km = km
+    client = start_kernel(str(tmp_path_factory.mktemp("kernel")))
     execute(client, "%load_ext matx_nb")
     yield client
-    client.stop_channels()
-    km.shutdown_kernel(now=True)
-
-
-def collect(outputs):
-    text = []
-    for msg in outputs:
-        c, kind = msg["content"], msg["msg_type"]
-        if kind == "stream":
-            text.append(c["text"])
-        elif kind in ("execute_result", "display_data"):
-            text.append(c["data"].get("text/plain", ""))
-        elif kind == "error":
-            text.append(f"{c['ename']}: {c['evalue']}")
-    return "".join(text)
-
-
-def execute(kc, code, ok=True, timeout=120):
-    outputs = []
-    reply = kc.execute_interactive(code, timeout=timeout, output_hook=outputs.append, allow_stdin=False)
-    content = reply["content"]
-    if ok and content["status"] != "ok":
-        raise AssertionError(f"{code!r} failed: {content.get('ename')}: {content.get('evalue')}")
-    return content, collect(outputs)
-
-
-def fake_cxx(tmp_path, name, body):
-    """A g++ stand-in; bash, not dash: dash clears the signal mask it inherits."""
-    p = tmp_path / name
-    p.write_text('#!/bin/bash\ncase "$1" in --version) exec g++ "$@";; esac\n' + body + "\n")
-    p.chmod(p.stat().st_mode | stat.S_IEXEC)
-    return str(p)
-
-
-def use_cxx(kc, path):
-    execute(kc, f"import os; os.environ['MATX_NB_CXX'] = {path!r}" if path
-            else "import os; os.environ.pop('MATX_NB_CXX', None)")
+    stop_kernel(client)
 
 
 def test_cell_returns_while_gxx_runs_and_a_call_waits(kc, tmp_path):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import linecache
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -16,6 +18,30 @@ from .toolchain import DEFAULT_OPT, LibraryCache, Toolchain
 
 # The later stages (IR, checker, codegen) are imported on a cache miss only,
 # so a cache hit in a new process stays cheap.
+
+PHASES = ("checking", "generating", "compiling", "loading")
+_progress = threading.local()
+
+
+@contextmanager
+def reporting(callback):
+    """Calls callback(phase) on this thread as a compile enters each of PHASES
+    (the notebook's status line and side panel show it)."""
+    previous = getattr(_progress, "callback", None)
+    _progress.callback = callback
+    try:
+        yield
+    finally:
+        _progress.callback = previous
+
+
+def report(phase: str) -> None:
+    callback = getattr(_progress, "callback", None)
+    if callback is not None:
+        try:
+            callback(phase)
+        except Exception:  # a display problem never fails a compile
+            pass
 
 
 @dataclass
@@ -146,6 +172,7 @@ def analyze(obj: Any) -> tuple:
 def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tuple:
     """Compiles obj and its dependencies; returns (CompileResult, collector)."""
     t0 = time.perf_counter()
+    report("checking")
     sink = DiagnosticSink()
     col = collect(obj, sink)
     entry = sources.unwrap(obj).__name__
@@ -169,6 +196,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tup
     times["check"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
+    report("generating")
     em = Emitter(program, _source_line(col.sources), class_layouts(program))
     cpp = em.emit()
     times["codegen"] = time.perf_counter() - t2
@@ -180,6 +208,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tup
     meta = {"entry": entry, "objects": list(col.order), "toolchain": tc.key(), "opt": opt,
             "line_map": [(n, *_relative(col.sources, f, l)) for n, f, l in em.line_map],
             "annotate": [(*_relative(col.sources, f, l), k) for f, l, k in annotate]}
+    report("compiling")
     res = cache.build(key, cpp, meta)
     times["cxx"] = res.seconds
     if not res.ok:
