@@ -1,54 +1,66 @@
-# Developer entry points. `make demo` and `make test` work on a fresh machine
-# with python3 (>= 3.10, with venv), g++ and cmake; the first one creates .venv.
+# Developer entry points. `make demo` and `make test` work on a fresh Debian or
+# Ubuntu machine: the first one installs the system prerequisites
+# (scripts/install_system_deps.sh, apt) and creates .venv.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+# Written by `make setup`; older than what the install is built from, it is redone.
+SETUP  := $(VENV)/.matx_nb-setup
 
-.PHONY: setup test demo bench bench-export bench-magic bench-text labextension
+.PHONY: setup system-deps test demo lab bench bench-export bench-magic bench-text labextension
 
-# Create .venv and install matx_nb editable, with the test and notebook extras
-# (the %%matx magic's tests run a kernel and JupyterLab). Re-run after
-# editing runtime/python/native.cc or CMakeLists.txt (Python files and the
-# runtime headers are picked up from the checkout without reinstalling).
-setup:
+# The system packages pip cannot install (g++, cmake, PCRE2, chromium...); see README.md.
+system-deps:
+	PYTHON=$(PYTHON) bash scripts/install_system_deps.sh
+
+# Create .venv and install matx_nb editable, with the test extras (the tests run
+# kernels, JupyterLab and chromium). pip also installs the JupyterLab extension
+# into .venv/share/jupyter/labextensions. Python files and the runtime headers are
+# used straight from the checkout; the targets below redo this step by themselves
+# when the C++ module, the build or the dependencies change.
+setup: system-deps
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -e '.[test,notebook]'
-	mkdir -p $(VENV)/share/jupyter/labextensions
-	rm -rf $(VENV)/share/jupyter/labextensions/matx-nb-labextension
-	cp -r labextension/prebuilt/matx-nb-labextension $(VENV)/share/jupyter/labextensions/
+	$(PY) -m pip install -e '.[test]'
+	touch $(SETUP)
 
-$(PY):
+$(SETUP): scripts/install_system_deps.sh pyproject.toml CMakeLists.txt runtime/python/native.cc \
+          labextension/prebuilt/matx-nb-labextension/package.json
 	$(MAKE) setup
 
-test: | $(PY)
+test: $(SETUP)
 	$(PY) -m pytest -q tests
 
-demo: | $(PY)
+demo: $(SETUP)
 	$(PY) examples/demo.py
+
+# JupyterLab on the tutorial notebooks, from .venv (its kernel, the matx_nb
+# extension and the widgets are there); `make lab LAB_ARGS=--no-browser` on a server.
+lab: $(SETUP)
+	$(PY) -m jupyterlab --ServerApp.root_dir=notebooks $(LAB_ARGS)
 
 # Benchmarks against CPython and the peers (MATXScript, TorchScript, Numba, HF
 # tokenizers, hand-written C++), each peer in its own venv under bench/_work/
 # (created on the first run); writes bench/RESULTS.md. See bench/run.py.
-bench: | $(PY)
+bench: $(SETUP)
 	$(PY) bench/run.py
 
 # Per-call overhead of a one-op saved pipeline (matx_nb.load().run, the traced
 # module's run, C++ Session::Run) versus calling the op directly, from Python
 # and from C++; writes bench/EXPORT_RESULTS.md. See bench/export_overhead.py.
-bench-export: | $(PY)
+bench-export: $(SETUP)
 	$(PY) bench/export_overhead.py
 
 # %%matx latency in an IPython shell: cold build of the fib cell and re-run of
 # an unchanged cell, against the targets (1.0 s, 50 ms); writes
 # bench/MAGIC_RESULTS.md. See bench/bench_magic.py.
-bench-magic: | $(PY)
+bench-magic: $(SETUP)
 	$(PY) bench/bench_magic.py
 
 # WordPiece vs HF tokenizers and CPython; the text pipeline in 1 and 2 threads (bench/TEXT_RESULTS.md).
-bench-text: | $(PY)
+bench-text: $(SETUP)
 	$(PY) bench/bench_text.py
 
 # Rebuild the JupyterLab extension's committed assets (labextension/prebuilt/)
 # from labextension/src with @jupyter/builder; users and CI need no npm.
-labextension: | $(PY)
+labextension: $(SETUP)
 	cd labextension && npm ci --no-audit --no-fund && npm run build
