@@ -12,14 +12,67 @@ traces and saves pipelines. The compiler (matx_nb.compiler) knows nothing of thi
 See docs/notebook.md.
 """
 
-__all__ = ["load_ipython_extension", "unload_ipython_extension", "extension"]
+import importlib.util
+import shlex
+import sys
+
+__all__ = ["load_ipython_extension", "unload_ipython_extension", "extension",
+           "MissingNotebookPackages", "missing_packages"]
+
+# What the magic imports while a cell runs (module -> pip package); all are
+# dependencies of matx_nb in pyproject.toml, so only a broken or partial
+# environment lacks one.
+RUNTIME_MODULES = {"ipywidgets": "ipywidgets", "matplotlib": "matplotlib",
+                   "pygments": "pygments", "comm": "comm"}
+
+
+def missing_packages() -> list:
+    """The pip packages of RUNTIME_MODULES this Python cannot import (found, not imported)."""
+    importlib.invalidate_caches()  # packages installed since the kernel started count
+    missing = []
+    for module, package in RUNTIME_MODULES.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(package)
+    return missing
+
+
+class MissingNotebookPackages(ModuleNotFoundError):
+    """%%matx without the packages it displays with: one line, and how to fix it."""
+
+    def __init__(self, packages):
+        self.packages = list(packages)
+        fix = f"{shlex.quote(sys.executable)} -m pip install {' '.join(self.packages)}"
+        super().__init__(f"matx_nb: the %%matx magic needs {', '.join(self.packages)}, which "
+                         f"this kernel cannot import; install with: {fix}  (then restart the kernel)")
+        self.fix = fix
+
+    def _render_traceback_(self):
+        return [f"{type(self).__name__}: {self}"]
 
 
 def load_ipython_extension(ip) -> None:
-    """Called by IPython on ``%load_ext``; registers %%matx and %matx_export once."""
-    if extension(ip) is None:
-        from .magics import MatxMagics
-        ip.register_magics(MatxMagics(ip))
+    """Called by IPython on ``%load_ext``; registers %%matx and %matx_export once.
+    Without a package they need, it says so in one line and registers stand-ins
+    that raise the same error, instead of magics that fail deep inside a view
+    (`%reload_ext matx_nb` after installing them registers the real ones)."""
+    if extension(ip) is not None:
+        return
+    missing = missing_packages()
+    if missing:
+        print(MissingNotebookPackages(missing), file=sys.stderr)
+
+        def unavailable(line, cell=None):
+            raise MissingNotebookPackages(missing)
+
+        ip.register_magic_function(unavailable, "cell", "matx")
+        ip.register_magic_function(unavailable, "line", "matx_export")
+        return
+    from .magics import MatxMagics
+    ip.register_magics(MatxMagics(ip))
 
 
 def unload_ipython_extension(ip) -> None:
