@@ -7,10 +7,16 @@ import base64
 import html
 import io
 import re
+import time
 from typing import Dict, List, Optional
 
 from .cell import caret_lines, where
-from .measure import seconds
+from .measure import ratio, seconds, slower
+
+# Status glyphs that render as text everywhere (none has the Unicode
+# Emoji_Presentation property, so no emoji font is needed and none turns into a
+# colour picture): ✓ built, ✗ failed, ! a warning, ◐◓◑◒ busy (turning).
+OK, BAD, WARN, SPIN = "✓", "✗", "!", "◐◓◑◒"
 
 # Pygments token classes (prefix mx-) -> JupyterLab editor colours.
 _TOKEN_VARS = {
@@ -57,6 +63,11 @@ CSS = """
 .matx-ok { color: var(--jp-success-color1, #388e3c); font-weight: bold; }
 .matx-bad { color: var(--jp-error-color1, #d32f2f); font-weight: bold; }
 .matx-chart { max-width: 640px; display: block; margin-top: 6px; }
+.matx-warn { color: var(--jp-warn-color1, #e65100); font-weight: bold; }
+.matx-busy { color: var(--jp-brand-color1, #1976d2); font-weight: bold; }
+.matx-static details { margin: 6px 0; }
+.matx-static summary { cursor: pointer; font-weight: bold; padding: 2px 0; }
+.matx-static .matx-status { margin-bottom: 4px; }
 """ + "".join(
     ", ".join(f".matx-code .mx-{c}" for c in classes) + f" {{ color: var({var}, {fallback}); }}\n"
     for classes, var, fallback in _TOKEN_VARS.values())
@@ -69,11 +80,14 @@ def page(body: str) -> str:
 
 
 def highlight_lines(code: str, lexer: str = "cpp") -> List[str]:
-    """One HTML fragment per source line (pygments closes its spans per line)."""
+    """One HTML fragment per source line (pygments closes its spans per line);
+    fragment i is line i + 1 of ``code``, leading blank lines included (a cell's
+    text starts with the blank line standing for its %%matx line)."""
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import get_lexer_by_name
-    out = highlight(code, get_lexer_by_name(lexer), HtmlFormatter(nowrap=True, classprefix="mx-"))
+    out = highlight(code, get_lexer_by_name(lexer, stripnl=False),  # stripnl would drop leading blank lines
+                    HtmlFormatter(nowrap=True, classprefix="mx-"))
     lines = out.split("\n")
     n = len(code.split("\n"))
     return (lines + [""] * n)[:n]
@@ -92,7 +106,7 @@ def code_html(code: str, lexer: str = "cpp", marks: Optional[Dict[int, str]] = N
     return f'<div class="matx-code matx-{lexer}">{"".join(rows)}</div>'
 
 
-def cpp_tab(build) -> str:
+def cpp_body(build) -> str:
     parts = []
     for b in build.objects.values():
         if b.result is None or not b.result.cpp:
@@ -103,9 +117,9 @@ def cpp_tab(build) -> str:
         parts.append(f'<p><b>{esc(b.name)}</b> <span class="muted">— {how}; {esc(str(r.library))}</span></p>'
                      + code_html(r.cpp, "cpp", marks, numbers=True))
     if not parts:
-        return page('<p class="muted">No C++ yet.</p>' if not build.done
-                    else '<p class="muted">No C++: the build failed (see Diagnostics).</p>')
-    return page("".join(parts))
+        return ('<p class="muted">No C++ yet.</p>' if not build.done
+                else '<p class="muted">No C++: the build failed (see Diagnostics).</p>')
+    return "".join(parts)
 
 
 def diagnostic_html(d, places: Dict[str, str]) -> str:
@@ -119,12 +133,12 @@ def diagnostic_html(d, places: Dict[str, str]) -> str:
     return "".join(out) + "</div>"
 
 
-def diagnostics_tab(build) -> str:
+def diagnostics_body(build) -> str:
     from matx_nb.compiler.diagnostics import CompileError
     from .builds import error_text
     parts = []
     for b in build.failed:
-        parts.append(f'<p><span class="matx-bad">✘</span> <b>{esc(b.name)}</b> '
+        parts.append(f'<p><span class="matx-bad">{BAD}</span> <b>{esc(b.name)}</b> '
                      f'(line {b.line}) did not compile:</p>')
         if isinstance(b.error, CompileError):
             parts += [diagnostic_html(d, build.places) for d in b.error.diagnostics]
@@ -138,8 +152,8 @@ def diagnostics_tab(build) -> str:
                      f'<div class="matx-code"><div class="l">{esc(build.measure_error)}</div></div>')
     if not parts:
         if not build.done:
-            return page('<p class="muted">Type check passed; compiling…</p>')
-        parts.append('<p><span class="matx-ok">✔</span> No problems.</p>')
+            return '<p class="muted">Type check passed; compiling…</p>'
+        parts.append(f'<p><span class="matx-ok">{OK}</span> No problems.</p>')
     rows = "".join(
         f"<tr><td>{esc(b.name)}</td><td>{'cache hit' if b.result and b.result.cache_hit else 'built' if b.result else '–'}</td>"
         + "".join(f'<td class="num">{esc(seconds(b.result.seconds.get(k)) if b.result else "–")}</td>'
@@ -147,10 +161,10 @@ def diagnostics_tab(build) -> str:
         for b in build.objects.values())
     parts.append("<p><b>Stage times</b> (per object)</p><table><tr><th>object</th><th></th><th>sources</th>"
                  "<th>type check</th><th>codegen</th><th>g++</th><th>total</th></tr>" + rows + "</table>")
-    return page("".join(parts))
+    return "".join(parts)
 
 
-def annotate_tab(build) -> str:
+def annotate_body(build) -> str:
     kinds: Dict[int, str] = {}
     for b in build.objects.values():
         for file, line, kind in (b.result.annotate if b.result else []):
@@ -172,11 +186,23 @@ def annotate_tab(build) -> str:
               f'<span class="matx-swatch matx-dynamic"></span>dynamic <code>Any</code> ({n_dyn} lines)</p>')
     if not kinds:
         legend = '<p class="muted">Shown once the cell has compiled.</p>'
-    return page(legend + f'<div class="matx-code">{"".join(rows)}</div>')
+    return legend + f'<div class="matx-code matx-annotate">{"".join(rows)}</div>'
 
 
-def chart_png(rows: List[dict]) -> Optional[bytes]:
-    """Python vs compiled bars per --bench expression (log scale), as a PNG."""
+def _spread(r: dict, side: str) -> tuple:
+    """(median, min, max) seconds per call of one side of a --bench row."""
+    med, s = r[f"{side}_s"], r.get(side)
+    return (med, s["min"], s["max"]) if s else (med, med, med)
+
+
+def _speedup_label(r: dict) -> str:
+    text = ratio(r["speedup"]) + (" (slower)" if slower(r) else "")
+    return text + (f" {WARN} noisy" if r.get("noisy") else "")
+
+
+def chart_figure(rows: List[dict]):
+    """Python vs compiled bars per --bench expression (log scale): medians, with
+    min–max whiskers; the speedup on the right. None without timings."""
     rows = [r for r in rows if r["python_s"] and r["compiled_s"]]
     if not rows:
         return None
@@ -188,29 +214,48 @@ def chart_png(rows: List[dict]) -> Optional[bytes]:
     ax = fig.add_subplot(111)
     ys = range(len(rows))
     h = 0.38
-    # log scale: bars start at a floor below the fastest time, not at 0
-    floor = min(min(r["python_s"], r["compiled_s"]) for r in rows) / 4
-    for dy, key, label, color in ((-h / 2, "python_s", "Python", "#4c78a8"),
-                                  (h / 2, "compiled_s", "compiled", "#f58518")):
-        ax.barh([y + dy for y in ys], [r[key] - floor for r in rows], h, left=floor, label=label, color=color)
-    for y, r in zip(ys, rows):
-        ax.text(r["python_s"], y - h / 2, f"  ×{r['speedup']:.1f}", va="center", color=grey, fontsize=9)
+    spreads = [_spread(r, side) for r in rows for side in ("python", "compiled")]
+    # log scale: bars start at a floor below every bar and whisker (not at 0), and
+    # the axis ends past the longest whisker, whichever side it is on
+    floor = min(lo for _, lo, _ in spreads) / 3
+    top = max(hi for _, _, hi in spreads) * 1.6
+    for dy, side, label, color in ((-h / 2, "python", "Python", "#4c78a8"),
+                                   (h / 2, "compiled", "compiled", "#f58518")):
+        meds, los, his = zip(*(_spread(r, side) for r in rows))
+        ax.barh([y + dy for y in ys], [m - floor for m in meds], h, left=floor, label=label, color=color,
+                xerr=[[m - lo for m, lo in zip(meds, los)], [hi - m for m, hi in zip(meds, his)]],
+                error_kw={"ecolor": grey, "capsize": 3, "elinewidth": 1})
     ax.set_yticks(list(ys), [r["expr"] for r in rows])
     ax.set_xscale("log")
-    ax.set_xlim(floor, max(r["python_s"] for r in rows) * 6)  # room for the speedup label
-    ax.set_xlabel("seconds per call (log scale; median)")
+    ax.set_xlim(floor, top)
+    ax.set_xlabel("seconds per call (log scale): bar median, whisker min–max")
     ax.invert_yaxis()
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    speed = ax.twinx()  # the speedups as labels on the right, outside the plot
+    speed.set_yscale(ax.get_yscale())
+    speed.set_ylim(ax.get_ylim())
+    speed.set_yticks(list(ys), [_speedup_label(r) for r in rows])
+    for label, r in zip(speed.get_yticklabels(), rows):
+        label.set_color("#e65100" if r.get("noisy") or slower(r) else grey)
+    for a in (ax, speed):
+        for side in ("top", "right") if a is ax else ("top", "left", "bottom", "right"):
+            a.spines[side].set_visible(False)
+        a.tick_params(colors=grey, length=0 if a is speed else 3.5)
+        a.patch.set_alpha(0)
     for item in [ax.xaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()]:
         item.set_color(grey)
-    ax.tick_params(colors=grey)
     for s in ax.spines.values():
         s.set_color(grey)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncol=2, frameon=False, labelcolor=grey, fontsize=9)
     fig.patch.set_alpha(0)
-    ax.patch.set_alpha(0)
     fig.tight_layout()
+    return fig
+
+
+def chart_png(rows: List[dict]) -> Optional[bytes]:
+    """``chart_figure`` as a PNG."""
+    fig = chart_figure(rows)
+    if fig is None:
+        return None
     buf = io.BytesIO()
     fig.savefig(buf, format="png", transparent=True)
     return buf.getvalue()
@@ -219,67 +264,186 @@ def chart_png(rows: List[dict]) -> Optional[bytes]:
 def _not_yet(build, asked, rows, how: str, coming: str, missing: str) -> Optional[str]:
     """A tab's text until it has rows: how to ask for it, that it is coming, or why there is none."""
     if not asked:
-        return page(f'<p class="muted">{how}</p>')
+        return f'<p class="muted">{how}</p>'
     if not rows:
-        return page(f'<p class="muted">{missing if build.done else coming}</p>')
+        return f'<p class="muted">{missing if build.done else coming}</p>'
     return None
 
 
-def timing_tab(build) -> str:
+def _time_cell(r: dict, side: str) -> str:
+    """'2.10 ms' and, muted, its min–max range and IQR."""
+    med = r[f"{side}_s"]
+    s = r.get(side)
+    if med is None:
+        return "<td class='num'>–</td>"
+    if not s:
+        return f"<td class='num'>{seconds(med)}</td>"
+    flag = f" <span class='matx-warn'>{WARN}</span>" if s["noisy"] else ""
+    return (f"<td class='num' title='{s['n']} samples of {s['loops']:,} calls'>{seconds(med)}{flag}<br>"
+            f"<span class='muted'>{seconds(s['min'])} – {seconds(s['max'])} · IQR {s['iqr'] * 100:.0f}%</span></td>")
+
+
+def _speedup_cell(r: dict) -> str:
+    if r["speedup"] is None:
+        return f"<td>{esc(r['error']) or '–'}</td>"
+    q = r.get("speedup_q")
+    text = f"<b>{ratio(r['speedup'])}</b>"
+    if slower(r):
+        text = (f"<span class='matx-warn' title='{esc(r.get('why_detail', ''))}'>{ratio(r['speedup'])} "
+                f"(slower: {esc(r.get('why') or 'Python is faster here')})</span>")
+    if q:
+        text += f"<br><span class='muted'>{ratio(q[0])} – {ratio(q[1])}</span>"
+    if r.get("noisy"):
+        text += (f"<br><span class='matx-warn' title='the IQR of a side is over 10% of its median, or its minimum "
+                 f"is 20% under it: something else ran meanwhile; re-run on a quiet machine'>{WARN} noisy</span>")
+    return f"<td class='num'>{text}</td>"
+
+
+TIMING_NOTE = (
+    "Each side is sampled at least 20 times (a slow expression at least 5 times within 4 s), each sample "
+    "looping the expression for at least 10 ms; Python and compiled samples alternate, so background load "
+    "hits both. Shown: the median per call, min – max and the IQR (spread of the middle half); the speedup "
+    "is median / median, under it the middle half of the paired ratios. "
+    f"{WARN} noisy: an IQR over 10% of the median, or a minimum 20% under it.")
+
+
+def timing_body(build) -> str:
     empty = _not_yet(build, build.options.bench, build.timing,
                      'Time expressions with <code>--bench "fib(25)"</code>: Python and compiled, medians per call.',
                      "Timing…", "No timing: the build failed.")
     if empty:
         return empty
     rows = "".join(
-        f"<tr><td><code>{esc(r['expr'])}</code></td><td class='num'>{seconds(r['python_s'])}</td>"
-        f"<td class='num'>{seconds(r['compiled_s'])}</td>"
-        f"<td class='num'>{'×%.1f' % r['speedup'] if r['speedup'] else esc(r['error'])}</td></tr>"
+        f"<tr class='{'matx-noisy' if r.get('noisy') else ''}'><td><code>{esc(r['expr'])}</code></td>"
+        f"{_time_cell(r, 'python')}{_time_cell(r, 'compiled')}{_speedup_cell(r)}</tr>"
         for r in build.timing)
     png = chart_png(build.timing)
     img = (f'<img class="matx-chart" alt="Python vs compiled timing chart" '
            f'src="data:image/png;base64,{base64.b64encode(png).decode()}"/>') if png else ""
-    return page("<table><tr><th>expression</th><th>Python</th><th>compiled</th><th>speedup</th></tr>"
-                + rows + "</table>" + img)
+    return ("<table class='matx-timing'><tr><th>expression</th><th>Python</th><th>compiled</th><th>speedup</th></tr>"
+            + rows + "</table>" + img + f'<p class="muted">{esc(TIMING_NOTE)}</p>')
 
 
-def check_tab(build) -> str:
+def _checks(n: int, verb: str) -> str:
+    """'1 check agrees', '2 checks differ'."""
+    return f"{n} check{'' if n == 1 else 's'} {verb if n == 1 else verb[:-1]}"
+
+
+def check_body(build) -> str:
     empty = _not_yet(build, build.options.check, build.checks,
                      'Compare Python and compiled results with <code>--check "fib(10), fib(20)"</code>.',
                      "Checking…", "No check: the build failed.")
     if empty:
         return empty
     bad = [r for r in build.checks if not r["same"]]
-    head = (f'<p><span class="matx-bad">✘ {len(bad)} of {len(build.checks)} differ</span></p>' if bad
-            else f'<p><span class="matx-ok">✔ all {len(build.checks)} agree</span></p>')
+    head = (f'<p><span class="matx-bad">{BAD} {len(bad)} of {len(build.checks)} '
+            f'{"differs" if len(bad) == 1 else "differ"}</span></p>' if bad
+            else f'<p><span class="matx-ok">{OK} {_checks(len(build.checks), "agrees")}</span></p>')
     rows = "".join(
         f'<tr class="{"" if r["same"] else "matx-diff"}"><td><code>{esc(r["expr"])}</code></td>'
         f'<td><code>{esc(r["python"])}</code></td><td><code>{esc(r["compiled"])}</code></td>'
-        f'<td>{"<span class=matx-ok>✔ same</span>" if r["same"] else "<span class=matx-bad>✘ differs</span>"}</td></tr>'
+        f'<td>{f"<span class=matx-ok>{OK} same</span>" if r["same"] else f"<span class=matx-bad>{BAD} differs</span>"}'
+        f'</td></tr>'
         for r in build.checks)
-    return page(head + "<table><tr><th>expression</th><th>Python</th><th>compiled</th><th></th></tr>"
-                + rows + "</table>")
+    return head + "<table><tr><th>expression</th><th>Python</th><th>compiled</th><th></th></tr>" + rows + "</table>"
 
 
-def status_fragment(build) -> str:
-    """The status line's HTML, without the style sheet."""
+# The tabs of the output, in order: title -> HTML body (without the style sheet).
+TABS = [("C++", cpp_body), ("Diagnostics", diagnostics_body), ("Annotate", annotate_body),
+        ("Timing", timing_body), ("Check", check_body)]
+
+
+def cpp_tab(build) -> str:
+    return page(cpp_body(build))
+
+
+def diagnostics_tab(build) -> str:
+    return page(diagnostics_body(build))
+
+
+def annotate_tab(build) -> str:
+    return page(annotate_body(build))
+
+
+def timing_tab(build) -> str:
+    return page(timing_body(build))
+
+
+def check_tab(build) -> str:
+    return page(check_body(build))
+
+
+# What a phase of builds.ObjectBuild is called in the status line.
+PHASE_WORDS = {"queued": "waiting for a build thread", "checking": "type check", "generating": "generating C++",
+               "compiling": "g++", "loading": "loading"}
+
+
+def _busy(build, now: float) -> str:
+    """The turning glyph: its position follows the time since the build started."""
+    return f'<span class="matx-busy">{SPIN[int((now - build.started) * 2) % len(SPIN)]}</span>'
+
+
+def _progress(build) -> str:
+    """'◐ compiling fib · g++ 1.2 s': the least advanced phase of the objects still
+    building and how long it has lasted (builds.py's phase/phase_since, if there)."""
+    phase = getattr(build, "phase", None)
+    since = getattr(build, "phase_since", None)
+    text = f"{_busy(build, time.perf_counter())} compiling <b>{esc(build.name)}</b>"
+    if phase in PHASE_WORDS:
+        text += f" · {esc(PHASE_WORDS[phase])}"
+        if isinstance(since, (int, float)):
+            text += f" {max(time.time() - since, 0.0):.1f} s"
+    else:
+        text += f" · {time.perf_counter() - build.started:.1f} s"
+    return text
+
+
+def _measuring(build) -> str:
+    """'◐ timing 1.3 s' while --check/--bench run, or that timing waits for other builds."""
+    words = " and ".join(w for w, asked in (("checking", build.options.check), ("timing", build.options.bench))
+                         if asked) or "measuring"
+    now = time.perf_counter()
+    elapsed = now - build.started - (build.build_seconds or 0.0)
+    quiet = getattr(build, "quiet", None)
+    try:
+        waiting = bool(build.checks or not build.options.check) and quiet is not None and quiet.busy()
+    except Exception:  # only a nicety of the status line
+        waiting = False
+    if waiting:
+        words = "timing waits for other builds to finish"
+    return f"{_busy(build, now)} {words} {max(elapsed, 0.0):.1f} s"
+
+
+def status_fragment(build, final: bool = False) -> str:
+    """The status line's HTML, without the style sheet. ``final``: for the static
+    copy, without the live timers."""
     name = esc(build.name)
     if not build.done and build.state == "compiling":
-        return f"⏳ compiling <b>{name}</b>…"
-    if build.state == "failed" or build.failed:
-        what = ", ".join(f"{b.name} (line {b.line})" for b in build.failed) or "the measurements"
-        return f'<span class="matx-bad">✘ build failed</span>: {esc(what)} — see Diagnostics'
+        return f"○ compiling <b>{name}</b>… (saved while building)" if final else _progress(build)
+    if build.failed:
+        what = ", ".join(f"{b.name} (line {b.line})" for b in build.failed)
+        return f'<span class="matx-bad">{BAD} build failed</span>: {esc(what)} — see Diagnostics'
+    if build.state == "failed" and not build.measure_error:
+        return f'<span class="matx-bad">{BAD} build failed</span> — see Diagnostics'
     how = "from the cache" if build.cache_hits else f"in {build.build_seconds:.2f} s"
-    text = f'<span class="matx-ok">✔</span> <b>{name}</b> compiled {how}'
+    text = f'<span class="matx-ok">{OK}</span> <b>{name}</b> compiled {how}'
     if build.state == "measuring":
-        text += " · checking and timing…"
+        text += " · " + ("○ checking and timing… (saved meanwhile)" if final else _measuring(build))
+    if build.measure_error:
+        text += f' · <span class="matx-bad">{BAD} --check/--bench failed</span> — see Diagnostics'
     bad = sum(1 for r in build.checks if not r["same"])
     if bad:
-        text += f' · <span class="matx-bad">⚠ {bad} check{"s" if bad > 1 else ""} differ{"" if bad > 1 else "s"}</span>'
+        text += f' · <span class="matx-bad">{WARN} {_checks(bad, "differs")}</span>'
     elif build.checks:
-        text += f" · {len(build.checks)} checks agree"
-    if build.timing and build.timing[0]["speedup"]:
-        text += f" · ×{build.timing[0]['speedup']:.1f} on <code>{esc(build.timing[0]['expr'])}</code>"
+        text += f" · {_checks(len(build.checks), 'agrees')}"
+    first = build.timing[0] if build.timing else None
+    if first and first["speedup"]:
+        how = f"{ratio(first['speedup'])} on <code>{esc(first['expr'])}</code>"
+        if slower(first):
+            how = f'<span class="matx-warn">{how} (slower: {esc(first.get("why") or "see Timing")})</span>'
+        if first.get("noisy"):
+            how += f' <span class="matx-warn">({WARN} noisy)</span>'
+        text += " · " + how
     return text
 
 
@@ -289,3 +453,30 @@ def status_html(build) -> str:
 
 def status_text(build) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", status_fragment(build)))
+
+
+def static_html(build, bodies: Optional[Dict[str, str]] = None) -> str:
+    """The whole output as one self-contained HTML page (inline style sheet, no
+    script): the status line and every tab's content in a <details> section.
+    It goes next to the widget in the output, so a notebook saved without its
+    widget state (or rendered by nbconvert or GitHub) still shows the result.
+    ``bodies``: tab bodies already rendered (title -> HTML), to reuse them."""
+    bodies = dict(bodies or {})
+    tabs = [(t, fn) for t, fn in TABS if build.options.show_cpp or t != "C++"]
+    asked = {"Timing": build.options.bench, "Check": build.options.check}
+    problem = bool(build.failed or build.measure_error)
+    parts = [f'<div class="matx-status">{status_fragment(build, final=True)}</div>']
+    for title, fn in tabs:
+        if title in asked and not asked[title]:
+            continue  # not asked for: the tab only says how to ask
+        if title == "Diagnostics" and not build.done:
+            continue
+        body = bodies.get(title)
+        if body is None:
+            body = fn(build)
+        opened = title in ("Timing", "Check", "Annotate") or (title == "Diagnostics" and problem)
+        parts.append(f'<details class="matx-tab-{title.lower().replace("+", "p")}"{" open" if opened else ""}>'
+                     f"<summary>{esc(title)}</summary>{body}</details>")
+    if not build.done:
+        parts.append('<p class="muted">Saved before the build finished: run the cell again for the full output.</p>')
+    return f'<style>{CSS}</style><div class="matx-out matx-static">{"".join(parts)}</div>'

@@ -1,15 +1,23 @@
 """The %%matx output: a status line updated in place, the tabs, and the Export
 row (ipywidgets). Widgets are updated from the build thread; ipykernel sends
-those updates on the IOPub channel, so they show while other cells run."""
+those updates on the IOPub channel, so they show while other cells run.
+
+The output is one display bundle: the widget view and, next to it, a static
+HTML copy of the output (``render.static_html``) that is replaced, through the
+bundle's display id, whenever the build moves on. A front end with the live
+widgets shows them; a notebook saved without widget state (nbconvert, GitHub,
+a reopened notebook) shows the static copy."""
 from __future__ import annotations
 
 import ast
-from typing import Callable, List
+import threading
+from typing import Callable, Dict, List, Optional
 
 from . import render
 
-TABS = [("C++", render.cpp_tab), ("Diagnostics", render.diagnostics_tab), ("Annotate", render.annotate_tab),
-        ("Timing", render.timing_tab), ("Check", render.check_tab)]
+TABS = render.TABS  # (title, body renderer)
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+TICK_S = 0.5  # the status line's live timer
 
 
 def example_args(fn_name: str, exprs: List[str]) -> str:
@@ -30,9 +38,11 @@ class CellView:
     def __init__(self, build, export: Callable[[str, str, str], str]):
         import ipywidgets as W
         self.build, self.export = build, export
+        self.lock = threading.RLock()  # the build thread, the ticker and the kernel all refresh
         self.status = W.HTML(render.status_html(build))
         tabs = [t for t in TABS if build.options.show_cpp or t[0] != "C++"]
-        self.panes = {title: W.HTML(fn(build)) for title, fn in tabs}
+        self.bodies: Dict[str, str] = {title: fn(build) for title, fn in tabs}
+        self.panes = {title: W.HTML(render.page(body)) for title, body in self.bodies.items()}
         self.renderers = dict(tabs)
         self.tabs = W.Tab(children=list(self.panes.values()), titles=list(self.panes))
         first = "Timing" if build.options.bench else "Check" if build.options.check else tabs[0][0]
@@ -52,7 +62,49 @@ class CellView:
         row = W.HBox([self.fn, self.args, self.out, self.button])
         self.widget = W.VBox([self.status, self.tabs, row, self.result])
         self._final, self._closed = set(), False
+        self.handle = None  # the display handle, once shown
+        self._published: Optional[str] = None  # the static copy last sent
         build.subscribe(self.refresh)
+        self._ticker: Optional[threading.Thread] = None
+        if not build.done:
+            self._ticker = threading.Thread(target=self._tick, name=f"matx-view-{build.cell.number}", daemon=True)
+            self._ticker.start()
+
+    # ---- the output bundle
+    def bundle(self) -> dict:
+        """The widget view, the static HTML copy and a plain-text status line."""
+        data = {k: v for k, v in self.widget._repr_mimebundle_().items() if k == WIDGET_VIEW}
+        data["text/html"] = render.static_html(self.build, self.bodies)
+        data["text/plain"] = render.status_text(self.build)
+        return data
+
+    def display(self) -> None:
+        """Shows the output (one bundle with a display id, updated as the build goes on)."""
+        from IPython.display import display
+        with self.lock:
+            data = self.bundle()
+            self.handle = display(data, raw=True, display_id=True)
+            self._published = data["text/html"]
+
+    def _publish(self) -> None:
+        """Replaces the displayed bundle when the static copy changed."""
+        if self.handle is None:
+            return
+        data = self.bundle()
+        if data["text/html"] != self._published:
+            self._published = data["text/html"]
+            self.handle.update(data, raw=True)
+
+    def _tick(self) -> None:
+        """Refreshes the status line every TICK_S while the build runs (its elapsed time is live)."""
+        finished = getattr(self.build, "finished", None) or threading.Event()
+        try:
+            while not finished.wait(TICK_S) and not self.build.done:
+                with self.lock:
+                    if not self.build.done:  # else refresh() has shown (or shows) the final state
+                        self.status.value = render.status_html(self.build)
+        except Exception:  # a closed widget or a kernel going down: the timer only stops
+            pass
 
     def _pick(self, change) -> None:
         name = change["new"]
@@ -67,12 +119,18 @@ class CellView:
             self.button.disabled = False
 
     def refresh(self, build) -> None:
+        with self.lock:
+            self._refresh(build)
+            self._publish()
+
+    def _refresh(self, build) -> None:
         self.status.value = render.status_html(build)
         done = build.done
         if build.state == "compiling" and not done:
             return
         for title in [t for t in self.panes if t not in self._final]:
-            self.panes[title].value = self.renderers[title](build)
+            self.bodies[title] = self.renderers[title](build)
+            self.panes[title].value = render.page(self.bodies[title])
         self._final |= {"C++", "Annotate"}  # fixed once the objects are built
         if done and not self._closed:
             self._closed = True

@@ -217,3 +217,16 @@ def test_side_panel_comm_lists_builds_and_exports(shell, tmp_path):
     assert reply["type"] == "exported" and reply["request"] == 1 and "loaded back and ran: 13" in reply["html"]
     comm.handlers["close"](None)
     assert comm not in panel.comms
+
+
+def test_status_line_shows_the_phase_and_ticks_while_building(shell, tmp_path, monkeypatch):
+    monkeypatch.setenv("MATX_NB_CXX", fake_cxx(tmp_path, 'sleep 1.5; exec g++ "$@"'))
+    run(shell, "%%matx --force\ndef tick_a(n: int) -> int:\n    return n + 1\n")
+    build, view = last(shell)
+    seen, t = [], time.perf_counter()
+    while not build.done and time.perf_counter() - t < 60:
+        seen.append(text(view.status.value))
+        time.sleep(0.1)
+    gxx = {s for s in seen if re.fullmatch(r"[◐◓◑◒] compiling tick_a · g\+\+ \d+\.\d s", s)}
+    assert len(gxx) >= 2, seen  # the elapsed time moves on by itself (the view's timer)
+    assert "✓ tick_a compiled in" in text(view.status.value)
