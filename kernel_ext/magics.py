@@ -5,11 +5,12 @@ import shlex
 from typing import Dict, Tuple
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument, kwds, magic_arguments, parse_argstring
 from IPython.display import display
 
 from . import export as exporting
-from .builds import BuildManager, CellBuild, Options, Pending
+from .builds import BuildFailed, BuildManager, CellBuild, Options, Pending
 from .cell import CellCompileError, run_cell, type_check
 
 
@@ -66,7 +67,11 @@ class MatxMagics(Magics):
         cell_ = run_cell(self.shell, cell, self.cells, label, self.twin_of)
         self.places[cell_.filename] = label
         places = {**self.places, cell_.filename: "this cell"}
-        type_check(cell_, places)
+        try:
+            type_check(cell_, places)
+        except CellCompileError as e:  # listed in the side panel too, then the cell fails
+            self.panel.type_check_failed(label, e.diagnostics, places, cell_.names)
+            raise
         if not cell_.names:
             print("%%matx: this cell defines no function or class to compile")
             return None
@@ -129,29 +134,50 @@ class MatxMagics(Magics):
 
     # ---- %matx_export
     @magic_arguments()
-    @argument("func", help="the function to trace (a %%matx function, or a Python function "
-                           "calling compiled ops), e.g. fib or pipeline.process")
-    @argument("example_args", nargs="*", help="example arguments, a Python expression: 25  or  ['hello', 'x'], 3")
+    @kwds(usage="matx_export FUNC [EXAMPLE ...] --out DIR [--init ARGS]")
+    @argument("func", metavar="FUNC",
+              help="what to trace: a function (fib), a method of an object (pipeline.process), a class "
+                   "(Text2Ids: an instance's __call__) or a method of a class (Text2Ids.lookup)")
+    @argument("example_args", nargs="*", metavar="EXAMPLE",
+              help="the example arguments, a Python expression: 25  or  ['hello', 'x'], 3")
     @argument("--out", required=True, metavar="DIR", help="the folder to write")
+    @argument("--init", default="", metavar="ARGS",
+              help="when FUNC is a class or a method of one: the constructor's arguments, quoted "
+                   "(--init 'VOCAB, 3'); none by default")
     @line_magic
     def matx_export(self, line):
         """Trace FUNC on the example arguments and save the pipeline folder:
-        matx_nb.trace(FUNC, *EXAMPLE_ARGS).save(DIR). Shows the folder's files,
-        checks that matx_nb.load(DIR) gives the same result, and the snippets
-        that run it from the shell (matx-run), Python and C++.
+        matx_nb.trace(FUNC, *EXAMPLE).save(DIR). Shows the folder's files, checks
+        that matx_nb.load(DIR) gives the same result, and the snippets that run
+        it from the shell (matx-run), Python and C++; example inputs longer than
+        a line go to DIR/feed.json, which the snippets read.
 
             %matx_export fib 25 --out out/fib
+            %matx_export pipeline.process ["hello", "world"] --out out/text2ids
+            %matx_export Text2Ids ["hello"] --out out/t2i
         """
-        func, args_text, out = exporting.parse_line(line)
-        fn = self._resolve(eval(func, self.shell.user_ns))
-        return exporting.export(fn, exporting.eval_args(args_text, self.shell.user_ns), out)
+        try:
+            args = parse_argstring(self.matx_export, line)
+        except UsageError as e:
+            hint = ("; an example starting with '-' after a space reads as an option: write [1,-2], not [1, -2]"
+                    if "unrecognized arguments" in str(e) else "")
+            raise UsageError(f"{e}{hint}\nusage: %matx_export FUNC [EXAMPLE ...] --out DIR [--init ARGS]") from None
+        ns = self.shell.user_ns
+        fn, name = exporting.resolve_target(args.func, ns, exporting.unquote(args.init), self._resolve)
+        examples = exporting.eval_args(" ".join(args.example_args), ns)
+        return exporting.export(fn, examples, exporting.unquote(args.out), name,
+                                exporting.source_names(self.shell, self.places))
 
-    def export_from_widget(self, func: str, args_text: str, out: str) -> str:
-        """The Export button: the same as %matx_export, errors shown in place."""
+    matx_export.__doc__ = matx_export.__doc__.replace("::\n\n  %", "%", 1)  # IPython's reST marker
+
+    def export_from_widget(self, func: str, args_text: str, out: str, init: str = "") -> str:
+        """The Export button and the side panel: the same as %matx_export, errors shown in place."""
         from .render import esc, page
         try:
-            fn = self._resolve(self.shell.user_ns[func])
-            return exporting.export(fn, exporting.eval_args(args_text, self.shell.user_ns), out)._repr_html_()
+            ns = self.shell.user_ns
+            fn, name = exporting.resolve_target(func, ns, init, self._resolve)
+            return exporting.export(fn, exporting.eval_args(args_text, ns), out, name,
+                                    exporting.source_names(self.shell, self.places))._repr_html_()
         except Exception as e:  # shown under the button; the kernel goes on
             return page(f'<p class="matx-bad">Export failed: {esc(type(e).__name__)}: {esc(str(e))}</p>')
 
@@ -170,4 +196,11 @@ class MatxMagics(Magics):
 
     @staticmethod
     def _resolve(value):
-        return value._matx_build.wait() if isinstance(value, Pending) else value
+        """The compiled object a %%matx name stands for, once built; a name whose
+        build failed cannot be exported (BuildFailed says where and why)."""
+        if not isinstance(value, Pending):
+            return value
+        try:
+            return value._matx_build.wait()
+        except BuildFailed as e:
+            raise BuildFailed(f"cannot export: {e}") from e.__cause__

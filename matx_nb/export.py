@@ -18,6 +18,7 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterable, List
 
@@ -44,7 +45,33 @@ def _sha256(path: Path) -> str:
 
 # ---- save ---------------------------------------------------------------------------
 
-def save(module, directory, resources: Iterable[str] = ()):
+def source_name(file: str, names: Dict[str, str]) -> str:
+    """How the spec records the Python file an op was compiled from (for error
+    messages): the name given in ``names`` (a notebook cell: "cell [3]"), else a
+    path relative to the working folder, else the file's name; never an
+    absolute or temporary path such as /tmp/ipykernel_.../123.py."""
+    if file in names:
+        return names[file]
+    if not os.path.isabs(file):
+        return file
+    tmp = os.path.realpath(tempfile.gettempdir())
+    real = os.path.realpath(file)
+    if not real.startswith(tmp + os.sep):
+        rel = os.path.relpath(real, os.path.realpath(os.getcwd()))
+        if not rel.startswith(os.pardir):
+            return rel
+    return os.path.basename(file)
+
+
+def _replace_file(src, dst: Path) -> None:
+    """Copies a library into place as a new file: overwriting one this process
+    has loaded (an export saved again to its folder) would crash it."""
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.copy2(src, tmp)
+    os.replace(tmp, dst)
+
+
+def save(module, directory, resources: Iterable[str] = (), source_names: Dict[str, str] = None):
     from . import _native
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,7 +86,7 @@ def save(module, directory, resources: Iterable[str] = ()):
             libs[path] = lid
             d = out / "ops" / lid
             d.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, d / "lib.so")
+            _replace_file(path, d / "lib.so")
             src = Path(path).with_name("source.cc")
             if src.exists():
                 shutil.copy2(src, d / "source.cc")
@@ -73,8 +100,10 @@ def save(module, directory, resources: Iterable[str] = ()):
         for obj in list(live.live.values()) + list(live.functions.values()):
             matx = getattr(type(obj), "matx", None) or getattr(obj, "matx", None)
             if matx is not None and str(matx.library) == path:
-                return getattr(matx, "origins", [])
+                return [[source_name(str(o[0]), names), *o[1:]] for o in getattr(matx, "origins", [])]
         return []
+
+    names = dict(source_names or {})
 
     explicit = {os.path.abspath(r): r for r in resources}
     bundled: Dict[str, str] = {}
@@ -126,7 +155,7 @@ def save(module, directory, resources: Iterable[str] = ()):
             try:
                 runner = torch_bridge.runner_library()
                 (out / "ops" / "torch").mkdir(parents=True, exist_ok=True)
-                shutil.copy2(runner, out / "ops" / "torch" / runner.name)
+                _replace_file(runner, out / "ops" / "torch" / runner.name)
                 op["runner"] = f"ops/torch/{runner.name}"
             except Exception as err:  # no compiler: the folder still runs in Python
                 op["runner"] = None

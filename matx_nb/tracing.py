@@ -217,9 +217,11 @@ class TracedModule:
         from .export import Executor
         return Executor.from_live(self.spec, self._live).run(feeds)
 
-    def save(self, directory, resources=()):
+    def save(self, directory, resources=(), source_names=None):
+        """Writes the folder. source_names: how to name source files in the spec
+        ({path: "cell [3]"}); by default a relative path or the file's name."""
         from .export import save
-        return save(self, directory, resources=resources)
+        return save(self, directory, resources=resources, source_names=source_names)
 
     def __repr__(self):
         return f"<TracedModule {self.spec['signature']}: {len(self.spec['nodes'])} nodes>"

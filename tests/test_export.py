@@ -1,6 +1,7 @@
 """trace -> run -> save -> load round trips, and the errors around them."""
 import json
 import shutil
+import time
 
 import pytest
 
@@ -245,3 +246,231 @@ def test_cpp_session_rebuilds_a_foreign_library_from_source(tmp_path, run_pipeli
     r = subprocess.run([str(run_pipeline), str(tmp_path / "p"), json.dumps({"texts": []})],
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 1 and "MATX_NB_INCLUDE" in r.stderr
+
+
+# ---- source paths in the spec -------------------------------------------------------
+
+def _strings(v):
+    if isinstance(v, str):
+        yield v
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from _strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from _strings(x)
+
+
+def test_spec_records_no_absolute_or_temporary_source_path(tmp_path, monkeypatch):
+    from matx_nb.export import source_name
+    assert source_name("/tmp/ipykernel_4242/1234567.py", {}) == "1234567.py"
+    assert source_name("/tmp/ipykernel_4242/1234567.py", {"/tmp/ipykernel_4242/1234567.py": "cell [3]"}) == "cell [3]"
+    assert source_name("<ipython-input-3-abc>", {}) == "<ipython-input-3-abc>"
+    monkeypatch.chdir(ROOT)
+    assert source_name(str(ROOT / "tests" / "export_ops.py"), {}) == os.path.join("tests", "export_ops.py")
+    monkeypatch.chdir(tmp_path)
+    assert source_name(str(ROOT / "tests" / "export_ops.py"), {}) == "export_ops.py"
+    mod = matx_nb.trace(ops.WorkFlow().process, ["hello"])
+    mod.save(tmp_path / "p")
+    spec = json.loads((tmp_path / "p" / "model.spec.json").read_text())
+    (entry,) = spec["libraries"].values()
+    assert [o[0] for o in entry["origins"]] == ["export_ops.py"] and entry["origins"][0][2] == "Text2Ids"
+    assert not [s for s in _strings(spec) if os.path.isabs(s) or "ipykernel" in s]
+    assert matx_nb.load(tmp_path / "p").run({"texts": ["world"]}) == [1]  # checksums and origins load
+
+
+# ---- %matx_export in IPython ---------------------------------------------------------
+
+CLASS_CELL = '''%%matx --sync
+VOCAB = {"hello": 0, "world": 1, "[UNK]": 2}
+
+class XText2Ids:
+    def __init__(self, unk: int = 2) -> None:
+        self.table: Dict[str, int] = VOCAB
+        self.unk: int = unk
+
+    def lookup(self, word: str) -> int:
+        return self.table.get(word, self.unk)
+
+    def __call__(self, words: List[str]) -> List[int]:
+        return [self.lookup(w) for w in words]
+'''
+
+
+@pytest.fixture(scope="module")
+def shell():
+    pytest.importorskip("IPython")
+    pytest.importorskip("ipywidgets")
+    from IPython.core.interactiveshell import InteractiveShell
+    sh = InteractiveShell.instance()
+    assert sh.run_cell("%load_ext matx_nb", store_history=True).success
+    return sh
+
+
+def run_cell(sh, code, ok=True):
+    r = sh.run_cell(code, store_history=True)
+    if ok and not r.success:
+        raise AssertionError(f"cell failed: {r.error_before_exec or r.error_in_exec!r}")
+    return r
+
+
+@pytest.fixture()
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_class_only_cell_exports_by_class_or_method(shell, in_tmp):
+    run_cell(shell, CLASS_CELL)
+    label = f"cell [{len(shell.history_manager.input_hist_raw) - 1}]"
+    r = run_cell(shell, '%matx_export XText2Ids ["hello", "x"] --out out/t2i').result
+    assert r.round_trip_ok and r.name == "XText2Ids.__call__" and r.loaded_result == [0, 2]
+    spec = json.loads((in_tmp / "out/t2i/model.spec.json").read_text())
+    assert spec["inputs"] == ["words"]
+    (entry,) = spec["libraries"].values()
+    assert entry["origins"] == [[label, 4, "XText2Ids"]]  # the cell, not /tmp/ipykernel_...
+    assert not [s for s in _strings(spec) if os.path.isabs(s) or "ipykernel" in s]
+    r = run_cell(shell, '%matx_export XText2Ids.lookup "nope" --init 7 --out "out/look up"').result
+    assert r.name == "XText2Ids.lookup" and r.loaded_result == 7
+    assert matx_nb.load(in_tmp / "out/look up").run({"word": "world"}) == 1
+    r = run_cell(shell, "t = XText2Ids(5)\n%matx_export t ['q'] --out out/inst").result  # an instance: __call__
+    assert r.loaded_result == [5]
+
+
+def test_export_errors_are_clear(shell, in_tmp):
+    from IPython.core.error import UsageError
+    run_cell(shell, CLASS_CELL.replace("XText2Ids", "YText2Ids").replace("__call__", "batch"))
+
+    def error(line):
+        r = run_cell(shell, line, ok=False)
+        return r.error_before_exec or r.error_in_exec
+
+    e = error('%matx_export YText2Ids ["a"] --out out/y')
+    assert type(e).__name__ == "ExportError" and "YText2Ids has no __call__: name a method" in str(e)
+    e = error('%matx_export YText2Ids.lookup "a" --init "1, 2, 3" --out out/y')
+    assert "constructing YText2Ids(1, 2, 3)" in str(e) and "--init" in str(e)
+    assert isinstance(error('%matx_export YText2Ids.lookup "a"'), UsageError)  # --out is required
+    e = error("%matx_export YText2Ids.batch [1, -2] --out out/y")
+    assert isinstance(e, UsageError) and "[1,-2]" in str(e)
+    e = error("%matx_export VOCAB 1 --out out/y")
+    assert "not a function to trace" in str(e)
+
+
+def test_long_examples_go_to_a_feed_file_the_snippets_read(shell, in_tmp):
+    run_cell(shell, CLASS_CELL.replace("XText2Ids", "ZText2Ids"))
+    words = [f"w{i}" for i in range(40)] + ["hello", "world"]
+    expected = [2] * 40 + [0, 1]
+    r = run_cell(shell, f"%matx_export ZText2Ids {words!r} --out out/long").result
+    assert r.feed_file == Path("out/long/feed.json") and ("feed.json", r.feed_file.stat().st_size) in r.files
+    assert json.loads(r.feed_file.read_text()) == {"words": words}
+    snippets = r.snippets()
+    assert all(str(words) not in s and json.dumps(words) not in s for s in snippets.values())
+    assert "--feed @out/long/feed.json" in snippets["shell"]
+    # the feed file is not part of the pipeline: editing it keeps the folder loadable
+    r.feed_file.write_text(json.dumps({"words": ["world"]}))
+    out = subprocess.run(snippets["shell"], shell=True, capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, PATH="/usr/bin:/bin"))  # an unactivated venv
+    assert out.returncode == 0 and json.loads(out.stdout) == [1], out.stderr
+    r.feed_file.write_text(json.dumps({"words": words}))
+    ns = {}
+    exec(snippets["python"].replace("pipe.run(feeds)", "result = pipe.run(feeds)"), ns)
+    assert ns["result"] == expected
+    # a re-export to the same folder replaces the feed file, and the folder still loads
+    r = run_cell(shell, "%matx_export ZText2Ids ['hello'] --out out/long").result
+    assert r.feed_file is None and not (in_tmp / "out/long/feed.json").exists()
+    assert "--feed '{\"words\": [\"hello\"]}'" in r.snippets()["shell"]
+    assert "feeds = {'words': ['hello']}" in r.snippets()["python"]
+
+
+def test_cpp_snippet_reads_the_feed_file(shell, in_tmp):
+    run_cell(shell, CLASS_CELL.replace("XText2Ids", "CText2Ids"))
+    words = ["hello"] * 30 + ["world", "what"]
+    r = run_cell(shell, f"%matx_export CText2Ids {words!r} --out out/c").result
+    assert r.feed_file is not None
+    cpp = r.snippets()["cpp"]
+    (in_tmp / "run.cc").write_text(cpp)
+    build = cpp.splitlines()[0].lstrip("/ ")
+    assert build.startswith("g++ ") and "matx_nb --includes" in build
+    subprocess.run(build, shell=True, check=True, cwd=in_tmp, timeout=300)
+    out = subprocess.run(["./run"], cwd=in_tmp, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and json.loads(out.stdout) == [0] * 30 + [1, 2], out.stderr
+
+
+def test_export_of_a_failed_build_says_so(shell, in_tmp):
+    from kernel_ext.builds import BuildFailed
+    cxx = in_tmp / "broken-g++"
+    cxx.write_text('#!/bin/bash\ncase "$1" in --version) exec g++ "$@";; esac\n'
+                   'echo "broken-g++: planted failure" >&2; exit 1\n')
+    cxx.chmod(0o755)
+    os.environ["MATX_NB_CXX"] = str(cxx)
+    try:
+        run_cell(shell, "%%matx --force\ndef xfail(n: int) -> int:\n    return n - 100\n")
+        label = f"cell [{len(shell.history_manager.input_hist_raw) - 1}]"
+        r = run_cell(shell, "%matx_export xfail 3 --out out/f", ok=False)
+    finally:
+        del os.environ["MATX_NB_CXX"]
+    e = r.error_in_exec
+    assert isinstance(e, BuildFailed)
+    assert str(e).startswith(f"cannot export: xfail (line 2 of {label}) did not compile")
+    assert "planted failure" in str(e)
+    assert not (in_tmp / "out/f").exists()
+
+
+# ---- the side panel's entries ---------------------------------------------------------
+
+def test_panel_entries_per_cell_with_phase_and_type_check_failures(shell, in_tmp):
+    import kernel_ext
+    panel = kernel_ext.extension(shell).panel
+    ids = iter(["cell-a", "cell-b", "cell-a", "cell-c"])
+    panel.running_cell_id = lambda: next(ids)  # JupyterLab sends the cell id with each execute request
+    try:
+        run_cell(shell, "%%matx --sync\ndef pa(n: int) -> int:\n    return n + 1\n")
+        run_cell(shell, "%%matx --sync\ndef pb(n: int) -> int:\n    return n + 2\n")
+        first = {b["cell_id"]: b for b in panel.state()["builds"]}
+        assert first["cell-a"]["phase"] == "done" and first["cell-a"]["objects"][0]["name"] == "pa"
+        assert first["cell-a"]["examples"] == {"pa": {"args": "", "init": ""}}
+        # a re-run of cell a that fails its type check replaces a's entry
+        run_cell(shell, '%%matx\ndef pa(n: int) -> int:\n    s = n + "a"\n    return nope\n', ok=False)
+        state = panel.state()
+        entries = [b for b in state["builds"] if b["cell_id"] in ("cell-a", "cell-b")]
+        assert [b["cell_id"] for b in entries] == ["cell-b", "cell-a"]  # most recent last
+        failed = entries[-1]
+        assert failed["state"] == "failed" and failed["status"] == "✗ 2 errors in the type check"
+        assert [(d["where"], d["line"], d["col"]) for d in failed["diagnostics"]] == [("line 3", 3, 9), ("line 4", 4, 12)]
+        assert all(d["here"] for d in failed["diagnostics"])
+        # a class cell offers Cls and Cls.method, with the constructor's arguments, to the Export command
+        run_cell(shell, CLASS_CELL.replace("XText2Ids", "PText2Ids")
+                 .replace("--sync", "--sync --check 'PText2Ids(5)([\"a\"])' --check 'PText2Ids().lookup(\"b\")'"))
+        last = panel.state()["builds"][-1]
+        assert last["cell_id"] == "cell-c" and isinstance(last["started"], float)
+        assert last["examples"] == {"PText2Ids": {"args": '["a"]', "init": "5"},
+                                    "PText2Ids.lookup": {"args": '"b"', "init": ""}}
+    finally:
+        del panel.running_cell_id
+
+
+def test_panel_shows_a_running_build_phase(shell, in_tmp):
+    import kernel_ext
+    cxx = in_tmp / "slow-g++"
+    cxx.write_text('#!/bin/bash\ncase "$1" in --version) exec g++ "$@";; esac\n'
+                   f'for i in $(seq 200); do [ -e {in_tmp}/go ] && break; sleep 0.05; done\nexec g++ "$@"\n')
+    cxx.chmod(0o755)
+    os.environ["MATX_NB_CXX"] = str(cxx)
+    panel = kernel_ext.extension(shell).panel
+    try:
+        run_cell(shell, "%%matx --force\ndef pslow(n: int) -> int:\n    return n * 3\n")
+        build = kernel_ext.extension(shell).manager.builds[-1]
+        deadline = time.time() + 30
+        while getattr(build, "phase", "compiling") != "compiling" and time.time() < deadline:
+            time.sleep(0.05)
+        entry = panel.state()["builds"][-1]
+        assert entry["name"] == "pslow" and not entry["done"] and entry["phase"] == "compiling"
+        assert entry["phase_words"] and abs(entry["phase_since"] - time.time()) < 30
+        (in_tmp / "go").touch()
+        build.wait()
+        entry = panel.state()["builds"][-1]
+        assert entry["done"] and entry["phase"] == "done" and "compiled" in entry["status"]
+    finally:
+        (in_tmp / "go").touch()
+        del os.environ["MATX_NB_CXX"]
