@@ -474,3 +474,10 @@ def test_panel_shows_a_running_build_phase(shell, in_tmp):
     finally:
         (in_tmp / "go").touch()
         del os.environ["MATX_NB_CXX"]
+
+
+def test_matx_export_help_is_clean(shell):
+    import kernel_ext
+    doc = kernel_ext.extension(shell).matx_export.__doc__
+    assert doc.startswith("%matx_export FUNC [EXAMPLE ...] --out DIR [--init ARGS]\n") and "::" not in doc
+    assert "Text2Ids.lookup" in doc and "--init ARGS" in doc and "feed.json" in doc
