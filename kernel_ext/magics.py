@@ -109,7 +109,7 @@ class MatxMagics(Magics):
         view = CellView(build, self.export_from_widget)
         self.views.append(view)
         del self.views[:-50]
-        display(view.widget)
+        view.display()
 
     def _bind(self, name: str, compiled, pending: Pending) -> None:
         """Called from the build thread: the name now means the compiled object,
