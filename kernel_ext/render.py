@@ -40,9 +40,11 @@ CSS = """
   text-align: left; vertical-align: top; }
 .matx-out td.num { text-align: right; font-family: var(--jp-code-font-family, monospace); }
 .matx-out .muted { color: var(--jp-content-font-color2, #777); }
-.matx-code { font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 13px);
+/* code is a <pre> (its spaces survive HTML clean-ups and style-less viewers); ".matx-out" outranks a
+   host's "pre" rules such as nbconvert's .jp-RenderedHTMLCommon pre */
+.matx-out .matx-code { font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 13px);
   background: var(--jp-cell-editor-background, #f7f7f7); color: var(--jp-content-font-color1, #111);
-  border: 1px solid var(--jp-border-color2, #ddd); border-radius: 3px; padding: 4px 0;
+  border: 1px solid var(--jp-border-color2, #ddd); border-radius: 3px; padding: 4px 0; margin: 4px 0;
   max-height: 460px; overflow: auto; white-space: pre; line-height: 1.4; }
 .matx-code .l { padding: 0 8px; }
 .matx-code .n { display: inline-block; width: 3.5em; color: var(--jp-content-font-color3, #999);
@@ -103,7 +105,7 @@ def code_html(code: str, lexer: str = "cpp", marks: Optional[Dict[int, str]] = N
         badge = f'<span class="matx-badge">{esc(marks[i])}</span>' if i in marks else ""
         num = f'<span class="n">{i}</span>' if numbers else ""
         rows.append(f'<div class="{"l mark" if i in marks else "l"}">{num}{badge}{frag}</div>')
-    return f'<div class="matx-code matx-{lexer}">{"".join(rows)}</div>'
+    return f'<pre class="matx-code matx-{lexer}">{"".join(rows)}</pre>'
 
 
 def cpp_body(build) -> str:
@@ -127,7 +129,7 @@ def diagnostic_html(d, places: Dict[str, str]) -> str:
            f'<span class="err">{esc(d.severity)}</span>: {esc(d.message)}']
     if d.source_line:
         code = "\n".join(caret_lines(d))
-        out.append(f'<div class="matx-code"><div class="l">{esc(code)}</div></div>')
+        out.append(f'<pre class="matx-code"><div class="l">{esc(code)}</div></pre>')
     if d.hint:
         out.append(f'<div class="hint">hint: {esc(d.hint)}</div>')
     return "".join(out) + "</div>"
@@ -144,12 +146,12 @@ def diagnostics_body(build) -> str:
             parts += [diagnostic_html(d, build.places) for d in b.error.diagnostics]
             if b.error.log:
                 parts.append(f'<details open><summary>C++ compiler output</summary>'
-                             f'<div class="matx-code"><div class="l">{esc(b.error.log)}</div></div></details>')
+                             f'<pre class="matx-code"><div class="l">{esc(b.error.log)}</div></pre></details>')
         else:
-            parts.append(f'<div class="matx-code"><div class="l">{esc(error_text(b.error))}</div></div>')
+            parts.append(f'<pre class="matx-code"><div class="l">{esc(error_text(b.error))}</div></pre>')
     if build.measure_error:
         parts.append(f'<p class="matx-bad">--check / --bench failed:</p>'
-                     f'<div class="matx-code"><div class="l">{esc(build.measure_error)}</div></div>')
+                     f'<pre class="matx-code"><div class="l">{esc(build.measure_error)}</div></pre>')
     if not parts:
         if not build.done:
             return '<p class="muted">Type check passed; compiling…</p>'
@@ -186,7 +188,7 @@ def annotate_body(build) -> str:
               f'<span class="matx-swatch matx-dynamic"></span>dynamic <code>Any</code> ({n_dyn} lines)</p>')
     if not kinds:
         legend = '<p class="muted">Shown once the cell has compiled.</p>'
-    return legend + f'<div class="matx-code matx-annotate">{"".join(rows)}</div>'
+    return legend + f'<pre class="matx-code matx-annotate">{"".join(rows)}</pre>'
 
 
 def _spread(r: dict, side: str) -> tuple:

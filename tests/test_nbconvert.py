@@ -72,8 +72,8 @@ def test_nbconvert_html_shows_the_static_outputs(saved):
     assert "model not found" not in shown
     words = text(shown)
     # status lines
-    assert re.search(r"✓ nbc_fib compiled (in \d+\.\d\d s|from the cache) · 2 checks agree · [\d.]+× on nbc_fib\(18\)",
-                     words)
+    assert re.search(r"✓ nbc_fib compiled (in \d+\.\d\d s|from the cache) · 2 checks agree · "
+                     r"[\d.]+× on nbc_fib\(18\)", words)
     assert re.search(r"✓ nbc_sq compiled .* · 1 check agrees", words)
     # the C++ tab: code and the badge naming its Python line
     assert "f_nbc_fib" in shown and '<span class="matx-badge">line 3</span>' in shown
@@ -82,6 +82,7 @@ def test_nbconvert_html_shows_the_static_outputs(saved):
     # Annotate: the def line of each cell in its row, marked typed
     assert re.search(r'class="l matx-typed"[^>]*><span class="n">2</span>.*?def.*?nbc_fib', shown)
     assert re.search(r'class="l matx-typed"[^>]*><span class="n">4</span>.*?def.*?nbc_sq', shown)
+    assert re.search(r'<span class="n">3</span>    <span class="mx-k">return</span>', shown)  # indentation kept
     # the timing table with its spread, and the chart as an inline image
     table = re.search(r"<table class=[\"']matx-timing[\"']>.*?</table>", shown, flags=re.S).group(0)
     assert "nbc_fib(18)" in table and "IQR" in text(table)

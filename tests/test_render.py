@@ -321,8 +321,8 @@ def test_highlight_keeps_leading_blank_lines():
 
 
 def test_output_bundle_carries_a_static_copy_of_the_final_state(shell):
-    build, view = build_of(shell, '%%matx --sync --bench "stat_fib(15)" --check "stat_fib(10)"\n'
-                           "def stat_fib(n: int) -> int:\n    return n if n < 2 else stat_fib(n - 1) + stat_fib(n - 2)\n")
+    fib = "def stat_fib(n: int) -> int:\n    return n if n < 2 else stat_fib(n - 1) + stat_fib(n - 2)\n"
+    build, view = build_of(shell, '%%matx --sync --bench "stat_fib(15)" --check "stat_fib(10)"\n' + fib)
     data = view.bundle()
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == view.widget.model_id
     assert data["text/plain"].startswith("✓ stat_fib compiled")
