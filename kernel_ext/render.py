@@ -11,6 +11,7 @@ import time
 from typing import Dict, List, Optional
 
 from .cell import caret_lines, where
+from . import measure
 from .measure import ratio, seconds, slower
 
 # Status glyphs that render as text everywhere (none has the Unicode
@@ -302,11 +303,13 @@ def _speedup_cell(r: dict) -> str:
 
 
 TIMING_NOTE = (
-    "Each side is sampled at least 20 times (a slow expression at least 5 times within 4 s), each sample "
-    "looping the expression for at least 10 ms; Python and compiled samples alternate, so background load "
-    "hits both. Shown: the median per call, min – max and the IQR (spread of the middle half); the speedup "
-    "is median / median, under it the middle half of the paired ratios. "
-    f"{WARN} noisy: an IQR over 10% of the median, or a minimum 20% under it.")
+    f"Each side is sampled at least {measure.MIN_SAMPLES} times (a slow expression at least "
+    f"{measure.MIN_SLOW_SAMPLES} times within {measure.BUDGET_S:g} s), each sample looping the expression for "
+    f"at least {measure.SAMPLE_S * 1e3:g} ms; Python and compiled samples alternate, so background load hits "
+    "both, and timing waits until no other build compiles. Shown: the median per call, min – max and the IQR "
+    "(spread of the middle half); the speedup is median / median, under it the middle half of the paired "
+    f"ratios. {WARN} noisy: an IQR over {measure.NOISY_IQR:.0%} of the median, or a minimum "
+    f"{measure.NOISY_LOW:.0%} under it.")
 
 
 def timing_body(build) -> str:

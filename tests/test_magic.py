@@ -230,3 +230,16 @@ def test_status_line_shows_the_phase_and_ticks_while_building(shell, tmp_path, m
     gxx = {s for s in seen if re.fullmatch(r"[◐◓◑◒] compiling tick_a · g\+\+ \d+\.\d s", s)}
     assert len(gxx) >= 2, seen  # the elapsed time moves on by itself (the view's timer)
     assert "✓ tick_a compiled in" in text(view.status.value)
+
+
+def test_a_compiled_slowdown_reads_as_one_with_its_reason(shell):
+    run(shell, "slow_xs = list(range(200_000))")
+    run(shell, '%%matx --sync --bench "count_xs(slow_xs)"\n'
+        "def count_xs(xs: List[int]) -> int:\n    return len(xs)\n")
+    build, view = last(shell)
+    (row,) = build.timing
+    assert row["speedup"] < 0.1 and row["python"]["n"] >= 20 and row["compiled"]["n"] >= 20
+    status = text(view.status.value)
+    assert re.search(r"0\.0*[1-9]\d?× on count_xs\(slow_xs\) \(slower: argument conversion dominates\)", status)
+    timing = text(view.panes["Timing"].value)
+    assert "(slower: argument conversion dominates)" in timing and "×0.0" not in timing
