@@ -76,8 +76,8 @@ def test_codegen_crash(kc):
 
 
 @pytest.mark.parametrize("how,script,needle", [
-    ("crash", "kill -SEGV $$", "C++ compiler"),
-    ("killed", "kill -KILL $$", "C++ compiler"),
+    ("crash", "kill -SEGV $$", "C++ compiler crashed: SIGSEGV"),
+    ("killed", "kill -KILL $$", "C++ compiler was killed (out of memory?)"),
     ("missing", None, "not usable"),
 ])
 def test_gxx_fault(kc, tmp_path, how, script, needle):
@@ -87,6 +87,17 @@ def test_gxx_fault(kc, tmp_path, how, script, needle):
         execute(kc, cell(f"kgxx_{how}"))
         call_fails(kc, f"kgxx_{how}", needle)
     finally:
+        use_cxx(kc, None)
+
+
+def test_gxx_that_hangs_is_stopped(kc, tmp_path):
+    use_cxx(kc, fake_cxx(tmp_path, "hung-g++", "sleep 60"))
+    execute(kc, "os.environ['MATX_NB_CXX_TIMEOUT'] = '1'")
+    try:
+        execute(kc, cell("khang"))
+        call_fails(kc, "khang", "did not finish in 1 s")
+    finally:
+        execute(kc, "os.environ.pop('MATX_NB_CXX_TIMEOUT', None)")
         use_cxx(kc, None)
 
 

@@ -212,10 +212,20 @@ class Toolchain:
             cmd += ["-I", str(pch)]
         cmd += ["-I", str(include_dir()), src_path, "-o", str(tmp_out), *link_flags(source)]
         t0 = time.perf_counter()
-        # Its own session: a Ctrl-C (kernel interrupt) aimed at the host does not kill the build.
-        r = subprocess.run(cmd, capture_output=True, text=True, start_new_session=True)
+        try:
+            r = run_compiler(cmd)
+        except BaseException:
+            os.unlink(src_path)
+            tmp_out.unlink(missing_ok=True)
+            raise
         elapsed = time.perf_counter() - t0
         try:
+            if r.returncode < 0:  # killed (out of memory, a timeout, by hand): not the code's fault
+                tmp_out.unlink(missing_ok=True)
+                sig = signal_name(-r.returncode)
+                why = "was killed (out of memory?)" if sig == "SIGKILL" else "crashed"
+                raise CompilerKilled(f"the C++ compiler {why}: {sig} after {elapsed:.1f} s; "
+                                     "try again, or build with less optimization (-O1)")
             if r.returncode != 0:
                 tmp_out.unlink(missing_ok=True)
                 missing = MissingSystemLibrary.from_log(r.stderr)
@@ -297,6 +307,41 @@ class MissingSystemLibrary(RuntimeError):
         if m:
             return cls(m.group(1), library_for(lib=m.group(1)), log)
         return None
+
+
+class CompilerKilled(RuntimeError):
+    """g++ did not finish: killed by a signal, or over MATX_NB_CXX_TIMEOUT seconds."""
+
+
+def signal_name(n: int) -> str:
+    import signal
+    try:
+        return signal.Signals(n).name
+    except ValueError:
+        return f"signal {n}"
+
+
+def run_compiler(cmd: List[str]):
+    """Runs g++ in a session of its own (a Ctrl-C aimed at the host does not kill
+    the build), at most MATX_NB_CXX_TIMEOUT seconds (default 600): then the whole
+    process group (cc1plus, as, ld) is killed and CompilerKilled raised."""
+    import signal
+    import subprocess
+    limit = float(os.environ.get("MATX_NB_CXX_TIMEOUT") or 600)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise CompilerKilled(f"the C++ compiler did not finish in {limit:g} s and was stopped "
+                             "(MATX_NB_CXX_TIMEOUT sets the limit)") from None
+    except BaseException:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        raise
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
 LINK_MARK = "// matx_nb-link: "
