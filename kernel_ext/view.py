@@ -116,7 +116,7 @@ class CellView:
         try:
             self.result.value = self.export(self.fn.value, self.args.value, self.out.value)
         finally:
-            self.button.disabled = False
+            self.button.disabled = bool(self.build.failed)
 
     def refresh(self, build) -> None:
         with self.lock:
@@ -137,3 +137,6 @@ class CellView:
             self._final |= set(self.panes)
             if build.failed or build.measure_error:
                 self.tabs.selected_index = list(self.panes).index("Diagnostics")
+            if build.failed:  # nothing compiled to export
+                self.button.disabled = True
+                self.button.tooltip = "the build failed (see Diagnostics): nothing to export"

@@ -121,6 +121,7 @@ def test_failed_gxx_keeps_the_shell_usable(shell, tmp_path, monkeypatch):
     assert build.state == "failed" and "build failed" in text(view.status.value)
     assert "planted failure" in view.panes["Diagnostics"].value
     assert view.tabs.selected_index == list(view.panes).index("Diagnostics")
+    assert view.button.disabled and "nothing to export" in view.button.tooltip
     r = run(shell, "gxx_fails(3)", ok=False)
     assert isinstance(r.error_in_exec, BuildFailed)
     assert f"(line 2 of cell [{cell_run.execution_count}])" in str(r.error_in_exec)
