@@ -229,7 +229,7 @@ class Exported:
 
     def __repr__(self) -> str:
         ok = "ok" if self.round_trip_ok else "MISMATCH"
-        files = "\n".join(f"  {p}  ({n} bytes)" for p, n in self.files)
+        files = "\n".join(f"  {p}  ({n:,} byte{'s' if n != 1 else ''})" for p, n in self.files)
         return (f"exported {self.name} to {self.directory} (loaded back: {ok})\n{files}\n"
                 f"run it: {self.snippets()['shell']}")
 

@@ -224,4 +224,5 @@ class TracedModule:
         return save(self, directory, resources=resources, source_names=source_names)
 
     def __repr__(self):
-        return f"<TracedModule {self.spec['signature']}: {len(self.spec['nodes'])} nodes>"
+        n = len(self.spec["nodes"])
+        return f"<TracedModule {self.spec['signature']}: {n} node{'s' if n != 1 else ''}>"

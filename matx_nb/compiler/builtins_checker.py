@@ -9,6 +9,7 @@ import string
 from typing import Dict, List, Optional
 
 from . import ir
+from .diagnostics import a_or_an
 from .types import (ANY, BOOL, BYTES, ERROR, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
                     ListType, SetType, TupleType, Type, VarTupleType, assignable, is_error, is_hashable, is_numeric,
                     resolve)
@@ -179,7 +180,7 @@ class BuiltinChecks:
             if not is_hashable(rs[0]) or isinstance(rs[0], (ListType, DictType, SetType)):
                 self.error(args[0].span, f"unhashable type: '{rs[0]}'")
             elif not hashable_deterministic(rs[0]):
-                self.error(args[0].span, f"hash() of a {rs[0]} is not supported in compiled code",
+                self.error(args[0].span, f"hash() of {a_or_an(rs[0])} is not supported in compiled code",
                            "CPython salts str and bytes hashes per process (PYTHONHASHSEED), so no "
                            "compiled result could match; hash ints, floats and tuples of them")
             return INT
@@ -415,7 +416,7 @@ class BuiltinChecks:
             return STR
         r = resolve(rt)
         if isinstance(r, VarTupleType):
-            self.error(e.right.span, f"'...' % a {r}: the number of values is not known when compiling",
+            self.error(e.right.span, f"'...' % {a_or_an(r)}: the number of values is not known when compiling",
                        "convert the values to a fixed tuple, or use str.join")
             return STR
         n_args = len(r.items) if isinstance(r, TupleType) else 1

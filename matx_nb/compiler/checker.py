@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Tuple
 from . import flow, ir, modules
 from .builtins_checker import COMPAT_CONSTRUCTORS, BuiltinChecks, MethodChecks
 from .ndarray_checker import NDArrayChecks
-from .diagnostics import DiagnosticSink, Span
+from .diagnostics import DiagnosticSink, Span, a_or_an, count_of
 from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
                     FuncType, GenType, ListType, OptionalType, Prim, SetType, TupleType, Type, TypeVar, VarTupleType,
                     assignable, children,
@@ -208,8 +208,8 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 if c.base is not None and ir.find_attr(c.base.info, name) is not None:
                     if not (ir.find_attr(c.base.info, name) == c.attrs[name]):
                         self.error(c.attr_spans.get(name, c.span),
-                                   f"attribute '{name}' is a {ir.find_attr(c.base.info, name)} in "
-                                   f"{c.base.name}; {c.name} cannot make it a {c.attrs[name]}")
+                                   f"attribute '{name}' is {a_or_an(ir.find_attr(c.base.info, name))} in "
+                                   f"{c.base.name}; {c.name} cannot make it {a_or_an(c.attrs[name])}")
         for c in self.program.classes:
             c.const_types = {k: self.const_type(v, c.span) for k, v in c.consts.items()}
             self.check_overrides(c)
@@ -277,8 +277,8 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         for name, v in c.consts.items():
             old = ir.find_const(c.base.info, name)
             if old is not None and not (self.const_type(old, c.span) == self.const_type(v, c.span)):
-                self.error(c.span, f"{c.name}.{name} is a {self.const_type(v, c.span)} but "
-                                   f"{c.base.name}.{name} is a {self.const_type(old, c.span)}")
+                self.error(c.span, f"{c.name}.{name} is {a_or_an(self.const_type(v, c.span))} but "
+                                   f"{c.base.name}.{name} is {a_or_an(self.const_type(old, c.span))}")
         for name, m in list(c.methods.items()) + list(c.statics.items()):
             if name == "__init__" or m.inherited_from is not None:
                 continue
@@ -399,7 +399,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             return  # a generator ends by falling off its end
         r = resolve(f.returns)
         if not (r == NONE or isinstance(r, TypeVar)) and not always_returns(f.body):
-            self.error(f.span, f"{f.qualname}() may reach its end without returning a {r}",
+            self.error(f.span, f"{f.qualname}() may reach its end without returning {a_or_an(r)}",
                        "add a return statement at the end")
         if isinstance(r, TypeVar) and not always_returns(f.body):
             # Falling off the end returns None.
@@ -448,7 +448,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                     self.error(t.index.span, f"list indices must be int, not {idx}")
             elif isinstance(ct, DictType):
                 if isinstance(t.index, ir.Slice) or not assignable(ct.key, idx):
-                    self.error(t.index.span, f"key of type {idx} does not fit a {ct}")
+                    self.error(t.index.span, f"key of type {idx} does not fit {a_or_an(ct)}")
             elif isinstance(ct, AnyType):
                 self.error(t.span, "del on an Any value is not supported", "convert it to a typed container")
             else:
@@ -469,7 +469,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         else:
             et = self.expr(s.value, g.elem) if s.value is not None else NONE
         if not assignable(g.elem, et):
-            self.error(s.span, f"{self.func.qualname}() yields {g.elem} values; this yields a {et}",
+            self.error(s.span, f"{self.func.qualname}() yields {g.elem} values; this yields {a_or_an(et)}",
                        "a generator yields values of one type (use Any for several)")
 
     def stmt_Return(self, s: ir.Return):
@@ -486,7 +486,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         if not assignable(want, got):
             hint = ""
             if type(resolve(want)) is type(resolve(got)) and isinstance(resolve(want), (ListType, DictType)):
-                hint = (f"a {got} is not a {want}: code holding it could add items of another type; "
+                hint = (f"{a_or_an(got)} is not {a_or_an(want)}: code holding it could add items of another type; "
                         f"declare the function '-> {got}'")
             self.error(s.value.span, f"{self.func.qualname}() must return {want}, got {got}", hint)
 
@@ -597,7 +597,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 self.scope.vars[name] = ann
                 self.annotated.add(name)
             elif not (prev == ann):
-                self.error(s.span, f"'{name}' is already a {prev}; it cannot be redeclared as {ann}")
+                self.error(s.span, f"'{name}' is already {a_or_an(prev)}; it cannot be redeclared as {ann}")
         expected = ann
         if expected is None and len(s.targets) == 1:
             expected = self.target_type(s.targets[0])
@@ -635,7 +635,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         if isinstance(s.target, ir.Name) and resolve(cur) == INT and resolve(rt) == FLOAT:
             self.widen_local(s.target.id, s.span)
         if rt is not None and not assignable(cur, rt):
-            self.error(s.span, f"'{s.op}=' gives a {rt}, which cannot be stored in a {cur}")
+            self.error(s.span, f"'{s.op}=' gives {a_or_an(rt)}, which cannot be stored in {a_or_an(cur)}")
         if isinstance(s.target, ir.Name) and s.target.id in {p.name for p in self.func.params}:
             self.func.assigned_params.add(s.target.id)
 
@@ -710,7 +710,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             elif not assignable(cur, vt):
                 if resolve(cur) == INT and resolve(vt) == FLOAT:
                     self.widen_local(t.id, span)
-                self.error(span, f"'{t.id}' holds a {cur}; it cannot be assigned a {vt}",
+                self.error(span, f"'{t.id}' holds {a_or_an(cur)}; it cannot be assigned {a_or_an(vt)}",
                            "a local keeps one type; use another name")
             t.ty = self.scope.lookup(t.id)
             t.resolved = ("local", t.id)
@@ -719,14 +719,15 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             vr = resolve(vt)
             if isinstance(vr, TupleType):
                 if len(vr.items) != len(t.elts):
-                    self.error(span, f"cannot unpack {len(vr.items)} values into {len(t.elts)} targets")
+                    self.error(span, f"cannot unpack {count_of(len(vr.items), 'value')} "
+                                     f"into {count_of(len(t.elts), 'target')}")
                     return
                 for sub, st in zip(t.elts, vr.items):
                     self.assign_target(sub, st, span)
             else:
                 et = elem_type(vr)
                 if et is None or isinstance(vr, (DictType, SetType)):
-                    self.error(span, f"cannot unpack a {vt}")
+                    self.error(span, f"cannot unpack {a_or_an(vt)}")
                     return
                 for sub in t.elts:
                     self.assign_target(sub, et, span)
@@ -742,11 +743,11 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                                f"declare it in __init__: self.{t.attr}: T = ...")
                     return
                 if not assignable(at, vt):
-                    self.error(span, f"attribute '{t.attr}' is a {at}; it cannot be assigned a {vt}")
+                    self.error(span, f"attribute '{t.attr}' is {a_or_an(at)}; it cannot be assigned {a_or_an(vt)}")
                 t.ty = at
                 t.resolved = ("attr", ob.info)
                 return
-            self.error(t.span, f"cannot set attributes on a {ot}")
+            self.error(t.span, f"cannot set attributes on {a_or_an(ot)}")
             return
         if isinstance(t, ir.Subscript):
             ct = resolve(self.expr(t.value))
@@ -776,7 +777,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 if not isinstance(ct, ListType):
                     self.error(t.span, f"'{ct}' does not support slice assignment")
                 elif not (isinstance(resolve(vt), ListType) and assignable(ct, vt)):
-                    self.error(span, f"a slice of a {ct} can be assigned a {ct}, got {vt}",
+                    self.error(span, f"a slice of {a_or_an(ct)} can be assigned {a_or_an(ct)}, got {vt}",
                                "convert it first: list(...)")
                 t.ty = ct
                 return
@@ -785,13 +786,13 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 if not assignable(INT, it):
                     self.error(t.index.span, f"list indices must be int, not {it}")
                 if not assignable(ct.elem, vt):
-                    self.error(span, f"cannot store a {vt} in a {ct}")
+                    self.error(span, f"cannot store {a_or_an(vt)} in {a_or_an(ct)}")
                 t.ty = ct.elem
             elif isinstance(ct, DictType):
                 if not assignable(ct.key, it):
-                    self.error(t.index.span, f"key of type {it} does not fit a {ct}")
+                    self.error(t.index.span, f"key of type {it} does not fit {a_or_an(ct)}")
                 if not assignable(ct.value, vt):
-                    self.error(span, f"cannot store a {vt} in a {ct}")
+                    self.error(span, f"cannot store {a_or_an(vt)} in {a_or_an(ct)}")
                 t.ty = ct.value
             else:
                 self.error(t.span, f"'{ct}' does not support item assignment")
@@ -967,7 +968,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             m = ir.find_method(resolve(lt).info, name) if name else None
             if m is not None and len(m.params) == 2:
                 if not assignable(m.params[1].ty, rt):
-                    self.error(e.right.span, f"{resolve(lt).name}.{name}() takes a {m.params[1].ty}, got {rt}")
+                    self.error(e.right.span, f"{resolve(lt).name}.{name}() takes {a_or_an(m.params[1].ty)}, got {rt}")
                 e.magic = m
                 return m.returns
         if e.op == "%" and resolve(lt) == STR:
@@ -1120,28 +1121,28 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             if m is None:
                 self.error(span, f"argument of type '{r.name}' is not iterable", "define __contains__()")
             elif not assignable(m.params[1].ty, l):
-                self.error(span, f"{r.name}.__contains__() takes a {m.params[1].ty}, got {l}")
+                self.error(span, f"{r.name}.__contains__() takes {a_or_an(m.params[1].ty)}, got {l}")
             return
         if op in ("in", "not in"):
             rk = kind_of(r)
             if rk in ("list", "set"):
                 if not (assignable(r.elem, l) or (is_numeric(l) and is_numeric(r.elem))):
-                    self.error(span, f"'{op}' tests a {l} against a {r}")
+                    self.error(span, f"'{op}' tests {a_or_an(l)} against {a_or_an(r)}")
             elif rk == "dict":
                 if not assignable(r.key, l):
-                    self.error(span, f"'{op}' tests a {l} key against a {r}")
+                    self.error(span, f"'{op}' tests {a_or_an(l)} key against {a_or_an(r)}")
             elif rk in ("str", "bytes"):
                 if rk == "bytes" and l in (INT, BOOL):
                     return
                 if l != r:
-                    self.error(span, f"'{op} <{r}>' needs a {r} on the left, got {l}")
+                    self.error(span, f"'{op} <{r}>' needs {a_or_an(r)} on the left, got {l}")
             elif r == RANGE:
                 if l not in (INT, BOOL):
                     self.error(span, f"'{op} range' needs an int on the left")
             elif rk == "tuple":
                 pass
             else:
-                self.error(span, f"'{op}' is not supported on a {r}")
+                self.error(span, f"'{op}' is not supported on {a_or_an(r)}")
             return
         if op in ("is", "is not"):
             if l == NONE or r == NONE:
@@ -1215,7 +1216,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         if et is not None:
             for x, t in zip(elts, ts):
                 if not assignable(et, t):
-                    self.error(x.span, f"a {t} item in a container of {et}")
+                    self.error(x.span, f"{a_or_an(t)} item in a container of {et}")
             return et
         if not ts:
             return fresh()
@@ -1261,7 +1262,8 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                            "store it in an annotated variable (f: Callable[[int], int] = lambda x: ...) "
                            "or pass it where a function is expected")
             else:
-                self.error(e.span, f"this lambda takes {len(e.params)} parameters where a {ex} is expected")
+                self.error(e.span, f"this lambda takes {count_of(len(e.params), 'parameter')} "
+                                   f"where {a_or_an(ex)} is expected")
             pts = [ERROR for _ in e.params]
         for prm, t in zip(e.params, pts):
             prm.ty = t
@@ -1319,7 +1321,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 for sub, st in zip(t.elts, r.items):
                     self.bind_comp_target(sub, st, span)
             else:
-                self.error(span, f"cannot unpack a {et} into {len(t.elts)} names")
+                self.error(span, f"cannot unpack {a_or_an(et)} into {count_of(len(t.elts), 'name')}")
             t.ty = et
         else:
             self.error(span, "comprehension targets must be names")
@@ -1414,7 +1416,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 return ERROR
             it = self.expr(e.index, m.params[1].ty)
             if not assignable(m.params[1].ty, it):
-                self.error(e.index.span, f"{ct.name}.__getitem__() takes a {m.params[1].ty}, got {it}")
+                self.error(e.index.span, f"{ct.name}.__getitem__() takes {a_or_an(m.params[1].ty)}, got {it}")
             e.magic = m
             return m.returns
         if isinstance(e.index, ir.Slice):
@@ -1430,7 +1432,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             return ct.elem if isinstance(ct, (ListType, VarTupleType)) else (STR if ct == STR else INT)
         if isinstance(ct, DictType):
             if not assignable(ct.key, it):
-                self.error(e.index.span, f"key of type {it} does not fit a {ct}")
+                self.error(e.index.span, f"key of type {it} does not fit {a_or_an(ct)}")
             return ct.value
         if isinstance(ct, TupleType):
             idx = const_int(e.index)
@@ -1442,7 +1444,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 return ERROR
             n = len(ct.items)
             if not -n <= idx < n:
-                self.error(e.index.span, f"tuple index {idx} out of range for a {ct}")
+                self.error(e.index.span, f"tuple index {idx} out of range for {a_or_an(ct)}")
                 return ERROR
             return ct.items[idx]
         self.error(e.span, f"'{ct}' is not subscriptable")
@@ -1689,7 +1691,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 e.func = ir.Attribute(f.span, f, "__call__")  # obj(...) is obj.__call__(...)
                 return self.expr_Call(e, expected)
             if not is_error(ct):
-                self.error(f.span, f"'{ir_text(f)}' is a {ct} and cannot be called")
+                self.error(f.span, f"'{ir_text(f)}' is {a_or_an(ct)} and cannot be called")
             for a in e.args:
                 self.expr(a)
             return ERROR
@@ -2236,7 +2238,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             return ot
         if name == "sort":
             if not isinstance(resolve(el), (Prim, TupleType, ListType, AnyType)):
-                self.error(e.span, f"cannot sort a {ot}")
+                self.error(e.span, f"cannot sort {a_or_an(ot)}")
             return NONE
         return NONE  # clear reverse
 

@@ -5,6 +5,24 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 
+def a_or_an(thing) -> str:
+    """A type (or word) with its article, for messages: 'an int', 'a str',
+    'an Optional[int]', 'an NDArray' (an acronym is read letter by letter)."""
+    text = str(thing)
+    word = text.lstrip("'\"([")
+    if len(word) >= 2 and word[0].isupper() and word[1].isupper():
+        vowel = word[0] in "AEFHILMNORSX"
+    else:
+        w = word.lower()
+        vowel = w[:1] in ("a", "e", "i", "o") or (w[:1] == "u" and not w.startswith(("uni", "use", "usu", "uti")))
+    return ("an " if vowel else "a ") + text
+
+
+def count_of(n: int, noun: str, plural: str = "") -> str:
+    """'1 value', '2 values' (plural: when not noun + 's')."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 @dataclass(frozen=True)
 class Span:
     """A position in the user's file: 1-based line, 0-based column."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 from . import ir, modules
+from .diagnostics import a_or_an
 from .types import ANY, BOOL, ERROR, FLOAT, INT, NONE, AnyType, ListType, Type, is_error, resolve
 
 NDARRAY = modules.NDARRAY
@@ -84,7 +85,7 @@ class NDArrayChecks:
         t = resolve(value_t)
         if t in _VALUE_TYPES or isinstance(t, AnyType) or _number_list(t) or is_error(t):
             return True
-        self.error(span, f"cannot store a {value_t} in an NDArray",
+        self.error(span, f"cannot store {a_or_an(value_t)} in an NDArray",
                    "store a number, an NDArray or (nested) lists of numbers")
         return False
 
