@@ -94,6 +94,16 @@ def examples(build) -> Dict[str, dict]:
     return out
 
 
+def _export_fields(build) -> dict:
+    """"examples": FUNC -> example arguments; "init": FUNC -> constructor arguments (classes)."""
+    if build.failed:  # nothing to export from a failed build
+        return {"examples": {}, "init": {}}
+    ex = examples(build)
+    return {"examples": {k: v["args"] for k, v in ex.items()},
+            "init": {k: v["init"] for k, v in ex.items()
+                     if isinstance(getattr(build.objects.get(k.split(".")[0]), "py_obj", None), type)}}
+
+
 def summary(build, key: str = "", cell_id: str = "") -> dict:
     now = time.time()
     phase = _phase(build)
@@ -111,7 +121,7 @@ def summary(build, key: str = "", cell_id: str = "") -> dict:
                      "cache_hit": bool(b.result and b.result.cache_hit), "failed": b.error is not None,
                      "phase": getattr(b, "phase", None) or ("done" if b.done.is_set() else "compiling")}
                     for n, b in build.objects.items()],
-        "examples": examples(build) if not build.failed else {},
+        **_export_fields(build),
         "diagnostics": diags,
     }
 
@@ -187,7 +197,7 @@ class Panel:
                 "state": "failed", "done": True, "phase": "failed", "phase_words": "type check failed",
                 "phase_since": now, "started": now, "seconds": None,
                 "status": f"✗ {n} error{'s' if n != 1 else ''} in the type check",
-                "objects": [], "examples": {}, "diagnostics": rows}})
+                "objects": [], "examples": {}, "init": {}, "diagnostics": rows}})
             self.publish()
         except Exception:  # the panel must never hide the cell's own error
             pass

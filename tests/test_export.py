@@ -429,7 +429,7 @@ def test_panel_entries_per_cell_with_phase_and_type_check_failures(shell, in_tmp
         run_cell(shell, "%%matx --sync\ndef pb(n: int) -> int:\n    return n + 2\n")
         first = {b["cell_id"]: b for b in panel.state()["builds"]}
         assert first["cell-a"]["phase"] == "done" and first["cell-a"]["objects"][0]["name"] == "pa"
-        assert first["cell-a"]["examples"] == {"pa": {"args": "", "init": ""}}
+        assert first["cell-a"]["examples"] == {"pa": ""} and first["cell-a"]["init"] == {}
         # a re-run of cell a that fails its type check replaces a's entry
         run_cell(shell, '%%matx\ndef pa(n: int) -> int:\n    s = n + "a"\n    return nope\n', ok=False)
         state = panel.state()
@@ -437,15 +437,16 @@ def test_panel_entries_per_cell_with_phase_and_type_check_failures(shell, in_tmp
         assert [b["cell_id"] for b in entries] == ["cell-b", "cell-a"]  # most recent last
         failed = entries[-1]
         assert failed["state"] == "failed" and failed["status"] == "✗ 2 errors in the type check"
-        assert [(d["where"], d["line"], d["col"]) for d in failed["diagnostics"]] == [("line 3", 3, 9), ("line 4", 4, 12)]
+        assert [(d["where"], d["line"], d["col"]) for d in failed["diagnostics"]] == [("line 3", 3, 9),
+                                                                                      ("line 4", 4, 12)]
         assert all(d["here"] for d in failed["diagnostics"])
         # a class cell offers Cls and Cls.method, with the constructor's arguments, to the Export command
         run_cell(shell, CLASS_CELL.replace("XText2Ids", "PText2Ids")
                  .replace("--sync", "--sync --check 'PText2Ids(5)([\"a\"])' --check 'PText2Ids().lookup(\"b\")'"))
         last = panel.state()["builds"][-1]
         assert last["cell_id"] == "cell-c" and isinstance(last["started"], float)
-        assert last["examples"] == {"PText2Ids": {"args": '["a"]', "init": "5"},
-                                    "PText2Ids.lookup": {"args": '"b"', "init": ""}}
+        assert last["examples"] == {"PText2Ids": '["a"]', "PText2Ids.lookup": '"b"'}
+        assert last["init"] == {"PText2Ids": "5", "PText2Ids.lookup": ""}
     finally:
         del panel.running_cell_id
 

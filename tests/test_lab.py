@@ -270,6 +270,20 @@ def test_progress_panel_entries_jump_and_dark_theme(lab, tmp_path):
                                    timeout=5_000)
             assert lab_.js("""() => { const nb = window.jupyterapp.shell.currentWidget.content;
                 return [nb.mode, nb.activeCell.editor.getCursorPosition().line]; }""") == ["edit", 2]
+            # the panel's Export command: function, example arguments, folder, then the result
+            lab_.js("() => { window.jupyterapp.commands.execute('matx-nb:export-pipeline'); }")
+            page.locator(".jp-Dialog", has_text="Export pipeline: function").wait_for(timeout=10_000)
+            assert page.locator(".jp-Dialog select").input_value() == "slow_triple"  # the most recent first
+            page.keyboard.press("Enter")
+            page.locator(".jp-Dialog", has_text="Example arguments for slow_triple").wait_for(timeout=10_000)
+            page.locator(".jp-Dialog input").fill("7")
+            page.keyboard.press("Enter")
+            page.locator(".jp-Dialog", has_text="Folder to write").wait_for(timeout=10_000)
+            assert page.locator(".jp-Dialog input").input_value() == "out/slow_triple"
+            page.keyboard.press("Enter")
+            page.locator(".jp-Dialog", has_text="loaded back and ran: 21").wait_for(timeout=60_000)
+            page.keyboard.press("Enter")
+            page.locator(".jp-Dialog").wait_for(state="detached", timeout=10_000)
             # the dark theme: the panel follows it
             lab_.theme('Dark')
             rgb = [int(x) for x in re.findall(r"\d+", side.evaluate("e => getComputedStyle(e).backgroundColor"))[:3]]

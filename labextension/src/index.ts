@@ -39,7 +39,8 @@ interface IBuild {
   started: number;
   seconds: number | null;
   objects: { name: string; line: number; kind: string; cache_hit: boolean; failed: boolean; phase: string }[];
-  examples: { [fn: string]: { args: string; init: string } };
+  examples: { [fn: string]: string }; // what Export offers: FUNC -> example arguments
+  init: { [fn: string]: string }; // a class's FUNC -> its constructor's arguments
   diagnostics: IDiagnostic[];
 }
 
@@ -296,9 +297,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Export pipeline (matx_nb)',
       caption: 'Trace a %%matx function on example arguments and save the pipeline folder',
       execute: async () => {
-        const examples: { [fn: string]: { args: string; init: string } } = {};
+        const examples: { [fn: string]: string } = {};
+        const inits: { [fn: string]: string } = {};
         for (const b of panel.builds) {
           Object.assign(examples, b.examples);
+          Object.assign(inits, b.init ?? {});
         }
         const fns = Object.keys(examples);
         if (!conn.comm || fns.length === 0) {
@@ -310,11 +313,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (!fn.button.accept || !fn.value) {
           return;
         }
-        const example = examples[fn.value];
-        let init = example.init;
+        let init = inits[fn.value] ?? '';
         const owner = fn.value.split('.')[0];
-        const isClass = panel.builds.some(b => b.objects.some(o => o.kind === 'class' && o.name === owner));
-        if (isClass) {
+        if (fn.value in inits) {
           const got = await InputDialog.getText({ title: `Arguments to construct ${owner} (none: leave empty)`,
                                                   text: init });
           if (!got.button.accept) {
@@ -322,7 +323,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           }
           init = got.value ?? '';
         }
-        const args = await InputDialog.getText({ title: `Example arguments for ${fn.value}`, text: example.args });
+        const args = await InputDialog.getText({ title: `Example arguments for ${fn.value}`, text: examples[fn.value] });
         if (!args.button.accept) {
           return;
         }
