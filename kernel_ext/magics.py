@@ -7,7 +7,6 @@ from typing import Dict, Tuple
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, kwds, magic_arguments, parse_argstring
-from IPython.display import display
 
 from . import export as exporting
 from .builds import BuildFailed, BuildManager, CellBuild, Options, Pending

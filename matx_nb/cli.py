@@ -48,6 +48,15 @@ def encode_output(v):
 
 
 def main(argv=None) -> int:
+    try:
+        return run(argv)
+    except KeyboardInterrupt as e:  # Ctrl-C stops the pipeline's loops at once (runtime interrupt.h)
+        where = f" at {e.matx_file}:{e.matx_line}" if hasattr(e, "matx_line") else ""
+        print(f"matx-run: interrupted{where}", file=sys.stderr)
+        return 130
+
+
+def run(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="matx-run", description="Run a saved matx_nb pipeline on a JSON feed.")
     ap.add_argument("directory", help="the folder written by TracedModule.save()")
     ap.add_argument("--feed", required=True,

@@ -60,11 +60,27 @@ class LoopEmitter:
         self.line("}")
 
     def iterate(self, it: ir.Expr, node, on_item: OnItem):
-        """Emits a loop over the items of `it`, calling on_item inside it."""
+        """Emits a loop over the items of `it`, calling on_item inside it. Each
+        iteration first polls for an interrupt (Ctrl-C, a cancelled request:
+        runtime interrupt.h), except where the loop is another one's (enumerate,
+        a generator expression), which polls itself."""
         cg = _cg()
         ctype, elem_type = cg.ctype, cg.elem_type
         t = resolve(it.ty)
         bname = builtin_name(it)
+        special = isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
+            (it.resolved[1], it.resolved[2]) in (("str", "split"), ("dict", "items"), ("dict", "keys"),
+                                                 ("dict", "values"))
+        strip_mined = (t == cg.RANGE and (len(it.args) <= 2 or cg.const_int(it.args[2]) == 1)) or \
+            isinstance(t, (ListType, VarTupleType)) or t in (STR, BYTES, cg.FILE)
+        if bname not in ("enumerate", "zip", "reversed") and strip_mined and not special:
+            pass  # polls once per block (blocked_loop)
+        elif bname != "enumerate" and not (isinstance(it, ir.GenExp) and len(it.generators) == 1):
+            inner, loc = on_item, self.loc(node)
+
+            def on_item(item, et):
+                self.line(f"mx::poll({loc});")
+                inner(item, et)
         if isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
                 it.resolved[1] == "str" and it.resolved[2] == "split" and not it.args and \
                 not getattr(it, "kwonly", None):
@@ -110,10 +126,10 @@ class LoopEmitter:
                 lo, hi = ("0L", args[0]) if len(args) == 1 else (args[0], args[1])
                 e = self.new_tmp("end")
                 start, marks = len(self.out), len(self.line_map)
-                self.line(f"for (int64_t {k} = {lo}, {e} = {hi}; {k} < {e}; ++{k}) {{")
-                self.ind += 1
-                on_item(k, INT)
-                self.block_close()
+                b = self.new_tmp("block")
+                self.blocked_loop(f"int64_t {k} = {lo}, {e} = {hi}", f"{k} < {e}",
+                                  f"const int64_t {b} = mx::block_end({k}, {e})", f"{k} < {b}",
+                                  k, e, lambda: on_item(k, INT), node)
                 self.version_small_range(start, marks, k, e, lo, hi)
                 return
             else:
@@ -134,16 +150,18 @@ class LoopEmitter:
                 self.line(f"auto {seq} = mx::file_readlines({self.expr(it)}, {self.loc(it)});")
             else:
                 self.line(f"auto {seq} = {self.expr(it)};")
-            self.line(f"for (int64_t {k} = 0; {k} < int64_t({seq}.size()); ++{k}) {{")
-            self.ind += 1
             if isinstance(t, (ListType, VarTupleType)) or t == cg.FILE:
                 item, et = f"{seq}[{k}]", t.elem if isinstance(t, (ListType, VarTupleType)) else STR
             elif t == STR:
                 item, et = f"mx::str_char({seq}[size_t({k})])", STR
             else:
                 item, et = f"int64_t(static_cast<unsigned char>({seq}[size_t({k})]))", INT
-            on_item(item, et)
-            self.block_close()
+            b = self.new_tmp("block")
+            # the size is read at each step, as Python's iterator does (a list may grow)
+            self.blocked_loop(f"int64_t {k} = 0", f"{k} < int64_t({seq}.size())",
+                              f"const int64_t {b} = {k} + mx::kPollBlock",
+                              f"{k} < {b} && {k} < int64_t({seq}.size())",
+                              k, "INT64_MAX", lambda: on_item(item, et), node)
             self.block_close()
             return
         if isinstance(t, (DictType, SetType)):
@@ -188,6 +206,33 @@ class LoopEmitter:
             self.block_close()
             return
         self.line(f'static_assert(sizeof(int) == 0, "cannot iterate over {t}");')
+
+    def blocked_loop(self, init: str, cond: str, block: str, block_cond: str, k: str, stop: str, body, node):
+        """A counted loop polling for an interrupt once per block of iterations:
+
+            for (init; cond;) {            // one block at a time
+              mx::poll(loc);
+              for (block; block_cond; ++k) { body }
+            }
+
+        `continue` steps the inner loop; a `break` aimed at this loop must leave
+        both, so it sets the counter to `stop` (where `cond` is false) before
+        breaking the inner one (stmt_Break reads break_exits)."""
+        level = len(self.loop_flags)
+        saved = self.break_exits.get(level)
+        self.break_exits[level] = f"{k} = {stop};"
+        self.line(f"for ({init}; {cond};) {{")
+        self.line(f"  mx::poll({self.loc(node)});")
+        self.line(f"  for ({block}; {block_cond}; ++{k}) {{")
+        self.ind += 2
+        body()
+        self.ind -= 1
+        self.line("}")
+        self.block_close()
+        if saved is None:
+            del self.break_exits[level]
+        else:
+            self.break_exits[level] = saved
 
     def emit_table_loop(self, holder, node, item_of, on_item: OnItem, elem_t):
         tab, n0, k = self.new_tmp("tab"), self.new_tmp("n0"), self.new_tmp("k")
@@ -255,7 +300,7 @@ class LoopEmitter:
             return
         ind = "  " * self.ind
         lo_t, hi_t = self.new_tmp("lo"), self.new_tmp("hi")
-        header = f"{ind}for (int64_t {k} = {lo_t}, {e} = {hi_t}; {k} < {e}; ++{k}) {{"
+        header = body[0].replace(f"{k} = {lo}, {e} = {hi};", f"{k} = {lo_t}, {e} = {hi_t};", 1)
         fast = [header, f"{ind}  mx::assume_small_range({k});"] + body[1:]
         head = [f"{ind}int64_t {lo_t} = {lo}, {hi_t} = {hi};",
                 f"{ind}if (mx::small_range({lo_t}, {hi_t})) {{"] + fast + [f"{ind}}} else {{"]

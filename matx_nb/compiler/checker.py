@@ -36,7 +36,7 @@ EXCEPTIONS = {"Exception", "TypeError", "ValueError", "IndexError", "KeyError",
 CATCHABLE = EXCEPTIONS | {"BaseException", "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError",
                           "MemoryError", "RecursionError", "UnboundLocalError", "OSError", "IOError",
                           "FileNotFoundError", "json.JSONDecodeError", "JSONDecodeError",
-                          "binascii.Error", "re.error"}
+                          "binascii.Error", "re.error", "KeyboardInterrupt"}
 
 # Method tables: name -> (min args, max args). Return types are computed in
 # _method_type; arguments are checked there too.

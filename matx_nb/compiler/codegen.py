@@ -41,7 +41,7 @@ DYN_BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordi
               "**": "pow", "<<": "lshift", ">>": "rshift", "&": "and", "|": "or", "^": "xor"}
 
 # except clause names -> runtime ErrKinds (most are the same name).
-EXCEPT_KINDS = {"BaseException": ["Exception"], "UnicodeError": ["UnicodeDecodeError", "UnicodeEncodeError"],
+EXCEPT_KINDS = {"BaseException": ["Exception", "KeyboardInterrupt"], "UnicodeError": ["UnicodeDecodeError", "UnicodeEncodeError"],
                 "IOError": ["OSError"], "json.JSONDecodeError": ["JSONDecodeError"],
                 "binascii.Error": ["BinasciiError"], "re.error": ["ReError"]}
 
@@ -171,6 +171,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         self.borrowed_loops: set = set()  # ids of the for statements binding by reference
         self.in_static = False  # emitting a static or class method of self.cls: no `this`
         self.loop_flags: List[Optional[str]] = []
+        self.break_exits: Dict[int, str] = {}  # loop level -> what a break does first (blocked_loop)
         self.origin_first_line = {i: o[1] for i, o in enumerate(program.origins)}
         self.line_map: List[Tuple[int, str, int]] = []  # (cpp line, file, python line)
         self.preset: Dict[int, str] = {}  # operands already evaluated into temporaries
@@ -418,12 +419,12 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         if f.name in self.declared_late:
             target = f"{ctype(FuncType(tuple(p.ty for p in f.params), f.returns))} {target}"
         self.line(f"{target} = [=]({ps}) mutable -> {ctype(f.returns)} {{")
-        saved = (self.func, self.declared_late, self.loop_flags, self.finally_stack)
-        self.func, self.loop_flags, self.finally_stack = f, [], []
+        saved = (self.func, self.declared_late, self.loop_flags, self.finally_stack, self.break_exits)
+        self.func, self.loop_flags, self.finally_stack, self.break_exits = f, [], [], {}
         self.ind += 1
         self.emit_body(f)
         self.ind -= 1
-        self.func, self.declared_late, self.loop_flags, self.finally_stack = saved
+        self.func, self.declared_late, self.loop_flags, self.finally_stack, self.break_exits = saved
         self.line("};")
         if f.name in getattr(self.func, "maybe_unbound", ()):
             self.mark_bound(f.name)
@@ -493,6 +494,9 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         flag = self.loop_flags[-1] if self.loop_flags else None
         if flag:
             self.line(f"{flag} = true;")
+        leave = self.break_exits.get(len(self.loop_flags))
+        if leave:
+            self.line(leave)
         self.line("break;")
 
     def stmt_Continue(self, s):
@@ -625,6 +629,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         self.line(f"while ({self.truth(s.test)}) {{")
         self.loop_flags.append(flag)
         self.ind += 1
+        self.line(f"mx::poll({self.loc(s)});")
         self.block(s.body)
         self.ind -= 1
         self.loop_flags.pop()
@@ -1549,7 +1554,8 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         self.line(f"const mx_class_desc k_classes[] = {{{', '.join(class_descs) or '{}'}}};")
         for i, c in enumerate(self.p.classes):
             self.line(f"const mx_class_desc* class_desc_{c.name}() {{ return &k_classes[{i}]; }}")
-        self.line("void set_host(const mx_host_api* h) { mx::detail::g_write_stdout = h->write_stdout; }")
+        self.line("void set_host(const mx_host_api* h) { mx::detail::g_write_stdout = h->write_stdout; "
+                  "mx::bind_interrupts(h); }")
         self.line("const mx_module_desc k_module = {MATX_NB_ABI_VERSION, MATX_NB_RUNTIME_VERSION, "
                   f"{len(func_descs)}, k_funcs, {len(class_descs)}, k_classes, "
                   f"{len(self.p.origins)}, g_origins, set_host}};")

@@ -307,14 +307,101 @@ void install() {
 }
 }  // namespace stack_guard
 
+// ---- interrupting compiled loops (mx/interrupt.h) -------------------------------
+//
+// Python's SIGINT handler only trips a flag that bytecode checks, and the main
+// thread runs no bytecode while it is in compiled code. So, while a main-thread
+// call has lasted more than a tick, a watchdog thread puts our handler in front
+// of Python's (and again whenever Python has put its own back): it sets the word
+// compiled loops poll, then calls Python's handler as before. The loop raises
+// KeyboardInterrupt at its line; raise_error then consumes Python's tripped flag.
+// A call costs two stores; handlers are not touched for short calls.
+namespace interrupts {
+volatile sig_atomic_t g_main_in_call = 0;
+std::atomic<uint64_t> g_main_calls{0};
+struct sigaction g_prev;
+std::atomic<bool> g_watchdog{false};
+
+void on_sigint(int sig, siginfo_t* info, void* ctx) {
+  struct sigaction prev = g_prev;
+  if (prev.sa_handler == SIG_IGN) return;
+  if (g_main_in_call) mx::irq::signal_main();
+  if (prev.sa_handler == SIG_DFL) {
+    sigaction(sig, &prev, nullptr);
+    raise(sig);
+  } else if (prev.sa_flags & SA_SIGINFO) {
+    prev.sa_sigaction(sig, info, ctx);
+  } else {
+    prev.sa_handler(sig);
+  }
+}
+
+// Puts on_sigint in front of the current handler unless it is there already.
+void ensure_handler() {
+  struct sigaction cur {};
+  if (sigaction(SIGINT, nullptr, &cur) != 0) return;
+  if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_sigint) return;
+  g_prev = cur;
+  struct sigaction sa = cur;
+  sa.sa_sigaction = on_sigint;
+  sa.sa_flags = (cur.sa_flags | SA_SIGINFO) & ~SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+void watchdog() {
+  uint64_t seen = 0;
+  for (;;) {
+    struct timespec ts {0, 20 * 1000 * 1000};
+    nanosleep(&ts, nullptr);
+    uint64_t now = g_main_calls.load(std::memory_order_relaxed);
+    if (g_main_in_call && now == seen) ensure_handler();  // the same call, a tick later
+    seen = now;
+  }
+}
+
+inline void main_call_begin() {
+  if (!mx::irq::is_main_thread()) return;
+  if (!g_watchdog.load(std::memory_order_relaxed) && !g_watchdog.exchange(true)) {
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);  // the watchdog never takes a signal
+    pthread_create(&t, &a, [](void*) -> void* { watchdog(); return nullptr; }, nullptr);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    pthread_attr_destroy(&a);
+  }
+  mx::irq::clear_main();  // a Ctrl-C from before this call is Python's to handle
+  g_main_calls.fetch_add(1, std::memory_order_relaxed);
+  g_main_in_call = 1;
+}
+
+inline void main_call_end() {
+  if (!mx::irq::is_main_thread()) return;
+  g_main_in_call = 0;
+  mx::irq::clear_main();
+}
+}  // namespace interrupts
+
 void* h_nogil_begin() {
+  interrupts::main_call_begin();
   PyThreadState* st = PyEval_SaveThread();
   stack_guard::t_released = st;
   return st;
 }
 void h_nogil_end(void* st) {
   stack_guard::t_released = nullptr;
+  interrupts::main_call_end();
   PyEval_RestoreThread(static_cast<PyThreadState*>(st));
+  if (mx::irq::g_main_took && mx::irq::is_main_thread()) {
+    // Compiled code took a Ctrl-C: it is that code's to raise or catch (a bare
+    // `except:`), so Python's tripped flag for it goes, as Python would have
+    // consumed it at the same point.
+    mx::irq::g_main_took = 0;
+    if (PyErr_CheckSignals() < 0) PyErr_Clear();
+  }
 }
 void h_write_stdout(const char* s, size_t n) {
   PyGILState_STATE g = PyGILState_Ensure();
@@ -435,7 +522,8 @@ const mx_host_api kPythonHost = {
     h_new_none, h_new_bool, h_new_int, h_new_float, h_new_str, h_new_bytes,
     h_new_list, h_list_set, h_new_tuple, h_tuple_set, h_new_dict, h_dict_set,
     h_new_set, h_set_add, h_new_object, h_decref,
-    h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out, h_assign_contents};
+    h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out, h_assign_contents,
+    &mx::irq::g_word, mx::irq::take};
 
 // ---- errors ------------------------------------------------------------------
 
@@ -484,6 +572,7 @@ PyObject* exception_class(int32_t kind) {
     case mx::ErrKind::UnboundLocalError: return PyExc_UnboundLocalError;
     case mx::ErrKind::OSError: return PyExc_OSError;
     case mx::ErrKind::FileNotFoundError: return PyExc_FileNotFoundError;
+    case mx::ErrKind::KeyboardInterrupt: return PyExc_KeyboardInterrupt;
     default: return PyExc_Exception;
   }
 }
@@ -532,6 +621,17 @@ PyObject* make_exception(PyObject* cls, const mx_error* err, const std::string& 
 // Raises the Python exception for err; the message gets the user's file, line
 // and source text appended, like a traceback's last frame.
 PyObject* raise_error(mx_error* err) {
+  if (err->kind == int32_t(mx::ErrKind::KeyboardInterrupt) && PyErr_CheckSignals() < 0) {
+    // Python's handler ran for the same Ctrl-C: its KeyboardInterrupt gives way to
+    // ours, which names the line; whatever else it raised (SystemExit...) stands.
+    if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+      std::free(err->message);
+      std::free(err->file);
+      std::free(err->func);
+      return nullptr;
+    }
+    PyErr_Clear();
+  }
   std::string msg = err->message ? err->message : "";
   std::string where;
   if (err->file) {
@@ -1122,6 +1222,11 @@ PYBIND11_MODULE(_native, m) {
         }
         mx::Any out;
         {
+          // As for a compiled call: a Ctrl-C in the main thread stops the run's loops.
+          struct MainCall {
+            MainCall() { interrupts::main_call_begin(); }
+            ~MainCall() { interrupts::main_call_end(); }
+          } main_call;
           py::gil_scoped_release nogil;
           out = s.Run(f);
         }

@@ -17,8 +17,9 @@
 #include "containers.h"
 #include "dlpack.h"
 #include "error.h"
+#include "interrupt.h"
 
-#define MATX_NB_ABI_VERSION 5
+#define MATX_NB_ABI_VERSION 6
 
 extern "C" {
 
@@ -89,6 +90,11 @@ struct mx_host_api {
   // Python. Containers of another kind (a tuple for a List parameter) are left
   // as they are.
   void (*assign_contents)(mx_host_obj dst, mx_host_obj src);
+
+  // ABI 6: interrupting compiled loops (interrupt.h): the word loops poll, and
+  // whether the calling thread is to stop (it then raises KeyboardInterrupt).
+  std::atomic<int32_t>* interrupt_word;
+  int (*interrupt_take)(void);
 };
 
 // Error reported across the ABI; strings are malloc'd and freed by the host,
@@ -586,6 +592,14 @@ inline void check_kwonly_given(const char* name, std::initializer_list<const cha
 }
 
 // Holds the GIL released for the lifetime of the scope.
+// The library's set_host(): where its loops look for an interrupt.
+inline void bind_interrupts(const mx_host_api* h) {
+  if (h->abi_version >= 6 && h->interrupt_word && h->interrupt_take) {
+    detail::g_interrupt_word = h->interrupt_word;
+    detail::g_interrupt_take = h->interrupt_take;
+  }
+}
+
 struct NoGil {
   const mx_host_api* h;
   void* state;

@@ -35,6 +35,7 @@ enum class ErrKind : int32_t {
   JSONDecodeError,  // json.JSONDecodeError (a ValueError)
   BinasciiError,    // binascii.Error (a ValueError)
   ReError,          // re.error
+  KeyboardInterrupt,  // an interrupted loop (interrupt.h); not an Exception
 };
 
 inline const char* errkind_name(ErrKind k) {
@@ -44,7 +45,7 @@ inline const char* errkind_name(ErrKind k) {
       "NotImplementedError", "AssertionError", "StopIteration", "UnicodeDecodeError",
       "UnicodeEncodeError", "MemoryError", "RecursionError", "LookupError",
       "ArithmeticError", "NameError", "UnboundLocalError", "OSError",
-      "FileNotFoundError", "JSONDecodeError", "binascii.Error", "re.error"};
+      "FileNotFoundError", "JSONDecodeError", "binascii.Error", "re.error", "KeyboardInterrupt"};
   auto i = static_cast<int32_t>(k);
   return (i >= 0 && i < int32_t(sizeof(names) / sizeof(names[0]))) ? names[i] : "Exception";
 }
@@ -77,6 +78,7 @@ inline ErrKind errkind_parent(ErrKind k) {
 
 // `except target:` catches an error of kind k.
 inline bool errkind_is(ErrKind k, ErrKind target) {
+  if (k == ErrKind::KeyboardInterrupt || target == ErrKind::KeyboardInterrupt) return k == target;
   for (;;) {
     if (k == target || target == ErrKind::Exception) return true;
     if (k == ErrKind::Exception) return false;

@@ -335,7 +335,8 @@ inline const mx_host_api* any_host() {
       h_new_none, h_new_bool, h_new_int, h_new_float, h_new_str, h_new_bytes,
       h_new_list, h_list_set, h_new_tuple, h_tuple_set, h_new_dict, h_dict_set,
       h_new_set, h_set_add, h_new_object, h_decref,
-      h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out, h_assign_contents};
+      h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out, h_assign_contents,
+      &irq::g_word, irq::take};
   return &api;
 }
 

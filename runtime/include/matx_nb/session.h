@@ -110,6 +110,14 @@ class Session {
     }
   }
 
+  // With a token: token->cancel() from another thread stops the request's
+  // compiled loops at their next iteration, and Run throws mx::Error of kind
+  // KeyboardInterrupt. A Ctrl-C in the main thread does the same to a run there.
+  Any Run(const Feeds& feeds, mx::CancelToken* token) const {
+    mx::InterruptScope scope(token);
+    return Run(feeds);
+  }
+
   Any Run(const Feeds& feeds) const {
     for (auto& n : inputs_)
       if (!feeds.count(n)) mx::raise(mx::ErrKind::KeyError, "missing pipeline input '" + n + "'");
