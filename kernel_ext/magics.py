@@ -27,7 +27,7 @@ class MatxMagics(Magics):
         self.panel.register()
 
     # ---- %%matx
-    @magic_arguments()
+    @magic_arguments("%matx")  # IPython prints it after a '%': the usage reads %%matx
     @argument("--bench", action="append", default=[], metavar="EXPR",
               help='time EXPR with the Python originals and the compiled objects (medians, speedup, chart); '
                    'repeatable; "f(1), g(2)" is two expressions')
@@ -63,7 +63,11 @@ class MatxMagics(Magics):
         # the running cell's In[] number (IPython stores the input before running it;
         # execution_count itself is already the next one in IPython 9)
         label = f"cell [{len(self.shell.history_manager.input_hist_raw) - 1}]"
-        cell_ = run_cell(self.shell, cell, self.cells, label, self.twin_of)
+        try:
+            cell_ = run_cell(self.shell, cell, self.cells, label, self.twin_of)
+        except CellCompileError as e:  # a syntax error: listed in the side panel too
+            self.panel.type_check_failed(label, e.diagnostics, e.places, ())
+            raise
         self.places[cell_.filename] = label
         places = {**self.places, cell_.filename: "this cell"}
         try:
@@ -130,6 +134,9 @@ class MatxMagics(Magics):
         c_ns = dict(user)
         c_ns.update({n: b.compiled for n, b in build.objects.items()})
         return py_ns, c_ns
+
+    # `%%matx?` starts with the usage line, not IPython's reST "::" marker
+    matx.__doc__ = matx.__doc__.replace("::\n\n  %%matx", "%%matx", 1)
 
     # ---- %matx_export
     @magic_arguments()

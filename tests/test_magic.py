@@ -244,3 +244,25 @@ def test_a_compiled_slowdown_reads_as_one_with_its_reason(shell):
     assert re.search(r"0\.0*[1-9]\d?× on count_xs\(slow_xs\) \(slower: argument conversion dominates\)", status)
     timing = text(view.panes["Timing"].value)
     assert "(slower: argument conversion dominates)" in timing and "×0.0" not in timing
+
+
+def test_help_starts_with_the_usage_line(shell):
+    doc = shell.find_cell_magic("matx").__doc__
+    assert doc.startswith("%%matx [--bench EXPR] [--check EXPR] [--sync]") and "::" not in doc
+    assert "--name NAME" in doc and "Compile the functions and classes" in doc
+
+
+def test_side_panel_lists_syntax_and_type_errors(shell):
+    panel = kernel_ext.extension(shell).panel
+    comm = FakeComm()
+    panel.opened(comm)
+    try:
+        run(shell, "%%matx\ndef synbad(n: int) -> int:\n    return n +\n", ok=False)
+        run(shell, "%%matx\ndef typebad(n: int) -> int:\n    return n + 'x'\n", ok=False)
+        builds = [m for m in comm.sent if m["type"] == "builds"][-1]["builds"]
+        failures = [b for b in builds if b["state"] == "failed" and b.get("diagnostics")]
+        messages = [(d["line"], d["message"]) for b in failures for d in b["diagnostics"]]
+        assert any(line == 3 and "syntax error" in m for line, m in messages), messages
+        assert any(line == 3 and "str" in m for line, m in messages), messages
+    finally:
+        comm.handlers["close"](None)
