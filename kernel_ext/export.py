@@ -128,6 +128,65 @@ def _method_of(cls_or_obj, name: str, init: tuple, expr: str, instance=None) -> 
     return _traceable(getattr(instance, name), cls_name), f"{cls_name}.{name}"
 
 
+# ---- export targets a cell offers (the Export row, the side panel)
+
+def example_args(fn_name: str, exprs: List[str]) -> str:
+    """The arguments of the first call of fn_name in the --check/--bench
+    expressions: the Export row's default example."""
+    for text in exprs:
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == fn_name:
+                return ", ".join(ast.get_source_segment(text, a) for a in node.args)
+    return ""
+
+
+def class_examples(name: str, py_cls: type, exprs: List[str]) -> Dict[str, dict]:
+    """Export targets of a class: `Cls` (its __call__) and `Cls.method`, with the
+    example and constructor arguments of their first call in the --check/--bench
+    expressions (`Cls(init)(args)`, `Cls(init).method(args)`)."""
+    found: Dict[str, dict] = {}
+    for text in exprs:
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            if isinstance(f, ast.Attribute) and not f.attr.startswith("_"):
+                inner, target = f.value, f"{name}.{f.attr}"
+            else:
+                inner, target = f, name
+            if (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == name
+                    and target not in found):
+                seg = lambda nodes: ", ".join(ast.get_source_segment(text, a) for a in nodes)  # noqa: E731
+                found[target] = {"args": seg(node.args), "init": seg(inner.args)}
+    if "__call__" in vars(py_cls) and name not in found:
+        found[name] = {"args": "", "init": ""}
+    if not found:
+        for m, v in vars(py_cls).items():
+            if callable(v) and not m.startswith("_"):
+                found[f"{name}.{m}"] = {"args": "", "init": ""}
+    return found
+
+
+def examples(build) -> Dict[str, dict]:
+    """What the panel's Export command offers: FUNC -> {args, init}."""
+    exprs = build.options.check + build.options.bench
+    out: Dict[str, dict] = {}
+    for n, b in build.objects.items():
+        if isinstance(b.py_obj, type):
+            out.update(class_examples(n, b.py_obj, exprs))
+        else:
+            out[n] = {"args": example_args(n, exprs), "init": ""}
+    return out
+
+
 def source_names(shell, places: Dict[str, str]) -> Dict[str, str]:
     """Cell files -> "cell [N]", for the spec (never a /tmp/ipykernel_... path)."""
     names = {}

@@ -10,7 +10,6 @@ seconds); the panel ticks the elapsed time itself.
 """
 from __future__ import annotations
 
-import ast
 import threading
 import time
 import weakref
@@ -18,7 +17,7 @@ from typing import Dict, Iterable, List, Optional
 
 from .cell import where
 from .render import status_text
-from .view import example_args
+from .export import examples
 
 TARGET = "matx_nb.panel"
 MAX_ENTRIES = 50
@@ -49,49 +48,6 @@ def diagnostic_rows(diagnostics: Iterable, places: Dict[str, str]) -> List[dict]
         rows.append({"where": where(d.file, d.line, places), "line": d.line, "col": d.col + 1,
                      "message": d.message, "hint": d.hint or "", "here": here})
     return rows
-
-
-def class_examples(name: str, py_cls: type, exprs: List[str]) -> Dict[str, dict]:
-    """Export targets of a class: `Cls` (its __call__) and `Cls.method`, with the
-    example and constructor arguments of their first call in the --check/--bench
-    expressions (`Cls(init)(args)`, `Cls(init).method(args)`)."""
-    found: Dict[str, dict] = {}
-    for text in exprs:
-        try:
-            tree = ast.parse(text, mode="eval")
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            f = node.func
-            if isinstance(f, ast.Attribute) and not f.attr.startswith("_"):
-                inner, target = f.value, f"{name}.{f.attr}"
-            else:
-                inner, target = f, name
-            if (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == name
-                    and target not in found):
-                seg = lambda nodes: ", ".join(ast.get_source_segment(text, a) for a in nodes)  # noqa: E731
-                found[target] = {"args": seg(node.args), "init": seg(inner.args)}
-    if "__call__" in vars(py_cls) and name not in found:
-        found[name] = {"args": "", "init": ""}
-    if not found:
-        for m, v in vars(py_cls).items():
-            if callable(v) and not m.startswith("_"):
-                found[f"{name}.{m}"] = {"args": "", "init": ""}
-    return found
-
-
-def examples(build) -> Dict[str, dict]:
-    """What the panel's Export command offers: FUNC -> {args, init}."""
-    exprs = build.options.check + build.options.bench
-    out: Dict[str, dict] = {}
-    for n, b in build.objects.items():
-        if isinstance(b.py_obj, type):
-            out.update(class_examples(n, b.py_obj, exprs))
-        else:
-            out[n] = {"args": example_args(n, exprs), "init": ""}
-    return out
 
 
 def _export_fields(build) -> dict:

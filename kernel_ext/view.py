@@ -9,33 +9,19 @@ widgets shows them; a notebook saved without widget state (nbconvert, GitHub,
 a reopened notebook) shows the static copy."""
 from __future__ import annotations
 
-import ast
 import threading
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Optional
 
 from . import render
+from .export import examples as export_targets
 
 TABS = render.TABS  # (title, body renderer)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TICK_S = 0.5  # the status line's live timer
 
 
-def example_args(fn_name: str, exprs: List[str]) -> str:
-    """The arguments of the first call of fn_name in the --check/--bench
-    expressions: the Export row's default example."""
-    for text in exprs:
-        try:
-            tree = ast.parse(text, mode="eval")
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == fn_name:
-                return ", ".join(ast.get_source_segment(text, a) for a in node.args)
-    return ""
-
-
 class CellView:
-    def __init__(self, build, export: Callable[[str, str, str], str]):
+    def __init__(self, build, export: Callable[[str, str, str, str], str]):
         import ipywidgets as W
         self.build, self.export = build, export
         self.lock = threading.RLock()  # the build thread, the ticker and the kernel all refresh
@@ -47,19 +33,25 @@ class CellView:
         self.tabs = W.Tab(children=list(self.panes.values()), titles=list(self.panes))
         first = "Timing" if build.options.bench else "Check" if build.options.check else tabs[0][0]
         self.tabs.selected_index = list(self.panes).index(first)
-        functions = [n for n, b in build.objects.items() if not isinstance(b.py_obj, type)]
-        exprs = build.options.check + build.options.bench
-        self.fn = W.Dropdown(options=functions, description="Export", layout=W.Layout(width="220px"))
-        self.args = W.Text(value=example_args(functions[0], exprs) if functions else "",
+        # Export targets: each function, and each class as Cls (its __call__) or Cls.method,
+        # with example (and constructor) arguments from the first --check/--bench call.
+        self.targets = export_targets(build)
+        names = list(self.targets)
+        first = self.targets.get(names[0], {}) if names else {}
+        self.fn = W.Dropdown(options=names, description="Export", layout=W.Layout(width="240px"))
+        self.init = W.Text(value=first.get("init", ""), placeholder="constructor arguments",
+                           layout=W.Layout(width="160px"))
+        self.args = W.Text(value=first.get("args", ""),
                            placeholder="example arguments, e.g. 25", layout=W.Layout(width="220px"))
-        self.out = W.Text(value=f"out/{functions[0]}" if functions else "out/pipeline",
+        self.out = W.Text(value=f"out/{names[0]}" if names else "out/pipeline",
                           placeholder="folder", layout=W.Layout(width="180px"))
-        self.button = W.Button(description="Export pipeline", icon="download", disabled=not functions,
+        self.button = W.Button(description="Export pipeline", icon="download", disabled=not names,
                                tooltip="matx_nb.trace(function, *example args).save(folder)")
+        self._show_init(names[0] if names else "")
         self.result = W.HTML()
         self.fn.observe(self._pick, names="value")
         self.button.on_click(self._export)
-        row = W.HBox([self.fn, self.args, self.out, self.button])
+        row = W.HBox([self.fn, self.init, self.args, self.out, self.button])
         self.widget = W.VBox([self.status, self.tabs, row, self.result])
         self._final, self._closed = set(), False
         self.handle = None  # the display handle, once shown
@@ -106,15 +98,23 @@ class CellView:
         except Exception:  # a closed widget or a kernel going down: the timer only stops
             pass
 
+    def _show_init(self, name: str) -> None:
+        """The constructor's arguments are asked for a class target only."""
+        head = name.split(".")[0]
+        b = self.build.objects.get(head)
+        self.init.layout.display = "" if b is not None and isinstance(b.py_obj, type) else "none"
+
     def _pick(self, change) -> None:
         name = change["new"]
-        self.args.value = example_args(name, self.build.options.check + self.build.options.bench)
+        target = self.targets.get(name, {})
+        self.args.value, self.init.value = target.get("args", ""), target.get("init", "")
         self.out.value = f"out/{name}"
+        self._show_init(name)
 
     def _export(self, _button=None) -> None:
         self.button.disabled = True
         try:
-            self.result.value = self.export(self.fn.value, self.args.value, self.out.value)
+            self.result.value = self.export(self.fn.value, self.args.value, self.out.value, self.init.value)
         finally:
             self.button.disabled = bool(self.build.failed)
 

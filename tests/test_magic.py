@@ -266,3 +266,23 @@ def test_side_panel_lists_syntax_and_type_errors(shell):
         assert any(line == 3 and "str" in m for line, m in messages), messages
     finally:
         comm.handlers["close"](None)
+
+
+def test_export_row_offers_a_class_and_its_methods(shell, tmp_path):
+    run(shell, '%%matx --sync --check "Vocab({\'a\': 1})([\'a\', \'b\'])" --check "Vocab({\'a\': 1}).get(\'a\')"\n'
+        "class Vocab:\n"
+        "    def __init__(self, table: Dict[str, int]) -> None:\n"
+        "        self.table: Dict[str, int] = table\n"
+        "    def get(self, w: str) -> int:\n"
+        "        return self.table.get(w, 0)\n"
+        "    def __call__(self, ws: List[str]) -> List[int]:\n"
+        "        return [self.get(w) for w in ws]\n")
+    _, view = last(shell)
+    assert list(view.fn.options) == ["Vocab", "Vocab.get"]
+    assert (view.init.value, view.args.value) == ("{'a': 1}", "['a', 'b']")
+    assert view.init.layout.display != "none"
+    view.out.value = str(tmp_path / "vocab")
+    view.button.click()
+    assert "loaded back and ran: [1, 0]" in view.result.value, view.result.value
+    view.fn.value = "Vocab.get"
+    assert view.args.value == "'a'"
