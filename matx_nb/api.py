@@ -1,6 +1,7 @@
 """`matx_nb.script`: compile a function or class and return its compiled twin."""
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Dict
 
@@ -8,7 +9,7 @@ from .compiler.diagnostics import CompileError
 from .compiler.driver import CompileResult, compile_object, report
 from .compiler.toolchain import DEFAULT_OPT
 
-_loaded: Dict[str, tuple] = {}  # library path -> (capsule, function names, class names)
+_loaded: Dict[tuple, tuple] = {}  # (path, file identity) -> (capsule, function names, class names)
 _lock = threading.Lock()
 _classes: Dict[tuple, type] = {}  # (Python class, library path) -> its compiled class
 
@@ -18,14 +19,27 @@ def _native():
     return _native
 
 
-def load_library(result: CompileResult, collector) -> tuple:
-    """dlopens a compiled library once per process and tells it where its code lives."""
-    key = str(result.library)
+def _open(path) -> tuple:
+    """(capsule, function names, class names) of the library file at path, loaded
+    once per file: a file replaced at the same path (a pipeline saved again, a
+    forced rebuild) is loaded anew (the runtime's dlopen_current)."""
+    path = str(path)
+    try:
+        st = os.stat(path)
+        key = (path, st.st_dev, st.st_ino, st.st_mtime_ns)
+    except OSError:
+        key = (path,)  # load_library raises the clear error
     with _lock:
         lib = _loaded.get(key)
         if lib is None:
-            lib = _native().load_library(key)[:3]
+            lib = _native().load_library(path)[:3]
             _loaded[key] = lib
+    return lib
+
+
+def load_library(result: CompileResult, collector) -> tuple:
+    """dlopens a compiled library once per process and tells it where its code lives."""
+    lib = _open(result.library)
     cap = lib[0]
     # File and first line of each object, as of now: the cached library is shared
     # by copies of the code at other places.
@@ -40,13 +54,7 @@ def load_library(result: CompileResult, collector) -> tuple:
 def open_library(path: str, origins=()) -> tuple:
     """Loads a compiled library by path (an exported pipeline's op): returns
     ({function name: compiled function}, {class name: compiled class})."""
-    key = str(path)
-    with _lock:
-        lib = _loaded.get(key)
-        if lib is None:
-            lib = _native().load_library(key)[:3]
-            _loaded[key] = lib
-    cap, funcs, classes = lib
+    cap, funcs, classes = _open(path)
     for i, (file, line, _name) in enumerate(origins):
         _native().set_origin(cap, i, file, int(line))
     fns = {name: _with_kwargs(_native().function(cap, i)) for i, name in enumerate(funcs)}

@@ -482,3 +482,22 @@ def test_matx_export_help_is_clean(shell):
     doc = kernel_ext.extension(shell).matx_export.__doc__
     assert doc.startswith("%matx_export FUNC [EXAMPLE ...] --out DIR [--init ARGS]\n") and "::" not in doc
     assert "Text2Ids.lookup" in doc and "--init ARGS" in doc and "feed.json" in doc
+
+
+def test_saving_changed_code_into_the_same_folder_is_picked_up(tmp_path):
+    """The same process saves a pipeline, loads it, changes the code and saves it
+    again into the same folder: loading it now runs the new code (the library file
+    was replaced; dlopen alone would hand back the old one)."""
+    d = tmp_path / "same"
+    ns = {}
+    for factor in (2, 3):
+        code = f"def scale(x: int) -> int:\n    return x * {factor}\n"
+        src = tmp_path / f"scale{factor}.py"
+        src.write_text(code)
+        exec(compile(code, str(src), "exec"), ns)
+        import linecache
+        linecache.updatecache(str(src))
+        f = matx_nb.script(ns["scale"])
+        matx_nb.trace(lambda x: f(x), 5).save(d)
+        assert matx_nb.load(d).run({"x": 5}) == 5 * factor
+

@@ -1102,7 +1102,7 @@ PYBIND11_MODULE(_native, m) {
 
   // Loads a compiled library; returns (capsule, function names, class names).
   m.def("load_library", [](const std::string& path) {
-    void* dl = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* dl = mx::dlopen_current(path);  // a file replaced since its last load is loaded anew
     if (!dl) throw py::import_error(std::string("cannot load compiled library: ") + dlerror());
     auto fn = reinterpret_cast<mx_module_fn>(dlsym(dl, "matx_nb_module"));
     if (!fn) throw py::import_error("not a matx_nb library (no matx_nb_module): " + path);

@@ -60,6 +60,7 @@
 #include <vector>
 
 #include "runtime.h"
+#include "dl.h"
 
 namespace mx {
 
@@ -490,7 +491,7 @@ inline Any call_entry(const mx_func_desc* d, const mx_class_desc* cls, Object* s
 class CompiledLibrary {
  public:
   explicit CompiledLibrary(const std::string& path) : path_(path) {
-    dl_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    dl_ = dlopen_current(path);
     if (!dl_) {
       const char* why = dlerror();
       throw Error(ErrKind::RuntimeError, std::string("cannot load compiled library: ") + (why ? why : path));
