@@ -185,8 +185,9 @@ def annotate_body(build) -> str:
         rows.append(f'<div class="{cls}" title="{title}"><span class="n">{i}</span>{frag}</div>')
     n_typed = sum(1 for k in kinds.values() if k == "typed")
     n_dyn = len(kinds) - n_typed
-    legend = (f'<p><span class="matx-swatch matx-typed"></span>typed C++ ({n_typed} lines)'
-              f'<span class="matx-swatch matx-dynamic"></span>dynamic <code>Any</code> ({n_dyn} lines)</p>')
+    lines_ = lambda n: f"{n} line{'' if n == 1 else 's'}"  # noqa: E731
+    legend = (f'<p><span class="matx-swatch matx-typed"></span>typed C++ ({lines_(n_typed)})'
+              f'<span class="matx-swatch matx-dynamic"></span>dynamic <code>Any</code> ({lines_(n_dyn)})</p>')
     if not kinds:
         legend = '<p class="muted">Shown once the cell has compiled.</p>'
     return legend + f'<pre class="matx-code matx-annotate">{"".join(rows)}</pre>'
