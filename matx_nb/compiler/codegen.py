@@ -102,6 +102,30 @@ def cstr_literal(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def comment_text(text: str) -> str:
+    """Source text made safe for a `//` comment: a control character (CR ends a
+    line for g++) or a lone surrogate is shown escaped, `??` never forms a trigraph,
+    and a final backslash (which would splice the next C++ line into the comment)
+    is followed by a note."""
+    out = []
+    for ch in text:
+        c = ord(ch)
+        if ch == "\t":
+            out.append(" ")
+        elif c < 0x20 or c == 0x7F:
+            out.append(f"\\x{c:02x}")
+        elif 0xD800 <= c <= 0xDFFF:
+            out.append(f"\\u{c:04x}")
+        elif ch == "?" and out and out[-1].endswith("?"):
+            out.append("\\?")
+        else:
+            out.append(ch)
+    text = "".join(out).rstrip()
+    if text.endswith("\\"):
+        text += " [the line ends with a backslash]"
+    return text
+
+
 def is_heap(t: Type) -> bool:
     t = resolve(t)
     return not (isinstance(t, Prim) and t.name in ("int", "float", "bool", "None"))
@@ -111,9 +135,10 @@ def u32_literal(s: str) -> str:
     out = []
     for ch in s:
         c = ord(ch)
+        after_hex = bool(out) and out[-1].startswith("\\x")  # \xd800 would take a following "a" in
         if ch == '"' or ch == "\\":
             out.append("\\" + ch)
-        elif 0x20 <= c < 0x7F and ch != "?":
+        elif 0x20 <= c < 0x7F and ch != "?" and not (after_hex and ch in "0123456789abcdefABCDEF"):
             out.append(ch)
         elif c < 0x10000:
             out.append(f"\\u{c:04x}" if not (0xD800 <= c <= 0xDFFF) else f"\\x{c:x}")
@@ -213,7 +238,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         text = self.source_lines(node.span.file, node.span.line).strip()
         if len(text) > 100:
             text = text[:97] + "..."
-        self.line(f"// line {node.span.line}: {text}")
+        self.line(f"// line {node.span.line}: {comment_text(text)}")
         self.line_map.append((len(self.out), node.span.file, node.span.line))
 
     # ---- program

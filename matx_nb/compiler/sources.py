@@ -8,6 +8,7 @@ import importlib
 import hashlib
 import inspect
 import linecache
+import re
 import textwrap
 import types as pytypes
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ def get_source(obj: Any) -> Source:
     raw = "".join(lines)
     text = textwrap.dedent(raw)
     indent = 0
-    for a, b in zip(raw.splitlines(), text.splitlines()):
+    for a, b in zip(python_lines(raw), python_lines(text)):
         if b.strip():
             indent = len(a) - len(b)
             break
@@ -80,7 +81,14 @@ def get_source(obj: Any) -> Source:
                 break
     else:
         g = obj.__globals__
-    return Source(obj, obj.__name__, file, first, indent, text, node, g, text.splitlines())
+    return Source(obj, obj.__name__, file, first, indent, text, node, g, python_lines(text))
+
+
+def python_lines(text: str) -> List[str]:
+    """The lines as Python's tokenizer counts them: str.splitlines() also breaks
+    at form feeds, \\x1c-\\x1e and U+2028, which Python keeps inside a line."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def unwrap(obj: Any) -> Any:
