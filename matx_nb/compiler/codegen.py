@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Dict, List, Optional, Tuple
 
-from . import ir, modules
+from . import ir, modules, shared_state
 from .borrow import borrowed_loops, inline_split_temps, mark_item_moves, mark_self_move
 from .writeback import mutated_params
 from .builtins_codegen import LoopEmitter, builtin_name
@@ -182,6 +182,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
 
     def __init__(self, program: ir.Program, source_lines, class_layouts: Dict[str, str]):
         self.p = program
+        self.locks_module = shared_state.changes_module_state(program)  # runtime lock.h
         self.source_lines = source_lines  # callable (file, line) -> text
         self.layouts = class_layouts
         self.locs: List[str] = []
@@ -1641,6 +1642,11 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         self.line("(void)self; (void)args; (void)nargs;")
         self.line("return mx::guarded(err, [&] {")
         self.ind += 1
+        if self.locks_module:  # this library's code may change module-level containers
+            self.line("mx::HostLock module_held(h, mx::detail::g_module_lock);")
+        if cls is not None and kind != "init" and static_call is None:
+            # the instance's lock for the whole call, conversions included (runtime lock.h)
+            self.line("mx::HostLock held(h, static_cast<mx::Instance*>(self)->host_lock);")
         # CPython's name for the function in bad-call messages, and whether it counts self/cls
         msg_name = f"{cls.name}.__init__" if kind == "init" else (
             f.qualname if f.inherited_from is None else f.inherited_from.qualname)
@@ -1726,8 +1732,9 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         rt = cls.name if kind == "init" else str(f.returns)
         pyfn = "__init__" if kind == "init" else pyname if static_call is not None else f.name
         required = sum(1 for p in pos if p.default is None)
+        lock = "&mx::detail::g_module_lock" if self.locks_module else "nullptr"
         return (f'{{"{pyfn}", {len(slots)}, {wname}_names, {wname}_types, "{rt}", {wname}, {flags}, '
-                f'{required}}}')
+                f'{required}, {lock}}}')
 
     def vararg_from_host(self, p: ir.Param, slots, pyname: str) -> str:
         """*args from the host: the filled vararg slots, in order, as a tuple."""
@@ -1759,12 +1766,13 @@ class Emitter(LoopEmitter, NDArrayEmitter):
                 continue
             g, s = f"g_{c.name}_{name}", f"s_{c.name}_{name}"
             self.line(f"int {g}(const mx_host_api* h, mx::Object* self, mx_host_obj* result, mx_error* err) {{")
-            self.line(f"  return mx::guarded(err, [&] {{ *result = mx::Conv<{ctype(t)}>::to_host(h, "
+            held = "mx::HostLock held(h, static_cast<mx::Instance*>(self)->host_lock);"
+            self.line(f"  return mx::guarded(err, [&] {{ {held} *result = mx::Conv<{ctype(t)}>::to_host(h, "
                       f"static_cast<C_{c.name}*>(self)->a_{name}); }});")
             self.line("}")
             self.line(f"int {s}(const mx_host_api* h, mx::Object* self, mx_host_obj value, mx_error* err) {{")
-            self.line(f"  return mx::guarded(err, [&] {{ static_cast<C_{c.name}*>(self)->a_{name} = "
-                      f'mx::arg_from_host<{ctype(t)}>(h, value, "{c.name}", "{name}"); }});')
+            self.line(f"  return mx::guarded(err, [&] {{ auto v = mx::arg_from_host<{ctype(t)}>(h, value, "
+                      f'"{c.name}", "{name}"); {held} static_cast<C_{c.name}*>(self)->a_{name} = std::move(v); }});')
             self.line("}")
             attrs.append(f'{{"{name}", "{t}", {g}, {s}}}')
         self.line(f"const mx_func_desc k_methods_{c.name}[] = {{{', '.join(methods) or '{}'}}};")

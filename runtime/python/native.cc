@@ -803,6 +803,9 @@ PyObject* call_desc(const mx_func_desc* d, const mx_class_desc* cls, mx::Object*
   sigjmp_buf* outer = stack_guard::t_jump;
   if (sigsetjmp(jump, 0) != 0) {
     stack_guard::t_jump = outer;
+    // The jump skipped the wrapper's unlock of the instance (abi.h HostLock).
+    if (self && cls) static_cast<mx::Instance*>(self)->host_lock.unlock_if_mine();
+    if (d->module_lock) d->module_lock->unlock_if_mine();
     if (stack_guard::t_released) {
       PyEval_RestoreThread(stack_guard::t_released);
       stack_guard::t_released = nullptr;

@@ -18,6 +18,7 @@
 #include "dlpack.h"
 #include "error.h"
 #include "interrupt.h"
+#include "lock.h"
 
 #define MATX_NB_ABI_VERSION 6
 
@@ -141,6 +142,9 @@ struct mx_func_desc {
   // Parameters without a default value: the first n_required. A missing
   // optional argument is passed as a null handle; the callee uses its default.
   int32_t n_required;
+  // ABI 6: the library's lock for its module-level containers, held by each call
+  // when its code may change them (lock.h), or null.
+  mx::RecursiveLock* module_lock;
 };
 
 struct mx_attr_desc {
@@ -599,6 +603,25 @@ inline void bind_interrupts(const mx_host_api* h) {
     detail::g_interrupt_take = h->interrupt_take;
   }
 }
+
+// Holds `lock` for a call from host h (lock.h): if another thread has it, waits
+// with the host's GIL released, so that the holder can call back into Python.
+class HostLock {
+ public:
+  HostLock(const mx_host_api* h, RecursiveLock& lock) : lock_(lock) {
+    if (!lock.try_lock()) {
+      void* state = h->nogil_begin();
+      lock.lock();
+      h->nogil_end(state);
+    }
+  }
+  ~HostLock() { lock_.unlock(); }
+  HostLock(const HostLock&) = delete;
+  HostLock& operator=(const HostLock&) = delete;
+
+ private:
+  RecursiveLock& lock_;
+};
 
 struct NoGil {
   const mx_host_api* h;

@@ -6,12 +6,15 @@
 #include <cstdio>
 #include <type_traits>
 
+#include "lock.h"
 #include "ops.h"
 
 namespace mx {
 
 struct Instance : Object {
   TypeTag tag() const override { return TypeTag::Instance; }
+  // Held by each call from a host into this instance (lock.h, abi.h HostLock).
+  mutable RecursiveLock host_lock;
   // Python's default repr names the class and the address.
   virtual Str py_repr() const {
     char buf[96];
