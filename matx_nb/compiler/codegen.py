@@ -1573,6 +1573,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
                 if self.host_callable(m):
                     func_descs.append(self.emit_wrapper(m, "", c, static_call=f"C_{c.name}::s_{name}",
                                                         pyname=f"{c.name}.{name}"))
+            func_descs.append(self.emit_alloc(c))
         class_descs = []
         for c in self.p.classes:
             class_descs.append(self.emit_class_abi(c))
@@ -1748,6 +1749,20 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         self.line(f'  {v}.push_back(mx::arg_from_host<{et}>(h, args[i], "{pyname}", "*{p.name}"));')
         return v
 
+    def emit_alloc(self, c: ir.ClassDef) -> str:
+        """"C.__matx_alloc__": a new instance whose __init__ has not run (its
+        attributes hold their types' defaults). Python builds instances this way,
+        then calls __init__ (the compiled one, or a Python subclass's), as
+        object.__new__ and __init__ do."""
+        w = f"w_{c.name}_alloc"
+        self.line(f"int {w}(const mx_host_api* h, mx::Object*, const mx_host_obj*, int64_t, mx_host_obj* result, "
+                  "mx_error* err) {")
+        self.line(f"  return mx::guarded(err, [&] {{ *result = h->new_object(class_desc_{c.name}(), "
+                  f"mx::Ref<C_{c.name}>::make().release()); }});")
+        self.line("}")
+        lock = "&mx::detail::g_module_lock" if self.locks_module else "nullptr"
+        return f'{{"{c.name}.__matx_alloc__", 0, nullptr, nullptr, "{c.name}", {w}, 0, 0, {lock}}}'
+
     def emit_class_abi(self, c: ir.ClassDef) -> str:
         init = ir.find_method(c, "__init__")
         if init is None:
@@ -1757,8 +1772,9 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         init_desc = self.emit_wrapper(init, "", c, kind="init")
         methods = []
         for m in ir.all_methods(c).values():
-            if m.name == "__init__" or not self.host_callable(m):
+            if not self.host_callable(m):
                 continue
+            # __init__ too: run again on an existing instance, or by a Python subclass's super().__init__
             methods.append(self.emit_wrapper(m, "", c))
         attrs = []
         for name, t in ir.all_attrs(c).items():

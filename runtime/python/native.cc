@@ -951,7 +951,44 @@ PyGetSetDef function_getset[] = {
 
 // ---- ScriptedObject type ------------------------------------------------------
 
+// As object.__new__: an instance whose __init__ has not run (the library's
+// "C.__matx_alloc__"), of `type` itself when it is a Python subclass; Python
+// then calls __init__, the compiled one or the subclass's.
+PyObject* scripted_alloc(PyTypeObject* type, PyObject* alloc) {
+  PyObject* r = PyObject_CallNoArgs(alloc);
+  if (!r || Py_TYPE(r) == type || !PyObject_TypeCheck(r, &ScriptedObjectType)) return r;
+  if (!PyType_IsSubtype(type, Py_TYPE(r))) {
+    PyErr_Format(PyExc_TypeError, "%s is not a subclass of %s", type->tp_name, Py_TYPE(r)->tp_name);
+    Py_DECREF(r);
+    return nullptr;
+  }
+  PyObject* o = type->tp_alloc(type, 0);
+  if (!o) {
+    Py_DECREF(r);
+    return nullptr;
+  }
+  auto* src = reinterpret_cast<ScriptedObject*>(r);
+  auto* dst = reinterpret_cast<ScriptedObject*>(o);
+  dst->ptr = src->ptr;
+  dst->cls = src->cls;
+  dst->ctor = nullptr;
+  src->ptr = nullptr;
+  Py_DECREF(r);
+  return o;
+}
+
 PyObject* scripted_new(PyTypeObject* type, PyObject* args, PyObject* kwds) {
+  if (PyObject* alloc = PyObject_GetAttrString(reinterpret_cast<PyObject*>(type), "__matx_alloc__")) {
+    PyObject* r = scripted_alloc(type, alloc);
+    Py_DECREF(alloc);
+    if (r && PyObject_TypeCheck(r, &ScriptedObjectType)) {
+      auto* so = reinterpret_cast<ScriptedObject*>(r);
+      PyObject* kw = kwds ? PyDict_Copy(kwds) : PyDict_New();
+      Py_XSETREF(so->ctor, Py_BuildValue("(ON)", args, kw));
+    }
+    return r;
+  }
+  PyErr_Clear();  // a library from before __matx_alloc__: construct and initialize at once
   PyObject* init = PyObject_GetAttrString(reinterpret_cast<PyObject*>(type), "__matx_init__");
   if (!init) return nullptr;
   PyObject* r = PyObject_Call(init, args, kwds);
@@ -964,7 +1001,20 @@ PyObject* scripted_new(PyTypeObject* type, PyObject* args, PyObject* kwds) {
   }
   return r;
 }
-int scripted_init(PyObject*, PyObject*, PyObject*) { return 0; }
+// A class without __init__ (its own or a base's) takes no arguments, as object() does.
+int scripted_init(PyObject* self, PyObject* args, PyObject* kwds) {
+  if ((args && PyTuple_GET_SIZE(args) > 0) || (kwds && PyDict_GET_SIZE(kwds) > 0)) {
+    PyObject* alloc = PyObject_GetAttrString(reinterpret_cast<PyObject*>(Py_TYPE(self)), "__matx_alloc__");
+    if (!alloc) {
+      PyErr_Clear();
+      return 0;  // constructed and initialized by __matx_init__ in scripted_new
+    }
+    Py_DECREF(alloc);
+    PyErr_Format(PyExc_TypeError, "%s() takes no arguments", Py_TYPE(self)->tp_name);
+    return -1;
+  }
+  return 0;
+}
 void scripted_dealloc(PyObject* o) {
   auto* so = reinterpret_cast<ScriptedObject*>(o);
   if (so->weakrefs) PyObject_ClearWeakRefs(o);
