@@ -10,7 +10,7 @@ from typing import Any, Optional  # re-exported annotation names
 __version__ = "0.1.0"
 
 
-__all__ = ["script", "trace", "load", "CompileError", "TraceError", "PipelineError", "Any", "Dict", "List", "Optional", "Set", "Tuple",
+__all__ = ["script", "trace", "load", "path_args", "CompileError", "TraceError", "PipelineError", "Any", "Dict", "List", "Optional", "Set", "Tuple",
            "FTList", "FTDict", "FTSet", "NDArray", "serialize", "deserialize", "__version__"]
 
 
@@ -27,7 +27,7 @@ def __getattr__(name):
     if name in ("trace", "TraceError"):
         from . import tracing
         return getattr(tracing, name)
-    if name in ("load", "PipelineError"):
+    if name in ("load", "PipelineError", "path_args"):
         from . import export
         return getattr(export, name)
     if name == "NDArray":  # the real array (matx_nb/ndarray.py), not compat's placeholder

@@ -1,6 +1,11 @@
 """`matx-run DIR --feed JSON [--bench N]`: runs a saved pipeline and prints JSON.
 
 The pipeline runs in the C++ Session (the same code a C++ program uses).
+A folder is code: it is checked and its checksums verified before it runs; a
+library built for another platform is compiled from the folder's source only
+with --rebuild, and --trusted-key PEM (repeatable) refuses folders not signed
+by one of those keys. Bad input is a one-line message and exit status 1 or 2,
+never a Python traceback.
 JSON has no bytes or arrays, so the feed and the output use two conventions:
 `{"$bytes": "text"}` is the text's UTF-8 bytes (`{"$b64": "..."}` any bytes),
 and an array (NDArray, numpy, torch) prints as
@@ -10,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 
 def decode_feed(v):
@@ -54,6 +61,37 @@ def main(argv=None) -> int:
         where = f" at {e.matx_file}:{e.matx_line}" if hasattr(e, "matx_line") else ""
         print(f"matx-run: interrupted{where}", file=sys.stderr)
         return 130
+    except RecursionError:
+        print("matx-run: a value is nested too deeply", file=sys.stderr)
+        return 1
+    except Exception as e:  # never a traceback: one line that says what failed
+        print(f"matx-run: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e)
+    return text if len(text) < 4000 else text[:4000] + "..."
+
+
+def read_feed(text: str) -> str:
+    """--feed's JSON: inline, @FILE, or a path to a file. Raises ValueError with
+    the message to print."""
+    if text.startswith("@"):
+        path = text[1:]
+    elif not text.lstrip().startswith("{") and os.path.isfile(text):
+        path = text
+    else:
+        return text
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise ValueError(f"cannot read the feed file {path}: {e.strerror or e}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"the feed file {path} is not UTF-8: {e}") from None
 
 
 def run(argv=None) -> int:
@@ -64,32 +102,51 @@ def run(argv=None) -> int:
     ap.add_argument("--device", type=int, default=-1, help="-1 for the CPU (default), N for cuda:N")
     ap.add_argument("--bench", type=int, default=0, metavar="N",
                     help="also run N more times and print latency percentiles and throughput")
+    ap.add_argument("--rebuild", action="store_true",
+                    help="compile libraries built for another platform from the folder's sources "
+                         "(that runs the folder's code through the compiler; refused without it)")
+    ap.add_argument("--trusted-key", action="append", default=None, metavar="PEM",
+                    help="an Ed25519 public key (PEM file); the folder must be signed by one of them")
     args = ap.parse_args(argv)
     from . import export
-    text = args.feed
-    if text.startswith("@"):
-        text = open(text[1:], encoding="utf-8").read()
-    elif not text.lstrip().startswith("{"):
-        try:
-            text = open(text, encoding="utf-8").read()
-        except OSError:
-            pass
+    try:
+        text = read_feed(args.feed)
+    except ValueError as e:
+        print(f"matx-run: {e}", file=sys.stderr)
+        return 2
     try:
         feeds = json.loads(text)
     except ValueError as e:
         print(f"matx-run: the feed is not valid JSON: {e}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("matx-run: the feed is nested too deeply", file=sys.stderr)
         return 2
     if not isinstance(feeds, dict):
         print("matx-run: the feed must be a JSON object of input names", file=sys.stderr)
         return 2
     try:
         feeds = decode_feed(feeds)
-        pipe = export.load(args.directory, args.device)
+        keys = None
+        if args.trusted_key is not None:
+            keys = []
+            for k in args.trusted_key:
+                try:
+                    keys.append(Path(k).read_bytes())
+                except OSError as e:
+                    raise export.PipelineError(f"cannot read the trusted key {k}: {e.strerror or e}") from None
+        pipe = export.load(args.directory, args.device, rebuild=args.rebuild, trusted_keys=keys)
         out = encode_output(pipe.run(feeds))
-    except Exception as e:  # a clear message, never a traceback for bad input
-        print(f"matx-run: {type(e).__name__}: {e}", file=sys.stderr)
+    except RecursionError:
+        print("matx-run: a value is nested too deeply", file=sys.stderr)
         return 1
-    print(json.dumps(out, ensure_ascii=False))
+    except Exception as e:  # a clear message, never a traceback for bad input
+        print(f"matx-run: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        return 1
+    try:
+        print(json.dumps(out, ensure_ascii=False))
+    except UnicodeEncodeError:  # lone surrogates, or a terminal that is not UTF-8
+        print(json.dumps(out, ensure_ascii=True))
     if args.bench > 0:
         ts = []
         t_all = time.perf_counter()

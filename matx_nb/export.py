@@ -7,28 +7,55 @@ A saved pipeline is a folder:
     ops/libN/source.cc   ... and the C++ it was built from (rebuilt on load if the
                          library does not fit this platform or ABI)
     resources/...        files the ops were constructed with (vocab files, ...)
+    model.spec.sig       optional: an Ed25519 signature of the spec (save(sign_key=))
 
-See docs/export.md for the schema.
+See docs/export.md for the schema and the threat model: a folder is code.
+Loading checks the spec against SPEC_SCHEMA and its meaning (references,
+paths inside the folder, a checksum for every named file) here, and the C++
+Session checks it all again by hand and verifies the checksums before any
+library is opened.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import inspect
 import json
 import os
 import platform
+import re
 import shutil
+import stat
 import sys
 import tempfile
+import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Optional
 
 from .tracing import SPEC_FORMAT, SPEC_VERSION, TraceError
 
 SPEC_FILE = "model.spec.json"
+SIG_FILE = "model.spec.sig"
+MAX_ARG_DEPTH = 32  # nesting of tuple/list/dict arguments (runtime/include/matx_nb/session.h: kMaxArgDepth)
 
 
 class PipelineError(ValueError):
     """A saved pipeline folder that cannot be loaded or run."""
+
+
+def path_args(*names: str):
+    """Declares the parameters of an op that take a file (or folder) path:
+    ``save()`` bundles what such a parameter receives as a constant under
+    ``resources/``, and the loaded pipeline passes the bundled copy's path.
+    For a class the names are its constructor's parameters::
+
+        @matx_nb.path_args("vocab_path")
+        class Vocabulary: ...
+    """
+    def mark(obj):
+        obj.__matx_path_args__ = tuple(names)
+        return obj
+    return mark
 
 
 def platform_tag() -> str:
@@ -71,9 +98,115 @@ def _replace_file(src, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def save(module, directory, resources: Iterable[str] = (), source_names: Dict[str, str] = None):
+_ABS_PATH = re.compile(r"(?<![\w.~-])/(?:[^\s'\"/:]+/)+([^\s'\":/]*)")
+
+
+def without_private_paths(text: str) -> str:
+    """Text for a spec with each absolute path cut to its last part (an error
+    message of the author's build names their home and cache folders)."""
+    return _ABS_PATH.sub(lambda m: m.group(1) or "<path>", text)
+
+
+def _caller_stacklevel() -> int:
+    """warnings.warn's stacklevel that names the first frame outside matx_nb."""
+    here = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    f, level = sys._getframe(1), 1
+    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(here):
+        f, level = f.f_back, level + 1
+    return level
+
+
+def _params(obj, skip_self: bool) -> List[str]:
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    names = [p.name for p in params]
+    return names[1:] if skip_self and names else names
+
+
+class _Bundling:
+    """Which constant arguments save() bundles as resources: those whose value is
+    a path declared in resources=, those passed to a parameter named in
+    bundle_args=, and those passed to a parameter its op declares a path
+    (matx_nb.path_args). Nothing else: a constant that happens to name a file
+    stays the string it is."""
+
+    def __init__(self, module, resources, bundle_args):
+        self.live = module._live
+        self.declared = {os.path.abspath(os.fspath(r)): os.fspath(r) for r in resources}
+        self.wanted = {}  # "param" or "Op.param" -> used?
+        for name in bundle_args:
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"bundle_args takes parameter names ('param', 'Op.param'), got {name!r}")
+            self.wanted[name] = False
+
+    def op_params(self, rec_or_node, kind):
+        """(qualifiers naming the op, its parameter names, the names it declares as paths)."""
+        live = self.live
+        if live is None:
+            return (), [], ()
+        if kind == "instance":
+            obj = live.live.get(rec_or_node["id"])
+            py = getattr(type(obj), "__matx_py__", None)
+            if py is None:
+                return (), [], ()
+            return ((py.__name__, py.__qualname__), _params(py.__init__, True),
+                    getattr(py, "__matx_path_args__", ()))
+        op = rec_or_node["op"]
+        if op["kind"] == "method":
+            obj = live.live.get(op["instance"])
+            py = getattr(type(obj), "__matx_py__", None)
+            meth = getattr(py, op["name"], None) if py is not None else None
+            if meth is None:
+                return (), [], ()
+            static = isinstance(inspect.getattr_static(py, op["name"], None), staticmethod)
+            quals = tuple(f"{q}.{op['name']}" for q in (py.__name__, py.__qualname__))
+            return quals, _params(meth, not static), getattr(meth, "__matx_path_args__", ())
+        if op["kind"] == "function":
+            fn = live.functions.get(f"{op['library']}::{op['name']}")
+            py = getattr(fn, "__matx_py__", None) or getattr(fn, "py_func", None)
+            if py is None:
+                return (), [], ()
+            return ((py.__name__, py.__qualname__), _params(py, False), getattr(py, "__matx_path_args__", ()))
+        return (), [], ()
+
+    def param_wants(self, quals, param: str, declared_paths) -> Optional[str]:
+        """Why a parameter's constant is bundled: "bundle_args", "path_args" or None."""
+        hit = None
+        for name in [param] + [f"{q}.{param}" for q in quals]:
+            if name in self.wanted:
+                self.wanted[name] = True
+                hit = "bundle_args"
+        if hit is None and param in declared_paths:
+            hit = "path_args"
+        return hit
+
+    def check_all_used(self):
+        unused = [n for n, used in self.wanted.items() if not used]
+        if unused:
+            raise ValueError(f"bundle_args names {unused[0]!r}, which is no parameter of an op of this pipeline "
+                             "taking a constant ('param' or 'Op.param', e.g. 'Vocabulary.path')")
+
+
+def save(module, directory, resources: Iterable[str] = (), source_names: Dict[str, str] = None,
+         bundle_args: Iterable[str] = (), sign_key=None):
+    """Writes the pipeline folder. resources: files or folders to bundle under
+    resources/; a constant argument equal to one of these paths becomes the
+    bundled copy. bundle_args: parameter names ('param', 'Op.param') whose
+    constant arguments are paths to bundle. Parameters an op declares with
+    matx_nb.path_args are bundled too; no other constant is touched.
+    sign_key: an Ed25519 private key: writes model.spec.sig (see load's trusted_keys)."""
     from . import _native
     out = Path(directory)
+    bundling = _Bundling(module, resources, bundle_args)
+    out_real = os.path.realpath(out)
+    for ap, given in bundling.declared.items():
+        if not os.path.exists(ap):
+            raise ValueError(f"resources: {given} does not exist")
+        real = os.path.realpath(ap)
+        if os.path.isdir(real) and (out_real == real or out_real.startswith(real.rstrip(os.sep) + os.sep)):
+            raise ValueError(f"resources: cannot bundle the folder {given}: the pipeline folder {out} is inside it")
     out.mkdir(parents=True, exist_ok=True)
     spec = json.loads(json.dumps(module.spec))  # a copy we can rewrite
     live = module._live
@@ -104,47 +237,71 @@ def save(module, directory, resources: Iterable[str] = (), source_names: Dict[st
         return []
 
     names = dict(source_names or {})
-
-    explicit = {os.path.abspath(r): r for r in resources}
+    torch_files = {f"resources/{n['op']['model']}.pt" for n in spec["nodes"] if n["op"].get("kind") == "torch"}
     bundled: Dict[str, str] = {}
 
-    def bundle(path: str) -> str:
+    def bundle(path: str, why: str) -> str:
         ap = os.path.abspath(path)
         if ap not in bundled:
-            name = os.path.basename(ap)
+            real = os.path.realpath(ap)
+            if os.path.isdir(real) and (out_real == real or out_real.startswith(real.rstrip(os.sep) + os.sep)):
+                raise ValueError(f"{why}: cannot bundle the folder {path}: the pipeline folder {out} is inside it")
+            name = os.path.basename(ap.rstrip(os.sep)) or "resource"
             rel = f"resources/{name}"
             n = 1
-            while rel in bundled.values():
+            while rel in bundled.values() or rel in torch_files:
                 rel = f"resources/{n}_{name}"
                 n += 1
             (out / "resources").mkdir(exist_ok=True)
-            if os.path.isdir(ap):
-                shutil.copytree(ap, out / rel, dirs_exist_ok=True)
+            if os.path.isdir(real):
+                shutil.rmtree(out / rel, ignore_errors=True)
+                shutil.copytree(real, out / rel)
             else:
-                shutil.copy2(ap, out / rel)
+                shutil.copy2(real, out / rel)
             bundled[ap] = rel
         return bundled[ap]
 
-    def rewrite(arg):
-        """Constants naming files become bundled resources."""
+    def rewrite(arg, why=None, where=""):
+        """A constant naming a declared path (or passed to a path parameter: why)
+        becomes a bundled resource; other constants stay as they are."""
         if "const" in arg and isinstance(arg["const"], str):
             v = arg["const"]
-            if os.path.abspath(v) in explicit or (len(v) < 4096 and os.path.exists(v)):
-                return {"resource": bundle(v)}
+            if os.path.abspath(v) in bundling.declared:
+                return {"resource": bundle(v, "resources")}
+            if why is not None:
+                if os.path.exists(v):
+                    return {"resource": bundle(v, why)}
+                if why == "bundle_args":
+                    raise ValueError(f"bundle_args: {where} received {v!r}, which is not an existing file or folder")
+            elif (os.path.isabs(v) or os.sep in v) and len(v) < 4096 and os.path.isfile(v):
+                warnings.warn(f"save(): the constant {v!r} passed to {where} names a file; it is saved as this "
+                              "string, not bundled: declare it with resources=[...] or bundle_args=[...] "
+                              "(or matx_nb.path_args on the op) to ship the file in the folder", UserWarning,
+                              stacklevel=_caller_stacklevel())
         if "tuple" in arg:
-            return {"tuple": [rewrite(a) for a in arg["tuple"]]}
+            return {"tuple": [rewrite(a, why, where) for a in arg["tuple"]]}
         return arg
+
+    def rewrite_call(rec, kind, label):
+        quals, params, declared_paths = bundling.op_params(rec, kind)
+        args = []
+        for i, a in enumerate(rec["args"]):
+            param = params[i] if i < len(params) else None
+            why = bundling.param_wants(quals, param, declared_paths) if param else None
+            args.append(rewrite(a, why, f"{label}({param or i})"))
+        rec["args"] = args
+        rec["kwargs"] = {k: rewrite(v, bundling.param_wants(quals, k, declared_paths), f"{label}({k}=)")
+                         for k, v in rec["kwargs"].items()}
 
     for rec in spec["instances"]:
         rec["library"] = lib_id(rec["library"], origins_of(rec["library"]))
-        rec["args"] = [rewrite(a) for a in rec["args"]]
-        rec["kwargs"] = {k: rewrite(v) for k, v in rec["kwargs"].items()}
+        rewrite_call(rec, "instance", rec["class"])
     for node in spec["nodes"]:
         op = node["op"]
         if op.get("kind") == "function":
             op["library"] = lib_id(op["library"], origins_of(op["library"]))
-        node["args"] = [rewrite(a) for a in node["args"]]
-        node["kwargs"] = {k: rewrite(v) for k, v in node["kwargs"].items()}
+        rewrite_call(node, "node", op.get("name") or op.get("kind"))
+    bundling.check_all_used()
     for node in spec["nodes"]:  # torch models: TorchScript files and the libtorch runner
         op = node["op"]
         if op.get("kind") == "torch":
@@ -159,63 +316,468 @@ def save(module, directory, resources: Iterable[str] = (), source_names: Dict[st
                 op["runner"] = f"ops/torch/{runner.name}"
             except Exception as err:  # no compiler: the folder still runs in Python
                 op["runner"] = None
-                op["runner_error"] = str(err)[:500]
-    for ap in explicit:
-        bundle(ap)
+                op["runner_error"] = without_private_paths(str(err))[:500]
+    for ap, given in bundling.declared.items():
+        bundle(given, "resources")
     spec["libraries"] = lib_entries
-    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != SPEC_FILE)
+    if isinstance(spec.get("signature"), str):
+        spec["signature"] = without_private_paths(spec["signature"])
+    skip = {SPEC_FILE, SPEC_FILE + ".tmp", SIG_FILE, SIG_FILE + ".tmp"}
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                   if p.is_file() and not (p.parent == out and p.name in skip))
     spec["checksums"] = {f: _sha256(out / f) for f in files}
+    text = json.dumps(spec, indent=1, ensure_ascii=False)
+    if sign_key is not None:
+        sign(out, json.loads(text), sign_key)
+    else:
+        (out / SIG_FILE).unlink(missing_ok=True)  # an older signature would not match
     tmp = out / (SPEC_FILE + ".tmp")
-    tmp.write_text(json.dumps(spec, indent=1, ensure_ascii=False))
+    tmp.write_text(text)
     os.replace(tmp, out / SPEC_FILE)
     return out
 
 
-# ---- load ---------------------------------------------------------------------------
+# ---- the spec's schema -------------------------------------------------------------
 
-def read_spec(directory) -> dict:
-    d = Path(directory)
+_STR = {"type": "string"}
+_PATH = {"type": "string", "minLength": 1, "maxLength": 4096}
+_ARGS = {"type": "array", "items": {"$ref": "#/$defs/arg"}}
+_KWARGS = {"type": "object", "additionalProperties": {"$ref": "#/$defs/arg"}}
+
+
+def _kind(name, required, props):
+    return {"if": {"properties": {"kind": {"const": name}}},
+            "then": {"required": required, "properties": props}}
+
+
+SPEC_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "matx_nb pipeline spec (model.spec.json), version 1",
+    "type": "object",
+    "required": ["format", "version", "inputs", "instances", "nodes", "outputs", "libraries", "checksums"],
+    "properties": {
+        "format": {"const": SPEC_FORMAT},
+        "version": {"type": "integer", "minimum": 1},
+        "name": _STR,
+        "signature": _STR,
+        "inputs": {"type": "array", "items": _STR, "uniqueItems": True},
+        "libraries": {"type": "object", "additionalProperties": {"$ref": "#/$defs/library"}},
+        "instances": {"type": "array", "items": {"$ref": "#/$defs/instance"}},
+        "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+        "outputs": {"$ref": "#/$defs/arg"},
+        "checksums": {"type": "object", "additionalProperties": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+    },
+    "$defs": {
+        "library": {
+            "type": "object", "required": ["path", "abi", "platform"],
+            "properties": {
+                "path": _PATH, "source": {"anyOf": [_PATH, {"type": "null"}]}, "abi": {"type": "integer"},
+                "platform": _STR,
+                "origins": {"type": "array", "items": {
+                    "type": "array", "minItems": 2, "maxItems": 3,
+                    "prefixItems": [_STR, {"type": "integer"}, _STR]}},
+            },
+        },
+        "instance": {
+            "type": "object", "required": ["id", "class", "library", "args", "kwargs"],
+            "properties": {"id": _STR, "class": _STR, "library": _STR, "args": _ARGS, "kwargs": _KWARGS},
+        },
+        "node": {
+            "type": "object", "required": ["id", "op", "args", "kwargs"],
+            "properties": {"id": _STR, "op": {"$ref": "#/$defs/op"}, "args": _ARGS, "kwargs": _KWARGS},
+        },
+        "op": {
+            "type": "object", "required": ["kind"],
+            "properties": {"kind": {"enum": ["function", "method", "torch", "getitem", "getattr"]}},
+            "allOf": [
+                _kind("function", ["library", "name"], {"library": _STR, "name": _STR}),
+                _kind("method", ["instance", "name"], {"instance": _STR, "name": _STR}),
+                _kind("torch", ["model", "path"], {"model": _STR, "path": _PATH, "device": {"type": "integer"},
+                                                   "runner": {"anyOf": [_PATH, {"type": "null"}]}}),
+            ],
+        },
+        "arg": {
+            "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+            "properties": {"ref": _STR, "const": {}, "instance": _STR, "resource": _PATH,
+                           "tuple": _ARGS, "list": _ARGS, "dict": _KWARGS},
+        },
+    },
+}
+
+
+def _field(path) -> str:
+    """A JSON path as the spec field errors name: nodes[2].op.kind."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _spec_error(where, field: str, what: str) -> PipelineError:
+    return PipelineError(f"{where}: spec field '{field}' {what}")
+
+
+def _arg_depth_error(spec) -> Optional[str]:
+    """The top-level field whose arguments nest deeper than MAX_ARG_DEPTH (checked
+    without recursion, before the schema, which recurses)."""
+    def roots():
+        for key in ("instances", "nodes"):
+            recs = spec.get(key)
+            for i, rec in enumerate(recs if isinstance(recs, list) else []):
+                if isinstance(rec, dict):
+                    yield f"{key}[{i}]", rec
+    stack = [("outputs", spec.get("outputs"), 0)]
+    for field, rec in roots():
+        for j, a in enumerate(rec.get("args") if isinstance(rec.get("args"), list) else []):
+            stack.append((f"{field}.args[{j}]", a, 0))
+        for k, a in (rec.get("kwargs") if isinstance(rec.get("kwargs"), dict) else {}).items():
+            stack.append((f"{field}.kwargs.{k}", a, 0))
+    while stack:
+        top, a, depth = stack.pop()
+        if depth > MAX_ARG_DEPTH:
+            return top
+        if isinstance(a, dict):
+            for key in ("tuple", "list"):
+                if isinstance(a.get(key), list):
+                    stack.extend((top, x, depth + 1) for x in a[key])
+            if isinstance(a.get("dict"), dict):
+                stack.extend((top, x, depth + 1) for x in a["dict"].values())
+    return None
+
+
+def validate_spec(spec, where="model.spec.json") -> None:
+    """The spec against SPEC_SCHEMA: a PipelineError naming the first field that
+    does not fit."""
+    import jsonschema
+    if not isinstance(spec, dict):
+        raise PipelineError(f"{where} is not a matx_nb pipeline spec (not a JSON object)")
+    if spec.get("format") != SPEC_FORMAT:
+        raise PipelineError(f"{where} is not a matx_nb pipeline spec")
+    v = spec.get("version")
+    if isinstance(v, int) and not isinstance(v, bool) and v > SPEC_VERSION:
+        raise PipelineError(f"{where} has spec version {v}; this matx_nb reads up to {SPEC_VERSION}: upgrade matx_nb")
+    deep = _arg_depth_error(spec)
+    if deep is not None:
+        raise _spec_error(where, deep, f"nests arguments more than {MAX_ARG_DEPTH} levels deep")
+    validator = jsonschema.Draft202012Validator(SPEC_SCHEMA)
+    err = jsonschema.exceptions.best_match(validator.iter_errors(spec))
+    if err is None:
+        return
+    path = list(err.absolute_path)
+    what = err.message
+    if err.validator == "required" and isinstance(err.instance, dict):
+        missing = [k for k in err.validator_value if k not in err.instance]
+        if missing:
+            path, what = path + [missing[0]], "is missing"
+    if path and path[0] == "checksums":  # keys are file names: name the field, then the file
+        what = (f"must map each file to its SHA-256 (64 hex digits); {path[1]}: {what}" if len(path) > 1
+                else what)
+        path = ["checksums"]
+    if len(what) > 300:
+        what = what[:300] + "..."
+    raise _spec_error(where, _field(path) or "(top level)", what)
+
+
+class _FolderCheck:
+    """The spec's meaning, once it fits the schema: references, and every path
+    relative, inside the folder (symlinks resolved) and covered by a checksum.
+    The same rules as the C++ Session's check() (runtime/include/matx_nb/session.h)."""
+
+    def __init__(self, directory: Path, spec: dict):
+        self.d, self.spec = directory, spec
+        self.root = os.path.realpath(directory)
+        self.sums = spec["checksums"]
+
+    def error(self, field, what):
+        return _spec_error(self.d / SPEC_FILE, field, what)
+
+    def resolve(self, rel: str, field: str, dir_ok=False) -> str:
+        if "\0" in rel:
+            raise self.error(field, "is not a usable path")
+        if rel.startswith("/") or os.path.isabs(rel):
+            raise self.error(field, f"{rel!r} is an absolute path: paths in a spec are relative to its folder")
+        if ".." in rel.split("/"):
+            raise self.error(field, f"{rel!r} leads outside the folder")
+        real = os.path.realpath(os.path.join(self.root, rel))
+        if not real.startswith(self.root.rstrip(os.sep) + os.sep):
+            raise self.error(field, f"{rel!r} leads outside the folder (through a symbolic link)")
+        try:
+            st = os.stat(real)
+        except OSError:
+            raise self.error(field, f"names {rel}, which is missing (the folder is incomplete)") from None
+        if not (stat.S_ISREG(st.st_mode) or (dir_ok and stat.S_ISDIR(st.st_mode))):
+            raise self.error(field, f"names {rel}, which is not a regular file")
+        return real
+
+    def covered(self, rel: str, field: str):
+        if rel not in self.sums:
+            raise self.error(field, f"names {rel}, which has no checksum in 'checksums'")
+
+    def covered_dir(self, rel: str, real: str, field: str, depth=0):
+        if depth > 16:
+            raise self.error(field, f"names {rel}, whose folders nest too deeply")
+        for name in sorted(os.listdir(real)):
+            child = f"{rel}/{name}"
+            r = self.resolve(child, field, dir_ok=True)
+            if os.path.isdir(r):
+                if os.path.islink(os.path.join(real, name)):
+                    raise self.error(field, f"names {rel}, which links to a folder: {child}")
+                self.covered_dir(child, r, field, depth + 1)
+            else:
+                self.covered(child, field)
+
+    def file(self, rel: str, field: str) -> str:
+        real = self.resolve(rel, field)
+        self.covered(rel, field)
+        return real
+
+    def arg(self, a: dict, field: str, defined, instances):
+        (key, v), = a.items()
+        f = f"{field}.{key}"
+        if key == "ref" and v not in defined:
+            raise self.error(f, f"refers to {v!r}, which is not an input or an earlier node")
+        if key == "instance" and v not in instances:
+            raise self.error(f, f"refers to instance {v!r}, which the spec does not have")
+        if key == "resource":
+            real = self.resolve(v, f, dir_ok=True)
+            if os.path.isdir(real):
+                self.covered_dir(v, real, f)
+            else:
+                self.covered(v, f)
+        if key in ("tuple", "list"):
+            for i, x in enumerate(v):
+                self.arg(x, f"{f}[{i}]", defined, instances)
+        if key == "dict":
+            for k, x in v.items():
+                self.arg(x, f"{f}.{k}", defined, instances)
+
+    def args(self, rec: dict, field: str, defined, instances):
+        for i, a in enumerate(rec["args"]):
+            self.arg(a, f"{field}.args[{i}]", defined, instances)
+        for k, a in rec["kwargs"].items():
+            self.arg(a, f"{field}.kwargs.{k}", defined, instances)
+
+    def run(self):
+        spec = self.spec
+        for lid, e in spec["libraries"].items():
+            self.file(e["path"], f"libraries.{lid}.path")
+            if e.get("source"):
+                self.file(e["source"], f"libraries.{lid}.source")
+        instances = set()
+        for i, rec in enumerate(spec["instances"]):
+            if rec["library"] not in spec["libraries"]:
+                raise self.error(f"instances[{i}].library", f"names the unknown library {rec['library']!r}")
+            self.args(rec, f"instances[{i}]", set(), instances)
+            if rec["id"] in instances:
+                raise self.error(f"instances[{i}].id", f"repeats the id {rec['id']!r}")
+            instances.add(rec["id"])
+        defined = set(spec["inputs"])
+        for i, node in enumerate(spec["nodes"]):
+            f, op = f"nodes[{i}]", node["op"]
+            self.args(node, f, defined, instances)
+            if op["kind"] == "function" and op["library"] not in spec["libraries"]:
+                raise self.error(f"{f}.op.library", f"names the unknown library {op['library']!r}")
+            if op["kind"] == "method" and op["instance"] not in instances:
+                raise self.error(f"{f}.op.instance", f"names the unknown instance {op['instance']!r}")
+            if op["kind"] == "torch":
+                self.file(op["path"], f"{f}.op.path")
+                if op.get("runner"):
+                    self.file(op["runner"], f"{f}.op.runner")
+            if op["kind"] in ("getitem", "getattr") and (len(node["args"]) != 2 or node["kwargs"]):
+                raise self.error(f"{f}.args", f"must hold 2 arguments for {op['kind']}")
+            if node["id"] in defined:
+                raise self.error(f"{f}.id", f"repeats the name {node['id']!r}")
+            defined.add(node["id"])
+        self.arg(spec["outputs"], "outputs", defined, instances)
+        for rel in self.sums:  # after the fields that name files, whose errors say more
+            self.resolve(rel, "checksums")
+
+
+def _read_spec_bytes(d: Path):
     path = d / SPEC_FILE
     if not d.is_dir():
         raise PipelineError(f"no pipeline folder at {d}")
-    if not path.exists():
-        raise PipelineError(f"{d} is not a saved pipeline: {SPEC_FILE} is missing")
     try:
-        spec = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as e:
-        raise PipelineError(f"{path} is corrupt: {e}") from None
-    if spec.get("format") != SPEC_FORMAT:
-        raise PipelineError(f"{path} is not a matx_nb pipeline spec")
-    if spec.get("version", 0) > SPEC_VERSION:
-        raise PipelineError(f"{path} has spec version {spec.get('version')}; this matx_nb reads up to "
-                            f"{SPEC_VERSION}: upgrade matx_nb")
-    for rel, digest in spec.get("checksums", {}).items():
-        f = d / rel
-        if not f.exists():
-            raise PipelineError(f"{d}: {rel} is missing (the folder is incomplete)")
-        if _sha256(f) != digest:
-            raise PipelineError(f"{d}: checksum mismatch for {rel}: the folder was modified after it was saved")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        raise PipelineError(f"{d} is not a saved pipeline: {SPEC_FILE} is missing") from None
+    except OSError as e:
+        raise PipelineError(f"{d} is not a saved pipeline: {SPEC_FILE}: {e.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size > 1 << 30:
+            raise PipelineError(f"{path} is not a regular file of a usable size")
+        return f.read()
+
+
+def read_spec(directory, with_digest=False):
+    """The folder's spec, checked: it parses, fits SPEC_SCHEMA, and means
+    something (references resolve; every path is relative, inside the folder
+    and has a checksum). The files' checksums themselves are verified by the C++
+    Session (Session.verify / Session.load), before any library is opened.
+    with_digest: also the SHA-256 of the spec's bytes."""
+    d = Path(directory)
+    raw = _read_spec_bytes(d)
+    path = d / SPEC_FILE
+    try:
+        spec = json.loads(raw.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise PipelineError(f"{path} is corrupt: {str(e)[:300] or 'nested too deeply'}") from None
+    try:
+        validate_spec(spec, path)
+    except RecursionError:
+        raise PipelineError(f"{path} is corrupt: nested too deeply") from None
+    _FolderCheck(d, spec).run()
+    if with_digest:
+        return spec, hashlib.sha256(raw).hexdigest()
     return spec
 
 
-def library_path(directory: Path, entry: dict) -> str:
-    """The op library to load: the saved one, or one rebuilt from its source when
-    the saved one was built for another ABI or platform."""
+def _native_lib(entry: dict) -> bool:
     from . import _native
-    saved = directory / entry["path"]
-    if entry.get("abi") == _native.ABI_VERSION and entry.get("platform") == platform_tag():
+    return entry.get("abi") == _native.ABI_VERSION and entry.get("platform") == platform_tag()
+
+
+def library_path(directory: Path, entry: dict, rebuild: bool = False, checksums=None) -> str:
+    """The op library to load: the saved one, or, with rebuild, one rebuilt from
+    its source when the saved one was built for another ABI or platform."""
+    saved = Path(os.path.realpath(directory)) / entry["path"]
+    if _native_lib(entry):
         return str(saved)
+    what = (f"{entry['path']} was built for {entry.get('platform')} (ABI {entry.get('abi')})")
     if not entry.get("source"):
-        raise PipelineError(f"{entry['path']} was built for {entry.get('platform')} (ABI {entry.get('abi')}) "
-                            "and the folder has no source to rebuild it")
+        raise PipelineError(f"{what} and the folder has no source to rebuild it")
+    if not rebuild:
+        raise PipelineError(f"{directory}: {what}; rebuilding it from {entry['source']} compiles and runs the "
+                            "folder's code, so it happens only when asked: load(..., rebuild=True) or "
+                            "matx-run --rebuild")
     from .compiler.toolchain import LibraryCache, Toolchain
-    source = (directory / entry["source"]).read_text()
+    code = (Path(os.path.realpath(directory)) / entry["source"]).read_bytes()
+    digest = hashlib.sha256(code).hexdigest()
+    if checksums is not None and checksums.get(entry["source"]) != digest:  # the bytes compiled are the bytes verified
+        raise PipelineError(f"{directory}: checksum mismatch for {entry['source']}: the folder was modified "
+                            "while it loaded")
+    try:
+        source = code.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PipelineError(f"{directory}: {entry['source']} is not UTF-8 text") from None
     cache = LibraryCache(Toolchain())
-    key = "exported:" + hashlib.sha256(source.encode()).hexdigest()
-    res = cache.build(key, source, {"rebuilt_from": str(directory / entry["source"])})
+    key = "exported:" + digest
+    res = cache.build(key, source, {"rebuilt_from": entry["source"]})
     if not res.ok:
         raise PipelineError(f"rebuilding {entry['source']} failed:\n{res.log[-3000:]}")
     return str(res.path)
+
+
+# ---- signatures ------------------------------------------------------------------------
+
+_SIG_DOMAIN = b"matx_nb.pipeline.signature/1\n"
+
+
+def signed_message(spec: dict) -> bytes:
+    """What a folder's signature signs: a fixed tag, then the spec as canonical
+    JSON (keys sorted, ASCII only, json.dumps's default separators; the C++
+    runtime's mx::json::dumps(spec, true, -1, true) writes the same bytes). The
+    spec holds the SHA-256 of every file of the folder, so the signature covers
+    them all."""
+    return _SIG_DOMAIN + json.dumps(spec, sort_keys=True, ensure_ascii=True).encode("ascii")
+
+
+def _crypto():
+    try:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+    except ImportError:
+        raise PipelineError("signing and checking signatures needs the 'cryptography' package: "
+                            "pip install 'matx_nb[sign]'") from None
+    return serialization, ed25519
+
+
+def _key_bytes(key):
+    if isinstance(key, os.PathLike):
+        return Path(key).read_bytes()
+    if isinstance(key, str):
+        return key.encode() if key.lstrip().startswith("-----BEGIN") else Path(key).read_bytes()
+    return key
+
+
+def _private_key(key):
+    serialization, ed25519 = _crypto()
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key
+    data = _key_bytes(key)
+    if isinstance(data, (bytes, bytearray)):
+        if len(data) == 32:
+            return ed25519.Ed25519PrivateKey.from_private_bytes(bytes(data))
+        k = serialization.load_pem_private_key(bytes(data), password=None)
+        if isinstance(k, ed25519.Ed25519PrivateKey):
+            return k
+    raise TypeError("sign_key must be an Ed25519 private key (cryptography's Ed25519PrivateKey, its PEM or "
+                    "its 32 raw bytes)")
+
+
+def _public_key(key):
+    serialization, ed25519 = _crypto()
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return key
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key.public_key()
+    data = _key_bytes(key)
+    if isinstance(data, (bytes, bytearray)):
+        if len(data) == 32:
+            return ed25519.Ed25519PublicKey.from_public_bytes(bytes(data))
+        k = serialization.load_pem_public_key(bytes(data))
+        if isinstance(k, ed25519.Ed25519PublicKey):
+            return k
+    raise TypeError(f"a trusted key must be an Ed25519 public key (cryptography's Ed25519PublicKey, its PEM "
+                    f"or its 32 raw bytes), got {type(key).__name__}")
+
+
+def sign(directory, spec: dict, sign_key) -> Path:
+    """Writes DIR/model.spec.sig: the Ed25519 signature of signed_message(spec)."""
+    serialization, _ = _crypto()
+    key = _private_key(sign_key)
+    raw_pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    sig = {"format": "matx_nb.signature", "version": 1, "algorithm": "ed25519",
+           "public_key": base64.b64encode(raw_pub).decode("ascii"),
+           "signature": base64.b64encode(key.sign(signed_message(spec))).decode("ascii")}
+    out = Path(directory) / SIG_FILE
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(sig, indent=1) + "\n")
+    os.replace(tmp, out)
+    return out
+
+
+def verify_signature(directory, spec: dict, trusted_keys) -> None:
+    """Refuses the folder unless model.spec.sig holds a signature of spec by one
+    of trusted_keys."""
+    keys = [_public_key(k) for k in trusted_keys]
+    d = Path(directory)
+    try:
+        fd = os.open(d / SIG_FILE, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as f:
+            raw = f.read(1 << 16)
+    except OSError:
+        raise PipelineError(f"{d} is not signed ({SIG_FILE} is missing) and trusted_keys asks for a signature "
+                            "by a trusted key") from None
+    try:
+        sig = json.loads(raw.decode("utf-8"))
+        assert isinstance(sig, dict) and sig.get("format") == "matx_nb.signature"
+        assert sig.get("algorithm") == "ed25519" and isinstance(sig.get("signature"), str)
+        signature = base64.b64decode(sig["signature"], validate=True)
+    except Exception:
+        raise PipelineError(f"{d}: {SIG_FILE} is not a matx_nb Ed25519 signature") from None
+    message = signed_message(spec)
+    from cryptography.exceptions import InvalidSignature
+    for k in keys:
+        try:
+            k.verify(signature, message)
+            return
+        except InvalidSignature:
+            continue
+    raise PipelineError(f"{d} is not signed by a trusted key: its signature does not verify with any of the "
+                        f"{len(keys)} trusted key{'s' if len(keys) != 1 else ''} (the folder was changed after "
+                        "it was signed, or someone else signed it)")
 
 
 class Executor:
@@ -232,21 +794,29 @@ class Executor:
         return cls(spec, dict(live.live), fns)
 
     @classmethod
-    def from_folder(cls, directory, device: int = -1) -> "Executor":
-        """device: where torch nodes run (-1 the CPU, N cuda:N), as in the C++ Session."""
+    def from_folder(cls, directory, device: int = -1, *, rebuild: bool = False, spec=None) -> "Executor":
+        """device: where torch nodes run (-1 the CPU, N cuda:N), as in the C++ Session.
+        rebuild: compile libraries built for another platform from their source.
+        The folder is checked first, by read_spec and by the C++ Session's
+        verify (checksums, library files), as matx_nb.load does."""
+        from . import _native
         from .api import open_library
         d = Path(directory)
-        spec = read_spec(d)
-        libs = {lid: open_library(library_path(d, e), e.get("origins", []))
-                for lid, e in spec.get("libraries", {}).items()}
-        ex = cls(spec, {}, {}, resources_dir=d)
+        if spec is None:
+            spec = read_spec(d)
+            _native.Session.verify(str(d), SPEC_FILE, rebuild)
+        root = Path(os.path.realpath(d))
+        libs = {lid: open_library(library_path(d, e, rebuild, spec["checksums"]),
+                                  [[o[0], max(0, min(o[1], 2**31 - 1)), *o[2:]] for o in e.get("origins", [])])
+                for lid, e in spec["libraries"].items()}
+        ex = cls(spec, {}, {}, resources_dir=root)
         for lid, (fns, _classes) in libs.items():
             for name, f in fns.items():
                 ex.functions[f"{lid}::{name}"] = f
         for node in spec["nodes"]:
             if node["op"]["kind"] == "torch" and node["op"]["model"] not in ex.instances:
                 from .torch_bridge import load_op
-                ex.instances[node["op"]["model"]] = load_op(str(d / node["op"]["path"]), device)
+                ex.instances[node["op"]["model"]] = load_op(str(root / node["op"]["path"]), device)
         for rec in spec["instances"]:
             classes = libs[rec["library"]][1]
             if rec["class"] not in classes:
@@ -315,20 +885,29 @@ class LoadedPipeline:
     their bundled sources.
     """
 
-    def __init__(self, directory, device: int = -1):
+    def __init__(self, directory, device: int = -1, *, rebuild: bool = False, trusted_keys=None):
         from . import _native
         self.directory = Path(directory)
         self.device = device = _device_index(device)
-        self.spec = read_spec(self.directory)
-        native_ok = all(e.get("abi") == _native.ABI_VERSION and e.get("platform") == platform_tag()
-                        for e in self.spec.get("libraries", {}).values())
+        self.spec, digest = read_spec(self.directory, with_digest=True)
+        if trusted_keys is not None:
+            verify_signature(self.directory, self.spec, trusted_keys)
+        foreign = [e for e in self.spec["libraries"].values() if not _native_lib(e)]
+        if foreign and not rebuild:
+            library_path(self.directory, foreign[0])  # raises: a rebuild needs rebuild=True
+        native_ok = all(_native_lib(e) for e in self.spec["libraries"].values())
         native_ok = native_ok and all(n["op"].get("runner") for n in self.spec["nodes"] if n["op"]["kind"] == "torch")
         if native_ok:
-            self._session = _native.Session.load(str(self.directory), SPEC_FILE, device)
+            self._session = _native.Session.load(str(self.directory), SPEC_FILE, device, rebuild)
             self._exec = None
+            seen = self._session.spec_sha256
         else:
             self._session = None
-            self._exec = Executor.from_folder(self.directory, device)
+            seen = _native.Session.verify(str(self.directory), SPEC_FILE, rebuild)
+        if seen != digest:  # what was checked here (and signed) is what the Session read
+            raise PipelineError(f"{self.directory}: {SPEC_FILE} changed while it loaded")
+        if self._session is None:
+            self._exec = Executor.from_folder(self.directory, device, rebuild=rebuild, spec=self.spec)
 
     @property
     def input_names(self) -> List[str]:
@@ -367,10 +946,19 @@ def _device_index(device) -> int:
     raise ValueError(f"device must be -1, N, 'cpu' or 'cuda:N', got {device!r}")
 
 
-def load(directory, device: int = -1) -> LoadedPipeline:
-    """Loads a saved pipeline folder (checksums verified; ops rebuilt if needed).
+def load(directory, device: int = -1, *, rebuild: bool = False, trusted_keys=None) -> LoadedPipeline:
+    """Loads a saved pipeline folder. A folder is code (its libraries run in this
+    process): the spec is checked (schema, references, every path inside the
+    folder) and every file's checksum verified before any library is opened.
 
     device: -1 the CPU, N cuda:N: where the pipeline's torch models run,
     whatever device they were traced on; their outputs stay on that device
-    (`.torch()` gives the CUDA tensor, `.numpy()` a host copy)."""
-    return LoadedPipeline(directory, device)
+    (`.torch()` gives the CUDA tensor, `.numpy()` a host copy).
+    rebuild: compile libraries built for another platform or ABI from the
+    folder's sources (that runs the folder's code through the compiler); off by
+    default, such a folder is refused.
+    trusted_keys: Ed25519 public keys (cryptography's objects, PEM or 32 raw
+    bytes); when given, the folder loads only if model.spec.sig holds a valid
+    signature of its spec by one of them (checksums prove integrity, the
+    signature says who saved it)."""
+    return LoadedPipeline(directory, device, rebuild=rebuild, trusted_keys=trusted_keys)

@@ -217,11 +217,18 @@ class TracedModule:
         from .export import Executor
         return Executor.from_live(self.spec, self._live).run(feeds)
 
-    def save(self, directory, resources=(), source_names=None):
+    def save(self, directory, resources=(), source_names=None, bundle_args=(), sign_key=None):
         """Writes the folder. source_names: how to name source files in the spec
-        ({path: "cell [3]"}); by default a relative path or the file's name."""
+        ({path: "cell [3]"}); by default a relative path or the file's name.
+        resources: files or folders to bundle (a constant argument equal to one
+        of these paths becomes the bundled copy); bundle_args: parameters
+        ("param", "Op.param") whose constant arguments are paths to bundle;
+        parameters declared with matx_nb.path_args are bundled too, and no other
+        constant. sign_key: an Ed25519 private key; the folder then loads with
+        matx_nb.load(dir, trusted_keys=[its public key]). See docs/export.md."""
         from .export import save
-        return save(self, directory, resources=resources, source_names=source_names)
+        return save(self, directory, resources=resources, source_names=source_names, bundle_args=bundle_args,
+                    sign_key=sign_key)
 
     def __repr__(self):
         n = len(self.spec["nodes"])

@@ -50,7 +50,7 @@ def test_resource_files_are_bundled(tmp_path):
     vocab.write_text("hello\nworld\n")
     mod = matx_nb.trace(ops.WithResource(str(vocab)).process, ["a"])
     out = tmp_path / "res"
-    mod.save(out)
+    mod.save(out, resources=[vocab])  # declared: save() bundles nothing on its own
     spec = json.loads((out / "model.spec.json").read_text())
     (inst,) = spec["instances"]
     assert inst["args"][0] == {"resource": "resources/vocab.txt"}
@@ -121,7 +121,9 @@ def save_as_foreign_platform(folder):
 
 def test_library_for_another_platform_is_rebuilt_from_source(tmp_path):
     save_as_foreign_platform(tmp_path / "p")
-    loaded = matx_nb.load(tmp_path / "p")
+    with pytest.raises(matx_nb.PipelineError, match="rebuild=True"):  # compiling the folder's code: on request
+        matx_nb.load(tmp_path / "p")
+    loaded = matx_nb.load(tmp_path / "p", rebuild=True)
     assert not loaded.runs_in_cpp
     assert loaded.run({"texts": ["world", "?"]}) == [1, 2]
 
@@ -171,7 +173,7 @@ def test_cpp_session_runs_three_ops_with_glue_and_resources(tmp_path, run_pipeli
         assert json.loads(out) == json.loads(json.dumps(pipe.process(text, n)))
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("a\n")
-    matx_nb.trace(ops.WithResource(str(vocab)).process, ["a"]).save(tmp_path / "res")
+    matx_nb.trace(ops.WithResource(str(vocab)).process, ["a"]).save(tmp_path / "res", resources=[vocab])
     rc, out, err = cpp_run(run_pipeline, tmp_path / "res", {"words": ["q"]})
     assert rc == 0 and json.loads(out) == ["vocab.txt:q"], err
 
@@ -211,7 +213,7 @@ def test_vocab_file_pipeline_round_trips_everywhere(tmp_path, run_pipeline):
     cases = [("Hello 中文 world foo", 5), ("world", 2), ("x y z", 3)]
     for text, n in cases:
         assert mod.run({"text": text, "n": n}) == pipe.process(text, n)
-    mod.save(tmp_path / "vp")
+    mod.save(tmp_path / "vp", bundle_args=["Vocabulary.path"])  # the parameter's file is bundled
     spec = json.loads((tmp_path / "vp" / "model.spec.json").read_text())
     assert any(a == {"resource": "resources/vocab.txt"} for i in spec["instances"] for a in i["args"])
     vocab.unlink()  # the saved folder carries its own copy
@@ -237,13 +239,13 @@ def test_open_missing_file_raises_file_not_found(tmp_path):
 def test_cpp_session_rebuilds_a_foreign_library_from_source(tmp_path, run_pipeline):
     save_as_foreign_platform(tmp_path / "p")
     env = dict(os.environ, MATX_NB_INCLUDE=str(ROOT / "runtime" / "include"), MATX_NB_CACHE=str(tmp_path / "c"))
-    r = subprocess.run([str(run_pipeline), str(tmp_path / "p"), json.dumps({"texts": ["world", "?"]})],
+    r = subprocess.run([str(run_pipeline), str(tmp_path / "p"), json.dumps({"texts": ["world", "?"]}), "--rebuild"],
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == [1, 2]
     env.pop("MATX_NB_INCLUDE")
     env["MATX_NB_CACHE"] = str(tmp_path / "c2")
-    r = subprocess.run([str(run_pipeline), str(tmp_path / "p"), json.dumps({"texts": []})],
+    r = subprocess.run([str(run_pipeline), str(tmp_path / "p"), json.dumps({"texts": []}), "--rebuild"],
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 1 and "MATX_NB_INCLUDE" in r.stderr
 

@@ -1,12 +1,14 @@
 // Runs a saved matx_nb pipeline from C++ (no Python in the process):
 //
-//   run_pipeline DIR '{"texts": ["hello", "x"]}' [--device N] [--bench N]
+//   run_pipeline DIR '{"texts": ["hello", "x"]}' [--device N] [--bench N] [--rebuild]
 //
 // prints the outputs as JSON (and with --bench, latency percentiles). As with
 // matx-run, {"$bytes": "text"} in the feed is the text's UTF-8 bytes, and an
 // array output prints as {"dtype": ..., "shape": [...], "data": [...]}.
 // --device N runs the pipeline's torch model on cuda:N (default -1, the CPU);
 // its outputs are copied to the CPU (Session::ToHost) to be printed.
+// --rebuild lets the Session compile a library built for another platform from
+// the folder's source (LoadOptions::rebuild; like matx-run --rebuild).
 #include <matx_nb/mod/ndarray.h>
 #include <matx_nb/session.h>
 
@@ -69,19 +71,25 @@ mx::Any encode_output(const mx::Any& v) {
 
 int main(int argc, char** argv) {
   int device = -1, bench = 0;
+  matx_nb::LoadOptions options;
   bool ok = argc >= 3;
   for (int i = 3; ok && i < argc; i += 2) {
+    if (std::strcmp(argv[i], "--rebuild") == 0) {
+      options.rebuild = true;
+      --i;
+      continue;
+    }
     ok = i + 1 < argc;
     if (ok && std::strcmp(argv[i], "--device") == 0) device = std::atoi(argv[i + 1]);
     else if (ok && std::strcmp(argv[i], "--bench") == 0) bench = std::atoi(argv[i + 1]);
     else ok = false;
   }
   if (!ok) {
-    std::fprintf(stderr, "usage: %s DIR FEED_JSON [--device N] [--bench N]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s DIR FEED_JSON [--device N] [--bench N] [--rebuild]\n", argv[0]);
     return 2;
   }
   try {
-    auto sess = matx_nb::Session::Load(argv[1], "model.spec.json", device);
+    auto sess = matx_nb::Session::Load(argv[1], "model.spec.json", device, options);
     mx::Any feed = mx::json::loads(std::string(argv[2]));
     if (feed.tag() != mx::TypeTag::Dict) throw mx::Error(mx::ErrKind::TypeError, "the feed must be a JSON object");
     matx_nb::Feeds feeds;
@@ -101,6 +109,9 @@ int main(int argc, char** argv) {
       auto pct = [&](double p) { return us[std::min(us.size() - 1, size_t(p * us.size()))]; };
       std::printf("p50 %.1f us  p90 %.1f us  p99 %.1f us\n", pct(0.5), pct(0.9), pct(0.99));
     }
+  } catch (const matx_nb::PipelineError& e) {  // the folder or its spec
+    std::fprintf(stderr, "PipelineError: %s\n", e.what());
+    return 1;
   } catch (const mx::Error& e) {
     std::fprintf(stderr, "%s: %s\n", mx::errkind_name(e.kind()), e.what());
     return 1;

@@ -92,6 +92,7 @@ class BasicTokenizer:
         return [self.tokenize(t) for t in texts]
 
 
+@matx_nb.path_args("vocab_path")  # save() bundles the vocab file into the pipeline folder
 class Vocabulary:
     """A vocab file (one token a line, its line number is its id) and greedy
     longest-match-first WordPiece over it: words -> ids."""
@@ -148,6 +149,7 @@ class Vocabulary:
         return [self.lookup(words) for words in batch]
 
 
+@matx_nb.path_args("vocab_path")
 class BertTokenizer:
     """Basic tokenizer + WordPiece in one op: texts -> pieces or ids."""
 

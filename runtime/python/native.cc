@@ -1251,17 +1251,34 @@ PYBIND11_MODULE(_native, m) {
       mx::fill_error(&err, e);
       raise_error(&err);
     } catch (const mx::ConvError& e) {
-      PyErr_SetString(PyExc_TypeError, ("expected " + e.expected + ", got " + e.got + e.path).c_str());
+      PyErr_SetString(exception_class(int32_t(e.kind)), e.text().c_str());
     }
   });
   // Compiled code run by a Session prints to Python's sys.stdout too.
   mx::host_detail::g_stdout_writer = &h_write_stdout;
 
   // The C++ Session, the same code a C++ program runs (matx_nb.load uses it).
+  // A folder or spec it refuses raises matx_nb.PipelineError.
+  auto pipeline_errors = [](auto&& body) {
+    try {
+      return body();
+    } catch (const matx_nb::PipelineError& e) {
+      py::object cls = py::module_::import("matx_nb.export").attr("PipelineError");
+      PyErr_SetString(cls.ptr(), e.what());
+      throw py::error_already_set();
+    }
+  };
   py::class_<matx_nb::Session>(m, "Session")
-      .def_static("load", [](const std::string& dir, const std::string& spec, int device) {
-        return matx_nb::Session::Load(dir, spec, device);
-      }, py::arg("directory"), py::arg("spec") = "model.spec.json", py::arg("device") = -1)
+      .def_static("load", [pipeline_errors](const std::string& dir, const std::string& spec, int device,
+                                            bool rebuild) {
+        return pipeline_errors([&] { return matx_nb::Session::Load(dir, spec, device, {rebuild}); });
+      }, py::arg("directory"), py::arg("spec") = "model.spec.json", py::arg("device") = -1,
+         py::arg("rebuild") = false)
+      // Load()'s checks (spec, paths, checksums, library files) without loading anything.
+      .def_static("verify", [pipeline_errors](const std::string& dir, const std::string& spec, bool rebuild) {
+        return pipeline_errors([&] { return matx_nb::Session::Verify(dir, spec, {rebuild}); });
+      }, py::arg("directory"), py::arg("spec") = "model.spec.json", py::arg("rebuild") = false)
+      .def_property_readonly("spec_sha256", &matx_nb::Session::SpecSha256)
       .def_property_readonly("input_names", &matx_nb::Session::InputNames)
       .def("run", [](const matx_nb::Session& s, py::dict feeds) {
         matx_nb::Feeds f;
