@@ -6,10 +6,14 @@ The output is one display bundle: the widget view and, next to it, a static
 HTML copy of the output (``render.static_html``) that is replaced, through the
 bundle's display id, whenever the build moves on. A front end with the live
 widgets shows them; a notebook saved without widget state (nbconvert, GitHub,
-a reopened notebook) shows the static copy."""
+a reopened notebook) shows the static copy. The bundle also carries
+MATX_OUTPUT, read by the JupyterLab extension (labextension/): it shows the
+widgets only while the notebook runs the kernel that made them, else the static
+copy, and finds the output by its display id to keep the saved copy final."""
 from __future__ import annotations
 
 import threading
+import uuid
 from typing import Callable, Dict, Optional
 
 from . import render
@@ -17,7 +21,18 @@ from .export import examples as export_targets
 
 TABS = render.TABS  # (title, body renderer)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+MATX_OUTPUT = "application/vnd.matx-nb.output+json"  # {display_id, kernel_session}
 TICK_S = 0.5  # the status line's live timer
+
+
+def kernel_session() -> str:
+    """The running kernel's session id: the `session` field in the header of
+    every message it sends, new at each kernel start. "" outside a kernel."""
+    try:
+        from IPython import get_ipython
+        return str(get_ipython().kernel.session.session)
+    except Exception:
+        return ""
 
 
 class CellView:
@@ -63,19 +78,24 @@ class CellView:
             self._ticker.start()
 
     # ---- the output bundle
+    display_id = ""  # set by display()
+
     def bundle(self) -> dict:
-        """The widget view, the static HTML copy and a plain-text status line."""
+        """The widget view, the static HTML copy, a plain-text status line, and
+        for the JupyterLab extension the display id and the kernel's session."""
         data = {k: v for k, v in self.widget._repr_mimebundle_().items() if k == WIDGET_VIEW}
         data["text/html"] = render.static_html(self.build, self.bodies)
         data["text/plain"] = render.status_text(self.build)
+        data[MATX_OUTPUT] = {"display_id": self.display_id, "kernel_session": kernel_session()}
         return data
 
     def display(self) -> None:
         """Shows the output (one bundle with a display id, updated as the build goes on)."""
         from IPython.display import display
         with self.lock:
+            self.display_id = uuid.uuid4().hex
             data = self.bundle()
-            self.handle = display(data, raw=True, display_id=True)
+            self.handle = display(data, raw=True, display_id=self.display_id)
             self._published = data["text/html"]
 
     def _publish(self) -> None:

@@ -9,7 +9,11 @@ chromium driven by playwright).
 - the side panel keeps one entry per cell (a re-run replaces it), lists a
   type-check failure with its lines, and a click on an entry goes to its cell
   (on a diagnostic, to its line);
-- the panel reads in the dark theme.
+- the panel reads in the dark theme;
+- outputs survive saving: a --sync and a background %%matx cell, saved, the
+  page reloaded while the background build runs, then the kernel shut down and
+  the notebook reopened: each output shows its final static copy (status, C++),
+  never "model not found"; a cell run again shows live widgets.
 
 MATX_NB_UPDATE_DOCS=1 also writes the screenshots to docs/ (they are committed).
 """
@@ -56,20 +60,43 @@ def free_port():
         return s.getsockname()[1]
 
 
+def gated_cxx(path: Path, go: Path) -> Path:
+    """A g++ stand-in that waits until the file `go` exists."""
+    path.write_text('#!/bin/bash\ncase "$1" in --version) exec g++ "$@";; esac\n'
+                    f'for i in $(seq 600); do [ -e {go} ] && break; sleep 0.1; done\nexec g++ "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+def write_notebook(path: Path, sources, markdown=()) -> None:
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": c} if i in markdown else
+                    {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
+                    for i, c in enumerate(sources)],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb))
+
+
+def start_kernel(url: str, path: str) -> str:
+    """Starts the notebook's kernel through the REST API, so JupyterLab attaches
+    to it instead of asking which kernel to start; returns the session id."""
+    body = json.dumps({"path": path, "name": path, "type": "notebook", "kernel": {"name": "python3"}}).encode()
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/api/sessions?token={TOKEN}", data=body, method="POST",
+                                                       headers={"Content-Type": "application/json"}),
+                                timeout=60) as r:
+        return json.load(r)["id"]
+
+
+def stop_kernel(url: str, session: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{url}/api/sessions/{session}?token={TOKEN}", method="DELETE"),
+                           timeout=60)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     go = root / "go"
-    slow = root / "slow-g++"
-    slow.write_text('#!/bin/bash\ncase "$1" in --version) exec g++ "$@";; esac\n'
-                    f'for i in $(seq 600); do [ -e {go} ] && break; sleep 0.1; done\nexec g++ "$@"\n')
-    slow.chmod(0o755)
-    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": c} if i == FILLER else
-                    {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
-                    for i, c in enumerate(cells(slow))],
-          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    (root / "magic.ipynb").write_text(json.dumps(nb))
+    write_notebook(root / "magic.ipynb", cells(gated_cxx(root / "slow-g++", go)), markdown=[FILLER])
     labconfig = root / ".jupyter" / "labconfig"  # no "get notified about news?" toast over the screenshots
     labconfig.mkdir(parents=True)
     (labconfig / "page_config.json").write_text(json.dumps(
@@ -93,13 +120,8 @@ def lab(tmp_path_factory):
     else:
         server.terminate()
         pytest.fail("JupyterLab did not start")
-    # start the notebook's kernel through the REST API, so JupyterLab attaches to
-    # it instead of asking which kernel to start
-    body = json.dumps({"path": "magic.ipynb", "name": "magic.ipynb", "type": "notebook",
-                       "kernel": {"name": "python3"}}).encode()
-    urllib.request.urlopen(urllib.request.Request(f"{url}/api/sessions?token={TOKEN}", data=body, method="POST",
-                                                  headers={"Content-Type": "application/json"}), timeout=60)
-    yield {"url": url, "go": go}
+    start_kernel(url, "magic.ipynb")
+    yield {"url": url, "go": go, "root": root}
     go.touch()
     server.terminate()
     server.wait(30)
@@ -112,21 +134,23 @@ RUN_CELL = """async (i) => { const app = window.jupyterapp; const nb = app.shell
 class Lab:
     """One browser page on the test notebook."""
 
-    def __init__(self, p, url, shots):
+    def __init__(self, p, url, shots, path="magic.ipynb"):
         self.browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         self.page = self.browser.new_page(viewport={"width": 1280, "height": 1000})
         self.shots = shots
-        page = self.page
-        page.goto(f"{url}/lab/tree/magic.ipynb?reset&token={TOKEN}")
-        page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')",
-                               timeout=60_000)
-        # run only once the notebook is connected to its kernel (else JupyterLab asks for one)
-        page.wait_for_function("(() => { const w = window.jupyterapp.shell.currentWidget;"
-                               " const k = w && w.sessionContext && w.sessionContext.session"
-                               " && w.sessionContext.session.kernel;"
-                               " return k && k.connectionStatus === 'connected' && k.status === 'idle'; })()",
-                               timeout=60_000)
+        self.page.goto(f"{url}/lab/tree/{path}?reset&token={TOKEN}")
+        self.wait_for_kernel()
+
+    def wait_for_kernel(self) -> None:
+        """The notebook shown and connected to its kernel (run cells only then, else JupyterLab asks for one)."""
+        self.page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')",
+                                    timeout=60_000)
+        self.page.wait_for_function("(() => { const w = window.jupyterapp.shell.currentWidget;"
+                                    " const k = w && w.sessionContext && w.sessionContext.session"
+                                    " && w.sessionContext.session.kernel;"
+                                    " return k && k.connectionStatus === 'connected' && k.status === 'idle'; })()",
+                                    timeout=60_000)
 
     def run(self, index: int) -> None:
         self.page.evaluate(RUN_CELL, index)
@@ -296,3 +320,113 @@ def test_progress_panel_entries_jump_and_dark_theme(lab, tmp_path):
             lab["go"].touch()
             lab_.close(ok, tmp_path)
     keep(shots)
+
+
+# ---- outputs that survive saving: the static copy (labextension/src/outputs.ts)
+
+OUTPUT_MIME = "application/vnd.matx-nb.output+json"
+KEPT_SYNC, KEPT_SETUP, KEPT_BG = 1, 2, 3
+OUTPUT_DATA = """(i) => { const o = window.jupyterapp.shell.currentWidget.content.model.cells.get(i).outputs;
+  const s = v => Array.isArray(v) ? v.join('') : String(v === undefined ? '' : v);
+  return o.length ? [s(o.get(0).data['text/html']), s(o.get(0).data['text/plain'])] : ['', '']; }"""
+SAVE = "async () => { await window.jupyterapp.commands.execute('docmanager:save'); }"
+IDLE_AFTER = """(i) => { const w = window.jupyterapp.shell.currentWidget;
+  return w.content.model.cells.get(i).executionCount !== null && w.sessionContext.session.kernel.status === 'idle'; }"""
+
+
+def kept_cells(cxx: Path):
+    return [
+        "%load_ext matx_nb",
+        '%%matx --sync --check "kept_fib(10)"\n'
+        "def kept_fib(n: int) -> int:\n    return n if n < 2 else kept_fib(n - 1) + kept_fib(n - 2)",
+        f"import os\nos.environ['MATX_NB_CXX'] = {str(cxx)!r}  # g++ waits for the test's go-ahead",
+        '%%matx --force --check "kept_triple(7)"\ndef kept_triple(n: int) -> int:\n    return n * 3',
+    ]
+
+
+def saved_outputs(path: Path):
+    """The display_data outputs of each cell of the notebook file, their data joined to strings."""
+    joined = lambda v: "".join(v) if isinstance(v, list) else v  # noqa: E731
+    return [[{k: joined(v) for k, v in o["data"].items()} for o in c.get("outputs", [])
+             if o["output_type"] == "display_data"] for c in json.loads(path.read_text())["cells"]]
+
+
+def test_outputs_survive_saving_and_reopening(lab, tmp_path):
+    root, url = lab["root"], lab["url"]
+    go, path = root / "kept-go", root / "kept.ipynb"
+    write_notebook(path, kept_cells(gated_cxx(root / "kept-g++", go)))
+    session = start_kernel(url, path.name)
+    with playwright.sync_playwright() as p:
+        lab_ = Lab(p, url, {}, path=path.name)
+        page, ok = lab_.page, False
+        cell = lambda i: page.locator(".jp-Notebook .jp-Cell").nth(i)  # noqa: E731
+        save = lambda: lab_.js(SAVE)  # noqa: E731
+        try:
+            lab_.theme("Light")
+            # a live run shows the widgets, not the static copy: tabs and the Export button work
+            lab_.run(0)
+            lab_.run(KEPT_SYNC)
+            sync = cell(KEPT_SYNC)
+            sync.locator(".matx-out", has_text="kept_fib compiled").first.wait_for(timeout=60_000)
+            sync.locator(".widget-tab-bar").wait_for(state="visible", timeout=10_000)
+            assert sync.locator(".matx-nb-static").count() == 0
+            sync.locator(".widget-tab-bar .lm-TabBar-tab", has_text="C++").click()
+            sync.locator(".matx-cpp", has_text="f_kept_fib").first.wait_for(state="visible", timeout=10_000)
+            sync.get_by_role("button", name="Export pipeline").click()
+            sync.get_by_text("loaded back and ran: 55").wait_for(timeout=60_000)
+            # a background build: the cell has returned, g++ waits; saved so, then the page reloaded
+            lab_.run(KEPT_SETUP)
+            lab_.run(KEPT_BG)
+            page.wait_for_function(IDLE_AFTER, arg=KEPT_BG, timeout=30_000)
+            bg = cell(KEPT_BG)
+            bg.locator(".matx-out", has_text="compiling kept_triple").first.wait_for(timeout=30_000)
+            save()
+            assert "saved while building" in saved_outputs(path)[KEPT_BG][0]["text/html"]
+            page.reload()
+            lab_.wait_for_kernel()
+            # the same kernel: its widgets are live again; the build ends
+            bg.locator(".widget-tab-bar").wait_for(state="visible", timeout=30_000)
+            go.touch()
+            bg.locator(".matx-out", has_text="kept_triple compiled").first.wait_for(timeout=60_000)
+            # JupyterLab routes no update_display to an output read from the file: the extension does
+            page.wait_for_function(f"({OUTPUT_DATA})({KEPT_BG})[1].startsWith('✓ kept_triple compiled')",
+                                   timeout=30_000)
+            save()
+            saved = saved_outputs(path)
+            for i, name in ((KEPT_SYNC, "kept_fib"), (KEPT_BG, "kept_triple")):
+                (out,) = saved[i]
+                assert out["text/plain"].startswith(f"✓ {name} compiled"), out["text/plain"]
+                assert "saved while building" not in out["text/html"] and f"f_{name}" in out["text/html"]
+                assert "application/vnd.jupyter.widget-view+json" in out and OUTPUT_MIME in out
+            # the kernel stops; the notebook reopened (with a new kernel): the final static copies
+            stop_kernel(url, session)
+            page.goto(f"{url}/lab/tree/{path.name}?reset&token={TOKEN}")
+            lab_.wait_for_kernel()
+            for i, name in ((KEPT_SYNC, "kept_fib"), (KEPT_BG, "kept_triple")):
+                static = cell(i).locator(".matx-nb-static .matx-static")
+                static.wait_for(state="visible", timeout=30_000)
+                assert f"✓ {name} compiled" in static.locator(".matx-status").inner_text()
+                static.locator("summary", has_text="C++").click()
+                code = static.locator(".matx-tab-cpp pre", has_text=f"f_{name}").first
+                code.wait_for(state="visible", timeout=5_000)
+                assert f"f_{name}(" in code.inner_text()
+            page.wait_for_timeout(3_000)  # ipywidgets has restored the new kernel's widgets: none of ours
+            assert page.get_by_text("model not found").count() == 0
+            assert page.get_by_text("Error displaying widget").count() == 0
+            assert page.locator(".jp-Notebook .widget-tab-bar").count() == 0
+            page.screenshot(path=str(tmp_path / "reopened.png"))
+            # run again in the new kernel: live widgets in place of the static copy
+            lab_.run(0)
+            lab_.run(KEPT_SYNC)
+            sync.locator(".matx-out", has_text="kept_fib compiled").first.wait_for(timeout=60_000)
+            sync.locator(".widget-tab-bar").wait_for(state="visible", timeout=10_000)
+            assert sync.locator(".matx-nb-static").count() == 0
+            assert cell(KEPT_BG).locator(".matx-nb-static .matx-static").is_visible()
+            # a kernel shut down under an open notebook: its widgets give way to the static copy
+            lab_.js("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.shutdown(); }")
+            sync.locator(".matx-nb-static .matx-static").wait_for(state="visible", timeout=30_000)
+            assert sync.locator(".widget-tab-bar").count() == 0
+            ok = True
+        finally:
+            go.touch()
+            lab_.close(ok, tmp_path)

@@ -2,13 +2,17 @@
 // by kernel_ext/panel.py over the comm target "matx_nb.panel"): one entry per
 // cell, with the build's phase and its elapsed time ticking here, type-check
 // failures with their lines; a click goes to the cell. It adds the "Export
-// pipeline" command, which asks the kernel to trace and save a pipeline.
+// pipeline" command, which asks the kernel to trace and save a pipeline, and the
+// renderer of %%matx outputs (outputs.ts): live widgets, or their static copy.
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Dialog, ICommandPalette, InputDialog, showDialog } from '@jupyterlab/apputils';
 import type { CodeCell } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Kernel } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
+
+import { MatxOutputs, registerOutputRenderer } from './outputs';
 
 const TARGET = 'matx_nb.panel';
 const EXPORT = 'matx-nb:export-pipeline';
@@ -266,11 +270,13 @@ async function jumpTo(app: JupyterFrontEnd, tracker: INotebookTracker, panel: Ma
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'matx-nb-labextension:plugin',
-  description: 'matx_nb side panel and Export pipeline command',
+  description: 'matx_nb side panel, Export pipeline command and %%matx output renderer',
   autoStart: true,
-  requires: [INotebookTracker],
+  requires: [INotebookTracker, IRenderMimeRegistry],
   optional: [ICommandPalette],
-  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, palette: ICommandPalette | null) => {
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, rendermime: IRenderMimeRegistry,
+             palette: ICommandPalette | null) => {
+    registerOutputRenderer(new MatxOutputs(tracker, rendermime), rendermime);
     const panel = new MatxPanel();
     const conn = new Connection(panel);
     app.shell.add(panel, 'left', { rank: 900 });
