@@ -1790,7 +1790,14 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             self.line(f"  return mx::guarded(err, [&] {{ auto v = mx::arg_from_host<{ctype(t)}>(h, value, "
                       f'"{c.name}", "{name}"); {held} static_cast<C_{c.name}*>(self)->a_{name} = std::move(v); }});')
             self.line("}")
-            attrs.append(f'{{"{name}", "{t}", {g}, {s}}}')
+            live = "nullptr, nullptr"
+            if isinstance(resolve(t), (ListType, DictType, SetType)):  # a live handle for the host (live.h)
+                self.headers.add("matx_nb/live.h")
+                r = f"r_{c.name}_{name}"
+                self.line(f"mx::Object* {r}(mx::Object* self) {{ mx::Object* o = "
+                          f"static_cast<C_{c.name}*>(self)->a_{name}.object(); if (o) o->incref(); return o; }}")
+                live = f"{r}, mx::live::ops_of<{ctype(t)}>()"
+            attrs.append(f'{{"{name}", "{t}", {g}, {s}, {live}}}')
         self.line(f"const mx_func_desc k_methods_{c.name}[] = {{{', '.join(methods) or '{}'}}};")
         self.line(f"const mx_attr_desc k_attrs_{c.name}[] = {{{', '.join(attrs) or '{}'}}};")
         layout = self.layouts.get(c.name, c.name)

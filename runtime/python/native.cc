@@ -1042,6 +1042,8 @@ struct Attr {
 };
 PyTypeObject AttrType = {PyVarObject_HEAD_INIT(nullptr, 0)};
 
+#include "live_container.h"
+
 PyObject* attr_get(PyObject* self, PyObject* obj, PyObject*) {
   auto* a = reinterpret_cast<Attr*>(self);
   if (obj == nullptr || obj == Py_None) {
@@ -1052,6 +1054,14 @@ PyObject* attr_get(PyObject* self, PyObject* obj, PyObject*) {
   if (!p) {
     PyErr_SetString(PyExc_TypeError, "attribute of a compiled class read from another object");
     return nullptr;
+  }
+  if (a->desc->ref && a->desc->ops) {  // a container: a live handle on the instance's own
+    mx::Object* c;
+    {
+      mx::HostLock held(&kPythonHost, static_cast<mx::Instance*>(p)->host_lock);
+      c = a->desc->ref(p);
+    }
+    if (c) return live_new(obj, c, a->desc->ops);
   }
   mx_host_obj result = nullptr;
   mx_error err{};
@@ -1123,6 +1133,7 @@ void init_types() {
   ScriptedObjectType.tp_getset = scripted_getset;
   ScriptedObjectType.tp_doc = "An instance of a class compiled by matx_nb.";
 
+  if (!live_ready()) throw py::error_already_set();
   AttrType.tp_name = "matx_nb._native.Attr";
   AttrType.tp_basicsize = sizeof(Attr);
   AttrType.tp_flags = Py_TPFLAGS_DEFAULT;

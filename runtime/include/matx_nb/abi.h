@@ -147,11 +147,30 @@ struct mx_func_desc {
   mx::RecursiveLock* module_lock;
 };
 
+// ABI 6: typed operations on one container type (live.h), so that a host can
+// hand out a live handle on a container attribute. Each returns 0, or -1 with
+// err filled; getitem of an absent dict key returns 0 with *out null.
+struct mx_container_ops {
+  int32_t kind;  // MX_HK_LIST, MX_HK_DICT or MX_HK_SET
+  int64_t (*len)(mx::Object* c);
+  int (*getitem)(const mx_host_api* h, mx::Object* c, mx_host_obj key, mx_host_obj* out, mx_error* err);
+  int (*setitem)(const mx_host_api* h, mx::Object* c, mx_host_obj key, mx_host_obj value, mx_error* err);
+  int (*delitem)(const mx_host_api* h, mx::Object* c, mx_host_obj key, mx_error* err);
+  int (*contains)(const mx_host_api* h, mx::Object* c, mx_host_obj item, int* out, mx_error* err);
+  int (*add)(const mx_host_api* h, mx::Object* c, mx_host_obj item, mx_error* err);  // append / add
+  int (*snapshot)(const mx_host_api* h, mx::Object* c, mx_host_obj* out, mx_error* err);  // a host copy
+  int (*assign)(const mx_host_api* h, mx::Object* c, mx_host_obj src, mx_error* err);  // contents := src
+};
+
 struct mx_attr_desc {
   const char* name;
   const char* type;
   mx_getattr_fn get;
   mx_setattr_fn set;
+  // ABI 6, container attributes only (else null): the container object itself
+  // (a new reference) and its operations, for a live handle.
+  mx::Object* (*ref)(mx::Object* self);
+  const mx_container_ops* ops;
 };
 
 struct mx_class_desc {
