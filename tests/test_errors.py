@@ -316,7 +316,8 @@ RUNTIME_CASES = [
 
 
 def _check_located(exc, line: int):
-    msg = str(exc)
+    # A KeyError's str() is the repr of its key, as in CPython: the location is a note.
+    msg = "\n".join(getattr(exc, "__notes__", [])) if isinstance(exc, KeyError) else str(exc)
     assert str(HERE) in msg, msg
     assert f"line {line}" in msg, msg
     src = text_of(line).strip()

@@ -66,7 +66,16 @@ int h_kind(mx_host_obj h) {
   if (PyDict_Check(o)) return MX_HK_DICT;
   if (PyAnySet_Check(o)) return MX_HK_SET;
   if (PyObject_TypeCheck(o, &ScriptedObjectType)) return MX_HK_OBJECT;
-  if (PyIndex_Check(o)) return MX_HK_INT;  // numpy integers and friends
+  if (PyIndex_Check(o)) {
+    // numpy integers and friends; not a numpy array (its nb_index fails unless
+    // it is a 0-d integer array), which is an array, or a TypeError for an int.
+    PyObject* i = PyNumber_Index(o);
+    if (i) {
+      Py_DECREF(i);
+      return MX_HK_INT;
+    }
+    PyErr_Clear();
+  }
   return MX_HK_OTHER;
 }
 const char* h_type_name(mx_host_obj h) { return Py_TYPE(O(h))->tp_name; }
@@ -577,6 +586,59 @@ PyObject* exception_class(int32_t kind) {
   }
 }
 
+// Text from compiled code: UTF-8 with lone surrogates in their 3-byte forms
+// (str.h utf8_encode), which "surrogatepass" gives back as they were.
+PyObject* decode_text(const std::string& s) {
+  PyObject* r = PyUnicode_DecodeUTF8(s.data(), Py_ssize_t(s.size()), "surrogatepass");
+  if (!r) {
+    PyErr_Clear();
+    r = PyUnicode_DecodeUTF8(s.data(), Py_ssize_t(s.size()), "replace");
+  }
+  return r;
+}
+
+// The key of a KeyError: compiled code sends repr(key) (codegen, dyn.h), which
+// ast.literal_eval turns back into the key for the literal kinds (str, bytes,
+// numbers, tuples of them, None). Any other key stays its repr text. New reference.
+PyObject* key_from_repr(PyObject* text) {
+  static PyObject* literal_eval = [] {
+    PyObject* ast = PyImport_ImportModule("ast");
+    PyObject* f = ast ? PyObject_GetAttrString(ast, "literal_eval") : nullptr;  // kept for the process
+    Py_XDECREF(ast);
+    if (!f) PyErr_Clear();
+    return f;
+  }();
+  PyObject* key = literal_eval ? PyObject_CallOneArg(literal_eval, text) : nullptr;
+  if (key) return key;
+  PyErr_Clear();
+  Py_INCREF(text);
+  return text;
+}
+
+// KeyError(key), as CPython raises it: args[0] is the key and str() its repr, so
+// the location goes to a note (shown under the message in tracebacks) and to
+// matx_file/matx_line (set by raise_error).
+PyObject* make_key_error(PyObject* cls, const std::string& msg, const std::string& where) {
+  PyObject* exc;
+  if (msg.empty()) {
+    exc = PyObject_CallNoArgs(cls);
+  } else {
+    PyObject* text = decode_text(msg);
+    PyObject* key = text ? key_from_repr(text) : nullptr;
+    Py_XDECREF(text);
+    exc = key ? PyObject_CallOneArg(cls, key) : nullptr;
+    Py_XDECREF(key);
+  }
+  if (exc && !where.empty()) {
+    PyObject* note = decode_text(where.substr(where[0] == '\n' ? 1 : 0));
+    PyObject* r = note ? PyObject_CallMethod(exc, "add_note", "O", note) : nullptr;  // Python >= 3.11
+    Py_XDECREF(r);
+    Py_XDECREF(note);
+    PyErr_Clear();
+  }
+  return exc;
+}
+
 // A new exception of class cls for err. Most classes take the message; the
 // Unicode errors take CPython's five arguments, with the location text (`where`)
 // appended to the reason so that str() shows it like for the other classes.
@@ -588,7 +650,7 @@ PyObject* make_exception(PyObject* cls, const mx_error* err, const std::string& 
     int64_t len = err->codec_object ? err->codec_object_len : 0;
     // Without the codec's fields (an error from older code), the message is the reason.
     std::string reason = (err->codec_reason ? std::string(err->codec_reason) : msg) + where;
-    PyObject* r = PyUnicode_DecodeUTF8(reason.data(), Py_ssize_t(reason.size()), "replace");
+    PyObject* r = decode_text(reason);
     if (!r) return nullptr;
     // The object decoded (bytes) or encoded (str), built here rather than with
     // "y#" so that no PY_SSIZE_T_CLEAN is needed.
@@ -601,8 +663,9 @@ PyObject* make_exception(PyObject* cls, const mx_error* err, const std::string& 
     Py_DECREF(r);
     return exc;
   }
+  if (cls == PyExc_KeyError) return make_key_error(cls, msg, where);
   std::string full = msg + where;
-  PyObject* text = PyUnicode_DecodeUTF8(full.data(), Py_ssize_t(full.size()), "replace");
+  PyObject* text = decode_text(full);
   if (!text) return nullptr;
   PyObject* exc;
   if (err->kind == int32_t(mx::ErrKind::JSONDecodeError)) {
@@ -1298,7 +1361,11 @@ PYBIND11_MODULE(_native, m) {
           try {
             f[name] = mx::Conv<mx::Any>::from_host(&kPythonHost, kv.second.ptr());
           } catch (const mx::ConvError& e) {
+            if (e.kind != mx::ErrKind::TypeError)
+              throw mx::Error(e.kind, "pipeline input '" + name + "': " + e.text());
             throw py::type_error("pipeline input '" + name + "': expected a value compiled code can hold, got " + e.got + e.path);
+          } catch (const mx::NestError& e) {
+            throw mx::Error(e.kind(), "pipeline input '" + name + "': " + e.message());
           }
         }
         mx::Any out;

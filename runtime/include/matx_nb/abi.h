@@ -18,6 +18,7 @@
 #include "dlpack.h"
 #include "error.h"
 #include "interrupt.h"
+#include "nest.h"
 #include "lock.h"
 
 #define MATX_NB_ABI_VERSION 6
@@ -233,7 +234,23 @@ struct ConvError {
   std::string path;
   std::string expected;
   std::string got;
+  // A value of the right type that does not fit (an int past 64 bits): raised
+  // as this kind with this message, instead of "expected ..., got ...".
+  ErrKind kind = ErrKind::TypeError;
+  std::string message;
+  // The error without the name of the argument: "expected int, got str[0]".
+  std::string text() const {
+    if (kind != ErrKind::TypeError) return message + (path.empty() ? "" : " (at " + path + ")");
+    return "expected " + expected + ", got " + got + path;
+  }
 };
+
+[[noreturn]] inline void conv_overflow(const char* message) {
+  ConvError e;
+  e.kind = ErrKind::OverflowError;
+  e.message = message;
+  throw e;
+}
 
 [[noreturn]] inline void conv_fail(const mx_host_api* h, mx_host_obj o, const char* expected) {
   throw ConvError{"", expected, h->type_name(o)};
@@ -249,7 +266,7 @@ struct Conv<int64_t> {
     int k = h->kind(o);
     if (k != MX_HK_INT && k != MX_HK_BOOL) conv_fail(h, o, "int");
     int64_t v;
-    if (h->as_int(o, &v)) throw Error(ErrKind::OverflowError, "Python int too large to convert to a 64-bit int");
+    if (h->as_int(o, &v)) conv_overflow("Python int too large to convert to a 64-bit int");
     return v;
   }
   static mx_host_obj to_host(const mx_host_api* h, int64_t v) { return h->new_int(v); }
@@ -276,7 +293,7 @@ struct Conv<double> {
       if (!h->as_int(o, &v)) return double(v);
       // Beyond 64 bits: the host converts, giving +-inf past the largest double.
       double d = h->as_float(o);
-      if (std::isinf(d)) throw Error(ErrKind::OverflowError, "int too large to convert to float");
+      if (std::isinf(d)) conv_overflow("int too large to convert to float");
       if (std::isnan(d)) conv_fail(h, o, "float");
       return d;
     }
@@ -343,6 +360,20 @@ struct HostRef {
   ~HostRef() { if (o) h->decref(o); }
 };
 
+// A host container being filled by to_host: released if converting an item
+// throws (a value nested too deep), so nothing is leaked. Hosts free a list or
+// tuple with unset items (CPython's hold NULL, the C++ host's None).
+struct HostBuild {
+  const mx_host_api* h;
+  mx_host_obj o;
+  ~HostBuild() { if (o) h->decref(o); }
+  mx_host_obj done() {
+    mx_host_obj r = o;
+    o = nullptr;
+    return r;
+  }
+};
+
 template <class T>
 struct Conv<List<T>> {
   static std::string name() { return "List[" + Conv<T>::name() + "]"; }
@@ -365,8 +396,9 @@ struct Conv<List<T>> {
   static mx_host_obj to_host(const mx_host_api* h, const List<T>& v) {
     int64_t n = v.size();
     mx_host_obj l = h->new_list(n);
+    HostBuild building{h, l};
     for (int64_t i = 0; i < n; ++i) h->list_set(l, i, Conv<T>::to_host(h, v[i]));
-    return l;
+    return building.done();
   }
 };
 
@@ -383,12 +415,13 @@ inline mx_host_obj result_to_host(const mx_host_api* h, List<T>& r) {
   auto& items = r.vec();
   int64_t n = int64_t(items.size());
   mx_host_obj l = h->new_list(n);
+  HostBuild building{h, l};
   // Last to first, as ~ListObj releases (alloc.h: the blocks return in their order).
   for (int64_t i = n - 1; i >= 0; --i) {
     h->list_set(l, i, Conv<T>::to_host(h, r[i]));
     items[size_t(i)] = typename Slot<T>::type();
   }
-  return l;
+  return building.done();
 }
 
 template <class T>
@@ -402,8 +435,9 @@ struct Conv<VTuple<T>> {
   static mx_host_obj to_host(const mx_host_api* h, const VTuple<T>& v) {
     int64_t n = v.size();
     mx_host_obj r = h->new_tuple(n);
+    HostBuild building{h, r};
     for (int64_t i = 0; i < n; ++i) h->tuple_set(r, i, Conv<T>::to_host(h, v[i]));
-    return r;
+    return building.done();
   }
 };
 
@@ -434,9 +468,15 @@ struct Conv<Dict<K, V>> {
   }
   static mx_host_obj to_host(const mx_host_api* h, const Dict<K, V>& d) {
     mx_host_obj r = h->new_dict();
+    HostBuild building{h, r};
     for (auto& e : d.table().entries())
-      if (e.live) h->dict_set(r, Conv<K>::to_host(h, e.key), Conv<V>::to_host(h, e.value));
-    return r;
+      if (e.live) {
+        HostRef key{h, Conv<K>::to_host(h, e.key)};
+        mx_host_obj value = Conv<V>::to_host(h, e.value);
+        h->dict_set(r, key.o, value);  // takes both
+        key.o = nullptr;
+      }
+    return building.done();
   }
 };
 
@@ -456,9 +496,10 @@ struct Conv<Set<T>> {
   }
   static mx_host_obj to_host(const mx_host_api* h, const Set<T>& s) {
     mx_host_obj r = h->new_set();
+    HostBuild building{h, r};
     for (auto& e : s.table().entries())
       if (e.live) h->set_add(r, Conv<T>::to_host(h, e.key));
-    return r;
+    return building.done();
   }
 };
 
@@ -544,7 +585,7 @@ inline int guarded(mx_error* err, F&& body) {
   } catch (const Error& e) {
     fill_error(err, e);
   } catch (const ConvError& e) {
-    fill_error(err, ErrKind::TypeError, "expected " + e.expected + ", got " + e.got + e.path);
+    fill_error(err, e.kind, e.text());
   } catch (const std::bad_alloc&) {
     fill_error(err, ErrKind::MemoryError, "out of memory");
   } catch (const std::length_error&) {
@@ -563,10 +604,37 @@ template <class T>
 inline T arg_from_host(const mx_host_api* h, mx_host_obj o, const char* fn, const char* param) {
   try {
     return Conv<T>::from_host(h, o);
+  } catch (const NestError& e) {
+    std::string arg = std::string(fn) + "() argument '" + param + "'";
+    if (e.cycle())
+      throw NestError(ErrKind::ValueError, arg + " contains itself (a reference cycle): compiled code takes "
+                                                 "only values without cycles");
+    throw NestError(ErrKind::RecursionError, arg + ": " + e.message());
   } catch (ConvError& e) {
     std::string where = e.path.empty() ? "" : " at " + std::string(param) + e.path;
+    if (e.kind != ErrKind::TypeError)  // f() argument 'n': Python int too large to convert to a 64-bit int
+      throw Error(e.kind, std::string(fn) + "() argument '" + param + "'" + where + ": " + e.message);
     throw Error(ErrKind::TypeError, std::string(fn) + "() argument '" + param + "' must be " +
                                         Conv<T>::name() + ", got " + e.got + where);
+  }
+}
+
+// Converts a value set on attribute `attr` of an instance of class `cls` from
+// the host, naming the attribute in the error.
+template <class T>
+inline T attr_from_host(const mx_host_api* h, mx_host_obj o, const char* cls, const char* attr) {
+  try {
+    return Conv<T>::from_host(h, o);
+  } catch (const NestError& e) {
+    std::string what = std::string("attribute '") + attr + "' of '" + cls + "' objects";
+    if (e.cycle())
+      throw NestError(ErrKind::ValueError, what + ": the value contains itself (a reference cycle)");
+    throw NestError(ErrKind::RecursionError, what + ": " + e.message());
+  } catch (ConvError& e) {
+    std::string what = std::string("attribute '") + attr + "' of '" + cls + "' objects";
+    std::string where = e.path.empty() ? "" : " at " + std::string(attr) + e.path;
+    if (e.kind != ErrKind::TypeError) throw Error(e.kind, what + where + ": " + e.message);
+    throw Error(ErrKind::TypeError, what + " must be " + Conv<T>::name() + ", got " + e.got + where);
   }
 }
 

@@ -6,6 +6,7 @@
 #include "abi.h"
 #include "builtins.h"
 #include "ndarray.h"
+#include "nest.h"
 
 namespace mx {
 
@@ -123,8 +124,18 @@ inline bool operator==(const Any& a, const Any& b) {
     case TypeTag::None: return true;
     case TypeTag::Str: return a.str() == b.str();
     case TypeTag::Bytes: return a.bytes() == b.bytes();
-    case TypeTag::List: case TypeTag::Tuple: return a.list() == b.list();
-    case TypeTag::Dict: return a.dict() == b.dict();
+    // Deep values raise RecursionError, as in CPython (self-referencing ones too,
+    // unless the two are the same object).
+    case TypeTag::List: case TypeTag::Tuple: {
+      if (a.obj() == b.obj()) return true;
+      Nest level(nullptr, "compared");
+      return a.list() == b.list();
+    }
+    case TypeTag::Dict: {
+      if (a.obj() == b.obj()) return true;
+      Nest level(nullptr, "compared");
+      return a.dict() == b.dict();
+    }
     case TypeTag::Set: return a.set() == b.set();
     default: return a.obj() == b.obj();
   }
@@ -143,6 +154,7 @@ struct Hash<Any> {
       case TypeTag::Bytes: return hash_of(a.bytes());
       case TypeTag::Tuple: {
         uint64_t h = 0x345678ULL;
+        Nest level(nullptr, "hashed");
         List<Any> items = a.list();
         for (int64_t i = 0; i < items.size(); ++i) h = mix64(h * 1000003ULL ^ Hash<Any>::of(items[i]));
         return h;
@@ -178,6 +190,11 @@ inline void repr_into(StrBuilder& b, const Any& a) {
     case TypeTag::Bytes: repr_into(b, a.bytes()); return;
     case TypeTag::List: repr_into(b, a.list()); return;
     case TypeTag::Tuple: {
+      if (Nest::entered(a.obj())) {  // a tuple inside a list inside itself: CPython's (...)
+        b.put_ascii("(...)");
+        return;
+      }
+      Nest level(a.obj(), "printed");
       List<Any> items = a.list();
       b.put('(');
       for (int64_t i = 0; i < items.size(); ++i) {
@@ -267,10 +284,24 @@ template <> struct Conv<Any> {
       case MX_HK_FLOAT: return Any(h->as_float(o));
       case MX_HK_STR: return Any(Conv<Str>::from_host(h, o));
       case MX_HK_BYTES: return Any(Conv<Bytes>::from_host(h, o));
-      case MX_HK_LIST: return Any(Conv<List<Any>>::from_host(h, o));
-      case MX_HK_TUPLE: return Any::tuple_of(Conv<List<Any>>::from_host(h, o));
-      case MX_HK_DICT: return Any(Conv<Dict<Any, Any>>::from_host(h, o));
-      case MX_HK_SET: return Any(Conv<Set<Any>>::from_host(h, o));
+      // Containers nest without bound here: a cycle raises ValueError and
+      // nesting past kMaxNesting RecursionError (nest.h), not a stack overflow.
+      case MX_HK_LIST: {
+        Nest level(o, "converted");
+        return Any(Conv<List<Any>>::from_host(h, o));
+      }
+      case MX_HK_TUPLE: {
+        Nest level(o, "converted");
+        return Any::tuple_of(Conv<List<Any>>::from_host(h, o));
+      }
+      case MX_HK_DICT: {
+        Nest level(o, "converted");
+        return Any(Conv<Dict<Any, Any>>::from_host(h, o));
+      }
+      case MX_HK_SET: {
+        Nest level(o, "converted");
+        return Any(Conv<Set<Any>>::from_host(h, o));
+      }
       default: {
         // An array (numpy, torch, anything with __dlpack__) is held without a copy.
         DLManagedTensor* t = h->abi_version >= 4 && h->dlpack_in ? h->dlpack_in(o) : nullptr;
@@ -287,15 +318,26 @@ template <> struct Conv<Any> {
       case TypeTag::Float: return h->new_float(a.f());
       case TypeTag::Str: return Conv<Str>::to_host(h, a.str());
       case TypeTag::Bytes: return Conv<Bytes>::to_host(h, a.bytes());
-      case TypeTag::List: return Conv<List<Any>>::to_host(h, a.list());
+      case TypeTag::List: {
+        Nest level(a.obj(), "converted");
+        return Conv<List<Any>>::to_host(h, a.list());
+      }
       case TypeTag::Tuple: {
+        Nest level(a.obj(), "converted");
         List<Any> items = a.list();
         mx_host_obj t = h->new_tuple(items.size());
+        HostBuild building{h, t};
         for (int64_t i = 0; i < items.size(); ++i) h->tuple_set(t, i, to_host(h, items[i]));
-        return t;
+        return building.done();
       }
-      case TypeTag::Dict: return Conv<Dict<Any, Any>>::to_host(h, a.dict());
-      case TypeTag::Set: return Conv<Set<Any>>::to_host(h, a.set());
+      case TypeTag::Dict: {
+        Nest level(a.obj(), "converted");
+        return Conv<Dict<Any, Any>>::to_host(h, a.dict());
+      }
+      case TypeTag::Set: {
+        Nest level(a.obj(), "converted");
+        return Conv<Set<Any>>::to_host(h, a.set());
+      }
       case TypeTag::Instance:
         if (is_ndarray_object(a.obj()) && h->abi_version >= 4)
           return h->dlpack_out(static_cast<NDArrayObj*>(a.obj())->to_dlpack());

@@ -869,7 +869,9 @@ template <class T> inline None list_sort(const List<T>& v, bool reverse, const L
 template <class T> inline None list_imul(const List<T>& v, int64_t n, const Loc* loc) {
   if (n <= 0) { v.vec().clear(); return None{}; }
   auto items = v.vec();
-  if (int64_t(items.size()) * n > (int64_t(1) << 36)) raise(ErrKind::MemoryError, "repeated list is too long", loc);
+  int64_t total;
+  if (__builtin_mul_overflow(int64_t(items.size()), n, &total) || total > (int64_t(1) << 36))
+    raise(ErrKind::MemoryError, "repeated list is too long", loc);
   for (int64_t k = 1; k < n; ++k) v.vec().insert(v.vec().end(), items.begin(), items.end());
   return None{};
 }

@@ -84,6 +84,17 @@ struct Slot<bool> {
   static bool& get(BoolSlot& s) { return s.b; }
 };
 
+// Items that hold no objects but strings: freeing a container of them frees
+// nothing deeper (object.h FreesNested).
+template <class T>
+constexpr bool kFlatItem = std::is_arithmetic<T>::value || std::is_same<T, None>::value ||
+                           std::is_same<T, Str>::value || std::is_same<T, Bytes>::value;
+
+template <class T>
+class ListObj;
+template <class T>
+struct FreesNested<ListObj<T>> : std::bool_constant<!kFlatItem<T>> {};
+
 template <class T>
 class ListObj final : public Object {
  public:
@@ -280,6 +291,11 @@ class OrderedTable {
 // ---- dict ----------------------------------------------------------------
 
 template <class K, class V>
+class DictObj;
+template <class K, class V>
+struct FreesNested<DictObj<K, V>> : std::bool_constant<!(kFlatItem<K> && kFlatItem<V>)> {};
+
+template <class K, class V>
 class DictObj final : public Object {
  public:
   TypeTag tag() const override { return TypeTag::Dict; }
@@ -317,6 +333,11 @@ class Dict {
 };
 
 // ---- set -----------------------------------------------------------------
+
+template <class T>
+class SetObj;
+template <class T>
+struct FreesNested<SetObj<T>> : std::bool_constant<!kFlatItem<T>> {};
 
 template <class T>
 class SetObj final : public Object {

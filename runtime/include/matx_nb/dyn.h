@@ -182,6 +182,7 @@ inline bool dyn_less(const Any& a, const Any& b, const char* op, const Loc* loc,
       case TypeTag::Str: return or_equal ? le(a.str(), b.str()) : lt(a.str(), b.str());
       case TypeTag::Bytes: return or_equal ? le(a.bytes(), b.bytes()) : lt(a.bytes(), b.bytes());
       case TypeTag::List: case TypeTag::Tuple: {
+        Nest level(nullptr, "compared");  // deep values: RecursionError, as in CPython
         List<Any> x = a.list(), y = b.list();
         int64_t n = std::min(x.size(), y.size());
         for (int64_t i = 0; i < n; ++i)

@@ -3,9 +3,21 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace mx {
+
+class Object;
+inline void free_nested(const Object* o) noexcept;
+
+// Whether freeing a T may free further objects to any depth: Any's objects,
+// containers of Any, class instances (a linked list of nodes). Those are freed
+// through free_nested, which never recurses deeper than kFreeDepth. Specialized
+// false for objects that hold no others, or only such (str, List[int]...).
+template <class T, class = void>
+struct FreesNested : std::true_type {};
 
 // Runtime type tags; also used by Any for dynamic dispatch.
 enum class TypeTag : int32_t {
@@ -27,6 +39,10 @@ class Object {
   void incref() const noexcept { rc_.fetch_add(1, std::memory_order_relaxed); }
   void decref() const noexcept {
     if (release_ref()) delete this;
+  }
+  // decref for an object whose freeing may go deep (see FreesNested).
+  void decref_nested() const noexcept {
+    if (release_ref()) free_nested(this);
   }
   // Drops one reference; true if it was the last (the caller then deletes). The
   // holder of the only reference frees without an atomic read-modify-write: nobody
@@ -60,15 +76,15 @@ class Ref {
   Ref(Ref&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
   template <class U, class = std::enable_if_t<std::is_convertible<U*, T*>::value>>
   Ref(const Ref<U>& o) noexcept : p_(o.get()) { if (p_) p_->incref(); }
-  ~Ref() { if (p_) p_->decref(); }
+  ~Ref() { if (p_) release(p_); }
   Ref& operator=(const Ref& o) noexcept {
     if (o.p_) o.p_->incref();
-    if (p_) p_->decref();
+    if (p_) release(p_);
     p_ = o.p_;
     return *this;
   }
   Ref& operator=(Ref&& o) noexcept {
-    if (this != &o) { if (p_) p_->decref(); p_ = o.p_; o.p_ = nullptr; }
+    if (this != &o) { if (p_) release(p_); p_ = o.p_; o.p_ = nullptr; }
     return *this;
   }
   T* get() const noexcept { return p_; }
@@ -79,8 +95,60 @@ class Ref {
   T* release() noexcept { T* p = p_; p_ = nullptr; return p; }
 
  private:
+  static void release(T* p) noexcept {
+    if constexpr (FreesNested<T>::value) p->decref_nested();
+    else p->decref();
+  }
   T* p_ = nullptr;
 };
+
+// ---- freeing deep values without deep recursion ------------------------------
+//
+// Freeing a list that holds a list that holds a list... (300,000 levels, built
+// by a loop) would recurse once per level and overflow the C stack. As CPython's
+// trashcan does, past kFreeDepth nested frees the objects to free are queued,
+// and the outermost free of the thread frees them one by one.
+namespace detail {
+constexpr int kFreeDepth = 256;
+struct FreeState {
+  int depth;
+  std::vector<const Object*>* pending;
+};
+inline FreeState& free_state() {
+  static thread_local FreeState s;  // zero-initialized, no destructor: one TLS lookup
+  return s;
+}
+}  // namespace detail
+
+inline void free_nested(const Object* o) noexcept {
+  TypeTag tag = o->tag();
+  if (tag == TypeTag::Str || tag == TypeTag::Bytes) {  // the usual item of an Any: nothing deeper, no TLS
+    delete o;
+    return;
+  }
+  detail::FreeState& s = detail::free_state();
+  if (__builtin_expect(s.depth >= detail::kFreeDepth, 0)) {
+    try {
+      if (!s.pending) s.pending = new std::vector<const Object*>();
+      s.pending->push_back(o);
+      return;
+    } catch (...) {
+      // No memory for the queue: free it here after all.
+    }
+  }
+  ++s.depth;
+  delete o;
+  if (__builtin_expect(s.depth == 1 && s.pending != nullptr, 0)) {
+    while (!s.pending->empty()) {  // frees at depth 1 again; deeper ones queue more
+      const Object* p = s.pending->back();
+      s.pending->pop_back();
+      delete p;
+    }
+    delete s.pending;
+    s.pending = nullptr;
+  }
+  --s.depth;
+}
 
 template <class T, class U>
 inline bool same_object(const Ref<T>& a, const Ref<U>& b) {

@@ -8,10 +8,13 @@
 #include <string>
 
 #include "containers.h"
+#include "nest.h"
 #include "numconv.h"
 #include "unicode.h"
 
 namespace mx {
+
+class Any;
 
 // ---- integer arithmetic: 64-bit, OverflowError instead of wrapping -----------
 
@@ -200,7 +203,11 @@ template <class B>
 inline B repeat_buf(const B& s, int64_t n, const Loc* loc) {
   if (n <= 0 || s.empty()) return B();
   int64_t total;
-  if (__builtin_mul_overflow(int64_t(s.size()), n, &total)) raise_too_long("repeated sequence is too long", loc);
+  // Past the largest size CPython raises OverflowError; a size that merely
+  // cannot be allocated is MemoryError.
+  if (__builtin_mul_overflow(int64_t(s.size()), n, &total))
+    raise(ErrKind::OverflowError, std::is_same<B, Str>::value ? "repeated string is too long"
+                                                              : "repeated bytes are too long", loc);
   B r = alloc_buf<B>(total, "repeated sequence is too long", loc);
   auto* d = r.mutable_data();
   for (int64_t k = 0; k < n; ++k) std::memcpy(d + k * s.size(), s.data(), s.size() * sizeof(*d));
@@ -474,8 +481,19 @@ inline void repr_into(StrBuilder& b, const Bytes& s) {
   }
   b.put(q);
 }
+// A list or dict of Any may hold itself: CPython prints the inner one as [...]
+// or {...}, and a value nested past kMaxNesting raises RecursionError.
 template <class T>
 inline void repr_into(StrBuilder& b, const List<T>& v) {
+  if constexpr (std::is_same<T, Any>::value) {
+    if (Nest::entered(v.object())) return b.put_ascii("[...]");
+    Nest level(v.object(), "printed");
+    return repr_items(b, v);
+  }
+  repr_items(b, v);
+}
+template <class T>
+inline void repr_items(StrBuilder& b, const List<T>& v) {
   b.put('[');
   for (int64_t i = 0; i < v.size(); ++i) {
     if (i) b.put_ascii(", ");
@@ -485,6 +503,15 @@ inline void repr_into(StrBuilder& b, const List<T>& v) {
 }
 template <class K, class V>
 inline void repr_into(StrBuilder& b, const Dict<K, V>& d) {
+  if constexpr (std::is_same<V, Any>::value) {
+    if (Nest::entered(d.object())) return b.put_ascii("{...}");
+    Nest level(d.object(), "printed");
+    return repr_items(b, d);
+  }
+  repr_items(b, d);
+}
+template <class K, class V>
+inline void repr_items(StrBuilder& b, const Dict<K, V>& d) {
   b.put('{');
   bool first = true;
   for (auto& e : d.table().entries()) {

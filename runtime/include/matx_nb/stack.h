@@ -23,8 +23,10 @@ inline void enter_stack() {
   if (pthread_getattr_np(pthread_self(), &a) != 0) return;
   void* lo = nullptr;
   size_t size = 0;
-  if (pthread_attr_getstack(&a, &lo, &size) == 0 && size > (1u << 20))
-    limit = static_cast<char*>(lo) + (512 << 10);
+  // A margin of 512 KiB, or a quarter of a small stack (a thread started with
+  // threading.stack_size(256 << 10)).
+  if (pthread_attr_getstack(&a, &lo, &size) == 0 && size >= (64u << 10))
+    limit = static_cast<char*>(lo) + (size > (2u << 20) ? size_t(512) << 10 : size / 4);
   pthread_attr_destroy(&a);
 }
 

@@ -83,6 +83,8 @@ class BufObj final : public Object {
 };
 
 using BytesObj = BufObj<char, TypeTag::Bytes>;
+template <class C, TypeTag Tag>
+struct FreesNested<BufObj<C, Tag>> : std::false_type {};
 
 template <class C, TypeTag Tag>
 class Buf {
@@ -176,6 +178,10 @@ inline uint64_t hash_latin1(const char32_t* d, size_t n) {
   h ^= h >> 32;
   return h;
 }
+
+class StrObj;
+template <>
+struct FreesNested<StrObj> : std::false_type {};
 
 class StrObj final : public Object {
  public:
