@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from . import sources
 from .diagnostics import CompileError, Diagnostic, DiagnosticSink, Span
-from .toolchain import DEFAULT_OPT, LibraryCache, Toolchain
+from .toolchain import DEFAULT_OPT, CompilerKilled, LibraryCache, Toolchain
 
 # The later stages (IR, checker, codegen) are imported on a cache miss only,
 # so a cache hit in a new process stays cheap.
@@ -209,7 +209,11 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tup
             "line_map": [(n, *_relative(col.sources, f, l)) for n, f, l in em.line_map],
             "annotate": [(*_relative(col.sources, f, l), k) for f, l, k in annotate]}
     report("compiling")
-    res = cache.build(key, cpp, meta)
+    try:
+        res = cache.build(key, cpp, meta)
+    except CompilerKilled as e:  # a limit or a signal: say which function's build it was
+        src = col.sources[entry]
+        raise CompilerKilled(f"compiling '{entry}' ({src.file}, line {src.first_line}): {e}") from None
     times["cxx"] = res.seconds
     if not res.ok:
         src = col.sources[entry]

@@ -5,7 +5,15 @@ The cache key covers everything that changes the library: the program's key
 (normalized source of the object and its dependencies), the compiler's version,
 the flags and a hash of the runtime headers. Entries are written to a temporary
 file and renamed into place under a file lock, so concurrent processes that
-compile the same code all succeed and share one result.
+compile the same code all succeed and share one result. Each entry's meta.json
+holds the sha256 of its lib.so, checked before the library is loaded: a damaged
+entry (truncated, patched, overwritten) is rebuilt instead of crashing the
+process that maps it. A cache folder that cannot be written is replaced by a
+private temporary one, with a warning.
+
+Every g++ run is bounded (run_compiler): MATX_NB_CXX_TIMEOUT seconds,
+MATX_NB_CXX_MEMORY_MB of address space, and it dies with the process that
+started it.
 """
 from __future__ import annotations
 
@@ -15,6 +23,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,12 +42,65 @@ def include_dir() -> Path:
     raise RuntimeError("matx_nb runtime headers not found; reinstall the package")
 
 
-def cache_dir() -> Path:
+def configured_cache_dir() -> Path:
+    """The cache folder the environment asks for (MATX_NB_CACHE, XDG_CACHE_HOME)."""
     env = os.environ.get("MATX_NB_CACHE")
     if env:
         return Path(env).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "matx_nb"
+
+
+_usable: dict = {}  # configured cache folder -> the folder used for it in this process
+
+
+def cache_dir() -> Path:
+    """The configured cache folder, or, if it cannot be written (a read-only file
+    system or home), a private temporary one (with a warning, once per process)."""
+    wanted = configured_cache_dir()
+    got = _usable.get(wanted)
+    if got is None:
+        got = _usable[wanted] = _usable_cache(wanted)
+    return got
+
+
+def _writable(d: Path) -> None:
+    """Raises OSError unless files can be created in d (made if missing)."""
+    d.mkdir(parents=True, exist_ok=True)
+    probe = d / f".probe-{os.getpid()}-{threading.get_ident()}"
+    probe.write_bytes(b"")
+    probe.unlink()
+
+
+def _usable_cache(wanted: Path) -> Path:
+    try:
+        _writable(wanted)
+        return wanted
+    except OSError as e:
+        why = e.strerror or type(e).__name__
+    fallback = _private_temp_cache()
+    import warnings
+    warnings.warn(f"the matx_nb cache folder {wanted} cannot be written ({why}): compiled "
+                  f"libraries go to {fallback} instead, for this process (set MATX_NB_CACHE "
+                  "to a writable folder to keep them)", RuntimeWarning, stacklevel=3)
+    return fallback
+
+
+def _private_temp_cache() -> Path:
+    """<tmp>/matx_nb-cache-<uid>, if it is this user's own and private (libraries in
+    it are loaded as code), else a new folder made by mkdtemp."""
+    import stat
+    import tempfile
+    d = Path(tempfile.gettempdir()) / f"matx_nb-cache-{os.getuid()}"
+    try:
+        d.mkdir(mode=0o700, exist_ok=True)
+        st = os.lstat(d)
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077:
+            _writable(d)
+            return d
+    except OSError:
+        pass
+    return Path(tempfile.mkdtemp(prefix="matx_nb-cache-"))
 
 
 def compiler() -> str:
@@ -176,7 +238,9 @@ class Toolchain:
         tmp = gch.with_name(f"runtime.h.gch.tmp{os.getpid()}")
         cmd = [self.cxx, *base_flags(self.opt), "-x", "c++-header",
                str(include_dir() / "matx_nb" / "runtime.h"), "-o", str(tmp)]
-        script = (" ".join(shlex.quote(c) for c in cmd) +
+        memory = memory_limit_mb()
+        script = ((f"ulimit -v {memory * 1024} 2>/dev/null; " if memory else "") +  # bounded as run_compiler's
+                  " ".join(shlex.quote(c) for c in cmd) +
                   f" && mv -f {shlex.quote(str(tmp))} {shlex.quote(str(gch))};"
                   f" rm -f {shlex.quote(str(tmp))} {shlex.quote(str(marker))}")
         subprocess.Popen(["/bin/sh", "-c", script], stdin=subprocess.DEVNULL,
@@ -310,7 +374,8 @@ class MissingSystemLibrary(RuntimeError):
 
 
 class CompilerKilled(RuntimeError):
-    """g++ did not finish: killed by a signal, or over MATX_NB_CXX_TIMEOUT seconds."""
+    """g++ did not finish: killed by a signal, over MATX_NB_CXX_TIMEOUT seconds or
+    MATX_NB_CXX_MEMORY_MB of memory."""
 
 
 def signal_name(n: int) -> str:
@@ -321,27 +386,83 @@ def signal_name(n: int) -> str:
         return f"signal {n}"
 
 
+def memory_limit_mb() -> int:
+    """MATX_NB_CXX_MEMORY_MB, the address space a g++ run may use (0: no limit);
+    by default half the machine's memory, between 2 and 8 GiB."""
+    env = os.environ.get("MATX_NB_CXX_MEMORY_MB")
+    if env:
+        return max(0, int(float(env)))
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1 << 20)
+    except (ValueError, OSError):
+        total = 8192
+    return max(2048, min(8192, total // 2))
+
+
+# Runs "$@" (g++) in this shell's process group, which run_compiler's Popen makes
+# a session of its own: under an address-space limit ($1 KiB, 0 for none), and
+# with a watcher that kills the whole group (g++, cc1plus, as, ld) as soon as
+# the pipe on fd $2 reaches end of file, which is when the process that started
+# the build closes it after the build, or dies (SIGKILL included). A watch by
+# PR_SET_PDEATHSIG would fire when the starting *thread* exits (builds run on
+# pool threads) and would not reach cc1plus.
+_BOUNDED = r"""
+if [ "$1" -gt 0 ]; then ulimit -v "$1" || exit 125; fi
+fd=$2
+shift 2
+{ read _ <&$fd; kill -KILL 0; } </dev/null >/dev/null 2>&1 &
+"$@" </dev/null &
+wait $!
+"""
+# Signs in g++'s output that it ran out of its address space.
+_OUT_OF_MEMORY = ("out of memory allocating", "virtual memory exhausted", "cannot allocate memory",
+                  "std::bad_alloc", "memory exhausted")
+
+
 def run_compiler(cmd: List[str]):
     """Runs g++ in a session of its own (a Ctrl-C aimed at the host does not kill
-    the build), at most MATX_NB_CXX_TIMEOUT seconds (default 600): then the whole
-    process group (cc1plus, as, ld) is killed and CompilerKilled raised."""
+    the build), at most MATX_NB_CXX_TIMEOUT seconds (default 600) and
+    MATX_NB_CXX_MEMORY_MB of address space (memory_limit_mb), and never longer
+    than the process that started it. Over time, the whole process group
+    (cc1plus, as, ld) is killed; over either limit, CompilerKilled is raised.
+    A g++ killed by a signal gives a negative returncode, as from Popen."""
     import signal
     import subprocess
     limit = float(os.environ.get("MATX_NB_CXX_TIMEOUT") or 600)
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+    memory = memory_limit_mb()
+    watch_r, watch_w = os.pipe()
     try:
-        out, err = p.communicate(timeout=limit)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.communicate()
-        raise CompilerKilled(f"the C++ compiler did not finish in {limit:g} s and was stopped "
-                             "(MATX_NB_CXX_TIMEOUT sets the limit)") from None
-    except BaseException:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.wait()
-        raise
-    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+        p = subprocess.Popen(["/bin/sh", "-c", _BOUNDED, "sh", str(memory * 1024), str(watch_r), *cmd],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True, pass_fds=(watch_r,))
+    finally:
+        os.close(watch_r)
+    try:
+        try:
+            out, err = p.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            raise CompilerKilled(f"the C++ compiler did not finish in {limit:g} s and was stopped "
+                                 "(MATX_NB_CXX_TIMEOUT sets the limit)") from None
+        except BaseException:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            raise
+    finally:
+        os.close(watch_w)  # the watcher ends the group (g++ has exited by now)
+    rc = p.returncode
+    if rc == 125 and memory:
+        raise CompilerKilled(f"cannot set the C++ compiler's memory limit ({memory} MB): {err.strip()}")
+    if rc > 128:  # the shell reports a g++ killed by signal N as 128 + N
+        rc = -(rc - 128)
+    if rc > 0 and "killed signal terminated program" in err.lower():  # cc1plus killed (the OOM killer)
+        raise CompilerKilled("the C++ compiler was killed (out of memory?): " + err.strip()[-300:])
+    if memory and rc != 0 and any(s in err.lower() for s in _OUT_OF_MEMORY):
+        raise CompilerKilled(f"the C++ compiler ran out of memory: it may use {memory} MB "
+                             "(MATX_NB_CXX_MEMORY_MB sets the limit; a smaller function, or a "
+                             "large literal moved to a file, needs less)")
+    return subprocess.CompletedProcess(cmd, rc, out, err)
 
 
 LINK_MARK = "// matx_nb-link: "
@@ -381,8 +502,23 @@ class file_lock:
         os.close(self.fd)
 
 
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+_verified: dict = {}  # lib.so path -> (device, inode, size, mtime) whose sha256 matched meta.json
+
+
 class LibraryCache:
-    """Compiled libraries by key: <cache>/lib/<key[:2]>/<key>/{lib.so,source.cc,meta.json}."""
+    """Compiled libraries by key: <cache>/lib/<key[:2]>/<key>/{lib.so,source.cc,meta.json}.
+
+    meta.json's "sha256" is the library's checksum, written before lib.so is renamed
+    into place; a library whose file does not match it is never loaded (mapping a
+    truncated one is a SIGBUS, a patched one runs its patch) but rebuilt."""
 
     def __init__(self, toolchain: Toolchain):
         self.tc = toolchain
@@ -394,21 +530,67 @@ class LibraryCache:
         return cache_dir() / "lib" / k[:2] / k
 
     def lookup(self, program_key: str) -> Optional[Path]:
-        lib = self.entry(program_key) / "lib.so"
-        return lib if lib.exists() else None
+        """The entry's library if it is there and intact; a damaged one is removed."""
+        d = self.entry(program_key)
+        lib = d / "lib.so"
+        if not lib.exists():
+            return None
+        if self.intact(d):
+            return lib
+        with file_lock(d.with_name(d.name + ".lock")):  # not while another process rebuilds it
+            if self.intact(d):
+                return lib
+            self.discard(d)
+        return None
+
+    @staticmethod
+    def intact(d: Path) -> bool:
+        """Whether d/lib.so matches the checksum in d/meta.json (hashed once per
+        process and file version)."""
+        lib = d / "lib.so"
+        try:
+            st = os.stat(lib)
+            ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            if _verified.get(lib) == ident:
+                return True
+            want = json.loads((d / "meta.json").read_text()).get("sha256")
+            if not isinstance(want, str) or file_sha256(lib) != want:
+                return False
+        except (OSError, ValueError, AttributeError):
+            return False
+        _verified[lib] = ident
+        return True
+
+    @staticmethod
+    def discard(d: Path) -> None:
+        """Removes a damaged library (a process that has it mapped keeps its copy)."""
+        import warnings
+        warnings.warn(f"matx_nb: the cached library {d / 'lib.so'} is damaged (its checksum does "
+                      "not match meta.json); it is rebuilt", RuntimeWarning, stacklevel=3)
+        _verified.pop(d / "lib.so", None)
+        (d / "lib.so").unlink(missing_ok=True)
 
     def build(self, program_key: str, source: str, meta: dict) -> BuildResult:
         d = self.entry(program_key)
         lib = d / "lib.so"
-        if lib.exists():
+        if self.lookup(program_key) is not None:
             return BuildResult(True, lib, "", 0.0, [])
         d.mkdir(parents=True, exist_ok=True)
         with file_lock(d.with_name(d.name + ".lock")):
-            if lib.exists():  # another process finished it while we waited
+            if lib.exists() and self.intact(d):  # another process finished it while we waited
                 return BuildResult(True, lib, "", 0.0, [])
             atomic_write(d / "source.cc", source)
-            atomic_write(d / "meta.json", json.dumps(meta, indent=1))
-            return self.tc.compile(source, lib)
+            fresh = d / "lib.so.new"
+            res = self.tc.compile(source, fresh)
+            if not res.ok:
+                atomic_write(d / "meta.json", json.dumps(meta, indent=1))
+                return res
+            # The checksum is in place before the library is: a reader that finds
+            # lib.so finds its checksum.
+            atomic_write(d / "meta.json", json.dumps({**meta, "sha256": file_sha256(fresh)}, indent=1))
+            os.replace(fresh, lib)
+            res.path = lib
+            return res
 
 
 def atomic_write(path: Path, text: str):
