@@ -155,6 +155,12 @@ def repeat_bytes(s: bytes, n: int) -> bytes:
 
 def fail_with(s: str) -> int:
     raise ValueError(s)
+
+
+class Box:
+    def __init__(self, n: int) -> None:
+        self.n: int = n
+        self.items: Any = None
 '''
 
 PRELUDE = '''
@@ -337,6 +343,13 @@ def test_error_messages_at_the_boundary(moddir):
         probe("bytes_repeat", lambda: c["repeat_bytes"](b"ab", 2 ** 62))
         probe("str_repeat/py", lambda: m.repeat_str("ab", 2 ** 62))
         probe("surrogate", lambda: c["fail_with"]("a\\ud800b\\udfff"))
+        box = c["Box"](1)
+        probe("attr_type", lambda: setattr(box, "n", "x"))
+        probe("attr_big", lambda: setattr(box, "n", 2 ** 70))
+        cyc = []; cyc.append(cyc)
+        probe("attr_cycle", lambda: setattr(box, "items", cyc))
+        probe("attr_deep", lambda: setattr(box, "items", deep(100000)))
+        probe("attr_ok", lambda: (setattr(box, "n", 5), box.n)[1])
     ''')
     assert eval(r["key_str"][1]) == ["KeyError", ["b"], True, True]
     assert eval(r["key_tuple"][1])[:2] == ["KeyError", [(1, "x", None)]]
@@ -354,3 +367,8 @@ def test_error_messages_at_the_boundary(moddir):
     assert r["str_repeat"][1].startswith("repeated string is too long")
     assert r["bytes_repeat"][0] == "OverflowError"
     assert r["surrogate"][0] == "ValueError" and r["surrogate"][1].startswith("a\ud800b\udfff")
+    assert r["attr_type"] == ("TypeError", "attribute 'n' of 'Box' objects must be int, got str")
+    assert r["attr_big"][0] == "OverflowError" and r["attr_big"][1].startswith("attribute 'n' of 'Box' objects")
+    assert r["attr_cycle"][0] == "ValueError" and "attribute 'items'" in r["attr_cycle"][1]
+    assert r["attr_deep"][0] == "RecursionError" and "attribute 'items'" in r["attr_deep"][1]
+    assert r["attr_ok"] == ("ok", "5")

@@ -1787,7 +1787,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
                       f"static_cast<C_{c.name}*>(self)->a_{name}); }});")
             self.line("}")
             self.line(f"int {s}(const mx_host_api* h, mx::Object* self, mx_host_obj value, mx_error* err) {{")
-            self.line(f"  return mx::guarded(err, [&] {{ auto v = mx::arg_from_host<{ctype(t)}>(h, value, "
+            self.line(f"  return mx::guarded(err, [&] {{ auto v = mx::attr_from_host<{ctype(t)}>(h, value, "
                       f'"{c.name}", "{name}"); {held} static_cast<C_{c.name}*>(self)->a_{name} = std::move(v); }});')
             self.line("}")
             live = "nullptr, nullptr"
