@@ -207,8 +207,13 @@ def save(module, directory, resources: Iterable[str] = (), source_names: Dict[st
         real = os.path.realpath(ap)
         if os.path.isdir(real) and (out_real == real or out_real.startswith(real.rstrip(os.sep) + os.sep)):
             raise ValueError(f"resources: cannot bundle the folder {given}: the pipeline folder {out} is inside it")
-    out.mkdir(parents=True, exist_ok=True)
     spec = json.loads(json.dumps(module.spec))  # a copy we can rewrite
+    for rec, kind in [(r, "instance") for r in spec["instances"]] + [(n, "node") for n in spec["nodes"]]:
+        quals, params, declared_paths = bundling.op_params(rec, kind)
+        for param in params + list(rec["kwargs"]):
+            bundling.param_wants(quals, param, declared_paths)
+    bundling.check_all_used()  # before anything is written
+    out.mkdir(parents=True, exist_ok=True)
     live = module._live
     libs: Dict[str, str] = {}  # library path -> lib id
     lib_entries: Dict[str, dict] = {}
@@ -301,7 +306,6 @@ def save(module, directory, resources: Iterable[str] = (), source_names: Dict[st
         if op.get("kind") == "function":
             op["library"] = lib_id(op["library"], origins_of(op["library"]))
         rewrite_call(node, "node", op.get("name") or op.get("kind"))
-    bundling.check_all_used()
     for node in spec["nodes"]:  # torch models: TorchScript files and the libtorch runner
         op = node["op"]
         if op.get("kind") == "torch":

@@ -543,6 +543,7 @@ def test_declared_resources_and_bundle_args_are_bundled(tmp_path):
         assert "resources/vocab.txt" in spec["checksums"]
     with pytest.raises(ValueError, match="bundle_args"):
         mod.save(tmp_path / "bad", bundle_args=["Vocabulary.nope"])
+    assert not (tmp_path / "bad").exists()  # refused before anything is written
     # a folder is copied only when declared, and never into itself
     (tmp_path / "self").mkdir()
     with pytest.raises(ValueError, match="inside"):
@@ -565,3 +566,20 @@ def test_parameters_declared_as_paths_are_bundled(tmp_path):
     assert spec["instances"][0]["args"][0] == {"resource": "resources/vocab.txt"}
     vocab.unlink()
     assert matx_nb.load(tmp_path / "out").run({"text": "hello x", "n": 3}) == pipe.process("hello x", 3)
+
+
+def test_signed_bytes_are_reproducible_in_cpp(tmp_path):
+    """A C++ server can rebuild the signed message with the runtime's own JSON:
+    mx::json::dumps(spec, ensure_ascii=true, indent=-1, sort_keys=true)."""
+    from matx_nb.export import signed_message
+    matx_nb.trace(ops.ThreeOps().process, "a b", 2).save(tmp_path / "p")
+    spec = json.loads((tmp_path / "p" / SPEC).read_text())
+    spec["extra"] = [1.5, 1e100, -0.0, "é\U0001F600\u2028", {"b": 1, "a": None, "B": True}, 2 ** 62]
+    (tmp_path / "spec.json").write_text(json.dumps(spec, ensure_ascii=False, indent=2))
+    src = tmp_path / "canon.cc"
+    src.write_text('#include <matx_nb/json.h>\n#include <iostream>\nint main(int, char** argv) {\n'
+                   '  std::cout << mx::json::dumps(mx::json::load_file(argv[1]), true, -1, true); }\n')
+    subprocess.run(["g++", "-std=c++17", "-O0", "-I", str(ROOT / "runtime" / "include"), str(src), "-o",
+                    str(tmp_path / "canon")], check=True)
+    out = subprocess.run([str(tmp_path / "canon"), str(tmp_path / "spec.json")], capture_output=True, check=True).stdout
+    assert b"matx_nb.pipeline.signature/1\n" + out == signed_message(spec)

@@ -147,8 +147,9 @@ inline void check_library_file(const std::string& path, const std::string& field
 #endif
   ok = ok && std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
        eh.e_ident[EI_DATA] == ELFDATA2LSB && eh.e_type == ET_DYN && (machine < 0 || eh.e_machine == machine) &&
-       eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum > 0 &&
-       within(eh.e_phoff, uint64_t(eh.e_phnum) * sizeof(Elf64_Phdr));
+       eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum > 0;
+  if (ok) why = "is truncated or damaged (its headers lie past its end)";
+  ok = ok && within(eh.e_phoff, uint64_t(eh.e_phnum) * sizeof(Elf64_Phdr));
   if (ok && eh.e_shoff != 0)
     ok = eh.e_shentsize == sizeof(Elf64_Shdr) && within(eh.e_shoff, uint64_t(eh.e_shnum) * sizeof(Elf64_Shdr));
   bool loads = false;
