@@ -583,3 +583,44 @@ def test_signed_bytes_are_reproducible_in_cpp(tmp_path):
                     str(tmp_path / "canon")], check=True)
     out = subprocess.run([str(tmp_path / "canon"), str(tmp_path / "spec.json")], capture_output=True, check=True).stdout
     assert b"matx_nb.pipeline.signature/1\n" + out == signed_message(spec)
+
+
+def test_spec_carries_no_absolute_path_of_the_author(tmp_path, monkeypatch):
+    """A torch runner's build error (recorded when no runner could be built)
+    names the author's cache and home folders; the spec keeps their last parts."""
+    torch = pytest.importorskip("torch")
+    from matx_nb import torch_bridge
+    from matx_nb.export import without_private_paths
+    assert without_private_paths("g++: /home/ann/.cache/matx_nb/torch/ab12/x.cc: error in '/opt/t/lib'") == \
+        "g++: x.cc: error in 'lib'"
+
+    def no_runner():
+        raise RuntimeError(f"building the libtorch runner (g++) failed:\n{Path.home()}/.cache/matx_nb/torch/"
+                           f"k/runner.cc:1: error\n  in {tmp_path}/build")
+    monkeypatch.setattr(torch_bridge, "runner_library", no_runner)
+    op = matx_nb.script(torch.nn.Linear(2, 2).eval())
+    mod = matx_nb.trace(lambda x: op(x), np_zeros())
+    mod.save(tmp_path / "p")
+    spec = json.loads((tmp_path / "p" / SPEC).read_text())
+    (node,) = spec["nodes"]
+    assert node["op"]["runner"] is None and "runner.cc:1: error" in node["op"]["runner_error"]
+    strings = [s for s in _strings(spec) if "/" in s and (s.startswith("/") or str(Path.home()) in s
+                                                          or str(tmp_path) in s)]
+    assert not strings
+
+
+def np_zeros():
+    import numpy as np
+    return np.zeros((1, 2), dtype=np.float32)
+
+
+def _strings(v):
+    if isinstance(v, str):
+        yield v
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from _strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from _strings(x)
