@@ -514,17 +514,18 @@ def test_spec_fuzzer(world, tmp_path):
     try:
         while time.monotonic() < t_end:
             i += 1
-            base, feeds = rng.choice(world["bases"])
+            control = i <= len(world["bases"])  # first each base as saved: it must load, signed
+            base, feeds = world["bases"][i - 1] if control else rng.choice(world["bases"])
             folder = tmp_path / "f" / f"{i}"
             shutil.copytree(base, folder, symlinks=True)
-            what = Mutator(rng, world, folder).mutate()
-            signed = rng.random() < 0.25
+            what = "none (control)" if control else Mutator(rng, world, folder).mutate()
+            signed = control or rng.random() < 0.25
             kw = {"trusted_keys": [world["pub"]]} if signed else {}
-            if rng.random() < 0.03:
+            if not control and rng.random() < 0.03:
                 kw["rebuild"] = True
             where = f"attempt {i} (seed {SEED}) on {base.name}: {what}"
             stats["attempts"] += 1
-            if rng.random() < 0.08:  # matx-run, a process of its own
+            if not control and rng.random() < 0.08:  # matx-run, a process of its own
                 stats["matx_run"] += 1
                 args = [sys.executable, "-m", "matx_nb.cli", str(folder), "--feed", json.dumps(feeds)]
                 if kw.get("rebuild"):
@@ -551,6 +552,8 @@ def test_spec_fuzzer(world, tmp_path):
             text = json.dumps(answer)
             if CANARY in text:
                 failures.append(f"{where}: the outside canary reached the output: {text[:300]}")
+            if control and "ok" not in answer:
+                failures.append(f"{where}: the unchanged folder did not load: {text[:500]}")
             if "ok" in answer:
                 stats["loaded"] += 1
                 if signed and not _fingerprint(folder, base_specs[str(base)]):
