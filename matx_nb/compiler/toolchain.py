@@ -134,7 +134,8 @@ def compiler_version(cxx: str) -> str:
             known = {}
     import subprocess
     try:
-        out = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=30).stdout
+        out = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=30,
+                             env=compiler_env()).stdout
     except (OSError, subprocess.SubprocessError) as e:
         raise RuntimeError(f"C++ compiler '{cxx}' not usable: {e}; install g++ "
                            "or set MATX_NB_CXX") from e
@@ -175,8 +176,12 @@ def compiler_hash() -> str:
 
 
 def base_flags(opt: str) -> List[str]:
+    """g++ flags of every library and of the precompiled header; MATX_NB_CXXFLAGS
+    adds some (-fsanitize=address,undefined for tests/test_sanitizers.py), and is
+    part of the cache key."""
+    import shlex
     return ["-std=c++17", opt, "-fPIC", "-fvisibility=hidden", "-fno-semantic-interposition",
-            "-fno-plt", "-w"]
+            "-fno-plt", "-w", *shlex.split(os.environ.get("MATX_NB_CXXFLAGS", ""))]
 
 
 @dataclass
@@ -188,7 +193,7 @@ class Toolchain:
 
     def key(self) -> str:
         """Hash of compiler, flags and runtime: part of every cache key."""
-        k = ("toolkey", self.cxx, self.opt)
+        k = ("toolkey", self.cxx, self.opt, os.environ.get("MATX_NB_CXXFLAGS", ""))
         if k not in _memo:
             h = hashlib.sha256()
             for part in (compiler_version(self.cxx), " ".join(base_flags(self.opt)), runtime_hash(),
@@ -245,7 +250,7 @@ class Toolchain:
                   f" rm -f {shlex.quote(str(tmp))} {shlex.quote(str(marker))}")
         subprocess.Popen(["/bin/sh", "-c", script], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+                         start_new_session=True, env=compiler_env())
         return None
 
     def wait_for_pch(self, timeout: float = 60.0) -> bool:
@@ -419,6 +424,22 @@ _OUT_OF_MEMORY = ("out of memory allocating", "virtual memory exhausted", "canno
                   "std::bad_alloc", "memory exhausted")
 
 
+def compiler_env() -> dict:
+    """The environment g++ runs in: the host's, less sanitizer runtimes preloaded
+    into the host (tests/test_sanitizers.py loads ASan-built libraries into
+    Python): g++ would run under them, and ASan cannot map its shadow memory
+    under the address-space limit."""
+    env = dict(os.environ)
+    preload = env.get("LD_PRELOAD")
+    if preload:
+        kept = [p for p in preload.replace(":", " ").split() if not re.search(r"lib[atlu]+san\.so", p)]
+        if kept:
+            env["LD_PRELOAD"] = " ".join(kept)
+        else:
+            del env["LD_PRELOAD"]
+    return env
+
+
 def run_compiler(cmd: List[str]):
     """Runs g++ in a session of its own (a Ctrl-C aimed at the host does not kill
     the build), at most MATX_NB_CXX_TIMEOUT seconds (default 600) and
@@ -434,7 +455,7 @@ def run_compiler(cmd: List[str]):
     try:
         p = subprocess.Popen(["/bin/sh", "-c", _BOUNDED, "sh", str(memory * 1024), str(watch_r), *cmd],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True, pass_fds=(watch_r,))
+                             start_new_session=True, pass_fds=(watch_r,), env=compiler_env())
     finally:
         os.close(watch_r)
     try:

@@ -740,15 +740,17 @@ inline Str replace_units(const Str& s, const U* d, const U* od, size_t m, const 
     r = Units<U>::make(n - hits * m + hits * k);
     U* o = Units<U>::out(r);
     size_t i = 0;
+    // An empty result or replacement has no buffer: memcpy's pointers must not be
+    // null even for 0 bytes (UBSan), so empty pieces are not copied.
     for (size_t h = 0; h < hits; ++h) {
-      std::memcpy(o, d + i, (p - i) * sizeof(U));
+      if (p > i) std::memcpy(o, d + i, (p - i) * sizeof(U));
       o += p - i;
-      std::memcpy(o, rd, k * sizeof(U));
+      if (k) std::memcpy(o, rd, k * sizeof(U));
       o += k;
       i = p + m;
       if (h + 1 < hits) p = find_units(d, n, od, m, i);
     }
-    std::memcpy(o, d + i, (n - i) * sizeof(U));
+    if (n > i) std::memcpy(o, d + i, (n - i) * sizeof(U));
   }
   Units<U>::done(r, width);
   return r;
