@@ -52,7 +52,7 @@ def build(fn, strip: bool):
     if strip:
         codegen.Emitter.blocked_loop = plain_loop
         codegen.Emitter.emit = lambda self: "\n".join(
-            ln for ln in emit(self).split("\n") if not ln.strip().startswith("mx::poll("))
+            ln for ln in emit(self).split("\n") if not ln.strip().startswith(("mx::poll(", "mx::poll_every(")))
     try:
         return matx_nb.script(fn, force=True)
     finally:

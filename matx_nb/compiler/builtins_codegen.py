@@ -76,10 +76,11 @@ class LoopEmitter:
         if bname not in ("enumerate", "zip", "reversed") and strip_mined and not special:
             pass  # polls once per block (blocked_loop)
         elif bname != "enumerate" and not (isinstance(it, ir.GenExp) and len(it.generators) == 1):
-            inner, loc = on_item, self.loc(node)
+            inner, loc, budget = on_item, self.loc(node), self.new_tmp("polls")
+            self.line(f"int32_t {budget} = 0;")  # the first iteration polls
 
             def on_item(item, et):
-                self.line(f"mx::poll({loc});")
+                self.line(f"mx::poll_every({budget}, {loc});")
                 inner(item, et)
         if isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
                 it.resolved[1] == "str" and it.resolved[2] == "split" and not it.args and \

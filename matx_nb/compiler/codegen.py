@@ -652,10 +652,12 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         flag = self.new_tmp("broke") if s.orelse else None
         if flag:
             self.line(f"bool {flag} = false;")
+        budget = self.new_tmp("polls")
+        self.line(f"int32_t {budget} = 0;")  # the first iteration polls
         self.line(f"while ({self.truth(s.test)}) {{")
         self.loop_flags.append(flag)
         self.ind += 1
-        self.line(f"mx::poll({self.loc(s)});")
+        self.line(f"mx::poll_every({budget}, {self.loc(s)});")
         self.block(s.body)
         self.ind -= 1
         self.loop_flags.pop()

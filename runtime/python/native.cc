@@ -1019,12 +1019,12 @@ PyGetSetDef function_getset[] = {
 // then calls __init__, the compiled one or the subclass's.
 PyObject* scripted_alloc(PyTypeObject* type, PyObject* alloc) {
   PyObject* r = PyObject_CallNoArgs(alloc);
-  if (!r || Py_TYPE(r) == type || !PyObject_TypeCheck(r, &ScriptedObjectType)) return r;
-  if (!PyType_IsSubtype(type, Py_TYPE(r))) {
-    PyErr_Format(PyExc_TypeError, "%s is not a subclass of %s", type->tp_name, Py_TYPE(r)->tp_name);
-    Py_DECREF(r);
-    return nullptr;
-  }
+  // The library may hand back the class registered for this layout by another
+  // Python face (a script() of the same class, an exported copy): the instance
+  // is the same C++ object either way, so it is rewrapped as `type`.
+  if (!r || Py_TYPE(r) == type || !PyObject_TypeCheck(r, &ScriptedObjectType) ||
+      !PyType_IsSubtype(type, &ScriptedObjectType))
+    return r;
   PyObject* o = type->tp_alloc(type, 0);
   if (!o) {
     Py_DECREF(r);

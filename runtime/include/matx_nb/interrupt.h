@@ -40,6 +40,16 @@ inline void poll(const Loc* loc) {
 // has no poll at all, so g++ optimizes it as before (unrolling, vectorizing).
 constexpr int64_t kPollBlock = 4096;
 
+// For loops without a counter to block (while, dict, generators): polls once
+// every kPollBlock iterations, counting down a local the compiler keeps in a
+// register (a decrement and a predicted branch per iteration).
+inline void poll_every(int32_t& budget, const Loc* loc) {
+  if (__builtin_expect(--budget < 0, 0)) {
+    budget = int32_t(kPollBlock);
+    poll(loc);
+  }
+}
+
 // The end of the block starting at k in a loop running to e (no overflow).
 inline int64_t block_end(int64_t k, int64_t e) { return e - k > kPollBlock ? k + kPollBlock : e; }
 
