@@ -186,7 +186,17 @@ def test_matx_run_is_interruptible(tmp_path):
     mod.save(tmp_path / "spin")
     cmd = [sys.executable, "-m", "matx_nb.cli", str(tmp_path / "spin"), "--feed", json.dumps({"n": 10**13})]
     p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)  # imports, load, then the loop
+    # imports and load (checksums, schema), then the loop: wait until the process
+    # has run flat out for a second, which only the loop does
+    with open(f"/proc/{p.pid}/stat") as f:
+        busy = lambda: sum(int(x) for x in f.seek(0) or f.read().rsplit(")", 1)[1].split()[11:13])  # noqa: E731
+        ticks, end = busy(), time.time() + 60
+        while time.time() < end:
+            time.sleep(1)
+            now = busy()
+            if now - ticks >= 0.9 * os.sysconf("SC_CLK_TCK") and time.time() > end - 57:
+                break
+            ticks = now
     t0 = time.perf_counter()
     p.send_signal(signal.SIGINT)
     err = p.communicate(timeout=30)[1]
