@@ -84,16 +84,47 @@ struct Slot<bool> {
   static bool& get(BoolSlot& s) { return s.b; }
 };
 
-// Items that hold no objects but strings: freeing a container of them frees
-// nothing deeper (object.h FreesNested).
+// Whether a value of type T may hold values nested without bound: an Any or a
+// class instance may (a list in a list in a list...), a typed container only
+// through its items (List[List[str]] is two levels at most). Freeing a
+// container of such items goes through free_nested (object.h FreesNested).
+template <class T, class = void>
+struct Unbounded : std::true_type {};
 template <class T>
-constexpr bool kFlatItem = std::is_arithmetic<T>::value || std::is_same<T, None>::value ||
-                           std::is_same<T, Str>::value || std::is_same<T, Bytes>::value;
+struct Unbounded<T, std::enable_if_t<std::is_arithmetic<T>::value>> : std::false_type {};
+template <>
+struct Unbounded<None> : std::false_type {};
+template <>
+struct Unbounded<BoolSlot> : std::false_type {};
+template <>
+struct Unbounded<Str> : std::false_type {};
+template <>
+struct Unbounded<Bytes> : std::false_type {};
+template <class T>
+class List;
+template <class K, class V>
+class Dict;
+template <class T>
+class Set;
+template <class T>
+class VTuple;
+template <class... T>
+struct Tuple;
+template <class T>
+struct Unbounded<List<T>> : Unbounded<T> {};
+template <class T>
+struct Unbounded<VTuple<T>> : Unbounded<T> {};
+template <class T>
+struct Unbounded<Set<T>> : Unbounded<T> {};
+template <class K, class V>
+struct Unbounded<Dict<K, V>> : std::bool_constant<Unbounded<K>::value || Unbounded<V>::value> {};
+template <class... T>
+struct Unbounded<Tuple<T...>> : std::bool_constant<(Unbounded<T>::value || ...)> {};
 
 template <class T>
 class ListObj;
 template <class T>
-struct FreesNested<ListObj<T>> : std::bool_constant<!kFlatItem<T>> {};
+struct FreesNested<ListObj<T>> : Unbounded<T> {};
 
 template <class T>
 class ListObj final : public Object {
@@ -293,7 +324,7 @@ class OrderedTable {
 template <class K, class V>
 class DictObj;
 template <class K, class V>
-struct FreesNested<DictObj<K, V>> : std::bool_constant<!(kFlatItem<K> && kFlatItem<V>)> {};
+struct FreesNested<DictObj<K, V>> : std::bool_constant<Unbounded<K>::value || Unbounded<V>::value> {};
 
 template <class K, class V>
 class DictObj final : public Object {
@@ -337,7 +368,7 @@ class Dict {
 template <class T>
 class SetObj;
 template <class T>
-struct FreesNested<SetObj<T>> : std::bool_constant<!kFlatItem<T>> {};
+struct FreesNested<SetObj<T>> : Unbounded<T> {};
 
 template <class T>
 class SetObj final : public Object {
