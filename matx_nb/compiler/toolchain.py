@@ -243,8 +243,13 @@ class Toolchain:
         tmp = gch.with_name(f"runtime.h.gch.tmp{os.getpid()}")
         cmd = [self.cxx, *base_flags(self.opt), "-x", "c++-header",
                str(include_dir() / "matx_nb" / "runtime.h"), "-o", str(tmp)]
+        # Bounded as run_compiler's builds are (it outlives its starter on purpose:
+        # the header serves every later process).
         memory = memory_limit_mb()
-        script = ((f"ulimit -v {memory * 1024} 2>/dev/null; " if memory else "") +  # bounded as run_compiler's
+        seconds = float(os.environ.get("MATX_NB_CXX_TIMEOUT") or 600)
+        if shutil.which("timeout"):
+            cmd = ["timeout", "-s", "KILL", f"{seconds:g}", *cmd]
+        script = ((f"ulimit -v {memory * 1024} 2>/dev/null; " if memory else "") +
                   " ".join(shlex.quote(c) for c in cmd) +
                   f" && mv -f {shlex.quote(str(tmp))} {shlex.quote(str(gch))};"
                   f" rm -f {shlex.quote(str(tmp))} {shlex.quote(str(marker))}")
