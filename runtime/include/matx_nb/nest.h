@@ -3,6 +3,7 @@
 // RecursionError and a container that contains itself raises ValueError (repr
 // prints it as `[...]`, as CPython does), instead of overflowing the C stack.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -44,7 +45,8 @@ class Nest {
   int depth() const { return depth_; }
   // Whether `obj` is a container the walk is already inside of (repr's `[...]`).
   static bool entered(const void* obj) {
-    for (const Nest* n = top(); n; n = n->up_)
+    const char here = 0;  // frames of the walk sit above this one (see live())
+    for (const Nest* n = live(top(), &here); n; n = n->up_)
       if (n->obj_ == obj) return true;
     return false;
   }
@@ -54,11 +56,12 @@ class Nest {
     static thread_local const Nest* t = nullptr;
     return t;
   }
-  // The walk's frame `up` if it is still live: an outer frame sits higher on
-  // the stack. One below was skipped by the stack guard's longjmp (native.cc)
-  // and is forgotten, never followed.
-  static const Nest* live(const Nest* up, const Nest* self) {
-    return static_cast<const void*>(up) > static_cast<const void*>(self) ? up : nullptr;
+  // The walk's frame `up` if it can still be live: an outer frame sits higher
+  // on the stack. One below was left behind by the stack guard's longjmp
+  // (native.cc) and is not followed. (Walks check the stack every 32 levels, so
+  // a jump out of one takes an overflow between two checks.)
+  static const Nest* live(const Nest* up, const void* self) {
+    return reinterpret_cast<uintptr_t>(up) > reinterpret_cast<uintptr_t>(self) ? up : nullptr;
   }
   bool inside_itself() const {
     for (const Nest* n = up_; n; n = n->up_)
