@@ -391,6 +391,7 @@ struct Conv<List<T>> {
         throw;
       }
     }
+    out.object()->from_tuple = k == MX_HK_TUPLE;  // changing it raises as for the tuple (builtins.h)
     return out;
   }
   static mx_host_obj to_host(const mx_host_api* h, const List<T>& v) {

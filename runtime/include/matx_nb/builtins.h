@@ -312,6 +312,7 @@ inline List<T> getslice(const List<T>& v, SliceArg lo, SliceArg hi, SliceArg st,
   List<T> out;
   out.reserve(n);
   for (int64_t k = 0; k < n; ++k) out.push_back(v[start + k * step]);
+  out.object()->from_tuple = v.object()->from_tuple;  // a slice of a tuple is a tuple
   return out;
 }
 template <class T>
@@ -380,14 +381,35 @@ inline List<VTuple<T>> zip_star(const List<R>& rows) {
   }
   return out;
 }
-template <class T> inline None list_append(const List<T>& v, T x, const Loc*) { v.push_back(std::move(x)); return None{}; }
+// A list converted from a host tuple (ListObj::from_tuple: a tuple passed for a
+// List parameter) raises what changing the tuple raises in CPython: AttributeError
+// for the list methods, TypeError for item assignment and deletion.
+[[noreturn]] __attribute__((noinline, cold)) inline void raise_tuple_method(const char* name, const Loc* loc) {
+  raise(ErrKind::AttributeError, std::string("'tuple' object has no attribute '") + name + "'", loc);
+}
+template <class T> inline void check_not_tuple(const List<T>& v, const char* method, const Loc* loc) {
+  if (__builtin_expect(v.object()->from_tuple, 0)) raise_tuple_method(method, loc);
+}
+template <class T> inline void check_not_tuple_item(const List<T>& v, bool del, const Loc* loc) {
+  if (__builtin_expect(v.object()->from_tuple, 0))
+    raise(ErrKind::TypeError, del ? "'tuple' object doesn't support item deletion"
+                                  : "'tuple' object does not support item assignment", loc);
+}
+
+template <class T> inline None list_append(const List<T>& v, T x, const Loc* loc) {
+  check_not_tuple(v, "append", loc);
+  v.push_back(std::move(x));
+  return None{};
+}
 template <class T> inline T list_pop(const List<T>& v, const Loc* loc) {
+  check_not_tuple(v, "pop", loc);
   if (v.size() == 0) raise(ErrKind::IndexError, "pop from empty list", loc);
   T x = std::move(v[v.size() - 1]);
   v.vec().pop_back();
   return x;
 }
 template <class T> inline T list_pop(const List<T>& v, int64_t i, const Loc* loc) {
+  check_not_tuple(v, "pop", loc);
   if (v.size() == 0) raise(ErrKind::IndexError, "pop from empty list", loc);
   int64_t n = v.size();
   if (i < 0) i += n;
@@ -396,7 +418,20 @@ template <class T> inline T list_pop(const List<T>& v, int64_t i, const Loc* loc
   v.vec().erase(v.vec().begin() + i);
   return x;
 }
-template <class T, class C> inline None list_extend(const List<T>& v, const C& c, const Loc* = nullptr) {
+template <class T, class C> inline None list_extend(const List<T>& v, const C& c, const Loc* loc = nullptr) {
+  check_not_tuple(v, "extend", loc);
+  return list_extend_unchecked(v, c);
+}
+template <class C> struct IsVTuple : std::false_type {};
+template <class T> struct IsVTuple<VTuple<T>> : std::true_type {};
+// xs += ys for a list xs: a tuple xs takes only a tuple (a new tuple in CPython:
+// here the items are appended, as nobody else can see the difference).
+template <class T, class C> inline None list_iadd(const List<T>& v, const C& c, const Loc* loc) {
+  if (__builtin_expect(v.object()->from_tuple, 0) && !IsVTuple<C>::value)
+    raise(ErrKind::TypeError, "can only concatenate tuple (not \"list\") to tuple", loc);
+  return list_extend_unchecked(v, c);
+}
+template <class T, class C> inline None list_extend_unchecked(const List<T>& v, const C& c) {
   if constexpr (std::is_same_v<C, List<T>>) {
     if (v.object() == c.object()) {  // xs.extend(xs)
       auto copy = c.vec();
@@ -407,7 +442,8 @@ template <class T, class C> inline None list_extend(const List<T>& v, const C& c
   for_each(c, [&](const auto& x) { v.push_back(T(x)); });
   return None{};
 }
-template <class T> inline None list_insert(const List<T>& v, int64_t i, T x, const Loc*) {
+template <class T> inline None list_insert(const List<T>& v, int64_t i, T x, const Loc* loc) {
+  check_not_tuple(v, "insert", loc);
   int64_t n = v.size();
   if (i < 0) { i += n; if (i < 0) i = 0; }
   if (i > n) i = n;
@@ -415,6 +451,7 @@ template <class T> inline None list_insert(const List<T>& v, int64_t i, T x, con
   return None{};
 }
 template <class T> inline None list_remove(const List<T>& v, const T& x, const Loc* loc) {
+  check_not_tuple(v, "remove", loc);
   for (int64_t i = 0; i < v.size(); ++i)
     if (eq(v[i], x)) { v.vec().erase(v.vec().begin() + i); return None{}; }
   raise(ErrKind::ValueError, "list.remove(x): x not in list", loc);
@@ -438,7 +475,11 @@ template <class T> inline int64_t list_count(const List<T>& v, const T& x, const
   for (int64_t i = 0; i < v.size(); ++i) c += eq(v[i], x);
   return c;
 }
-template <class T> inline None list_clear(const List<T>& v, const Loc*) { v.vec().clear(); return None{}; }
+template <class T> inline None list_clear(const List<T>& v, const Loc* loc) {
+  check_not_tuple(v, "clear", loc);
+  v.vec().clear();
+  return None{};
+}
 // MATXScript's reserve(n): room for n items; negative n is CPython-style ValueError.
 inline void check_reserve(int64_t n, const Loc* loc) {
   if (n < 0) raise(ErrKind::ValueError, "reserve() argument must not be negative", loc);
@@ -457,11 +498,16 @@ template <class T> inline None set_reserve(const Set<T>&, int64_t n, const Loc* 
   return None{};
 }
 template <class T> inline List<T> list_copy(const List<T>& v, const Loc*) { return List<T>(v.vec()); }
-template <class T> inline None list_reverse(const List<T>& v, const Loc*) {
+template <class T> inline None list_reverse(const List<T>& v, const Loc* loc) {
+  check_not_tuple(v, "reverse", loc);
   std::reverse(v.vec().begin(), v.vec().end());
   return None{};
 }
-template <class T> inline None list_sort(const List<T>& v, const Loc*) { sort_items(v.vec()); return None{}; }
+template <class T> inline None list_sort(const List<T>& v, const Loc* loc) {
+  check_not_tuple(v, "sort", loc);
+  sort_items(v.vec());
+  return None{};
+}
 
 // ---- dict methods ----------------------------------------------------------------------
 
@@ -857,11 +903,13 @@ template <class T, class C, class F> inline List<T> sorted_by_key(const C& c, F&
   sort_by_key(out.vec(), key, reverse);
   return out;
 }
-template <class T, class F> inline None list_sort_by_key(const List<T>& v, F&& key, bool reverse, const Loc*) {
+template <class T, class F> inline None list_sort_by_key(const List<T>& v, F&& key, bool reverse, const Loc* loc) {
+  check_not_tuple(v, "sort", loc);
   sort_by_key(v.vec(), key, reverse);
   return None{};
 }
-template <class T> inline None list_sort(const List<T>& v, bool reverse, const Loc*) {
+template <class T> inline None list_sort(const List<T>& v, bool reverse, const Loc* loc) {
+  check_not_tuple(v, "sort", loc);
   if (reverse) sort_items_reverse(v.vec());
   else sort_items(v.vec());
   return None{};

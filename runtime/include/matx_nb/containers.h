@@ -131,6 +131,9 @@ class ListObj final : public Object {
  public:
   TypeTag tag() const override { return TypeTag::List; }
   const char* type_name() const override { return "list"; }
+  // Converted from a host tuple (a tuple passed for a List parameter): changing it
+  // raises what changing that tuple raises in CPython (abi.h sets, builtins.h checks).
+  bool from_tuple = false;
   std::vector<typename Slot<T>::type, alloc::Pool<typename Slot<T>::type>> items;
   // From the per-thread size classes (alloc.h): text code makes many short-lived ones.
   static void* operator new(size_t n) { return alloc::allocate(n); }
@@ -185,7 +188,7 @@ class List {
 template <class T>
 inline void list_renew(List<T>& l) {
   auto* o = l.object();
-  if (!o || !o->sole()) {
+  if (!o || !o->sole() || o->from_tuple) {
     l = List<T>();
     return;
   }
@@ -432,8 +435,12 @@ class VTuple : public List<T> {
   VTuple() = default;
   VTuple(std::initializer_list<T> il) : List<T>(il) {}
   explicit VTuple(typename List<T>::storage v) : List<T>(std::move(v)) {}
-  // Shares the items: the list must not change afterwards (a fresh result).
-  static VTuple adopt(const List<T>& items) { return VTuple(items.ref()); }
+  // Shares the items: the list must not change afterwards (a fresh result). A
+  // tuple's storage is never marked from_tuple: only a List from a tuple is.
+  static VTuple adopt(const List<T>& items) {
+    items.object()->from_tuple = false;
+    return VTuple(items.ref());
+  }
 
  private:
   explicit VTuple(const Ref<ListObj<T>>& r) : List<T>(r) {}

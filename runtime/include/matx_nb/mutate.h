@@ -8,6 +8,7 @@ namespace mx {
 
 template <class T>
 inline None list_delitem(const List<T>& v, int64_t i, const Loc* loc) {
+  check_not_tuple_item(v, true, loc);
   auto& items = v.vec();
   items.erase(items.begin() + norm_index(i, v.size(), "list assignment", loc));
   return None{};
@@ -15,6 +16,7 @@ inline None list_delitem(const List<T>& v, int64_t i, const Loc* loc) {
 
 template <class T>
 inline None list_delslice(const List<T>& v, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) {
+  check_not_tuple_item(v, true, loc);
   int64_t start, step;
   int64_t n = slice_indices(v.size(), lo, hi, st, &start, &step, loc);
   if (n == 0) return None{};
@@ -42,6 +44,7 @@ inline None dict_delitem(const Dict<K, V>& d, const K& k, const Loc* loc) {
 template <class T>
 inline None list_setslice(const List<T>& v, SliceArg lo, SliceArg hi, SliceArg st, const List<T>& src,
                           const Loc* loc) {
+  check_not_tuple_item(v, false, loc);
   auto repl = src.vec();  // a copy: `xs[:] = xs` reads the old items
   int64_t start, step;
   int64_t n = slice_indices(v.size(), lo, hi, st, &start, &step, loc);

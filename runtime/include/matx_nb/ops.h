@@ -175,11 +175,16 @@ inline double pow(double a, double b, const Loc* loc) {
 inline Str add(const Str& a, const Str& b, const Loc*) { return str_concat(a, b); }
 inline Bytes add(const Bytes& a, const Bytes& b, const Loc*) { return bytes_concat(a, b); }
 template <class T>
-inline List<T> add(const List<T>& a, const List<T>& b, const Loc*) {
+inline List<T> add(const List<T>& a, const List<T>& b, const Loc* loc) {
+  bool ta = a.object()->from_tuple, tb = b.object()->from_tuple;  // tuples passed for List parameters
+  if (__builtin_expect(ta != tb, 0))
+    raise(ErrKind::TypeError, ta ? "can only concatenate tuple (not \"list\") to tuple"
+                                 : "can only concatenate list (not \"tuple\") to list", loc);
   List<T> r;
   r.reserve(a.size() + b.size());
   for (int64_t i = 0; i < a.size(); ++i) r.push_back(a[i]);
   for (int64_t i = 0; i < b.size(); ++i) r.push_back(b[i]);
+  r.object()->from_tuple = ta;
   return r;
 }
 // Longest str or bytes a runtime operation builds: 2**40 code units (4 TiB of
@@ -221,6 +226,7 @@ inline Bytes mul(int64_t n, const Bytes& s, const Loc* loc) { return repeat_buf(
 template <class T>
 inline List<T> mul(const List<T>& a, int64_t n, const Loc* loc) {
   List<T> r;
+  r.object()->from_tuple = a.object()->from_tuple;  // a tuple repeated is a tuple
   if (n <= 0) return r;
   int64_t total;
   if (__builtin_mul_overflow(a.size(), n, &total) || total > (int64_t(1) << 36))
@@ -335,6 +341,8 @@ inline const T& getitem(const VTuple<T>& v, int64_t i, const Loc* loc) {
 }
 template <class T>
 inline void setitem(const List<T>& v, int64_t i, T x, const Loc* loc) {
+  if (__builtin_expect(v.object()->from_tuple, 0))  // a tuple passed for a List parameter (builtins.h)
+    raise(ErrKind::TypeError, "'tuple' object does not support item assignment", loc);
   v[norm_index(i, v.size(), "list assignment", loc)] = std::move(x);
 }
 
