@@ -6,6 +6,7 @@ goes on after an error so that all problems of a program are reported at once.
 """
 from __future__ import annotations
 
+import reprlib
 from typing import Dict, List, Optional, Tuple
 
 from . import flow, ir, modules
@@ -927,7 +928,12 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         if v is None:
             return NONE
         if isinstance(v, tuple):
-            return TupleType(tuple(self.const_type(x, span) for x in v))
+            items = [self.const_type(x, span) for x in v]
+            # A long tuple of one item type is a Tuple[T, ...]: as a fixed tuple, a
+            # 100,000-item constant would be a C++ std::tuple of 100,000 types.
+            if len(items) >= 64 and all(resolve(t) == resolve(items[0]) for t in items):
+                return VarTupleType(items[0])
+            return TupleType(tuple(items))
         if isinstance(v, (list, set, frozenset)):
             et = self.unify_const_items([self.const_type(x, span) for x in v], span, v)
             return ListType(et) if isinstance(v, list) else SetType(et)
@@ -939,7 +945,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
 
     def unify_const_items(self, ts, span, v) -> Type:
         if not ts:
-            self.error(span, f"cannot infer the item type of the empty module constant {v!r}",
+            self.error(span, f"cannot infer the item type of the empty module constant {short_repr(v)}",
                        "pass it as an annotated argument instead")
             return ERROR
         rs = [resolve(t) for t in ts]
@@ -947,7 +953,7 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
             return FLOAT
         for t in rs[1:]:
             if not unify(rs[0], t):
-                self.error(span, f"module constant {v!r} mixes item types {rs[0]} and {t}")
+                self.error(span, f"module constant {short_repr(v)} mixes item types {rs[0]} and {t}")
                 break
         return rs[0]
 
@@ -2415,6 +2421,13 @@ def closures_in(f: ir.Function):
 
     visit(f.body)
     return out
+
+
+def short_repr(v, limit: int = 80) -> str:
+    """repr(v) cut to a message's length (a module constant may hold 100,000 items)."""
+    r = reprlib.Repr()
+    r.maxstring, r.maxother, r.maxlist, r.maxtuple, r.maxdict, r.maxset = limit, limit, 6, 6, 4, 6
+    return r.repr(v)
 
 
 def ir_walk(stmts):

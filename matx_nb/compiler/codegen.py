@@ -21,15 +21,12 @@ from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType,
                     GenType, OptionalType,
                     ListType, Prim, SetType, TupleType, Type, VarTupleType, children, resolve)
 
-CPP_KEYWORDS = set("""alignas alignof and and_eq asm auto bitand bitor bool break case catch char
-char8_t char16_t char32_t class compl concept const consteval constexpr constinit const_cast
-continue co_await co_return co_yield decltype default delete do double dynamic_cast else enum
-explicit export extern false float for friend goto if inline int long mutable namespace new
-noexcept not not_eq nullptr operator or or_eq private protected public register
-reinterpret_cast requires return short signed sizeof static static_assert static_cast struct
-switch template this thread_local throw true try typedef typeid typename union unsigned using
-virtual void volatile wchar_t while xor xor_eq mx std NULL errno stdin stdout stderr assert
-INFINITY NAN EOF int64_t uint64_t size_t main h self args result err""".split())
+# The C++ names of user identifiers: every one carries the prefix of its kind
+# (functions f_, classes C_, attributes a_, methods m_, class constants k_, static
+# methods s_, locals and parameters v_, their "is bound" flags b_), so no macro
+# (INT_MAX, M_PI, __LINE__, unix, assert...), keyword or generated name (L0, S0,
+# _mx_t1, h, args) can collide with one. The host still sees the Python names.
+LOCAL_PREFIX = "v_"
 
 ERR_KINDS = {"Exception", "TypeError", "ValueError", "IndexError", "KeyError",
              "ZeroDivisionError", "OverflowError", "AttributeError", "RuntimeError",
@@ -48,9 +45,32 @@ EXCEPT_KINDS = {"BaseException": ["Exception", "KeyboardInterrupt"], "UnicodeErr
 
 MAX_HOST_ARGS = 64  # the most arguments the hosts pass (kMaxArgs in runtime/python/native.cc)
 
+# Literals and module constants of this many scalar items or more become data
+# tables (runtime table.h): as braced initializers g++ took minutes for 10,000 strings.
+LITERAL_TABLE_MIN = 64
+TABLE_ROW = 16  # items per line of a table, for the reader
+# Functions of this many statements or more are compiled at -O1, without points-to
+# analysis and without early inlining: in g++ -O3 those take time growing with the
+# square of a function's length (5,000 statements of str/list/dict code: 86 s of
+# g++ CPU time, 6 s so). The runtime's small functions are then called, not inlined.
+LARGE_FUNCTION_STATEMENTS = 500
+
 
 def cname(name: str) -> str:
-    return name + "_" if name in CPP_KEYWORDS else name
+    """The C++ name of a local variable or parameter."""
+    return LOCAL_PREFIX + name
+
+
+def host_symbol(kind: str, *parts: str) -> str:
+    """The C++ name of a host-facing function (kind w: a wrapper, g/s: an attribute's
+    getter/setter): each part carries its length, so no two (class, member) pairs
+    share a name (class A's b_c and class A_b's c would as plain w_A_b_c)."""
+    return kind + "".join(f"_{len(p)}{p}" for p in parts)
+
+
+def bound_flag(name: str) -> str:
+    """The C++ flag that says whether a maybe-unbound local has a value."""
+    return "b_" + name
 
 
 def ctype(t: Type) -> str:
@@ -124,6 +144,35 @@ def comment_text(text: str) -> str:
     if text.endswith("\\"):
         text += " [the line ends with a backslash]"
     return text
+
+
+def literal_values(elts: List[ir.Expr]) -> Optional[list]:
+    """The Python values of constant items (`5`, `-2.5`, `"w"`), or None if some
+    item is computed."""
+    out = []
+    for x in elts:
+        if isinstance(x, ir.Const):
+            out.append(x.value)
+        elif isinstance(x, ir.UnaryOp) and x.op == "-" and isinstance(x.operand, ir.Const) and \
+                type(x.operand.value) in (int, float):
+            out.append(-x.operand.value)
+        else:
+            return None
+    return out
+
+
+def table_scalar(v, t: Type):
+    """v as an item of a data table of type t (int, float, bool, str, bytes), or
+    None where it is not one (an Optional's None, a nested container, an Any)."""
+    if t == INT and type(v) in (int, bool) and -2 ** 63 <= v < 2 ** 63:
+        return int(v)
+    if t == FLOAT and type(v) in (int, float, bool):
+        return float(v)
+    if t == BOOL and type(v) is bool:
+        return v
+    if (t == STR and type(v) is str) or (t == BYTES and type(v) is bytes):
+        return v
+    return None
 
 
 def is_heap(t: Type) -> bool:
@@ -218,9 +267,10 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         rel = node.span.line - self.origin_first_line[origin] + 1
         key = (origin, rel, node.span.col)
         if key not in self.loc_index:
-            name = f"L{len(self.locs)}"
-            self.locs.append(f"const mx::Loc {name}{{&g_origins[{origin}], {rel}, {node.span.col}}};")
-            self.loc_index[key] = "&" + name
+            # One array, not a variable per place: g++'s IPA passes slow down with the
+            # square of the number of variables (20,000 of them took 10 s of 50).
+            self.loc_index[key] = f"&L[{len(self.locs)}]"
+            self.locs.append(f"{{&g_origins[{origin}], {rel}, {node.span.col}}},  // L[{len(self.locs)}]")
         return self.loc_index[key]
 
     def const_str(self, v) -> str:
@@ -278,7 +328,9 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         head += ["", "namespace {", ""]
         origins = ", ".join(f'{{nullptr, {o[1]}, "{o[2]}"}}' for o in self.p.origins)
         head.append(f"mx::Origin g_origins[] = {{{origins}}};")
-        head += self.locs + self.strs + [""]
+        if self.locs:  # the places in the source where errors can happen
+            head += ["const mx::Loc L[] = {"] + ["  " + x for x in self.locs] + ["};"]
+        head += self.strs + [""]
         for c in self.p.classes:
             head.append(f"struct C_{c.name};")
         head.append("")
@@ -384,6 +436,11 @@ class Emitter(LoopEmitter, NDArrayEmitter):
 
     def emit_function(self, f: ir.Function, name: str):
         self.func = f
+        from .checker import ir_walk
+        if sum(1 for _ in ir_walk(f.body)) >= LARGE_FUNCTION_STATEMENTS:
+            self.line("// a long function: optimized lightly, or g++ would take time growing with the "
+                      "square of its length")
+            self.line('__attribute__((optimize("O1", "no-tree-pta", "no-early-inlining")))')
         self.line(self.signature(f, name) + " {")
         self.ind += 1
         if f in self.checked_recursion:
@@ -439,7 +496,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
     def stmt_FuncDef(self, s: ir.FuncDef):
         f = s.func
         for name in sorted(getattr(s, "check_bound", ())):
-            self.line(f'(void)mx::bound_read({cname(name)}, {cname(name)}__bound, "{name}", {self.loc(s)});')
+            self.line(f'(void)mx::bound_read({cname(name)}, {bound_flag(name)}, "{name}", {self.loc(s)});')
         ps = ", ".join(f"{ctype(p.ty)} {cname(p.name)}" for p in f.params)
         target = cname(f.name)
         if f.name in self.declared_late:
@@ -473,7 +530,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             st = first_use.get(v)
             if v in unbound:
                 # Python raises UnboundLocalError on a read before assignment.
-                self.line(f"bool {cname(v)}__bound = false;")
+                self.line(f"bool {bound_flag(v)} = false;")
             elif isinstance(st, ir.Assign) and st in f.body and len(st.targets) == 1 and \
                     isinstance(st.targets[0], ir.Name) and st.targets[0].id == v:
                 self.declared_late.add(v)
@@ -749,7 +806,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
 
     def mark_bound(self, name: str):
         if self.func is not None and name in getattr(self.func, "maybe_unbound", ()):
-            self.line(f"{cname(name)}__bound = true;")
+            self.line(f"{bound_flag(name)} = true;")
 
     def assign_to(self, t: ir.Expr, value: str, vt: Type):
         if isinstance(t, ir.Name):
@@ -785,7 +842,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             return
         tt = resolve(t.ty)
         if isinstance(tt, ListType) and s.op == "+":
-            self.line(f"mx::list_extend({self.expr(t)}, {self.expr(s.value)});")
+            self.line(f"mx::list_iadd({self.expr(t)}, {self.expr(s.value)}, {self.loc(s)});")
             return
         if self.inplace_container_op(s):
             return
@@ -906,6 +963,12 @@ class Emitter(LoopEmitter, NDArrayEmitter):
 
     def typed_const(self, v, ty: Type) -> str:
         t = resolve(ty)
+        if isinstance(v, (list, set, frozenset, tuple, dict)) and len(v) >= LITERAL_TABLE_MIN:
+            table = self.table_container(t, list(v.items()) if isinstance(v, dict) else list(v))
+            if table is not None:
+                return table
+        if isinstance(t, VarTupleType):
+            return f"{ctype(t)}{{{', '.join(self.typed_const(x, t.elem) for x in v)}}}"
         if isinstance(t, ListType):
             return f"{ctype(t)}{{{', '.join(self.typed_const(x, t.elem) for x in v)}}}"
         if isinstance(t, SetType):
@@ -933,7 +996,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         if e.id == "None":
             return "mx::None{}"
         if getattr(e, "check_bound", False):
-            return f'mx::bound_read({cname(e.id)}, {cname(e.id)}__bound, "{e.id}", {self.loc(e)})'
+            return f'mx::bound_read({cname(e.id)}, {bound_flag(e.id)}, "{e.id}", {self.loc(e)})'
         if getattr(e, "move_from", False):
             return f"std::move({cname(e.id)})"
         return cname(e.id)
@@ -1215,17 +1278,26 @@ class Emitter(LoopEmitter, NDArrayEmitter):
 
     def expr_ListLit(self, e: ir.ListLit) -> str:
         t = resolve(e.ty)
+        table = self.table_container(t, literal_values(e.elts))
+        if table is not None:
+            return table
         items = ", ".join(self.coerced(x, t.elem) for x in e.elts)
         return f"{ctype(t)}{{{items}}}" if e.elts else f"{ctype(t)}()"
 
     def expr_SetLit(self, e: ir.SetLit) -> str:
         t = resolve(e.ty)
+        table = self.table_container(t, literal_values(e.elts))
+        if table is not None:
+            return table
         items = ", ".join(self.coerced(x, t.elem) for x in e.elts)
         return f"{ctype(t)}{{{items}}}"
 
     def expr_TupleLit(self, e: ir.TupleLit) -> str:
         t = resolve(e.ty)
         if isinstance(t, VarTupleType):
+            table = self.table_container(t, literal_values(e.elts))
+            if table is not None:
+                return table
             items = ", ".join(self.coerced(x, t.elem) for x in e.elts)
             return f"{ctype(t)}{{{items}}}" if e.elts else f"{ctype(t)}()"
         items = ", ".join(self.coerced(x, it) for x, it in zip(e.elts, t.items))
@@ -1235,9 +1307,67 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         t = resolve(e.ty)
         if not e.keys:
             return f"{ctype(t)}()"
+        keys, values = literal_values(e.keys), literal_values(e.values)
+        if keys is not None and values is not None:
+            table = self.table_container(t, list(zip(keys, values)))
+            if table is not None:
+                return table
         items = ", ".join(f"{{{self.coerced(k, t.key)}, {self.coerced(v, t.value)}}}"
                           for k, v in zip(e.keys, e.values))
         return f"{ctype(t)}{{{items}}}"
+
+    # ---- large literals as data tables (runtime table.h)
+    def table_container(self, t: Type, items) -> Optional[str]:
+        """A new list/set/tuple/dict of the constant items (Python values; (key,
+        value) pairs for a dict) built from data tables, or None where the literal
+        is small or its items are not all scalars of one table kind."""
+        if items is None or len(items) < LITERAL_TABLE_MIN:
+            return None
+        if isinstance(t, DictType):
+            keys = self.table([k for k, _ in items], t.key)
+            values = keys and self.table([v for _, v in items], t.value)
+            if not values:
+                return None
+            return f"mx::table_dict<{ctype(t.key)}, {ctype(t.value)}>({keys}, {values}, {len(items)})"
+        if not isinstance(t, (ListType, SetType, VarTupleType)):
+            return None
+        ptr = self.table(list(items), t.elem)
+        if ptr is None:
+            return None
+        fn = "table_set" if isinstance(t, SetType) else "table_list"
+        code = f"mx::{fn}<{ctype(t.elem)}>({ptr}, {len(items)})"
+        return f"{ctype(t)}::adopt({code})" if isinstance(t, VarTupleType) else code
+
+    def table(self, values: list, t: Type) -> Optional[str]:
+        """Emits the values as a static table of C++ items of type t; returns a
+        pointer to its first item, or None if some value is not a t scalar."""
+        t = resolve(t)
+        values = [table_scalar(v, t) for v in values]
+        if any(v is None for v in values) or not values:
+            return None
+        self.headers.add("matx_nb/table.h")
+        name = f"T{len(self.strs)}"
+        rows = [values[i:i + TABLE_ROW] for i in range(0, len(values), TABLE_ROW)]
+        if t in (STR, BYTES):
+            ends, n = [], 0
+            for v in values:
+                n += len(v)
+                ends.append(n)
+            lit = u32_literal if t == STR else bytes_literal
+            unit, kind = ("char32_t", "StrTable") if t == STR else ("char", "BytesTable")
+            text = "\n  ".join(lit("".join(r) if t == STR else b"".join(r)) for r in rows)
+            self.strs.append(f"// the {len(values)} items of a literal: their text and where each ends")
+            self.strs.append(f"const {unit} {name}_text[] =\n  {text};")
+            self.strs.append(self.table_rows(f"const uint32_t {name}_ends[]", [str(x) for x in ends]))
+            self.strs.append(f"const mx::{kind} {name}({name}_text, {name}_ends, {len(values)});")
+            return f"{name}.data()"
+        self.strs.append(self.table_rows(f"const {ctype(t)} {name}[]", [self.typed_const(v, t) for v in values]))
+        return name
+
+    @staticmethod
+    def table_rows(decl: str, items: List[str]) -> str:
+        rows = [", ".join(items[i:i + TABLE_ROW]) for i in range(0, len(items), TABLE_ROW)]
+        return f"{decl} = {{\n  " + ",\n  ".join(rows) + "};"
 
     def comprehension(self, e, result_t: Type, add) -> str:
         """An immediately-invoked lambda: loops and filters, then add(out) per item."""
@@ -1632,12 +1762,12 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         params = f.params[1:] if f.is_method else f.params
         if pyname is None:
             pyname = f.name if cls is None else f"{cls.name}.{f.name}"
-        wname = f"w_{cls.name}_{f.name}" if cls else f"w_{f.name}"
+        wname = host_symbol("w", cls.name, f.name) if cls else host_symbol("w", f.name)
         if kind == "init":
-            wname = f"w_{cls.name}_new"
+            wname = host_symbol("w", cls.name) + "_new"
             pyname = cls.name
         elif static_call is not None:
-            wname = f"w_{pyname.replace('.', '_')}"
+            wname = host_symbol("w", *pyname.split("."))
         slots = self.host_slots(f, params)
         self.line(f"int {wname}(const mx_host_api* h, mx::Object* self, const mx_host_obj* args, "
                   "int64_t nargs, mx_host_obj* result, mx_error* err) {")
@@ -1756,7 +1886,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         attributes hold their types' defaults). Python builds instances this way,
         then calls __init__ (the compiled one, or a Python subclass's), as
         object.__new__ and __init__ do."""
-        w = f"w_{c.name}_alloc"
+        w = host_symbol("w", c.name) + "_alloc"
         self.line(f"int {w}(const mx_host_api* h, mx::Object*, const mx_host_obj*, int64_t, mx_host_obj* result, "
                   "mx_error* err) {")
         self.line(f"  return mx::guarded(err, [&] {{ *result = h->new_object(class_desc_{c.name}(), "
@@ -1782,7 +1912,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         for name, t in ir.all_attrs(c).items():
             if not host_convertible(t):
                 continue
-            g, s = f"g_{c.name}_{name}", f"s_{c.name}_{name}"
+            g, s = host_symbol("g", c.name, name), host_symbol("s", c.name, name)
             self.line(f"int {g}(const mx_host_api* h, mx::Object* self, mx_host_obj* result, mx_error* err) {{")
             held = "mx::HostLock held(h, static_cast<mx::Instance*>(self)->host_lock);"
             self.line(f"  return mx::guarded(err, [&] {{ {held} *result = mx::Conv<{ctype(t)}>::to_host(h, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import linecache
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -163,10 +164,72 @@ def analyze(obj: Any) -> tuple:
     sink = DiagnosticSink()
     col = collect(obj, sink)
     entry = sources.unwrap(obj).__name__
-    program = frontend.lower_program(col, sink, entry)
-    Checker(program, sink, col.sources, col.constants, col.modules).check()
-    sink.raise_if_any()
-    return program, col
+
+    def check():
+        sink = DiagnosticSink()  # each attempt its own (deeply() may run this twice)
+        program = frontend.lower_program(col, sink, entry)
+        Checker(program, sink, col.sources, col.constants, col.modules).check()
+        sink.raise_if_any()
+        return program
+    return deeply(check, col, entry), col
+
+
+# The stages after the cache key walk the tree recursively, and nesting is as deep
+# as the code: each branch of an elif chain is one level (~10 Python frames), so
+# a 400-branch chain passes the default limit of 1000 frames. Code that does runs
+# again on a thread of its own with a large stack and a high limit (the limit is
+# the process's: raised only for such code, and only while it compiles); deeper
+# code still is a clear error.
+DEEP_RECURSION_LIMIT = 40000
+DEEP_STACK_BYTES = 1 << 30  # address space only: pages are committed as the stack grows
+_deep_lock = threading.Lock()
+_deep_users = [0, 0]  # threads inside deeply(), the recursion limit to restore
+
+
+def deeply(fn, col: "sources.Collector", entry: str):
+    """fn(), where a RecursionError makes it run again with room for deep
+    recursion, then becomes a CompileError naming the object. fn must not change
+    what it reads (the stages build a new program from col each time)."""
+    try:
+        return fn()
+    except RecursionError:
+        pass
+    out: Dict[str, Any] = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except BaseException as e:  # handed to the caller's thread
+            out["error"] = e
+
+    with _deep_lock:
+        if _deep_users[0] == 0:
+            _deep_users[1] = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_deep_users[1], DEEP_RECURSION_LIMIT))
+        _deep_users[0] += 1
+        previous = threading.stack_size(DEEP_STACK_BYTES)
+        try:
+            worker = threading.Thread(target=run, name="matx_nb-compile-stages", daemon=True)
+            worker.start()
+        finally:
+            threading.stack_size(previous)
+    try:
+        worker.join()
+    finally:
+        with _deep_lock:
+            _deep_users[0] -= 1
+            if _deep_users[0] == 0:
+                sys.setrecursionlimit(_deep_users[1])
+    error = out.get("error")
+    if isinstance(error, RecursionError):
+        src = col.sources[entry]
+        raise CompileError([Diagnostic(
+            src.span(src.tree), f"'{entry}' nests too deeply to compile (its statements or expressions "
+            f"go more than a few thousand levels deep)", "split it into smaller functions",
+            source_line=src.line_text(src.first_line))]) from None
+    if error is not None:
+        raise error
+    return out["value"]
 
 
 def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tuple:
@@ -189,22 +252,28 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tup
     from . import frontend
     from .checker import Checker
     from .codegen import Emitter
-    t1 = time.perf_counter()
-    program = frontend.lower_program(col, sink, entry)
-    Checker(program, sink, col.sources, col.constants, col.modules).check()
-    sink.raise_if_any()
-    times["check"] = time.perf_counter() - t1
 
-    t2 = time.perf_counter()
-    report("generating")
-    em = Emitter(program, _source_line(col.sources), class_layouts(program))
-    cpp = em.emit()
-    times["codegen"] = time.perf_counter() - t2
+    def stages():
+        # Each attempt from the sources (deeply() may run this twice): the code
+        # generator changes the program as it goes.
+        t1 = time.perf_counter()
+        sink = DiagnosticSink()
+        program = frontend.lower_program(col, sink, entry)
+        Checker(program, sink, col.sources, col.constants, col.modules).check()
+        sink.raise_if_any()
+        t2 = time.perf_counter()
+        times["check"] = t2 - t1
+        report("generating")
+        em = Emitter(program, _source_line(col.sources), class_layouts(program))
+        cpp = em.emit()
+        annotate = annotate_lines(program)
+        times["codegen"] = time.perf_counter() - t2
+        return program, em, cpp, annotate
+    program, em, cpp, annotate = deeply(stages, col, entry)
 
     if force:
         d = cache.entry(key)
         (d / "lib.so").unlink(missing_ok=True)
-    annotate = annotate_lines(program)
     meta = {"entry": entry, "objects": list(col.order), "toolchain": tc.key(), "opt": opt,
             "line_map": [(n, *_relative(col.sources, f, l)) for n, f, l in em.line_map],
             "annotate": [(*_relative(col.sources, f, l), k) for f, l, k in annotate]}

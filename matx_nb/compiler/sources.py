@@ -49,7 +49,54 @@ class Source:
 
     def normalized(self) -> str:
         """What the cache key sees: the AST with positions relative to the object."""
-        return ast.dump(self.tree, include_attributes=True)
+        return dump_tree(self.tree)
+
+
+def dump_tree(tree: ast.AST) -> str:
+    """Like ast.dump(tree, include_attributes=True), without recursion: a
+    400-branch elif chain nests deeper than ast.dump's recursion allows. Leaves
+    (constants, names) take one step each, so a 100,000-item literal is quick."""
+    out: List[str] = []
+    append = out.append
+    stack: List[Any] = [tree]
+    pop, push = stack.pop, stack.append
+    close, comma = _Raw(")"), _Raw(",")
+    while stack:
+        x = pop()
+        cls = type(x)
+        if cls is _Raw:
+            append(x)
+        elif cls is ast.Constant:
+            append(f"Constant({x.value!r},{x.kind!r},{x.lineno},{x.col_offset},{x.end_lineno},{x.end_col_offset})")
+        elif cls is ast.Name:
+            append(f"Name({x.id!r},{type(x.ctx).__name__},{x.lineno},{x.col_offset},{x.end_lineno},"
+                   f"{x.end_col_offset})")
+        elif isinstance(x, ast.AST):
+            names = _FIELDS.get(cls)
+            if names is None:
+                names = _FIELDS[cls] = [(name, _Raw(name + "=")) for name in cls._fields + cls._attributes]
+            append(cls.__name__ + "(")
+            push(close)
+            for name, label in reversed(names):
+                push(comma)
+                push(getattr(x, name, None))
+                push(label)
+        elif cls is list:
+            append("[")
+            push(_Raw("]"))
+            for v in reversed(x):
+                push(comma)
+                push(v)
+        else:
+            append(repr(x))
+    return "".join(out)
+
+
+class _Raw(str):
+    """Text of the dump itself, as opposed to a value in the tree."""
+
+
+_FIELDS: Dict[type, List[Tuple[str, "_Raw"]]] = {}
 
 
 class SourceUnavailable(Exception):
@@ -205,10 +252,11 @@ def is_constant(v: Any, depth: int = 0) -> bool:
         return True
     if depth > 8 or not isinstance(v, (tuple, list, set, frozenset, dict)):
         return False
+    # No limit on size: a large constant compiles to a data table (codegen.py), and
+    # one that was left out only made its name "not defined".
     if isinstance(v, dict):
-        return len(v) < 100000 and all(is_constant(k, depth + 1) and is_constant(x, depth + 1)
-                                       for k, x in v.items())
-    return len(v) < 100000 and all(is_constant(x, depth + 1) for x in v)
+        return all(is_constant(k, depth + 1) and is_constant(x, depth + 1) for k, x in v.items())
+    return all(is_constant(x, depth + 1) for x in v)
 
 
 def program_key(col: Collector) -> str:
