@@ -157,6 +157,10 @@ def fail_with(s: str) -> int:
     raise ValueError(s)
 
 
+def flag(b: bool) -> bool:
+    return b
+
+
 class Box:
     def __init__(self, n: int) -> None:
         self.n: int = n
@@ -372,3 +376,75 @@ def test_error_messages_at_the_boundary(moddir):
     assert r["attr_cycle"][0] == "ValueError" and "attribute 'items'" in r["attr_cycle"][1]
     assert r["attr_deep"][0] == "RecursionError" and "attribute 'items'" in r["attr_deep"][1]
     assert r["attr_ok"] == ("ok", "5")
+
+
+def test_numpy_scalars_convert_as_python_scalars(moddir):
+    r = run_probes(moddir, '''
+        import numpy as np
+        def kind(v):
+            return [type(v).__name__, v]
+        for name, v in [("f32", np.float32(1.5)), ("f16", np.float16(0.5)), ("i64", np.int64(3)),
+                        ("u8", np.uint8(4)), ("b", np.bool_(True)), ("b0", np.bool_(False))]:
+            probe("any_" + name, lambda: kind(c["ident"](v)))
+            probe("nested_" + name, lambda: kind(c["ident"]([{"k": (v,)}])[0]["k"][0]))
+            probe("float_" + name, lambda: c["floats"](v))
+            probe("int_" + name, lambda: c["one"](v))
+            probe("bool_" + name, lambda: c["flag"](v))
+        probe("int_array", lambda: c["one"](np.array([1, 2])))
+        probe("bool_array", lambda: c["flag"](np.array([True])))
+    ''')
+    assert r["any_f32"] == r["nested_f32"] == ("ok", "['float', 1.5]")
+    assert r["any_f16"] == ("ok", "['float', 0.5]")
+    assert r["any_i64"] == r["nested_i64"] == ("ok", "['int', 3]")
+    assert r["any_b"] == r["nested_b"] == ("ok", "['bool', True]")
+    assert r["any_b0"] == ("ok", "['bool', False]")
+    assert r["float_f32"] == ("ok", "1.5") and r["float_i64"] == ("ok", "3.0") and r["float_b"] == ("ok", "1.0")
+    assert r["int_i64"] == ("ok", "3") and r["int_b"] == ("ok", "1") and r["int_b0"] == ("ok", "0")
+    assert r["bool_b"] == ("ok", "True") and r["bool_b0"] == ("ok", "False")
+    # As for Python's float and int: a float is no int, and only a bool is a bool.
+    assert r["int_f32"][0] == "TypeError" and "must be int, got numpy.float32" in r["int_f32"][1]
+    assert r["bool_i64"][0] == "TypeError" and r["bool_f32"][0] == "TypeError"
+    assert r["int_array"][0] == "TypeError" and "must be int, got numpy.ndarray" in r["int_array"][1]
+    assert r["bool_array"][0] == "TypeError"
+
+
+PIPELINE_MODULE = '''
+from typing import Dict, List
+import matx_nb
+
+
+def total(words: List[str]) -> int:
+    d: Dict[str, int] = {"a": 1}
+    t = 0
+    for w in words:
+        t += d[w]
+    return t
+
+
+class Flow:
+    def __init__(self):
+        self.total = matx_nb.script(total)
+
+    def process(self, words):
+        return self.total(words)
+'''
+
+
+def test_key_error_through_a_loaded_pipeline_carries_the_key(moddir):
+    (moddir / "keyflow_mod.py").write_text(PIPELINE_MODULE)
+    r = run_probes(moddir, '''
+        import keyflow_mod
+        mod = matx_nb.trace(keyflow_mod.Flow().process, ["a"])
+        mod.save("keyflow_saved")
+        loaded = matx_nb.load("keyflow_saved")
+        def key_error(run):
+            try:
+                run({"words": ["a", "zz"]})
+            except KeyError as e:
+                notes = "\\n".join(getattr(e, "__notes__", []))
+                return [list(e.args), str(e), "keyflow_mod.py" in notes and "t += d[w]" in notes, e.matx_line]
+        probe("traced", lambda: key_error(mod.run))
+        probe("loaded", lambda: (loaded.runs_in_cpp, key_error(loaded.run)))
+    ''')
+    assert eval(r["traced"][1]) == [["zz"], "'zz'", True, 10]
+    assert eval(r["loaded"][1]) == (True, [["zz"], "'zz'", True, 10])

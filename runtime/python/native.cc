@@ -52,6 +52,29 @@ std::unordered_map<std::string, PyObject*>& class_registry() {
 
 inline PyObject* O(mx_host_obj o) { return static_cast<PyObject*>(o); }
 
+// MX_HK_BOOL or MX_HK_FLOAT for a numpy bool or floating scalar, else -1: they
+// convert as Python's bool and float do (np.float64 is a float already; numpy
+// integers have __index__). The GIL is held, so the lazy lookup needs no lock.
+int numpy_scalar_kind(PyObject* o) {
+  const char* name = Py_TYPE(o)->tp_name;
+  if (std::strncmp(name, "numpy.", 6) != 0) return -1;
+  static PyObject* bool_type = nullptr;
+  static PyObject* floating = nullptr;
+  if (!bool_type) {
+    PyObject* np = PyImport_AddModule("numpy");  // borrowed; loaded, since o is one of its scalars
+    bool_type = np ? PyObject_GetAttrString(np, "bool_") : nullptr;  // kept for the process
+    floating = bool_type ? PyObject_GetAttrString(np, "floating") : nullptr;
+    if (!floating) {
+      PyErr_Clear();
+      Py_CLEAR(bool_type);
+      return -1;
+    }
+  }
+  if (PyObject_TypeCheck(o, reinterpret_cast<PyTypeObject*>(bool_type))) return MX_HK_BOOL;
+  if (PyObject_TypeCheck(o, reinterpret_cast<PyTypeObject*>(floating))) return MX_HK_FLOAT;
+  return -1;
+}
+
 int h_kind(mx_host_obj h) {
   PyObject* o = O(h);
   if (PyUnicode_CheckExact(o)) return MX_HK_STR;  // the items of a List[str]: first
@@ -66,6 +89,8 @@ int h_kind(mx_host_obj h) {
   if (PyDict_Check(o)) return MX_HK_DICT;
   if (PyAnySet_Check(o)) return MX_HK_SET;
   if (PyObject_TypeCheck(o, &ScriptedObjectType)) return MX_HK_OBJECT;
+  int np_kind = numpy_scalar_kind(o);
+  if (np_kind >= 0) return np_kind;
   if (PyIndex_Check(o)) {
     // numpy integers and friends; not a numpy array (its nb_index fails unless
     // it is a 0-d integer array), which is an array, or a TypeError for an int.
@@ -85,6 +110,10 @@ int h_as_int(mx_host_obj h, int64_t* out) {
   long long v;
   if (PyLong_Check(o)) {
     v = PyLong_AsLongLongAndOverflow(o, &overflow);
+  } else if (numpy_scalar_kind(o) == MX_HK_BOOL) {
+    int t = PyObject_IsTrue(o);
+    *out = t > 0;
+    return t < 0 ? (PyErr_Clear(), 1) : 0;
   } else {
     PyObject* idx = PyNumber_Index(o);
     if (!idx) { PyErr_Clear(); *out = 0; return 1; }
@@ -1321,8 +1350,12 @@ PYBIND11_MODULE(_native, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const mx::Error& e) {
+      // raise_error adds the location (a note for a KeyError, whose args[0] is
+      // the key): the message goes without the one the Session appended.
       mx_error err{};
       mx::fill_error(&err, e);
+      std::free(err.message);
+      err.message = mx::dup_cstr(mx::host_detail::unlocated_message(e));
       raise_error(&err);
     } catch (const mx::ConvError& e) {
       PyErr_SetString(exception_class(int32_t(e.kind)), e.text().c_str());

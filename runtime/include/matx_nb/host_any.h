@@ -376,6 +376,11 @@ inline std::string source_line(const char* file, int line) {
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
+// The start of the location raise_error appends to a message.
+inline std::string location_prefix(const std::string& file, int32_t line, const std::string& func) {
+  return "\n  File \"" + file + "\", line " + std::to_string(line) + ", in " + func;
+}
+
 // Frees the strings of an mx_error (the host owns them).
 inline void free_error(mx_error* err) {
   std::free(err->message);
@@ -398,7 +403,7 @@ inline void free_error(mx_error* err) {
   std::string func = err->func ? err->func : "?";
   int32_t line = err->line, col = err->col;
   if (err->file) {
-    where = "\n  File \"" + file + "\", line " + std::to_string(line) + ", in " + func;
+    where = location_prefix(file, line, func);
     std::string text = source_line(err->file, line);
     if (!text.empty()) where += "\n    " + text;
   }
@@ -423,6 +428,16 @@ inline void free_error(mx_error* err) {
   Error e(kind, msg + where);
   if (!file.empty()) e.set_loc(&loc);
   throw e;
+}
+
+// An error's message without the location raise_error appended, for a host
+// that shows the location its own way (the Python binding: KeyError's args[0]
+// is the key, the location a note).
+inline std::string unlocated_message(const Error& e) {
+  const std::string& msg = e.message();
+  if (!e.has_loc()) return msg;
+  size_t at = msg.rfind(location_prefix(e.file(), e.line(), e.func()));
+  return at == std::string::npos ? msg : msg.substr(0, at);
 }
 
 inline std::string call_name(const mx_func_desc* d, const mx_class_desc* cls) {
