@@ -27,8 +27,10 @@ $(SETUP): scripts/install_system_deps.sh pyproject.toml CMakeLists.txt runtime/p
           labextension/prebuilt/matx-nb-labextension/package.json
 	$(MAKE) setup
 
+# Compile-bound tests on every core, then the timing-sensitive rest one at a time.
 test: $(SETUP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n auto -m parallel tests
+	$(PY) -m pytest -q -m "not parallel" tests
 
 demo: $(SETUP)
 	$(PY) examples/demo.py
