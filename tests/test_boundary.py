@@ -82,6 +82,23 @@ def self_list_back() -> Any:
     return a
 
 
+def self_dict_back() -> Any:
+    d: Any = {}
+    d["x"] = d
+    return d
+
+
+def self_dict_arg(d: Any) -> Any:
+    d["x"] = d
+    return d
+
+
+def self_dict_in_list(d: Any) -> Any:
+    items: List[Any] = [1, d]
+    d["x"] = items
+    return [d]
+
+
 def self_eq_same() -> bool:
     a: List[Any] = []
     a.append(a)
@@ -295,12 +312,37 @@ def test_self_referencing_values_in_compiled_code_behave_as_in_cpython(moddir):
         assert r[name] == r[name + "/py"], name
     assert r["self_list_repr"] == ("ok", repr("[1, [...]]"))
     assert r["self_eq_other"][0] == r["self_eq_other/py"][0] == "RecursionError"
-    # CPython returns the cycle; the runtime cannot give Python a cycle back.
-    assert r["self_list_back"][0] == "ValueError" and "contains itself" in r["self_list_back"][1]
+    # CPython returns the cycle; values cross the boundary as copies, and a copy
+    # of a cycle has no end: ValueError, as for arguments (nest.h).
+    assert r["self_list_back"][0] == "ValueError" and "the result contains itself" in r["self_list_back"][1]
     assert r["deep_eq"][0] == "RecursionError"
     assert r["deep_lt"][0] == "RecursionError"
     assert r["deep_repr"][0] == "RecursionError"
     assert r["deep_repr_fits"] == ("ok", str(10002))
+
+
+def test_self_referencing_dicts_through_any_raise_value_error_both_ways(moddir):
+    r = run_probes(moddir, '''
+        d = {}; d["x"] = d
+        probe("in", lambda: c["ident"](d))
+        probe("in_nested", lambda: c["ident"]([1, {"k": d}]))
+        probe("out", c["self_dict_back"])
+        arg = {"a": 1}
+        probe("arg", lambda: c["self_dict_arg"](arg))
+        probe("arg_after", lambda: sorted(arg))
+        probe("in_list", lambda: c["self_dict_in_list"]({}))
+        probe("py", lambda: (lambda r: r["x"] is r)(m.self_dict_arg({})))
+        probe("after", lambda: c["ident"]({"x": {"x": 1}}))
+    ''')
+    for label in ("in", "in_nested"):
+        assert r[label][0] == "ValueError", (label, r[label])
+        assert "argument 'x' contains itself (a reference cycle)" in r[label][1], (label, r[label])
+    for label in ("out", "arg", "in_list"):
+        assert r[label] == ("ValueError", "the result contains itself (a reference cycle): compiled code "
+                                          "gives back only values without cycles"), (label, r[label])
+    assert r["arg_after"] == ("ok", "['a']")  # an Any argument is a copy: the caller's dict is as it was
+    assert r["py"] == ("ok", "True")  # what CPython does instead
+    assert r["after"] == ("ok", "{'x': {'x': 1}}")
 
 
 def test_small_thread_stacks_raise_recursion_error(moddir):

@@ -406,20 +406,35 @@ struct Conv<List<T>> {
 // An entry point's result, converted for the host as the last use of r. A list
 // nobody else holds gives each item back right after converting it, while it is
 // still in cache, instead of in a second pass over cold memory when r dies.
+//
+// A value going back that contains itself (`d["x"] = d` on an Any dict) raises
+// ValueError, as an argument does: Python would get the cycle, but values cross
+// the boundary as copies (nest.h), and a copy of a cycle has no end.
+template <class F>
+inline mx_host_obj to_caller(const char* what, F&& convert) {
+  try {
+    return convert();
+  } catch (const NestError& e) {
+    if (!e.cycle()) throw;
+    throw NestError(ErrKind::ValueError, std::string(what) + " contains itself (a reference cycle): compiled "
+                                                             "code gives back only values without cycles");
+  }
+}
 template <class T>
 inline mx_host_obj result_to_host(const mx_host_api* h, T& r) {
-  return Conv<T>::to_host(h, r);
+  return to_caller("the result", [&] { return Conv<T>::to_host(h, r); });
 }
 template <class T>
 inline mx_host_obj result_to_host(const mx_host_api* h, List<T>& r) {
-  if (!r.object() || r.object()->refcount() != 1) return Conv<List<T>>::to_host(h, r);
+  if (!r.object() || r.object()->refcount() != 1)
+    return to_caller("the result", [&] { return Conv<List<T>>::to_host(h, r); });
   auto& items = r.vec();
   int64_t n = int64_t(items.size());
   mx_host_obj l = h->new_list(n);
   HostBuild building{h, l};
   // Last to first, as ~ListObj releases (alloc.h: the blocks return in their order).
   for (int64_t i = n - 1; i >= 0; --i) {
-    h->list_set(l, i, Conv<T>::to_host(h, r[i]));
+    h->list_set(l, i, to_caller("the result", [&] { return Conv<T>::to_host(h, r[i]); }));
     items[size_t(i)] = typename Slot<T>::type();
   }
   return building.done();
@@ -724,7 +739,7 @@ struct NoGil {
 template <class T>
 inline void write_back(const mx_host_api* h, mx_host_obj dst, const T& v) {
   if (!dst) return;  // a default value, not the caller's object
-  mx_host_obj src = Conv<T>::to_host(h, v);
+  mx_host_obj src = to_caller("an argument changed in place", [&] { return Conv<T>::to_host(h, v); });
   if (!src) return;
   h->assign_contents(dst, src);
   h->decref(src);
