@@ -23,8 +23,10 @@ setup: system-deps
 	$(PY) -m pip install -e '.[test]'
 	touch $(SETUP)
 
+# The runtime headers too: the install precompiles them (CMakeLists.txt).
 $(SETUP): scripts/install_system_deps.sh pyproject.toml CMakeLists.txt runtime/python/native.cc \
-          labextension/prebuilt/matx-nb-labextension/package.json
+          labextension/prebuilt/matx-nb-labextension/package.json \
+          $(wildcard runtime/include/matx_nb/*.h runtime/include/matx_nb/*/*.h)
 	$(MAKE) setup
 
 # Compile-bound tests on every core, then the timing-sensitive rest one at a time.

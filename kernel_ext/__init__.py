@@ -73,6 +73,23 @@ def load_ipython_extension(ip) -> None:
         return
     from .magics import MatxMagics
     ip.register_magics(MatxMagics(ip))
+    prepare_toolchain()
+
+
+def prepare_toolchain() -> None:
+    """Starts building the precompiled runtime header now, in the background, if
+    neither the cache nor the install has it: the first cells then find it ready
+    instead of each paying to parse the runtime (a daemon thread: %load_ext
+    returns at once, and the build itself outlives nothing but its own g++)."""
+    import threading
+
+    def start():
+        try:
+            from matx_nb.compiler.toolchain import Toolchain
+            Toolchain().ensure_pch()
+        except Exception:  # noqa: BLE001 - a cell's build reports a broken toolchain
+            pass
+    threading.Thread(target=start, name="matx_nb-pch", daemon=True).start()
 
 
 def unload_ipython_extension(ip) -> None:

@@ -208,9 +208,18 @@ class Toolchain:
         return cache_dir() / "pch" / self.key()
 
     def pch(self) -> Optional[Path]:
-        """The precompiled runtime header's include dir, or None if not built yet."""
+        """The precompiled runtime header's include dir: the cache's, else the one
+        built when the package was installed (same key: same compiler, flags and
+        headers), else None (not built yet)."""
         d = self.pch_dir()
-        return d if (d / "matx_nb" / "runtime.h.gch").exists() else None
+        if (d / "matx_nb" / "runtime.h.gch").exists():
+            return d
+        return installed_pch(self.key())
+
+    def pch_command(self, out: Path) -> List[str]:
+        """The g++ command that precompiles the runtime header into out."""
+        return [self.cxx, *base_flags(self.opt), "-x", "c++-header",
+                str(include_dir() / "matx_nb" / "runtime.h"), "-o", str(out)]
 
     def ensure_pch(self) -> Optional[Path]:
         """Starts building the precompiled header in the background if missing.
@@ -223,6 +232,8 @@ class Toolchain:
         gch = d / "matx_nb" / "runtime.h.gch"
         if gch.exists():
             return d
+        if installed_pch(self.key()) is not None:
+            return installed_pch(self.key())
         if os.environ.get("MATX_NB_NO_PCH"):
             return None
         gch.parent.mkdir(parents=True, exist_ok=True)
@@ -241,8 +252,7 @@ class Toolchain:
         import shlex
         import subprocess
         tmp = gch.with_name(f"runtime.h.gch.tmp{os.getpid()}")
-        cmd = [self.cxx, *base_flags(self.opt), "-x", "c++-header",
-               str(include_dir() / "matx_nb" / "runtime.h"), "-o", str(tmp)]
+        cmd = self.pch_command(tmp)
         # Bounded as run_compiler's builds are (it outlives its starter on purpose:
         # the header serves every later process).
         memory = memory_limit_mb()
@@ -260,7 +270,8 @@ class Toolchain:
 
     def wait_for_pch(self, timeout: float = 60.0) -> bool:
         """Blocks until the background header build is done (tests, benchmarks)."""
-        self.ensure_pch()
+        if self.ensure_pch() is not None:
+            return True
         gch = self.pch_dir() / "matx_nb" / "runtime.h.gch"
         end = time.time() + timeout
         while time.time() < end:
@@ -341,6 +352,59 @@ SYSTEM_LIBRARIES = [
 
 _MISSING_HEADER = re.compile(r"fatal error: ([^\s:]+): No such file or directory")
 _MISSING_LIB = re.compile(r"cannot find (-l[^\s:]+)")
+
+
+PCH_DIR_NAME = "pch"  # next to the installed native module: <key>/matx_nb/runtime.h.gch
+
+
+def installed_pch_roots() -> List[Path]:
+    """Where an install put precompiled headers: next to the native module (a wheel,
+    or an editable install's build), and next to this package."""
+    roots = []
+    try:
+        import importlib.util
+        spec = importlib.util.find_spec("matx_nb._native")
+        if spec is not None and spec.origin:
+            roots.append(Path(spec.origin).parent / PCH_DIR_NAME)
+    except (ImportError, ValueError):
+        pass
+    here = Path(__file__).resolve().parent.parent / PCH_DIR_NAME
+    if here not in roots:
+        roots.append(here)
+    return roots
+
+
+def installed_pch(key: str) -> Optional[Path]:
+    """The include dir of a precompiled header made at install time for this key, or None."""
+    memo = ("installed_pch", key)
+    if memo not in _memo:
+        _memo[memo] = next((r / key for r in installed_pch_roots()
+                            if (r / key / "matx_nb" / "runtime.h.gch").is_file()), None)
+    return _memo[memo]
+
+
+def build_installed_pch(dest: Path) -> int:
+    """`python -m matx_nb.compiler.toolchain --build-pch DEST` (CMake, at install time): precompiles
+    the runtime header for the default flags into DEST/<key>/, so that the first
+    cell of a fresh install does not pay for it. A machine where this fails gets
+    it built in the background on first use instead: never an install error."""
+    import subprocess
+    tc = Toolchain()
+    out = dest / tc.key() / "matx_nb" / "runtime.h.gch"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    try:
+        r = subprocess.run(tc.pch_command(out), capture_output=True, text=True, timeout=900,
+                           env=compiler_env())
+    except (OSError, subprocess.SubprocessError) as e:
+        print(f"matx_nb: precompiled header not built ({e}); it will be built on first use")
+        return 0
+    if r.returncode != 0:
+        out.unlink(missing_ok=True)
+        print("matx_nb: precompiled header not built; it will be built on first use\n" + r.stderr[-2000:])
+        return 0
+    print(f"matx_nb: precompiled the runtime header in {time.perf_counter() - t0:.1f} s: {out}")
+    return 0
 
 
 def library_for(header: str = "", lib: str = "") -> Optional[SystemLibrary]:
@@ -622,3 +686,9 @@ def atomic_write(path: Path, text: str):
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+if __name__ == "__main__":  # CMake at install time
+    if len(sys.argv) == 3 and sys.argv[1] == "--build-pch":
+        sys.exit(build_installed_pch(Path(sys.argv[2])))
+    sys.exit("usage: python -m matx_nb.compiler.toolchain --build-pch DEST")
