@@ -21,7 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 MODULE = '''
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 
 def ident(x: Any) -> Any:
@@ -176,6 +176,34 @@ def fail_with(s: str) -> int:
 
 def flag(b: bool) -> bool:
     return b
+
+
+def set_add_any(s: Any) -> Any:
+    s.add(3)
+    return s
+
+
+def set_add_typed(s: Set[int]) -> int:
+    s.add(3)
+    return len(s)
+
+
+def set_discard_typed(s: Set[int]) -> int:
+    s.discard(1)
+    return len(s)
+
+
+def set_same(s: Set[int]) -> Set[int]:
+    return s
+
+
+def self_repr(x: Any) -> str:
+    return repr(x)
+
+
+def set_or_in_place(s: Set[int]) -> Set[int]:
+    s |= {5}
+    return s
 
 
 class Box:
@@ -490,3 +518,38 @@ def test_key_error_through_a_loaded_pipeline_carries_the_key(moddir):
     ''')
     assert eval(r["traced"][1]) == [["zz"], "'zz'", True, 10]
     assert eval(r["loaded"][1]) == (True, [["zz"], "'zz'", True, 10])
+
+
+def test_frozensets_stay_frozensets(moddir):
+    r = run_probes(moddir, '''
+        fs = frozenset({1, 2})
+        def kind(v):
+            return [type(v).__name__, v]
+        probe("any", lambda: kind(c["ident"](fs)))
+        probe("eq", lambda: c["ident"](fs) == fs)
+        probe("nested", lambda: [type(x).__name__ for x in c["ident"]([fs, {"k": frozenset()}, {1}])])
+        probe("empty", lambda: kind(c["ident"](frozenset())))
+        probe("typed", lambda: kind(c["set_same"](fs)))
+        probe("set_stays_set", lambda: kind(c["set_same"]({1})))
+        probe("repr", lambda: c["self_repr"](fs))
+        probe("or_in_place", lambda: kind(c["set_or_in_place"](fs)))
+        for name in ["set_add_any", "set_add_typed", "set_discard_typed"]:
+            probe(name, lambda: c[name](fs))
+            probe(name + "/py", lambda: getattr(m, name)(fs))
+        probe("fs_after", lambda: fs)
+        s = {1}
+        probe("set_add", lambda: (c["set_add_typed"](s), s))
+    ''')
+    assert r["any"] == ("ok", "['frozenset', frozenset({1, 2})]")
+    assert r["eq"] == ("ok", "True")
+    assert r["nested"] == ("ok", "['frozenset', 'dict', 'set']")
+    assert r["empty"] == ("ok", "['frozenset', frozenset()]")
+    assert r["typed"] == ("ok", "['frozenset', frozenset({1, 2})]")
+    assert r["set_stays_set"] == ("ok", "['set', {1}]")
+    assert r["repr"] == ("ok", repr("frozenset({1, 2})"))
+    assert r["or_in_place"] == ("ok", "['frozenset', frozenset({1, 2, 5})]")  # CPython rebinds to a new one
+    for name, method in [("set_add_any", "add"), ("set_add_typed", "add"), ("set_discard_typed", "discard")]:
+        assert r[name][0] == r[name + "/py"][0] == "AttributeError", (name, r[name])
+        assert r[name][1].startswith(f"'frozenset' object has no attribute '{method}'"), r[name]
+    assert r["fs_after"] == ("ok", "frozenset({1, 2})")
+    assert r["set_add"] == ("ok", "(2, {1, 3})")

@@ -511,6 +511,17 @@ void dltensor_capsule_free(PyObject* cap) {
 
 // Wraps an array as matx_nb.NDArray (over a numpy array on the CPU, a torch
 // tensor on a GPU), sharing its memory.
+int h_is_frozenset(mx_host_obj h) { return PyFrozenSet_Check(O(h)) ? 1 : 0; }
+// A failure (memory) keeps the set: a value, if not of the right type.
+mx_host_obj h_freeze_set(mx_host_obj h) {
+  PyObject* f = PyFrozenSet_New(O(h));
+  if (!f) {
+    PyErr_Clear();
+    return h;
+  }
+  Py_DECREF(O(h));
+  return f;
+}
 // See mx_host_api::assign_contents. A failure (memory) leaves dst as it was.
 void h_assign_contents(mx_host_obj dst, mx_host_obj src) {
   PyObject* d = O(dst);
@@ -561,7 +572,7 @@ const mx_host_api kPythonHost = {
     h_new_list, h_list_set, h_new_tuple, h_tuple_set, h_new_dict, h_dict_set,
     h_new_set, h_set_add, h_new_object, h_decref,
     h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out, h_assign_contents,
-    &mx::irq::g_word, mx::irq::take};
+    &mx::irq::g_word, mx::irq::take, h_is_frozenset, h_freeze_set};
 
 // ---- errors ------------------------------------------------------------------
 

@@ -21,7 +21,7 @@
 #include "nest.h"
 #include "lock.h"
 
-#define MATX_NB_ABI_VERSION 6
+#define MATX_NB_ABI_VERSION 7
 
 extern "C" {
 
@@ -97,6 +97,12 @@ struct mx_host_api {
   // whether the calling thread is to stop (it then raises KeyboardInterrupt).
   std::atomic<int32_t>* interrupt_word;
   int (*interrupt_take)(void);
+
+  // ABI 7: frozensets, which kind() reports as MX_HK_SET. is_frozenset tells
+  // them apart; freeze_set turns a set made by new_set into a frozenset (it
+  // takes the set over and returns a new handle).
+  int (*is_frozenset)(mx_host_obj);
+  mx_host_obj (*freeze_set)(mx_host_obj set);
 };
 
 // Error reported across the ABI; strings are malloc'd and freed by the host,
@@ -508,6 +514,7 @@ struct Conv<Set<T>> {
       HostRef item{h, x};
       out.add(Conv<T>::from_host(h, x));
     }
+    out.object()->frozen = h->abi_version >= 7 && h->is_frozenset && h->is_frozenset(o);
     return out;
   }
   static mx_host_obj to_host(const mx_host_api* h, const Set<T>& s) {
@@ -515,7 +522,8 @@ struct Conv<Set<T>> {
     HostBuild building{h, r};
     for (auto& e : s.table().entries())
       if (e.live) h->set_add(r, Conv<T>::to_host(h, e.key));
-    return building.done();
+    r = building.done();
+    return s.object()->frozen && h->abi_version >= 7 && h->freeze_set && r ? h->freeze_set(r) : r;
   }
 };
 

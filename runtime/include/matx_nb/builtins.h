@@ -575,13 +575,14 @@ template <class K, class V> inline Tuple<K, V> dict_popitem(const Dict<K, V>& d,
 
 // ---- set methods -------------------------------------------------------------------------
 
-template <class T> inline None set_add(const Set<T>& s, const T& x, const Loc*) { s.add(x); return None{}; }
+template <class T> inline None set_add(const Set<T>& s, const T& x, const Loc* loc) { set_check_mutable(s, "add", loc); s.add(x); return None{}; }
 template <class T> inline None set_remove(const Set<T>& s, const T& x, const Loc* loc) {
-  if (!s.table().erase(x)) raise(ErrKind::KeyError, utf8_encode(repr(x)), loc);
+  if (set_check_mutable(s, "remove", loc), !s.table().erase(x)) raise(ErrKind::KeyError, utf8_encode(repr(x)), loc);
   return None{};
 }
-template <class T> inline None set_discard(const Set<T>& s, const T& x, const Loc*) { s.table().erase(x); return None{}; }
+template <class T> inline None set_discard(const Set<T>& s, const T& x, const Loc* loc) { set_check_mutable(s, "discard", loc); s.table().erase(x); return None{}; }
 template <class T> inline T set_pop(const Set<T>& s, const Loc* loc) {
+  set_check_mutable(s, "pop", loc);
   for (auto& e : s.table().entries()) {
     if (e.live) {
       T x = e.key;
@@ -591,7 +592,7 @@ template <class T> inline T set_pop(const Set<T>& s, const Loc* loc) {
   }
   raise(ErrKind::KeyError, "'pop from an empty set'", loc);
 }
-template <class T> inline None set_clear(const Set<T>& s, const Loc*) { s.table().clear(); return None{}; }
+template <class T> inline None set_clear(const Set<T>& s, const Loc* loc) { set_check_mutable(s, "clear", loc); s.table().clear(); return None{}; }
 template <class T> inline Set<T> set_copy(const Set<T>& s, const Loc* = nullptr) { return set_from<T>(s); }
 template <class T> inline Set<T> set_union_(const Set<T>& a, const Set<T>& b) {
   Set<T> out = set_copy(a);
@@ -618,10 +619,15 @@ template <class T> inline Set<T> set_union(const Set<T>& a, const Set<T>& b, con
 template <class T> inline Set<T> set_intersection(const Set<T>& a, const Set<T>& b, const Loc*) { return set_intersection(a, b); }
 template <class T> inline Set<T> set_difference(const Set<T>& a, const Set<T>& b, const Loc*) { return set_difference(a, b); }
 template <class T> inline Set<T> set_symmetric_difference(const Set<T>& a, const Set<T>& b, const Loc*) { return set_symmetric_difference(a, b); }
-template <class T> inline None set_update(const Set<T>& a, const Set<T>& b, const Loc*) {
+// b's items first: a and b may be the same set.
+template <class T> inline std::vector<T> set_items(const Set<T>& b) {
   std::vector<T> items;
   for_each(b, [&](const T& x) { items.push_back(x); });
-  for (auto& x : items) a.add(x);
+  return items;
+}
+template <class T> inline None set_update(const Set<T>& a, const Set<T>& b, const Loc* loc) {
+  set_check_mutable(a, "update", loc);
+  for (auto& x : set_items(b)) a.add(x);
   return None{};
 }
 template <class T> inline bool set_issubset(const Set<T>& a, const Set<T>& b, const Loc*) { return le(a, b); }
@@ -944,7 +950,8 @@ template <class K, class V, class C> inline Dict<K, V> dict_fromkeys(const C& ke
   for_each(keys, [&](const auto& k) { out.set(K(k), v); });
   return out;
 }
-template <class T> inline None set_ior(const Set<T>& a, const Set<T>& b, const Loc* loc) { return set_update(a, b, loc); }
+// In place on a frozenset too: CPython makes a new one with the same items.
+template <class T> inline None set_ior(const Set<T>& a, const Set<T>& b, const Loc*) { for (auto& x : set_items(b)) a.add(x); return None{}; }
 template <class T> inline None set_iand(const Set<T>& a, const Set<T>& b, const Loc*) {
   std::vector<T> gone;
   for_each(a, [&](const T& x) { if (!b.contains(x)) gone.push_back(x); });

@@ -377,7 +377,10 @@ template <class T>
 class SetObj final : public Object {
  public:
   TypeTag tag() const override { return TypeTag::Set; }
-  const char* type_name() const override { return "set"; }
+  const char* type_name() const override { return frozen ? "frozenset" : "set"; }
+  // Converted from a host frozenset: it goes back as one, and changing it raises
+  // AttributeError as in CPython (set_check_mutable).
+  bool frozen = false;
   OrderedTable<T, Unit> table;
   // From the per-thread size classes (alloc.h): text code makes many short-lived ones.
   static void* operator new(size_t n) { return alloc::allocate(n); }
@@ -404,6 +407,14 @@ class Set {
  private:
   Ref<Obj> r_;
 };
+
+// The AttributeError of a set method that would change a frozenset.
+[[noreturn]] __attribute__((noinline, cold)) inline void raise_frozenset_method(const char* name, const Loc* loc) {
+  raise(ErrKind::AttributeError, std::string("'frozenset' object has no attribute '") + name + "'", loc);
+}
+template <class T> inline void set_check_mutable(const Set<T>& s, const char* method, const Loc* loc) {
+  if (__builtin_expect(s.object()->frozen, 0)) raise_frozenset_method(method, loc);
+}
 
 // ---- tuple ---------------------------------------------------------------
 

@@ -396,7 +396,7 @@ inline Any dyn_method(const Any& a, const char* name, const List<Any>& args, con
     }
     case TypeTag::Set: {
       Set<Any> s = a.set();
-      if (m == "add") { dyn_nargs("add", n, 1, 1, loc); s.add(args[0]); return Any(); }
+      if (m == "add") { dyn_nargs("add", n, 1, 1, loc); set_add(s, args[0], loc); return Any(); }
       if (m == "discard") { dyn_nargs("discard", n, 1, 1, loc); set_discard(s, args[0], loc); return Any(); }
       if (m == "remove") { dyn_nargs("remove", n, 1, 1, loc); set_remove(s, args[0], loc); return Any(); }
       break;

@@ -321,6 +321,15 @@ inline void h_assign_contents(mx_host_obj dst, mx_host_obj src) {
     default: break;
   }
 }
+inline int h_is_frozenset(mx_host_obj h) {
+  const Any& a = A(h);
+  return a.tag() == TypeTag::Set && a.obj() && static_cast<SetObj<Any>*>(a.obj())->frozen;
+}
+inline mx_host_obj h_freeze_set(mx_host_obj h) {
+  const Any& a = A(h);
+  if (a.tag() == TypeTag::Set && a.obj()) static_cast<SetObj<Any>*>(a.obj())->frozen = true;
+  return h;
+}
 inline mx_host_obj h_dlpack_out(DLManagedTensor* t) {
   return box(Any(NDArray::from_dlpack(t).ref()));
 }
@@ -337,7 +346,7 @@ inline const mx_host_api* any_host() {
       h_new_list, h_list_set, h_new_tuple, h_tuple_set, h_new_dict, h_dict_set,
       h_new_set, h_set_add, h_new_object, h_decref,
       h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out, h_assign_contents,
-      &irq::g_word, irq::take};
+      &irq::g_word, irq::take, h_is_frozenset, h_freeze_set};
   return &api;
 }
 

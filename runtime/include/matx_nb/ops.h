@@ -534,8 +534,9 @@ inline void repr_items(StrBuilder& b, const Dict<K, V>& d) {
 }
 template <class T>
 inline void repr_into(StrBuilder& b, const Set<T>& s) {
-  if (s.size() == 0) { b.put_ascii("set()"); return; }
-  b.put('{');
+  bool frozen = s.object()->frozen;  // frozenset({1, 2}), frozenset()
+  if (s.size() == 0) { b.put_ascii(frozen ? "frozenset()" : "set()"); return; }
+  b.put_ascii(frozen ? "frozenset({" : "{");
   bool first = true;
   for (auto& e : s.table().entries()) {
     if (!e.live) continue;
@@ -543,7 +544,7 @@ inline void repr_into(StrBuilder& b, const Set<T>& s) {
     first = false;
     repr_into(b, e.key);
   }
-  b.put('}');
+  b.put_ascii(frozen ? "})" : "}");
 }
 template <class... T>
 inline void repr_into(StrBuilder& b, const Tuple<T...>& t) {
