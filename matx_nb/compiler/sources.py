@@ -103,9 +103,71 @@ class SourceUnavailable(Exception):
     pass
 
 
+def source_lines(obj: Any) -> Tuple[List[str], int]:
+    """inspect.getsourcelines(obj), without its tokenizer where the block is plain:
+    a cache hit spends most of its time there otherwise."""
+    try:
+        found = _block_by_indentation(obj)
+    except Exception:  # noqa: BLE001 - the exact way below says what is wrong
+        found = None
+    return found if found is not None else inspect.getsourcelines(obj)
+
+
+def _block_by_indentation(obj: Any):
+    """The lines of obj's def or class (decorators included) and its first line
+    number, ending before the first later line that is indented no deeper than
+    its header; None where that is not sure. It is sure when those lines parse
+    alone as one definition of obj's name: a cut inside a string, brackets or a
+    backslash continuation leaves them unparsable."""
+    file = inspect.getsourcefile(obj)
+    lines = linecache.getlines(file) if file else []
+    if not lines:
+        return None
+    if isinstance(obj, type):
+        starts = [f.__code__.co_firstlineno - 1 for f in vars(obj).values()
+                  if isinstance(f, pytypes.FunctionType) and f.__code__.co_filename == file]
+        if not starts:
+            return None
+        method = min(starts)
+        inner = len(lines[method]) - len(lines[method].lstrip())
+        header = re.compile(rf"\s*class\s+{re.escape(obj.__name__)}\b")
+        start = next((i for i in range(method - 1, -1, -1) if header.match(lines[i]) and
+                      len(lines[i]) - len(lines[i].lstrip()) < inner), None)
+        if start is None:
+            return None
+        while start > 0 and lines[start - 1].lstrip().startswith("@"):
+            start -= 1
+    else:
+        start = obj.__code__.co_firstlineno - 1
+    if not 0 <= start < len(lines):
+        return None
+    base = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1
+    while end < len(lines):
+        line = lines[end]
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and len(line) - len(line.lstrip()) <= base:
+            break
+        end += 1
+    # as inspect's block: without the blank lines and the comments of the outer level after it
+    while end > start + 1 and (not lines[end - 1].strip() or (
+            lines[end - 1].lstrip().startswith("#") and
+            len(lines[end - 1]) - len(lines[end - 1].lstrip()) <= base)):
+        end -= 1
+    block = lines[start:end]
+    try:
+        tree = ast.parse(textwrap.dedent("".join(block)))
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or getattr(tree.body[0], "name", None) != obj.__name__ or \
+            not isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return None
+    return block, start + 1
+
+
 def get_source(obj: Any) -> Source:
     try:
-        lines, first = inspect.getsourcelines(obj)
+        lines, first = source_lines(obj)
         file = inspect.getsourcefile(obj) or inspect.getfile(obj)
     except (OSError, TypeError) as e:
         raise SourceUnavailable(

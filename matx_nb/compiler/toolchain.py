@@ -153,12 +153,7 @@ def compiler_version(cxx: str) -> str:
 def runtime_hash() -> str:
     key = "runtime_hash"
     if key not in _memo:
-        h = hashlib.sha256(RUNTIME_VERSION.encode())
-        inc = include_dir() / "matx_nb"
-        for p in sorted(inc.rglob("*.h")):
-            h.update(str(p.relative_to(inc)).encode())
-            h.update(p.read_bytes())
-        _memo[key] = h.hexdigest()[:16]
+        _memo[key] = tree_hash(include_dir() / "matx_nb", ".h", RUNTIME_VERSION)
     return _memo[key]
 
 
@@ -167,12 +162,54 @@ def compiler_hash() -> str:
     be served an old library from the cache."""
     key = "compiler_hash"
     if key not in _memo:
-        h = hashlib.sha256()
-        for p in sorted(Path(__file__).resolve().parent.glob("*.py")):
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-        _memo[key] = h.hexdigest()[:16]
+        _memo[key] = tree_hash(Path(__file__).resolve().parent, ".py", "", recursive=False)
     return _memo[key]
+
+
+def tree_hash(root: Path, suffix: str, salt: str, recursive: bool = True) -> str:
+    """sha256 over the names and contents of root's files ending in suffix
+    (sorted by relative path). Remembered in the cache folder against each file's
+    size and mtime, so a new process reads the files again only when one changed
+    (a cache hit in a new process is otherwise mostly this)."""
+    files = []
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        try:
+            entries = list(os.scandir(root / rel if rel else root))
+        except OSError:
+            continue
+        for e in entries:
+            name = f"{rel}/{e.name}" if rel else e.name
+            if e.is_dir():
+                if recursive:
+                    stack.append(name)
+            elif e.name.endswith(suffix):
+                st = e.stat()
+                files.append((name, st.st_size, st.st_mtime_ns))
+    files.sort()
+    stamp = hashlib.sha256(repr((str(root), salt, files)).encode()).hexdigest()[:32]
+    memo_file = cache_dir() / "hashes.json"
+    try:
+        known = json.loads(memo_file.read_text())
+        if stamp in known:
+            return known[stamp]
+    except (OSError, ValueError):
+        known = {}
+    h = hashlib.sha256(salt.encode())
+    for name, _, _ in files:
+        h.update(name.encode())
+        h.update((root / name).read_bytes())
+    value = h.hexdigest()[:16]
+    if len(known) > 256:  # old stamps of edited trees
+        known = {}
+    known[stamp] = value
+    try:
+        memo_file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(memo_file, json.dumps(known))
+    except OSError:
+        pass
+    return value
 
 
 def base_flags(opt: str) -> List[str]:
