@@ -77,9 +77,19 @@ class ObjectBuild:
         t0 = time.perf_counter()
         try:
             with reporting(self.enter):
-                self.compiled = matx_nb.script(self.py_obj, opt=opt, force=force)
-            self.result = self.compiled.matx.load_details()
-            bind(self.name, self.compiled)  # before `done`: a waiting call then finds the name bound
+                compiled = matx_nb.script(self.py_obj, opt=opt, force=force)
+        except BaseException as e:  # noqa: BLE001 - a failed build must never reach the kernel
+            compiled = e
+        self.finish(compiled, bind, t0)
+
+    def finish(self, compiled, bind: Callable[[str, object], None], t0: float) -> None:
+        """Ends the build with its compiled object (bound to the name) or its error."""
+        try:
+            if isinstance(compiled, BaseException):
+                raise compiled
+            self.compiled = compiled
+            self.result = compiled.matx.load_details()
+            bind(self.name, compiled)  # before `done`: a waiting call then finds the name bound
             self.phase = "done"
         except BaseException as e:  # noqa: BLE001 - a failed build must never reach the kernel
             self.error = e
@@ -97,6 +107,55 @@ class ObjectBuild:
             raise BuildFailed(f"{self.name} (line {self.line} of {self.cell.label}) did not compile:\n"
                               f"{error_text(self.error)}") from self.error
         return self.compiled
+
+
+def related_groups(builds: List[ObjectBuild]) -> List[List[ObjectBuild]]:
+    """The cell's objects in groups that call one another (directly or through
+    other code): each group is one library, so a function and the cell functions
+    it calls compile once, while an edit to an unrelated function of the cell
+    rebuilds only that one."""
+    from matx_nb.compiler import driver
+    from matx_nb.compiler.diagnostics import DiagnosticSink
+    names = {b.name for b in builds}
+    parent = {b.name: b.name for b in builds}
+
+    def root(n: str) -> str:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+    for b in builds:
+        try:
+            uses = set(driver.collect(b.py_obj, DiagnosticSink()).sources) & names
+        except Exception:  # noqa: BLE001 - its own build reports what is wrong
+            continue
+        for other in uses:
+            parent[root(other)] = root(b.name)
+    groups: Dict[str, List[ObjectBuild]] = {}
+    for b in builds:
+        groups.setdefault(root(b.name), []).append(b)
+    return list(groups.values())
+
+
+def build_together(builds: List[ObjectBuild], opt: str, force: bool, bind: Callable[[str, object], None]) -> None:
+    """The objects of one cell compiled into one library (matx_nb.script_together):
+    one g++ run for the cell, not one per object with its callees compiled again
+    in each. Each object still ends on its own: one that can have no Python face
+    fails alone."""
+    from matx_nb.api import script_together
+    from matx_nb.compiler.driver import reporting
+
+    def enter(phase: str) -> None:
+        for b in builds:
+            b.enter(phase)
+    t0 = time.perf_counter()
+    try:
+        with reporting(enter):
+            faces = script_together([b.py_obj for b in builds], opt=opt, force=force)
+    except BaseException as e:  # noqa: BLE001 - a failed build must never reach the kernel
+        faces = [e] * len(builds)
+    for b, face in zip(builds, faces):
+        b.finish(face, bind, t0)
 
 
 def error_text(e: BaseException) -> str:
@@ -203,10 +262,14 @@ class CellBuild:
     # ---- the work, on background threads
     def run(self, pool: ThreadPoolExecutor, bind: Callable[[str, object], None], namespaces) -> None:
         try:
-            futures = [pool.submit(b.run, self.options.opt, self.options.force, bind)
-                       for b in self.objects.values()]
-            for f in futures:
-                f.result()
+            jobs = []
+            for group in related_groups(list(self.objects.values())):
+                if len(group) == 1:
+                    jobs.append(pool.submit(group[0].run, self.options.opt, self.options.force, bind))
+                else:
+                    jobs.append(pool.submit(build_together, group, self.options.opt, self.options.force, bind))
+            for job in jobs:
+                job.result()
             self.build_seconds = time.perf_counter() - self.started
             if self.failed:
                 self.state = "failed"

@@ -1,12 +1,14 @@
 """`matx_nb.script`: compile a function or class and return its compiled twin."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from .compiler.diagnostics import CompileError
 from .compiler.driver import CompileResult, compile_object, report
+from .compiler.sources import unwrap
 from .compiler.toolchain import DEFAULT_OPT
 
 _loaded: Dict[tuple, tuple] = {}  # (path, file identity) -> (capsule, function names, class names)
@@ -179,14 +181,44 @@ def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, devi
         if is_torch_module(obj):
             return TorchOp(obj, device=device)
     result, col = compile_object(obj, opt=opt, force=force)
+    return _faces(result, col, [result.entry])[0]
+
+
+def script_together(objs: List[Any], *, opt: str = DEFAULT_OPT, force: bool = False) -> List[Any]:
+    """script() of each of objs, compiled into one library (one g++ run, not one
+    per object, each with its callees again): a notebook cell's functions and
+    classes. Returns their compiled twins in the order given; an object that can
+    have no Python face (it takes or returns function values) is given as the
+    CompileError that says so, and the others still work."""
+    objs = list(objs)
+    if len(objs) == 1:
+        return [script(objs[0], opt=opt, force=force)]
+    result, col = compile_object(objs[0], opt=opt, force=force, together=tuple(objs[1:]))
+    return _faces(result, col, [unwrap(o).__name__ for o in objs])
+
+
+def _faces(result, col, names: List[str]) -> List[Any]:
+    """The Python faces of the named objects of a compiled program."""
     report("loading")
     cap, funcs, classes = load_library(result, col)
-    target = col.sources[result.entry].obj
     # Classes compiled as dependencies get a Python face too, so their instances
     # returned to Python read like the class (unless already scripted on their own).
     for i, name in enumerate(classes):
-        if name != result.entry and not _native().class_registered(cap, i):
+        if name not in names and not _native().class_registered(cap, i):
             _wrap_class(col.sources[name].obj, cap, classes, result, idx=i, func_names=funcs)
+    faces = []
+    for name in names:
+        try:
+            faces.append(_face(dataclasses.replace(result, entry=name) if name != result.entry else result,
+                               col.sources[name].obj, cap, funcs, classes))
+        except CompileError as e:  # this object only (it takes function values): not the others
+            if len(names) == 1:
+                raise
+            faces.append(e)
+    return faces
+
+
+def _face(result, target, cap, funcs, classes):
     if isinstance(target, type):
         # One compiled class per Python class and library: scripting it again
         # (a cache hit, or unpickling in a worker) gives the same type.

@@ -106,6 +106,56 @@ def test_rerun_is_a_cache_hit_and_an_edit_rebuilds_only_what_changed(shell):
     assert hits == {"f1": True, "f2": False} and shell.user_ns["f2"](4) == 12
 
 
+WORDS = """%%matx
+from typing import Callable, Dict, List
+
+def tokens(text: str) -> List[str]:
+    return [w.lower() for w in text.split()]
+
+def counts(words: List[str]) -> Dict[str, int]:
+    out: Dict[str, int] = {{}}
+    for w in words:
+        out[w] = out.get(w, 0) + {k}
+    return out
+
+def top(text: str, k: int) -> List[str]:
+    c = counts(tokens(text))
+    return sorted(c.keys(), key=lambda w: (-c[w], w))[:k]
+
+def apply(f: Callable[[int], int], x: int) -> int:
+    return f(x)
+
+def double(x: int) -> int:
+    return apply(lambda y: y * 2, x)
+
+def unrelated(n: int) -> int:
+    return n - 1
+"""
+
+
+def test_a_cell_s_related_objects_compile_into_one_library(shell):
+    """Objects that call one another (tokens, counts, top; apply, double) are one
+    library and one g++ run; an unrelated one has its own, so an edit elsewhere
+    leaves it a cache hit. An object without a Python face fails alone."""
+    run(shell, WORDS.format(k=1))
+    build, _ = last(shell)
+    build.wait()
+    lib = {n: b.result.library for n, b in build.objects.items() if b.result is not None}
+    assert lib["tokens"] == lib["counts"] == lib["top"] != lib["unrelated"]
+    assert lib["double"] != lib["top"] and lib["double"] != lib["unrelated"]
+    ns = shell.user_ns
+    assert ns["top"]("b a B c b", 2) == ["b", "a"] and ns["counts"](["x", "x"]) == {"x": 2}
+    assert ns["double"](21) == 42 and ns["unrelated"](1) == 0
+    r = run(shell, "apply(abs, 1)", ok=False)
+    assert isinstance(r.error_in_exec, BuildFailed) and "function value" in str(r.error_in_exec)
+    run(shell, WORDS.format(k=3))  # counts edited: its group rebuilds, the rest are cache hits
+    build, _ = last(shell)
+    build.wait()
+    hits = {n: b.result.cache_hit for n, b in build.objects.items() if b.result is not None}
+    assert hits == {"tokens": False, "counts": False, "top": False, "double": True, "unrelated": True}
+    assert ns["counts"](["x", "x"]) == {"x": 6} and ns["top"]("a b b", 1) == ["b"]
+
+
 def fake_cxx(tmp_path, body):
     p = tmp_path / "fake-g++"
     p.write_text('#!/bin/bash\ncase "$1" in --version) exec g++ "$@";; esac\n' + body + "\n")

@@ -232,12 +232,19 @@ def deeply(fn, col: "sources.Collector", entry: str):
     return out["value"]
 
 
-def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False) -> tuple:
-    """Compiles obj and its dependencies; returns (CompileResult, collector)."""
+def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, together: tuple = ()) -> tuple:
+    """Compiles obj and its dependencies, and the objects `together` and theirs,
+    into one library (a notebook cell's functions and classes: one g++ run);
+    returns (CompileResult of obj, collector)."""
     t0 = time.perf_counter()
     report("checking")
     sink = DiagnosticSink()
     col = collect(obj, sink)
+    for other in together:
+        try:
+            col.add(other)
+        except sources.SourceUnavailable as e:
+            raise CompileError([Diagnostic(Span("<unknown>", 0, 0), str(e))]) from None
     entry = sources.unwrap(obj).__name__
     tc = Toolchain(opt)
     cache = LibraryCache(tc)
