@@ -118,14 +118,17 @@ def write_module(case: Case, directory: Path):
 def compiled_namespace(mod, calls=None) -> dict:
     """The module's namespace with its functions and classes compiled (only those
     the calls name, when given: helpers may be callable from compiled code only)."""
-    import matx_nb
+    from matx_nb.api import script_together
     ns = dict(vars(mod))
     used = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", " ".join(calls))) if calls is not None else None
-    for name, v in vars(mod).items():
-        if used is not None and name not in used:
-            continue
-        if getattr(v, "__module__", None) == mod.__name__ and (callable(v) or isinstance(v, type)):
-            ns[name] = matx_nb.script(v)
+    names = [name for name, v in vars(mod).items()
+             if (used is None or name in used) and getattr(v, "__module__", None) == mod.__name__
+             and (callable(v) or isinstance(v, type))]
+    # One library for them all, as a notebook cell's objects (one g++ run per case)
+    for name, compiled in zip(names, script_together([getattr(mod, n) for n in names]) if names else []):
+        if isinstance(compiled, Exception):
+            raise compiled
+        ns[name] = compiled
     return ns
 
 
