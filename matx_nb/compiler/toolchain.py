@@ -527,8 +527,9 @@ shift 2
 wait $!
 """
 # Signs in g++'s output that it ran out of its address space.
+# g++'s words for running out of its address space (the last: mapping the precompiled header)
 _OUT_OF_MEMORY = ("out of memory allocating", "virtual memory exhausted", "cannot allocate memory",
-                  "std::bad_alloc", "memory exhausted")
+                  "std::bad_alloc", "memory exhausted", "pch allocation failure")
 
 
 def compiler_env() -> dict:
