@@ -153,3 +153,17 @@ def run_case(case: Case, directory: Path) -> List[str]:
                 return f"returned {o[1]!r}" if o[0] == "ok" else f"raised {type(o[1]).__name__}: {o[1]}"
             problems.append(f"{where}\n  python:   {show(py)}\n  compiled: {show(mx)}")
     return problems
+
+
+def load_source(directory, name: str, source: str):
+    """A module written to directory/name.py (typing's names imported on its first
+    line) and imported under name: code that inspect can read, as a user's file."""
+    import importlib.util
+    import sys
+    path = directory / f"{name}.py"
+    path.write_text("from typing import Any, Callable, Dict, List, Optional, Set, Tuple\n" + source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod

@@ -4,7 +4,6 @@ is optimized lightly; deep nesting (a 400-branch elif chain) compiles; a module
 constant of any size is captured, not dropped. Each compiled result is compared
 with CPython's. Times are bounds with a wide margin for a loaded machine."""
 import ast
-import importlib.util
 import math
 import sys
 import time
@@ -12,17 +11,12 @@ import time
 import pytest
 
 import matx_nb
+from difftest import load_source
 from matx_nb.compiler.sources import dump_tree
 
 
 def load(tmp_path, name, source):
-    path = tmp_path / f"{name}.py"
-    path.write_text("from typing import Any, Dict, List, Optional, Set, Tuple\n" + source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_source(tmp_path, name, source)
 
 
 def compile_timed(fn):

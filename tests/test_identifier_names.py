@@ -6,13 +6,11 @@ code returns what CPython returns (issue 15). Names crossing the boundary
 (parameters passed by keyword, attributes read from Python) keep their Python
 spelling."""
 import builtins
-import importlib.util
 import keyword
-import sys
 
-import pytest
 
 import matx_nb
+from difftest import load_source
 
 MACROS = """L0 L1 S0 K0 INT_MAX INT_MIN M_PI M_E SIZE_MAX PATH_MAX BUFSIZ RAND_MAX HUGE_VAL
 EXIT_SUCCESS EXIT_FAILURE __LINE__ __FILE__ __cplusplus __COUNTER__ __DATE__ __TIME__ __GNUC__
@@ -43,13 +41,7 @@ CORE = [n for n in ALL if n in MACROS[:40] or n in ("std", "mx", "auto", "this",
 
 
 def load(tmp_path, name, source):
-    path = tmp_path / f"{name}.py"
-    path.write_text("from typing import Callable, Dict, List, Optional\n" + source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_source(tmp_path, name, source)
 
 
 def names_as_locals(names):
