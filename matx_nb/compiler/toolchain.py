@@ -240,23 +240,51 @@ class Toolchain:
             _memo[k] = h.hexdigest()[:20]
         return _memo[k]
 
-    # ---- precompiled header
+    # ---- the built runtime: precompiled header and runtime object (linkage.h)
     def pch_dir(self) -> Path:
         return cache_dir() / "pch" / self.key()
 
     def pch(self) -> Optional[Path]:
-        """The precompiled runtime header's include dir: the cache's, else the one
-        built when the package was installed (same key: same compiler, flags and
-        headers), else None (not built yet)."""
+        """The folder of the built runtime (the precompiled header, as an include
+        dir, and the runtime object): the cache's, else the one built when the
+        package was installed (same key: same compiler, flags and headers), else
+        None (not built yet)."""
         d = self.pch_dir()
-        if (d / "matx_nb" / "runtime.h.gch").exists():
+        if runtime_built(d):
             return d
         return installed_pch(self.key())
 
     def pch_command(self, out: Path) -> List[str]:
-        """The g++ command that precompiles the runtime header into out."""
-        return [self.cxx, *base_flags(self.opt), "-x", "c++-header",
+        """The g++ command that precompiles the runtime header into out, for
+        generated code linked with the runtime object."""
+        return [self.cxx, *base_flags(self.opt), LINKED_FLAG, "-x", "c++-header",
                 str(include_dir() / "matx_nb" / "runtime.h"), "-o", str(out)]
+
+    def runtime_object_command(self, src: Path, out: Path) -> List[str]:
+        """The g++ command that compiles the runtime's out-of-line code (MX_RT
+        functions and prebuilt.h's instantiations) into the object every library
+        links, one section per function so a library keeps only what it calls."""
+        return [self.cxx, *base_flags(self.opt), "-DMATX_NB_RT_ARCHIVE", "-ffunction-sections",
+                "-fdata-sections", "-I", str(include_dir()), "-c", str(src), "-o", str(out)]
+
+    def build_runtime(self, d: Path, timeout: float = 900) -> Optional[str]:
+        """Builds the runtime into d (header, then object), each file moved into
+        place when complete. Returns None, or the failing command's log."""
+        import subprocess
+        gch = d / "matx_nb" / "runtime.h.gch"
+        gch.parent.mkdir(parents=True, exist_ok=True)
+        src = d / RT_SOURCE_NAME
+        src.write_text(RT_SOURCE)
+        for out, cmd in ((gch, self.pch_command), (d / RT_OBJECT, lambda o: self.runtime_object_command(src, o))):
+            if out.exists():
+                continue
+            tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
+            r = subprocess.run(cmd(tmp), capture_output=True, text=True, timeout=timeout, env=compiler_env())
+            if r.returncode != 0:
+                tmp.unlink(missing_ok=True)
+                return r.stderr[-4000:] or f"exit status {r.returncode}"
+            os.replace(tmp, out)
+        return None
 
     def ensure_pch(self) -> Optional[Path]:
         """Starts building the precompiled header in the background if missing.
@@ -266,14 +294,13 @@ class Toolchain:
         not compete for the CPU, and later compiles use it.
         """
         d = self.pch_dir()
-        gch = d / "matx_nb" / "runtime.h.gch"
-        if gch.exists():
+        if runtime_built(d):
             return d
         if installed_pch(self.key()) is not None:
             return installed_pch(self.key())
         if os.environ.get("MATX_NB_NO_PCH"):
             return None
-        gch.parent.mkdir(parents=True, exist_ok=True)
+        d.mkdir(parents=True, exist_ok=True)
         marker = d / "building"
         try:
             fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -288,36 +315,43 @@ class Toolchain:
             return None
         import shlex
         import subprocess
-        tmp = gch.with_name(f"runtime.h.gch.tmp{os.getpid()}")
-        cmd = self.pch_command(tmp)
+        gch = d / "matx_nb" / "runtime.h.gch"
+        gch.parent.mkdir(parents=True, exist_ok=True)
+        src = d / RT_SOURCE_NAME
+        src.write_text(RT_SOURCE)
+        rt = d / RT_OBJECT
         # Bounded as run_compiler's builds are (it outlives its starter on purpose:
-        # the header serves every later process).
+        # the runtime serves every later process).
         memory = memory_limit_mb()
         seconds = float(os.environ.get("MATX_NB_CXX_TIMEOUT") or 600)
-        if shutil.which("timeout"):
-            cmd = ["timeout", "-s", "KILL", f"{seconds:g}", *cmd]
-        script = ((f"ulimit -v {memory * 1024} 2>/dev/null; " if memory else "") +
-                  " ".join(shlex.quote(c) for c in cmd) +
-                  f" && mv -f {shlex.quote(str(tmp))} {shlex.quote(str(gch))};"
-                  f" rm -f {shlex.quote(str(tmp))} {shlex.quote(str(marker))}")
+        q = shlex.quote
+        steps = []
+        for out, make in ((gch, self.pch_command), (rt, lambda o: self.runtime_object_command(src, o))):
+            tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
+            cmd = make(tmp)
+            if shutil.which("timeout"):
+                cmd = ["timeout", "-s", "KILL", f"{seconds:g}", *cmd]
+            steps.append(f"{{ [ -e {q(str(out))} ] || {{ {' '.join(q(c) for c in cmd)} && mv -f {q(str(tmp))} "
+                         f"{q(str(out))}; }}; }}; rm -f {q(str(tmp))}")
+        script = ((f"ulimit -v {memory * 1024} 2>/dev/null; " if memory else "") + "; ".join(steps) +
+                  f"; rm -f {q(str(marker))}")
         subprocess.Popen(["/bin/sh", "-c", script], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, env=compiler_env())
         return None
 
     def wait_for_pch(self, timeout: float = 60.0) -> bool:
-        """Blocks until the background header build is done (tests, benchmarks)."""
+        """Blocks until the background runtime build is done (tests, benchmarks)."""
         if self.ensure_pch() is not None:
             return True
-        gch = self.pch_dir() / "matx_nb" / "runtime.h.gch"
         end = time.time() + timeout
         while time.time() < end:
-            if gch.exists():
+            if runtime_built(self.pch_dir()):
                 return True
             if not (self.pch_dir() / "building").exists():
                 self.ensure_pch()
             time.sleep(0.05)
-        return gch.exists()
+        return runtime_built(self.pch_dir())
 
     # ---- compile
     def compile(self, source: str, out: Path) -> "BuildResult":
@@ -330,9 +364,12 @@ class Toolchain:
             f.write(source)
         tmp_out = out.with_name(out.name + f".tmp{os.getpid()}")
         cmd = [self.cxx, *base_flags(self.opt), "-shared"]
+        if pch is not None:  # linked with the built runtime; else header-only, as the runtime is built
+            cmd += [LINKED_FLAG, "-I", str(pch)]
+        cmd += ["-I", str(include_dir()), src_path, "-o", str(tmp_out)]
         if pch is not None:
-            cmd += ["-I", str(pch)]
-        cmd += ["-I", str(include_dir()), src_path, "-o", str(tmp_out), *link_flags(source)]
+            cmd += [str(pch / RT_OBJECT), "-Wl,--gc-sections"]
+        cmd += link_flags(source)
         t0 = time.perf_counter()
         try:
             r = run_compiler(cmd)
@@ -391,7 +428,16 @@ _MISSING_HEADER = re.compile(r"fatal error: ([^\s:]+): No such file or directory
 _MISSING_LIB = re.compile(r"cannot find (-l[^\s:]+)")
 
 
-PCH_DIR_NAME = "pch"  # next to the installed native module: <key>/matx_nb/runtime.h.gch
+PCH_DIR_NAME = "pch"  # next to the installed native module: <key>/matx_nb/runtime.h.gch, <key>/RT_OBJECT
+LINKED_FLAG = "-DMATX_NB_LINKED_RUNTIME"
+RT_OBJECT = "libmatx_nb_rt.o"
+RT_SOURCE_NAME = "matx_nb_rt.cc"
+RT_SOURCE = "// The runtime's out-of-line code (linkage.h).\n#include <matx_nb/runtime.h>\n#include <matx_nb/live.h>\n"
+
+
+def runtime_built(d: Path) -> bool:
+    """Whether d holds a complete built runtime: the header and the object."""
+    return (d / "matx_nb" / "runtime.h.gch").is_file() and (d / RT_OBJECT).is_file()
 
 
 def installed_pch_roots() -> List[Path]:
@@ -415,32 +461,29 @@ def installed_pch(key: str) -> Optional[Path]:
     """The include dir of a precompiled header made at install time for this key, or None."""
     memo = ("installed_pch", key)
     if memo not in _memo:
-        _memo[memo] = next((r / key for r in installed_pch_roots()
-                            if (r / key / "matx_nb" / "runtime.h.gch").is_file()), None)
+        _memo[memo] = next((r / key for r in installed_pch_roots() if runtime_built(r / key)), None)
     return _memo[memo]
 
 
 def build_installed_pch(dest: Path) -> int:
-    """`python -m matx_nb.compiler.toolchain --build-pch DEST` (CMake, at install time): precompiles
-    the runtime header for the default flags into DEST/<key>/, so that the first
-    cell of a fresh install does not pay for it. A machine where this fails gets
+    """`python -m matx_nb.compiler.toolchain --build-pch DEST` (CMake, at install time): builds the
+    runtime (precompiled header and runtime object) for the default flags into DEST/<key>/, so
+    that the first cell of a fresh install does not pay for it. A machine where this fails gets
     it built in the background on first use instead: never an install error."""
     import subprocess
     tc = Toolchain()
-    out = dest / tc.key() / "matx_nb" / "runtime.h.gch"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    d = dest / tc.key()
     t0 = time.perf_counter()
     try:
-        r = subprocess.run(tc.pch_command(out), capture_output=True, text=True, timeout=900,
-                           env=compiler_env())
+        failed = tc.build_runtime(d)
     except (OSError, subprocess.SubprocessError) as e:
-        print(f"matx_nb: precompiled header not built ({e}); it will be built on first use")
+        failed = str(e)
+    if failed is not None:
+        for f in (d / "matx_nb" / "runtime.h.gch", d / RT_OBJECT):
+            f.unlink(missing_ok=True)
+        print("matx_nb: runtime not prebuilt; it will be built on first use\n" + failed[-2000:])
         return 0
-    if r.returncode != 0:
-        out.unlink(missing_ok=True)
-        print("matx_nb: precompiled header not built; it will be built on first use\n" + r.stderr[-2000:])
-        return 0
-    print(f"matx_nb: precompiled the runtime header in {time.perf_counter() - t0:.1f} s: {out}")
+    print(f"matx_nb: built the runtime (precompiled header and object) in {time.perf_counter() - t0:.1f} s: {d}")
     return 0
 
 

@@ -245,22 +245,40 @@ struct ConvError {
   ErrKind kind = ErrKind::TypeError;
   std::string message;
   // The error without the name of the argument: "expected int, got str[0]".
-  std::string text() const {
-    if (kind != ErrKind::TypeError) return message + (path.empty() ? "" : " (at " + path + ")");
-    return "expected " + expected + ", got " + got + path;
-  }
+  std::string text() const;
 };
 
-[[noreturn]] inline void conv_overflow(const char* message) {
+[[noreturn]] MX_RT void conv_overflow(const char* message);
+[[noreturn]] MX_RT void conv_fail(const mx_host_api* h, mx_host_obj o, const char* expected);
+// Prefixes the path of the ConvError being handled with "[i]" and rethrows it.
+[[noreturn]] MX_RT void conv_rethrow_at(int64_t i);
+
+#if MX_RT_DEFINE
+MX_RT std::string ConvError::text() const {
+  if (kind != ErrKind::TypeError) return message + (path.empty() ? "" : " (at " + path + ")");
+  return "expected " + expected + ", got " + got + path;
+}
+
+MX_RT void conv_overflow(const char* message) {
   ConvError e;
   e.kind = ErrKind::OverflowError;
   e.message = message;
   throw e;
 }
 
-[[noreturn]] inline void conv_fail(const mx_host_api* h, mx_host_obj o, const char* expected) {
+MX_RT void conv_fail(const mx_host_api* h, mx_host_obj o, const char* expected) {
   throw ConvError{"", expected, h->type_name(o)};
 }
+
+MX_RT void conv_rethrow_at(int64_t i) {
+  try {
+    throw;
+  } catch (ConvError& e) {
+    e.path = "[" + std::to_string(i) + "]" + e.path;
+    throw;
+  }
+}
+#endif
 
 template <class T, class = void>
 struct Conv;
@@ -392,9 +410,8 @@ struct Conv<List<T>> {
     for (int64_t i = 0; i < n; ++i) {
       try {
         out.push_back(Conv<T>::from_host(h, h->seq_item(o, i)));
-      } catch (ConvError& e) {
-        e.path = "[" + std::to_string(i) + "]" + e.path;
-        throw;
+      } catch (ConvError&) {
+        conv_rethrow_at(i);
       }
     }
     out.object()->from_tuple = k == MX_HK_TUPLE;  // changing it raises as for the tuple (builtins.h)
@@ -427,11 +444,11 @@ inline mx_host_obj to_caller(const char* what, F&& convert) {
   }
 }
 template <class T>
-inline mx_host_obj result_to_host(const mx_host_api* h, T& r) {
+mx_host_obj result_to_host(const mx_host_api* h, T& r) {
   return to_caller("the result", [&] { return Conv<T>::to_host(h, r); });
 }
 template <class T>
-inline mx_host_obj result_to_host(const mx_host_api* h, List<T>& r) {
+mx_host_obj result_to_host(const mx_host_api* h, List<T>& r) {
   if (!r.object() || r.object()->refcount() != 1)
     return to_caller("the result", [&] { return Conv<List<T>>::to_host(h, r); });
   auto& items = r.vec();
@@ -540,9 +557,8 @@ struct Conv<Tuple<T...>> {
   static U item(const mx_host_api* h, mx_host_obj o, size_t i) {
     try {
       return Conv<U>::from_host(h, h->seq_item(o, int64_t(i)));
-    } catch (ConvError& e) {
-      e.path = "[" + std::to_string(i) + "]" + e.path;
-      throw;
+    } catch (ConvError&) {
+      conv_rethrow_at(int64_t(i));
     }
   }
   template <size_t... I>
@@ -566,13 +582,60 @@ struct Conv<Tuple<T...>> {
 
 // ---- error transport ---------------------------------------------------------
 
-inline char* dup_cstr(const std::string& s) {
+MX_RT char* dup_cstr(const std::string& s);
+MX_RT void fill_error(mx_error* out, const Error& e);
+MX_RT void fill_error(mx_error* out, const CodecError& e);
+MX_RT void fill_error(mx_error* out, ErrKind kind, const std::string& msg);
+// Fills err from the exception being handled (any C++ exception); returns -1.
+MX_RT int fill_error_from_current(mx_error* err) noexcept;
+// Rethrows the exception being handled while converting argument `param` of `fn`
+// (or attribute `attr` of class `cls`), as the TypeError (or other error) that
+// names it; `type_name` gives the expected type's Python spelling.
+[[noreturn]] MX_RT void rethrow_arg_error(const char* fn, const char* param, std::string (*type_name)());
+[[noreturn]] MX_RT void rethrow_attr_error(const char* cls, const char* attr, std::string (*type_name)());
+
+// Runs an entry point body, turning every C++ exception into an mx_error so
+// nothing unwinds through the host.
+template <class F>
+inline int guarded(mx_error* err, F&& body) {
+  EntryScope scope;
+  try {
+    body();
+    return 0;
+  } catch (...) {
+    return fill_error_from_current(err);
+  }
+}
+
+// Converts argument i, naming the parameter in the TypeError.
+template <class T>
+T arg_from_host(const mx_host_api* h, mx_host_obj o, const char* fn, const char* param) {
+  try {
+    return Conv<T>::from_host(h, o);
+  } catch (...) {
+    rethrow_arg_error(fn, param, &Conv<T>::name);
+  }
+}
+
+// Converts a value set on attribute `attr` of an instance of class `cls` from
+// the host, naming the attribute in the error.
+template <class T>
+T attr_from_host(const mx_host_api* h, mx_host_obj o, const char* cls, const char* attr) {
+  try {
+    return Conv<T>::from_host(h, o);
+  } catch (...) {
+    rethrow_attr_error(cls, attr, &Conv<T>::name);
+  }
+}
+
+#if MX_RT_DEFINE
+MX_RT char* dup_cstr(const std::string& s) {
   char* p = static_cast<char*>(std::malloc(s.size() + 1));
   std::memcpy(p, s.data(), s.size() + 1);
   return p;
 }
 
-inline void fill_error(mx_error* out, const Error& e) {
+MX_RT void fill_error(mx_error* out, const Error& e) {
   out->kind = int32_t(e.kind());
   out->message = dup_cstr(e.message());
   out->file = e.has_loc() ? dup_cstr(e.file()) : nullptr;
@@ -581,7 +644,7 @@ inline void fill_error(mx_error* out, const Error& e) {
   out->col = e.col();
 }
 
-inline void fill_error(mx_error* out, const CodecError& e) {
+MX_RT void fill_error(mx_error* out, const CodecError& e) {
   fill_error(out, static_cast<const Error&>(e));
   out->codec_encoding = dup_cstr(e.encoding());
   out->codec_object = static_cast<char*>(std::malloc(e.object().size() + 1));
@@ -592,42 +655,39 @@ inline void fill_error(mx_error* out, const CodecError& e) {
   out->codec_reason = dup_cstr(e.reason());
 }
 
-inline void fill_error(mx_error* out, ErrKind kind, const std::string& msg) {
+MX_RT void fill_error(mx_error* out, ErrKind kind, const std::string& msg) {
   fill_error(out, Error(kind, msg));
 }
 
-// Runs an entry point body, turning every C++ exception into an mx_error so
-// nothing unwinds through the host.
-template <class F>
-inline int guarded(mx_error* err, F&& body) {
-  EntryScope scope;
+MX_RT int fill_error_from_current(mx_error* err) noexcept {
   try {
-    body();
-    return 0;
-  } catch (const CodecError& e) {
-    fill_error(err, e);
-  } catch (const Error& e) {
-    fill_error(err, e);
-  } catch (const ConvError& e) {
-    fill_error(err, e.kind, e.text());
-  } catch (const std::bad_alloc&) {
-    fill_error(err, ErrKind::MemoryError, "out of memory");
-  } catch (const std::length_error&) {
-    // A size past what a std container can hold: Python's MemoryError.
-    fill_error(err, ErrKind::MemoryError, "out of memory: result too large");
-  } catch (const std::exception& e) {
-    fill_error(err, ErrKind::RuntimeError, e.what());
-  } catch (...) {
-    fill_error(err, ErrKind::RuntimeError, "unknown C++ exception");
+    try {
+      throw;
+    } catch (const CodecError& e) {
+      fill_error(err, e);
+    } catch (const Error& e) {
+      fill_error(err, e);
+    } catch (const ConvError& e) {
+      fill_error(err, e.kind, e.text());
+    } catch (const std::bad_alloc&) {
+      fill_error(err, ErrKind::MemoryError, "out of memory");
+    } catch (const std::length_error&) {
+      // A size past what a std container can hold: Python's MemoryError.
+      fill_error(err, ErrKind::MemoryError, "out of memory: result too large");
+    } catch (const std::exception& e) {
+      fill_error(err, ErrKind::RuntimeError, e.what());
+    } catch (...) {
+      fill_error(err, ErrKind::RuntimeError, "unknown C++ exception");
+    }
+  } catch (...) {  // out of memory while copying the message
+    err->kind = int32_t(ErrKind::MemoryError);
   }
   return -1;
 }
 
-// Converts argument i, naming the parameter in the TypeError.
-template <class T>
-inline T arg_from_host(const mx_host_api* h, mx_host_obj o, const char* fn, const char* param) {
+MX_RT void rethrow_arg_error(const char* fn, const char* param, std::string (*type_name)()) {
   try {
-    return Conv<T>::from_host(h, o);
+    throw;
   } catch (const NestError& e) {
     std::string arg = std::string(fn) + "() argument '" + param + "'";
     if (e.cycle())
@@ -638,17 +698,14 @@ inline T arg_from_host(const mx_host_api* h, mx_host_obj o, const char* fn, cons
     std::string where = e.path.empty() ? "" : " at " + std::string(param) + e.path;
     if (e.kind != ErrKind::TypeError)  // f() argument 'n': Python int too large to convert to a 64-bit int
       throw Error(e.kind, std::string(fn) + "() argument '" + param + "'" + where + ": " + e.message);
-    throw Error(ErrKind::TypeError, std::string(fn) + "() argument '" + param + "' must be " +
-                                        Conv<T>::name() + ", got " + e.got + where);
+    throw Error(ErrKind::TypeError, std::string(fn) + "() argument '" + param + "' must be " + type_name() +
+                                        ", got " + e.got + where);
   }
 }
 
-// Converts a value set on attribute `attr` of an instance of class `cls` from
-// the host, naming the attribute in the error.
-template <class T>
-inline T attr_from_host(const mx_host_api* h, mx_host_obj o, const char* cls, const char* attr) {
+MX_RT void rethrow_attr_error(const char* cls, const char* attr, std::string (*type_name)()) {
   try {
-    return Conv<T>::from_host(h, o);
+    throw;
   } catch (const NestError& e) {
     std::string what = std::string("attribute '") + attr + "' of '" + cls + "' objects";
     if (e.cycle())
@@ -658,9 +715,10 @@ inline T attr_from_host(const mx_host_api* h, mx_host_obj o, const char* cls, co
     std::string what = std::string("attribute '") + attr + "' of '" + cls + "' objects";
     std::string where = e.path.empty() ? "" : " at " + std::string(attr) + e.path;
     if (e.kind != ErrKind::TypeError) throw Error(e.kind, what + where + ": " + e.message);
-    throw Error(ErrKind::TypeError, what + " must be " + Conv<T>::name() + ", got " + e.got + where);
+    throw Error(ErrKind::TypeError, what + " must be " + type_name() + ", got " + e.got + where);
   }
 }
+#endif
 
 // ---- calls from the host into parameters it cannot tell apart -----------------
 // The host fills an entry point's slots by position or by name. Keyword-only
@@ -668,7 +726,15 @@ inline T attr_from_host(const mx_host_api* h, mx_host_obj o, const char* cls, co
 // unnamed slots: a positional argument landing there is one too many, reported
 // with CPython's message. npos: positional parameters; least: those without a
 // default; self_: 1 where CPython counts self or cls.
-inline void check_positional(const mx_host_obj* args, int64_t npos, int64_t least, int64_t guards,
+MX_RT void check_positional(const mx_host_obj* args, int64_t npos, int64_t least, int64_t guards,
+                            int64_t nkwonly, int64_t self_, const char* name);
+
+// CPython's TypeError for required keyword-only parameters left out; `names`
+// holds each one's name, or null where it was given.
+MX_RT void check_kwonly_given(const char* name, std::initializer_list<const char*> names);
+
+#if MX_RT_DEFINE
+MX_RT void check_positional(const mx_host_obj* args, int64_t npos, int64_t least, int64_t guards,
                              int64_t nkwonly, int64_t self_, const char* name) {
   if (guards == 0 || !args[npos]) return;
   int64_t given = npos;
@@ -689,9 +755,7 @@ inline void check_positional(const mx_host_obj* args, int64_t npos, int64_t leas
                                       (given == 1 && !kw ? "was" : "were") + " given");
 }
 
-// CPython's TypeError for required keyword-only parameters left out; `names`
-// holds each one's name, or null where it was given.
-inline void check_kwonly_given(const char* name, std::initializer_list<const char*> names) {
+MX_RT void check_kwonly_given(const char* name, std::initializer_list<const char*> names) {
   std::vector<std::string> missing;
   for (const char* n : names)
     if (n) missing.push_back("'" + std::string(n) + "'");
@@ -705,6 +769,7 @@ inline void check_kwonly_given(const char* name, std::initializer_list<const cha
                                       " required keyword-only argument" + (missing.size() == 1 ? "" : "s") +
                                       ": " + list);
 }
+#endif
 
 // Holds the GIL released for the lifetime of the scope.
 // The library's set_host(): where its loops look for an interrupt.

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "linkage.h"
+
 namespace mx {
 
 // The Python exception class an Error maps to at the boundary. The numbering is
@@ -133,12 +135,15 @@ class Error : public std::exception {
   int32_t line_ = 0, col_ = 0;
 };
 
-[[noreturn]] __attribute__((noinline, cold)) inline void raise(ErrKind kind, std::string msg,
-                                                               const Loc* loc = nullptr) {
+[[noreturn]] __attribute__((noinline, cold)) MX_RT void raise(ErrKind kind, std::string msg,
+                                                           const Loc* loc = nullptr);
+#if MX_RT_DEFINE
+[[noreturn]] __attribute__((noinline, cold)) MX_RT void raise(ErrKind kind, std::string msg, const Loc* loc) {
   Error e(kind, std::move(msg));
   e.set_loc(loc);
   throw e;
 }
+#endif
 
 // Attaches a location to an Error thrown by a runtime helper that had none.
 template <class F>

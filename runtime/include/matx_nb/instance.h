@@ -16,23 +16,29 @@ struct Instance : Object {
   // Held by each call from a host into this instance (lock.h, abi.h HostLock).
   mutable RecursiveLock host_lock;
   // Python's default repr names the class and the address.
-  virtual Str py_repr() const {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "<%s object at %p>", type_name(), static_cast<const void*>(this));
-    StrBuilder b;
-    b.put_ascii(buf);
-    return b.build();
-  }
+  virtual Str py_repr() const;
   virtual Str py_str() const { return py_repr(); }
   virtual bool py_bool() const { return true; }
   virtual bool py_eq(const Instance* other) const { return this == other; }
-  virtual bool py_lt(const Instance* other, const Loc* loc) const {
-    raise(ErrKind::TypeError, std::string("'<' not supported between instances of '") + type_name() + "' and '" +
-                                  other->type_name() + "'",
-          loc);
-  }
+  virtual bool py_lt(const Instance* other, const Loc* loc) const;
   virtual int64_t py_hash() const { return int64_t(reinterpret_cast<uintptr_t>(this) >> 4); }
 };
+
+#if MX_RT_DEFINE
+MX_RT Str Instance::py_repr() const {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "<%s object at %p>", type_name(), static_cast<const void*>(this));
+  StrBuilder b;
+  b.put_ascii(buf);
+  return b.build();
+}
+
+MX_RT bool Instance::py_lt(const Instance* other, const Loc* loc) const {
+  raise(ErrKind::TypeError, std::string("'<' not supported between instances of '") + type_name() + "' and '" +
+                                other->type_name() + "'",
+        loc);
+}
+#endif
 
 template <class T>
 using if_instance = std::enable_if_t<std::is_base_of<Instance, T>::value, int>;

@@ -7,6 +7,7 @@
 #pragma once
 #include "abi.h"
 #include "mutate.h"
+#include "prebuilt.h"
 
 namespace mx {
 namespace live {
@@ -157,12 +158,17 @@ inline int assign(const mx_host_api* h, Object* o, mx_host_obj src, mx_error* er
 }
 
 template <class C>
-inline const mx_container_ops* ops_of() {
+const mx_container_ops* ops_of() {
   static const mx_container_ops ops = {
       Ops<C>::kind, Ops<C>::len, Ops<C>::getitem, Ops<C>::setitem, Ops<C>::delitem, Ops<C>::contains, Ops<C>::add,
       snapshot<C>, assign<C>};
   return &ops;
 }
+
+#ifdef MX_PREBUILT_EXTERN
+#define MX_PREBUILT_OPS(...) MX_PREBUILT_EXTERN template const mx_container_ops* ops_of<__VA_ARGS__>();
+MX_PREBUILT_CONTAINERS(MX_PREBUILT_OPS)
+#endif
 
 }  // namespace live
 }  // namespace mx

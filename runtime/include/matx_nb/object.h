@@ -7,10 +7,12 @@
 #include <utility>
 #include <vector>
 
+#include "linkage.h"
+
 namespace mx {
 
 class Object;
-inline void free_nested(const Object* o) noexcept;
+MX_RT void free_nested(const Object* o) noexcept;
 
 // Whether freeing a T may free further objects to any depth: Any's objects,
 // containers of Any, class instances (a linked list of nodes). Those are freed
@@ -38,8 +40,10 @@ class Object {
 
   void incref() const noexcept { rc_.fetch_add(1, std::memory_order_relaxed); }
   void decref() const noexcept {
-    if (release_ref()) delete this;
+    if (release_ref()) destroy();
   }
+  // Deletes the object (out of line: the callers of decref stay small).
+  __attribute__((noinline)) void destroy() const noexcept;
   // decref for an object whose freeing may go deep (see FreesNested).
   void decref_nested() const noexcept {
     if (release_ref()) free_nested(this);
@@ -120,7 +124,10 @@ inline FreeState& free_state() {
 }
 }  // namespace detail
 
-inline void free_nested(const Object* o) noexcept {
+#if MX_RT_DEFINE
+MX_RT void Object::destroy() const noexcept { delete this; }
+
+MX_RT void free_nested(const Object* o) noexcept {
   TypeTag tag = o->tag();
   if (tag == TypeTag::Str || tag == TypeTag::Bytes) {  // the usual item of an Any: nothing deeper, no TLS
     delete o;
@@ -149,6 +156,7 @@ inline void free_nested(const Object* o) noexcept {
   }
   --s.depth;
 }
+#endif
 
 template <class T, class U>
 inline bool same_object(const Ref<T>& a, const Ref<U>& b) {

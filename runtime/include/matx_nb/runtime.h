@@ -20,5 +20,6 @@
 #include "opt.h"
 #include "exc.h"
 #include "instance.h"
+#include "prebuilt.h"
 // Not here: json.h, host_any.h and session.h (C++ hosts include them; generated
 // code does not need them, and every header costs compile time).

@@ -204,8 +204,10 @@ class StrObj final : public Object {
   // decref() without the virtual call: StrObj is final, so `delete this` here calls
   // its own destructor and operator delete directly (Str's hot path).
   void drop() const noexcept {
-    if (release_ref()) delete this;
+    if (release_ref()) free_this();
   }
+  // Deletes the buffer (out of line: every Str destructor calls drop()).
+  __attribute__((noinline)) void free_this() const noexcept;
   ~StrObj() override {
     if (char32_t* w = wide_.load(std::memory_order_relaxed)) alloc::deallocate(w);
   }
@@ -243,28 +245,36 @@ class StrObj final : public Object {
   StrObj() = default;
   // Out of line: computed once per string, and keeping the callers small keeps
   // g++ fast on every library that hashes strings.
-  __attribute__((noinline)) void compute_hash() const {
-    if (kind_ == 1) hash_ = hash_bytes(data8(), size_);
-    else if (width == 1) hash_ = hash_latin1(reinterpret_cast<const char32_t*>(this + 1), size_);
-    else hash_ = hash_bytes(this + 1, size_ * 4);
-    hash_valid_ = true;
-  }
+  __attribute__((noinline)) void compute_hash() const;
   // The UTF-32 copy of a kind-1 string, made once; threads that race both build
   // one and the loser frees its own.
-  __attribute__((noinline)) const char32_t* widen() const {
-    char32_t* w = static_cast<char32_t*>(alloc::allocate((size_ + 1) * 4));
-    const uint8_t* s = data8();
-    for (size_t i = 0; i <= size_; ++i) w[i] = s[i];
-    char32_t* expected = nullptr;
-    if (wide_.compare_exchange_strong(expected, w, std::memory_order_acq_rel)) return w;
-    alloc::deallocate(w);
-    return expected;
-  }
+  __attribute__((noinline)) const char32_t* widen() const;
   size_t size_ = 0;
   mutable uint64_t hash_ = 0;
   mutable std::atomic<char32_t*> wide_{nullptr};
 };
 static_assert(sizeof(StrObj) == 40, "StrObj header layout");
+
+#if MX_RT_DEFINE
+MX_RT void StrObj::free_this() const noexcept { delete this; }
+
+MX_RT void StrObj::compute_hash() const {
+  if (kind_ == 1) hash_ = hash_bytes(data8(), size_);
+  else if (width == 1) hash_ = hash_latin1(reinterpret_cast<const char32_t*>(this + 1), size_);
+  else hash_ = hash_bytes(this + 1, size_ * 4);
+  hash_valid_ = true;
+}
+
+MX_RT const char32_t* StrObj::widen() const {
+  char32_t* w = static_cast<char32_t*>(alloc::allocate((size_ + 1) * 4));
+  const uint8_t* s = data8();
+  for (size_t i = 0; i <= size_; ++i) w[i] = s[i];
+  char32_t* expected = nullptr;
+  if (wide_.compare_exchange_strong(expected, w, std::memory_order_acq_rel)) return w;
+  alloc::deallocate(w);
+  return expected;
+}
+#endif
 
 // ---- short strings held inline ---------------------------------------------------
 //
@@ -294,7 +304,9 @@ inline ThreadStrState& str_state() {
   return s;
 }
 
-__attribute__((noinline)) inline const char32_t* wide_of_inline(uint64_t v) {
+__attribute__((noinline)) MX_RT const char32_t* wide_of_inline(uint64_t v);
+#if MX_RT_DEFINE
+__attribute__((noinline)) MX_RT const char32_t* wide_of_inline(uint64_t v) {
   ThreadStrState& t = str_state();
   if ((t.n + 1) * 2 > t.cap) {
     size_t cap = t.cap ? t.cap * 2 : 64;
@@ -325,14 +337,18 @@ __attribute__((noinline)) inline const char32_t* wide_of_inline(uint64_t v) {
   ++t.n;
   return e->w;
 }
+#endif
 
-__attribute__((noinline)) inline void release_wides(ThreadStrState& t) {
+__attribute__((noinline)) MX_RT void release_wides(ThreadStrState& t);
+#if MX_RT_DEFINE
+__attribute__((noinline)) MX_RT void release_wides(ThreadStrState& t) {
   for (size_t i = 0; i < t.cap; ++i)
     if (t.slots[i]) alloc::deallocate(t.slots[i]);
   std::free(t.slots);
   t.slots = nullptr;
   t.cap = t.n = 0;
 }
+#endif
 
 }  // namespace detail
 
@@ -382,11 +398,7 @@ class Str {
   Str(const char32_t* s, size_t n) {
     if (n) *this = from_u32(s, n);
   }
-  __attribute__((noinline)) static Str from_u32(const char32_t* s, size_t n) {
-    uint32_t m = 0;
-    for (size_t i = 0; i < n; ++i) m |= uint32_t(s[i]);
-    return copy_with_width(s, n, m <= 0xFF ? 1 : (m <= 0xFFFF ? 2 : 4));
-  }
+  __attribute__((noinline)) static Str from_u32(const char32_t* s, size_t n);
   // A copy of n Latin-1 code points (one byte each): inline up to 7, else kind 1.
   static Str latin1(const void* s, size_t n) {
     const uint8_t* p = static_cast<const uint8_t*>(s);
@@ -482,28 +494,7 @@ class Str {
   uint8_t* mutable_data8() { return heap() ? heap()->data8() : nullptr; }
   // A copy of n code points whose width (1, 2 or 4) the caller knows, e.g. a slice
   // of a width-1 string: no scan; width 1 makes an inline or kind-1 string.
-  __attribute__((noinline)) static Str copy_with_width(const char32_t* s, size_t n, int width) {
-    Str b;
-    if (!n) return b;
-    if (width == 1) {
-      if (n <= kInlineMax) {
-        uint64_t v = 0;
-        for (size_t i = 0; i < n; ++i) v |= uint64_t(uint8_t(s[i])) << (8 * (i + 1));
-        b.v_ = uintptr_t(v | (n << 1) | 1);
-        return b;
-      }
-      StrObj* o = StrObj::alloc(n, 1);
-      uint8_t* d = o->data8();
-      for (size_t i = 0; i < n; ++i) d[i] = uint8_t(s[i]);
-      b.v_ = reinterpret_cast<uintptr_t>(o);
-    } else {
-      StrObj* o = StrObj::alloc(n, 4);
-      std::memcpy(o->data32(), s, n * 4);
-      o->width = uint8_t(width);
-      b.v_ = reinterpret_cast<uintptr_t>(o);
-    }
-    return b;
-  }
+  __attribute__((noinline)) static Str copy_with_width(const char32_t* s, size_t n, int width);
   // Width set by a caller that knows it (instead of finish()).
   void set_width(int w) {
     if (StrObj* p = heap()) p->width = uint8_t(w);
@@ -643,6 +634,37 @@ class Str {
 };
 
 inline void prefetch_for_release(const Str& s) { s.prefetch(); }  // alloc::release_backwards
+
+#if MX_RT_DEFINE
+MX_RT Str Str::from_u32(const char32_t* s, size_t n) {
+  uint32_t m = 0;
+  for (size_t i = 0; i < n; ++i) m |= uint32_t(s[i]);
+  return copy_with_width(s, n, m <= 0xFF ? 1 : (m <= 0xFFFF ? 2 : 4));
+}
+
+MX_RT Str Str::copy_with_width(const char32_t* s, size_t n, int width) {
+  Str b;
+  if (!n) return b;
+  if (width == 1) {
+    if (n <= kInlineMax) {
+      uint64_t v = 0;
+      for (size_t i = 0; i < n; ++i) v |= uint64_t(uint8_t(s[i])) << (8 * (i + 1));
+      b.v_ = uintptr_t(v | (n << 1) | 1);
+      return b;
+    }
+    StrObj* o = StrObj::alloc(n, 1);
+    uint8_t* d = o->data8();
+    for (size_t i = 0; i < n; ++i) d[i] = uint8_t(s[i]);
+    b.v_ = reinterpret_cast<uintptr_t>(o);
+  } else {
+    StrObj* o = StrObj::alloc(n, 4);
+    std::memcpy(o->data32(), s, n * 4);
+    o->width = uint8_t(width);
+    b.v_ = reinterpret_cast<uintptr_t>(o);
+  }
+  return b;
+}
+#endif
 
 // The code points of s for one pass: an inline string is widened into this
 // object, on the caller's stack, rather than into the per-thread table (int(),
