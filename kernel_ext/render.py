@@ -157,8 +157,15 @@ def diagnostics_body(build) -> str:
         if not build.done:
             return '<p class="muted">Type check passed; compiling…</p>'
         parts.append(f'<p><span class="matx-ok">{OK}</span> No problems.</p>')
+    def how(r) -> str:
+        if r is None:
+            return "–"
+        if r.cache_hit:
+            return "cache hit"
+        units = r.seconds.get("units")  # one translation unit per function and class
+        return f"built ({units[0]} of {units[1]} units compiled)" if units else "built"
     rows = "".join(
-        f"<tr><td>{esc(b.name)}</td><td>{'cache hit' if b.result and b.result.cache_hit else 'built' if b.result else '–'}</td>"
+        f"<tr><td>{esc(b.name)}</td><td>{esc(how(b.result))}</td>"
         + "".join(f'<td class="num">{esc(seconds(b.result.seconds.get(k)) if b.result else "–")}</td>'
                   for k in ("collect", "check", "codegen", "cxx", "total")) + "</tr>"
         for b in build.objects.values())

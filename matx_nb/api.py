@@ -184,16 +184,20 @@ def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, devi
     return _faces(result, col, [result.entry])[0]
 
 
-def script_together(objs: List[Any], *, opt: str = DEFAULT_OPT, force: bool = False) -> List[Any]:
-    """script() of each of objs, compiled into one library (one g++ run, not one
-    per object, each with its callees again): a notebook cell's functions and
-    classes. Returns their compiled twins in the order given; an object that can
-    have no Python face (it takes or returns function values) is given as the
+def script_together(objs: List[Any], *, opt: str = DEFAULT_OPT, force: bool = False,
+                    split: bool = True) -> List[Any]:
+    """script() of each of objs, compiled into one library (not one per object,
+    each with its callees again): a notebook cell's functions and classes.
+    split: one translation unit per function and class, each object reused while
+    its code is unchanged (editing one function of the cell recompiles only it);
+    else one translation unit (calls between them may be inlined).
+    Returns their compiled twins in the order given; an object that can have no
+    Python face (it takes or returns function values) is given as the
     CompileError that says so, and the others still work."""
     objs = list(objs)
     if len(objs) == 1:
         return [script(objs[0], opt=opt, force=force)]
-    result, col = compile_object(objs[0], opt=opt, force=force, together=tuple(objs[1:]))
+    result, col = compile_object(objs[0], opt=opt, force=force, together=tuple(objs[1:]), split=split)
     return _faces(result, col, [unwrap(o).__name__ for o in objs])
 
 

@@ -20,7 +20,7 @@ PARALLEL_MODULES = {
     "test_boundary.py", "test_boundary_fuzz.py", "test_instances.py", "test_live_attributes.py",
     "test_export_security.py", "test_export_fuzz.py",
     "test_host_any.py", "test_json.py", "test_numconv.py", "test_sha256.py", "test_unicode.py",
-    "test_unicodedata.py", "test_source_lines.py",
+    "test_unicodedata.py", "test_source_lines.py", "test_units.py",
     # builds and runs with generous timeouts only: exported pipelines, CMake, torch,
     # notebooks run by nbclient, the sanitizer and ThreadSanitizer builds
     "test_export.py", "test_cli_cmake.py", "test_torch.py", "test_text.py", "test_notebook.py",

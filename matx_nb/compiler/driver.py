@@ -232,10 +232,13 @@ def deeply(fn, col: "sources.Collector", entry: str):
     return out["value"]
 
 
-def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, together: tuple = ()) -> tuple:
+def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, together: tuple = (),
+                   split: bool = False) -> tuple:
     """Compiles obj and its dependencies, and the objects `together` and theirs,
-    into one library (a notebook cell's functions and classes: one g++ run);
-    returns (CompileResult of obj, collector)."""
+    into one library (a notebook cell's functions and classes); returns
+    (CompileResult of obj, collector). split: one translation unit per function
+    and class (units.py), each object reused while its code is unchanged, so
+    that editing one function of a cell recompiles only it."""
     t0 = time.perf_counter()
     report("checking")
     sink = DiagnosticSink()
@@ -248,7 +251,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
     entry = sources.unwrap(obj).__name__
     tc = Toolchain(opt)
     cache = LibraryCache(tc)
-    key = sources.program_key(col) + "|entry=" + entry
+    key = sources.program_key(col) + "|entry=" + entry + ("|split" if split else "")
     times = {"collect": time.perf_counter() - t0}
     if not force:
         lib = cache.lookup(key)
@@ -271,7 +274,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
         t2 = time.perf_counter()
         times["check"] = t2 - t1
         report("generating")
-        em = Emitter(program, _source_line(col.sources), class_layouts(program))
+        em = Emitter(program, _source_line(col.sources), class_layouts(program), split=split)
         cpp = em.emit()
         annotate = annotate_lines(program)
         times["codegen"] = time.perf_counter() - t2
@@ -286,11 +289,13 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
             "annotate": [(*_relative(col.sources, f, l), k) for f, l, k in annotate]}
     report("compiling")
     try:
-        res = cache.build(key, cpp, meta)
+        res = cache.build(key, cpp, meta, units=em.units, reuse=not force)
     except CompilerKilled as e:  # a limit or a signal: say which function's build it was
         src = col.sources[entry]
         raise CompilerKilled(f"compiling '{entry}' ({src.file}, line {src.first_line}): {e}") from None
     times["cxx"] = res.seconds
+    if res.units:
+        times["units"] = res.units  # (compiled, in all)
     if not res.ok:
         src = col.sources[entry]
         diag = Diagnostic(src.span(src.tree), f"the C++ compiler rejected the code generated for "

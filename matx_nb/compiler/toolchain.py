@@ -379,24 +379,78 @@ class Toolchain:
             raise
         elapsed = time.perf_counter() - t0
         try:
-            if r.returncode < 0:  # killed (out of memory, a timeout, by hand): not the code's fault
-                tmp_out.unlink(missing_ok=True)
-                sig = signal_name(-r.returncode)
-                why = "was killed (out of memory?)" if sig == "SIGKILL" else "crashed"
-                raise CompilerKilled(f"the C++ compiler {why}: {sig} after {elapsed:.1f} s; "
-                                     "try again, or build with less optimization (-O1)")
-            if r.returncode != 0:
-                tmp_out.unlink(missing_ok=True)
-                missing = MissingSystemLibrary.from_log(r.stderr)
-                if missing is not None:  # the machine's fault, not the generated code's
-                    raise missing
-                return BuildResult(False, None, r.stderr, elapsed, cmd)
+            failed = check_build(r, elapsed, tmp_out)
+            if failed is not None:
+                return failed
             os.replace(tmp_out, out)
             return BuildResult(True, out, r.stderr, elapsed, cmd)
         finally:
             os.unlink(src_path)
             if pch is None:
                 self.ensure_pch()
+
+    def compile_units(self, units: List[tuple], out: Path, reuse: bool = True) -> "BuildResult":
+        """A library from several translation units (units.py: [(name, text)]).
+        Each unit's object is reused from the cache (<cache>/obj/) when its text
+        was compiled before, with this toolchain (unless reuse is False); the
+        others compile in parallel, one g++ per core, and the objects are linked
+        into out."""
+        from concurrent.futures import ThreadPoolExecutor
+        pch = self.pch()
+        flags = [*base_flags(self.opt)] + ([LINKED_FLAG, "-I", str(pch)] if pch is not None else [])
+        flags += ["-I", str(include_dir())]
+        objs, todo = [], []
+        for name, text in units:
+            obj = object_path(self.key(), "linked" if pch is not None else "header-only", text)
+            objs.append(obj)
+            if not reuse or not obj.exists():
+                todo.append((name, text, obj))
+        t0 = time.perf_counter()
+
+        def build(job):
+            name, text, obj = job
+            obj.parent.mkdir(parents=True, exist_ok=True)
+            src = obj.with_name(obj.stem + f".{os.getpid()}.{threading.get_ident()}.cc")
+            src.write_text(text)
+            tmp = obj.with_name(obj.name + f".tmp{os.getpid()}.{threading.get_ident()}")
+            cmd = [self.cxx, *flags, "-c", str(src), "-o", str(tmp)]
+            try:
+                r = run_compiler(cmd)
+            finally:
+                src.unlink(missing_ok=True)
+            failed = check_build(r, time.perf_counter() - t0, tmp)
+            if failed is None:
+                os.replace(tmp, obj)
+            return failed, cmd
+
+        with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
+            results = list(pool.map(build, todo))
+        for failed, cmd in results:
+            if failed is not None:
+                failed.command = cmd
+                return failed
+        link = [self.cxx, *base_flags(self.opt), "-shared", *map(str, objs)]
+        if pch is not None:
+            link += [str(pch / RT_OBJECT), "-Wl,--gc-sections"]
+        tmp_out = out.with_name(out.name + f".tmp{os.getpid()}")
+        link += ["-o", str(tmp_out), *link_flags(units[-1][1])]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        r = run_compiler(link)
+        if r.returncode != 0 and not todo:
+            # A cached object that does not link (damaged): compile them all again, once.
+            for obj in objs:
+                obj.unlink(missing_ok=True)
+            return self.compile_units(units, out)
+        failed = check_build(r, time.perf_counter() - t0, tmp_out)
+        if pch is None:
+            self.ensure_pch()
+        if failed is not None:
+            failed.command = link
+            return failed
+        os.replace(tmp_out, out)
+        res = BuildResult(True, out, r.stderr, time.perf_counter() - t0, link)
+        res.units = (len(todo), len(units))
+        return res
 
 
 @dataclass(frozen=True)
@@ -638,6 +692,34 @@ def run_compiler(cmd: List[str]):
 LINK_MARK = "// matx_nb-link: "
 
 
+def check_build(r, elapsed: float, tmp_out: Path) -> Optional["BuildResult"]:
+    """None where the g++ run r succeeded; else removes its output and returns the
+    failed BuildResult, or raises where the machine, not the code, is at fault."""
+    if r.returncode < 0:  # killed (out of memory, a timeout, by hand): not the code's fault
+        tmp_out.unlink(missing_ok=True)
+        sig = signal_name(-r.returncode)
+        why = "was killed (out of memory?)" if sig == "SIGKILL" else "crashed"
+        raise CompilerKilled(f"the C++ compiler {why}: {sig} after {elapsed:.1f} s; "
+                             "try again, or build with less optimization (-O1)")
+    if r.returncode != 0:
+        tmp_out.unlink(missing_ok=True)
+        missing = MissingSystemLibrary.from_log(r.stderr)
+        if missing is not None:  # the machine's fault, not the generated code's
+            raise missing
+        return BuildResult(False, None, r.stderr, elapsed, list(r.args))
+    return None
+
+
+# `// line 12: ...` marks: a unit's object does not depend on where its code sits in the cell.
+_LINE_MARK = re.compile(r"^\s*// line \d+: .*$", re.M)
+
+
+def object_path(toolchain_key: str, mode: str, text: str) -> Path:
+    """Where the object of a translation unit of this text is cached."""
+    h = hashlib.sha256(f"{toolchain_key}\0{mode}\0{_LINE_MARK.sub('', text)}".encode()).hexdigest()[:32]
+    return cache_dir() / "obj" / h[:2] / f"{h}.o"
+
+
 def link_flags(source: str) -> List[str]:
     """Libraries the generated source asks for (`// matx_nb-link: -lpcre2-32` lines)."""
     return [flag for line in source.splitlines() if line.startswith(LINK_MARK)
@@ -651,6 +733,7 @@ class BuildResult:
     log: str
     seconds: float
     command: List[str]
+    units: Optional[tuple] = None  # (units compiled, units in all) of a library built from units
 
 
 class file_lock:
@@ -740,7 +823,8 @@ class LibraryCache:
         _verified.pop(d / "lib.so", None)
         (d / "lib.so").unlink(missing_ok=True)
 
-    def build(self, program_key: str, source: str, meta: dict) -> BuildResult:
+    def build(self, program_key: str, source: str, meta: dict, units: Optional[list] = None,
+              reuse: bool = True) -> BuildResult:
         d = self.entry(program_key)
         lib = d / "lib.so"
         if self.lookup(program_key) is not None:
@@ -751,7 +835,7 @@ class LibraryCache:
                 return BuildResult(True, lib, "", 0.0, [])
             atomic_write(d / "source.cc", source)
             fresh = d / "lib.so.new"
-            res = self.tc.compile(source, fresh)
+            res = self.tc.compile_units(units, fresh, reuse) if units else self.tc.compile(source, fresh)
             if not res.ok:
                 atomic_write(d / "meta.json", json.dumps(meta, indent=1))
                 return res

@@ -1,0 +1,167 @@
+"""A program's C++ as several translation units: one per class and per function,
+and one for the entry points (the C ABI the host calls).
+
+A notebook cell of several functions is compiled this way. Each unit's object is
+cached by its text (toolchain.compile_units), and the library is linked from the
+objects, so editing one function of the cell recompiles only that function's
+unit. A unit's text depends only on its own code and on the declarations of
+the program (its classes and function signatures), not on the code of the other
+units: each unit numbers its own source places and constants.
+
+Every unit sees the same prelude, the declarations of all classes and functions;
+the definitions live in namespace `mxp` (not an anonymous one) so that the units
+link together. Names stay local to the library: generated code is compiled with
+hidden visibility. Container constants of the module (one object per library,
+which functions may change) are defined once, in the entry-point unit.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from . import ir
+
+NS = "mxp"
+
+
+@dataclass
+class Tables:
+    """The source places and constants of one unit (Emitter.locs, strs...)."""
+    prefix: str = ""
+    locs: List[str] = field(default_factory=list)
+    loc_index: Dict = field(default_factory=dict)
+    strs: List[str] = field(default_factory=list)
+    str_index: Dict = field(default_factory=dict)
+    tmp: int = 0
+    externs: List[str] = field(default_factory=list)  # declarations of the module's constants
+    defs: List[str] = field(default_factory=list)  # their definitions (the entry-point unit)
+    headers: set = field(default_factory=set)  # the headers its code uses
+
+
+def swap(em, t: Tables) -> Tables:
+    """Makes t the emitter's current tables; returns the ones it had."""
+    old = Tables(em.tprefix, em.locs, em.loc_index, em.strs, em.str_index, em.tmp,
+                 getattr(em, "externs", []), [])
+    em.tprefix, em.locs, em.loc_index, em.strs, em.str_index, em.tmp = (
+        t.prefix, t.locs, t.loc_index, t.strs, t.str_index, t.tmp)
+    em.externs = t.externs
+    return old
+
+
+def save(em, t: Tables) -> None:
+    """Writes the emitter's current counter back into t (lists are shared)."""
+    t.tmp = em.tmp
+
+
+def module_constant(em, value, ty) -> str:
+    """A module-level container constant: defined once in the entry-point unit
+    (its initializer's tables there too), declared where it is used. Named by its
+    type and value, so that a unit's text does not depend on the others."""
+    from .codegen import ctype
+    abi = em.split_abi
+    key = (id(value), str(ty))
+    if key not in abi.str_index:
+        current = swap(em, abi)
+        try:
+            init = em.typed_const(value, ty)
+        finally:
+            save(em, abi)
+            swap(em, current)
+        name = "K_" + hashlib.sha256(f"{ctype(ty)}={init}".encode()).hexdigest()[:16]
+        abi.str_index[key] = name
+        abi.defs.append(f"extern const {ctype(ty)} {name} = {init};")
+    name = abi.str_index[key]
+    decl = f"extern const {ctype(ty)} {name};"
+    if decl not in em.externs:
+        em.externs.append(decl)
+    return name
+
+
+def code_units(p: ir.Program) -> List[Tuple[str, object]]:
+    """(name, class or function) of each unit of code, in emission order."""
+    return [(f"class {c.name}", c) for c in p.classes] + [(f"def {f.name}", f) for f in p.functions]
+
+
+def emit_split(em) -> Optional[str]:
+    """Emits em's program as units (em.units: [(name, text)]) and returns the
+    text shown to the reader (the units one after the other), or None where the
+    program has one class or function (one unit: nothing to gain)."""
+    units = code_units(em.p)
+    if len(units) < 2:
+        return None
+    em.ns_open, em.ns_close, em.ns_name = f"namespace {NS} {{", f"}}  // namespace {NS}", NS
+    em.split_abi = Tables()
+    em.externs = []
+
+    def emit_with(t: Tables, emit) -> List[str]:
+        previous = swap(em, t)
+        em.out, em.line_map, em.headers = [], [], set()
+        emit()
+        save(em, t)
+        swap(em, previous)
+        t.headers = em.headers
+        return em.out
+
+    prelude_t = Tables(prefix="P")
+
+    def prelude():
+        for c in em.p.classes:
+            em.line(f"struct C_{c.name};")
+        for c in em.p.classes:
+            em.emit_class_decl(c)
+        for f in em.p.functions:
+            em.line(em.signature(f, f"f_{f.name}") + ";")
+        em.line()
+    prelude_lines = emit_with(prelude_t, prelude)
+
+    bodies = []  # (name, lines, line_map, tables)
+    for name, obj in units:
+        t = Tables()
+
+        def body(obj=obj):
+            if isinstance(obj, ir.ClassDef):
+                em.emit_class_bodies(obj)
+            else:
+                em.emit_function(obj, f"f_{obj.name}")
+        lines = emit_with(t, body)
+        bodies.append((name, lines, em.line_map, t))
+    abi_lines = emit_with(em.split_abi, em.emit_abi)
+    bodies.append(("the entry points", abi_lines, em.line_map, em.split_abi))
+
+    everything = set().union(prelude_t.headers, *(t.headers for _, _, _, t in bodies))
+    texts, view, line_map = [], [], []
+    n = len(bodies)
+    for i, (name, lines, lmap, t) in enumerate(bodies):
+        entry = i == n - 1
+        # Every unit includes what the program's code uses: the prelude's
+        # declarations may need any of it (mx::Gen, NDArray...).
+        em.headers = set(everything)
+        includes = em.includes([x for _, body, _, _ in bodies for x in body] + prelude_lines)
+        head = [f"// Generated by matx_nb from Python: the translation unit of {name}.",
+                "#include <matx_nb/runtime.h>", *includes, "",
+                em.ns_open,
+                # first lines left to the loaders: code moving down the cell changes no unit
+                f"mx::Origin g_origins[] = {{{em.origins_init(lines=False)}}};" if entry
+                else "extern mx::Origin g_origins[];",
+                *dict.fromkeys(prelude_t.externs + t.externs),
+                "namespace {",
+                *em.tables(prelude_t.locs, prelude_t.strs, "P"),
+                *em.tables(t.locs, t.strs, ""),
+                "}  // namespace",
+                *t.defs,
+                ""]
+        if entry:
+            # emit_abi closes the namespace, opens mx, then reopens it
+            text_lines = head + prelude_lines + lines
+        else:
+            text_lines = head + prelude_lines + lines + [em.ns_close]
+        shift = len(view) + len(head) + len(prelude_lines)
+        line_map += [(k + shift, f, l) for k, f, l in lmap]
+        view += text_lines + [""]
+        texts.append((name, "\n".join(text_lines) + "\n"))
+    em.units = texts
+    em.line_map = line_map
+    em.headers = everything
+    em.split_abi = None
+    return "\n".join(view)
