@@ -486,7 +486,10 @@ PCH_DIR_NAME = "pch"  # next to the installed native module: <key>/matx_nb/runti
 LINKED_FLAG = "-DMATX_NB_LINKED_RUNTIME"
 RT_OBJECT = "libmatx_nb_rt.o"
 RT_SOURCE_NAME = "matx_nb_rt.cc"
-RT_SOURCE = "// The runtime's out-of-line code (linkage.h).\n#include <matx_nb/runtime.h>\n#include <matx_nb/live.h>\n"
+# Every header whose MX_RT functions generated code may call (not the modules
+# that need system libraries: those stay header-only).
+RT_SOURCE = ("// The runtime's out-of-line code (linkage.h).\n"
+             "#include <matx_nb/runtime.h>\n#include <matx_nb/live.h>\n#include <matx_nb/dyn.h>\n")
 
 
 def runtime_built(d: Path) -> bool:

@@ -107,7 +107,9 @@ template <class T> Set<Any> Any::to_any_set(const Set<T>& s) {
   }
 }
 
-inline bool operator==(const Any& a, const Any& b) {
+MX_RT bool operator==(const Any& a, const Any& b);
+#if MX_RT_DEFINE
+MX_RT bool operator==(const Any& a, const Any& b) {
   auto num = [](const Any& x) { return x.tag() == TypeTag::Bool || x.tag() == TypeTag::Int || x.tag() == TypeTag::Float; };
   if (num(a) && num(b)) {
     if (a.tag() == TypeTag::Float || b.tag() == TypeTag::Float) {
@@ -140,6 +142,7 @@ inline bool operator==(const Any& a, const Any& b) {
     default: return a.obj() == b.obj();
   }
 }
+#endif
 inline bool operator!=(const Any& a, const Any& b) { return !(a == b); }
 
 template <>
@@ -180,7 +183,9 @@ inline bool truth(const Any& a) {
   }
 }
 
-inline void repr_into(StrBuilder& b, const Any& a) {
+MX_RT void repr_into(StrBuilder& b, const Any& a);
+#if MX_RT_DEFINE
+MX_RT void repr_into(StrBuilder& b, const Any& a) {
   switch (a.tag()) {
     case TypeTag::None: b.put_ascii("None"); return;
     case TypeTag::Bool: repr_into(b, a.b()); return;
@@ -210,6 +215,7 @@ inline void repr_into(StrBuilder& b, const Any& a) {
     default: b.put_ascii("<"); b.put_ascii(a.type_name()); b.put_ascii(" object>"); return;
   }
 }
+#endif
 inline Str to_str(const Any& a) { return a.tag() == TypeTag::Str ? a.str() : repr(a); }
 
 [[noreturn]] inline void any_type_error(const Any& a, const char* want) {

@@ -323,7 +323,9 @@ inline Str dyn_want_str(const Any& a, const char* what, const Loc* loc) {
 }
 
 // x.name(args...) where x is an Any: the common list, dict, set and str methods.
-inline Any dyn_method(const Any& a, const char* name, const List<Any>& args, const Loc* loc) {
+MX_RT Any dyn_method(const Any& a, const char* name, const List<Any>& args, const Loc* loc);
+#if MX_RT_DEFINE
+MX_RT Any dyn_method(const Any& a, const char* name, const List<Any>& args, const Loc* loc) {
   std::string m(name);
   size_t n = size_t(args.size());
   switch (a.tag()) {
@@ -446,5 +448,6 @@ inline Any dyn_method(const Any& a, const char* name, const List<Any>& args, con
   }
   dyn_no_method(a, name, loc);
 }
+#endif
 
 }  // namespace mx

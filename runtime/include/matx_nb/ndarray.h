@@ -61,10 +61,7 @@ class NDArrayObj : public Object {
   void* own = nullptr;               // memory allocated here
   Ref<Object> base;                  // a view keeps the array it looks into alive
 
-  ~NDArrayObj() override {
-    if (owner && owner->deleter) owner->deleter(owner);
-    std::free(own);
-  }
+  ~NDArrayObj() override;
   const char* type_name() const override { return "NDArray"; }
 
   int64_t itemsize() const { return (int64_t(dtype.bits) * dtype.lanes + 7) / 8; }
@@ -85,29 +82,7 @@ class NDArrayObj : public Object {
   // A new managed tensor that keeps this array alive until its deleter runs.
   // Virtual so that the library that made the array builds it (hosts call it
   // on arrays made by any library).
-  virtual DLManagedTensor* to_dlpack() {
-    struct Ctx {
-      DLManagedTensor t;
-      std::vector<int64_t> shape, strides;
-      NDArrayObj* keep;
-    };
-    Ctx* c = new Ctx{{}, shape, strides, this};
-    incref();
-    c->t.dl_tensor.data = data;
-    c->t.dl_tensor.device = device;
-    c->t.dl_tensor.ndim = int32_t(shape.size());
-    c->t.dl_tensor.dtype = dtype;
-    c->t.dl_tensor.shape = c->shape.data();
-    c->t.dl_tensor.strides = c->strides.data();
-    c->t.dl_tensor.byte_offset = 0;
-    c->t.manager_ctx = c;
-    c->t.deleter = [](DLManagedTensor* self) {
-      Ctx* ctx = static_cast<Ctx*>(self->manager_ctx);
-      ctx->keep->decref();
-      delete ctx;
-    };
-    return &c->t;
-  }
+  virtual DLManagedTensor* to_dlpack();
 };
 
 // Compact row-major strides (in elements) for `shape`.
@@ -140,17 +115,7 @@ class NDArray {
   }
 
   // Takes ownership of a managed tensor (its deleter runs when the array goes).
-  static NDArray from_dlpack(DLManagedTensor* t) {
-    Ref<NDArrayObj> r = Ref<NDArrayObj>::make();
-    r->owner = t;
-    const DLTensor& d = t->dl_tensor;
-    r->data = static_cast<char*>(d.data) + d.byte_offset;
-    r->device = d.device;
-    r->dtype = d.dtype;
-    r->shape.assign(d.shape, d.shape + d.ndim);
-    r->strides = d.strides ? std::vector<int64_t>(d.strides, d.strides + d.ndim) : row_major_strides(r->shape);
-    return NDArray(std::move(r));
-  }
+  static NDArray from_dlpack(DLManagedTensor* t);
 
   NDArrayObj* operator->() const { return r_.get(); }
   NDArrayObj* get() const { return r_.get(); }
@@ -180,5 +145,52 @@ struct Conv<NDArray> {
     return h->dlpack_out(a->to_dlpack());
   }
 };
+
+#if MX_RT_DEFINE
+MX_RT NDArrayObj::~NDArrayObj() {
+  if (owner && owner->deleter) owner->deleter(owner);
+  std::free(own);
+}
+#endif
+
+#if MX_RT_DEFINE
+MX_RT DLManagedTensor* NDArrayObj::to_dlpack() {
+  struct Ctx {
+    DLManagedTensor t;
+    std::vector<int64_t> shape, strides;
+    NDArrayObj* keep;
+  };
+  Ctx* c = new Ctx{{}, shape, strides, this};
+  incref();
+  c->t.dl_tensor.data = data;
+  c->t.dl_tensor.device = device;
+  c->t.dl_tensor.ndim = int32_t(shape.size());
+  c->t.dl_tensor.dtype = dtype;
+  c->t.dl_tensor.shape = c->shape.data();
+  c->t.dl_tensor.strides = c->strides.data();
+  c->t.dl_tensor.byte_offset = 0;
+  c->t.manager_ctx = c;
+  c->t.deleter = [](DLManagedTensor* self) {
+    Ctx* ctx = static_cast<Ctx*>(self->manager_ctx);
+    ctx->keep->decref();
+    delete ctx;
+  };
+  return &c->t;
+}
+#endif
+
+#if MX_RT_DEFINE
+MX_RT NDArray NDArray::from_dlpack(DLManagedTensor* t) {
+  Ref<NDArrayObj> r = Ref<NDArrayObj>::make();
+  r->owner = t;
+  const DLTensor& d = t->dl_tensor;
+  r->data = static_cast<char*>(d.data) + d.byte_offset;
+  r->device = d.device;
+  r->dtype = d.dtype;
+  r->shape.assign(d.shape, d.shape + d.ndim);
+  r->strides = d.strides ? std::vector<int64_t>(d.strides, d.strides + d.ndim) : row_major_strides(r->shape);
+  return NDArray(std::move(r));
+}
+#endif
 
 }  // namespace mx

@@ -71,27 +71,31 @@ class Nest {
   // Deep walks only: a cycle is looked for at depths 16, 32, 64... (a cycle
   // of any length is found by twice its depth, for O(depth) work in all), and
   // the stack is checked every 32 levels.
-  __attribute__((noinline)) void check(const char* what) const {
-    bool pow2 = (depth_ & (depth_ - 1)) == 0;
-    if (obj_ && (pow2 || depth_ > kMaxNesting) && inside_itself())
-      throw NestError(ErrKind::ValueError, std::string("a container that contains itself cannot be ") + what +
-                                               " (a reference cycle)");
-    bool stack_low = false;
-    if (depth_ % 32 == 0) {
-      enter_stack();
-      char* limit = detail::stack_limit();
-      stack_low = limit && static_cast<char*>(__builtin_frame_address(0)) < limit;
-    }
-    if (depth_ > kMaxNesting || stack_low)
-      throw NestError(ErrKind::RecursionError, "maximum recursion depth exceeded: a value nested deeper than " +
-                                                   std::to_string(stack_low ? depth_ : kMaxNesting) +
-                                                   " levels cannot be " + what);
-  }
+  __attribute__((noinline)) void check(const char* what) const;
 
   const Nest** top_;
   const void* obj_;
   const Nest* up_;
   int depth_;
 };
+
+#if MX_RT_DEFINE
+MX_RT void Nest::check(const char* what) const {
+  bool pow2 = (depth_ & (depth_ - 1)) == 0;
+  if (obj_ && (pow2 || depth_ > kMaxNesting) && inside_itself())
+    throw NestError(ErrKind::ValueError, std::string("a container that contains itself cannot be ") + what +
+                                             " (a reference cycle)");
+  bool stack_low = false;
+  if (depth_ % 32 == 0) {
+    enter_stack();
+    char* limit = detail::stack_limit();
+    stack_low = limit && static_cast<char*>(__builtin_frame_address(0)) < limit;
+  }
+  if (depth_ > kMaxNesting || stack_low)
+    throw NestError(ErrKind::RecursionError, "maximum recursion depth exceeded: a value nested deeper than " +
+                                                 std::to_string(stack_low ? depth_ : kMaxNesting) +
+                                                 " levels cannot be " + what);
+}
+#endif
 
 }  // namespace mx

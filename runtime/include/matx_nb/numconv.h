@@ -425,7 +425,9 @@ inline void strip_trailing_zeros(std::string& d) {
 // 3 (ndigits past the decimal point, may be negative).  Trailing zeros are
 // suppressed; the value is 0.<digits> * 10**decpt.  Mode 3 may return an
 // empty digit string (result rounds to zero) with decpt == -ndigits.
-inline std::string dtoa(double x, int mode, int64_t ndigits, int64_t& decpt, bool& sign) {
+MX_RT std::string dtoa(double x, int mode, int64_t ndigits, int64_t& decpt, bool& sign);
+#if MX_RT_DEFINE
+MX_RT std::string dtoa(double x, int mode, int64_t ndigits, int64_t& decpt, bool& sign) {
   sign = std::signbit(x);
   const double a = std::fabs(x);
   if (a == 0.0) {
@@ -512,10 +514,15 @@ inline std::string dtoa(double x, int mode, int64_t ndigits, int64_t& decpt, boo
   strip_trailing_zeros(kept);
   return kept;
 }
+#endif
 
 // Port of pystrtod.c format_float_short.  format_code is one of e f g r
 // (lower case; `upper` selects INF/NAN/E).
-inline std::string format_float_short(double d, char format_code, int mode, int64_t precision,
+MX_RT std::string format_float_short(double d, char format_code, int mode, int64_t precision,
+                                      bool always_add_sign, bool add_dot_0_if_integer,
+                                      bool use_alt_formatting, bool no_negative_zero, bool upper);
+#if MX_RT_DEFINE
+MX_RT std::string format_float_short(double d, char format_code, int mode, int64_t precision,
                                       bool always_add_sign, bool add_dot_0_if_integer,
                                       bool use_alt_formatting, bool no_negative_zero, bool upper) {
   std::string out;
@@ -608,6 +615,7 @@ inline std::string format_float_short(double d, char format_code, int mode, int6
   }
   return out;
 }
+#endif
 
 // ------------------------------------------------ format spec parsing ----
 enum Thousands : int { LT_NO_LOCALE = 0, LT_DEFAULT = ',', LT_UNDERSCORE = '_', LT_UNDER_FOUR = 4 };

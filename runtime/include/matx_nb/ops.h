@@ -437,7 +437,9 @@ inline void repr_into(StrBuilder& b, int64_t v) { b.put_ascii(std::to_string(v))
 inline void repr_into(StrBuilder& b, bool v) { b.put_ascii(v ? "True" : "False"); }
 inline void repr_into(StrBuilder& b, double v) { b.put_ascii(numconv::float_repr(v)); }
 inline void repr_into(StrBuilder& b, None) { b.put_ascii("None"); }
-inline void repr_into(StrBuilder& b, const Str& str) {
+MX_RT void repr_into(StrBuilder& b, const Str& str);
+#if MX_RT_DEFINE
+MX_RT void repr_into(StrBuilder& b, const Str& str) {
   // Python's unicode_repr: prefer single quotes, escape what is not printable.
   U32Of s(str);
   bool has_sq = false, has_dq = false;
@@ -468,7 +470,10 @@ inline void repr_into(StrBuilder& b, const Str& str) {
   }
   b.put(q);
 }
-inline void repr_into(StrBuilder& b, const Bytes& s) {
+#endif
+MX_RT void repr_into(StrBuilder& b, const Bytes& s);
+#if MX_RT_DEFINE
+MX_RT void repr_into(StrBuilder& b, const Bytes& s) {
   bool has_sq = false, has_dq = false;
   for (char c : s) {
     if (c == '\'') has_sq = true;
@@ -489,6 +494,7 @@ inline void repr_into(StrBuilder& b, const Bytes& s) {
   }
   b.put(q);
 }
+#endif
 // A list or dict of Any may hold itself: CPython prints the inner one as [...]
 // or {...}, and a value nested past kMaxNesting raises RecursionError.
 template <class T>

@@ -21,5 +21,14 @@
 #include "exc.h"
 #include "instance.h"
 #include "prebuilt.h"
-// Not here: json.h, host_any.h and session.h (C++ hosts include them; generated
-// code does not need them, and every header costs compile time).
+// What generated code commonly includes besides: in the precompiled header, these
+// cost a library that uses them no parse (<functional>, for lambdas passed as
+// keys, and gen.h cost 0.1-0.3 s of g++ each outside it, and little inside).
+#include <functional>
+#include "live.h"
+#include "gen.h"
+#include "table.h"
+#include "mutate.h"
+// Not here: dyn.h (Any's operations: it brings the NDArray module, and every
+// library would pay for it), json.h, host_any.h and session.h (C++ hosts include
+// them), and the modules (mod/*.h), some of which need system libraries.

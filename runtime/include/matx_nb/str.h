@@ -731,7 +731,9 @@ inline Bytes bytes_concat(const Bytes& a, const Bytes& b) {
 
 // UTF-8 encoding of a code-point string (surrogates are encoded as-is, which
 // Python would reject; callers that must match str.encode() check first).
-inline std::string utf8_encode(const char32_t* s, size_t n) {
+MX_RT std::string utf8_encode(const char32_t* s, size_t n);
+#if MX_RT_DEFINE
+MX_RT std::string utf8_encode(const char32_t* s, size_t n) {
   std::string out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -754,6 +756,7 @@ inline std::string utf8_encode(const char32_t* s, size_t n) {
   }
   return out;
 }
+#endif
 inline std::string utf8_encode(const Str& s) { return utf8_encode(s.data(), s.size()); }
 
 // Strict UTF-8 decoding (Python's 'strict' error handler). Returns false and the

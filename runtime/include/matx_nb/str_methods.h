@@ -361,7 +361,9 @@ inline Str piece(const Str& s, size_t b, size_t n) {
 }
 }  // namespace detail
 
-inline List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*) {
+MX_RT List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*);
+#if MX_RT_DEFINE
+MX_RT List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*) {
   // The words' bounds first (on the stack for up to 64 words), so that the list
   // is allocated once, at its size.
   struct Span { size_t b, e; };
@@ -401,6 +403,7 @@ inline List<Str> str_split(const Str& s, None, int64_t maxsplit, const Loc*) {
   }
   return out;
 }
+#endif
 // `for w in s.split()`: the words of s one at a time, without the list. Latin-1
 // text is scanned 64 bytes at a time as in word_spans(); other text is split
 // into a list first.
@@ -757,7 +760,9 @@ inline Str replace_units(const Str& s, const U* d, const U* od, size_t m, const 
 }
 }  // namespace detail
 
-inline Str str_replace(const Str& s, const Str& old, const Str& rep, int64_t count, const Loc*) {
+MX_RT Str str_replace(const Str& s, const Str& old, const Str& rep, int64_t count, const Loc*);
+#if MX_RT_DEFINE
+MX_RT Str str_replace(const Str& s, const Str& old, const Str& rep, int64_t count, const Loc*) {
   if (count < 0) count = INT64_MAX;
   size_t n = s.size(), m = old.size(), k = rep.size();
   if (m != 0) {
@@ -783,6 +788,7 @@ inline Str str_replace(const Str& s, const Str& old, const Str& rep, int64_t cou
   }
   return s;
 }
+#endif
 inline Str str_replace(const Str& s, const Str& old, const Str& rep, const Loc* loc) { return str_replace(s, old, rep, -1, loc); }
 // A temporary nobody else holds (`s.replace(a, b).replace(c, d)`) takes
 // replacements of the same length in place.
