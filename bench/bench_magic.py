@@ -167,6 +167,15 @@ def main() -> int:
             for k, v in res.items():
                 samples.setdefault(k, []).extend(v)
     ms = lambda s: f"{s * 1e3:.0f} ms" if s >= 0.01 else f"{s * 1e3:.1f} ms"  # noqa: E731
+    # How fast this machine is now (shared machines vary by 2x from day to day):
+    # a CPython loop of 10**7 additions, median of 5.
+    loop = []
+    for _ in range(5):
+        t = time.perf_counter()
+        acc = 0
+        for i in range(10 ** 7):
+            acc += i
+        loop.append(time.perf_counter() - t)
     lines = [
         "# %%matx latency (bench/bench_magic.py)",
         "",
@@ -174,6 +183,9 @@ def main() -> int:
         f"sessions, each with an empty compile cache; precompiled header: "
         f"{'the one the install built' if installed else 'NONE (the install built none)'}. "
         "Medians of all samples, spread min-max.",
+        "",
+        f"Speed of this machine during the run: a CPython loop of 10**7 additions takes "
+        f"{statistics.median(loop):.2f} s (median of 5).",
         "",
         "| what | median | spread | samples | target |",
         "|---|---|---|---|---|",

@@ -1,0 +1,131 @@
+"""The compiled code's speed at two commits, side by side in one run: a change to
+the compiler or the runtime must not make a row of `make bench` slower.
+
+    .venv/bin/python bench/ab_commits.py OLD [--rounds 3] [--only fib,text2ids]
+
+OLD (any git revision) is exported into bench/_work/ab/<rev>/ and run with this
+install's native module (so the Python <-> C++ ABI must be the same at both) and
+its own compiler and runtime headers; NEW is the working tree as installed. The
+matx_nb runner of `make bench` (runners/script_runner.py) runs for each,
+alternating, `rounds` times, each in a fresh process with its own empty compile
+cache. Each row gives both medians of the per-round medians, new/old, and the
+spread of the rounds. Writes bench/AB_RESULTS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RUNNER = HERE / "runners" / "script_runner.py"
+
+# Runs the runner from an exported tree: the editable install's import hook
+# would otherwise map `matx_nb` back to the working tree.
+BOOT = """
+import runpy, sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__]
+sys.path.insert(0, sys.argv[1])
+sys.argv = [sys.argv[2], "matx_nb"]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def export(rev: str) -> Path:
+    sha = subprocess.run(["git", "rev-parse", rev], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    d = HERE / "_work" / "ab" / sha[:12]
+    if not (d / "matx_nb").exists():
+        d.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", sha, "matx_nb", "runtime", "bench"], cwd=ROOT,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(d)], input=archive, check=True)
+    # the same input data for both (bench/data.py writes it on first use)
+    sys.path.insert(0, str(HERE))
+    import data
+    data.ensure()
+    (d / "bench" / "_work").mkdir(parents=True, exist_ok=True)
+    link = d / "bench" / "_work" / "data"
+    if not link.exists():
+        link.symlink_to(HERE / "_work" / "data")
+    import importlib.util
+    native = importlib.util.find_spec("matx_nb._native").origin
+    shutil.copy2(native, d / "matx_nb" / Path(native).name)
+    return d
+
+
+def run_once(tree: Path | None, only: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="matx_nb_ab_") as cache:
+        env = dict(os.environ, MATX_NB_CACHE=cache)
+        if only:
+            env["BENCH_ONLY"] = only
+        if tree is None:
+            cmd = [sys.executable, str(RUNNER), "matx_nb"]
+        else:
+            cmd = [sys.executable, "-c", BOOT, str(tree), str(tree / "bench" / "runners" / "script_runner.py")]
+        r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.stderr.write(r.stderr[-4000:])
+            raise SystemExit(f"the runner failed for {tree or 'the working tree'}")
+        return json.loads(r.stdout.strip().splitlines()[-1])["cells"]
+
+
+def fmt(s: float) -> str:
+    if s >= 1e-3:
+        return f"{s * 1e3:.2f} ms"
+    if s >= 1e-6:
+        return f"{s * 1e6:.2f} µs"
+    return f"{s * 1e9:.1f} ns"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("old")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--out", default=str(HERE / "AB_RESULTS.md"))
+    args = ap.parse_args()
+    old_tree = export(args.old)
+    samples: dict = {"old": {}, "new": {}}
+    digests: dict = {"old": {}, "new": {}}
+    for _ in range(args.rounds):
+        for side, tree in (("old", old_tree), ("new", None)):
+            for name, cell in run_once(tree, args.only).items():
+                if "time" in cell:
+                    samples[side].setdefault(name, []).append(cell["time"])
+                    digests[side][name] = cell.get("digest")
+    lines = [f"# Compiled code at {args.old} (old) and the working tree (new)", "",
+             f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}; "
+             f"`bench/ab_commits.py {args.old} --rounds {args.rounds}`: the matx_nb runner of `make bench`, "
+             "old and new alternating, each round a fresh process and compile cache. Median of the "
+             "rounds' medians; spread: the rounds' min-max.", "",
+             "| workload | old | new | new / old | old spread | new spread | same result |",
+             "|---|---|---|---|---|---|---|"]
+    worst = 0.0
+    for name in samples["new"]:
+        o, n = samples["old"].get(name), samples["new"][name]
+        if not o:
+            continue
+        mo, mn = statistics.median(o), statistics.median(n)
+        ratio = mn / mo
+        worst = max(worst, ratio)
+        same = "yes" if digests["old"].get(name) == digests["new"].get(name) else "NO"
+        lines.append(f"| {name} | {fmt(mo)} | {fmt(mn)} | {ratio:.2f} | {fmt(min(o))}-{fmt(max(o))} | "
+                     f"{fmt(min(n))}-{fmt(max(n))} | {same} |")
+    lines += ["", f"Largest new/old: {worst:.2f}.", ""]
+    text = "\n".join(lines)
+    Path(args.out).write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
