@@ -160,3 +160,19 @@ def test_one_object_is_one_unit(tmp_path, monkeypatch):
     assert f(4) == 8 and "units" not in f.matx.seconds  # script(): one translation unit
     a, b = script_together([mod.twice, mod.thrice], split=False)
     assert (a(2), b(2)) == (4, 6) and "units" not in a.matx.seconds
+
+
+def test_the_saved_source_is_one_translation_unit(tmp_path, monkeypatch):
+    """A split library's source.cc (shown in the C++ tab, saved by export, rebuilt
+    by matx-run --rebuild) compiles on its own, header-only, as one unit."""
+    import subprocess
+    from matx_nb.compiler import toolchain
+    monkeypatch.setenv("MATX_NB_CACHE", str(tmp_path / "cache"))
+    mod = load(tmp_path, "units_source", SHARED)
+    faces = script_together(objects(mod))
+    src = faces[-1].matx.library.parent / "source.cc"
+    assert "the translation unit of def note" in src.read_text()
+    cmd = [toolchain.compiler(), *toolchain.base_flags("-O0"), "-fsyntax-only", "-I", str(toolchain.include_dir()),
+           str(src)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
