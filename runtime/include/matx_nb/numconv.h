@@ -58,6 +58,8 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+
+#include "linkage.h"
 #include <string>
 #include <system_error>
 
