@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 import threading
 from typing import Any, Dict, List
@@ -195,7 +196,7 @@ def script_together(objs: List[Any], *, opt: str = DEFAULT_OPT, force: bool = Fa
     Python face (it takes or returns function values) is given as the
     CompileError that says so, and the others still work."""
     objs = list(objs)
-    if len(objs) == 1:
+    if len(objs) == 1 and not (split and inspect.isclass(unwrap(objs[0]))):
         return [script(objs[0], opt=opt, force=force)]
     result, col = compile_object(objs[0], opt=opt, force=force, together=tuple(objs[1:]), split=split)
     return _faces(result, col, [unwrap(o).__name__ for o in objs])

@@ -162,6 +162,35 @@ def test_one_object_is_one_unit(tmp_path, monkeypatch):
     assert (a(2), b(2)) == (4, 6) and "units" not in a.matx.seconds
 
 
+def test_a_class_is_its_unit_and_its_entry_points(tmp_path, monkeypatch):
+    """A class alone: its methods in one unit, its entry points (wrappers, attribute
+    operations) in another, so editing a method's body recompiles the class only."""
+    monkeypatch.setenv("MATX_NB_CACHE", str(tmp_path / "cache"))
+    cell = '''
+    from typing import Dict, List
+
+    class Text2Ids:
+        def __init__(self) -> None:
+            self.table: Dict[str, int] = {"hello": 0, "world": 1, "[UNK]": 2}
+
+        def lookup(self, word: str) -> int:
+            return self.table.get(word, UNK)
+
+        def __call__(self, words: List[str]) -> List[int]:
+            return [self.lookup(w) for w in words]
+    '''
+    seen = []
+    for i, unk in enumerate((2, 1)):
+        mod = load(tmp_path, f"units_class{i}", cell.replace("UNK", str(unk)))
+        (T,) = script_together([mod.Text2Ids])
+        t = T()
+        assert t(["hello", "x"]) == [0, unk]
+        t.table["x"] = 5
+        assert t(["x"]) == [5] and dict(t.table)["x"] == 5
+        seen.append(T.matx.seconds["units"])
+    assert seen == [(2, 2), (1, 2)]
+
+
 def test_the_saved_source_is_one_translation_unit(tmp_path, monkeypatch):
     """A split library's source.cc (shown in the C++ tab, saved by export, rebuilt
     by matx-run --rebuild) compiles on its own, header-only, as one unit."""

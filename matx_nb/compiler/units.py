@@ -85,10 +85,13 @@ def code_units(p: ir.Program) -> List[Tuple[str, object]]:
 
 def emit_split(em) -> Optional[str]:
     """Emits em's program as units (em.units: [(name, text)]) and returns the
-    text shown to the reader (the units one after the other), or None where the
-    program has one class or function (one unit: nothing to gain)."""
+    text shown to the reader (the units joined into one translation unit), or
+    None where the program is one function (one unit: nothing to gain)."""
     units = code_units(em.p)
-    if len(units) < 2:
+    # One function: one unit. A class has heavy entry points (a wrapper per
+    # method, its attributes' operations): its unit and theirs compile in
+    # parallel, and editing a method recompiles the class only.
+    if len(units) < 2 and not (units and isinstance(units[0][1], ir.ClassDef)):
         return None
     em.ns_open, em.ns_close, em.ns_name = f"namespace {NS} {{", f"}}  // namespace {NS}", NS
     em.split_abi = Tables()
