@@ -94,7 +94,7 @@ def emit_split(em) -> Optional[str]:
     if len(units) < 2 and not (units and isinstance(units[0][1], ir.ClassDef)):
         return None
     em.ns_open, em.ns_close, em.ns_name = f"namespace {NS} {{", f"}}  // namespace {NS}", NS
-    em.split_abi = Tables()
+    em.split_abi = Tables(prefix=unit_prefix("entry points"))
     em.externs = []
 
     def emit_with(t: Tables, emit) -> List[str]:
@@ -129,7 +129,6 @@ def emit_split(em) -> Optional[str]:
                 em.emit_function(obj, f"f_{obj.name}")
         lines = emit_with(t, body)
         bodies.append((name, lines, em.line_map, t))
-    em.split_abi.prefix = unit_prefix("entry points")
     abi_lines = emit_with(em.split_abi, em.emit_abi)
     bodies.append(("the entry points", abi_lines, em.line_map, em.split_abi))
 
