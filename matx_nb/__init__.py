@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 
 __all__ = ["script", "trace", "load", "path_args", "CompileError", "TraceError", "PipelineError", "Any", "Dict", "List", "Optional", "Set", "Tuple",
-           "FTList", "FTDict", "FTSet", "NDArray", "serialize", "deserialize", "__version__"]
+           "FTList", "FTDict", "FTSet", "NDArray", "Device", "serialize", "deserialize", "__version__"]
 
 
 # MATXScript's names (matx_nb/compat.py): containers usable as constructors and
@@ -39,6 +39,12 @@ def __getattr__(name):
     if name == "CompileError":
         from .compiler.diagnostics import CompileError
         return CompileError
+    if name == "Device":
+        from .device import Device
+        return Device
+    if name in ("vision", "array"):  # subpackages reached as attributes: matx.vision.ResizeOp
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
     if name == "Regex":
         from .regex import Regex
         return Regex
@@ -46,6 +52,14 @@ def __getattr__(name):
         from .compiler.diagnostics import Diagnostic
         return Diagnostic
     raise AttributeError(f"module 'matx_nb' has no attribute {name!r}")
+
+
+def _install_alias():
+    from . import _alias
+    _alias.install()
+
+
+_install_alias()
 
 
 def load_ipython_extension(ip):

@@ -58,6 +58,10 @@ class NDArray:
             return self._a.detach().cpu().numpy()
         return self._a
 
+    def asnumpy(self) -> np.ndarray:
+        """MATXScript's name for numpy()."""
+        return self.numpy()
+
     def torch(self, copy: bool = False):
         """A torch tensor sharing this array's memory (through DLPack); for a
         device array, the tensor itself (same device, same address)."""

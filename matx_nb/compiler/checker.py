@@ -484,6 +484,8 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 self.error(s.span, f"{self.func.qualname}() must return {want}, this returns None")
             return
         got = self.expr(s.value, expected=want)
+        if isinstance(resolve(want), TypeVar) and isinstance(resolve(got), AnyType):
+            unify(want, got)  # an unannotated function returning a dynamic value returns Any
         if not assignable(want, got):
             hint = ""
             if type(resolve(want)) is type(resolve(got)) and isinstance(resolve(want), (ListType, DictType)):

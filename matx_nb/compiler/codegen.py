@@ -360,6 +360,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             self.headers.add("functional")
         head += [f"#include <{h}>" for h in sorted(self.headers)]
         head += [f"// matx_nb-link: {modules.LINK_FLAGS[h]}" for h in sorted(self.headers) if h in modules.LINK_FLAGS]
+        head += [f"// matx_nb-object: {modules.OBJECTS[h]}" for h in sorted(self.headers) if h in modules.OBJECTS]
         return head
 
     @staticmethod

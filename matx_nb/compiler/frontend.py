@@ -172,11 +172,9 @@ class Lowerer:
 
     def param(self, p: ast.arg, d: Optional[ast.expr], kind: str) -> ir.Param:
         """A typed parameter with its default value (d, or None)."""
-        ty = self.annotation(p.annotation)
-        if p.annotation is None:
-            self.error(p, f"parameter '{p.arg}' needs a type annotation",
-                       f"write e.g. '{p.arg}: int' or '{p.arg}: Any'")
-            ty = ANY
+        # An unannotated parameter is gradually typed: Any, checked where it is used
+        # as a typed value (the Annotate view marks those lines dynamic).
+        ty = self.annotation(p.annotation) if p.annotation is not None else ANY
         default = None
         if d is not None:
             if isinstance(d, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)):

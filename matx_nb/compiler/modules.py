@@ -58,6 +58,9 @@ NOT_CONST = object()
 # `// matx_nb-link: <flags>` lines that the toolchain (and the C++ Session's
 # rebuild) add to the g++ command.
 LINK_FLAGS: Dict[str, str] = {}
+# Runtime objects a module header needs (`// matx_nb-object: <name>` lines): parts
+# of the runtime compiled once, apart from generated code (toolchain.extra_object).
+OBJECTS: Dict[str, str] = {}
 
 # Returned by the checker for a module function it reported as unsupported.
 UNSUPPORTED = ModuleFunction("", "", (), Prim("unsupported"), "", "")
@@ -443,6 +446,7 @@ def _nd_new(ts: List[Type]) -> Optional[Type]:
 for _mod in ("matx_nb", "matx_nb.ndarray"):
     register(_mod, "NDArray", [("data", GENERIC), ("shape", GENERIC), ("dtype", GENERIC)], _nd_new,
              "mx::pymod::ndarray_new", _ND, defaults=(None, None))
+register("matx_nb", "Device", [("name", STR)], STR, "mx::pymod::device_new", _ND)
 # numpy's attributes (a.shape, a.ndim...) and MATXScript's methods (a.shape(),
 # a.ndim()) are both there; shape and strides are lists, as on the Python side.
 for _n, _rt in (("shape", _INTS), ("strides", _INTS), ("dtype", STR), ("ndim", INT), ("size", INT)):
@@ -464,6 +468,10 @@ for _n, _rt in (("shape", _INTS), ("strides", _INTS), ("dtype", STR), ("ndim", I
 method("NDArray", "reshape", [("shape", GENERIC)], lambda ts: NDARRAY if _nd_shape_arg(ts[1]) else None,
        "mx::pymod::ndarray_reshape", varargs=True)
 method("NDArray", "__len__", [], INT, "mx::pymod::ndarray_len")
+# nd.torch() / nd.numpy() in compiled code: the array itself (it reaches Python as a
+# matx_nb.NDArray, whose .torch() / .numpy() share its memory).
+for _n in ("torch", "numpy", "asnumpy"):
+    method("NDArray", _n, [], NDARRAY, "mx::pymod::ndarray_self")
 method("NDArray", "astype", [("dtype", STR)], NDARRAY, "mx::pymod::ndarray_astype")
 method("NDArray", "get", [("index", GENERIC)], lambda ts: ANY if ts[1] in (INT, BOOL, _INTS) else None,
        "mx::pymod::ndarray_get")
@@ -473,3 +481,54 @@ method("NDArray", "set", [("index", GENERIC), ("value", GENERIC)],
 for _n in ("add", "sub", "mul", "truediv"):
     method("NDArray", _n, [("other", GENERIC)], lambda ts: NDARRAY if ts[1] in _NUM_OR_ND else None,
            f"mx::pymod::ndarray_{_n}")
+
+
+# ---- matx_nb.vision's kernels (OpenCV) ---------------------------------------------
+# Called by the ops in matx_nb/vision/ (Python classes compiled like user code);
+# every kernel takes the op's name for its messages. C++: mod/vision.h, defined in
+# mod/vision_impl.h, which is compiled once into the "vision" object.
+_V = "matx_nb/mod/vision.h"
+LINK_FLAGS[_V] = "-lopencv_imgcodecs -lopencv_imgproc -lopencv_core"
+OBJECTS[_V] = "vision"
+VISION_KERNELS = "matx_nb.vision._kernels"
+_NDS, _IL, _FL, _BL = _L(NDARRAY), _L(INT), _L(FLOAT), _L(BOOL)
+
+
+def _vk(name: str, params, returns: Type, pure: bool = True, op: bool = True):
+    """A kernel; `op` (the default): its last parameter is the calling op's name."""
+    register(VISION_KERNELS, name, list(params) + ([("op", STR)] if op else []), returns,
+             f"mx::vision::{name}", _V, pure=pure)
+
+
+_vk("imdecode", [("bufs", _L(BYTES)), ("fmt", STR)], _NDS)
+_vk("imdecode_noexc", [("bufs", _L(BYTES)), ("fmt", STR)], _T((_NDS, _BL)))
+_vk("imencode", [("imgs", _NDS), ("fmt", STR), ("quality", INT), ("optimized", BOOL)], _L(BYTES))
+_vk("imencode_noexc", [("imgs", _NDS), ("fmt", STR), ("quality", INT), ("optimized", BOOL)],
+    _T((_L(BYTES), _BL)))
+_vk("resize", [("imgs", _NDS), ("hs", _IL), ("ws", _IL), ("interp", STR)], _NDS)
+_vk("crop", [("imgs", _NDS), ("xs", _IL), ("ys", _IL), ("ws", _IL), ("hs", _IL)], _NDS)
+_vk("crop_resize", [("imgs", _NDS), ("xs", _IL), ("ys", _IL), ("ws", _IL), ("hs", _IL), ("out_h", INT),
+                    ("out_w", INT), ("interp", STR)], _NDS)
+_vk("flip", [("imgs", _NDS), ("codes", _IL)], _NDS)
+_vk("pad", [("imgs", _NDS), ("tops", _IL), ("bottoms", _IL), ("lefts", _IL), ("rights", _IL),
+            ("border", STR), ("value", _FL)], _NDS)
+for _w in ("warp_affine", "warp_perspective"):
+    _vk(_w, [("imgs", _NDS), ("mats", _L(_FL)), ("hs", _IL), ("ws", _IL), ("interp", STR), ("border", STR),
+             ("value", _FL)], _NDS)
+_vk("rotation_matrix", [("cx", FLOAT), ("cy", FLOAT), ("angle", FLOAT), ("scale", FLOAT)], _FL, op=False)
+_vk("cvt_color", [("imgs", _NDS), ("code", STR)], _NDS)
+_vk("normalize", [("imgs", _NDS), ("mean", _FL), ("std", _FL), ("dtype", STR), ("shift", FLOAT),
+                  ("scale", FLOAT)], _NDS)
+_vk("transpose_normalize", [("imgs", _NDS), ("mean", _FL), ("std", _FL), ("in_layout", STR),
+                            ("out_layout", STR), ("dtype", STR), ("shift", FLOAT), ("scale", FLOAT)], NDARRAY)
+_vk("cast", [("imgs", _NDS), ("dtype", STR), ("alpha", FLOAT), ("beta", FLOAT)], _NDS)
+_vk("stack", [("imgs", _NDS)], NDARRAY)
+_vk("transpose", [("batch", NDARRAY), ("in_layout", STR), ("out_layout", STR)], NDARRAY)
+_vk("find_contours", [("img", NDARRAY), ("mode", STR), ("method", STR)], _NDS)
+_vk("arc_length", [("curve", NDARRAY), ("closed", BOOL)], FLOAT)
+_vk("approx_poly_dp", [("curve", NDARRAY), ("epsilon", FLOAT), ("closed", BOOL)], NDARRAY)
+_vk("min_area_rect", [("points", NDARRAY)], _FL)
+_vk("box_points", [("rect", _FL)], NDARRAY)
+_vk("fill_poly", [("img", NDARRAY), ("polys", _NDS), ("color", _FL)], NDARRAY)
+_vk("set_num_threads", [("n", INT)], NONE, pure=False, op=False)
+_vk("get_num_threads", [], INT, pure=False, op=False)

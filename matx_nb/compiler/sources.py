@@ -215,7 +215,7 @@ def _is_user_class(v: Any) -> bool:
 
 def _from_library(v: Any) -> bool:
     mod = getattr(v, "__module__", "") or ""
-    if mod.startswith("matx_nb.text."):  # our own ops, written in the subset: compiled like user code
+    if mod.startswith(("matx_nb.text.", "matx_nb.vision.")):  # our own ops, in the subset: compiled like user code
         return False
     root = mod.split(".")[0]
     return root in ("typing", "builtins", "matx_nb", "collections", "abc", "enum",
@@ -243,6 +243,11 @@ class Collector:
         src = get_source(obj)
         self.sources[name] = src
         self.order.append(name)
+        for member in _resolve_module_members(src):
+            try:
+                self.add(member)
+            except SourceUnavailable:
+                pass
         for gname in sorted(self._global_names(src.tree)):
             if gname not in src.globals:
                 continue
@@ -299,6 +304,63 @@ class Collector:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 names.add(node.id)
         return names
+
+
+def _module_value(src: Source, e: ast.expr):
+    """The module an expression names in src (`vision`, `matx.vision`), or None."""
+    if isinstance(e, ast.Name):
+        v = src.globals.get(e.id)
+        return v if isinstance(v, pytypes.ModuleType) else None
+    if isinstance(e, ast.Attribute):
+        m = _module_value(src, e.value)
+        if m is not None and m.__name__.split(".")[0] == "matx_nb":
+            try:
+                v = importlib.import_module(f"{m.__name__}.{e.attr}")
+            except ImportError:
+                return None
+            return v
+    return None
+
+
+def _resolve_module_members(src: Source) -> List[Any]:
+    """Rewrites src's tree where it names a member of one of our modules that is
+    compiled code or a constant, and returns the objects to compile with it:
+      - `vision.ResizeOp` (a module with a `__matx_source__` hook: matx_nb.vision)
+        becomes the name `ResizeOp`, and that class joins the program;
+      - `vision.SYNC`, a constant of such a module, becomes its value;
+      - `matx.script(X)` (matx_nb.script) becomes `X`: compiled code is compiled already.
+    The hook gives the Python object without compiling it (the module's own
+    attribute is the compiled op)."""
+    found: List[Any] = []
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_Call(self, node):
+            node = self.generic_visit(node)
+            f = node.func
+            if isinstance(f, ast.Attribute) and f.attr == "script" and len(node.args) == 1 and \
+                    not node.keywords and getattr(_module_value(src, f.value), "__name__", "") == "matx_nb":
+                return node.args[0]
+            return node
+
+        def visit_Attribute(self, node):
+            node = self.generic_visit(node)
+            mod = _module_value(src, node.value) if isinstance(node, ast.Attribute) else None
+            hook = getattr(mod, "__matx_source__", None)
+            if hook is None:
+                return node
+            obj = hook(node.attr)
+            if obj is not None:
+                found.append(obj)
+                return ast.copy_location(ast.Name(id=obj.__name__, ctx=node.ctx), node)
+            v = getattr(mod, node.attr, None)
+            if isinstance(node.ctx, ast.Load) and v is not None and is_constant(v) and \
+                    isinstance(v, (int, float, str, bool)):
+                return ast.copy_location(ast.Constant(value=v), node)
+            return node
+
+    src.tree = Rewrite().visit(src.tree)
+    ast.fix_missing_locations(src.tree)
+    return found
 
 
 def _import(name: str):

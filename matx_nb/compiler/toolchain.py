@@ -369,6 +369,7 @@ class Toolchain:
         cmd += ["-I", str(include_dir()), src_path, "-o", str(tmp_out)]
         if pch is not None:
             cmd += [str(pch / RT_OBJECT), "-Wl,--gc-sections"]
+        cmd += [str(self.extra_object(n)) for n in object_names(source)]
         cmd += link_flags(source)
         t0 = time.perf_counter()
         try:
@@ -388,6 +389,42 @@ class Toolchain:
             os.unlink(src_path)
             if pch is None:
                 self.ensure_pch()
+
+    def extra_object(self, name: str) -> Path:
+        """The object of a runtime part kept out of generated code (`// matx_nb-object:
+        vision`: mod/vision_impl.h over OpenCV), compiled once per toolchain, runtime
+        and mode into the object cache, under a lock."""
+        if name not in EXTRA_OBJECTS:
+            raise ValueError(f"unknown runtime object {name!r}")
+        cflags = EXTRA_OBJECTS[name]()
+        pch = self.pch()
+        text = f'#include "matx_nb/mod/{name}_impl.h"\n'
+        mode = ("linked" if pch is not None else "header-only") + f":{name}:" + " ".join(cflags)
+        obj = object_path(self.key(), mode, text)
+        if obj.exists():
+            return obj
+        obj.parent.mkdir(parents=True, exist_ok=True)
+        with file_lock(obj.with_name(obj.name + ".lock")):
+            if obj.exists():
+                return obj
+            src = obj.with_name(obj.stem + f".{os.getpid()}.cc")
+            src.write_text(text)
+            tmp = obj.with_name(obj.name + f".tmp{os.getpid()}")
+            cmd = [self.cxx, *base_flags(self.opt)]
+            if pch is not None:
+                cmd += [LINKED_FLAG, "-I", str(pch)]
+            cmd += ["-I", str(include_dir()), *cflags, "-c", str(src), "-o", str(tmp)]
+            t0 = time.perf_counter()
+            try:
+                r = run_compiler(cmd)
+            finally:
+                src.unlink(missing_ok=True)
+            failed = check_build(r, time.perf_counter() - t0, tmp)
+            if failed is not None:
+                raise RuntimeError(f"building the runtime's {name} object failed (a matx_nb bug):\n"
+                                   + failed.log[-3000:])
+            os.replace(tmp, obj)
+        return obj
 
     def compile_units(self, units: List[tuple], out: Path, reuse: bool = True) -> "BuildResult":
         """A library from several translation units (units.py: [(name, text)]).
@@ -433,6 +470,7 @@ class Toolchain:
         if pch is not None:
             link += [str(pch / RT_OBJECT), "-Wl,--gc-sections"]
         tmp_out = out.with_name(out.name + f".tmp{os.getpid()}")
+        link += [str(self.extra_object(n)) for n in object_names(units[-1][1])]
         link += ["-o", str(tmp_out), *link_flags(units[-1][1])]
         out.parent.mkdir(parents=True, exist_ok=True)
         r = run_compiler(link)
@@ -474,8 +512,10 @@ class SystemLibrary:
 SYSTEM_LIBRARIES = [
     SystemLibrary("PCRE2", "re and matx_nb.Regex", "libpcre2-dev", "pcre2-devel", "pcre2",
                   ("pcre2.h",), ("-lpcre2-32", "-lpcre2-8")),
-    SystemLibrary("OpenCV", "the vision ops", "libopencv-dev", "opencv-devel", "opencv",
-                  ("opencv2/",), ("-lopencv_core", "-lopencv_imgproc", "-lopencv_imgcodecs")),
+    SystemLibrary("OpenCV", "the vision ops (matx_nb.vision)",
+                  "libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev",
+                  "opencv-devel", "libopencv", ("opencv2/",),
+                  ("-lopencv_core", "-lopencv_imgproc", "-lopencv_imgcodecs")),
 ]
 
 _MISSING_HEADER = re.compile(r"fatal error: ([^\s:]+): No such file or directory")
@@ -721,6 +761,35 @@ def object_path(toolchain_key: str, mode: str, text: str) -> Path:
     """Where the object of a translation unit of this text is cached."""
     h = hashlib.sha256(f"{toolchain_key}\0{mode}\0{_LINE_MARK.sub('', text)}".encode()).hexdigest()[:32]
     return cache_dir() / "obj" / h[:2] / f"{h}.o"
+
+
+OBJECT_MARK = "// matx_nb-object: "
+
+
+def object_names(source: str) -> List[str]:
+    """Runtime objects the generated source asks for (`// matx_nb-object: vision`)."""
+    return [line[len(OBJECT_MARK):].strip() for line in source.splitlines() if line.startswith(OBJECT_MARK)]
+
+
+def opencv_include() -> Optional[str]:
+    """The folder holding opencv2/ (OpenCV 4's headers), or None. MATX_NB_OPENCV_INCLUDE
+    overrides the usual places."""
+    env = os.environ.get("MATX_NB_OPENCV_INCLUDE")
+    cands = [env] if env else []
+    cands += [os.path.join(p, "include", "opencv4") for p in
+              (os.environ.get("CONDA_PREFIX"), sys.prefix, "/usr/local", "/usr") if p]
+    return next((c for c in cands if os.path.isfile(os.path.join(c, "opencv2", "core.hpp"))), None)
+
+
+def _opencv_cflags() -> List[str]:
+    inc = opencv_include()
+    if inc is None:
+        raise MissingSystemLibrary("opencv2/core.hpp", library_for(header="opencv2/core.hpp"))
+    return ["-I", inc]
+
+
+# Runtime parts compiled into an object of their own: name -> its compile flags.
+EXTRA_OBJECTS = {"vision": _opencv_cflags}
 
 
 def link_flags(source: str) -> List[str]:

@@ -300,6 +300,24 @@ inline Str ndarray_device(const NDArray& a, const Loc*) {
   return str_from_ascii("cpu");
 }
 inline bool ndarray_is_contiguous(const NDArray& a, const Loc*) { return a->contiguous(); }
+inline NDArray ndarray_self(const NDArray& a, const Loc*) { return a; }
+
+// matx_nb.Device(name) in compiled code: the device's name, checked as the Python
+// class (matx_nb/device.py) checks it: "cpu", "cpu:N", "cuda:N" or "gpu:N".
+inline Str device_new(const Str& name, const Loc* loc) {
+  std::string n = utf8_encode(name);
+  auto numbered = [&](const char* prefix) {
+    size_t k = std::strlen(prefix);
+    if (n.compare(0, k, prefix) != 0) return false;
+    if (n.size() == k - 1) return true;  // "cuda" / "gpu" without ":N"
+    if (n.size() == k) return false;
+    for (size_t i = k; i < n.size(); ++i)
+      if (n[i] < '0' || n[i] > '9') return false;
+    return n.size() - k <= 6;
+  };
+  if (n == "cpu" || numbered("cpu:") || numbered("cuda:") || numbered("gpu:")) return name;
+  raise(ErrKind::ValueError, "Device: '" + n + "' is not a device: 'cpu', 'cuda:N' or 'gpu:N'", loc);
+}
 
 // A compact copy with the given dtype.
 inline NDArray nd_copy(const NDArray& a, DLDataType dtype) {
