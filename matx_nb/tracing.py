@@ -172,7 +172,7 @@ class Graph:
 def trace(fn, *examples, **kw_examples) -> "TracedModule":
     """Runs fn once on the examples and records the pipeline of compiled ops."""
     from . import _native
-    sig = inspect.signature(fn)
+    sig = _signature(fn)
     bound = sig.bind(*examples, **kw_examples)
     graph = Graph()
     traced_args = {}
@@ -190,6 +190,21 @@ def trace(fn, *examples, **kw_examples) -> "TracedModule":
         raise TraceError("the traced function called no compiled op (matx_nb.script) on its inputs")
     graph.outputs = graph.output_spec(out)
     return TracedModule(spec_of(graph, fn, sig), live=graph)
+
+
+def _signature(fn) -> inspect.Signature:
+    """fn's signature; for a compiled method (`script(Cls)(...).process`), that of
+    the Python method it was compiled from, without self."""
+    try:
+        return inspect.signature(fn)
+    except ValueError:
+        owner = getattr(fn, "__self__", None)
+        py = getattr(type(owner), "__matx_py__", None)
+        meth = getattr(py, getattr(fn, "__name__", ""), None) if py is not None else None
+        if meth is None:
+            raise
+        params = list(inspect.signature(meth).parameters.values())[1:]
+        return inspect.Signature(params)
 
 
 def spec_of(graph: Graph, fn, sig) -> dict:
