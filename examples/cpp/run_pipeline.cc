@@ -3,12 +3,14 @@
 //   run_pipeline DIR '{"texts": ["hello", "x"]}' [--device N] [--bench N] [--rebuild]
 //
 // prints the outputs as JSON (and with --bench, latency percentiles). As with
-// matx-run, {"$bytes": "text"} in the feed is the text's UTF-8 bytes, and an
+// matx-run, {"$bytes": "text"} in the feed is the text's UTF-8 bytes, {"$b64": "..."}
+// any bytes (an image file, base64), and an
 // array output prints as {"dtype": ..., "shape": [...], "data": [...]}.
 // --device N runs the pipeline's torch model on cuda:N (default -1, the CPU);
 // its outputs are copied to the CPU (Session::ToHost) to be printed.
 // --rebuild lets the Session compile a library built for another platform from
 // the folder's source (LoadOptions::rebuild; like matx-run --rebuild).
+#include <matx_nb/mod/base64.h>
 #include <matx_nb/mod/ndarray.h>
 #include <matx_nb/session.h>
 
@@ -18,7 +20,8 @@
 #include <cstring>
 #include <iostream>
 
-// {"$bytes": s} -> bytes, recursively.
+// {"$bytes": s} -> s's UTF-8 bytes, {"$b64": s} -> base64-decoded bytes (an image
+// file), recursively.
 mx::Any decode_feed(const mx::Any& v) {
   if (v.tag() == mx::TypeTag::Dict) {
     auto d = v.dict();
@@ -28,6 +31,9 @@ mx::Any decode_feed(const mx::Any& v) {
         std::string u = mx::utf8_encode(b->str());
         return mx::Any(mx::Bytes(u.data(), u.size()));
       }
+      mx::Any* b64 = d.lookup(mx::Any(mx::Str(U"$b64", 4)));
+      if (b64 && b64->tag() == mx::TypeTag::Str)
+        return mx::Any(mx::pymod::base64_standard_b64decode(b64->str(), nullptr));
     }
     mx::Dict<mx::Any, mx::Any> out;
     for (auto& e : d.table().entries())
