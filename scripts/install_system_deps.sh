@@ -26,7 +26,7 @@ python3      |yes|have_cmd "$PYTHON"            |python3      |python3     |pyth
 python3-venv |yes|py_has_venv                   |python3-venv |python3     |python      |creates .venv
 python3-dev  |yes|py_has_headers                |python3-dev  |python3-devel|python     |Python.h, to build the pybind11 module
 libpcre2-dev |yes|have_header pcre2.h           |libpcre2-dev |pcre2-devel |pcre2       |re / matx_nb.Regex in compiled code (PCRE2)
-opencv       |yes|have_header opencv4/opencv2/imgcodecs.hpp|libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev|opencv-devel|libopencv|matx_nb.vision: the vision ops (OpenCV 4 C++)
+opencv       |yes|have_header opencv4/opencv2/imgcodecs.hpp|libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libjpeg-dev|opencv-devel libjpeg-turbo-devel|libopencv libjpeg-turbo|matx_nb.vision: the vision ops (OpenCV 4 C++)
 chromium     |no |have_cmd chromium             |chromium     |chromium    |-           |the JupyterLab browser test (tests/test_lab.py)
 '
 

@@ -369,7 +369,7 @@ class Toolchain:
         cmd += ["-I", str(include_dir()), src_path, "-o", str(tmp_out)]
         if pch is not None:
             cmd += [str(pch / RT_OBJECT), "-Wl,--gc-sections"]
-        cmd += [str(self.extra_object(n)) for n in object_names(source)]
+        cmd += self.extra_link(object_names(source))
         cmd += link_flags(source)
         t0 = time.perf_counter()
         try:
@@ -396,7 +396,7 @@ class Toolchain:
         and mode into the object cache, under a lock."""
         if name not in EXTRA_OBJECTS:
             raise ValueError(f"unknown runtime object {name!r}")
-        cflags = EXTRA_OBJECTS[name]()
+        cflags = EXTRA_OBJECTS[name]()[0]
         pch = self.pch()
         text = f'#include "matx_nb/mod/{name}_impl.h"\n'
         mode = ("linked" if pch is not None else "header-only") + f":{name}:" + " ".join(cflags)
@@ -425,6 +425,10 @@ class Toolchain:
                                    + failed.log[-3000:])
             os.replace(tmp, obj)
         return obj
+
+    def extra_link(self, names: List[str]) -> List[str]:
+        """What a link adds for the runtime objects `names`: each object, then its libraries."""
+        return [str(self.extra_object(n)) for n in names] + [f for n in names for f in EXTRA_OBJECTS[n]()[1]]
 
     def compile_units(self, units: List[tuple], out: Path, reuse: bool = True) -> "BuildResult":
         """A library from several translation units (units.py: [(name, text)]).
@@ -470,7 +474,7 @@ class Toolchain:
         if pch is not None:
             link += [str(pch / RT_OBJECT), "-Wl,--gc-sections"]
         tmp_out = out.with_name(out.name + f".tmp{os.getpid()}")
-        link += [str(self.extra_object(n)) for n in object_names(units[-1][1])]
+        link += self.extra_link(object_names(units[-1][1]))
         link += ["-o", str(tmp_out), *link_flags(units[-1][1])]
         out.parent.mkdir(parents=True, exist_ok=True)
         r = run_compiler(link)
@@ -513,7 +517,7 @@ SYSTEM_LIBRARIES = [
     SystemLibrary("PCRE2", "re and matx_nb.Regex", "libpcre2-dev", "pcre2-devel", "pcre2",
                   ("pcre2.h",), ("-lpcre2-32", "-lpcre2-8")),
     SystemLibrary("OpenCV", "the vision ops (matx_nb.vision)",
-                  "libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev",
+                  "libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libjpeg-dev",
                   "opencv-devel", "libopencv", ("opencv2/",),
                   ("-lopencv_core", "-lopencv_imgproc", "-lopencv_imgcodecs")),
 ]
@@ -781,15 +785,38 @@ def opencv_include() -> Optional[str]:
     return next((c for c in cands if os.path.isfile(os.path.join(c, "opencv2", "core.hpp"))), None)
 
 
-def _opencv_cflags() -> List[str]:
+_has_header_memo: dict = {}
+
+
+def has_header(header: str, cxx: str = "g++") -> bool:
+    """Whether the C++ compiler finds <header> on its own include path."""
+    key = (header, cxx)
+    if key not in _has_header_memo:
+        import subprocess
+        probe = f"#if !__has_include(<{header}>)\n#error missing\n#endif\n"
+        try:
+            r = subprocess.run([cxx, "-x", "c++", "-std=c++17", "-E", "-", "-o", os.devnull], input=probe,
+                               capture_output=True, text=True, timeout=60)
+            _has_header_memo[key] = r.returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            _has_header_memo[key] = False
+    return _has_header_memo[key]
+
+
+def _vision_flags() -> tuple:
+    """(compile flags, link flags) of the vision object: OpenCV's headers, and
+    libjpeg's for its direct JPEG path where they are there (mod/vision_jpeg.h)."""
     inc = opencv_include()
     if inc is None:
         raise MissingSystemLibrary("opencv2/core.hpp", library_for(header="opencv2/core.hpp"))
-    return ["-I", inc]
+    if has_header("jpeglib.h"):
+        return ["-I", inc, "-DMATX_NB_HAVE_LIBJPEG"], ["-ljpeg"]
+    return ["-I", inc], []
 
 
-# Runtime parts compiled into an object of their own: name -> its compile flags.
-EXTRA_OBJECTS = {"vision": _opencv_cflags}
+# Runtime parts compiled into an object of their own: name -> (compile flags,
+# flags of each link that uses it).
+EXTRA_OBJECTS = {"vision": _vision_flags}
 
 
 def link_flags(source: str) -> List[str]:

@@ -18,6 +18,7 @@
 
 #include "ndarray.h"
 #include "vision.h"
+#include "vision_jpeg.h"
 
 namespace mx::vision {
 namespace {
@@ -254,6 +255,26 @@ cv::Mat decode_one(const Bytes& b, bool rgb) {
   return m;
 }
 
+// An encoded image as HxWx3 uint8: JPEGs straight through libjpeg where that
+// gives OpenCV's pixels (vision_jpeg.h), everything else through cv::imdecode.
+NDArray decode_image(const Bytes& b, bool rgb) {
+#if defined(MATX_NB_HAVE_LIBJPEG)
+  unsigned char* buf = nullptr;
+  int rows = 0, cols = 0;
+  if (b.size() > 0 && jpeg::decode(reinterpret_cast<const unsigned char*>(b.data()), size_t(b.size()), rgb, &buf,
+                                   &rows, &cols)) {
+    Ref<NDArrayObj> r = Ref<NDArrayObj>::make();
+    r->own = buf;
+    r->data = buf;
+    r->dtype = DLDataType{kDLUInt, 8, 1};
+    r->shape = {rows, cols, 3};
+    r->strides = {int64_t(cols) * 3, 3, 1};
+    return NDArray(std::move(r));
+  }
+#endif
+  return from_mat(decode_one(b, rgb), false);
+}
+
 bool rgb_format(const Str& fmt, const Str& op, const Loc* loc) {
   std::string f = s(fmt);
   if (f != "BGR" && f != "RGB") op_error(ErrKind::ValueError, op, "format '" + f + "' is not 'BGR' or 'RGB'", loc);
@@ -301,7 +322,7 @@ List<NDArray> imdecode(const List<Bytes>& bufs, const Str& fmt, const Str& op, c
   check_batch(n, op, loc);
   bool rgb = rgb_format(fmt, op, loc);
   std::vector<NDArray> out(static_cast<size_t>(n));
-  each(n, op, loc, [&](int64_t i) { out[size_t(i)] = from_mat(decode_one(bufs[i], rgb), false); });
+  each(n, op, loc, [&](int64_t i) { out[size_t(i)] = decode_image(bufs[i], rgb); });
   return to_list(out);
 }
 
@@ -313,7 +334,7 @@ Tuple<List<NDArray>, List<bool>> imdecode_noexc(const List<Bytes>& bufs, const S
   std::vector<char> ok(static_cast<size_t>(n), 0);
   each(n, op, loc, [&](int64_t i) {
     try {
-      out[size_t(i)] = from_mat(decode_one(bufs[i], rgb), false);
+      out[size_t(i)] = decode_image(bufs[i], rgb);
       ok[size_t(i)] = 1;
     } catch (...) {
       out[size_t(i)] = NDArray::empty({0, 0, 3}, DLDataType{kDLUInt, 8, 1});
@@ -684,8 +705,19 @@ NDArray transpose_normalize(const List<NDArray>& imgs, const List<double>& mean,
     cv::Mat src = as_mat(imgs[i]);
     std::vector<double> a, b;
     norm_coeffs(mean, std_, shift, scale, c, a, b);
-    if (t.bits == 32) norm_any(src, static_cast<float*>(o->data) + i * per, a, b, planar, h * w);
-    else norm_any(src, static_cast<double*>(o->data) + i * per, a, b, planar, h * w);
+    char* dst = static_cast<char*>(o->data) + i * per * o->itemsize();
+    if (planar) {  // one plane per channel: OpenCV's split, then its scaled convert into each plane
+      int depth = t.bits == 32 ? CV_32F : CV_64F;
+      std::vector<cv::Mat> planes;
+      cv::split(src, planes);
+      for (int64_t k = 0; k < c; ++k)
+        planes[size_t(k)].convertTo(cv::Mat(int(h), int(w), depth, dst + k * h * w * o->itemsize()), depth,
+                                    a[size_t(k)], b[size_t(k)]);
+    } else if (t.bits == 32) {
+      norm_any(src, reinterpret_cast<float*>(dst), a, b, false, 0);
+    } else {
+      norm_any(src, reinterpret_cast<double*>(dst), a, b, false, 0);
+    }
   });
   return o;
 }
