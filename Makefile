@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 # Written by `make setup`; older than what the install is built from, it is redone.
 SETUP  := $(VENV)/.matx_nb-setup
 
-.PHONY: setup system-deps test demo lab bench bench-export bench-magic bench-text labextension
+.PHONY: setup system-deps test demo lab bench bench-export bench-magic bench-text bench-vision labextension
 
 # The system packages pip cannot install (g++, cmake, PCRE2, chromium...); see README.md.
 system-deps:
@@ -63,6 +63,12 @@ bench-magic: $(SETUP)
 # WordPiece vs HF tokenizers and CPython; the text pipeline in 1 and 2 threads (bench/TEXT_RESULTS.md).
 bench-text: $(SETUP)
 	$(PY) bench/bench_text.py
+
+# The eval chain (decode, resize, crop, normalize, NCHW) on 64 photos: our traced
+# pipeline against a cv2 loop and PIL + torchvision, 1 and 2 threads
+# (bench/VISION_RESULTS.md). See bench/bench_vision.py.
+bench-vision: $(SETUP)
+	$(PY) bench/bench_vision.py
 
 # Rebuild the JupyterLab extension's committed assets (labextension/prebuilt/)
 # from labextension/src with @jupyter/builder; users and CI need no npm.

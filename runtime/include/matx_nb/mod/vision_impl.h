@@ -11,7 +11,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <sys/mman.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -642,7 +645,16 @@ NDArray uninit(const std::vector<int64_t>& shape, DLDataType t) {
   r->shape = shape;
   r->strides = row_major_strides(shape);
   size_t bytes = size_t(r->numel() * r->itemsize());
-  r->own = std::malloc(bytes ? bytes : 1);
+  if (bytes >= (size_t(8) << 20)) {
+    // A batch (64 x 3 x 224 x 224 floats is 38 MB): in 2 MB pages where the kernel
+    // gives them on request, which saves most of the page faults of its first write.
+    void* p = nullptr;
+    if (posix_memalign(&p, size_t(2) << 20, bytes) != 0) throw std::bad_alloc();
+    madvise(p, bytes, MADV_HUGEPAGE);
+    r->own = p;
+  } else {
+    r->own = std::malloc(bytes ? bytes : 1);
+  }
   if (!r->own) throw std::bad_alloc();
   r->data = r->own;
   return NDArray(std::move(r));
