@@ -40,6 +40,20 @@ def _sizes(images: List[NDArray], dsize: Optional[List[Tuple[int, int]]], op: st
             ws.append(shape[1])
 
 
+def _warp_args(images: List[NDArray], matrix: List[List[List[float]]], dsize: Optional[List[Tuple[int, int]]],
+               rows: int, op: str) -> Tuple[List[List[float]], List[int], List[int]]:
+    """A warp's per-image matrices (flat) and output heights and widths."""
+    if len(matrix) != len(images):
+        raise ValueError(op + ": matrix has " + str(len(matrix)) + " items for " + str(len(images)) + " images")
+    mats: List[List[float]] = []
+    for i in range(len(matrix)):
+        mats.append(_flat(matrix[i], rows, op, i))
+    hs: List[int] = []
+    ws: List[int] = []
+    _sizes(images, dsize, op, hs, ws)
+    return mats, hs, ws
+
+
 class WarpAffineOp:
     """cv2.warpAffine with a 2x3 matrix per image; dsize (h, w) per image, or the image's size."""
 
@@ -52,15 +66,7 @@ class WarpAffineOp:
 
     def __call__(self, images: List[NDArray], matrix: List[List[List[float]]],
                  dsize: Optional[List[Tuple[int, int]]] = None, sync: int = ASYNC) -> List[NDArray]:
-        if len(matrix) != len(images):
-            raise ValueError("WarpAffineOp: matrix has " + str(len(matrix)) + " items for " + str(len(images)) +
-                             " images")
-        mats: List[List[float]] = []
-        for i in range(len(matrix)):
-            mats.append(_flat(matrix[i], 2, "WarpAffineOp", i))
-        hs: List[int] = []
-        ws: List[int] = []
-        _sizes(images, dsize, "WarpAffineOp", hs, ws)
+        mats, hs, ws = _warp_args(images, matrix, dsize, 2, "WarpAffineOp")
         return K.warp_affine(images, mats, hs, ws, self.interp, self.pad_type, self.value, "WarpAffineOp")
 
 
@@ -76,15 +82,7 @@ class WarpPerspectiveOp:
 
     def __call__(self, images: List[NDArray], matrix: List[List[List[float]]],
                  dsize: Optional[List[Tuple[int, int]]] = None, sync: int = ASYNC) -> List[NDArray]:
-        if len(matrix) != len(images):
-            raise ValueError("WarpPerspectiveOp: matrix has " + str(len(matrix)) + " items for " +
-                             str(len(images)) + " images")
-        mats: List[List[float]] = []
-        for i in range(len(matrix)):
-            mats.append(_flat(matrix[i], 3, "WarpPerspectiveOp", i))
-        hs: List[int] = []
-        ws: List[int] = []
-        _sizes(images, dsize, "WarpPerspectiveOp", hs, ws)
+        mats, hs, ws = _warp_args(images, matrix, dsize, 3, "WarpPerspectiveOp")
         return K.warp_perspective(images, mats, hs, ws, self.interp, self.pad_type, self.value,
                                   "WarpPerspectiveOp")
 

@@ -215,6 +215,25 @@ def _random_box(ih: int, iw: int, scale_lo: float, scale_hi: float, ratio_lo: fl
     return (iw - w) // 2, (ih - h) // 2, w, h
 
 
+def _random_boxes(images: List[NDArray], scale_lo: float, scale_hi: float, ratio_lo: float, ratio_hi: float,
+                  op: str) -> Tuple[List[int], List[int], List[int], List[int]]:
+    """_random_box for each image: the lists of x, y, width and height."""
+    xs: List[int] = []
+    ys: List[int] = []
+    ws: List[int] = []
+    hs: List[int] = []
+    for img in images:
+        shape: List[int] = img.shape
+        if len(shape) < 2:
+            raise ValueError(op + ": an image is HxW or HxWxC")
+        x, y, w, h = _random_box(shape[0], shape[1], scale_lo, scale_hi, ratio_lo, ratio_hi)
+        xs.append(x)
+        ys.append(y)
+        ws.append(w)
+        hs.append(h)
+    return xs, ys, ws, hs
+
+
 class ImdecodeRandomCropOp:
     """ImdecodeOp, then a random crop of each image as RandomResizedCropOp picks it
     (scale of the area, ratio w/h), not resized."""
@@ -230,17 +249,8 @@ class ImdecodeRandomCropOp:
 
     def __call__(self, images: List[bytes], sync: int = ASYNC) -> List[NDArray]:
         imgs = K.imdecode(images, self.fmt, "ImdecodeRandomCropOp")
-        xs: List[int] = []
-        ys: List[int] = []
-        ws: List[int] = []
-        hs: List[int] = []
-        for img in imgs:
-            shape: List[int] = img.shape
-            x, y, w, h = _random_box(shape[0], shape[1], self.scale_lo, self.scale_hi, self.ratio_lo, self.ratio_hi)
-            xs.append(x)
-            ys.append(y)
-            ws.append(w)
-            hs.append(h)
+        xs, ys, ws, hs = _random_boxes(imgs, self.scale_lo, self.scale_hi, self.ratio_lo, self.ratio_hi,
+                                       "ImdecodeRandomCropOp")
         return K.crop(imgs, xs, ys, ws, hs, "ImdecodeRandomCropOp")
 
 
@@ -261,19 +271,8 @@ class RandomResizedCropOp:
         self.interp: str = interp
 
     def __call__(self, images: List[NDArray], sync: int = ASYNC) -> List[NDArray]:
-        xs: List[int] = []
-        ys: List[int] = []
-        ws: List[int] = []
-        hs: List[int] = []
-        for img in images:
-            shape: List[int] = img.shape
-            if len(shape) < 2:
-                raise ValueError("RandomResizedCropOp: an image is HxW or HxWxC")
-            x, y, w, h = _random_box(shape[0], shape[1], self.scale_lo, self.scale_hi, self.ratio_lo, self.ratio_hi)
-            xs.append(x)
-            ys.append(y)
-            ws.append(w)
-            hs.append(h)
+        xs, ys, ws, hs = _random_boxes(images, self.scale_lo, self.scale_hi, self.ratio_lo, self.ratio_hi,
+                                       "RandomResizedCropOp")
         return K.crop_resize(images, xs, ys, ws, hs, self.height, self.width, self.interp, "RandomResizedCropOp")
 
 

@@ -415,14 +415,21 @@ cv::Rect crop_rect(const cv::Mat& src, int64_t x, int64_t y, int64_t w, int64_t 
 }
 }  // namespace
 
-List<NDArray> crop(const List<NDArray>& imgs, const List<int64_t>& xs, const List<int64_t>& ys,
-                   const List<int64_t>& ws, const List<int64_t>& hs, const Str& op, const Loc* loc) {
-  int64_t n = imgs.size();
+namespace {
+void check_boxes(int64_t n, const List<int64_t>& xs, const List<int64_t>& ys, const List<int64_t>& ws,
+                 const List<int64_t>& hs, const Str& op, const Loc* loc) {
   check_batch(n, op, loc);
   check_len(xs, n, "the list of x", op, loc);
   check_len(ys, n, "the list of y", op, loc);
   check_len(ws, n, "the list of widths", op, loc);
   check_len(hs, n, "the list of heights", op, loc);
+}
+}  // namespace
+
+List<NDArray> crop(const List<NDArray>& imgs, const List<int64_t>& xs, const List<int64_t>& ys,
+                   const List<int64_t>& ws, const List<int64_t>& hs, const Str& op, const Loc* loc) {
+  int64_t n = imgs.size();
+  check_boxes(n, xs, ys, ws, hs, op, loc);
   std::vector<NDArray> out(static_cast<size_t>(n));
   each(n, op, loc, [&](int64_t i) {
     cv::Mat src = as_mat(imgs[i]);
@@ -435,11 +442,7 @@ List<NDArray> crop_resize(const List<NDArray>& imgs, const List<int64_t>& xs, co
                           const List<int64_t>& ws, const List<int64_t>& hs, int64_t out_h, int64_t out_w,
                           const Str& interp, const Str& op, const Loc* loc) {
   int64_t n = imgs.size();
-  check_batch(n, op, loc);
-  check_len(xs, n, "the list of x", op, loc);
-  check_len(ys, n, "the list of y", op, loc);
-  check_len(ws, n, "the list of widths", op, loc);
-  check_len(hs, n, "the list of heights", op, loc);
+  check_boxes(n, xs, ys, ws, hs, op, loc);
   int flag = interp_named(interp, op, loc);
   std::vector<NDArray> out(static_cast<size_t>(n));
   each(n, op, loc, [&](int64_t i) {
