@@ -374,6 +374,33 @@ def test_contours_and_polygons():
     assert canvas.sum() == 0  # the input is not changed
 
 
+@SETTINGS
+@given(st.floats(-3.1, 3.1), st.floats(0.3, 3.0), st.floats(-50, 50), st.floats(-50, 50),
+       st.integers(6, 40), st.integers(0, 5), st.integers(0, 2**32 - 1))
+def test_estimate_affine_partial_2d(angle, scale, tx, ty, n, outliers, seed):
+    rng = np.random.default_rng(seed)
+    src = rng.uniform(-100, 100, (n, 2)).astype(np.float32)
+    c, s = scale * np.cos(angle), scale * np.sin(angle)
+    m = np.array([[c, -s, tx], [s, c, ty]])
+    dst = (src @ m[:, :2].T + m[:, 2]).astype(np.float32)
+    dst += rng.normal(0, 0.05, dst.shape).astype(np.float32)
+    bad = rng.choice(n, size=min(outliers, n // 3), replace=False)
+    dst[bad] += rng.uniform(40, 80, (len(bad), 2)).astype(np.float32) * rng.choice([-1, 1], (len(bad), 2))
+    ours, flags = vision.EstimateAffinePartial2DOp(DEV)(src, dst)
+    ref, ref_inl = cv2.estimateAffinePartial2D(src, dst)
+    assert flags == ref_inl.ravel().astype(int).tolist()
+    np.testing.assert_allclose(np.array(ours), ref, rtol=1e-4, atol=1e-3)
+
+
+def test_estimate_affine_partial_2d_errors():
+    op = vision.EstimateAffinePartial2DOp(DEV)
+    assert op(np.zeros((1, 2), np.float32), np.zeros((1, 2), np.float32)) == ([], [0])
+    with pytest.raises(ValueError, match="from has 3 points and to 2"):
+        op(np.zeros((3, 2), np.float32), np.zeros((2, 2), np.float32))
+    with pytest.raises(ValueError, match=r"to is not an array of points"):
+        op(np.zeros((3, 2), np.float32), np.zeros((3, 3), np.float32))
+
+
 # ---- bad input, devices, threads ----------------------------------------------------
 
 def test_bad_images_name_the_op_index_and_problem():

@@ -530,5 +530,6 @@ _vk("approx_poly_dp", [("curve", NDARRAY), ("epsilon", FLOAT), ("closed", BOOL)]
 _vk("min_area_rect", [("points", NDARRAY)], _FL)
 _vk("box_points", [("rect", _FL)], NDARRAY)
 _vk("fill_poly", [("img", NDARRAY), ("polys", _NDS), ("color", _FL)], NDARRAY)
+_vk("estimate_affine_partial_2d", [("from_", NDARRAY), ("to", NDARRAY)], _T((_FL, _BL)))
 _vk("set_num_threads", [("n", INT)], NONE, pure=False, op=False)
 _vk("get_num_threads", [], INT, pure=False, op=False)

@@ -22,7 +22,7 @@ _OPS = {
             "NormalizeOp", "TransposeNormalizeOp", "CastOp", "StackOp", "TransposeOp",
             "set_num_threads", "get_num_threads"),
     "geometry": ("WarpAffineOp", "WarpPerspectiveOp", "RotateOp", "FindContoursOp", "ArcLengthOp",
-                 "ApproxPolyDPOp", "MinAreaRectOp", "BoxPointsOp", "FillPolyOp"),
+                 "ApproxPolyDPOp", "MinAreaRectOp", "BoxPointsOp", "FillPolyOp", "EstimateAffinePartial2DOp"),
 }
 _WHERE = {name: mod for mod, names in _OPS.items() for name in names}
 _compiled: dict = {}

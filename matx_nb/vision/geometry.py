@@ -198,3 +198,23 @@ class FillPolyOp:
 
     def __call__(self, image: NDArray, polys: List[NDArray], color: List[float]) -> NDArray:
         return K.fill_poly(image, polys, [float(c) for c in color], "FillPolyOp")
+
+
+class EstimateAffinePartial2DOp:
+    """cv2.estimateAffinePartial2D(from, to) with its defaults (RANSAC, threshold 3):
+    the 2x3 similarity (rotation, uniform scale, translation) mapping (N, 2) points
+    `from_` to `to`, and an inlier flag (1/0) per point; an empty matrix where
+    there is no estimate. Deterministic: the same points give the same answer."""
+
+    def __init__(self, device: Any) -> None:
+        self.device: str = _cpu(device, "EstimateAffinePartial2DOp")
+
+    def __call__(self, from_: NDArray, to: NDArray) -> Tuple[List[List[float]], List[int]]:
+        m, ok = K.estimate_affine_partial_2d(from_, to, "EstimateAffinePartial2DOp")
+        mat: List[List[float]] = []
+        if len(m) == 6:
+            mat = [[m[0], m[1], m[2]], [m[3], m[4], m[5]]]
+        flags: List[int] = []
+        for f in ok:
+            flags.append(1 if f else 0)
+        return mat, flags

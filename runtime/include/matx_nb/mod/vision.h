@@ -75,6 +75,10 @@ List<double> min_area_rect(const NDArray& points, const Str& op, const Loc* loc)
 NDArray box_points(const List<double>& rect, const Str& op, const Loc* loc);
 NDArray fill_poly(const NDArray& img, const List<NDArray>& polys, const List<double>& color, const Str& op,
                   const Loc* loc);
+// RANSAC similarity fit (cv::estimateAffinePartial2D's method): (2x3 matrix as 6
+// numbers, empty when there is no estimate; an inlier flag per point).
+Tuple<List<double>, List<bool>> estimate_affine_partial_2d(const NDArray& from, const NDArray& to,
+                                                           const Str& op, const Loc* loc);
 
 // ---- threads
 void set_num_threads(int64_t n, const Loc* loc);

@@ -796,120 +796,6 @@ NDArray transpose(const NDArray& batch, const Str& in_layout, const Str& out_lay
   return o;
 }
 
-// ---------------------------------------------------------------- shapes
-
-namespace {
-// Points of an (N, 2) or (N, 1, 2) array as float or int points.
-template <class P>
-std::vector<P> points_of(const NDArray& a, const Str& op, const char* what, const Loc* loc) {
-  if (!a) op_error(ErrKind::TypeError, op, std::string(what) + " is None, not an NDArray", loc);
-  mx::pymod::nd_check_cpu(a, loc);
-  size_t nd = a->shape.size();
-  if (!((nd == 2 && a->shape[1] == 2) || (nd == 3 && a->shape[1] == 1 && a->shape[2] == 2)))
-    op_error(ErrKind::ValueError, op, std::string(what) + " is not an array of points, shape (N, 2) or (N, 1, 2)", loc);
-  NDArray c = mx::pymod::nd_copy(a, DLDataType{kDLFloat, 64, 1});
-  const double* p = static_cast<const double*>(c->data);
-  std::vector<P> out(size_t(a->shape[0]));
-  for (size_t i = 0; i < out.size(); ++i) out[i] = P(decltype(P().x)(p[2 * i]), decltype(P().y)(p[2 * i + 1]));
-  return out;
-}
-
-template <class P>
-NDArray points_array(const std::vector<P>& pts, DLDataType t) {
-  NDArray o = uninit({int64_t(pts.size()), 2}, t);
-  for (size_t i = 0; i < pts.size(); ++i) {
-    if (t.code == kDLInt) {
-      static_cast<int32_t*>(o->data)[2 * i] = int32_t(pts[i].x);
-      static_cast<int32_t*>(o->data)[2 * i + 1] = int32_t(pts[i].y);
-    } else {
-      static_cast<float*>(o->data)[2 * i] = float(pts[i].x);
-      static_cast<float*>(o->data)[2 * i + 1] = float(pts[i].y);
-    }
-  }
-  return o;
-}
-
-}  // namespace
-
-List<NDArray> find_contours(const NDArray& img, const Str& mode, const Str& method, const Str& op, const Loc* loc) {
-  std::string md = s(mode), me = s(method);
-  int m = md == "RETR_EXTERNAL" ? cv::RETR_EXTERNAL : md == "RETR_LIST" ? cv::RETR_LIST
-          : md == "RETR_CCOMP" ? cv::RETR_CCOMP : md == "RETR_TREE" ? cv::RETR_TREE : -1;
-  int a = me == "CHAIN_APPROX_NONE" ? cv::CHAIN_APPROX_NONE : me == "CHAIN_APPROX_SIMPLE" ? cv::CHAIN_APPROX_SIMPLE
-          : me == "CHAIN_APPROX_TC89_L1" ? cv::CHAIN_APPROX_TC89_L1
-          : me == "CHAIN_APPROX_TC89_KCOS" ? cv::CHAIN_APPROX_TC89_KCOS : -1;
-  if (m < 0) op_error(ErrKind::ValueError, op, "mode '" + md + "' is not RETR_EXTERNAL, RETR_LIST, RETR_CCOMP or RETR_TREE", loc);
-  if (a < 0) op_error(ErrKind::ValueError, op, "method '" + me + "' is not a CHAIN_APPROX_* name", loc);
-  List<NDArray> out;
-  std::vector<std::vector<cv::Point>> cs;
-  try {
-    cv::Mat src = as_mat(img);
-    if (src.type() != CV_8UC1 && src.type() != CV_32SC1)
-      fail(ErrKind::TypeError, "is not a one-channel uint8 or int32 image");
-    cv::findContours(src.clone(), cs, m, a);
-  } catch (const ImageError& e) {
-    op_error(e.kind, op, "the image " + e.msg, loc);
-  } catch (const cv::Exception& e) {
-    op_error(ErrKind::ValueError, op, "OpenCV: " + e.err, loc);
-  }
-  for (auto& c : cs) out.push_back(points_array(c, DLDataType{kDLInt, 32, 1}));
-  return out;
-}
-
-double arc_length(const NDArray& curve, bool closed, const Str& op, const Loc* loc) {
-  auto pts = points_of<cv::Point2f>(curve, op, "the curve", loc);
-  return cv::arcLength(pts, closed);
-}
-
-NDArray approx_poly_dp(const NDArray& curve, double epsilon, bool closed, const Str& op, const Loc* loc) {
-  if (!(epsilon >= 0)) op_error(ErrKind::ValueError, op, "epsilon is negative", loc);
-  bool ints = curve && curve->dtype.code == kDLInt && curve->dtype.bits == 32;
-  if (ints) {
-    auto pts = points_of<cv::Point>(curve, op, "the curve", loc);
-    std::vector<cv::Point> out;
-    cv::approxPolyDP(pts, out, epsilon, closed);
-    return points_array(out, DLDataType{kDLInt, 32, 1});
-  }
-  auto pts = points_of<cv::Point2f>(curve, op, "the curve", loc);
-  std::vector<cv::Point2f> out;
-  cv::approxPolyDP(pts, out, epsilon, closed);
-  return points_array(out, DLDataType{kDLFloat, 32, 1});
-}
-
-List<double> min_area_rect(const NDArray& points, const Str& op, const Loc* loc) {
-  auto pts = points_of<cv::Point2f>(points, op, "the points", loc);
-  if (pts.empty()) op_error(ErrKind::ValueError, op, "there are no points", loc);
-  cv::RotatedRect r = cv::minAreaRect(pts);
-  return List<double>{r.center.x, r.center.y, r.size.width, r.size.height, r.angle};
-}
-
-NDArray box_points(const List<double>& rect, const Str& op, const Loc* loc) {
-  if (rect.size() != 5) op_error(ErrKind::ValueError, op, "a rotated rectangle is (cx, cy, width, height, angle)", loc);
-  cv::RotatedRect r{cv::Point2f{float(rect[0]), float(rect[1])}, cv::Size2f{float(rect[2]), float(rect[3])},
-                    float(rect[4])};
-  cv::Mat pts;
-  cv::boxPoints(r, pts);
-  std::vector<cv::Point2f> v(4);
-  for (int k = 0; k < 4; ++k) v[size_t(k)] = cv::Point2f(pts.at<float>(k, 0), pts.at<float>(k, 1));
-  return points_array(v, DLDataType{kDLFloat, 32, 1});
-}
-
-NDArray fill_poly(const NDArray& img, const List<NDArray>& polys, const List<double>& color, const Str& op,
-                  const Loc* loc) {
-  std::vector<std::vector<cv::Point>> ps;
-  for (int64_t i = 0; i < polys.size(); ++i) ps.push_back(points_of<cv::Point>(polys[i], op, "a polygon", loc));
-  cv::Scalar c = scalar_of(color, op, loc);
-  try {
-    cv::Mat dst = as_mat(img).clone();
-    cv::fillPoly(dst, ps, c);
-    return from_mat(dst, is_2d(img));
-  } catch (const ImageError& e) {
-    op_error(e.kind, op, "the image " + e.msg, loc);
-  } catch (const cv::Exception& e) {
-    op_error(ErrKind::ValueError, op, "OpenCV: " + e.err, loc);
-  }
-}
-
 // ---------------------------------------------------------------- threads
 
 void set_num_threads(int64_t n, const Loc* loc) {
@@ -920,3 +806,5 @@ void set_num_threads(int64_t n, const Loc* loc) {
 int64_t get_num_threads(const Loc*) { return cv::getNumThreads(); }
 
 }  // namespace mx::vision
+
+#include "vision_shapes_impl.h"
