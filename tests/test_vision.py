@@ -1,7 +1,7 @@
 """matx_nb.vision against OpenCV's Python binding (cv2) on the same input.
 
 The ops call OpenCV's C++ API (the system's, 4.6 on Debian 12); cv2 here is
-opencv-python-headless from PyPI (4.10+, the first built for numpy 2). Where the
+opencv-python-headless 4.x from PyPI (4.10 or later: the first built for numpy 2; not 5, whose warps compute differently). Where the
 two versions compute the same way the results must be bit-identical: decoding,
 nearest / bilinear (uint8) / area / Lanczos resizing, crops, flips, borders,
 color conversions, warps with nearest interpolation. Where OpenCV changed its
