@@ -1,8 +1,9 @@
 """matx_nb.vision against OpenCV's Python binding (cv2) on the same input.
 
 The ops call OpenCV's C++ API (the system's, 4.6 on Debian 12); cv2 here is
-opencv-python-headless 4.x from PyPI (4.10 or later: the first built for numpy 2; not 5, whose warps compute differently). Where the
-two versions compute the same way the results must be bit-identical: decoding,
+opencv-python-headless 4.x from PyPI (4.10 or later, the first built for numpy 2;
+not 5, whose warps compute differently). Where the two versions compute the same
+way the results must be bit-identical: decoding,
 nearest / bilinear (uint8) / area / Lanczos resizing, crops, flips, borders,
 color conversions, warps with nearest interpolation. Where OpenCV changed its
 arithmetic between versions (bicubic, and bilinear on float32) the bound is one
