@@ -11,11 +11,11 @@
 #include "abi.h"
 
 // Types converted by value: arg_from_host, attr_from_host and result_to_host.
-#define MX_PREBUILT_SCALARS(X) X(int64_t) X(double) X(bool) X(Str) X(Bytes)
+#define MX_PREBUILT_SCALARS(X) X(int64_t) X(double) X(bool) X(Str) X(Bytes) X(NDArray)
 
 // Containers: also their Conv (and, in live.h, their attribute operations).
 #define MX_PREBUILT_CONTAINERS(X)                                                               \
-  X(List<int64_t>) X(List<double>) X(List<bool>) X(List<Str>) X(List<Bytes>)                    \
+  X(List<int64_t>) X(List<double>) X(List<bool>) X(List<Str>) X(List<Bytes>) X(List<NDArray>)  \
   X(List<List<int64_t>>) X(List<List<double>>) X(List<List<Str>>)                               \
   X(Dict<Str, int64_t>) X(Dict<Str, double>) X(Dict<Str, Str>) X(Dict<Str, bool>)               \
   X(Dict<int64_t, int64_t>) X(Dict<int64_t, Str>) X(Dict<Str, List<int64_t>>)                   \
@@ -55,6 +55,7 @@ MX_PREBUILT_RESULT_LIST(double)
 MX_PREBUILT_RESULT_LIST(bool)
 MX_PREBUILT_RESULT_LIST(Str)
 MX_PREBUILT_RESULT_LIST(Bytes)
+MX_PREBUILT_RESULT_LIST(NDArray)
 MX_PREBUILT_RESULT_LIST(List<int64_t>)
 MX_PREBUILT_RESULT_LIST(List<double>)
 MX_PREBUILT_RESULT_LIST(List<Str>)
@@ -79,6 +80,7 @@ MX_PREBUILT_OBJECT(ListObj<double>)
 MX_PREBUILT_OBJECT(ListObj<bool>)
 MX_PREBUILT_OBJECT(ListObj<Str>)
 MX_PREBUILT_OBJECT(ListObj<Bytes>)
+MX_PREBUILT_OBJECT(ListObj<NDArray>)
 MX_PREBUILT_OBJECT(ListObj<List<int64_t>>)
 MX_PREBUILT_OBJECT(ListObj<List<Str>>)
 MX_PREBUILT_OBJECT(DictObj<Str, int64_t>)
