@@ -64,7 +64,8 @@ def test_missing_headers_and_libraries_map_to_packages():
     cv = MissingSystemLibrary.from_log(
         "op.cc:1:10: fatal error: opencv2/imgproc.hpp: No such file or directory\n")
     assert cv.missing == "opencv2/imgproc.hpp" and cv.library.name == "OpenCV"
-    assert "apt-get install libopencv-dev" in str(cv) and "dnf install opencv-devel" in str(cv)
+    assert "apt-get install libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev" in str(cv)
+    assert "dnf install opencv-devel" in str(cv)
     ld = MissingSystemLibrary.from_log("/usr/bin/ld: cannot find -lpcre2-32: No such file or directory\n")
     assert ld.missing == "-lpcre2-32" and ld.library.conda == "pcre2"
     unknown = MissingSystemLibrary.from_log("a.cc:2:10: fatal error: zstd.h: No such file or directory\n")
@@ -75,8 +76,8 @@ def test_missing_headers_and_libraries_map_to_packages():
     # Every table entry installs from the script too.
     script = SCRIPT.read_text()
     for lib in toolchain.SYSTEM_LIBRARIES:
-        if lib.name != "OpenCV":  # the script gains libopencv-dev with the vision ops
-            assert f"|{lib.debian}" in script.replace(" ", ""), lib.debian
+        for column in (lib.debian, lib.fedora, lib.conda):
+            assert f"|{column}|".replace(" ", "") in script.replace(" ", ""), column
 
 
 # ---- %load_ext without the notebook packages

@@ -518,7 +518,7 @@ SYSTEM_LIBRARIES = [
                   ("pcre2.h",), ("-lpcre2-32", "-lpcre2-8")),
     SystemLibrary("OpenCV", "the vision ops (matx_nb.vision)",
                   "libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libjpeg-dev",
-                  "opencv-devel", "libopencv", ("opencv2/",),
+                  "opencv-devel libjpeg-turbo-devel", "libopencv libjpeg-turbo", ("opencv2/", "jpeglib.h"),
                   ("-lopencv_core", "-lopencv_imgproc", "-lopencv_imgcodecs")),
 ]
 
