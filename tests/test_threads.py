@@ -34,6 +34,9 @@ class Counter:
         print(k)  # takes the GIL from inside the locked call
         return 1
 
+    def peek(self, k: str) -> int:  # reads only: its calls hold the lock shared (readonly.py)
+        return self.d.get(k, 0) + len(self.log) + (1 if k in self.d else 0)
+
 
 def run_threads(n, target):
     errors = []
@@ -145,3 +148,31 @@ def test_module_state_analysis():
     for fn, changes in ((remember, True), (lookup, False)):
         program, _ = analyze(fn)
         assert changes_module_state(program) is changes, fn.__name__
+
+
+def test_read_only_methods_hold_the_lock_shared():
+    cpp = matx_nb.script(Counter).matx.load_details().cpp
+
+    def lock_of(method):
+        body = cpp[cpp.index(f"int w_7Counter_{len(method)}{method}("):]
+        body = body[:body.index("\n}\n")]
+        return "HostLockShared" if "mx::HostLockShared held" in body else "HostLock"
+    for method in ("peek", "shout"):  # read the object (printing does not change it)
+        assert lock_of(method) == "HostLockShared", method
+    for method in ("add", "note", "bump"):  # change it
+        assert lock_of(method) == "HostLock", method
+
+
+def test_readers_and_writers_of_one_instance_from_many_threads():
+    c = matx_nb.script(Counter)()
+    keys = [f"k{i}" for i in range(40)]
+
+    def work():
+        for i in range(3000):
+            k = keys[i % 40]
+            if i % 3 == 0:
+                c.add(k)
+            else:
+                assert c.peek(k) >= 0
+    run_threads(4, work)
+    assert sum(c.d.values()) == 4 * 1000

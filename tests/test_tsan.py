@@ -1,5 +1,6 @@
 """ThreadSanitizer run of the thread model (runtime lock.h): the generated C++
-of a class shared by threads and of a function changing a module-level list,
+of a class shared by threads (methods that change it, under the exclusive lock,
+and one that reads it, under the shared lock) and of a function changing a module-level list,
 built with -fsanitize=thread and called from 4 threads through the C++ host
 (mx::CompiledLibrary, no Python in the process), reports no data race; the same
 code with its locks removed does (so the test can fail)."""
@@ -18,6 +19,7 @@ import test_threads  # noqa: E402
 
 INCLUDE = Path(__file__).resolve().parents[1] / "runtime" / "include"
 LOCKS = ("mx::HostLock held(h, static_cast<mx::Instance*>(self)->host_lock);",
+         "mx::HostLockShared held(h, static_cast<mx::Instance*>(self)->host_lock);",
          "mx::HostLock module_held(h, mx::detail::g_module_lock);")
 
 DRIVER = r"""
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
         mx::Any k(mx::str_from_utf8("k" + std::to_string(i % 50)));
         counter.call_method(c, "add", {k});
         counter.call_method(c, "note", {k});
+        counter.call_method(c, "peek", {k});  // a shared hold, racing the exclusive ones
         if (i % 100 == 0) counter.get_attr(c, "d");
         remember.call("remember", {k});
       }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Dict, List, Optional, Tuple
 
-from . import ir, modules, shared_state
+from . import ir, modules, readonly, shared_state
 from .borrow import borrowed_loops, inline_split_temps, mark_item_moves, mark_self_move
 from .writeback import mutated_params
 from .builtins_codegen import LoopEmitter, builtin_name
@@ -302,6 +302,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
     # ---- program
     def emit(self) -> str:
         self.checked_recursion, self.may_recurse = recursion_needing_checks(self.p)
+        self.shared_methods = readonly.shared_methods(self.p, self.may_recurse)
         self.pure = pure_functions(self.p)
         if self.split:
             from .units import emit_split
@@ -1817,8 +1818,10 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         if self.locks_module:  # this library's code may change module-level containers
             self.line("mx::HostLock module_held(h, mx::detail::g_module_lock);")
         if cls is not None and kind != "init" and static_call is None:
-            # the instance's lock for the whole call, conversions included (runtime lock.h)
-            self.line("mx::HostLock held(h, static_cast<mx::Instance*>(self)->host_lock);")
+            # the instance's lock for the whole call, conversions included (runtime lock.h);
+            # shared where the method only reads the instance (readonly.py)
+            lock = "HostLockShared" if id(f) in self.shared_methods else "HostLock"
+            self.line(f"mx::{lock} held(h, static_cast<mx::Instance*>(self)->host_lock);")
         # CPython's name for the function in bad-call messages, and whether it counts self/cls
         msg_name = f"{cls.name}.__init__" if kind == "init" else (
             f.qualname if f.inherited_from is None else f.inherited_from.qualname)

@@ -785,6 +785,9 @@ inline void bind_interrupts(const mx_host_api* h) {
 class HostLock {
  public:
   HostLock(const mx_host_api* h, RecursiveLock& lock) : lock_(lock) {
+    if (lock.held_shared_by_me())  // a read-only method's callback into Python wants to change the object
+      throw Error(ErrKind::RuntimeError, "a method that only reads this compiled object called back into the "
+                                         "host, which called one that changes the object: not supported");
     if (!lock.try_lock()) {
       void* state = h->nogil_begin();
       lock.lock();
@@ -794,6 +797,25 @@ class HostLock {
   ~HostLock() { lock_.unlock(); }
   HostLock(const HostLock&) = delete;
   HostLock& operator=(const HostLock&) = delete;
+
+ private:
+  RecursiveLock& lock_;
+};
+
+// HostLock's shared form, for a method that only reads its instance
+// (compiler/readonly.py): many threads run such calls at once.
+class HostLockShared {
+ public:
+  HostLockShared(const mx_host_api* h, RecursiveLock& lock) : lock_(lock) {
+    if (!lock.try_lock_shared()) {
+      void* state = h->nogil_begin();
+      lock.lock_shared();
+      h->nogil_end(state);
+    }
+  }
+  ~HostLockShared() { lock_.unlock_shared(); }
+  HostLockShared(const HostLockShared&) = delete;
+  HostLockShared& operator=(const HostLockShared&) = delete;
 
  private:
   RecursiveLock& lock_;

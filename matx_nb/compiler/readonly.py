@@ -1,0 +1,186 @@
+"""Which methods only read their instance (the thread model, runtime lock.h): a
+call from a host into such a method holds the instance's lock shared, so threads
+sharing one object (a vision op in a DataLoader's workers, a Session serving
+requests) run it at the same time; every other method holds it alone.
+
+Conservative: a method reads only when, in its body,
+- `self` is used only to read an attribute or to call a method that reads only;
+- an attribute of a mutable type (a container, an array, a compiled object) is
+  only read: indexed, iterated, tested with `in`, passed to a reading builtin
+  (`len`...) or to a pure module function (the vision kernels), asked a method
+  that does not change it, or, for a compiled object, called where the called
+  method reads only itself (recursively);
+- nothing is assigned or deleted through `self`;
+- nothing may run host code or shared state: no dynamic dispatch on `Any`
+  values, no calls of function values, no impure module functions (`random`);
+- it is not a generator, and it cannot recurse (a C-stack guard jump would
+  skip the shared unlock).
+"""
+from __future__ import annotations
+
+from typing import Dict, Set, Tuple
+
+from . import ir
+from .shared_state import MUTATING_METHODS, READERS
+from .types import BOOL, BYTES, FLOAT, INT, NONE, STR, ClassType, OptionalType, TupleType, resolve
+
+_IMMUTABLE = (INT, FLOAT, BOOL, STR, BYTES, NONE)
+_DYNAMIC = ("dynmethod", "dynbuiltin", "callvalue", "super")
+
+
+def immutable(t) -> bool:
+    t = resolve(t)
+    if t in _IMMUTABLE:
+        return True
+    if isinstance(t, OptionalType):
+        return immutable(t.inner)
+    if isinstance(t, TupleType):
+        return all(immutable(x) for x in t.items)
+    return False
+
+
+class ReadOnly:
+    def __init__(self, program: ir.Program, may_recurse: Set):
+        self.may_recurse = may_recurse
+        self.memo: Dict[Tuple[int, str], bool] = {}
+        self.owner_of: Dict[int, ir.ClassDef] = {}
+        for c in program.classes:
+            for m in ir.all_methods(c).values():
+                self.owner_of.setdefault(id(m), c)
+
+    def shared(self, c: ir.ClassDef, m: ir.Function) -> bool:
+        key = (id(c), m.name)
+        if key not in self.memo:
+            self.memo[key] = False  # a cycle is not proven to read only
+            self.memo[key] = self._check(c, m)
+        return self.memo[key]
+
+    def _check(self, c: ir.ClassDef, m: ir.Function) -> bool:
+        if m.is_generator or m in self.may_recurse or not m.is_method or not m.params or m.name == "__init__":
+            return False
+        me = m.params[0].name
+        permitted: Set[int] = set()  # ids of self / self.a nodes in a reading position
+        ok = True
+
+        def self_name(e) -> bool:
+            return isinstance(e, ir.Name) and e.id == me
+
+        def self_attr(e) -> bool:
+            return isinstance(e, ir.Attribute) and self_name(e.value) and ir.find_attr(c, e.attr) is not None
+
+        def permit(e):
+            if self_attr(e):
+                permitted.add(id(e))
+
+        def visit(node):
+            nonlocal ok
+            if not ok:
+                return
+            if isinstance(node, list):
+                for x in node:
+                    visit(x)
+                return
+            if not isinstance(node, ir.Node):
+                return
+            r = getattr(node, "resolved", None) or ()
+            if r[:1] and r[0] in _DYNAMIC:
+                ok = False
+                return
+            if isinstance(node, (ir.Assign, ir.AugAssign, ir.Delete)):
+                targets = node.targets if isinstance(node, (ir.Assign, ir.Delete)) else [node.target]
+                if any(rooted_at_self(t) for t in targets):
+                    ok = False
+                    return
+            if isinstance(node, ir.Call):
+                if not self.call_ok(node, c, self_name, self_attr, permit):
+                    ok = False
+                    return
+            elif isinstance(node, ir.Subscript):
+                permit(node.value)
+            elif isinstance(node, ir.For):
+                permit(node.iter)
+            elif isinstance(node, ir.Compare):
+                for op, x in zip(node.ops, node.comparators):
+                    if op in ("in", "not in"):
+                        permit(x)
+            for v in ir.child_nodes(node):
+                visit(v)
+
+        def rooted_at_self(t) -> bool:
+            while isinstance(t, (ir.Attribute, ir.Subscript)):
+                t = t.value
+            return self_name(t)
+
+        visit(m.body)
+        if not ok:
+            return False
+        # Every other use of self must be the read of an attribute of an immutable type.
+        return self.uses_ok(m.body, me, c, permitted)
+
+    def call_ok(self, call: ir.Call, c, self_name, self_attr, permit) -> bool:
+        r = call.resolved or ()
+        kind = r[0] if r else None
+        f = call.func
+        if kind == "module":
+            if not r[1].pure:
+                return False
+            for a in call.args:
+                permit(a)
+            return True
+        if kind == "builtin" and len(r) > 1 and r[1] in READERS:
+            for a in call.args:
+                permit(a)
+            return True
+        if kind == "rtmethod" and isinstance(f, ir.Attribute):
+            if len(r) < 3 or r[2] in MUTATING_METHODS:
+                return not (self_attr(f.value) or self_name(f.value))
+            permit(f.value)
+            return True
+        if kind == "method" and isinstance(f, ir.Attribute):
+            info, meth = r[1], r[2]
+            recv = f.value
+            if recv is not None and (self_name(recv) or self_attr(recv)):
+                if info is None or info.has_subclasses or not self.shared(self.owner_of.get(id(meth), info), meth):
+                    return False
+                permit(recv)
+            return True
+        return True
+
+    def uses_ok(self, body, me, c, permitted) -> bool:
+        bad = False
+
+        def walk(node):
+            nonlocal bad
+            if bad:
+                return
+            if isinstance(node, list):
+                for x in node:
+                    walk(x)
+                return
+            if not isinstance(node, ir.Node):
+                return
+            if isinstance(node, ir.Attribute) and isinstance(node.value, ir.Name) and node.value.id == me:
+                t = ir.find_attr(c, node.attr)
+                if t is not None and id(node) not in permitted and not immutable(t):
+                    bad = True
+                    return
+                return  # self.m(...) of a method: call_ok checked it
+            if isinstance(node, ir.Name) and node.id == me:  # self itself: passed, returned, stored...
+                bad = True
+                return
+            for v in ir.child_nodes(node):
+                walk(v)
+
+        walk(body)
+        return not bad
+
+
+def shared_methods(program: ir.Program, may_recurse: Set) -> Set[int]:
+    """ids of the methods whose host calls may hold their instance's lock shared."""
+    ro = ReadOnly(program, may_recurse)
+    out = set()
+    for c in program.classes:
+        for m in ir.all_methods(c).values():
+            if ro.shared(c, m):
+                out.add(id(m))
+    return out
