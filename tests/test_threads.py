@@ -176,3 +176,58 @@ def test_readers_and_writers_of_one_instance_from_many_threads():
                 assert c.peek(k) >= 0
     run_threads(4, work)
     assert sum(c.d.values()) == 4 * 1000
+
+
+class Nested:
+    def __init__(self) -> None:
+        self.xss: List[List[int]] = [[1], [2]]
+        self.names: List[str] = ["a"]
+        self.d: Dict[str, List[int]] = {"a": [1]}
+
+    def through_iteration(self) -> int:
+        for xs in self.xss:  # xs is the instance's own inner list
+            xs.append(1)
+        return 0
+
+    def through_index(self) -> int:
+        self.xss[0].append(2)
+        return 0
+
+    def through_get(self) -> int:
+        v = self.d.get("a")
+        if v is not None:
+            v.append(3)
+        return 0
+
+    def through_alias(self) -> int:
+        names = self.names
+        names.append("b")
+        return 0
+
+    def returns_state(self) -> List[str]:
+        return self.names
+
+    def reads(self, k: str) -> int:
+        n = 0
+        for s in self.names:
+            n += len(s)
+        return n + len(self.xss) + (1 if k in self.d else 0) + len(sorted(self.names))
+
+
+def wrapper_locks(cls) -> Dict[str, str]:
+    import re
+    cpp = matx_nb.script(cls).matx.load_details().cpp
+    out = {}
+    for m in re.finditer(r"int w_\d+%s_\d+(\w+)\(const mx_host_api\* h, mx::Object\* self, const mx_host_obj" % cls.__name__,
+                         cpp):
+        body = cpp[m.start():cpp.index("\n}\n", m.start())]
+        if "HostLock" in body:
+            out[m.group(1)] = "shared" if "HostLockShared" in body else "exclusive"
+    return out
+
+
+def test_state_reached_through_an_alias_keeps_the_lock_exclusive():
+    locks = wrapper_locks(Nested)
+    assert locks["reads"] == "shared"
+    for m in ("through_iteration", "through_index", "through_get", "through_alias", "returns_state", "__init__"):
+        assert locks[m] == "exclusive", m

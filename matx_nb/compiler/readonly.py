@@ -22,10 +22,40 @@ from typing import Dict, Set, Tuple
 
 from . import ir
 from .shared_state import MUTATING_METHODS, READERS
-from .types import BOOL, BYTES, FLOAT, INT, NONE, STR, ClassType, OptionalType, TupleType, resolve
+from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, OptionalType, SetType,
+                    TupleType, resolve)
 
 _IMMUTABLE = (INT, FLOAT, BOOL, STR, BYTES, NONE)
 _DYNAMIC = ("dynmethod", "dynbuiltin", "callvalue", "super")
+
+
+def elems_immutable(t) -> bool:
+    """Whether what indexing or iterating a container of type t gives is immutable
+    (else it is a reference into the instance's state)."""
+    t = resolve(t)
+    if isinstance(t, (ListType, SetType)):
+        return immutable(t.elem)
+    if isinstance(t, DictType):
+        return immutable(t.key) and immutable(t.value)
+    return immutable(t)
+
+
+def may_alias(arg, result) -> bool:
+    """Whether a function's result of type `result` may hold its argument of type `arg`."""
+    arg, result = resolve(arg), resolve(result)
+    if immutable(arg):
+        return False
+    if result == arg or isinstance(result, AnyType):
+        return True
+    if isinstance(result, (ListType, SetType)):
+        return may_alias(arg, result.elem)
+    if isinstance(result, DictType):
+        return may_alias(arg, result.key) or may_alias(arg, result.value)
+    if isinstance(result, OptionalType):
+        return may_alias(arg, result.inner)
+    if isinstance(result, TupleType):
+        return any(may_alias(arg, x) for x in result.items)
+    return False
 
 
 def immutable(t) -> bool:
@@ -68,9 +98,17 @@ class ReadOnly:
         def self_attr(e) -> bool:
             return isinstance(e, ir.Attribute) and self_name(e.value) and ir.find_attr(c, e.attr) is not None
 
-        def permit(e):
-            if self_attr(e):
-                permitted.add(id(e))
+        def permit(e, elements=False, result=None):
+            """e is read here; with elements, what it gives must not be a reference
+            into the instance; with a result type, the result must not hold e."""
+            if not self_attr(e):
+                return
+            t = ir.find_attr(c, e.attr)
+            if elements and not elems_immutable(t):
+                return
+            if result is not None and may_alias(t, result):
+                return
+            permitted.add(id(e))
 
         def visit(node):
             nonlocal ok
@@ -96,9 +134,9 @@ class ReadOnly:
                     ok = False
                     return
             elif isinstance(node, ir.Subscript):
-                permit(node.value)
+                permit(node.value, elements=True)
             elif isinstance(node, ir.For):
-                permit(node.iter)
+                permit(node.iter, elements=True)
             elif isinstance(node, ir.Compare):
                 for op, x in zip(node.ops, node.comparators):
                     if op in ("in", "not in"):
@@ -124,17 +162,18 @@ class ReadOnly:
         if kind == "module":
             if not r[1].pure:
                 return False
+            rt = getattr(call, "ty", None)
             for a in call.args:
-                permit(a)
+                permit(a, result=rt if rt is not None else AnyType())
             return True
         if kind == "builtin" and len(r) > 1 and r[1] in READERS:
             for a in call.args:
-                permit(a)
+                permit(a, elements=r[1] != "len")
             return True
         if kind == "rtmethod" and isinstance(f, ir.Attribute):
             if len(r) < 3 or r[2] in MUTATING_METHODS:
                 return not (self_attr(f.value) or self_name(f.value))
-            permit(f.value)
+            permit(f.value, elements=True)
             return True
         if kind == "method" and isinstance(f, ir.Attribute):
             info, meth = r[1], r[2]
