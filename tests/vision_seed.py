@@ -1,9 +1,10 @@
 """The seed article's VisionPipeline, with the `process` method exactly as the
 article writes it (an unannotated parameter, branches on the mode, `.torch()`).
 The article elides `__init__`; this one builds MATXScript's ops the way its
-examples do (`vision.<Op>(device, ...)` attributes)."""
+examples do (`vision.<Op>(device, ...)` attributes). Its one change: `import matx`
+becomes `import matx_nb as matx`, after which `from matx import vision` works."""
 from typing import List, Dict, Tuple
-import matx
+import matx_nb as matx
 from matx import vision
 
 
