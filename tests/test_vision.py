@@ -10,6 +10,7 @@ arithmetic between versions (bicubic, and bilinear on float32) the bound is one
 grey level on uint8 and 1e-5 relative on float32. Normalization is checked
 against numpy to 1e-5, as the issue asks.
 """
+import gc
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -166,6 +167,33 @@ def test_crop_and_center_crop(img, data):
     same(vision.CropOp(DEV)([img], [x], [y], [cw], [ch])[0], img[y:y + ch, x:x + cw])
     cy, cx = (h - ch) // 2, (w - cw) // 2
     same(vision.CenterCropOp(DEV, (ch, cw))([img])[0], img[cy:cy + ch, cx:cx + cw])
+
+
+def test_a_crop_is_a_view_that_other_ops_read_correctly():
+    """A crop looks into its image, as numpy's slice does: no pixel is copied, the
+    image stays alive as long as the crop does, and every op reads the crop's
+    strided rows correctly (each result is compared with cv2 on a packed copy)."""
+    im = PHOTOS["astronaut"][:, :, ::-1].copy()
+    crop = vision.CropOp(DEV)([im], [17], [33], [101], [77])[0]
+    assert np.shares_memory(crop.numpy(), im)
+    ref = np.ascontiguousarray(im[33:33 + 77, 17:17 + 101])
+    same(crop, ref)
+    same(vision.ResizeOp(DEV, (40, 50))([crop])[0], cv2.resize(ref, (50, 40)))
+    same(vision.FlipOp(DEV, 1)([crop])[0], cv2.flip(ref, 1))
+    same(vision.CvtColorOp(DEV, vision.COLOR_BGR2GRAY)([crop])[0], cv2.cvtColor(ref, cv2.COLOR_BGR2GRAY))
+    inner = vision.CenterCropOp(DEV, (21, 31))([crop])[0]
+    same(inner, ref[28:49, 35:66])
+    tn = vision.TransposeNormalizeOp(DEV, [1.0, 2.0, 3.0], [2.0, 3.0, 4.0], vision.NHWC, vision.NCHW)([crop, crop])
+    want = ((ref.astype(np.float32) - np.float32([1, 2, 3])) / np.float32([2, 3, 4])).transpose(2, 0, 1)
+    assert np.allclose(tn.numpy(), np.stack([want, want]), atol=1e-5)
+    enc = vision.ImencodeOp(DEV, "BGR", 100)([crop])[0]
+    assert np.array_equal(cv2.imdecode(np.frombuffer(enc, np.uint8), cv2.IMREAD_COLOR),
+                          cv2.imdecode(cv2.imencode(".jpg", ref, [cv2.IMWRITE_JPEG_QUALITY, 100])[1], cv2.IMREAD_COLOR))
+    decoded = vision.ImdecodeOp(DEV, "BGR")([cv2.imencode(".png", im)[1].tobytes()])
+    view = vision.CropOp(DEV)(decoded, [5], [6], [7], [8])[0]
+    del decoded, im
+    gc.collect()
+    same(view, PHOTOS["astronaut"][:, :, ::-1][6:14, 5:12])
 
 
 def test_crop_outside_the_image_is_an_error():

@@ -433,8 +433,24 @@ List<NDArray> crop(const List<NDArray>& imgs, const List<int64_t>& xs, const Lis
   check_boxes(n, xs, ys, ws, hs, op, loc);
   std::vector<NDArray> out(static_cast<size_t>(n));
   each(n, op, loc, [&](int64_t i) {
-    cv::Mat src = as_mat(imgs[i]);
-    out[size_t(i)] = from_mat(src(crop_rect(src, xs[i], ys[i], ws[i], hs[i])).clone(), is_2d(imgs[i]));
+    const NDArray& a = imgs[i];
+    cv::Mat src = as_mat(a);
+    cv::Rect r = crop_rect(src, xs[i], ys[i], ws[i], hs[i]);
+    if (src.data != a->data) {  // as_mat copied the pixels: the crop owns its copy
+      out[size_t(i)] = from_mat(src(r).clone(), is_2d(a));
+      return;
+    }
+    // A view into the image, as numpy's image[y:y+h, x:x+w] is: no pixel moves.
+    Ref<NDArrayObj> v = Ref<NDArrayObj>::make();
+    v->data = static_cast<char*>(a->data) + (int64_t(r.y) * a->strides[0] + int64_t(r.x) * a->strides[1]) * a->itemsize();
+    v->device = a->device;
+    v->dtype = a->dtype;
+    v->shape = a->shape;
+    v->shape[0] = r.height;
+    v->shape[1] = r.width;
+    v->strides = a->strides;
+    v->base = Ref<Object>(a.ref());
+    out[size_t(i)] = NDArray(std::move(v));
   });
   return to_list(out);
 }
