@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import matx_nb
-from matx_nb.compiler.checker import STR_METHODS
+from matx_nb.compiler.primitives import of_kind
+STR_METHODS = of_kind("str")
 
 # ---------------------------------------------------------------------------
 # Inputs.

@@ -27,14 +27,14 @@ A loop borrows when all of these hold (each is conservative):
 """
 from typing import Dict, List, Optional, Set
 
-from . import ir
+from . import ir, primitives
 from .types import (AnyType, BOOL, ClassType, FLOAT, FuncType, INT, ListType, NONE, STR, children, resolve)
 
 # Methods of list that change it (the only way typed code mutates a list in place,
 # with subscript and slice assignment, `del`, and `+=`).
 LIST_MUTATORS = frozenset(("append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"))
 # str methods returning a new list.
-FRESH_STR_METHODS = frozenset(("split", "rsplit", "splitlines"))
+FRESH_STR_METHODS = primitives.FRESH_STR
 FRESH_BUILTINS = frozenset(("sorted", "list"))
 # Builtins that read a list argument without keeping it.
 READING_BUILTINS = frozenset(("len", "sorted", "list", "tuple", "set", "sum", "min", "max", "any", "all",
@@ -301,7 +301,7 @@ def _owner(facts: _Facts, node):
 
 # str methods with an overload taking a temporary, which edits it in place when
 # nobody else holds it (runtime str_methods.h).
-IN_PLACE_STR_METHODS = frozenset(("lower", "replace"))
+IN_PLACE_STR_METHODS = primitives.IN_PLACE_STR
 
 
 def mark_self_move(target: ir.Name, value: ir.Expr, f) -> None:

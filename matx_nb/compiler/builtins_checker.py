@@ -29,24 +29,6 @@ COMPAT_CONSTRUCTORS = {"List": "list", "FTList": "list", "Dict": "dict", "FTDict
 # isinstance(x, T): T's name -> the static types whose values are instances.
 ISINSTANCE_NAMES = ("int", "float", "bool", "str", "bytes", "list", "dict", "set", "tuple", "object")
 
-# Methods that take keyword arguments in CPython 3.11: parameter names and the
-# default passed when a later parameter is given by keyword.
-METHOD_PARAMS = {
-    ("str", "split"): (("sep", None), ("maxsplit", -1)),
-    ("str", "rsplit"): (("sep", None), ("maxsplit", -1)),
-    ("str", "splitlines"): (("keepends", False),),
-    ("str", "encode"): (("encoding", "utf-8"), ("errors", "strict")),
-    ("str", "expandtabs"): (("tabsize", 8),),
-    ("bytes", "split"): (("sep", None), ("maxsplit", -1)),
-    ("bytes", "rsplit"): (("sep", None), ("maxsplit", -1)),
-    ("bytes", "decode"): (("encoding", "utf-8"), ("errors", "strict")),
-    ("bytes", "splitlines"): (("keepends", False),),
-    ("bytes", "hex"): (("sep", None), ("bytes_per_sep", 1)),
-    ("bytes", "expandtabs"): (("tabsize", 8),),
-    ("list", "sort"): (),  # keyword-only key= and reverse=, see method_list
-}
-
-
 def _kind(t: Type) -> str:
     from .checker import kind_of
     return kind_of(t)
@@ -91,30 +73,6 @@ class BuiltinChecks:
                 unknown.append(kw)
         e.keywords = rest
         return unknown
-
-    def take_method_keywords(self, e: ir.Call, kind: str, name: str) -> bool:
-        """Turns keyword arguments of a method into positional ones, filling the
-        skipped parameters with their defaults; False if some keyword is unknown."""
-        params = METHOD_PARAMS.get((kind, name))
-        if params is None:
-            self.error(e.keywords[0].span, f"{kind}.{name}() takes no keyword arguments")
-            return False
-        names = [p[0] for p in params]
-        slots: List[Optional[ir.Expr]] = list(e.args) + [None] * max(0, len(params) - len(e.args))
-        for kw in e.keywords:
-            if kw.name not in names:
-                self.error(kw.span, f"{kind}.{name}() got an unexpected keyword argument '{kw.name}'")
-                return False
-            i = names.index(kw.name)
-            if slots[i] is not None:
-                self.error(kw.span, f"{kind}.{name}() got multiple values for argument '{kw.name}'")
-                return False
-            slots[i] = kw.value
-        while slots and slots[-1] is None:
-            slots.pop()
-        e.args = [a if a is not None else ir.Const(e.span, params[i][1]) for i, a in enumerate(slots)]
-        e.keywords = []
-        return True
 
     # ---- builtins ------------------------------------------------------------------
     def call_compat_constructor(self, e: ir.Call, builtin: str, expected) -> Type:
@@ -573,101 +531,3 @@ def parse_percent(fmt: str, n_args: int, is_tuple: bool, is_mapping: bool = Fals
     elif k < n_args and not is_mapping:
         out.arity_error = "not all arguments converted during string formatting"
     return out
-
-
-class MethodChecks:
-    """Mixin of Checker: methods of bytes and tuple, str.join's argument."""
-
-    def check_join_arg(self, e: ir.Call, item: Type):
-        if not e.args:
-            return
-        a = e.args[0]
-        t = resolve(self.expr(a, ListType(item)))
-        et = _elem(t)
-        if is_error(t):
-            return
-        if et is None or resolve(et) != item:
-            self.error(a.span, f"join() needs an iterable of {item}, got {t}")
-
-    def method_tuple(self, e, ot: TupleType, name):
-        if e.args:
-            self.expr(e.args[0])
-        for i, a in enumerate(e.args[1:3]):
-            t = resolve(self.expr(a))
-            if t not in (INT, BOOL):
-                self.error(a.span, f"index() {'start' if i == 0 else 'end'} must be an int, got {t}")
-        return INT
-
-    def method_bytes(self, e, ot, name):
-        def arg(i, want, what):
-            return self._arg(e, i, want, f"{name}() {what}")
-
-        def sep_arg(i, what="separator"):
-            if len(e.args) > i:
-                t = resolve(self.expr(e.args[i]))
-                if t not in (BYTES, NONE):
-                    self.error(e.args[i].span, f"{name}() {what} must be bytes or None, got {t}")
-        if name == "decode":
-            arg(0, STR, "encoding")
-            arg(1, STR, "errors")
-            return STR
-        if name in ("split", "rsplit"):
-            sep_arg(0)
-            arg(1, INT, "maxsplit")
-            return ListType(BYTES)
-        if name == "join":
-            self.check_join_arg(e, BYTES)
-            return BYTES
-        if name in ("startswith", "endswith"):
-            if e.args:
-                t = resolve(self.expr(e.args[0]))
-                if not (t == BYTES or isinstance(t, TupleType) and all(resolve(x) == BYTES for x in t.items)):
-                    self.error(e.args[0].span, f"{name}() argument must be bytes or a tuple of bytes, got {t}")
-            arg(1, INT, "start")
-            arg(2, INT, "end")
-            return BOOL
-        if name in ("find", "rfind", "index", "rindex", "count"):
-            if e.args:
-                t = resolve(self.expr(e.args[0]))
-                if t not in (BYTES, INT, BOOL):
-                    self.error(e.args[0].span, f"argument should be integer or bytes-like object, not '{t}'")
-            arg(1, INT, "start")
-            arg(2, INT, "end")
-            return INT
-        if name == "replace":
-            arg(0, BYTES, "old")
-            arg(1, BYTES, "new")
-            arg(2, INT, "count")
-            return BYTES
-        if name in ("strip", "lstrip", "rstrip"):
-            sep_arg(0, "argument")
-            return BYTES
-        if name == "hex":
-            if e.args:
-                t = resolve(self.expr(e.args[0]))
-                if t not in (STR, BYTES, NONE):
-                    self.error(e.args[0].span, f"hex() sep must be str or bytes, got {t}")
-            arg(1, INT, "bytes_per_sep")
-            return STR
-        if name in ("partition", "rpartition"):
-            arg(0, BYTES, "separator")
-            return TupleType((BYTES, BYTES, BYTES))
-        if name.startswith("is"):
-            return BOOL
-        if name in ("ljust", "rjust", "center"):
-            arg(0, INT, "width")
-            arg(1, BYTES, "fillchar")
-            return BYTES
-        if name == "zfill":
-            arg(0, INT, "width")
-            return BYTES
-        if name in ("removeprefix", "removesuffix"):
-            arg(0, BYTES, "argument")
-            return BYTES
-        if name == "splitlines":
-            arg(0, BOOL, "keepends")
-            return ListType(BYTES)
-        if name == "expandtabs":
-            arg(0, INT, "tabsize")
-            return BYTES
-        return BYTES  # lower upper title capitalize swapcase

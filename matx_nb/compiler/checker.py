@@ -9,8 +9,9 @@ from __future__ import annotations
 import reprlib
 from typing import Dict, List, Optional, Tuple
 
-from . import flow, ir, modules
-from .builtins_checker import COMPAT_CONSTRUCTORS, BuiltinChecks, MethodChecks
+from . import flow, ir, modules, primitives
+from .builtins_checker import COMPAT_CONSTRUCTORS, BuiltinChecks
+from .method_checks import MethodChecks
 from .ndarray_checker import NDArrayChecks
 from .diagnostics import DiagnosticSink, Span, a_or_an, count_of
 from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
@@ -39,48 +40,7 @@ CATCHABLE = EXCEPTIONS | {"BaseException", "UnicodeDecodeError", "UnicodeEncodeE
                           "FileNotFoundError", "json.JSONDecodeError", "JSONDecodeError",
                           "binascii.Error", "re.error", "KeyboardInterrupt"}
 
-# Method tables: name -> (min args, max args). Return types are computed in
-# _method_type; arguments are checked there too.
-STR_METHODS = {
-    "split": (0, 2), "rsplit": (0, 2), "join": (1, 1), "lower": (0, 0), "upper": (0, 0),
-    "strip": (0, 1), "lstrip": (0, 1), "rstrip": (0, 1), "replace": (2, 3), "find": (1, 3),
-    "rfind": (1, 3), "index": (1, 3), "rindex": (1, 3), "count": (1, 3),
-    "startswith": (1, 3), "endswith": (1, 3), "isdigit": (0, 0), "isalpha": (0, 0),
-    "isalnum": (0, 0), "isspace": (0, 0), "isupper": (0, 0), "islower": (0, 0),
-    "isdecimal": (0, 0), "isnumeric": (0, 0), "istitle": (0, 0), "isascii": (0, 0),
-    "isidentifier": (0, 0), "isprintable": (0, 0), "title": (0, 0), "capitalize": (0, 0),
-    "swapcase": (0, 0), "casefold": (0, 0), "encode": (0, 2), "zfill": (1, 1),
-    "center": (1, 2), "ljust": (1, 2), "rjust": (1, 2), "splitlines": (0, 1),
-    "partition": (1, 1), "rpartition": (1, 1), "removeprefix": (1, 1), "removesuffix": (1, 1),
-    "expandtabs": (0, 1), "format": (0, 255),
-}
-BYTES_METHODS = {
-    "decode": (0, 2), "split": (0, 2), "rsplit": (0, 2), "join": (1, 1), "strip": (0, 1),
-    "lstrip": (0, 1), "rstrip": (0, 1), "lower": (0, 0), "upper": (0, 0), "startswith": (1, 3),
-    "endswith": (1, 3), "find": (1, 3), "rfind": (1, 3), "index": (1, 3), "rindex": (1, 3),
-    "count": (1, 3), "replace": (2, 3), "hex": (0, 2), "partition": (1, 1), "rpartition": (1, 1),
-    "isdigit": (0, 0), "isalpha": (0, 0), "isalnum": (0, 0), "isspace": (0, 0), "islower": (0, 0),
-    "isupper": (0, 0), "istitle": (0, 0), "isascii": (0, 0), "ljust": (1, 2), "rjust": (1, 2),
-    "center": (1, 2), "zfill": (1, 1), "removeprefix": (1, 1), "removesuffix": (1, 1),
-    "title": (0, 0), "capitalize": (0, 0), "swapcase": (0, 0), "splitlines": (0, 1),
-    "expandtabs": (0, 1)}
-TUPLE_METHODS = {"count": (1, 1), "index": (1, 3)}
-LIST_METHODS = {"append": (1, 1), "pop": (0, 1), "extend": (1, 1), "insert": (2, 2),
-                "remove": (1, 1), "index": (1, 3), "count": (1, 1), "clear": (0, 0),
-                "copy": (0, 0), "reverse": (0, 0), "sort": (0, 0), "reserve": (1, 1)}
-DICT_METHODS = {"get": (1, 2), "keys": (0, 0), "values": (0, 0), "items": (0, 0),
-                "pop": (1, 2), "setdefault": (1, 2), "update": (1, 1), "clear": (0, 0),
-                "copy": (0, 0), "popitem": (0, 0), "reserve": (1, 1)}
-SET_METHODS = {"add": (1, 1), "remove": (1, 1), "discard": (1, 1), "pop": (0, 0),
-               "clear": (0, 0), "copy": (0, 0), "union": (1, 1), "intersection": (1, 1),
-               "difference": (1, 1), "symmetric_difference": (1, 1), "update": (1, 1),
-               "issubset": (1, 1), "issuperset": (1, 1), "isdisjoint": (1, 1), "reserve": (1, 1)}
-
-FILE_METHODS = {"read": (0, 0), "readlines": (0, 0), "close": (0, 0)}
-
-METHOD_TABLES = {"str": STR_METHODS, "bytes": BYTES_METHODS, "list": LIST_METHODS,
-                 "dict": DICT_METHODS, "set": SET_METHODS, "file": FILE_METHODS,
-                 "tuple": TUPLE_METHODS}
+METHOD_KINDS = frozenset(m.kind for m in primitives.METHODS.values())
 
 
 class Restart(Exception):
@@ -2115,33 +2075,30 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
                 self.error(e.func.span, f"'{rt.name}' object has no method '{name}'")
                 mf = modules.UNSUPPORTED
             return self.call_module(e, mf, receiver=e.func.value)
-        table = METHOD_TABLES.get(k)
-        if table is None or name not in table:
-            self.error(e.func.span, f"'{ot}' object has no method '{name}'" if table is not None
+        m = primitives.lookup(k, name)
+        if m is None:
+            self.error(e.func.span, f"'{ot}' object has no method '{name}'" if k in METHOD_KINDS
                        else f"methods of {ot} are not supported")
             for a in e.args:
                 self.expr(a)
             return ERROR
-        if k == "str" and name == "format":
-            return self.check_str_format(e)
-        lo, hi = table[name]
+        lo, hi = m.arity
         if k == "list" and name == "sort":
             e.kwonly = {kw.name: kw.value for kw in e.keywords}
             for kw in e.keywords:
                 if kw.name not in ("key", "reverse"):
                     self.error(kw.span, f"sort() got an unexpected keyword argument '{kw.name}'")
             self.check_reverse_kw(e, getattr(resolve(ot), "elem", None))
-        elif e.keywords:
-            self.take_method_keywords(e, k, name)
+        elif e.keywords and not m.variadic:
+            self.take_method_keywords(e, m)
         n = len(e.args)
         if not lo <= n <= hi:
             exp = str(lo) if lo == hi else f"{lo} to {hi}"
             self.error(e.span, f"{k}.{name}() takes {exp} argument{'s' if hi != 1 else ''}, got {n}")
         e.resolved = ("rtmethod", k, name)
-        if name == "reserve":  # MATXScript's list/dict/set.reserve(n): capacity, no change
-            self._arg(e, 0, INT, "reserve() argument")
-            return NONE
-        return getattr(self, f"method_{k}")(e, resolve(ot), name)
+        if m.check is not None:
+            return getattr(self, m.check)(e, rt)
+        return self.check_primitive(e, m, rt)
 
     def _arg(self, e, i, want: Type, what: str):
         if i >= len(e.args):
@@ -2150,163 +2107,6 @@ class Checker(BuiltinChecks, MethodChecks, NDArrayChecks):
         if not assignable(want, t):
             self.error(e.args[i].span, f"{what} must be {want}, got {t}")
         return t
-
-    def method_str(self, e, ot, name):
-        s = STR
-        if name in ("split", "rsplit"):
-            if e.args:
-                t = resolve(self.expr(e.args[0]))
-                if t not in (STR, NONE):
-                    self.error(e.args[0].span, f"{name}() separator must be str or None, got {t}")
-            self._arg(e, 1, INT, f"{name}() maxsplit")
-            return ListType(STR)
-        if name == "join":
-            self.check_join_arg(e, STR)
-            return STR
-        if name in ("strip", "lstrip", "rstrip"):
-            if e.args:
-                t = resolve(self.expr(e.args[0]))
-                if t not in (STR, NONE):
-                    self.error(e.args[0].span, f"{name}() argument must be str or None, got {t}")
-            return STR
-        if name == "replace":
-            self._arg(e, 0, STR, "replace() old")
-            self._arg(e, 1, STR, "replace() new")
-            self._arg(e, 2, INT, "replace() count")
-            return STR
-        if name in ("find", "rfind", "index", "rindex", "count"):
-            self._arg(e, 0, STR, f"{name}() argument")
-            self._arg(e, 1, INT, f"{name}() start")
-            self._arg(e, 2, INT, f"{name}() end")
-            return INT
-        if name in ("startswith", "endswith"):
-            if e.args:
-                t = resolve(self.expr(e.args[0]))
-                ok = t == STR or (isinstance(t, TupleType) and all(resolve(x) == STR for x in t.items))
-                if not ok:
-                    self.error(e.args[0].span, f"{name}() argument must be str or a tuple of str, got {t}")
-            self._arg(e, 1, INT, f"{name}() start")
-            self._arg(e, 2, INT, f"{name}() end")
-            return BOOL
-        if name.startswith("is"):
-            return BOOL
-        if name == "encode":
-            self._arg(e, 0, STR, "encode() encoding")
-            self._arg(e, 1, STR, "encode() errors")
-            return BYTES
-        if name in ("zfill",):
-            self._arg(e, 0, INT, "zfill() width")
-            return STR
-        if name in ("center", "ljust", "rjust"):
-            self._arg(e, 0, INT, f"{name}() width")
-            self._arg(e, 1, STR, f"{name}() fillchar")
-            return STR
-        if name == "splitlines":
-            self._arg(e, 0, BOOL, "splitlines() keepends")
-            return ListType(STR)
-        if name in ("partition", "rpartition"):
-            self._arg(e, 0, STR, f"{name}() separator")
-            return TupleType((STR, STR, STR))
-        if name in ("removeprefix", "removesuffix"):
-            self._arg(e, 0, STR, f"{name}() argument")
-            return STR
-        if name == "expandtabs":
-            self._arg(e, 0, INT, "expandtabs() tabsize")
-            return STR
-        return STR  # lower upper title capitalize swapcase casefold
-
-    def method_list(self, e, ot: ListType, name):
-        el = ot.elem
-        if name == "append":
-            self._arg(e, 0, el, "append() argument")
-            return NONE
-        if name == "insert":
-            self._arg(e, 0, INT, "insert() index")
-            self._arg(e, 1, el, "insert() item")
-            return NONE
-        if name == "pop":
-            self._arg(e, 0, INT, "pop() index")
-            return el
-        if name == "extend":
-            if e.args:
-                t = resolve(self.expr(e.args[0]))
-                et = elem_type(t)
-                if et is None or not assignable(el, et):
-                    self.error(e.args[0].span, f"extend() needs an iterable of {el}, got {t}")
-            return NONE
-        if name in ("remove", "count"):
-            self._arg(e, 0, el, f"{name}() argument")
-            return NONE if name == "remove" else INT
-        if name == "index":
-            self._arg(e, 0, el, "index() argument")
-            self._arg(e, 1, INT, "index() start")
-            self._arg(e, 2, INT, "index() end")
-            return INT
-        if name == "copy":
-            return ot
-        if name == "sort":
-            if not isinstance(resolve(el), (Prim, TupleType, ListType, AnyType)):
-                self.error(e.span, f"cannot sort {a_or_an(ot)}")
-            return NONE
-        return NONE  # clear reverse
-
-    def method_dict(self, e, ot: DictType, name):
-        if name == "get":
-            self._arg(e, 0, ot.key, "get() key")
-            if len(e.args) == 1:
-                return optional(ot.value)  # None when the key is missing
-            self._arg(e, 1, ot.value, "get() default")
-            return ot.value
-        if name == "keys":
-            return ListType(ot.key)
-        if name == "values":
-            return ListType(ot.value)
-        if name == "items":
-            return ListType(TupleType((ot.key, ot.value)))
-        if name == "pop":
-            self._arg(e, 0, ot.key, "pop() key")
-            if len(e.args) == 2 and isinstance(e.args[1], ir.Const) and e.args[1].value is None and \
-                    not isinstance(resolve(ot.value), (AnyType, OptionalType)) and ot.value != NONE:
-                self.expr(e.args[1])
-                return optional(ot.value)  # d.pop(k, None): the value, or None when missing
-            self._arg(e, 1, ot.value, "pop() default")
-            return ot.value
-        if name == "setdefault":
-            self._arg(e, 0, ot.key, "setdefault() key")
-            if len(e.args) < 2:
-                self.error(e.span, "setdefault() needs a default value here")
-            self._arg(e, 1, ot.value, "setdefault() default")
-            return ot.value
-        if name == "update":
-            self._arg(e, 0, ot, "update() argument")
-            return NONE
-        if name == "copy":
-            return ot
-        if name == "popitem":
-            return TupleType((ot.key, ot.value))
-        return NONE  # clear
-
-    def method_file(self, e, ot, name):
-        return {"read": STR, "readlines": ListType(STR), "close": NONE}[name]
-
-    def method_set(self, e, ot: SetType, name):
-        if name in ("add", "remove", "discard"):
-            self._arg(e, 0, ot.elem, f"{name}() argument")
-            return NONE
-        if name == "pop":
-            return ot.elem
-        if name == "copy":
-            return ot
-        if name in ("union", "intersection", "difference", "symmetric_difference"):
-            self._arg(e, 0, ot, f"{name}() argument")
-            return ot
-        if name == "update":
-            self._arg(e, 0, ot, "update() argument")
-            return NONE
-        if name in ("issubset", "issuperset", "isdisjoint"):
-            self._arg(e, 0, ot, f"{name}() argument")
-            return BOOL
-        return NONE
 
 
 def too_many_positional(what: str, pos: List[ir.Param], given: int, kwonly_given: int, offset: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Dict, List, Optional, Tuple
 
-from . import ir, modules, readonly, shared_state
+from . import ir, modules, primitives, readonly, shared_state
 from .borrow import borrowed_loops, inline_split_temps, mark_item_moves, mark_self_move
 from .writeback import mutated_params
 from .builtins_codegen import LoopEmitter, builtin_name
@@ -17,6 +17,7 @@ from .modules import NDARRAY
 from .ndarray_codegen import NDArrayEmitter
 from .ndarray_checker import index_items, is_index_marker
 from .checker import EXC, FILE, RANGE, elem_type, kind_of, const_int
+from . import method_checks
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType, FuncType,
                     GenType, OptionalType,
                     ListType, Prim, SetType, TupleType, Type, VarTupleType, children, resolve)
@@ -1544,9 +1545,7 @@ class Emitter(LoopEmitter, NDArrayEmitter):
             return "mx::None{}"
         if kind == "dynmethod":
             self.headers.add("matx_nb/dyn.h")
-            args = ", ".join(self.coerced(a, ANY) for a in e.args)
-            return (f"mx::dyn_method({self.expr(e.func.value)}, {cstr_literal(r[1])}, "
-                    f"mx::List<mx::Any>{{{args}}}, {self.loc(e)})")
+            return self.dyn_method_call(e, r[1])
         if kind == "dynbuiltin":
             self.headers.add("matx_nb/dyn.h")
             return f"mx::dyn_{r[1]}({self.coerced(e.args[0], ANY)}, {self.loc(e)})"
@@ -1667,42 +1666,127 @@ class Emitter(LoopEmitter, NDArrayEmitter):
         return self.builtin_more(e, name, codes, ts)
 
     def rt_method(self, e: ir.Call, kind: str, name: str) -> str:
+        """A builtin type's method on a typed receiver: mx::<cpp>(receiver, args..., loc),
+        each argument converted to its declared parameter's type."""
         obj = self.expr(e.func.value)
         ot = resolve(e.func.value.ty)
         loc = self.loc(e)
-        args = []
-        want = {"list": getattr(ot, "elem", None), "set": getattr(ot, "elem", None)}.get(kind)
+        m = primitives.lookup(kind, name)
         kw = getattr(e, "kwonly", {})
         if kind == "list" and name == "sort" and "key" in kw:
             rev = self.truth(kw["reverse"]) if "reverse" in kw else "false"
             return f"mx::list_sort_by_key({obj}, {self.expr(kw['key'])}, {rev}, {loc})"
         if kind == "list" and name == "sort" and "reverse" in kw:
             return f"mx::list_sort({obj}, {self.truth(e.kwonly['reverse'])}, {loc})"
+        args = []
         for i, a in enumerate(e.args):
+            spec = m.params[i].type if i < len(m.params) else "any"
             at = resolve(a.ty)
-            if name == "join" and i == 0 and not isinstance(at, ListType):
-                args.append(self.as_list(a))
-            elif kind == "list" and name in ("append", "remove", "count", "index") and i == 0:
-                args.append(self.coerced(a, want))
-            elif kind == "list" and name == "insert" and i == 1:
-                args.append(self.coerced(a, want))
-            elif kind == "set" and name in ("add", "remove", "discard"):
-                args.append(self.coerced(a, want))
-            elif kind == "dict" and i == 0 and name in ("get", "pop", "setdefault"):
-                args.append(self.coerced(a, ot.key))
-            elif kind == "dict" and name == "pop" and i == 1 and at == NONE and \
-                    isinstance(resolve(e.ty), OptionalType):
-                args.append("mx::None{}")  # d.pop(k, None): an Optional result
-            elif kind == "dict" and i == 1:
-                args.append(self.coerced(a, ot.value))
-            elif at == BOOL and name not in ("splitlines",):
-                args.append(self.coerce(self.expr(a), at, INT))
+            if primitives.spec_iter(spec) is not None and not isinstance(at, ListType):
+                args.append(self.as_list(a))  # any iterable, as the list the runtime takes
+            elif spec in ("T", "K", "V"):
+                args.append(self.coerced(a, method_checks.spec_type(spec, ot)))
+            elif at == NONE and spec == "index":
+                args.append(primitives.INDEX_DEFAULTS[m.params[i].name])
             elif at == NONE:
                 args.append("mx::None{}")
+            elif at == BOOL and spec in ("int", "index"):
+                args.append(self.coerce(self.expr(a), at, INT))
             else:
                 args.append(self.expr(a))
         all_args = ", ".join([obj] + args + [loc])
-        return f"mx::{kind}_{name}({all_args})"
+        return f"mx::{m.cpp}({all_args})"
+
+    def dyn_method_call(self, e: ir.Call, name: str) -> str:
+        """x.name(args...) where x is an Any: a switch on the value's type, with a
+        branch for every builtin type that declares the method (primitives.py),
+        each calling the same runtime function as a typed receiver does; other
+        values go to mx::dyn_method (arrays, errors)."""
+        loc = self.loc(e)
+        n = len(e.args)
+        recv = self.new_tmp("r")
+        names = [self.new_tmp("a") for _ in e.args]
+        evals = [f"mx::Any {recv} = {self.coerced(e.func.value, ANY)};"]
+        evals += [f"mx::Any {t} = {self.coerced(a, ANY)};" for t, a in zip(names, e.args)]
+        cases = []
+        for kind, m in primitives.named(name).items():
+            if kind not in DYN_RECEIVERS or m.check is not None:
+                continue  # a rule of its own: mx::dyn_method has it, or raises
+            tag, get, rt, cpp = DYN_RECEIVERS[kind]
+            lo, hi = m.arity
+            if not lo <= n <= hi:
+                cases.append(f"case mx::TypeTag::{tag}: mx::dyn_nargs({cstr_literal(name)}, {n}, {lo}, {hi}, {loc}); "
+                             "break;")
+                continue
+            branch = self.dyn_branch(m, cpp.format(name=m.name, cpp=m.cpp), f"{recv}.{get}()", rt, names, loc)
+            cases.append(f"case mx::TypeTag::{tag}: {{ {branch} }}")
+        fallback = (f"return mx::dyn_method({recv}, {cstr_literal(name)}, "
+                    f"mx::List<mx::Any>{{{', '.join(names)}}}, {loc});")
+        body = " ".join(evals) + f" switch ({recv}.tag()) {{ {' '.join(cases)} default: break; }} {fallback}"
+        return f"([&]() -> mx::Any {{ {body} }}())"
+
+    def dyn_branch(self, m: primitives.Method, cpp: str, obj: str, rt: Type, args: List[str], loc: str) -> str:
+        """One receiver type's branch of dyn_method_call: the arguments converted
+        to the declared parameters (a TypeError where they do not fit), the call,
+        its result as an Any."""
+        conv = []
+        pre = []
+        for i, a in enumerate(args):
+            spec = m.params[i].type
+            item = primitives.spec_iter(spec)
+            if item is not None:
+                want = ListType(method_checks.spec_type(item, rt))
+                conv.append(f"mx::dyn_as<{ctype(want)}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})")
+                continue
+            parts = primitives.spec_union(spec)
+            if len(parts) > 1:  # the C++ function has an overload per alternative: pick at run time
+                pre.append((i, parts))
+                conv.append(None)
+                continue
+            if spec == "any":
+                conv.append(a)
+                continue
+            if spec == "index":
+                conv.append(f"mx::dyn_index({a}, {primitives.INDEX_DEFAULTS[m.params[i].name]}, "
+                            f"{cstr_literal(f'{m.name}() argument')}, {loc})")
+                continue
+            want = method_checks.spec_type(spec, rt)
+            if isinstance(resolve(want), AnyType):
+                conv.append(a)
+            else:
+                conv.append(f"mx::dyn_as<{ctype(want)}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})")
+        result = method_checks.spec_type(m.result, rt)
+
+        def call(values):
+            code = f"mx::{cpp}({', '.join([obj] + values + [loc])})"
+            if resolve(result) == NONE:
+                return f"{code}; return mx::Any();"
+            return f"return {self.coerce(code, result, ANY)};"
+
+        def expand(k, values):
+            if k == len(conv):
+                return call(values)
+            if conv[k] is not None:
+                return expand(k + 1, values + [conv[k]])
+            a = args[k]
+            branches = []
+            for part in primitives.spec_union(m.params[k].type):
+                if part == "None":
+                    test, value = f"{a}.tag() == mx::TypeTag::None", "mx::None{}"
+                elif part.startswith("tuple["):
+                    item = method_checks.spec_type(part[6:-1], rt)
+                    test, value = f"{a}.tag() == mx::TypeTag::Tuple", \
+                        f"mx::dyn_as<{ctype(ListType(item))}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})"
+                else:
+                    want = method_checks.spec_type(part, rt)
+                    test = f"mx::dyn_is<{ctype(want)}>({a})"
+                    value = f"mx::dyn_as<{ctype(want)}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})"
+                branches.append(f"if ({test}) {{ {expand(k + 1, values + [value])} }}")
+            what = " or ".join(primitives.spec_union(m.params[k].type))
+            branches.append(f"mx::dyn_arg_error({a}, {cstr_literal(f'{m.name}() argument {k + 1} must be {what}')}, "
+                            f"{loc});")
+            return " ".join(branches)
+        return expand(0, [])
 
     # ---- the C ABI
     def emit_abi(self):
@@ -2019,8 +2103,19 @@ def first_statement_using(f: ir.Function) -> Dict[str, ir.Stmt]:
     return first
 
 
-MUTATING_METHODS = {"append", "pop", "extend", "insert", "remove", "clear", "sort", "reverse",
-                    "add", "discard", "update", "setdefault", "popitem"}
+# Receivers of a builtin method called on an Any (dyn_method_call): the kind's
+# type tag, the accessor of its value, its type, and the runtime function's name
+# ({cpp}: the declared one; a tuple's items are a list of Any).
+DYN_RECEIVERS = {
+    "str": ("Str", "str", STR, "{cpp}"),
+    "bytes": ("Bytes", "bytes", BYTES, "{cpp}"),
+    "list": ("List", "list", ListType(ANY), "{cpp}"),
+    "tuple": ("Tuple", "list", ListType(ANY), "list_{name}"),
+    "dict": ("Dict", "dict", DictType(ANY, ANY), "{cpp}"),
+    "set": ("Set", "set", SetType(ANY), "{cpp}"),
+}
+
+MUTATING_METHODS = primitives.MUTATING
 
 
 def evaluation_operands(e: ir.Expr) -> List[ir.Expr]:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from . import ir
+from . import ir, primitives
 
-MUTATING_METHODS = frozenset({"append", "pop", "extend", "insert", "remove", "clear", "sort", "reverse",
-                              "add", "discard", "update", "setdefault", "popitem",
-                              "difference_update", "intersection_update", "symmetric_difference_update"})
+MUTATING_METHODS = primitives.MUTATING
 
 # Builtins that only read their container argument.
 READERS = frozenset({"len", "sorted", "sum", "min", "max", "any", "all", "list", "set", "dict", "tuple",

@@ -322,6 +322,86 @@ inline Str dyn_want_str(const Any& a, const char* what, const Loc* loc) {
   return a.str();
 }
 
+// Arguments of a builtin method called on an Any (codegen.dyn_method_call): the
+// value as the declared parameter's type, or CPython's TypeError.
+[[noreturn]] __attribute__((noinline, cold)) inline void dyn_arg_error(const Any& a, const char* what,
+                                                                       const Loc* loc) {
+  raise(ErrKind::TypeError, std::string(what) + ", not " + dyn_tname(a), loc);
+}
+template <class T> struct DynArg;
+template <> struct DynArg<Str> {
+  static constexpr const char* name = "str";
+  static bool is(const Any& a) { return a.tag() == TypeTag::Str; }
+  static Str of(const Any& a, const Loc* loc = nullptr) { return a.str(); }
+};
+template <> struct DynArg<Bytes> {
+  static constexpr const char* name = "bytes";
+  static bool is(const Any& a) { return a.tag() == TypeTag::Bytes; }
+  static Bytes of(const Any& a, const Loc* loc = nullptr) { return a.bytes(); }
+};
+template <> struct DynArg<int64_t> {
+  static constexpr const char* name = "int";
+  static bool is(const Any& a) { return dyn_is_int(a); }
+  static int64_t of(const Any& a, const Loc* loc = nullptr) { return dyn_int(a); }
+};
+template <> struct DynArg<bool> {  // keepends=1 is keepends=True
+  static constexpr const char* name = "bool";
+  static bool is(const Any& a) { return dyn_is_int(a); }
+  static bool of(const Any& a, const Loc* loc = nullptr) { return dyn_int(a) != 0; }
+};
+template <> struct DynArg<double> {
+  static constexpr const char* name = "float";
+  static bool is(const Any& a) { return dyn_is_num(a); }
+  static double of(const Any& a, const Loc* loc = nullptr) { return dyn_float(a); }
+};
+template <> struct DynArg<Dict<Any, Any>> {
+  static constexpr const char* name = "dict";
+  static bool is(const Any& a) { return a.tag() == TypeTag::Dict; }
+  static Dict<Any, Any> of(const Any& a, const Loc* loc = nullptr) { return a.dict(); }
+};
+template <class T> inline bool dyn_is(const Any& a) { return DynArg<T>::is(a); }
+template <class T> inline T dyn_as(const Any& a, const char* what, const Loc* loc) {
+  if (!DynArg<T>::is(a)) dyn_arg_error(a, (std::string(what) + " must be " + DynArg<T>::name).c_str(), loc);
+  return DynArg<T>::of(a, loc);
+}
+// A slice bound: an int, or None for its default.
+inline int64_t dyn_index(const Any& a, int64_t none_is, const char* what, const Loc* loc) {
+  if (a.tag() == TypeTag::None) return none_is;
+  if (!dyn_is_int(a)) dyn_arg_error(a, (std::string(what) + " must be int or None").c_str(), loc);
+  return dyn_int(a);
+}
+// A list or set parameter takes any iterable, as CPython's methods do.
+template <class T> struct DynArg<List<T>> {
+  static constexpr const char* name = "an iterable";
+  static bool is(const Any&) { return true; }
+  static List<T> of(const Any& a, const Loc* loc = nullptr) {
+    if constexpr (std::is_same_v<T, Any>) return a.tag() == TypeTag::List ? a.list() : dyn_iter(a, loc);
+    else {
+      List<Any> items = dyn_iter(a, loc);
+      List<T> out;
+      out.reserve(items.size());
+      for (int64_t i = 0; i < items.size(); ++i) {
+        if (!DynArg<T>::is(items[i]))
+          raise(ErrKind::TypeError, "sequence item " + std::to_string(i) + ": expected " + DynArg<T>::name +
+                                        " instance, " + dyn_tname(items[i]) + " found", loc);
+        out.push_back(DynArg<T>::of(items[i], loc));
+      }
+      return out;
+    }
+  }
+};
+template <> struct DynArg<Set<Any>> {
+  static constexpr const char* name = "an iterable";
+  static bool is(const Any&) { return true; }
+  static Set<Any> of(const Any& a, const Loc* loc = nullptr) {
+    if (a.tag() == TypeTag::Set) return a.set();
+    Set<Any> out;
+    List<Any> items = dyn_iter(a, loc);
+    for (int64_t i = 0; i < items.size(); ++i) out.add(items[i]);
+    return out;
+  }
+};
+
 // x.name(args...) where x is an Any: the common list, dict, set and str methods.
 MX_RT Any dyn_method(const Any& a, const char* name, const List<Any>& args, const Loc* loc);
 #if MX_RT_DEFINE
@@ -385,6 +465,10 @@ MX_RT Any dyn_method(const Any& a, const char* name, const List<Any>& args, cons
       }
       if (m == "pop") {
         dyn_nargs("pop", n, 1, 2, loc);
+        if (d.size() == 0) {  // CPython answers before hashing the key
+          if (n == 2) return args[1];
+          raise(ErrKind::KeyError, utf8_encode(repr(args[0])), loc);
+        }
         return n == 2 ? dict_pop(d, args[0], args[1], loc) : dict_pop(d, args[0], loc);
       }
       if (m == "update") {

@@ -281,6 +281,15 @@ template <class... P, class... A> inline bool str_endswith(const Str& s, const T
   std::apply([&](const auto&... p) { ((any = any || str_endswith(s, p, a...)), ...); }, static_cast<const std::tuple<P...>&>(ps));
   return any;
 }
+// A tuple of prefixes known only at run time (a method called on an Any value).
+template <class... A> inline bool str_startswith(const Str& s, const List<Str>& ps, A... a) {
+  for (int64_t i = 0; i < ps.size(); ++i) if (str_startswith(s, ps[i], a...)) return true;
+  return false;
+}
+template <class... A> inline bool str_endswith(const Str& s, const List<Str>& ps, A... a) {
+  for (int64_t i = 0; i < ps.size(); ++i) if (str_endswith(s, ps[i], a...)) return true;
+  return false;
+}
 
 // ---- split and join -----------------------------------------------------------------
 
@@ -1205,6 +1214,11 @@ MX_BYTES_SEARCH(count, int64_t)
     std::apply([&](const auto&... p) { ((r = r || bytes_##name(s, p, a...)), ...); },                  \
                static_cast<const std::tuple<P...>&>(ps));                                              \
     return r;                                                                                          \
+  }                                                                                                    \
+  template <class... A> inline bool bytes_##name(const Bytes& s, const List<Bytes>& ps, A... a) {      \
+    for (int64_t i = 0; i < ps.size(); ++i)                                                            \
+      if (bytes_##name(s, ps[i], a...)) return true;                                                   \
+    return false;                                                                                      \
   }
 MX_BYTES_AFFIX(startswith)
 MX_BYTES_AFFIX(endswith)
@@ -1388,6 +1402,7 @@ inline void check_handler(int h, const Str& errors, const Loc* loc) {
 }  // namespace detail
 
 inline Str bytes_decode(const Bytes& b, const Str& enc, const Str& errors, const Loc* loc) {
+  if (b.empty()) return Str();  // CPython decodes nothing without looking the codec up
   auto codec = detail::codec_of(enc, loc);
   int h = detail::handler_of(errors, loc);
   std::u32string out;

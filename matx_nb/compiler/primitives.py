@@ -1,0 +1,257 @@
+"""The methods of the builtin types, one declaration each.
+
+A declaration gives a method's parameters (CPython's names, types, defaults and
+whether a keyword may name them), its result, the runtime function that runs it
+and what it does to its receiver. Everything else comes from it:
+- the checker's arity, keyword binding, argument and result types
+  (check_primitive in checker.py);
+- the C++ call of a typed receiver (codegen.rt_method):
+  `mx::<cpp>(receiver, args..., loc)`;
+- the dispatch of a call on an `Any` value (codegen.dyn_method_call), which tries
+  every builtin type that has a method of that name;
+- the analyses' views: which methods mutate their receiver (shared_state,
+  readonly, codegen), which return a fresh string list (borrow), which may reuse
+  their receiver's buffer (borrow).
+
+Adding a method with no special rule is one `method(...)` line here, one runtime
+function `mx::<kind>_<name>(receiver, args..., const Loc*)` and one test case.
+
+Type specs, resolved against the receiver's type (types_for):
+    str bytes int bool float None any    the builtin types (int also takes bool)
+    index                                a slice bound: an int, or None for the default
+                                         (INDEX_DEFAULTS, by the parameter's name)
+    T K V Self                           the receiver's item, key, value, itself
+    X|None                               X or None (the C++ function has both overloads)
+    str|tuple[str]                       a str or a tuple of str (startswith)
+    iter[X]                              any iterable of X (join, extend)
+    List[X] Tuple[X, ...] Optional[X]    results
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional, Tuple
+
+REQUIRED = object()  # a parameter without a default
+# What None stands for as a slice bound (`s.find(x, None, 3)`), in C++.
+INDEX_DEFAULTS = {"start": "0", "end": "INT64_MAX"}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str                 # CPython's name: messages and keywords use it
+    type: str                 # a type spec (module docstring)
+    default: object = REQUIRED
+    keyword: bool = False     # may be given by keyword (CPython 3.11)
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+@dataclass(frozen=True)
+class Method:
+    kind: str                 # the receiver: str bytes list dict set tuple file
+    name: str
+    params: Tuple[Param, ...]
+    result: str               # a type spec
+    cpp: str                  # mx::<cpp>(receiver, args..., loc)
+    mutates: bool = False     # changes its receiver
+    fresh: bool = False       # returns new strings that alias nothing (borrow.py)
+    in_place: bool = False    # may reuse the receiver's buffer at its last use (borrow.py)
+    check: Optional[str] = None  # a Checker method with the rule the params cannot say
+    variadic: bool = False    # takes any number of positional arguments (str.format)
+
+    @property
+    def arity(self) -> Tuple[int, int]:
+        if self.variadic:
+            return (0, 255)
+        return (sum(1 for p in self.params if p.required), len(self.params))
+
+    @property
+    def keywords(self) -> bool:
+        return any(p.keyword for p in self.params)
+
+
+METHODS: Dict[Tuple[str, str], Method] = {}
+
+
+def _params(sig: str) -> Tuple[Param, ...]:
+    """'sep: str|None = None, maxsplit: int = -1' -> Params. A parameter after '*'
+    may be given by keyword; '?' as a default means optional, positional only
+    (the runtime has an overload without it)."""
+    out = []
+    keyword = False
+    for part in filter(None, (p.strip() for p in sig.split(","))):
+        if part == "*":
+            keyword = True
+            continue
+        decl, _, default = part.partition("=")
+        name, _, spec = decl.partition(":")
+        default = default.strip()
+        if not default:
+            value = REQUIRED
+        elif default == "?":
+            value = None
+        else:
+            value = ast.literal_eval(default)
+        out.append(Param(name.strip(), spec.strip(), value, keyword))
+    return tuple(out)
+
+
+def method(kind: str, names: str, sig: str, result: str, *, cpp: Optional[str] = None, **flags) -> None:
+    """Declares each of the space-separated names of kind with one signature."""
+    for name in names.split():
+        METHODS[(kind, name)] = Method(kind, name, _params(sig), result, cpp or f"{kind}_{name}", **flags)
+
+
+# ---- str ---------------------------------------------------------------------------
+method("str", "split rsplit", "*, sep: str|None = None, maxsplit: int = -1", "List[str]", fresh=True)
+method("str", "splitlines", "*, keepends: bool = False", "List[str]", fresh=True)
+method("str", "join", "iterable: iter[str]", "str")
+method("str", "strip lstrip rstrip", "chars: str|None = ?", "str")
+method("str", "lower", "", "str", in_place=True)
+method("str", "upper title capitalize swapcase casefold", "", "str")
+method("str", "replace", "old: str, new: str, count: int = ?", "str", in_place=True)
+method("str", "find rfind index rindex count", "sub: str, start: index = ?, end: index = ?", "int")
+method("str", "startswith endswith", "prefix: str|tuple[str], start: index = ?, end: index = ?", "bool")
+method("str", "isdigit isalpha isalnum isspace isupper islower isdecimal isnumeric istitle isascii "
+       "isidentifier isprintable", "", "bool")
+method("str", "encode", "*, encoding: str = 'utf-8', errors: str = 'strict'", "bytes")
+method("str", "zfill", "width: int", "str")
+method("str", "center ljust rjust", "width: int, fillchar: str = ?", "str")
+method("str", "partition rpartition", "sep: str", "Tuple[str, str, str]")
+method("str", "removeprefix removesuffix", "prefix: str", "str")
+method("str", "expandtabs", "*, tabsize: int = 8", "str")
+method("str", "format", "", "str", check="check_str_format_method", variadic=True)
+
+# ---- bytes -------------------------------------------------------------------------
+method("bytes", "decode", "*, encoding: str = 'utf-8', errors: str = 'strict'", "str")
+method("bytes", "split rsplit", "*, sep: bytes|None = None, maxsplit: int = -1", "List[bytes]")
+method("bytes", "splitlines", "*, keepends: bool = False", "List[bytes]")
+method("bytes", "join", "iterable_of_bytes: iter[bytes]", "bytes")
+method("bytes", "strip lstrip rstrip", "bytes: bytes|None = ?", "bytes")
+method("bytes", "lower upper title capitalize swapcase", "", "bytes")
+method("bytes", "startswith endswith", "prefix: bytes|tuple[bytes], start: index = ?, end: index = ?", "bool")
+method("bytes", "find rfind index rindex count", "sub: bytes|int, start: index = ?, end: index = ?", "int")
+method("bytes", "replace", "old: bytes, new: bytes, count: int = ?", "bytes")
+method("bytes", "hex", "*, sep: str|bytes = ?, bytes_per_sep: int = 1", "str")
+method("bytes", "partition rpartition", "sep: bytes", "Tuple[bytes, bytes, bytes]")
+method("bytes", "isdigit isalpha isalnum isspace islower isupper istitle isascii", "", "bool")
+method("bytes", "center ljust rjust", "width: int, fillchar: bytes = ?", "bytes")
+method("bytes", "zfill", "width: int", "bytes")
+method("bytes", "removeprefix removesuffix", "prefix: bytes", "bytes")
+method("bytes", "expandtabs", "*, tabsize: int = 8", "bytes")
+
+# ---- list --------------------------------------------------------------------------
+method("list", "append", "object: T", "None", mutates=True)
+method("list", "insert", "index: int, object: T", "None", mutates=True)
+method("list", "pop", "index: int = ?", "T", mutates=True)
+method("list", "extend", "iterable: iter[T]", "None", mutates=True)
+method("list", "remove", "value: T", "None", mutates=True)
+method("list", "count", "value: T", "int")
+method("list", "index", "value: T, start: int = ?, end: int = ?", "int")
+method("list", "clear reverse", "", "None", mutates=True)
+method("list", "copy", "", "Self")
+method("list", "sort", "", "None", mutates=True, check="check_list_sort")
+method("list", "reserve", "n: int", "None")  # MATXScript's: capacity only, no change
+
+# ---- dict --------------------------------------------------------------------------
+method("dict", "get", "key: K, default: V = ?", "V", check="check_dict_get")
+method("dict", "keys", "", "List[K]")
+method("dict", "values", "", "List[V]")
+method("dict", "items", "", "List[Tuple[K, V]]")
+method("dict", "pop", "key: K, default: V = ?", "V", mutates=True, check="check_dict_pop")
+method("dict", "setdefault", "key: K, default: V = ?", "V", mutates=True, check="check_dict_setdefault")
+method("dict", "update", "other: Self", "None", mutates=True)
+method("dict", "clear", "", "None", mutates=True)
+method("dict", "copy", "", "Self")
+method("dict", "popitem", "", "Tuple[K, V]", mutates=True)
+method("dict", "reserve", "n: int", "None")
+
+# ---- set ---------------------------------------------------------------------------
+method("set", "add remove discard", "elem: T", "None", mutates=True)
+method("set", "pop", "", "T", mutates=True)
+method("set", "clear", "", "None", mutates=True)
+method("set", "copy", "", "Self")
+method("set", "union intersection difference symmetric_difference", "other: Self", "Self")
+method("set", "update", "other: Self", "None", mutates=True)
+method("set", "issubset issuperset isdisjoint", "other: Self", "bool")
+method("set", "reserve", "n: int", "None")
+
+# ---- tuple and file ----------------------------------------------------------------
+method("tuple", "count", "value: any", "int")
+method("tuple", "index", "value: any, start: int = ?, end: int = ?", "int")
+method("file", "read", "", "str")
+method("file", "readlines", "", "List[str]")
+method("file", "close", "", "None")
+
+
+def lookup(kind: str, name: str) -> Optional[Method]:
+    return METHODS.get((kind, name))
+
+
+def of_kind(kind: str) -> Dict[str, Method]:
+    return {n: m for (k, n), m in METHODS.items() if k == kind}
+
+
+def named(name: str) -> Dict[str, Method]:
+    """Every builtin type's method of this name, by receiver kind."""
+    return {k: m for (k, n), m in METHODS.items() if n == name}
+
+
+# The analyses' views of the declarations.
+MUTATING = frozenset(m.name for m in METHODS.values() if m.mutates)
+FRESH_STR = frozenset(m.name for m in METHODS.values() if m.kind == "str" and m.fresh)
+IN_PLACE_STR = frozenset(m.name for m in METHODS.values() if m.kind == "str" and m.in_place)
+
+
+@dataclass
+class Env:
+    """What T, K, V and Self stand for, for one receiver."""
+    self_type: object
+    item: object = None
+    key: object = None
+    value: object = None
+    named: Dict[str, object] = field(default_factory=dict)
+
+
+def parse_spec(spec: str, env: Env, prims: Dict[str, object], make: Dict[str, Callable]):
+    """A type spec as a Type: prims maps builtin names to Types; make builds
+    List/Tuple/Optional types. Unions and iter[...] are not types: the checker
+    and the emitter read them with spec_union / spec_iter."""
+    spec = spec.strip()
+    subst = {"T": env.item, "K": env.key, "V": env.value, "Self": env.self_type}
+    if spec in subst:
+        return subst[spec]
+    if spec in prims:
+        return prims[spec]
+    head, _, rest = spec.partition("[")
+    if not rest.endswith("]"):
+        raise ValueError(f"bad type spec {spec!r}")
+    args = [parse_spec(a, env, prims, make) for a in _split_top(rest[:-1])]
+    return make[head](args)
+
+
+def _split_top(s: str):
+    out, depth, cur = [], 0, ""
+    for ch in s:
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        depth += ch == "["
+        depth -= ch == "]"
+        cur += ch
+    out.append(cur)
+    return [x.strip() for x in out if x.strip()]
+
+
+def spec_union(spec: str) -> Tuple[str, ...]:
+    """'str|None' -> ('str', 'None'); a plain spec -> (spec,)."""
+    return tuple(p.strip() for p in spec.split("|"))
+
+
+def spec_iter(spec: str) -> Optional[str]:
+    """'iter[str]' -> 'str'; anything else -> None."""
+    return spec[5:-1] if spec.startswith("iter[") else None
