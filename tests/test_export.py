@@ -107,8 +107,14 @@ def test_bad_inputs_get_clear_errors(tmp_path):
 def save_as_foreign_platform(folder):
     """The seed pipeline, saved as if built elsewhere: libraries for another
     platform (and not loadable here), checksums consistent."""
-    import hashlib
     matx_nb.trace(ops.WorkFlow().process, ["hello"]).save(folder)
+    mark_foreign(folder)
+
+
+def mark_foreign(folder):
+    """A saved folder made to look built elsewhere: each library replaced by bytes
+    "for another platform", checksums kept consistent."""
+    import hashlib
     spec_path = folder / "model.spec.json"
     spec = json.loads(spec_path.read_text())
     junk = b"not a library for this machine"

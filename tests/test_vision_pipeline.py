@@ -73,3 +73,28 @@ def test_trace_save_load_matx_run_and_cpp_session(tmp_path, compiled, run_pipeli
         loaded.run({"image": [imgs[0], b"not a jpeg"]})
     rc, out, err = cpp_run(run_pipeline, folder, bad)
     assert rc != 0 and "image 1 cannot be decoded" in err
+
+
+def test_a_vision_folder_from_another_platform_rebuilds_in_python_and_in_cpp(tmp_path, run_pipeline):  # noqa: F811
+    """The saved library is replaced by one "for another platform": load(...,
+    rebuild=True) and the C++ Session's --rebuild compile the folder's source
+    again, with the vision ops' runtime object (`// matx_nb-object: vision`), and
+    give the same pixels."""
+    import os
+    from test_export import mark_foreign
+    imgs = jpegs(side=96)
+    mod = matx_nb.trace(vision_seed.VisionPipeline(mode="trace").process, imgs)
+    expected = np.asarray(mod.run({"image": imgs}))
+    folder = tmp_path / "vision"
+    mod.save(folder)
+    mark_foreign(folder)
+    with pytest.raises(matx_nb.PipelineError, match="rebuild=True"):
+        matx_nb.load(folder)
+    assert np.array_equal(np.asarray(matx_nb.load(folder, rebuild=True).run({"image": imgs})), expected)
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    env = dict(os.environ, MATX_NB_INCLUDE=str(root / "runtime" / "include"), MATX_NB_CACHE=str(tmp_path / "c"))
+    feed = {"image": [{"$b64": base64.b64encode(b).decode()} for b in imgs]}
+    r = subprocess.run([str(run_pipeline), str(folder), json.dumps(feed), "--rebuild"], capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(np.array(json.loads(r.stdout)["data"], np.float32).reshape(expected.shape), expected)

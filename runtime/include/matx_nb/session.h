@@ -39,6 +39,7 @@
 
 #include "host_any.h"
 #include "json.h"
+#include "session_build.h"
 #include "sha256.h"
 
 namespace matx_nb {
@@ -70,14 +71,6 @@ inline std::string platform_tag() {
 #endif
 }
 
-// A folder or spec that cannot be loaded (matx_nb.PipelineError in Python, a
-// ValueError); a C++ program catches it as mx::Error.
-class PipelineError : public mx::Error {
- public:
-  explicit PipelineError(const std::string& msg) : mx::Error(mx::ErrKind::ValueError, msg) {}
-};
-
-[[noreturn]] inline void pipeline_error(const std::string& msg) { throw PipelineError(msg); }
 
 struct LoadOptions {
   // A library built for another platform or ABI is compiled again from the
@@ -689,25 +682,6 @@ class Session {
     libs_[entry.id] = std::move(lib);
   }
 
-  // Libraries the generated source asks for: its `// matx_nb-link: <flags>` lines
-  // (only -l names are taken, so a source cannot inject shell text).
-  static std::string link_flags(const std::string& code) {
-    std::string out, line;
-    std::istringstream in(code);
-    const std::string mark = "// matx_nb-link: ";
-    while (std::getline(in, line)) {
-      if (line.compare(0, mark.size(), mark) != 0) continue;
-      std::istringstream words(line.substr(mark.size()));
-      std::string w;
-      while (words >> w) {
-        bool ok = w.size() > 2 && w.compare(0, 2, "-l") == 0;
-        for (char c : w.substr(2)) ok = ok && (std::isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.');
-        if (ok) out += " " + w;
-      }
-    }
-    return out;
-  }
-
   // A library built for another platform or ABI is compiled again from the
   // source saved next to it, into the user's cache (once per source).
   std::string rebuild(const LibEntry& entry) const {
@@ -735,39 +709,7 @@ class Session {
     std::string digest = h.hexdigest();
     if (digest != sums_.at(source).digest)
       folder_error("checksum mismatch for " + source + ": the folder was modified while it loaded");
-    std::string cache;
-    if (const char* c = std::getenv("MATX_NB_CACHE")) cache = c;
-    else if (const char* home = std::getenv("HOME")) cache = std::string(home) + "/.cache/matx_nb";
-    else cache = "/tmp/matx_nb";
-    cache += "/rebuilt";
-    std::string out = cache + "/" + digest.substr(0, 32) + ".so";
-    if (FILE* f = std::fopen(out.c_str(), "rb")) {
-      std::fclose(f);
-      return out;
-    }
-    auto quote = [](const std::string& x) {
-      std::string q = "'";
-      for (char c : x) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      return q + "'";
-    };
-    if (std::system(("mkdir -p " + quote(cache)).c_str()) != 0)
-      pipeline_error(what + "; cannot create the cache folder " + cache);
-    std::string work = cache + "/build.XXXXXX";
-    if (!mkdtemp(&work[0])) pipeline_error(what + "; cannot create a build folder in " + cache);
-    std::string src = work + "/source.cc";
-    {
-      std::ofstream o(src, std::ios::binary);
-      o << code;
-    }
-    const char* cxx = std::getenv("MATX_NB_CXX");
-    std::string tmp = out + ".tmp" + std::to_string(::getpid());
-    std::string cmd = std::string("cd ") + quote(work) + " && " + (cxx ? cxx : "g++") +
-                      " -std=c++17 -O3 -fPIC -shared -fvisibility=hidden -w -I" + quote(inc) + " source.cc" +
-                      " -o " + quote(tmp) + link_flags(code) + " && mv -f " + quote(tmp) + " " + quote(out);
-    int rc = std::system(cmd.c_str());
-    std::system(("rm -rf " + quote(work)).c_str());
-    if (rc != 0) pipeline_error(what + "; rebuilding it from " + source + " failed");
-    return out;
+    return build::compile_source(code, digest, what, source, inc);
   }
 
   static std::string text(const Any& v) {
