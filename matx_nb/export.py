@@ -32,7 +32,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
-from .tracing import SPEC_FORMAT, SPEC_VERSION, TraceError
+from .graph import SPEC_FORMAT, SPEC_VERSION
+from .graph import device_index as _device_index
 
 SPEC_FILE = "model.spec.json"
 SIG_FILE = "model.spec.sig"
@@ -930,24 +931,6 @@ class LoadedPipeline:
 
     def __repr__(self):
         return f"<pipeline {self.spec.get('signature')} from {self.directory}>"
-
-
-def _device_index(device) -> int:
-    """-1, N, "cpu", "cuda", "cuda:N" or a torch.device -> -1 or N."""
-    if isinstance(device, bool):
-        raise TypeError("device must be -1 (the CPU) or a CUDA device number, got a bool")
-    if isinstance(device, int):
-        if device < -1:
-            raise ValueError(f"device must be -1 (the CPU) or a CUDA device number >= 0, got {device}")
-        return device
-    text = str(device)
-    if text == "cpu":
-        return -1
-    if text == "cuda":
-        return 0
-    if text.startswith("cuda:") and text[5:].isdigit():
-        return int(text[5:])
-    raise ValueError(f"device must be -1, N, 'cpu' or 'cuda:N', got {device!r}")
 
 
 def load(directory, device: int = -1, *, rebuild: bool = False, trusted_keys=None) -> LoadedPipeline:

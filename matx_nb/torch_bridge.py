@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .graph import Traced, device_index
 from .ndarray import NDArray
 
 _RUNNER_SRC = Path(__file__).resolve().parent.parent / "runtime" / "torch" / "torch_runner.cc"
@@ -38,14 +39,12 @@ class TorchOp:
         import torch
         if not isinstance(model, (torch.jit.ScriptModule, torch.jit.ScriptFunction)):
             model = torch.jit.script(model.eval())
-        from .export import _device_index
         self.model = model.eval()
-        self.device = _device_index(device)
+        self.device = device_index(device)
         self.torch_device = torch.device("cpu" if self.device < 0 else f"cuda:{self.device}")
         self.model.to(self.torch_device)
 
     def __call__(self, *args):
-        from .tracing import Traced
         for a in args:
             if isinstance(a, Traced):
                 return _record(a._graph, self, args)
@@ -98,7 +97,6 @@ def _as_output(out):
 
 
 def _record(graph, op: TorchOp, args):
-    from .tracing import Traced
     plain = [a._value if isinstance(a, Traced) else a for a in args]
     result = op.forward(*plain)
     mid = next((k for k, v in graph.live.items() if v is op), None)

@@ -10,8 +10,9 @@ from typing import Dict, List, Optional
 
 from . import ir
 from .diagnostics import a_or_an
-from .types import (ANY, BOOL, BYTES, ERROR, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
-                    ListType, SetType, TupleType, Type, VarTupleType, assignable, is_error, is_hashable, is_numeric,
+from .kinds import elem_type, kind_of
+from .types import (BOOL, BYTES, ERROR, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
+                    ListType, SetType, TupleType, Type, VarTupleType, assignable, is_error, is_hashable,
                     resolve)
 
 # Builtin parameters that may also be given by keyword, in positional order
@@ -30,12 +31,10 @@ COMPAT_CONSTRUCTORS = {"List": "list", "FTList": "list", "Dict": "dict", "FTDict
 ISINSTANCE_NAMES = ("int", "float", "bool", "str", "bytes", "list", "dict", "set", "tuple", "object")
 
 def _kind(t: Type) -> str:
-    from .checker import kind_of
     return kind_of(t)
 
 
 def _elem(t: Type) -> Optional[Type]:
-    from .checker import elem_type
     return elem_type(t)
 
 

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 from typing import Callable, List
 
-from . import ir
+from . import cpp, ir, kinds, modules
 from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, GenType, ListType, SetType,
                     TupleType, Type, VarTupleType, resolve)
 
 OnItem = Callable[[str, Type], None]  # emits the code for one item (C++ value, its type)
-
-
-def _cg():
-    from . import codegen
-    return codegen
 
 
 def builtin_name(e) -> str:
@@ -34,7 +29,7 @@ class LoopEmitter:
             if borrow:
                 # moves_item: an append takes the loop's own item (borrow.mark_item_moves)
                 ref = "auto&" if getattr(node, "moves_item", False) else "const auto&"
-                self.line(f"{ref} {_cg().cname(target.id)} = {item};")
+                self.line(f"{ref} {cpp.cname(target.id)} = {item};")
             elif declare:
                 # A comprehension's target is declared in a block of its own: the
                 # item may read a same-named variable of an inner comprehension
@@ -64,15 +59,14 @@ class LoopEmitter:
         iteration first polls for an interrupt (Ctrl-C, a cancelled request:
         runtime interrupt.h), except where the loop is another one's (enumerate,
         a generator expression), which polls itself."""
-        cg = _cg()
-        ctype, elem_type = cg.ctype, cg.elem_type
+        ctype, elem_type = cpp.ctype, kinds.elem_type
         t = resolve(it.ty)
         bname = builtin_name(it)
         special = isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
             (it.resolved[1], it.resolved[2]) in (("str", "split"), ("dict", "items"), ("dict", "keys"),
                                                  ("dict", "values"))
-        strip_mined = (t == cg.RANGE and (len(it.args) <= 2 or cg.const_int(it.args[2]) == 1)) or \
-            isinstance(t, (ListType, VarTupleType)) or t in (STR, BYTES, cg.FILE)
+        strip_mined = (t == kinds.RANGE and (len(it.args) <= 2 or kinds.const_int(it.args[2]) == 1)) or \
+            isinstance(t, (ListType, VarTupleType)) or t in (STR, BYTES, kinds.FILE)
         if bname not in ("enumerate", "zip", "reversed") and strip_mined and not special:
             pass  # polls once per block (blocked_loop)
         elif bname != "enumerate" and not (isinstance(it, ir.GenExp) and len(it.generators) == 1):
@@ -120,10 +114,10 @@ class LoopEmitter:
         if isinstance(it, ir.GenExp) and len(it.generators) == 1:
             self.iterate_genexp(it, on_item)
             return
-        if t == cg.RANGE:
+        if t == kinds.RANGE:
             args = [self.coerced(a, INT) for a in it.args]
             k = self.new_tmp("i")
-            if len(args) <= 2 or cg.const_int(it.args[2]) == 1:
+            if len(args) <= 2 or kinds.const_int(it.args[2]) == 1:
                 lo, hi = ("0L", args[0]) if len(args) == 1 else (args[0], args[1])
                 e = self.new_tmp("end")
                 start, marks = len(self.out), len(self.line_map)
@@ -145,13 +139,13 @@ class LoopEmitter:
             return
         seq = self.new_tmp("seq")
         k = self.new_tmp("k")
-        if isinstance(t, (ListType, VarTupleType)) or t in (STR, BYTES, cg.FILE):
+        if isinstance(t, (ListType, VarTupleType)) or t in (STR, BYTES, kinds.FILE):
             self.block_open()
-            if t == cg.FILE:  # a text file iterates over its lines
+            if t == kinds.FILE:  # a text file iterates over its lines
                 self.line(f"auto {seq} = mx::file_readlines({self.expr(it)}, {self.loc(it)});")
             else:
                 self.line(f"auto {seq} = {self.expr(it)};")
-            if isinstance(t, (ListType, VarTupleType)) or t == cg.FILE:
+            if isinstance(t, (ListType, VarTupleType)) or t == kinds.FILE:
                 item, et = f"{seq}[{k}]", t.elem if isinstance(t, (ListType, VarTupleType)) else STR
             elif t == STR:
                 item, et = f"mx::str_char({seq}[size_t({k})])", STR
@@ -193,7 +187,7 @@ class LoopEmitter:
             self.block_close()
             self.block_close()
             return
-        if t == cg.NDARRAY:
+        if t == modules.NDARRAY:
             self.nd_iterate(it, on_item)
             return
         if isinstance(t, AnyType):  # iterated at run time over a snapshot of its items
@@ -247,7 +241,7 @@ class LoopEmitter:
         self.block_close()
 
     def iterate_enumerate(self, it: ir.Call, node, on_item: OnItem):
-        ctype = _cg().ctype
+        ctype = cpp.ctype
         cnt = self.new_tmp("cnt")
         self.block_open()
         start = self.coerced(it.args[1], INT) if len(it.args) > 1 else "0L"
@@ -262,19 +256,18 @@ class LoopEmitter:
 
     def as_list(self, a: ir.Expr) -> str:
         """a's items as an mx::List (the list itself for a list: no copy)."""
-        cg = _cg()
         t = resolve(a.ty)
         if isinstance(t, (ListType, VarTupleType)):  # a VTuple is a List
             return self.expr(a)
-        if t == cg.RANGE:
+        if t == kinds.RANGE:
             rargs = [self.coerced(x, INT) for x in a.args]
             return f"mx::range_list({', '.join(rargs)}, {self.loc(a)})"
-        if t == cg.FILE:
+        if t == kinds.FILE:
             return f"mx::file_readlines({self.expr(a)}, {self.loc(a)})"
-        return f"mx::list_from<{cg.ctype(cg.elem_type(t))}>({self.expr(a)})"
+        return f"mx::list_from<{cpp.ctype(kinds.elem_type(t))}>({self.expr(a)})"
 
     def iterate_zip(self, it: ir.Call, node, on_item: OnItem):
-        ctype = _cg().ctype
+        ctype = cpp.ctype
         self.block_open()
         zs = []
         for a in it.args:
@@ -374,7 +367,7 @@ class LoopEmitter:
         return self.fold(e.args[0], "bool", [], step, f"return {'false' if name == 'any' else 'true'};")
 
     def fold_sum(self, e: ir.Call) -> str:
-        ctype = _cg().ctype
+        ctype = cpp.ctype
         rt = resolve(e.ty)
         total = self.new_tmp("total")
         start = self.coerced(e.args[1], rt) if len(e.args) > 1 else ("0.0" if rt == FLOAT else "0L")
@@ -385,7 +378,7 @@ class LoopEmitter:
         return self.fold(e.args[0], ctype(rt), [f"{ctype(rt)} {total} = {start};"], step, f"return {total};")
 
     def fold_min_max(self, e: ir.Call, name: str) -> str:
-        ctype = _cg().ctype
+        ctype = cpp.ctype
         rt = resolve(e.ty)
         best = self.new_tmp("best")
         init = [f"std::optional<{ctype(rt)}> {best};"]
@@ -417,8 +410,7 @@ class LoopEmitter:
 
     # ---- other builtins -------------------------------------------------------------
     def builtin_more(self, e: ir.Call, name: str, codes: List[str], ts: List[Type]) -> str:
-        cg = _cg()
-        ctype = cg.ctype
+        ctype = cpp.ctype
         loc = self.loc(e)
         args = e.args
         rt = resolve(e.ty)
@@ -463,7 +455,7 @@ class LoopEmitter:
             if isinstance(ts[0], (TupleType, VarTupleType)):
                 return codes[0]
             if isinstance(rt, VarTupleType):
-                src = self.as_list(args[0]) if ts[0] in (cg.RANGE, cg.FILE) or isinstance(ts[0], GenType) \
+                src = self.as_list(args[0]) if ts[0] in (kinds.RANGE, kinds.FILE) or isinstance(ts[0], GenType) \
                     or builtin_name(args[0]) in ("enumerate", "zip", "reversed") else codes[0]
                 return f"mx::vtuple_from<{ctype(rt.elem)}>({src})"
             if isinstance(args[0], ir.ListLit):
@@ -473,8 +465,8 @@ class LoopEmitter:
             return f"([&]() {{ auto {tmp} = {codes[0]}; return {ctype(rt)}({items}); }}())"
         if name == "isinstance":
             if e.isinstance_static is None:
-                kinds = ", ".join(f'"{k}"' for k in e.isinstance_kinds)
-                return f"mx::any_isinstance({codes[0]}, {{{kinds}}})"
+                names = ", ".join(f'"{k}"' for k in e.isinstance_kinds)
+                return f"mx::any_isinstance({codes[0]}, {{{names}}})"
             if getattr(e, "isinstance_classes", None):
                 tmp = self.new_tmp("obj")
                 tests = " || ".join(f"dynamic_cast<const C_{k}*>({tmp}.get()) != nullptr"

@@ -98,7 +98,7 @@ def _relative(sources, file: str, line: int) -> tuple:
 
 def class_layouts(program) -> Dict[str, str]:
     """An id per class that changes whenever its C++ field layout changes."""
-    from .codegen import ctype
+    from .cpp import ctype
     from . import ir
     out = {}
     for c in program.classes:
@@ -172,6 +172,25 @@ def analyze(obj: Any) -> tuple:
         sink.raise_if_any()
         return program
     return deeply(check, col, entry), col
+
+
+def generate_cpp(obj: Any) -> str:
+    """The C++ that compiling obj would build, without building it (front end,
+    checker, analyses and emitter only): for reading, and for the golden tests
+    of code generation (tests/codegen/)."""
+    from . import frontend
+    from .checker import Checker
+    from .codegen import Emitter
+    col = collect(obj, DiagnosticSink())
+    entry = sources.unwrap(obj).__name__
+
+    def stages():
+        sink = DiagnosticSink()
+        program = frontend.lower_program(col, sink, entry)
+        Checker(program, sink, col.sources, col.constants, col.modules).check()
+        sink.raise_if_any()
+        return Emitter(program, _source_line(col.sources), class_layouts(program)).emit()
+    return deeply(stages, col, entry)
 
 
 # The stages after the cache key walk the tree recursively, and nesting is as deep

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 from . import ir, primitives
+from .kinds import elem_type
 from .diagnostics import a_or_an
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, OptionalType,
                     Prim, SetType, TupleType, Type, VarTupleType, assignable, is_error, optional, resolve)
@@ -90,7 +91,6 @@ class MethodChecks:
             t = resolve(self.expr(a, ListType(want)))
             if is_error(t):
                 return
-            from .checker import elem_type
             et = elem_type(t)
             exact = isinstance(resolve(want), Prim)  # the runtime takes a list of exactly that
             if et is None or (resolve(et) != resolve(want) if exact else not assignable(want, et)):

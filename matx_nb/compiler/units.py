@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from . import ir
+from .cpp import ctype
 
 NS = "mxp"
 
@@ -58,7 +59,6 @@ def module_constant(em, value, ty) -> str:
     """A module-level container constant: defined once in the entry-point unit
     (its initializer's tables there too), declared where it is used. Named by its
     type and value, so that a unit's text does not depend on the others."""
-    from .codegen import ctype
     abi = em.split_abi
     key = (id(value), str(ty))
     if key not in abi.str_index:

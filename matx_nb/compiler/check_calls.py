@@ -1,0 +1,709 @@
+"""Attributes, module members and calls: argument binding, functions, methods, constructors, builtins. A mixin of checker.Checker: the rules share
+the checker's state (scope, function, diagnostics) through self.
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+from . import ir, modules, primitives
+from .builtins_checker import COMPAT_CONSTRUCTORS
+from .kinds import FILE, MAGIC_BUILTINS, RANGE, elem_type, kind_of
+from .diagnostics import a_or_an
+from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
+                    FuncType, GenType, ListType, Prim, SetType, TupleType, Type, assignable, fresh,
+                    is_hashable, is_numeric, resolve, unify)
+from .check_common import BUILTINS, EXCEPTIONS, METHOD_KINDS, _is_super, ir_text, missing_arguments, too_many_positional
+
+
+class CallChecks:
+    """Mixin of Checker."""
+
+    def module_of(self, e: ir.Expr) -> Optional[str]:
+        """The module a global name refers to (`math` after `import math`)."""
+        if isinstance(e, ir.Name) and self.scope.lookup(e.id) is None:
+            m = self.modules.get((self.owner, e.id))
+            if isinstance(m, str):
+                return m
+        return None
+
+    def class_named(self, e: ir.Expr) -> Optional[ir.ClassDef]:
+        """The class a name refers to: a compiled class, or a classmethod's cls."""
+        if not isinstance(e, ir.Name) or self.scope.lookup(e.id) is not None:
+            return None
+        if e.id == self.cls_ref:
+            return self.cls
+        return self.classes.get(e.id)
+
+    def expr_Attribute(self, e: ir.Attribute, expected):
+        c = self.class_named(e.value)
+        if c is not None:
+            cv = ir.find_const(c, e.attr)
+            if cv is not None:
+                e.resolved = ("const", cv)
+                return self.const_type(cv, e.span)
+            if ir.find_static(c, e.attr) is not None or ir.find_method(c, e.attr) is not None:
+                self.error(e.span, f"{c.name}.{e.attr} can only be called here, not used as a value",
+                           f"or wrap it: lambda x: {ir_text(e)}(x)")
+                return ERROR
+            self.error(e.span, f"class {c.name} has no constant '{e.attr}'")
+            return ERROR
+        mod = self.module_of(e.value)
+        if mod is not None:
+            consts = modules.CONSTANTS.get(mod, {})
+            if e.attr in consts:
+                v = consts[e.attr]
+                e.resolved = ("const", v)
+                return self.const_type(v, e.span)
+            if modules.lookup(mod, e.attr):
+                self.error(e.span, f"'{mod}.{e.attr}' can only be called here, not used as a value")
+            else:
+                self.error(e.span, f"'{mod}.{e.attr}' is not supported in compiled code",
+                           self.module_hint(mod))
+            return ERROR
+        ot = resolve(self.value(e.value, f"'NoneType' object has no attribute '{e.attr}'", kind="AttributeError"))
+        if is_error(ot):
+            return ERROR
+        if isinstance(ot, ClassType) and ot.info is not None:
+            at = ir.find_attr(ot.info, e.attr)
+            if at is not None:
+                e.resolved = ("attr", ot.info)
+                return at
+            cv = ir.find_const(ot.info, e.attr)
+            if cv is not None:  # read through the instance: a subclass may redefine it
+                e.resolved = ("classconst", e.attr)
+                return self.const_type(cv, e.span)
+            if ir.find_method(ot.info, e.attr) is not None or ir.find_static(ot.info, e.attr) is not None:
+                self.error(e.span, "bound methods as values are not supported yet; call the method",
+                           f"or wrap it: lambda x: obj.{e.attr}(x)")
+                return ERROR
+            self.error(e.span, f"'{ot.name}' object has no attribute '{e.attr}'")
+            return ERROR
+        if isinstance(ot, Prim) and ot.name in modules.TYPES:
+            return self.nd_attribute(e, ot)
+        self.error(e.span, f"'{ot}' object has no attribute '{e.attr}'")
+        return ERROR
+
+    # ---- calls
+    def module_hint(self, mod: str) -> str:
+        names = sorted(modules.MODULES.get(mod, {})) + sorted(modules.CONSTANTS.get(mod, {}))
+        if not names:
+            return "supported modules: " + ", ".join(sorted(set(modules.MODULES) | set(modules.CONSTANTS)))
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        return f"'{mod}' in compiled code has: {shown}"
+
+    def module_function(self, f: ir.Expr) -> Optional[modules.ModuleFunction]:
+        """The supported module function a call's callee names, or None; reports
+        unsupported ones (then returns a dummy so the caller stops)."""
+        if isinstance(f, ir.Attribute):
+            mod = self.module_of(f.value)
+            if mod is None:
+                return None
+            mf = modules.lookup(mod, f.attr)
+            if mf is None and f.attr in modules.CONSTANTS.get(mod, {}):
+                self.error(f.span, f"'{mod}.{f.attr}' is a constant and cannot be called")
+                return modules.UNSUPPORTED
+            if mf is None:
+                self.error(f.span, f"'{mod}.{f.attr}' is not supported in compiled code",
+                           self.module_hint(mod))
+                return modules.UNSUPPORTED
+            return mf
+        if isinstance(f, ir.Name) and self.scope.lookup(f.id) is None and \
+                f.id not in self.funcs and f.id not in self.classes:
+            m = self.modules.get((self.owner, f.id))
+            if isinstance(m, tuple):
+                mf = modules.lookup(*m)
+                if mf is None and modules.is_supported_module(m[0]):
+                    self.error(f.span, f"'{m[0]}.{m[1]}' is not supported in compiled code",
+                               self.module_hint(m[0]))
+                    return modules.UNSUPPORTED
+                return mf
+        return None
+
+    def call_module(self, e: ir.Call, mf: modules.ModuleFunction, receiver: Optional[ir.Expr] = None) -> Type:
+        if mf is modules.UNSUPPORTED:
+            for a in e.args:
+                self.expr(a)
+            for kw in e.keywords:
+                self.expr(kw.value)
+            return ERROR
+        what = f"{mf.module}.{mf.name}"
+        params = mf.params
+        if mf.varargs:
+            self.gather_varargs(e, len(params) - (receiver is not None))
+        slots: List[Optional[ir.Expr]] = [None] * len(params)
+        given = ([receiver] if receiver is not None else []) + list(e.args)
+        if len(given) > len(params):
+            self.error(e.span, f"{what}() takes at most {len(params) - (receiver is not None)} argument"
+                               f"{'s' if len(params) != 1 else ''} but {len(e.args)} were given")
+        for i, a in enumerate(given[:len(params)]):
+            slots[i] = a
+        names = [p[0] for p in params]
+        for kw in e.keywords:
+            if kw.name not in names:
+                self.error(kw.span, f"{what}() got an unexpected keyword argument '{kw.name}'")
+                self.expr(kw.value)
+                continue
+            i = names.index(kw.name)
+            if slots[i] is not None:
+                self.error(kw.span, f"{what}() got multiple values for argument '{kw.name}'")
+            slots[i] = kw.value
+        ts: List[Type] = []
+        ok = True
+        for i, ((pname, pt), a) in enumerate(zip(params, slots)):
+            if a is None:
+                if i < mf.n_required:
+                    self.error(e.span, f"{what}() missing argument '{pname}'")
+                    ok = False
+                ts.append(NONE)
+                continue
+            if pt == modules.GENERIC and mf.module == "json" and isinstance(a, (ir.ListLit, ir.DictLit, ir.SetLit)):
+                t = self.expr(a, ANY)  # json.dumps({"s": s, "n": [1, None]}): items of any types
+            else:
+                t = self.expr(a, None if pt == modules.GENERIC else pt)
+            ts.append(resolve(t))
+            if is_error(t):
+                ok = False
+            elif pt != modules.GENERIC and not assignable(pt, t):
+                self.error(a.span, f"argument '{pname}' of {what}() must be {pt}, got {t}")
+                ok = False
+        for a in given[len(params):]:
+            self.expr(a)
+        e.bound_args = slots
+        e.resolved = ("module", mf)
+        if not ok:
+            return ERROR
+        rt = mf.result_type(ts)
+        if rt is None:
+            shown = ", ".join(str(t) for t, a in zip(ts, slots) if a is not None)
+            self.error(e.span, f"{what}() does not accept ({shown})")
+            return ERROR
+        if mf.refine is not None:  # checks needing constant arguments (a constant regex)
+            rt, cpp, err = mf.refine(ts, modules.constant_args(mf, slots))
+            if err is not None:
+                self.error((slots[err[0]] or e).span, err[1])
+                return ERROR
+            e.resolved = ("module", modules.with_callee(mf, cpp))
+        return rt
+
+    def expr_Call(self, e: ir.Call, expected):
+        f = e.func
+        self.func.has_loops_or_calls = True
+        if isinstance(f, ir.Attribute) and f.attr in COMPAT_CONSTRUCTORS and \
+                self.module_of(f.value) == "matx_nb":
+            return self.call_compat_constructor(e, COMPAT_CONSTRUCTORS[f.attr], expected)
+        if isinstance(f, ir.Name) and f.id in MAGIC_BUILTINS and self.scope.lookup(f.id) is None and \
+                len(e.args) == 1 and not e.keywords and f.id not in self.funcs:
+            at = resolve(self.expr(e.args[0]))
+            if isinstance(at, AnyType) and not is_error(at) and f.id == "len":
+                e.resolved = ("dynbuiltin", "len")
+                return INT
+            if isinstance(at, Prim) and at.name in modules.TYPES and \
+                    MAGIC_BUILTINS[f.id] in modules.TYPES[at.name].methods:
+                e.func = ir.Attribute(f.span, e.args[0], MAGIC_BUILTINS[f.id])  # len(a) -> a.__len__()
+                e.args = []
+                f = e.func
+            if isinstance(at, ClassType) and at.info is not None and \
+                    ir.find_method(at.info, MAGIC_BUILTINS[f.id]) is not None:
+                e.func = ir.Attribute(f.span, e.args[0], MAGIC_BUILTINS[f.id])  # len(x) -> x.__len__()
+                e.args = []
+                f = e.func
+        mf = self.module_function(f)
+        if mf is not None:
+            return self.call_module(e, mf)
+        if isinstance(f, ir.Name) and f.id == self.cls_ref and self.scope.lookup(f.id) is None:
+            return self.call_constructor(e, self.cls)  # cls(...) in a classmethod
+        if isinstance(f, ir.Attribute) and self.class_named(f.value) is not None:
+            return self.call_on_class(e, self.class_named(f.value), f)
+        if isinstance(f, ir.Name) and self.scope.lookup(f.id) is None:
+            if f.id in self.funcs:
+                return self.call_function(e, self.funcs[f.id])
+            if f.id in self.classes:
+                return self.call_constructor(e, self.classes[f.id])
+            if f.id in BUILTINS:
+                return self.call_builtin(e, f.id, expected)
+            if f.id in EXCEPTIONS:
+                self.error(e.span, "exceptions can only be raised here")
+                return ERROR
+        if isinstance(f, ir.Attribute) and _is_super(f.value):
+            return self.call_super(e, f)
+        if isinstance(f, ir.Attribute):
+            ot = resolve(self.value(f.value, f"'NoneType' object has no attribute '{f.attr}'",
+                                    kind="AttributeError"))
+            if isinstance(ot, ClassType) and ot.info is not None:
+                m = ir.find_method(ot.info, f.attr)
+                sm = ir.find_static(ot.info, f.attr)
+                if m is None and sm is not None:  # obj.static(...): dispatched on obj's class
+                    return self.call_static(e, ot.info, sm, via_instance=True)
+                if m is None and ir.find_attr(ot.info, f.attr) is not None:
+                    at = resolve(self.expr(f))  # self.fn(...): an attribute holding a callable
+                    if isinstance(at, FuncType):
+                        return self.call_value(e, at)
+                    if isinstance(at, ClassType) and at.info is not None and \
+                            ir.find_method(at.info, "__call__"):
+                        e.func = ir.Attribute(f.span, f, "__call__")
+                        return self.expr_Call(e, expected)
+                if m is None:
+                    self.error(f.span, f"'{ot.name}' object has no method '{f.attr}'")
+                    for a in e.args:
+                        self.expr(a)
+                    return ERROR
+                self.bind_args(e, m.params[1:], f"{ot.name}.{f.attr}", 1)
+                e.resolved = ("method", ot.info, m)
+                return m.returns
+            return self.call_method(e, ot, f.attr, expected)
+        if not isinstance(f, ir.Name) or self.scope.lookup(f.id) is not None:
+            ct = resolve(self.expr(f))
+            if isinstance(ct, FuncType):
+                return self.call_value(e, ct)
+            if isinstance(ct, ClassType) and ct.info is not None and ir.find_method(ct.info, "__call__"):
+                e.func = ir.Attribute(f.span, f, "__call__")  # obj(...) is obj.__call__(...)
+                return self.expr_Call(e, expected)
+            if not is_error(ct):
+                self.error(f.span, f"'{ir_text(f)}' is {a_or_an(ct)} and cannot be called")
+            for a in e.args:
+                self.expr(a)
+            return ERROR
+        if isinstance(f, ir.Name):
+            for a in e.args:
+                self.expr(a)
+            key = (self.owner, f.id)
+            if key in self.constants:
+                self.error(f.span, f"'{f.id}' is a module constant and cannot be called")
+            else:
+                self.error(f.span, f"name '{f.id}' is not defined",
+                           "compiled code can call builtins and the functions and classes "
+                           "defined in the same module")
+            return ERROR
+        self.error(e.span, "this call is not supported in compiled code")
+        for a in e.args:
+            self.expr(a)
+        return ERROR
+
+    def bind_args(self, e: ir.Call, params: List[ir.Param], what: str, offset: int = 0) -> list:
+        """Matches positional and keyword arguments to parameters as CPython does
+        and stores the result in e.bound_args, one slot per parameter: the
+        argument, None (the default is used), or for *args the list of the
+        arguments it collects (ir.Starred ones unpack an iterable). `offset` is 1
+        where CPython counts self in its messages."""
+        slots: list = [None] * len(params)
+        index = {id(p): i for i, p in enumerate(params)}
+        pos = [p for p in params if p.kind == "pos"]
+        var = next((p for p in params if p.kind == "vararg"), None)
+        extra: List[ir.Expr] = []
+        k = 0
+        e.args = self.spread_known_lengths(e.args)
+        unpacked_named = False
+        for a in e.args:
+            if isinstance(a, ir.Starred) and k < len(pos):
+                self.error(a.span, f"*{ir_text(a.value)} would fill named parameters of {what}(); compiled "
+                                   "calls unpack an iterable of unknown length into *args only",
+                           "pass the named parameters one by one, or a tuple of known length")
+                self.expr(a.value)
+                k = len(pos)
+                unpacked_named = True
+                continue
+            if k < len(pos):
+                slots[index[id(pos[k])]] = a
+                k += 1
+            else:
+                extra.append(a)
+        if var is not None:
+            slots[index[id(var)]] = extra
+        elif extra:
+            given = len(e.args)
+            kw_given = sum(1 for kw in e.keywords
+                           if any(p.name == kw.name and p.kind == "kwonly" for p in params))
+            if any(isinstance(a, ir.Starred) for a in extra):
+                bad = next(a for a in extra if isinstance(a, ir.Starred))
+                self.error(bad.span, f"{what}() has no *args parameter to unpack *{ir_text(bad.value)} into")
+            else:
+                self.error(e.span, too_many_positional(what, pos, given, kw_given, offset))
+            for a in extra:
+                self.expr(a.value if isinstance(a, ir.Starred) else a)
+        names = {p.name: i for i, p in enumerate(params) if p.kind in ("pos", "kwonly")}
+        kwarg = next((i for i, p in enumerate(params) if p.kind == "kwarg"), None)
+        if kwarg is not None:
+            slots[kwarg] = []
+        for kw in e.keywords:
+            i = names.get(kw.name)
+            if i is None and kwarg is not None:  # **kwargs collects the other keywords
+                slots[kwarg].append(kw)
+                continue
+            if i is None:
+                self.error(kw.span, f"{what}() got an unexpected keyword argument '{kw.name}'")
+                self.expr(kw.value)
+                continue
+            if slots[i] is not None:
+                self.error(kw.span, f"{what}() got multiple values for argument '{kw.name}'")
+            slots[i] = kw.value
+        for kind, label in (("pos", "positional"), ("kwonly", "keyword-only")):
+            missing = [p.name for p, a in zip(params, slots)
+                       if p.kind == kind and a is None and p.default is None]
+            if missing and not (unpacked_named and kind == "pos"):
+                self.error(e.span, missing_arguments(what, missing, label))
+        for p, a in zip(params, slots):
+            if p.kind == "vararg":
+                self.check_vararg_items(a, p, what)
+                continue
+            if p.kind == "kwarg":
+                vt = resolve(p.ty).value
+                for kw in a:
+                    t = self.expr(kw.value, vt)
+                    if not assignable(vt, t):
+                        self.error(kw.value.span, f"keyword argument '{kw.name}' of {what}() goes to "
+                                                  f"**{p.name} and must be {vt}, got {t}")
+                continue
+            if a is None:
+                continue
+            t = self.expr(a, p.ty)
+            if not assignable(p.ty, t):
+                self.error(a.span, f"argument '{p.name}' of {what}() must be {p.ty}, got {t}")
+        e.bound_args = slots
+        return slots
+
+    def spread_known_lengths(self, args: List[ir.Expr]) -> List[ir.Expr]:
+        """*[a, b], *(a, b) and *t for a local t of a fixed-length tuple type are
+        their items, one argument each (so they may fill named parameters)."""
+        out: List[ir.Expr] = []
+        for a in args:
+            v = a.value if isinstance(a, ir.Starred) else None
+            if isinstance(v, (ir.ListLit, ir.TupleLit)):
+                out.extend(v.elts)
+                continue
+            if isinstance(v, ir.Name) and self.scope.lookup(v.id) is not None:
+                t = resolve(self.scope.lookup(v.id))
+                if isinstance(t, TupleType) and v.id not in self.narrowed:
+                    out.extend(ir.Subscript(v.span, ir.Name(v.span, v.id), ir.Const(v.span, i))
+                               for i in range(len(t.items)))
+                    continue
+            out.append(a)
+        return out
+
+    def check_vararg_items(self, items: List[ir.Expr], p: ir.Param, what: str):
+        et = resolve(p.ty).elem
+        for a in items:
+            if isinstance(a, ir.Starred):
+                t = self.value(a.value, "argument after * must be an iterable, not NoneType")
+                it = elem_type(t)
+                if it is None:
+                    self.error(a.value.span, f"{what}() argument after * must be an iterable, not {t}")
+                elif not assignable(et, it):
+                    self.error(a.value.span, f"*{p.name} of {what}() takes {et} items, got {t}")
+                a.ty = t
+                continue
+            t = self.expr(a, et)
+            if not assignable(et, t):
+                self.error(a.span, f"argument of *{p.name} of {what}() must be {et}, got {t}")
+
+    def call_function(self, e: ir.Call, fn: ir.Function) -> Type:
+        self.bind_args(e, fn.params, fn.name)
+        e.resolved = ("func", fn)
+        return fn.returns
+
+    def call_on_class(self, e: ir.Call, c: ir.ClassDef, f: ir.Attribute) -> Type:
+        """C.m(...) or cls.m(...): a static or class method of c."""
+        sm = ir.find_static(c, f.attr)
+        if sm is not None:
+            return self.call_static(e, c, sm)
+        if ir.find_method(c, f.attr) is not None:
+            self.error(f.span, f"calling the method {c.name}.{f.attr}() through the class is not supported",
+                       f"call it on an instance: obj.{f.attr}(...)")
+        elif ir.find_const(c, f.attr) is not None:
+            self.error(f.span, f"'{c.name}.{f.attr}' is a class constant and cannot be called")
+        else:
+            self.error(f.span, f"type object '{c.name}' has no attribute '{f.attr}'")
+        for a in e.args:
+            self.expr(a.value if isinstance(a, ir.Starred) else a)
+        for kw in e.keywords:
+            self.expr(kw.value)
+        return ERROR
+
+    def call_static(self, e: ir.Call, c: ir.ClassDef, m: ir.Function, via_instance: bool = False) -> Type:
+        """A static or class method called on class c (cls is c), or on an
+        instance (the instance's class decides, at run time)."""
+        self.bind_args(e, m.params, m.qualname, 1 if m.decorator == "classmethod" else 0)
+        e.resolved = ("staticvirt" if via_instance else "static", c, m)
+        return m.returns
+
+    def call_super(self, e: ir.Call, f: ir.Attribute) -> Type:
+        """super().m(...) calls the base class's m on self."""
+        c = self.cls
+        if c is None or self.func is None or not self.func.is_method:
+            self.error(f.value.span, "super() is only supported in methods")
+            return ERROR
+        if c.base is None or c.base.info is None:
+            self.error(f.value.span, f"{c.name} has no base class for super() to call")
+            return ERROR
+        m = ir.find_method(c.base.info, f.attr)
+        if m is None:
+            if f.attr == "__init__":  # object.__init__(): nothing to do
+                e.resolved = ("noop",)
+                return NONE
+            self.error(f.span, f"'{c.base.name}' has no method '{f.attr}'")
+            return ERROR
+        self.bind_args(e, m.params[1:], f"{c.base.name}.{f.attr}", 1)
+        e.resolved = ("super", ir.method_owner(c.base.info, f.attr), m)
+        return m.returns
+
+    def call_constructor(self, e: ir.Call, c: ir.ClassDef) -> Type:
+        init = ir.find_method(c, "__init__")
+        params = init.params[1:] if init else []
+        self.bind_args(e, params, c.name, 1)
+        e.resolved = ("new", c)
+        return ClassType(c.name, c)
+
+    def args_types(self, e: ir.Call, expected=None) -> List[Type]:
+        if isinstance(e.func, ir.Name) and e.func.id == "open":
+            for kw in e.keywords:
+                if kw.name != "encoding" or not (isinstance(kw.value, ir.Const) and
+                                                 str(kw.value.value).lower().replace("_", "-") in ("utf-8", "utf8")):
+                    self.error(kw.span, "open() in compiled code takes a path, a mode and encoding='utf-8'")
+            e.keywords = []
+            return [self.expr(a) for a in e.args]
+        name = e.func.id if isinstance(e.func, ir.Name) else ""
+        unknown = self.take_builtin_keywords(e, name)
+        if unknown:
+            self.error(unknown[0].span, f"{name}() got an unexpected keyword argument '{unknown[0].name}'")
+        return [self.expr(a) for a in e.args]
+
+    def call_builtin(self, e: ir.Call, name: str, expected) -> Type:
+        e.resolved = ("builtin", name)
+        n = len(e.args)
+        if name == "zip" and n == 1 and isinstance(e.args[0], ir.Starred) and not e.keywords:
+            return self.zip_star(e)
+        if name == "print":
+            for a in e.args:
+                self.expr(a)
+            for kw in e.keywords:
+                if kw.name == "flush":
+                    self.expr(kw.value)
+                elif kw.name not in ("sep", "end"):
+                    self.error(kw.span, f"print() keyword '{kw.name}' is not supported")
+                elif resolve(self.expr(kw.value)) not in (STR, NONE):
+                    self.error(kw.span, f"{kw.name} must be None or a string, not {kw.value.ty}")
+            return NONE
+        if name == "isinstance":  # the second argument names types, it is not evaluated
+            return self.check_isinstance(e, [resolve(self.expr(a)) for a in e.args[:1]])
+        ts = self.args_types(e)
+        rs = [resolve(t) for t in ts]
+        n = len(e.args)
+
+        def need(k: int, lo: Optional[int] = None):
+            lo = k if lo is None else lo
+            if not lo <= n <= k:
+                exp = str(k) if lo == k else f"{lo} to {k}"
+                self.error(e.span, f"{name}() takes {exp} argument{'s' if k != 1 else ''}, got {n}")
+                return False
+            return True
+
+        if name == "len":
+            if need(1) and kind_of(rs[0]) not in ("str", "bytes", "list", "dict", "set", "tuple") \
+                    and rs[0] != RANGE:
+                self.error(e.args[0].span, f"object of type '{rs[0]}' has no len()")
+            return INT
+        if name == "range":
+            if need(3, 1):
+                for a, t in zip(e.args, rs):
+                    if t not in (INT, BOOL):
+                        self.error(a.span, f"range() arguments must be int, got {t}")
+            return RANGE
+        if name in ("min", "max"):
+            if n == 0:
+                self.error(e.span, f"{name}() expects at least one argument")
+                return ERROR
+            if n == 1:
+                et = elem_type(rs[0])
+                if et is None:
+                    self.error(e.args[0].span, f"'{rs[0]}' is not iterable")
+                    return ERROR
+                if rs[0] == modules.NDARRAY:
+                    return self.nd_unordered(e, name)
+                self.check_key_kw(e, et)
+                return self.check_min_max_default(e, name, et)
+            if getattr(e, "kwonly", {}).get("key") is not None:
+                self.error(e.kwonly["key"].span, f"{name}(a, b, key=...) is not supported; "
+                                                 f"use {name}([a, b], key=...)")
+            self.check_min_max_default(e, name, ANY)
+            if all(is_numeric(t) for t in rs):
+                return FLOAT if FLOAT in rs else (INT if INT in rs else BOOL)
+            first = rs[0]
+            for a, t in zip(e.args[1:], rs[1:]):
+                if not unify(first, t):
+                    self.error(a.span, f"{name}() arguments must share a type: {first} and {t}")
+            return first
+        if name == "abs":
+            if need(1) and rs[0] not in (INT, FLOAT, BOOL):
+                self.error(e.args[0].span, f"bad operand type for abs(): '{rs[0]}'")
+            return FLOAT if rs and rs[0] == FLOAT else INT
+        if name == "int":
+            if n == 0:
+                return INT
+            if need(2, 1):
+                if rs[0] not in (INT, FLOAT, BOOL, STR, BYTES):
+                    self.error(e.args[0].span, f"int() argument must be a string or a number, not '{rs[0]}'")
+                if n == 2 and (rs[0] != STR or rs[1] not in (INT, BOOL)):
+                    self.error(e.span, "int(x, base) needs a str and an int")
+            return INT
+        if name == "float":
+            if n == 0:
+                return FLOAT
+            if need(1) and rs[0] not in (INT, FLOAT, BOOL, STR):
+                self.error(e.args[0].span, f"float() argument must be a string or a number, not '{rs[0]}'")
+            return FLOAT
+        if name == "str":
+            if n == 0:
+                return STR
+            need(1)
+            return STR
+        if name == "repr":
+            need(1)
+            return STR
+        if name == "bool":
+            if n:
+                need(1)
+            return BOOL
+        if name == "ord":
+            if need(1) and rs[0] != STR:
+                self.error(e.args[0].span, f"ord() expected a str, got {rs[0]}")
+            return INT
+        if name == "chr":
+            if need(1) and rs[0] not in (INT, BOOL):
+                self.error(e.args[0].span, f"chr() expected an int, got {rs[0]}")
+            return STR
+        if name == "list":
+            if n == 0:
+                ex = resolve(expected) if expected is not None else None
+                return ex if isinstance(ex, ListType) else ListType(fresh())
+            if need(1):
+                et = elem_type(rs[0])
+                if et is None:
+                    self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
+                    return ListType(ANY)
+                return ListType(et)
+            return ListType(ANY)
+        if name == "set":
+            if n == 0:
+                ex = resolve(expected) if expected is not None else None
+                return ex if isinstance(ex, SetType) else SetType(fresh())
+            if need(1):
+                et = elem_type(rs[0])
+                if et is None:
+                    self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
+                    return SetType(ANY)
+                return SetType(et)
+            return SetType(ANY)
+        if name == "dict":
+            if n == 0:
+                ex = resolve(expected) if expected is not None else None
+                return ex if isinstance(ex, DictType) else DictType(fresh(), fresh())
+            if need(1) and isinstance(rs[0], DictType):
+                return rs[0]
+            pair = resolve(elem_type(rs[0]) or ANY) if n == 1 else None
+            if isinstance(pair, TupleType) and len(pair.items) == 2:
+                if not is_hashable(pair.items[0]):
+                    self.error(e.args[0].span, f"unhashable type: '{pair.items[0]}'")
+                return DictType(pair.items[0], pair.items[1])
+            self.error(e.span, "dict() takes no argument or a dict here")
+            return DictType(ANY, ANY)
+        if name == "sorted":
+            self.check_reverse_kw(e, elem_type(rs[0]) if rs else None)
+            if need(1):
+                et = elem_type(rs[0])
+                if et is None:
+                    self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
+                    return ListType(ANY)
+                if rs[0] == modules.NDARRAY:
+                    return self.nd_unordered(e, name)
+                return ListType(et)
+            return ListType(ANY)
+        if name == "open":
+            if need(2, 1):
+                if rs[0] != STR:
+                    self.error(e.args[0].span, f"open() needs a str path, got {rs[0]}")
+                if n == 2 and rs[1] != STR:
+                    self.error(e.args[1].span, "open() mode must be a str")
+            return FILE
+        if name == "sum":
+            return self.check_sum(e, rs, need)
+        if name == "format":
+            if need(2, 1) and n == 2 and rs[1] != STR:
+                self.error(e.args[1].span, f"format() argument 2 must be str, not {rs[1]}")
+            return STR
+        if name == "iter":
+            if not need(1):
+                return ERROR
+            if isinstance(rs[0], GenType):
+                return rs[0]
+            et = elem_type(rs[0])
+            if et is None:
+                self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
+                return ERROR
+            return GenType(et)  # an iterator over the items
+        if name == "next":
+            if not need(2, 1):
+                return ERROR
+            if not isinstance(rs[0], GenType):
+                self.error(e.args[0].span, f"'{rs[0]}' object is not an iterator",
+                           "call iter() on it first, or use a generator")
+                return ERROR
+            if n == 2 and not assignable(rs[0].elem, rs[1]):
+                self.error(e.args[1].span, f"next() default must be {rs[0].elem}, got {rs[1]}")
+            return rs[0].elem
+        more = self.call_builtin_more(e, name, rs, need, expected)
+        if more is not None:
+            return more
+        self.error(e.span, f"{name}() is not supported yet")
+        return ERROR
+
+    def call_method(self, e: ir.Call, ot: Type, name: str, expected) -> Type:
+        if is_error(ot):
+            for a in e.args:
+                self.expr(a)
+            return ERROR
+        k = kind_of(ot)
+        rt = resolve(ot)
+        if isinstance(rt, AnyType):  # x.name(...) dispatched on the value's type at run time
+            for a in e.args:
+                self.expr(a)
+            if e.keywords:
+                self.error(e.keywords[0].span, "keyword arguments to methods of an Any value are not supported")
+            e.resolved = ("dynmethod", name)
+            return ANY
+        if isinstance(rt, Prim) and rt.name in modules.TYPES:
+            mf = modules.TYPES[rt.name].methods.get(name)
+            if mf is None:
+                self.error(e.func.span, f"'{rt.name}' object has no method '{name}'")
+                mf = modules.UNSUPPORTED
+            return self.call_module(e, mf, receiver=e.func.value)
+        m = primitives.lookup(k, name)
+        if m is None:
+            self.error(e.func.span, f"'{ot}' object has no method '{name}'" if k in METHOD_KINDS
+                       else f"methods of {ot} are not supported")
+            for a in e.args:
+                self.expr(a)
+            return ERROR
+        lo, hi = m.arity
+        if k == "list" and name == "sort":
+            e.kwonly = {kw.name: kw.value for kw in e.keywords}
+            for kw in e.keywords:
+                if kw.name not in ("key", "reverse"):
+                    self.error(kw.span, f"sort() got an unexpected keyword argument '{kw.name}'")
+            self.check_reverse_kw(e, getattr(resolve(ot), "elem", None))
+        elif e.keywords and not m.variadic:
+            self.take_method_keywords(e, m)
+        n = len(e.args)
+        if not lo <= n <= hi:
+            exp = str(lo) if lo == hi else f"{lo} to {hi}"
+            self.error(e.span, f"{k}.{name}() takes {exp} argument{'s' if hi != 1 else ''}, got {n}")
+        e.resolved = ("rtmethod", k, name)
+        if m.check is not None:
+            return getattr(self, m.check)(e, rt)
+        return self.check_primitive(e, m, rt)
+
+    def _arg(self, e, i, want: Type, what: str):
+        if i >= len(e.args):
+            return None
+        t = self.expr(e.args[i], want)
+        if not assignable(want, t):
+            self.error(e.args[i].span, f"{what} must be {want}, got {t}")
+        return t

@@ -1,0 +1,317 @@
+"""Calls: functions, methods, constructors, module members, builtins, and the methods of builtin types on typed and on Any receivers (primitives.py). A mixin of codegen.Emitter: it
+writes through the emitter's state (output lines, temporaries, headers).
+"""
+from __future__ import annotations
+
+from typing import List
+
+from . import ir, primitives
+from .builtins_codegen import builtin_name
+from .kinds import FILE, RANGE
+from . import method_checks
+from .types import (ANY, BOOL, BYTES, INT, NONE, STR, AnyType, DictType, GenType, ListType, SetType, Type,
+                    resolve)
+from .cpp import ctype, cstr_literal
+
+# Receivers of a builtin method called on an Any (dyn_method_call): the kind's
+# type tag, the accessor of its value, its type, and the runtime function's name
+# ({cpp}: the declared one; a tuple's items are a list of Any).
+DYN_RECEIVERS = {
+    "str": ("Str", "str", STR, "{cpp}"),
+    "bytes": ("Bytes", "bytes", BYTES, "{cpp}"),
+    "list": ("List", "list", ListType(ANY), "{cpp}"),
+    "tuple": ("Tuple", "list", ListType(ANY), "list_{name}"),
+    "dict": ("Dict", "dict", DictType(ANY, ANY), "{cpp}"),
+    "set": ("Set", "set", SetType(ANY), "{cpp}"),
+}
+
+
+
+class CallEmitter:
+    """Mixin of Emitter."""
+
+    def expr_Call(self, e: ir.Call) -> str:
+        r = e.resolved
+        kind = r[0]
+        if self.orders_any(e):
+            self.headers.add("matx_nb/dyn.h")  # mx::lt(Any, Any): CPython's ordering at run time
+        if kind == "func":
+            fn = r[1]
+            return f"f_{fn.name}({self.call_args(e, fn.params)})"
+        if kind == "new":
+            c = r[1]
+            init = ir.find_method(c, "__init__")
+            params = init.params[1:] if init else []
+            return f"C_{c.name}::new_({self.call_args(e, params)})"
+        if kind == "method":
+            c, m = r[1], r[2]
+            obj = e.func.value
+            target = "this" if self.is_self(obj) else self.expr(obj)
+            return f"{target}->m_{m.name}({self.call_args(e, m.params[1:])})"
+        if kind == "static":  # C.m(...), cls.m(...)
+            c, m = r[1], r[2]
+            return f"C_{c.name}::s_{m.name}({self.call_args(e, m.params)})"
+        if kind == "staticvirt":  # obj.m(...): the class of obj decides
+            m = r[2]
+            obj = e.func.value
+            target = "this" if self.is_self(obj) else self.expr(obj)
+            return f"{target}->v_{m.name}({self.call_args(e, m.params)})"
+        if kind == "builtin":
+            return self.builtin(e, r[1])
+        if kind == "rtmethod":
+            return self.rt_method(e, r[1], r[2])
+        if kind == "format":
+            return self.str_format(e)
+        if kind == "module":
+            return self.module_call(e, r[1])
+        if kind == "super":
+            owner, m = r[1], r[2]
+            return f"this->C_{owner.name}::m_{m.name}({self.call_args(e, m.params[1:])})"
+        if kind == "noop":
+            return "mx::None{}"
+        if kind == "dynmethod":
+            self.headers.add("matx_nb/dyn.h")
+            return self.dyn_method_call(e, r[1])
+        if kind == "dynbuiltin":
+            self.headers.add("matx_nb/dyn.h")
+            return f"mx::dyn_{r[1]}({self.coerced(e.args[0], ANY)}, {self.loc(e)})"
+        if kind == "callvalue":
+            ft = resolve(e.func.ty)
+            args = ", ".join(self.coerced(a, t) for a, t in zip(e.args, ft.params))
+            return f"{self.expr(e.func)}({args})"
+        return 'static_assert(sizeof(int) == 0, "unresolved call")'
+
+    def module_call(self, e: ir.Call, mf) -> str:
+        from .modules import GENERIC
+        self.headers.add(mf.header)
+        args = []
+        for i, ((_, pt), a) in enumerate(zip(mf.params, e.bound_args)):
+            if a is None:
+                d = mf.defaults[i - mf.n_required]
+                args.append(self.const_value(d))
+            else:
+                args.append(self.expr(a) if pt == GENERIC else self.coerced(a, pt))
+        return f"{mf.cpp}({', '.join(args + [self.loc(e)])})"
+
+    def builtin(self, e: ir.Call, name: str) -> str:
+        args = e.args
+        ts = [resolve(a.ty) for a in args]
+        loc = self.loc(e)
+        if name == "zip_star":  # zip(*rows)
+            return f"mx::zip_star<{ctype(resolve(e.ty).elem.elem)}>({self.expr(args[0].value)})"
+        if name == "print":
+            sep = end = None
+            for kw in e.keywords:
+                if resolve(kw.value.ty) == NONE:
+                    continue  # sep=None / end=None: the defaults
+                if kw.name == "sep":
+                    sep = self.expr(kw.value)
+                elif kw.name == "end":
+                    end = self.expr(kw.value)
+            items = ", ".join(self.expr(a) for a in args)
+            if sep is None and end is None:
+                return f"mx::print({items})"
+            return (f"mx::print_with({sep or 'mx::Str()'}, {sep is not None and 'true' or 'false'}, "
+                    f"{end or 'mx::Str()'}, {end is not None and 'true' or 'false'}"
+                    + (", " + items if items else "") + ")")
+        if name in ("sum", "any", "all") or name in ("min", "max") and len(args) == 1:
+            return self.fold_sum(e) if name == "sum" else \
+                self.fold_any_all(e, name) if name in ("any", "all") else self.fold_min_max(e, name)
+        codes = [self.expr(a) for a in args]
+        if name == "len":
+            if ts[0] == RANGE:
+                rargs = [self.coerced(x, INT) for x in args[0].args]
+                return f"mx::range_len_of({', '.join(rargs)}, {loc})"
+            return f"mx::len({codes[0]})"
+        if name in ("min", "max"):
+            rt = resolve(e.ty)
+            if len(args) == 1:
+                return f"mx::{name}_of({codes[0]}, {loc})"
+            cs = ", ".join(self.coerce(c, t, rt) for c, t in zip(codes, ts))
+            return f"mx::{name}_({cs})"
+        if name == "abs":
+            return f"mx::abs({self.coerce(codes[0], ts[0], resolve(e.ty))}, {loc})"
+        if name == "int":
+            if not args:
+                return "0L"
+            if len(args) == 2:
+                return f"mx::to_int_base({codes[0]}, {self.coerce(codes[1], ts[1], INT)}, {loc})"
+            if ts[0] == BOOL:
+                return f"int64_t({codes[0]})"
+            return f"mx::to_int({codes[0]}, {loc})"
+        if name == "float":
+            if not args:
+                return "0.0"
+            return f"mx::to_float({codes[0]}, {loc})"
+        if name == "str":
+            return f"mx::to_str({codes[0]})" if args else "mx::Str()"
+        if name == "repr":
+            return f"mx::repr({codes[0]})"
+        if name == "bool":
+            return f"mx::truth({codes[0]})" if args else "false"
+        if name == "ord":
+            return f"mx::ord({codes[0]}, {loc})"
+        if name == "chr":
+            return f"mx::chr({self.coerce(codes[0], ts[0], INT)}, {loc})"
+        if name in ("list", "set", "sorted"):
+            rt = resolve(e.ty)
+            if not args:
+                return f"{ctype(rt)}()"
+            src = codes[0]
+            if ts[0] == RANGE or ts[0] == FILE or builtin_name(args[0]) in ("enumerate", "zip", "reversed"):
+                src = self.as_list(args[0])
+                if name == "list":
+                    return src
+            kw = getattr(e, "kwonly", {})
+            if name == "sorted" and "key" in kw:
+                rev = self.truth(kw["reverse"]) if "reverse" in kw else "false"
+                return f"mx::sorted_by_key<{ctype(rt.elem)}>({src}, {self.expr(kw['key'])}, {rev})"
+            if name == "sorted" and "reverse" in kw:
+                return f"mx::sorted_from<{ctype(rt.elem)}>({src}, {self.truth(e.kwonly['reverse'])})"
+            return f"mx::{name}_from<{ctype(rt.elem)}>({src})"
+        if name == "dict":
+            rt = resolve(e.ty)
+            if not args:
+                return f"{ctype(rt)}()"
+            if isinstance(ts[0], DictType):
+                return f"mx::dict_copy({codes[0]})"
+            return f"mx::dict_from_pairs<{ctype(rt.key)}, {ctype(rt.value)}>({self.as_list(args[0])})"
+        if name == "open":
+            return f"mx::file_open({', '.join(codes)}, {loc})"
+        if name == "iter":
+            if isinstance(ts[0], GenType):
+                return codes[0]
+            self.headers.add("matx_nb/gen.h")
+            rt = resolve(e.ty)
+            return f"mx::gen_iter<{ctype(rt.elem)}>({self.as_list(args[0])})"
+        if name == "next":
+            self.headers.add("matx_nb/gen.h")
+            if len(args) == 2:
+                return f"mx::gen_next({codes[0]}, {self.coerce(codes[1], ts[1], ts[0].elem)}, {loc})"
+            return f"mx::gen_next({codes[0]}, {loc})"
+        return self.builtin_more(e, name, codes, ts)
+
+    def rt_method(self, e: ir.Call, kind: str, name: str) -> str:
+        """A builtin type's method on a typed receiver: mx::<cpp>(receiver, args..., loc),
+        each argument converted to its declared parameter's type."""
+        obj = self.expr(e.func.value)
+        ot = resolve(e.func.value.ty)
+        loc = self.loc(e)
+        m = primitives.lookup(kind, name)
+        kw = getattr(e, "kwonly", {})
+        if kind == "list" and name == "sort" and "key" in kw:
+            rev = self.truth(kw["reverse"]) if "reverse" in kw else "false"
+            return f"mx::list_sort_by_key({obj}, {self.expr(kw['key'])}, {rev}, {loc})"
+        if kind == "list" and name == "sort" and "reverse" in kw:
+            return f"mx::list_sort({obj}, {self.truth(e.kwonly['reverse'])}, {loc})"
+        args = []
+        for i, a in enumerate(e.args):
+            spec = m.params[i].type if i < len(m.params) else "any"
+            at = resolve(a.ty)
+            if primitives.spec_iter(spec) is not None and not isinstance(at, ListType):
+                args.append(self.as_list(a))  # any iterable, as the list the runtime takes
+            elif spec in ("T", "K", "V"):
+                args.append(self.coerced(a, method_checks.spec_type(spec, ot)))
+            elif at == NONE and spec == "index":
+                args.append(primitives.INDEX_DEFAULTS[m.params[i].name])
+            elif at == NONE:
+                args.append("mx::None{}")
+            elif at == BOOL and spec in ("int", "index"):
+                args.append(self.coerce(self.expr(a), at, INT))
+            else:
+                args.append(self.expr(a))
+        all_args = ", ".join([obj] + args + [loc])
+        return f"mx::{m.cpp}({all_args})"
+
+    def dyn_method_call(self, e: ir.Call, name: str) -> str:
+        """x.name(args...) where x is an Any: a switch on the value's type, with a
+        branch for every builtin type that declares the method (primitives.py),
+        each calling the same runtime function as a typed receiver does; other
+        values go to mx::dyn_method (arrays, errors)."""
+        loc = self.loc(e)
+        n = len(e.args)
+        recv = self.new_tmp("r")
+        names = [self.new_tmp("a") for _ in e.args]
+        evals = [f"mx::Any {recv} = {self.coerced(e.func.value, ANY)};"]
+        evals += [f"mx::Any {t} = {self.coerced(a, ANY)};" for t, a in zip(names, e.args)]
+        cases = []
+        for kind, m in primitives.named(name).items():
+            if kind not in DYN_RECEIVERS or m.check is not None:
+                continue  # a rule of its own: mx::dyn_method has it, or raises
+            tag, get, rt, cpp = DYN_RECEIVERS[kind]
+            lo, hi = m.arity
+            if not lo <= n <= hi:
+                cases.append(f"case mx::TypeTag::{tag}: mx::dyn_nargs({cstr_literal(name)}, {n}, {lo}, {hi}, {loc}); "
+                             "break;")
+                continue
+            branch = self.dyn_branch(m, cpp.format(name=m.name, cpp=m.cpp), f"{recv}.{get}()", rt, names, loc)
+            cases.append(f"case mx::TypeTag::{tag}: {{ {branch} }}")
+        fallback = (f"return mx::dyn_method({recv}, {cstr_literal(name)}, "
+                    f"mx::List<mx::Any>{{{', '.join(names)}}}, {loc});")
+        body = " ".join(evals) + f" switch ({recv}.tag()) {{ {' '.join(cases)} default: break; }} {fallback}"
+        return f"([&]() -> mx::Any {{ {body} }}())"
+
+    def dyn_branch(self, m: primitives.Method, cpp: str, obj: str, rt: Type, args: List[str], loc: str) -> str:
+        """One receiver type's branch of dyn_method_call: the arguments converted
+        to the declared parameters (a TypeError where they do not fit), the call,
+        its result as an Any."""
+        conv = []
+        pre = []
+        for i, a in enumerate(args):
+            spec = m.params[i].type
+            item = primitives.spec_iter(spec)
+            if item is not None:
+                want = ListType(method_checks.spec_type(item, rt))
+                conv.append(f"mx::dyn_as<{ctype(want)}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})")
+                continue
+            parts = primitives.spec_union(spec)
+            if len(parts) > 1:  # the C++ function has an overload per alternative: pick at run time
+                pre.append((i, parts))
+                conv.append(None)
+                continue
+            if spec == "any":
+                conv.append(a)
+                continue
+            if spec == "index":
+                conv.append(f"mx::dyn_index({a}, {primitives.INDEX_DEFAULTS[m.params[i].name]}, "
+                            f"{cstr_literal(f'{m.name}() argument')}, {loc})")
+                continue
+            want = method_checks.spec_type(spec, rt)
+            if isinstance(resolve(want), AnyType):
+                conv.append(a)
+            else:
+                conv.append(f"mx::dyn_as<{ctype(want)}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})")
+        result = method_checks.spec_type(m.result, rt)
+
+        def call(values):
+            code = f"mx::{cpp}({', '.join([obj] + values + [loc])})"
+            if resolve(result) == NONE:
+                return f"{code}; return mx::Any();"
+            return f"return {self.coerce(code, result, ANY)};"
+
+        def expand(k, values):
+            if k == len(conv):
+                return call(values)
+            if conv[k] is not None:
+                return expand(k + 1, values + [conv[k]])
+            a = args[k]
+            branches = []
+            for part in primitives.spec_union(m.params[k].type):
+                if part == "None":
+                    test, value = f"{a}.tag() == mx::TypeTag::None", "mx::None{}"
+                elif part.startswith("tuple["):
+                    item = method_checks.spec_type(part[6:-1], rt)
+                    test, value = f"{a}.tag() == mx::TypeTag::Tuple", \
+                        f"mx::dyn_as<{ctype(ListType(item))}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})"
+                else:
+                    want = method_checks.spec_type(part, rt)
+                    test = f"mx::dyn_is<{ctype(want)}>({a})"
+                    value = f"mx::dyn_as<{ctype(want)}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})"
+                branches.append(f"if ({test}) {{ {expand(k + 1, values + [value])} }}")
+            what = " or ".join(primitives.spec_union(m.params[k].type))
+            branches.append(f"mx::dyn_arg_error({a}, {cstr_literal(f'{m.name}() argument {k + 1} must be {what}')}, "
+                            f"{loc});")
+            return " ".join(branches)
+        return expand(0, [])
+
+    # ---- the C ABI
