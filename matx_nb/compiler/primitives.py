@@ -29,7 +29,7 @@ Type specs, resolved against the receiver's type (types_for):
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Tuple
 
 REQUIRED = object()  # a parameter without a default
@@ -213,7 +213,6 @@ class Env:
     item: object = None
     key: object = None
     value: object = None
-    named: Dict[str, object] = field(default_factory=dict)
 
 
 def parse_spec(spec: str, env: Env, prims: Dict[str, object], make: Dict[str, Callable]):
