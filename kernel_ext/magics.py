@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, kwds, magic_arguments, parse_argstring
 
 from . import export as exporting
-from .builds import BuildFailed, BuildManager, CellBuild, Options, Pending
+from .builds import QUICK_OPT, BuildFailed, BuildManager, CellBuild, Options, Pending
 from .cell import CellCompileError, run_cell, type_check
 
 
@@ -39,8 +39,9 @@ class MatxMagics(Magics):
     @argument("--show-cpp", dest="show_cpp", action="store_true", default=True,
               help="show the generated C++ tab (default)")
     @argument("--hide-cpp", dest="show_cpp", action="store_false", help="leave the C++ tab out")
-    @argument("-O", dest="level", default="3", choices=["0", "1", "2", "3", "s"], metavar="LEVEL",
-              help="g++ optimization level: 0, 1, 2, 3 (default) or s")
+    @argument("-O", dest="level", default=None, choices=["0", "1", "2", "3", "s", "g"], metavar="LEVEL",
+              help="g++ optimization level: 0, 1, 2, 3, s or g, one build at that level; by default a "
+                   "quick -Og build is bound first and the -O3 build replaces it when ready")
     @argument("--name", default="", help="a name for this build in the status line and the side panel")
     @cell_magic
     def matx(self, line, cell):
@@ -57,8 +58,9 @@ class MatxMagics(Magics):
                 return n if n < 2 else fib(n - 1) + fib(n - 2)
         """
         args = self.matx.parser.parse_args(shlex.split(line))  # shell quoting: --bench "fib(25)"
-        options = Options(opt=f"-O{args.level}", force=args.force, bench=args.bench, check=args.check,
-                          show_cpp=args.show_cpp, sync=args.sync, name=args.name)
+        options = Options(opt=f"-O{args.level or 3}", force=args.force, bench=args.bench, check=args.check,
+                          show_cpp=args.show_cpp, sync=args.sync, name=args.name,
+                          quick="" if args.level else QUICK_OPT)
         self.cells += 1
         # the running cell's In[] number (IPython stores the input before running it;
         # execution_count itself is already the next one in IPython 9)
@@ -115,11 +117,14 @@ class MatxMagics(Magics):
         view.display()
 
     def _bind(self, name: str, compiled, pending: Pending) -> None:
-        """Called from the build thread: the name now means the compiled object,
-        unless the user rebound it meanwhile."""
+        """Called from the build thread: the name now means the compiled object
+        (the quick build's, then the optimized one's), unless the user rebound it
+        meanwhile."""
         self.twins[id(compiled)] = (compiled, pending.__matx_py__)
-        if self.shell.user_ns.get(name) is pending:
+        current = self.shell.user_ns.get(name)
+        if current is pending or current is pending.__dict__.get("_matx_bound"):
             self.shell.user_ns[name] = compiled
+        pending.__dict__["_matx_bound"] = compiled
 
     def twin_of(self, value):
         """The Python original of a value this extension bound, else the value."""

@@ -333,8 +333,10 @@ def timing_body(build) -> str:
     png = chart_png(build.timing)
     img = (f'<img class="matx-chart" alt="Python vs compiled timing chart" '
            f'src="data:image/png;base64,{base64.b64encode(png).decode()}"/>') if png else ""
+    tiers = getattr(build, "timing_tiers", None)
+    measured = f'<p class="muted">Timed: the {esc(", ".join(tiers))} build.</p>' if tiers else ""
     return ("<table class='matx-timing'><tr><th>expression</th><th>Python</th><th>compiled</th><th>speedup</th></tr>"
-            + rows + "</table>" + img + f'<p class="muted">{esc(TIMING_NOTE)}</p>')
+            + rows + "</table>" + img + measured + f'<p class="muted">{esc(TIMING_NOTE)}</p>')
 
 
 def _checks(n: int, verb: str) -> str:
@@ -427,6 +429,26 @@ def _measuring(build) -> str:
     return f"{_busy(build, now)} {words} {max(elapsed, 0.0):.1f} s"
 
 
+def _tier_fragment(build) -> str:
+    """' (-Og; -O3 building…)' while the quick build is bound, ' (-O3 1.4 s later)'
+    once the optimized one replaced it, or why it could not."""
+    options = getattr(build, "options", None)
+    if not getattr(options, "quick", "") or not hasattr(build, "optimizing"):
+        return ""
+    objects = list(build.objects.values())
+    bound = ", ".join(build.tiers_bound) or options.quick
+    if build.optimizing:
+        return f" ({esc(bound)}; {esc(options.opt)} building…)"
+    failed = [b for b in objects if b.final_error is not None]
+    if failed:
+        from .builds import error_text
+        why = error_text(failed[0].final_error).splitlines()[0] if failed[0].final_error else ""
+        return (f' ({esc(bound)}; <span class="matx-warn">{WARN} the {esc(options.opt)} build failed: '
+                f'{esc(why)}</span>)')
+    later = [b.final_seconds for b in objects if b.final_seconds is not None]
+    return f" ({esc(bound)} {max(later):.2f} s later)" if later else f" ({esc(bound)})"
+
+
 def status_fragment(build, final: bool = False) -> str:
     """The status line's HTML, without the style sheet. ``final``: for the static
     copy, without the live timers."""
@@ -439,7 +461,7 @@ def status_fragment(build, final: bool = False) -> str:
     if build.state == "failed" and not build.measure_error:
         return f'<span class="matx-bad">{BAD} build failed</span> — see Diagnostics'
     how = "from the cache" if build.cache_hits else f"in {build.build_seconds:.2f} s"
-    text = f'<span class="matx-ok">{OK}</span> <b>{name}</b> compiled {how}'
+    text = f'<span class="matx-ok">{OK}</span> <b>{name}</b> compiled {how}' + _tier_fragment(build)
     if build.state == "measuring":
         text += " · " + ("○ checking and timing… (saved meanwhile)" if final else _measuring(build))
     if build.measure_error:

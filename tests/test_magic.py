@@ -336,3 +336,78 @@ def test_export_row_offers_a_class_and_its_methods(shell, tmp_path):
     assert "loaded back and ran: [1, 0]" in view.result.value, view.result.value
     view.fn.value = "Vocab.get"
     assert view.args.value == "'a'"
+
+
+def test_a_quick_build_answers_first_and_the_optimized_one_replaces_it(shell):
+    """By default a cell is bound to a -Og build, then to the -O3 build when that
+    is ready (in the background); the status line and the Timing tab say which.
+    -O LEVEL builds once; a cache hit at -O3 skips the quick build."""
+    cell = "%%matx --sync --force\ndef tier_f(n: int) -> int:\n    return n * 3 + {k}\n"
+    run(shell, cell.format(k=1))
+    build, view = last(shell)
+    b = build.objects["tier_f"]
+    first = shell.user_ns["tier_f"]
+    assert b.tier == "-Og" and first(2) == 7 and build.options.tiers == ["-Og", "-O3"]
+    if build.optimizing:
+        assert "-O3 building" in text(view.status.value)
+    assert build.wait_final(120) and not build.optimizing
+    final = shell.user_ns["tier_f"]
+    assert b.tier == "-O3" and final is not first and final(2) == 7 and b.final_error is None
+    assert '"opt": "-O3"' in (b.result.library.parent / "meta.json").read_text()
+    assert "-O3" in text(render_status(build)) and "later" in text(render_status(build))
+    # The optimized build is in the cache now: the same cell binds it at once.
+    run(shell, cell.format(k=1).replace(" --force", ""))
+    build, _ = last(shell)
+    assert build.objects["tier_f"].tier == "-O3" and build.cache_hits and not build.optimizing
+    # One level asked for: one build.
+    run(shell, "%%matx --sync --force -O 2\ndef tier_g(n: int) -> int:\n    return n - 3\n")
+    build, _ = last(shell)
+    assert build.objects["tier_g"].tier == "-O2" and not build.optimizing and shell.user_ns["tier_g"](5) == 2
+
+
+def test_a_name_rebound_before_the_optimized_build_stays_the_user_s(shell, monkeypatch):
+    import threading
+    from kernel_ext import builds
+    real, gate = builds.compile_group, threading.Event()
+
+    def gated(group, opt, force, cached_only=False):
+        if opt == "-O3" and not cached_only:
+            gate.wait(60)
+        return real(group, opt, force, cached_only)
+    monkeypatch.setattr(builds, "compile_group", gated)
+    run(shell, "%%matx --sync --force\ndef tier_m(n: int) -> int:\n    return n * 5\n")
+    build, _ = last(shell)
+    assert build.optimizing and shell.user_ns["tier_m"](2) == 10
+    run(shell, "tier_m = 'mine'")
+    gate.set()
+    assert build.wait_final(120) and build.objects["tier_m"].tier == "-O3"
+    assert shell.user_ns["tier_m"] == "mine"
+
+
+def test_timing_waits_for_and_names_the_optimized_build(shell):
+    run(shell, '%%matx --sync --force --bench "tier_h(20)"\n' + FIB.replace("fib", "tier_h"))
+    build, view = last(shell)
+    assert build.timing and build.timing_tiers == ["-O3"] and build.objects["tier_h"].tier == "-O3"
+    assert "Timed: the -O3 build." in text(view.panes["Timing"].value)
+
+
+def test_a_failed_optimized_build_keeps_the_quick_one(shell, monkeypatch):
+    from kernel_ext import builds
+    real = builds.compile_group
+
+    def no_O3(group, opt, force, cached_only=False):
+        if opt == "-O3" and not cached_only:
+            return [RuntimeError("planted -O3 failure")] * len(group)
+        return real(group, opt, force, cached_only)
+    monkeypatch.setattr(builds, "compile_group", no_O3)
+    run(shell, "%%matx --sync --force\ndef tier_k(n: int) -> int:\n    return n + 40\n")
+    build, view = last(shell)
+    assert build.wait_final(120)
+    b = build.objects["tier_k"]
+    assert b.tier == "-Og" and "planted" in str(b.final_error) and shell.user_ns["tier_k"](2) == 42
+    assert "the -O3 build failed" in text(render_status(build))
+
+
+def render_status(build):
+    from kernel_ext.render import status_html
+    return status_html(build)

@@ -252,12 +252,13 @@ def deeply(fn, col: "sources.Collector", entry: str):
 
 
 def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, together: tuple = (),
-                   split: bool = False) -> tuple:
+                   split: bool = False, cached_only: bool = False) -> tuple:
     """Compiles obj and its dependencies, and the objects `together` and theirs,
     into one library (a notebook cell's functions and classes); returns
     (CompileResult of obj, collector). split: one translation unit per function
     and class (units.py), each object reused while its code is unchanged, so
-    that editing one function of a cell recompiles only it."""
+    that editing one function of a cell recompiles only it. cached_only: the
+    cache's library or, where the cache has none, (None, collector)."""
     t0 = time.perf_counter()
     report("checking")
     sink = DiagnosticSink()
@@ -277,6 +278,8 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
         if lib is not None:
             times["total"] = time.perf_counter() - t0
             return CompileResult(entry, lib, None, True, times), col
+    if cached_only:
+        return None, col
 
     from . import frontend
     from .checker import Checker
