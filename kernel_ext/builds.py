@@ -16,11 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
-import matx_nb
-from matx_nb.compiler.diagnostics import CompileError
 from matx_nb.compiler.driver import PHASES
 
-from .cell import Cell
+from .cell import Cell, error_text
 
 
 class BuildFailed(RuntimeError):
@@ -162,21 +160,22 @@ def related_groups(builds: List[ObjectBuild]) -> List[List[ObjectBuild]]:
     return list(groups.values())
 
 
-def compile_group(builds: List[ObjectBuild], opt: str, force: bool, cached_only: bool = False) -> Optional[list]:
+def compile_group(builds: List[ObjectBuild], opt: str, force: bool, prefer_cached: str = "") -> list:
     """The compiled objects of one group (matx_nb.script_together: one library,
     one g++ run per changed function, not one per object with its callees
     compiled again in each), or for each the exception that stopped it: an object
-    that can have no Python face fails alone. cached_only: None unless the
-    compile cache has the library."""
+    that can have no Python face fails alone. prefer_cached: a level whose
+    library the cache may already have, taken instead."""
     from matx_nb.api import script_together
     from matx_nb.compiler.driver import reporting
+    from .render import prerender
 
     def enter(phase: str) -> None:
         for b in builds:
             b.enter(phase)
     try:
-        with reporting(enter):
-            return script_together([b.py_obj for b in builds], opt=opt, force=force, cached_only=cached_only)
+        with reporting(enter, prerender):
+            return script_together([b.py_obj for b in builds], opt=opt, force=force, prefer_cached=prefer_cached)
     except BaseException as e:  # noqa: BLE001 - a failed build must never reach the kernel
         return [e] * len(builds)
 
@@ -186,14 +185,9 @@ def build_group(builds: List[ObjectBuild], tiers: List[str], force: bool,
     """Builds a group at its first tier and binds it; True when a later tier is
     still to build. A cache hit at the last tier skips the quick one."""
     t0 = time.perf_counter()
-    faces = None
-    if len(tiers) > 1 and not force:
-        faces = compile_group(builds, tiers[-1], False, cached_only=True)
-        if faces is not None and any(isinstance(f, BaseException) for f in faces):
-            faces = None  # built again below, where its error is reported as usual
-    tier = tiers[-1] if faces is not None else tiers[0]
-    if faces is None:
-        faces = compile_group(builds, tier, force)
+    faces = compile_group(builds, tiers[0], force, prefer_cached=tiers[-1] if len(tiers) > 1 else "")
+    built = [f.matx.opt for f in faces if not isinstance(f, BaseException) and getattr(f, "matx", None)]
+    tier = built[0] if built and built[0] else tiers[0]
     for b, face in zip(builds, faces):
         b.finish(face, bind, t0, tier)
         if tier == tiers[-1] or b.error is not None:
@@ -215,12 +209,6 @@ def finish_group(builds: List[ObjectBuild], opt: str, force: bool, bind: Callabl
         for b in todo:
             b.final.set()
         changed()
-
-
-def error_text(e: BaseException) -> str:
-    if isinstance(e, CompileError):
-        return str(e)
-    return "".join(traceback.format_exception_only(type(e), e)).strip()
 
 
 class Pending:

@@ -161,3 +161,11 @@ def type_check(cell: Cell, places: Dict[str, str]) -> None:
     if diags:
         diags.sort(key=lambda d: (d.file != cell.filename, d.file, d.line, d.col))
         raise CellCompileError(diags, places)
+
+
+def error_text(e: BaseException) -> str:
+    """What a failed build says: a compile error's full text, else the exception's line."""
+    import traceback
+    if isinstance(e, CompileError):
+        return str(e)
+    return "".join(traceback.format_exception_only(type(e), e)).strip()

@@ -4,13 +4,14 @@ fallbacks for other front ends), so every view reads in light and dark themes.""
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import re
 import time
 from typing import Dict, List, Optional
 
-from .cell import caret_lines, where
+from .cell import caret_lines, error_text, where
 from . import measure
 from .measure import ratio, seconds, slower
 
@@ -85,7 +86,14 @@ def page(body: str) -> str:
 def highlight_lines(code: str, lexer: str = "cpp") -> List[str]:
     """One HTML fragment per source line (pygments closes its spans per line);
     fragment i is line i + 1 of ``code``, leading blank lines included (a cell's
-    text starts with the blank line standing for its %%matx line)."""
+    text starts with the blank line standing for its %%matx line). Remembered
+    for the last few texts: a build's C++ is shown in the tab and in the static
+    copy, and pre-rendered while g++ runs (prerender)."""
+    return list(_highlight(code, lexer))
+
+
+@functools.lru_cache(maxsize=16)
+def _highlight(code: str, lexer: str) -> tuple:
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import get_lexer_by_name
@@ -93,7 +101,15 @@ def highlight_lines(code: str, lexer: str = "cpp") -> List[str]:
                     HtmlFormatter(nowrap=True, classprefix="mx-"))
     lines = out.split("\n")
     n = len(code.split("\n"))
-    return (lines + [""] * n)[:n]
+    return tuple((lines + [""] * n)[:n])
+
+
+def prerender(cpp: str) -> None:
+    """Highlights a build's C++ on a thread of its own while g++ compiles it, so
+    that showing the finished build does not wait for pygments (tens of ms)."""
+    import threading
+    threading.Thread(target=lambda: _highlight(cpp.rstrip("\n"), "cpp"), name="matx-highlight",
+                     daemon=True).start()
 
 
 def code_html(code: str, lexer: str = "cpp", marks: Optional[Dict[int, str]] = None,
@@ -110,14 +126,19 @@ def code_html(code: str, lexer: str = "cpp", marks: Optional[Dict[int, str]] = N
 
 
 def cpp_body(build) -> str:
+    """The C++ of each library the cell built: objects compiled together share one."""
     parts = []
+    libraries: Dict[str, list] = {}
     for b in build.objects.values():
-        if b.result is None or not b.result.cpp:
-            continue
+        if b.result is not None and b.result.cpp:
+            libraries.setdefault(str(b.result.library), []).append(b)
+    for library, objects in libraries.items():
+        b = objects[0]
         r = b.result
         marks = {n: where(file, line, build.places) for n, file, line in r.line_map}
         how = "from the cache" if r.cache_hit else f"built in {b.seconds:.2f} s"
-        parts.append(f'<p><b>{esc(b.name)}</b> <span class="muted">— {how}; {esc(str(r.library))}</span></p>'
+        names = ", ".join(esc(o.name) for o in objects)
+        parts.append(f'<p><b>{names}</b> <span class="muted">— {how}; {esc(library)}</span></p>'
                      + code_html(r.cpp, "cpp", marks, numbers=True))
     if not parts:
         return ('<p class="muted">No C++ yet.</p>' if not build.done
@@ -138,7 +159,6 @@ def diagnostic_html(d, places: Dict[str, str]) -> str:
 
 def diagnostics_body(build) -> str:
     from matx_nb.compiler.diagnostics import CompileError
-    from .builds import error_text
     parts = []
     for b in build.failed:
         parts.append(f'<p><span class="matx-bad">{BAD}</span> <b>{esc(b.name)}</b> '
@@ -441,7 +461,6 @@ def _tier_fragment(build) -> str:
         return f" ({esc(bound)}; {esc(options.opt)} building…)"
     failed = [b for b in objects if b.final_error is not None]
     if failed:
-        from .builds import error_text
         why = error_text(failed[0].final_error).splitlines()[0] if failed[0].final_error else ""
         return (f' ({esc(bound)}; <span class="matx-warn">{WARN} the {esc(options.opt)} build failed: '
                 f'{esc(why)}</span>)')

@@ -5,7 +5,7 @@ import dataclasses
 import inspect
 import os
 import threading
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from .compiler.diagnostics import CompileError
 from .compiler.driver import CompileResult, compile_object, report
@@ -186,7 +186,7 @@ def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, devi
 
 
 def script_together(objs: List[Any], *, opt: str = DEFAULT_OPT, force: bool = False,
-                    split: bool = True, cached_only: bool = False) -> Optional[List[Any]]:
+                    split: bool = True, prefer_cached: str = "") -> List[Any]:
     """script() of each of objs, compiled into one library (not one per object,
     each with its callees again): a notebook cell's functions and classes.
     split: one translation unit per function and class, each object reused while
@@ -194,17 +194,16 @@ def script_together(objs: List[Any], *, opt: str = DEFAULT_OPT, force: bool = Fa
     else one translation unit (calls between them may be inlined).
     Returns their compiled twins in the order given; an object that can have no
     Python face (it takes or returns function values) is given as the
-    CompileError that says so, and the others still work. cached_only: None
-    unless the compile cache has their library (nothing is compiled)."""
+    CompileError that says so, and the others still work. prefer_cached: an
+    optimization level whose library is taken instead if the cache has it
+    (`.matx.opt` says which level each face runs)."""
     objs = list(objs)
     if len(objs) == 1 and not (split and inspect.isclass(unwrap(objs[0]))):
-        if not cached_only:
+        if not prefer_cached:
             return [script(objs[0], opt=opt, force=force)]
         split = False  # one object: one translation unit, as script() builds it
     result, col = compile_object(objs[0], opt=opt, force=force, together=tuple(objs[1:]), split=split,
-                                 cached_only=cached_only)
-    if result is None:
-        return None
+                                 prefer_cached=prefer_cached)
     if len(objs) == 1 and not split:
         return [_faces(result, col, [result.entry])[0]]
     return _faces(result, col, [unwrap(o).__name__ for o in objs])

@@ -370,10 +370,10 @@ def test_a_name_rebound_before_the_optimized_build_stays_the_user_s(shell, monke
     from kernel_ext import builds
     real, gate = builds.compile_group, threading.Event()
 
-    def gated(group, opt, force, cached_only=False):
-        if opt == "-O3" and not cached_only:
+    def gated(group, opt, force, prefer_cached=""):
+        if opt == "-O3":
             gate.wait(60)
-        return real(group, opt, force, cached_only)
+        return real(group, opt, force, prefer_cached)
     monkeypatch.setattr(builds, "compile_group", gated)
     run(shell, "%%matx --sync --force\ndef tier_m(n: int) -> int:\n    return n * 5\n")
     build, _ = last(shell)
@@ -395,10 +395,10 @@ def test_a_failed_optimized_build_keeps_the_quick_one(shell, monkeypatch):
     from kernel_ext import builds
     real = builds.compile_group
 
-    def no_O3(group, opt, force, cached_only=False):
-        if opt == "-O3" and not cached_only:
+    def no_O3(group, opt, force, prefer_cached=""):
+        if opt == "-O3":
             return [RuntimeError("planted -O3 failure")] * len(group)
-        return real(group, opt, force, cached_only)
+        return real(group, opt, force, prefer_cached)
     monkeypatch.setattr(builds, "compile_group", no_O3)
     run(shell, "%%matx --sync --force\ndef tier_k(n: int) -> int:\n    return n + 40\n")
     build, view = last(shell)

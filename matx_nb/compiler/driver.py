@@ -25,22 +25,24 @@ _progress = threading.local()
 
 
 @contextmanager
-def reporting(callback):
+def reporting(callback, on_source=None):
     """Calls callback(phase) on this thread as a compile enters each of PHASES
-    (the notebook's status line and side panel show it)."""
-    previous = getattr(_progress, "callback", None)
-    _progress.callback = callback
+    (the notebook's status line and side panel show it), and on_source(cpp)
+    with the generated C++ before g++ starts on it (the notebook renders it
+    meanwhile)."""
+    previous = getattr(_progress, "callback", None), getattr(_progress, "on_source", None)
+    _progress.callback, _progress.on_source = callback, on_source
     try:
         yield
     finally:
-        _progress.callback = previous
+        _progress.callback, _progress.on_source = previous
 
 
-def report(phase: str) -> None:
-    callback = getattr(_progress, "callback", None)
+def report(phase: str, *args) -> None:
+    callback = getattr(_progress, "on_source" if phase == "source" else "callback", None)
     if callback is not None:
         try:
-            callback(phase)
+            callback(*args) if phase == "source" else callback(phase)
         except Exception:  # a display problem never fails a compile
             pass
 
@@ -58,6 +60,7 @@ class CompileResult:
     # Per Python line: "typed" (static C++) or "dynamic" (some value is an Any
     # dispatched at run time); [(file, line, kind)] in source order.
     annotate: List = field(default_factory=list)
+    opt: str = ""  # the optimization level it was built at
 
     def load_details(self) -> "CompileResult":
         """Fills cpp, line_map and annotate from the cache on a cache hit."""
@@ -252,13 +255,14 @@ def deeply(fn, col: "sources.Collector", entry: str):
 
 
 def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, together: tuple = (),
-                   split: bool = False, cached_only: bool = False) -> tuple:
+                   split: bool = False, prefer_cached: str = "") -> tuple:
     """Compiles obj and its dependencies, and the objects `together` and theirs,
     into one library (a notebook cell's functions and classes); returns
     (CompileResult of obj, collector). split: one translation unit per function
     and class (units.py), each object reused while its code is unchanged, so
-    that editing one function of a cell recompiles only it. cached_only: the
-    cache's library or, where the cache has none, (None, collector)."""
+    that editing one function of a cell recompiles only it. prefer_cached: an
+    optimization level whose library, if the cache has one, is taken instead
+    (a notebook's quick build, when the optimized one is already built)."""
     t0 = time.perf_counter()
     report("checking")
     sink = DiagnosticSink()
@@ -274,12 +278,11 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
     key = sources.program_key(col) + "|entry=" + entry + ("|split" if split else "")
     times = {"collect": time.perf_counter() - t0}
     if not force:
-        lib = cache.lookup(key)
-        if lib is not None:
-            times["total"] = time.perf_counter() - t0
-            return CompileResult(entry, lib, None, True, times), col
-    if cached_only:
-        return None, col
+        for level in dict.fromkeys([prefer_cached, opt] if prefer_cached else [opt]):
+            lib = (cache if level == opt else LibraryCache(Toolchain(level))).lookup(key)
+            if lib is not None:
+                times["total"] = time.perf_counter() - t0
+                return CompileResult(entry, lib, None, True, times, opt=level), col
 
     from . import frontend
     from .checker import Checker
@@ -310,6 +313,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
             "line_map": [(n, *_relative(col.sources, f, l)) for n, f, l in em.line_map],
             "annotate": [(*_relative(col.sources, f, l), k) for f, l, k in annotate]}
     report("compiling")
+    report("source", cpp)
     try:
         res = cache.build(key, cpp, meta, units=em.units, reuse=not force)
     except CompilerKilled as e:  # a limit or a signal: say which function's build it was
@@ -325,4 +329,4 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
                           source_line=src.line_text(src.first_line))
         raise CompileError([diag], log=res.log[-6000:])
     times["total"] = time.perf_counter() - t0
-    return CompileResult(entry, res.path, cpp, False, times, em.line_map, program, annotate), col
+    return CompileResult(entry, res.path, cpp, False, times, em.line_map, program, annotate, opt=opt), col

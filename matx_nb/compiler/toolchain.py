@@ -218,7 +218,7 @@ def base_flags(opt: str) -> List[str]:
     part of the cache key."""
     import shlex
     return ["-std=c++17", opt, "-fPIC", "-fvisibility=hidden", "-fno-semantic-interposition",
-            "-fno-plt", "-w", *shlex.split(os.environ.get("MATX_NB_CXXFLAGS", ""))]
+            "-fno-plt", "-w", "-pipe", *shlex.split(os.environ.get("MATX_NB_CXXFLAGS", ""))]
 
 
 # Optimization levels whose code can share one built runtime: g++ accepts a
@@ -377,7 +377,6 @@ class Toolchain:
 
     # ---- compile
     def compile(self, source: str, out: Path) -> "BuildResult":
-        import subprocess
         import tempfile
         pch = self.pch()
         out.parent.mkdir(parents=True, exist_ok=True)
