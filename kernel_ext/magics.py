@@ -194,7 +194,8 @@ class MatxMagics(Magics):
 
     # ---- %matx_status
     @magic_arguments()
-    @argument("--wait", action="store_true", help="first wait for the builds still running")
+    @argument("--wait", action="store_true", help="first wait for the builds still running "
+                                                   "(the optimized ones that replace quick builds too)")
     @line_magic
     def matx_status(self, line):
         """List this kernel's %%matx builds, most recent last: cell, state, times, checks."""
@@ -203,6 +204,7 @@ class MatxMagics(Magics):
         for b in self.manager.builds:
             if args.wait:
                 b.wait()
+                b.wait_final()  # the -O3 build that replaces a quick one too
             print(f"{b.cell.label:>10}  {status_text(b)}")
 
     @staticmethod

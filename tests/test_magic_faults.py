@@ -114,8 +114,8 @@ def test_library_that_does_not_load(kc, tmp_path):
 
 
 def test_build_that_never_runs(kc):
-    undo = patched(kc, "kernel_ext.builds.ObjectBuild.run",
-                   "lambda self, *a: (_ for _ in ()).throw(RuntimeError('planted worker fault'))")
+    undo = patched(kc, "kernel_ext.builds.build_group",
+                   "lambda *a: (_ for _ in ()).throw(RuntimeError('planted worker fault'))")
     try:
         execute(kc, cell("knever"))
         call_fails(kc, "knever")

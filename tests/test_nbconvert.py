@@ -72,7 +72,7 @@ def test_nbconvert_html_shows_the_static_outputs(saved):
     assert "model not found" not in shown
     words = text(shown)
     # status lines
-    assert re.search(r"✓ nbc_fib compiled (in \d+\.\d\d s|from the cache) · 2 checks agree · "
+    assert re.search(r"✓ nbc_fib compiled (in \d+\.\d\d s|from the cache)( \([^)]*\))? · 2 checks agree · "
                      r"[\d.]+× on nbc_fib\(18\)", words)
     assert re.search(r"✓ nbc_sq compiled .* · 1 check agrees", words)
     # the C++ tab: code and the badge naming its Python line

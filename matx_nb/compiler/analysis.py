@@ -206,7 +206,7 @@ def call_graph(p: ir.Program):
 iter_calls = ir.iter_calls
 
 
-NUMERIC_BUILTINS = {"abs", "min", "max", "int", "float", "bool"}
+NUMERIC_BUILTINS = primitives.NUMERIC_BUILTINS
 
 
 def allocation_free(f: ir.Function) -> bool:

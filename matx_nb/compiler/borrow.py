@@ -35,10 +35,9 @@ from .types import (AnyType, BOOL, ClassType, FLOAT, FuncType, INT, ListType, NO
 LIST_MUTATORS = frozenset(("append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"))
 # str methods returning a new list.
 FRESH_STR_METHODS = primitives.FRESH_STR
-FRESH_BUILTINS = frozenset(("sorted", "list"))
+FRESH_BUILTINS = primitives.FRESH_BUILTINS
 # Builtins that read a list argument without keeping it.
-READING_BUILTINS = frozenset(("len", "sorted", "list", "tuple", "set", "sum", "min", "max", "any", "all",
-                              "enumerate", "zip", "reversed", "print", "str", "repr", "bool"))
+READING_BUILTINS = primitives.READING_BUILTINS
 SAFE_CALLS = frozenset(("builtin", "rtmethod", "format", "noop"))
 
 

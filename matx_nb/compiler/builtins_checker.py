@@ -1,27 +1,21 @@
-"""Type rules of the builtins beyond the basic ones (enumerate, zip, round, hash,
-isinstance...), of keyword arguments to builtins and methods, and of string
-formatting (f-strings, str.format, %). A mixin of checker.Checker: it uses the
-checker's expr(), error() and scope.
+"""Keyword arguments to builtins (bound from their declarations in
+primitives.py), isinstance, key= and reverse=, and string formatting
+(f-strings, str.format, %). A mixin of checker.Checker: it uses the checker's
+expr(), error() and scope. Each builtin function's own rule is in
+builtin_rules.py.
 """
 from __future__ import annotations
 
 import string
-from typing import Dict, List, Optional
+from typing import Dict
 
-from . import ir
+from . import ir, primitives
 from .diagnostics import a_or_an
-from .kinds import elem_type, kind_of
-from .types import (BOOL, BYTES, ERROR, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
-                    ListType, SetType, TupleType, Type, VarTupleType, assignable, is_error, is_hashable,
-                    resolve)
+from .kinds import kind_of
+from .types import (BOOL, BYTES, ERROR, FLOAT, INT, STR, AnyType, ClassType, DictType,
+                    ListType, TupleType, Type, VarTupleType, assignable, is_error, resolve)
 
-# Builtin parameters that may also be given by keyword, in positional order
-# after the first argument (`sum(xs, start=1)` is `sum(xs, 1)`).
-POSITIONAL_KEYWORDS = {"sum": ("start",), "enumerate": ("start",), "round": ("ndigits",),
-                       "int": ("base",)}
-# Keyword-only parameters of builtins.
-KEY_BUILTINS = {"len", "abs", "str", "int", "float", "repr", "ord", "bool"}
-KEYWORD_ONLY = {"sorted": ("key", "reverse"), "min": ("key", "default"), "max": ("key", "default")}
+KEY_BUILTINS = primitives.KEY_BUILTINS
 
 # matx.List(...) and friends in compiled code: the builtin each one behaves as.
 COMPAT_CONSTRUCTORS = {"List": "list", "FTList": "list", "Dict": "dict", "FTDict": "dict",
@@ -29,27 +23,6 @@ COMPAT_CONSTRUCTORS = {"List": "list", "FTList": "list", "Dict": "dict", "FTDict
 
 # isinstance(x, T): T's name -> the static types whose values are instances.
 ISINSTANCE_NAMES = ("int", "float", "bool", "str", "bytes", "list", "dict", "set", "tuple", "object")
-
-def _kind(t: Type) -> str:
-    return kind_of(t)
-
-
-def _elem(t: Type) -> Optional[Type]:
-    return elem_type(t)
-
-
-def hashable_deterministic(t: Type) -> bool:
-    """Whether hash() of a t is the same in every CPython process (str and bytes
-    hashes are salted per process; None's is its address before 3.12)."""
-    t = resolve(t)
-    if t in (INT, BOOL, FLOAT):
-        return True
-    if isinstance(t, TupleType):
-        return all(hashable_deterministic(x) for x in t.items)
-    if isinstance(t, VarTupleType):
-        return hashable_deterministic(t.elem)
-    return False
-
 
 class BuiltinChecks:
     """Mixin of Checker."""
@@ -60,11 +33,13 @@ class BuiltinChecks:
         keyword-only ones in e.kwonly; what is left is an error for the caller."""
         e.kwonly = {}
         rest, unknown = [], []
-        pos = POSITIONAL_KEYWORDS.get(name, ())
+        f = primitives.FUNCTIONS.get(name)
+        pos = f.positional_keywords if f is not None else ()
+        kwonly = f.keyword_only if f is not None else ()
         for kw in e.keywords:
             if kw.name in pos and len(e.args) == 1 + pos.index(kw.name):
                 e.args.append(kw.value)
-            elif kw.name in KEYWORD_ONLY.get(name, ()) and kw.name not in e.kwonly:
+            elif kw.name in kwonly and kw.name not in e.kwonly:
                 e.kwonly[kw.name] = kw.value
                 rest.append(kw)  # kept for the evaluation order and flow analysis
             else:
@@ -84,126 +59,6 @@ class BuiltinChecks:
         ex = resolve(expected) if expected is not None else None
         exs = ex.items if isinstance(ex, TupleType) and len(ex.items) == len(e.args) else [None] * len(e.args)
         return TupleType(tuple(self.expr(a, t) for a, t in zip(e.args, exs)))
-
-    def iter_elem(self, a: ir.Expr, t: Type, name: str) -> Type:
-        et = _elem(t)
-        if et is None:
-            if not is_error(t):
-                self.error(a.span, f"'{t}' object is not iterable", f"{name}() needs a list, str, "
-                           "bytes, dict, set, tuple or range")
-            return ERROR
-        return et
-
-    def call_builtin_more(self, e: ir.Call, name: str, rs: List[Type], need, expected) -> Optional[Type]:
-        """Types the builtins added for Python parity; None if name is not one of them."""
-        n = len(e.args)
-        args = e.args
-        if name == "enumerate":
-            if not need(2, 1):
-                return ERROR
-            if n == 2 and rs[1] not in (INT, BOOL):
-                self.error(args[1].span, f"enumerate() start must be an int, got {rs[1]}")
-            return ListType(TupleType((INT, self.iter_elem(args[0], rs[0], name))))
-        if name == "zip":
-            if n == 0:
-                self.error(e.span, "zip() needs at least one iterable here")
-                return ERROR
-            return ListType(TupleType(tuple(self.iter_elem(a, t, name) for a, t in zip(args, rs))))
-        if name == "reversed":
-            if not need(1):
-                return ERROR
-            if _kind(rs[0]) in ("set", "any") or _elem(rs[0]) is None:
-                self.error(args[0].span, f"'{rs[0]}' object is not reversible")
-                return ERROR
-            return ListType(self.iter_elem(args[0], rs[0], name))
-        if name in ("any", "all"):
-            if need(1):
-                self.iter_elem(args[0], rs[0], name)
-            return BOOL
-        if name == "round":
-            if not need(2, 1):
-                return ERROR
-            if rs[0] not in (INT, FLOAT, BOOL):
-                self.error(args[0].span, f"type {rs[0]} doesn't define __round__ method")
-                return ERROR
-            if n == 2 and rs[1] not in (INT, BOOL, NONE):
-                self.error(args[1].span, f"round() ndigits must be an int, got {rs[1]}")
-            if n == 1 or rs[1] == NONE:
-                return INT
-            return FLOAT if rs[0] == FLOAT else INT
-        if name == "hash":
-            if not need(1):
-                return ERROR
-            if not is_hashable(rs[0]) or isinstance(rs[0], (ListType, DictType, SetType)):
-                self.error(args[0].span, f"unhashable type: '{rs[0]}'")
-            elif not hashable_deterministic(rs[0]):
-                self.error(args[0].span, f"hash() of {a_or_an(rs[0])} is not supported in compiled code",
-                           "CPython salts str and bytes hashes per process (PYTHONHASHSEED), so no "
-                           "compiled result could match; hash ints, floats and tuples of them")
-            return INT
-        if name == "divmod":
-            if not need(2):
-                return ERROR
-            if not all(t in (INT, FLOAT, BOOL) for t in rs):
-                self.error(e.span, f"unsupported operand type(s) for divmod(): '{rs[0]}' and '{rs[1]}'")
-                return ERROR
-            t = FLOAT if FLOAT in rs else INT
-            return TupleType((t, t))
-        if name == "pow":
-            if not need(3, 2):
-                return ERROR
-            if n == 3:
-                if not all(t in (INT, BOOL) for t in rs):
-                    self.error(e.span, "pow() 3rd argument not allowed unless all arguments are integers")
-                return INT
-            return self.binop_type("**", rs[0], rs[1], e.span, ir.BinOp(e.span, "**", args[0], args[1])) or ERROR
-        if name in ("hex", "oct", "bin"):
-            if need(1) and rs[0] not in (INT, BOOL):
-                self.error(args[0].span, f"'{rs[0]}' object cannot be interpreted as an integer")
-            return STR
-        if name == "bytes":
-            if n == 0:
-                return BYTES
-            if not need(3, 1):
-                return ERROR
-            if rs[0] == STR:
-                if n == 1:
-                    self.error(args[0].span, "string argument without an encoding",
-                               "write bytes(s, 'utf-8') or s.encode()")
-                for a, t in zip(args[1:], rs[1:]):
-                    if t != STR:
-                        self.error(a.span, f"bytes() encoding and errors must be str, got {t}")
-                return BYTES
-            if n > 1:
-                self.error(args[1].span, "encoding without a string argument")
-                return BYTES
-            if rs[0] in (INT, BOOL, BYTES):
-                return BYTES
-            et = resolve(self.iter_elem(args[0], rs[0], name))
-            if not is_error(et) and et not in (INT, BOOL):
-                self.error(args[0].span, f"bytes() needs an iterable of ints, got {rs[0]}")
-            return BYTES
-        if name == "tuple":
-            if n == 0:
-                return TupleType(())
-            if not need(1):
-                return ERROR
-            if isinstance(rs[0], (TupleType, VarTupleType)):
-                return rs[0]
-            ex = resolve(expected) if expected is not None else None
-            if isinstance(args[0], ir.ListLit) and not isinstance(ex, VarTupleType):
-                return TupleType(tuple(resolve(rs[0]).elem for _ in args[0].elts))
-            if isinstance(args[0], ir.Const) and isinstance(args[0].value, (str, bytes)) and \
-                    not isinstance(ex, VarTupleType):
-                return TupleType(tuple(_elem(rs[0]) for _ in args[0].value))
-            et = _elem(rs[0])
-            if et is None:
-                self.error(args[0].span, f"'{rs[0]}' object is not iterable")
-                return ERROR
-            return VarTupleType(et)  # of a length known at run time
-        if name == "isinstance":
-            return self.check_isinstance(e, rs)
-        return None
 
     def check_isinstance(self, e: ir.Call, rs) -> Type:
         if len(e.args) != 2:
@@ -245,26 +100,11 @@ class BuiltinChecks:
         if kind in ("float", "bool", "str", "bytes"):
             return t == {"float": FLOAT, "bool": BOOL, "str": STR, "bytes": BYTES}[kind]
         if kind in ("list", "dict", "set", "tuple"):
-            return _kind(t) == kind
+            return kind_of(t) == kind
         if isinstance(t, ClassType):
             from .types import is_subclass
             return is_subclass(t, ClassType(kind, self.classes[kind]))
         return False
-
-    def check_sum(self, e: ir.Call, rs, need) -> Type:
-        if not need(2, 1):
-            return INT
-        et = resolve(self.iter_elem(e.args[0], rs[0], "sum"))
-        if is_error(et):
-            return ERROR
-        if et not in (INT, FLOAT, BOOL):
-            self.error(e.args[0].span, f"sum() needs numbers, got {rs[0]}",
-                       "use ''.join(...) for str, or a loop")
-            return INT
-        if len(e.args) == 2 and rs[1] not in (INT, FLOAT, BOOL):
-            self.error(e.args[1].span, f"sum() start must be a number here, got {rs[1]}")
-            return INT
-        return FLOAT if FLOAT in (et, rs[-1]) else INT
 
     def check_min_max_default(self, e: ir.Call, name: str, et: Type) -> Type:
         d = e.kwonly.get("default")

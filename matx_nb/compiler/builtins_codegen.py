@@ -1,6 +1,6 @@
 """C++ for loops over any iterable (incl. enumerate, zip, reversed and generator
-expressions), the builtins that consume iterables item by item (sum, any, all,
-min, max), the other builtins added for Python parity and string formatting.
+expressions), the folds of the builtins that consume iterables item by item
+(sum, any, all, min, max: builtin_emit.py calls them) and string formatting.
 A mixin of codegen.Emitter.
 """
 from __future__ import annotations
@@ -8,15 +8,13 @@ from __future__ import annotations
 from typing import Callable, List
 
 from . import cpp, ir, kinds, modules
-from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, GenType, ListType, SetType,
+from .types import (BOOL, BYTES, FLOAT, INT, STR, AnyType, DictType, GenType, ListType, SetType,
                     TupleType, Type, VarTupleType, resolve)
 
 OnItem = Callable[[str, Type], None]  # emits the code for one item (C++ value, its type)
 
 
-def builtin_name(e) -> str:
-    r = getattr(e, "resolved", None)
-    return r[1] if isinstance(e, ir.Call) and r and r[0] == "builtin" else ""
+from .builtin_emit import builtin_name  # noqa: E402  (re-exported for the loop emitters)
 
 
 class LoopEmitter:
@@ -409,77 +407,6 @@ class LoopEmitter:
         return self.fold(e.args[0], ctype(rt), init, step, final)
 
     # ---- other builtins -------------------------------------------------------------
-    def builtin_more(self, e: ir.Call, name: str, codes: List[str], ts: List[Type]) -> str:
-        ctype = cpp.ctype
-        loc = self.loc(e)
-        args = e.args
-        rt = resolve(e.ty)
-        if name in ("any", "all"):
-            return self.fold_any_all(e, name)
-        if name in ("enumerate", "zip", "reversed"):
-            out = self.new_tmp("out")
-            return self.fold(e, ctype(rt), [f"{ctype(rt)} {out};"],
-                             lambda item, et: self.line(f"{out}.push_back({item});"), f"return {out};")
-        if name == "round":
-            x = self.coerce(codes[0], ts[0], INT) if ts[0] == BOOL else codes[0]
-            if len(args) == 1 or ts[1] == NONE:
-                return f"mx::round_({x}, {loc})"
-            return f"mx::round_({x}, {self.coerce(codes[1], ts[1], INT)}, {loc})"
-        if name == "hash":
-            return f"mx::py_hash({codes[0]})"
-        if name == "divmod":
-            t = FLOAT if FLOAT in ts else INT
-            return f"mx::divmod({self.coerce(codes[0], ts[0], t)}, {self.coerce(codes[1], ts[1], t)}, {loc})"
-        if name == "pow":
-            if len(args) == 3:
-                xs = ", ".join(self.coerce(c, t, INT) for c, t in zip(codes, ts))
-                return f"mx::pow_mod({xs}, {loc})"
-            node = ir.BinOp(e.span, "**", args[0], args[1])
-            node.ty = e.ty
-            return self.binop("**", codes[0], args[0].ty, args[1], node, result_ty=e.ty)
-        if name in ("hex", "oct", "bin"):
-            return f"mx::int_{name}({self.coerce(codes[0], ts[0], INT)})"
-        if name == "bytes":
-            if not args:
-                return "mx::Bytes()"
-            if ts[0] == STR:
-                return f"mx::str_encode({', '.join(codes)}, {loc})"
-            if ts[0] == BYTES:
-                return codes[0]
-            if ts[0] in (INT, BOOL):
-                return f"mx::bytes_zeros({self.coerce(codes[0], ts[0], INT)}, {loc})"
-            return f"mx::bytes_from_ints({self.as_list(args[0])}, {loc})"
-        if name == "tuple":
-            if not args:
-                return "mx::Tuple<>()"
-            if isinstance(ts[0], (TupleType, VarTupleType)):
-                return codes[0]
-            if isinstance(rt, VarTupleType):
-                src = self.as_list(args[0]) if ts[0] in (kinds.RANGE, kinds.FILE) or isinstance(ts[0], GenType) \
-                    or builtin_name(args[0]) in ("enumerate", "zip", "reversed") else codes[0]
-                return f"mx::vtuple_from<{ctype(rt.elem)}>({src})"
-            if isinstance(args[0], ir.ListLit):
-                return f"{ctype(rt)}({', '.join(self.coerced(x, it) for x, it in zip(args[0].elts, rt.items))})"
-            tmp = self.new_tmp("t")
-            items = ", ".join(f"mx::getitem({tmp}, {i}L, {loc})" for i in range(len(rt.items)))
-            return f"([&]() {{ auto {tmp} = {codes[0]}; return {ctype(rt)}({items}); }}())"
-        if name == "isinstance":
-            if e.isinstance_static is None:
-                names = ", ".join(f'"{k}"' for k in e.isinstance_kinds)
-                return f"mx::any_isinstance({codes[0]}, {{{names}}})"
-            if getattr(e, "isinstance_classes", None):
-                tmp = self.new_tmp("obj")
-                tests = " || ".join(f"dynamic_cast<const C_{k}*>({tmp}.get()) != nullptr"
-                                    for k in e.isinstance_classes)
-                return f"([&]() {{ auto {tmp} = {codes[0]}; return {tests}; }}())"
-            return f"((void)({codes[0]}), {'true' if e.isinstance_static else 'false'})"
-        if name == "tuple_of":  # matx.Tuple(a, b)
-            return f"{ctype(rt)}({', '.join(self.coerced(a, t) for a, t in zip(args, rt.items))})"
-        if name == "format":
-            spec = codes[1] if len(codes) > 1 else "mx::Str()"
-            return f"mx::format_value({codes[0]}, {spec}, {loc})"
-        return f'static_assert(sizeof(int) == 0, "builtin {name}")'
-
     # ---- string formatting --------------------------------------------------------------
     def expr_FormatField(self, e) -> str:  # only reached through FString
         return self.expr(e.value)

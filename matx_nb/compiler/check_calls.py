@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from . import ir, modules, primitives
+from . import builtin_rules, ir, modules, primitives
 from .builtins_checker import COMPAT_CONSTRUCTORS
-from .kinds import FILE, MAGIC_BUILTINS, RANGE, elem_type, kind_of
+from .kinds import MAGIC_BUILTINS, elem_type, kind_of
 from .diagnostics import a_or_an
-from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
-                    FuncType, GenType, ListType, Prim, SetType, TupleType, Type, assignable, fresh,
-                    is_hashable, is_numeric, resolve, unify)
+from .types import (ANY, ERROR, is_error, NONE, AnyType, ClassType, FuncType, Prim, TupleType, Type,
+                    assignable, resolve)
 from .check_common import BUILTINS, EXCEPTIONS, METHOD_KINDS, _is_super, ir_text, missing_arguments, too_many_positional
 
 
@@ -194,9 +193,10 @@ class CallChecks:
         if isinstance(f, ir.Name) and f.id in MAGIC_BUILTINS and self.scope.lookup(f.id) is None and \
                 len(e.args) == 1 and not e.keywords and f.id not in self.funcs:
             at = resolve(self.expr(e.args[0]))
-            if isinstance(at, AnyType) and not is_error(at) and f.id == "len":
-                e.resolved = ("dynbuiltin", "len")
-                return INT
+            decl = primitives.FUNCTIONS[f.id]
+            if isinstance(at, AnyType) and not is_error(at) and decl.dyn:
+                e.resolved = ("dynbuiltin", decl.dyn)  # dispatched on the value's type at run time
+                return builtin_rules.result_type(decl.result)
             if isinstance(at, Prim) and at.name in modules.TYPES and \
                     MAGIC_BUILTINS[f.id] in modules.TYPES[at.name].methods:
                 e.func = ir.Attribute(f.span, e.args[0], MAGIC_BUILTINS[f.id])  # len(a) -> a.__len__()
@@ -467,193 +467,23 @@ class CallChecks:
         return [self.expr(a) for a in e.args]
 
     def call_builtin(self, e: ir.Call, name: str, expected) -> Type:
+        """A builtin function: its rule (builtin_rules.py) or, where it has none,
+        its declaration (primitives.function) decides the types."""
         e.resolved = ("builtin", name)
-        n = len(e.args)
-        if name == "zip" and n == 1 and isinstance(e.args[0], ir.Starred) and not e.keywords:
+        if name == "zip" and len(e.args) == 1 and isinstance(e.args[0], ir.Starred) and not e.keywords:
             return self.zip_star(e)
-        if name == "print":
+        f = primitives.FUNCTIONS[name]
+        rule = builtin_rules.RULES.get(name)
+        if not f.supported:
             for a in e.args:
                 self.expr(a)
-            for kw in e.keywords:
-                if kw.name == "flush":
-                    self.expr(kw.value)
-                elif kw.name not in ("sep", "end"):
-                    self.error(kw.span, f"print() keyword '{kw.name}' is not supported")
-                elif resolve(self.expr(kw.value)) not in (STR, NONE):
-                    self.error(kw.span, f"{kw.name} must be None or a string, not {kw.value.ty}")
-            return NONE
-        if name == "isinstance":  # the second argument names types, it is not evaluated
-            return self.check_isinstance(e, [resolve(self.expr(a)) for a in e.args[:1]])
-        ts = self.args_types(e)
-        rs = [resolve(t) for t in ts]
-        n = len(e.args)
-
-        def need(k: int, lo: Optional[int] = None):
-            lo = k if lo is None else lo
-            if not lo <= n <= k:
-                exp = str(k) if lo == k else f"{lo} to {k}"
-                self.error(e.span, f"{name}() takes {exp} argument{'s' if k != 1 else ''}, got {n}")
-                return False
-            return True
-
-        if name == "len":
-            if need(1) and kind_of(rs[0]) not in ("str", "bytes", "list", "dict", "set", "tuple") \
-                    and rs[0] != RANGE:
-                self.error(e.args[0].span, f"object of type '{rs[0]}' has no len()")
-            return INT
-        if name == "range":
-            if need(3, 1):
-                for a, t in zip(e.args, rs):
-                    if t not in (INT, BOOL):
-                        self.error(a.span, f"range() arguments must be int, got {t}")
-            return RANGE
-        if name in ("min", "max"):
-            if n == 0:
-                self.error(e.span, f"{name}() expects at least one argument")
-                return ERROR
-            if n == 1:
-                et = elem_type(rs[0])
-                if et is None:
-                    self.error(e.args[0].span, f"'{rs[0]}' is not iterable")
-                    return ERROR
-                if rs[0] == modules.NDARRAY:
-                    return self.nd_unordered(e, name)
-                self.check_key_kw(e, et)
-                return self.check_min_max_default(e, name, et)
-            if getattr(e, "kwonly", {}).get("key") is not None:
-                self.error(e.kwonly["key"].span, f"{name}(a, b, key=...) is not supported; "
-                                                 f"use {name}([a, b], key=...)")
-            self.check_min_max_default(e, name, ANY)
-            if all(is_numeric(t) for t in rs):
-                return FLOAT if FLOAT in rs else (INT if INT in rs else BOOL)
-            first = rs[0]
-            for a, t in zip(e.args[1:], rs[1:]):
-                if not unify(first, t):
-                    self.error(a.span, f"{name}() arguments must share a type: {first} and {t}")
-            return first
-        if name == "abs":
-            if need(1) and rs[0] not in (INT, FLOAT, BOOL):
-                self.error(e.args[0].span, f"bad operand type for abs(): '{rs[0]}'")
-            return FLOAT if rs and rs[0] == FLOAT else INT
-        if name == "int":
-            if n == 0:
-                return INT
-            if need(2, 1):
-                if rs[0] not in (INT, FLOAT, BOOL, STR, BYTES):
-                    self.error(e.args[0].span, f"int() argument must be a string or a number, not '{rs[0]}'")
-                if n == 2 and (rs[0] != STR or rs[1] not in (INT, BOOL)):
-                    self.error(e.span, "int(x, base) needs a str and an int")
-            return INT
-        if name == "float":
-            if n == 0:
-                return FLOAT
-            if need(1) and rs[0] not in (INT, FLOAT, BOOL, STR):
-                self.error(e.args[0].span, f"float() argument must be a string or a number, not '{rs[0]}'")
-            return FLOAT
-        if name == "str":
-            if n == 0:
-                return STR
-            need(1)
-            return STR
-        if name == "repr":
-            need(1)
-            return STR
-        if name == "bool":
-            if n:
-                need(1)
-            return BOOL
-        if name == "ord":
-            if need(1) and rs[0] != STR:
-                self.error(e.args[0].span, f"ord() expected a str, got {rs[0]}")
-            return INT
-        if name == "chr":
-            if need(1) and rs[0] not in (INT, BOOL):
-                self.error(e.args[0].span, f"chr() expected an int, got {rs[0]}")
-            return STR
-        if name == "list":
-            if n == 0:
-                ex = resolve(expected) if expected is not None else None
-                return ex if isinstance(ex, ListType) else ListType(fresh())
-            if need(1):
-                et = elem_type(rs[0])
-                if et is None:
-                    self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
-                    return ListType(ANY)
-                return ListType(et)
-            return ListType(ANY)
-        if name == "set":
-            if n == 0:
-                ex = resolve(expected) if expected is not None else None
-                return ex if isinstance(ex, SetType) else SetType(fresh())
-            if need(1):
-                et = elem_type(rs[0])
-                if et is None:
-                    self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
-                    return SetType(ANY)
-                return SetType(et)
-            return SetType(ANY)
-        if name == "dict":
-            if n == 0:
-                ex = resolve(expected) if expected is not None else None
-                return ex if isinstance(ex, DictType) else DictType(fresh(), fresh())
-            if need(1) and isinstance(rs[0], DictType):
-                return rs[0]
-            pair = resolve(elem_type(rs[0]) or ANY) if n == 1 else None
-            if isinstance(pair, TupleType) and len(pair.items) == 2:
-                if not is_hashable(pair.items[0]):
-                    self.error(e.args[0].span, f"unhashable type: '{pair.items[0]}'")
-                return DictType(pair.items[0], pair.items[1])
-            self.error(e.span, "dict() takes no argument or a dict here")
-            return DictType(ANY, ANY)
-        if name == "sorted":
-            self.check_reverse_kw(e, elem_type(rs[0]) if rs else None)
-            if need(1):
-                et = elem_type(rs[0])
-                if et is None:
-                    self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
-                    return ListType(ANY)
-                if rs[0] == modules.NDARRAY:
-                    return self.nd_unordered(e, name)
-                return ListType(et)
-            return ListType(ANY)
-        if name == "open":
-            if need(2, 1):
-                if rs[0] != STR:
-                    self.error(e.args[0].span, f"open() needs a str path, got {rs[0]}")
-                if n == 2 and rs[1] != STR:
-                    self.error(e.args[1].span, "open() mode must be a str")
-            return FILE
-        if name == "sum":
-            return self.check_sum(e, rs, need)
-        if name == "format":
-            if need(2, 1) and n == 2 and rs[1] != STR:
-                self.error(e.args[1].span, f"format() argument 2 must be str, not {rs[1]}")
-            return STR
-        if name == "iter":
-            if not need(1):
-                return ERROR
-            if isinstance(rs[0], GenType):
-                return rs[0]
-            et = elem_type(rs[0])
-            if et is None:
-                self.error(e.args[0].span, f"'{rs[0]}' object is not iterable")
-                return ERROR
-            return GenType(et)  # an iterator over the items
-        if name == "next":
-            if not need(2, 1):
-                return ERROR
-            if not isinstance(rs[0], GenType):
-                self.error(e.args[0].span, f"'{rs[0]}' object is not an iterator",
-                           "call iter() on it first, or use a generator")
-                return ERROR
-            if n == 2 and not assignable(rs[0].elem, rs[1]):
-                self.error(e.args[1].span, f"next() default must be {rs[0].elem}, got {rs[1]}")
-            return rs[0].elem
-        more = self.call_builtin_more(e, name, rs, need, expected)
-        if more is not None:
-            return more
-        self.error(e.span, f"{name}() is not supported yet")
-        return ERROR
+            self.error(e.span, f"{name}() is not supported yet")
+            return ERROR
+        if name in builtin_rules.RAW:
+            return rule(self, e, expected)
+        rs = [resolve(t) for t in self.args_types(e)]
+        call = builtin_rules.Call(self, e, name, rs, expected)
+        return rule(call) if rule is not None else builtin_rules.declared(call, f)
 
     def call_method(self, e: ir.Call, ot: Type, name: str, expected) -> Type:
         if is_error(ot):

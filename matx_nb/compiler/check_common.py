@@ -11,11 +11,7 @@ from . import flow, ir, primitives
 from .types import Type
 
 
-BUILTINS = {"len", "range", "min", "max", "abs", "int", "float", "str", "bool", "print", "list",
-            "dict", "set", "tuple", "sorted", "sum", "repr", "ord", "chr", "isinstance",
-            "enumerate", "zip", "reversed", "any", "all", "round", "hash", "divmod", "pow",
-            "bytes", "hex", "oct", "bin", "iter", "next", "map", "filter", "type", "id", "open",
-            "format"}
+BUILTINS = frozenset(primitives.FUNCTIONS)
 
 # Classes `raise` may name, and those an except clause may (compiler/exceptions.py).
 EXCEPTIONS = RAISABLE

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 from . import flow, ir, modules
-from .kinds import EXC, elem_type, ir_walk
+from .kinds import EXC, RANGE, elem_type, ir_walk
 from .diagnostics import Span, a_or_an, count_of
 from .types import (ANY, is_error, FLOAT, INT, NONE, AnyType, ClassType, DictType, FuncType, GenType,
                     ListType, OptionalType, SetType, TupleType, Type, TypeVar, assignable, children, fresh,
@@ -94,6 +94,7 @@ class StmtChecks:
                 self.error(s.span, f"{self.func.qualname}() must return {want}, this returns None")
             return
         got = self.expr(s.value, expected=want)
+        self.no_range_value(s.value, got)
         if isinstance(resolve(want), TypeVar) and isinstance(resolve(got), AnyType):
             unify(want, got)  # an unannotated function returning a dynamic value returns Any
         if not assignable(want, got):
@@ -218,8 +219,17 @@ class StmtChecks:
                 self.scope.lookup(s.targets[0].id) is None:
             expected = self.returned_as(s.targets[0].id, s.value)
         vt = self.expr(s.value, expected=expected)
+        self.no_range_value(s.value, vt)
         for t in s.targets:
             self.assign_target(t, vt if ann is None else ann, s.value.span, value_type=vt)
+
+    def no_range_value(self, value: ir.Expr, t: Type) -> None:
+        """A range is compiled where it is used (a loop, len(), list()...): it
+        cannot be kept in a variable or returned."""
+        if resolve(t) == RANGE:
+            self.error(value.span, "a range() is supported where it is iterated or measured (for loops, "
+                       "comprehensions, len(), list(), sum()...), not kept as a value",
+                       "write list(range(...)) to keep its numbers")
 
     def returned_as(self, name: str, value: ir.Expr) -> Optional[Type]:
         """`out = []` ... `return out` in a function declared `-> list` or `-> List`

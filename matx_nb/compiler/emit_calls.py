@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import List
 
-from . import ir, primitives
-from .builtins_codegen import builtin_name
-from .kinds import FILE, RANGE
+from . import builtin_emit, ir, primitives
 from . import method_checks
-from .types import (ANY, BOOL, BYTES, INT, NONE, STR, AnyType, DictType, GenType, ListType, SetType, Type,
+from .types import (ANY, BOOL, BYTES, INT, NONE, STR, AnyType, DictType, ListType, SetType, Type,
                     resolve)
 from .cpp import ctype, cstr_literal
 
@@ -57,7 +55,7 @@ class CallEmitter:
             target = "this" if self.is_self(obj) else self.expr(obj)
             return f"{target}->v_{m.name}({self.call_args(e, m.params)})"
         if kind == "builtin":
-            return self.builtin(e, r[1])
+            return builtin_emit.emit_builtin(self, e, r[1])
         if kind == "rtmethod":
             return self.rt_method(e, r[1], r[2])
         if kind == "format":
@@ -74,7 +72,7 @@ class CallEmitter:
             return self.dyn_method_call(e, r[1])
         if kind == "dynbuiltin":
             self.headers.add("matx_nb/dyn.h")
-            return f"mx::dyn_{r[1]}({self.coerced(e.args[0], ANY)}, {self.loc(e)})"
+            return f"mx::{r[1]}({self.coerced(e.args[0], ANY)}, {self.loc(e)})"
         if kind == "callvalue":
             ft = resolve(e.func.ty)
             args = ", ".join(self.coerced(a, t) for a, t in zip(e.args, ft.params))
@@ -92,104 +90,6 @@ class CallEmitter:
             else:
                 args.append(self.expr(a) if pt == GENERIC else self.coerced(a, pt))
         return f"{mf.cpp}({', '.join(args + [self.loc(e)])})"
-
-    def builtin(self, e: ir.Call, name: str) -> str:
-        args = e.args
-        ts = [resolve(a.ty) for a in args]
-        loc = self.loc(e)
-        if name == "zip_star":  # zip(*rows)
-            return f"mx::zip_star<{ctype(resolve(e.ty).elem.elem)}>({self.expr(args[0].value)})"
-        if name == "print":
-            sep = end = None
-            for kw in e.keywords:
-                if resolve(kw.value.ty) == NONE:
-                    continue  # sep=None / end=None: the defaults
-                if kw.name == "sep":
-                    sep = self.expr(kw.value)
-                elif kw.name == "end":
-                    end = self.expr(kw.value)
-            items = ", ".join(self.expr(a) for a in args)
-            if sep is None and end is None:
-                return f"mx::print({items})"
-            return (f"mx::print_with({sep or 'mx::Str()'}, {sep is not None and 'true' or 'false'}, "
-                    f"{end or 'mx::Str()'}, {end is not None and 'true' or 'false'}"
-                    + (", " + items if items else "") + ")")
-        if name in ("sum", "any", "all") or name in ("min", "max") and len(args) == 1:
-            return self.fold_sum(e) if name == "sum" else \
-                self.fold_any_all(e, name) if name in ("any", "all") else self.fold_min_max(e, name)
-        codes = [self.expr(a) for a in args]
-        if name == "len":
-            if ts[0] == RANGE:
-                rargs = [self.coerced(x, INT) for x in args[0].args]
-                return f"mx::range_len_of({', '.join(rargs)}, {loc})"
-            return f"mx::len({codes[0]})"
-        if name in ("min", "max"):
-            rt = resolve(e.ty)
-            if len(args) == 1:
-                return f"mx::{name}_of({codes[0]}, {loc})"
-            cs = ", ".join(self.coerce(c, t, rt) for c, t in zip(codes, ts))
-            return f"mx::{name}_({cs})"
-        if name == "abs":
-            return f"mx::abs({self.coerce(codes[0], ts[0], resolve(e.ty))}, {loc})"
-        if name == "int":
-            if not args:
-                return "0L"
-            if len(args) == 2:
-                return f"mx::to_int_base({codes[0]}, {self.coerce(codes[1], ts[1], INT)}, {loc})"
-            if ts[0] == BOOL:
-                return f"int64_t({codes[0]})"
-            return f"mx::to_int({codes[0]}, {loc})"
-        if name == "float":
-            if not args:
-                return "0.0"
-            return f"mx::to_float({codes[0]}, {loc})"
-        if name == "str":
-            return f"mx::to_str({codes[0]})" if args else "mx::Str()"
-        if name == "repr":
-            return f"mx::repr({codes[0]})"
-        if name == "bool":
-            return f"mx::truth({codes[0]})" if args else "false"
-        if name == "ord":
-            return f"mx::ord({codes[0]}, {loc})"
-        if name == "chr":
-            return f"mx::chr({self.coerce(codes[0], ts[0], INT)}, {loc})"
-        if name in ("list", "set", "sorted"):
-            rt = resolve(e.ty)
-            if not args:
-                return f"{ctype(rt)}()"
-            src = codes[0]
-            if ts[0] == RANGE or ts[0] == FILE or builtin_name(args[0]) in ("enumerate", "zip", "reversed"):
-                src = self.as_list(args[0])
-                if name == "list":
-                    return src
-            kw = getattr(e, "kwonly", {})
-            if name == "sorted" and "key" in kw:
-                rev = self.truth(kw["reverse"]) if "reverse" in kw else "false"
-                return f"mx::sorted_by_key<{ctype(rt.elem)}>({src}, {self.expr(kw['key'])}, {rev})"
-            if name == "sorted" and "reverse" in kw:
-                return f"mx::sorted_from<{ctype(rt.elem)}>({src}, {self.truth(e.kwonly['reverse'])})"
-            return f"mx::{name}_from<{ctype(rt.elem)}>({src})"
-        if name == "dict":
-            rt = resolve(e.ty)
-            if not args:
-                return f"{ctype(rt)}()"
-            if isinstance(ts[0], DictType):
-                return f"mx::dict_copy({codes[0]})"
-            return f"mx::dict_from_pairs<{ctype(rt.key)}, {ctype(rt.value)}>({self.as_list(args[0])})"
-        if name == "open":
-            return f"mx::file_open({', '.join(codes)}, {loc})"
-        if name == "iter":
-            if isinstance(ts[0], GenType):
-                return codes[0]
-            self.headers.add("matx_nb/gen.h")
-            rt = resolve(e.ty)
-            return f"mx::gen_iter<{ctype(rt.elem)}>({self.as_list(args[0])})"
-        if name == "next":
-            self.headers.add("matx_nb/gen.h")
-            if len(args) == 2:
-                return f"mx::gen_next({codes[0]}, {self.coerce(codes[1], ts[1], ts[0].elem)}, {loc})"
-            return f"mx::gen_next({codes[0]}, {loc})"
-        return self.builtin_more(e, name, codes, ts)
 
     def rt_method(self, e: ir.Call, kind: str, name: str) -> str:
         """A builtin type's method on a typed receiver: mx::<cpp>(receiver, args..., loc),

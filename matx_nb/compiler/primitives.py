@@ -1,4 +1,6 @@
-"""The methods of the builtin types, one declaration each.
+"""The builtin functions and the methods of the builtin types, one declaration each.
+
+Methods (`method(...)`, below):
 
 A declaration gives a method's parameters (CPython's names, types, defaults and
 whether a keyword may name them), its result, the runtime function that runs it
@@ -15,6 +17,14 @@ and what it does to its receiver. Everything else comes from it:
 
 Adding a method with no special rule is one `method(...)` line here, one runtime
 function `mx::<kind>_<name>(receiver, args..., const Loc*)` and one test case.
+
+Builtin functions (`function(...)`, at the end) are declared the same way, with
+CPython's markers: parameters before '/' are positional only, after '*'
+keyword only. A function the declaration says all of (ord, chr, repr, hex...)
+is checked and emitted from it: `mx::<cpp>(args..., loc)`. The others name a
+rule: a specializer registered under the builtin's name in builtin_rules.py
+(types) and builtin_emit.py (C++), as mypyc's `@specialize_function` does.
+Their flags give the analyses what the function does with its arguments.
 
 Type specs, resolved against the receiver's type (types_for):
     str bytes int bool float None any    the builtin types (int also takes bool)
@@ -43,6 +53,7 @@ class Param:
     type: str                 # a type spec (module docstring)
     default: object = REQUIRED
     keyword: bool = False     # may be given by keyword (CPython 3.11)
+    kwonly: bool = False      # may be given by keyword only (a builtin function's)
 
     @property
     def required(self) -> bool:
@@ -254,3 +265,119 @@ def spec_union(spec: str) -> Tuple[str, ...]:
 def spec_iter(spec: str) -> Optional[str]:
     """'iter[str]' -> 'str'; anything else -> None."""
     return spec[5:-1] if spec.startswith("iter[") else None
+
+
+# ---- builtin functions -------------------------------------------------------------
+@dataclass(frozen=True)
+class Function:
+    name: str
+    params: Tuple[Param, ...]
+    result: str               # a type spec; "" where the rule computes the result
+    cpp: str                  # mx::<cpp>(args..., loc) where no rule emits the call
+    loc: bool = True          # the runtime function takes the call's source place
+    rule: bool = False        # specializers decide (builtin_rules.RULES, builtin_emit.RULES)
+    supported: bool = True    # else: "<name>() is not supported yet"
+    variadic: bool = False    # takes any number of positional arguments (*args)
+    reads: bool = False       # reads its arguments and keeps none of them (borrow, readonly)
+    copies: bool = False      # its result holds its argument's items (writeback)
+    fresh: bool = False       # returns a new list that aliases nothing (borrow)
+    views: bool = False       # its result refers to its argument (iter)
+    numeric: bool = False     # allocates nothing when its arguments are numbers (analysis)
+    key: bool = False         # may be a key= function: key=len is key=lambda x: len(x)
+    dyn: str = ""             # on one Any argument: mx::<dyn>(value, loc), by its type at run time
+
+    @property
+    def positional_keywords(self) -> Tuple[str, ...]:
+        """Positional parameters a keyword may also give, in order after the
+        positional-only ones (`sum(xs, start=1)` is `sum(xs, 1)`)."""
+        return tuple(p.name for p in self.params if p.keyword and not p.kwonly)
+
+    @property
+    def keyword_only(self) -> Tuple[str, ...]:
+        return tuple(p.name for p in self.params if p.kwonly)
+
+    @property
+    def arity(self) -> Tuple[int, int]:
+        positional = [p for p in self.params if not p.kwonly]
+        if self.variadic:
+            return (sum(1 for p in positional if p.required), 255)
+        return (sum(1 for p in positional if p.required), len(positional))
+
+
+FUNCTIONS: Dict[str, Function] = {}
+
+
+def _function_params(sig: str) -> Tuple[Tuple[Param, ...], bool]:
+    """CPython's signature syntax: '/' ends the positional-only parameters, '*'
+    (or '*args') starts the keyword-only ones. (params, variadic)."""
+    out, variadic, kwonly = [], False, False
+    named = "/" not in [p.strip() for p in sig.split(",")]
+    for part in filter(None, (p.strip() for p in sig.split(","))):
+        if part == "/":
+            named = True
+            continue
+        if part.startswith("*"):
+            variadic = variadic or part != "*"
+            kwonly = True
+            continue
+        (p,) = _params(part)
+        out.append(Param(p.name, p.type, p.default, keyword=named or kwonly, kwonly=kwonly))
+    return tuple(out), variadic
+
+
+def function(names: str, sig: str, result: str = "", *, cpp: Optional[str] = None, **flags) -> None:
+    """Declares each of the space-separated builtin names with one signature."""
+    params, variadic = _function_params(sig)
+    for name in names.split():
+        FUNCTIONS[name] = Function(name, params, result, (cpp or name).format(name=name),
+                                   variadic=variadic, **flags)
+
+
+# Conversions and numbers
+function("int", "x: any = ?, /, base: int = ?", rule=True, numeric=True, key=True)
+function("float", "x: any = ?, /", rule=True, numeric=True, key=True)
+function("bool", "x: any = ?, /", "bool", rule=True, numeric=True, key=True, reads=True)
+function("str", "object: any = ?, /", "str", rule=True, key=True, reads=True)
+function("repr", "obj: any, /", "str", loc=False, key=True, reads=True)
+function("abs", "x: any, /", rule=True, numeric=True, key=True)
+function("round", "number: any, /, ndigits: any = None", rule=True)
+function("divmod", "x: any, y: any, /", rule=True)
+function("pow", "base: any, exp: any, mod: any = ?, /", rule=True)
+function("hash", "obj: any, /", "int", rule=True)
+function("ord", "c: str, /", "int", key=True)
+function("chr", "i: int, /", "str")
+function("hex oct bin", "number: int, /", "str", cpp="int_{name}", loc=False)
+function("format", "value: any, format_spec: str = ?, /", "str", cpp="format_value", rule=True)
+function("bytes", "source: any = ?, encoding: str = ?, errors: str = ?, /", "bytes", rule=True)
+# Containers and iteration
+function("len", "obj: any, /", "int", rule=True, key=True, reads=True, dyn="dyn_len")
+function("range", "*args", rule=True)
+function("list", "iterable: any = ?, /", rule=True, reads=True, copies=True, fresh=True)
+function("set", "iterable: any = ?, /", rule=True, reads=True, copies=True)
+function("dict", "iterable: any = ?, /", rule=True, reads=True, copies=True)
+function("tuple", "iterable: any = ?, /", rule=True, reads=True, copies=True)
+function("sorted", "iterable: any, /, *, key: any = None, reverse: bool = False", rule=True, reads=True,
+         copies=True, fresh=True)
+function("min max", "*args, key: any = None, default: any = ?", rule=True, reads=True, numeric=True)
+function("sum", "iterable: any, /, start: any = 0", rule=True, reads=True)
+function("any all", "iterable: any, /", "bool", rule=True, reads=True)
+function("enumerate", "iterable: any, /, start: int = 0", rule=True, reads=True, copies=True)
+function("zip", "*iterables", rule=True, reads=True, copies=True)
+function("reversed", "sequence: any, /", rule=True, reads=True, copies=True)
+function("iter", "object: any, /", rule=True, views=True)
+function("next", "iterator: any, default: any = ?, /", rule=True)
+# The rest
+function("print", "*args, sep: str|None = None, end: str|None = None, flush: any = ?", "None", rule=True,
+         reads=True)
+function("isinstance", "obj: any, class_or_tuple: any, /", "bool", rule=True)
+function("open", "file: str, mode: str = ?, /", "file", cpp="file_open")
+function("map filter type id", "*args", supported=False)
+
+FRESH_BUILTINS = frozenset(f.name for f in FUNCTIONS.values() if f.fresh)
+READING_BUILTINS = frozenset(f.name for f in FUNCTIONS.values() if f.reads)
+# Builtins a read-only value may be passed to (readonly, shared_state).
+READERS = READING_BUILTINS | frozenset(f.name for f in FUNCTIONS.values() if f.views)
+# Reads its arguments' items without keeping them (writeback's deep reads).
+DEEP_READERS = frozenset(f.name for f in FUNCTIONS.values() if f.reads and not f.copies)
+NUMERIC_BUILTINS = frozenset(f.name for f in FUNCTIONS.values() if f.numeric)
+KEY_BUILTINS = frozenset(f.name for f in FUNCTIONS.values() if f.key)

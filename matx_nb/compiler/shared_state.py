@@ -15,8 +15,7 @@ from . import ir, primitives
 MUTATING_METHODS = primitives.MUTATING
 
 # Builtins that only read their container argument.
-READERS = frozenset({"len", "sorted", "sum", "min", "max", "any", "all", "list", "set", "dict", "tuple",
-                     "enumerate", "zip", "reversed", "str", "repr", "bool", "iter"})
+READERS = primitives.READERS
 
 
 def is_module_container(e) -> bool:

@@ -14,7 +14,7 @@ counts as a possible change.
 """
 from typing import Set
 
-from . import ir
+from . import ir, primitives
 from .borrow import READING_BUILTINS, _Facts
 from .types import AnyType, DictType, ListType, SetType, TupleType, resolve
 
@@ -73,7 +73,7 @@ def _reads_only(facts: _Facts, use: ir.Name, t) -> bool:
         if use not in p.args:
             return False
         if r[:1] == ("builtin",) and r[1] in READING_BUILTINS:
-            return not deep or r[1] in ("len", "print", "str", "repr", "bool", "any", "all", "sum", "min", "max")
+            return not deep or r[1] in primitives.DEEP_READERS
         return r[:1] == ("rtmethod",) and len(r) >= 3 and r[1] == "str" and r[2] == "join"
     if isinstance(p, ir.Return):
         return True

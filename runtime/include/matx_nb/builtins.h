@@ -138,6 +138,8 @@ inline int64_t ord(const Str& s, const Loc* loc) {
   return int64_t(s[0]);
 }
 inline Str chr(int64_t c, const Loc* loc) {
+  // CPython converts the argument to a C int first.
+  if (c > INT32_MAX || c < INT32_MIN) raise(ErrKind::OverflowError, "Python int too large to convert to C int", loc);
   if (c < 0 || c > 0x10FFFF) raise(ErrKind::ValueError, "chr() arg not in range(0x110000)", loc);
   return str_char(char32_t(c));
 }

@@ -1,0 +1,317 @@
+"""The C++ of the builtin functions a declaration cannot state
+(primitives.function): one specializer per builtin, registered under its name
+with @emit, as builtin_rules.py registers their type rules. A builtin with no
+specializer is emitted from its declaration (`declared`):
+`mx::<cpp>(args..., loc)`, each argument converted to its parameter's type.
+
+A specializer is a free function of the emitter, the checked ir.Call and the
+call's `Args`: its arguments' C++ (evaluated in order, before the specializer
+runs), their types and its source place; it returns the C++ expression. The
+raw ones (RAW) get no Args: they emit their arguments themselves (a fold over
+an iterable, print's keywords).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+from . import ir, primitives
+from .cpp import ctype
+from .kinds import FILE, RANGE
+from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, DictType, GenType, TupleType, Type, VarTupleType,
+                    resolve)
+
+RULES: Dict[str, Callable] = {}
+RAW = set()
+
+
+def emit(*names: str, raw: bool = False):
+    """Registers the decorated function as the C++ of the named builtins."""
+    def register(fn):
+        for name in names:
+            if name not in primitives.FUNCTIONS and name not in EXTRA:
+                raise ValueError(f"emitter for {name}(), which primitives.py does not declare")
+            RULES[name] = fn
+            if raw:
+                RAW.add(name)
+        return fn
+    return register
+
+
+@dataclass
+class Args:
+    codes: List[str]   # each argument's C++
+    ts: List[Type]     # their types, resolved
+    loc: str           # the call's source place
+
+
+# Calls the checker makes from other syntax: zip(*rows), matx.Tuple(a, b).
+EXTRA = ("zip_star", "tuple_of")
+# Builtins with no C++ of their own: the code that uses one emits it (range():
+# the loops, len() and the copies into containers; the checker keeps it from
+# being a value).
+USED_IN_PLACE = ("range",)
+
+
+def builtin_name(e) -> str:
+    """The builtin an expression calls, or ''."""
+    r = getattr(e, "resolved", None)
+    return r[1] if isinstance(e, ir.Call) and r and r[0] == "builtin" else ""
+
+
+def declared(em, e: ir.Call, f: primitives.Function, a: Args) -> str:
+    """mx::<cpp>(args..., loc): an int parameter takes a bool as an int."""
+    args = [em.coerce(c, t, INT) if p.type == "int" else c for c, t, p in zip(a.codes, a.ts, f.params)]
+    if f.loc:
+        args.append(a.loc)
+    return f"mx::{f.cpp}({', '.join(args)})"
+
+
+def _materialized(a: ir.Expr, t: Type) -> bool:
+    """A range, a file or an enumerate/zip/reversed: copied through em.as_list."""
+    return t in (RANGE, FILE) or builtin_name(a) in ("enumerate", "zip", "reversed")
+
+
+# ---- numbers and conversions ------------------------------------------------------
+@emit("abs")
+def emit_abs(em, e: ir.Call, a: Args) -> str:
+    return f"mx::abs({em.coerce(a.codes[0], a.ts[0], resolve(e.ty))}, {a.loc})"
+
+
+@emit("int")
+def emit_int(em, e: ir.Call, a: Args) -> str:
+    if not e.args:
+        return "0L"
+    if len(e.args) == 2:
+        return f"mx::to_int_base({a.codes[0]}, {em.coerce(a.codes[1], a.ts[1], INT)}, {a.loc})"
+    if a.ts[0] == BOOL:
+        return f"int64_t({a.codes[0]})"
+    return f"mx::to_int({a.codes[0]}, {a.loc})"
+
+
+@emit("float")
+def emit_float(em, e: ir.Call, a: Args) -> str:
+    return f"mx::to_float({a.codes[0]}, {a.loc})" if e.args else "0.0"
+
+
+@emit("str")
+def emit_str(em, e: ir.Call, a: Args) -> str:
+    return f"mx::to_str({a.codes[0]})" if e.args else "mx::Str()"
+
+
+@emit("bool")
+def emit_bool(em, e: ir.Call, a: Args) -> str:
+    return f"mx::truth({a.codes[0]})" if e.args else "false"
+
+
+@emit("round")
+def emit_round(em, e: ir.Call, a: Args) -> str:
+    codes, ts = a.codes, a.ts
+    x = em.coerce(codes[0], ts[0], INT) if ts[0] == BOOL else codes[0]
+    if len(e.args) == 1 or ts[1] == NONE:
+        return f"mx::round_({x}, {a.loc})"
+    return f"mx::round_({x}, {em.coerce(codes[1], ts[1], INT)}, {a.loc})"
+
+
+@emit("hash")
+def emit_hash(em, e: ir.Call, a: Args) -> str:
+    return f"mx::py_hash({a.codes[0]})"
+
+
+@emit("divmod")
+def emit_divmod(em, e: ir.Call, a: Args) -> str:
+    codes, ts = a.codes, a.ts
+    t = FLOAT if FLOAT in ts else INT
+    return f"mx::divmod({em.coerce(codes[0], ts[0], t)}, {em.coerce(codes[1], ts[1], t)}, {a.loc})"
+
+
+@emit("pow")
+def emit_pow(em, e: ir.Call, a: Args) -> str:
+    if len(e.args) == 3:
+        xs = ", ".join(em.coerce(c, t, INT) for c, t in zip(a.codes, a.ts))
+        return f"mx::pow_mod({xs}, {a.loc})"
+    node = ir.BinOp(e.span, "**", e.args[0], e.args[1])
+    node.ty = e.ty
+    return em.binop("**", a.codes[0], e.args[0].ty, e.args[1], node, result_ty=e.ty)
+
+
+@emit("format")
+def emit_format(em, e: ir.Call, a: Args) -> str:
+    spec = a.codes[1] if len(a.codes) > 1 else "mx::Str()"
+    return f"mx::format_value({a.codes[0]}, {spec}, {a.loc})"
+
+
+@emit("bytes")
+def emit_bytes(em, e: ir.Call, a: Args) -> str:
+    if not e.args:
+        return "mx::Bytes()"
+    codes, ts = a.codes, a.ts
+    if ts[0] == STR:
+        return f"mx::str_encode({', '.join(codes)}, {a.loc})"
+    if ts[0] == BYTES:
+        return codes[0]
+    if ts[0] in (INT, BOOL):
+        return f"mx::bytes_zeros({em.coerce(codes[0], ts[0], INT)}, {a.loc})"
+    return f"mx::bytes_from_ints({em.as_list(e.args[0])}, {a.loc})"
+
+
+# ---- containers and iteration -----------------------------------------------------
+@emit("len")
+def emit_len(em, e: ir.Call, a: Args) -> str:
+    if a.ts[0] == RANGE:
+        rargs = [em.coerced(x, INT) for x in e.args[0].args]
+        return f"mx::range_len_of({', '.join(rargs)}, {a.loc})"
+    return f"mx::len({a.codes[0]})"
+
+
+@emit("min", "max", raw=True)
+def emit_min_max(em, e: ir.Call, a: Optional[Args]) -> str:
+    name = builtin_name(e)
+    if len(e.args) == 1:
+        return em.fold_min_max(e, name)
+    a = a or args_of(em, e)
+    rt = resolve(e.ty)
+    return f"mx::{name}_({', '.join(em.coerce(c, t, rt) for c, t in zip(a.codes, a.ts))})"
+
+
+@emit("sum", raw=True)
+def emit_sum(em, e: ir.Call, a) -> str:
+    return em.fold_sum(e)
+
+
+@emit("any", "all", raw=True)
+def emit_any_all(em, e: ir.Call, a) -> str:
+    return em.fold_any_all(e, builtin_name(e))
+
+
+@emit("list", "set", "sorted")
+def emit_copy(em, e: ir.Call, a: Args) -> str:
+    name = builtin_name(e)
+    rt = resolve(e.ty)
+    if not e.args:
+        return f"{ctype(rt)}()"
+    src = a.codes[0]
+    if _materialized(e.args[0], a.ts[0]):
+        src = em.as_list(e.args[0])
+        if name == "list":
+            return src
+    kw = getattr(e, "kwonly", {})
+    if name == "sorted" and "key" in kw:
+        rev = em.truth(kw["reverse"]) if "reverse" in kw else "false"
+        return f"mx::sorted_by_key<{ctype(rt.elem)}>({src}, {em.expr(kw['key'])}, {rev})"
+    if name == "sorted" and "reverse" in kw:
+        return f"mx::sorted_from<{ctype(rt.elem)}>({src}, {em.truth(e.kwonly['reverse'])})"
+    return f"mx::{name}_from<{ctype(rt.elem)}>({src})"
+
+
+@emit("dict")
+def emit_dict(em, e: ir.Call, a: Args) -> str:
+    rt = resolve(e.ty)
+    if not e.args:
+        return f"{ctype(rt)}()"
+    if isinstance(a.ts[0], DictType):
+        return f"mx::dict_copy({a.codes[0]})"
+    return f"mx::dict_from_pairs<{ctype(rt.key)}, {ctype(rt.value)}>({em.as_list(e.args[0])})"
+
+
+@emit("tuple")
+def emit_tuple(em, e: ir.Call, a: Args) -> str:
+    if not e.args:
+        return "mx::Tuple<>()"
+    rt = resolve(e.ty)
+    x, t = e.args[0], a.ts[0]
+    if isinstance(t, (TupleType, VarTupleType)):
+        return a.codes[0]
+    if isinstance(rt, VarTupleType):
+        src = em.as_list(x) if _materialized(x, t) or isinstance(t, GenType) else a.codes[0]
+        return f"mx::vtuple_from<{ctype(rt.elem)}>({src})"
+    if isinstance(x, ir.ListLit):
+        return f"{ctype(rt)}({', '.join(em.coerced(y, it) for y, it in zip(x.elts, rt.items))})"
+    tmp = em.new_tmp("t")
+    items = ", ".join(f"mx::getitem({tmp}, {i}L, {a.loc})" for i in range(len(rt.items)))
+    return f"([&]() {{ auto {tmp} = {a.codes[0]}; return {ctype(rt)}({items}); }}())"
+
+
+@emit("tuple_of")  # matx.Tuple(a, b)
+def emit_tuple_of(em, e: ir.Call, a: Args) -> str:
+    rt = resolve(e.ty)
+    return f"{ctype(rt)}({', '.join(em.coerced(x, t) for x, t in zip(e.args, rt.items))})"
+
+
+@emit("enumerate", "zip", "reversed")
+def emit_materialized(em, e: ir.Call, a: Args) -> str:
+    """Outside a for loop: the pairs (or items) as a new list."""
+    rt = resolve(e.ty)
+    out = em.new_tmp("out")
+    return em.fold(e, ctype(rt), [f"{ctype(rt)} {out};"],
+                   lambda item, et: em.line(f"{out}.push_back({item});"), f"return {out};")
+
+
+@emit("zip_star", raw=True)  # zip(*rows)
+def emit_zip_star(em, e: ir.Call, a) -> str:
+    return f"mx::zip_star<{ctype(resolve(e.ty).elem.elem)}>({em.expr(e.args[0].value)})"
+
+
+@emit("iter")
+def emit_iter(em, e: ir.Call, a: Args) -> str:
+    if isinstance(a.ts[0], GenType):
+        return a.codes[0]
+    em.headers.add("matx_nb/gen.h")
+    return f"mx::gen_iter<{ctype(resolve(e.ty).elem)}>({em.as_list(e.args[0])})"
+
+
+@emit("next")
+def emit_next(em, e: ir.Call, a: Args) -> str:
+    em.headers.add("matx_nb/gen.h")
+    if len(e.args) == 2:
+        return f"mx::gen_next({a.codes[0]}, {em.coerce(a.codes[1], a.ts[1], a.ts[0].elem)}, {a.loc})"
+    return f"mx::gen_next({a.codes[0]}, {a.loc})"
+
+
+# ---- the rest ---------------------------------------------------------------------
+@emit("print", raw=True)
+def emit_print(em, e: ir.Call, a) -> str:
+    sep = end = None
+    for kw in e.keywords:
+        if resolve(kw.value.ty) == NONE:
+            continue  # sep=None / end=None: the defaults
+        if kw.name == "sep":
+            sep = em.expr(kw.value)
+        elif kw.name == "end":
+            end = em.expr(kw.value)
+    items = ", ".join(em.expr(x) for x in e.args)
+    if sep is None and end is None:
+        return f"mx::print({items})"
+    return (f"mx::print_with({sep or 'mx::Str()'}, {sep is not None and 'true' or 'false'}, "
+            f"{end or 'mx::Str()'}, {end is not None and 'true' or 'false'}" + (", " + items if items else "") + ")")
+
+
+@emit("isinstance")
+def emit_isinstance(em, e: ir.Call, a: Args) -> str:
+    code = a.codes[0]
+    if e.isinstance_static is None:
+        names = ", ".join(f'"{k}"' for k in e.isinstance_kinds)
+        return f"mx::any_isinstance({code}, {{{names}}})"
+    if getattr(e, "isinstance_classes", None):
+        tmp = em.new_tmp("obj")
+        tests = " || ".join(f"dynamic_cast<const C_{k}*>({tmp}.get()) != nullptr" for k in e.isinstance_classes)
+        return f"([&]() {{ auto {tmp} = {code}; return {tests}; }}())"
+    return f"((void)({code}), {'true' if e.isinstance_static else 'false'})"
+
+
+def args_of(em, e: ir.Call) -> Args:
+    return Args([em.expr(x) for x in e.args], [resolve(x.ty) for x in e.args], em.loc(e))
+
+
+def emit_builtin(em, e: ir.Call, name: str) -> str:
+    """The C++ of a call of builtin `name`: its specializer, else its
+    declaration's. The call's source place first, then its arguments in order."""
+    em.loc(e)
+    fn = RULES.get(name)
+    if name in RAW and not (name in ("min", "max") and len(e.args) != 1):
+        return fn(em, e, None)
+    a = args_of(em, e)
+    return fn(em, e, a) if fn is not None else declared(em, e, primitives.FUNCTIONS[name], a)
+
+
+__all__: List[str] = ["RULES", "emit", "emit_builtin", "builtin_name", "declared"]
