@@ -56,7 +56,9 @@ def text(markup):
 
 def test_saved_outputs_carry_the_widget_and_its_final_static_copy(saved):
     for i in (1, 2):
-        (out,) = [o for o in saved.cells[i].outputs if o.output_type == "display_data"]
+        shown = [o for o in saved.cells[i].outputs if o.output_type == "display_data"]
+        assert len(shown) == 1, f"cell {i}: outputs {saved.cells[i].outputs}"
+        (out,) = shown
         assert WIDGET_VIEW in out.data and "text/html" in out.data
         assert 'class="matx-out matx-static"' in out.data["text/html"]
         assert "saved while building" not in out.data["text/html"]  # updated to the final state

@@ -74,11 +74,11 @@ def evaluation_operands(e: ir.Expr) -> List[ir.Expr]:
                 out.append(x)
         return out
     if isinstance(e, ir.Call) and e.resolved:
-        kind = e.resolved[0]
+        r = e.resolved
         args = [a.value if isinstance(a, ir.Starred) else a for a in e.args] + [k.value for k in e.keywords]
-        if kind in ("method", "rtmethod", "staticvirt"):
+        if isinstance(r, (ir.MethodCall, ir.PrimitiveCall)) or isinstance(r, ir.StaticCall) and r.virtual:
             return [e.func.value] + args
-        if kind == "builtin" and e.resolved[1] == "range":
+        if ir.builtin_named(e, "range"):
             return []
         return args
     return []
@@ -88,20 +88,18 @@ def is_impure(e, pure=frozenset()) -> bool:
     """Whether evaluating e may change state or print: calls into user code that
     writes anything, mutating methods, print."""
     if isinstance(e, ir.Call) and e.resolved:
-        kind = e.resolved[0]
-        if kind == "func" and e.resolved[1] not in pure:
+        r = e.resolved
+        if isinstance(r, ir.FuncCall) and r.func not in pure:
             return True
-        if kind in ("method", "super", "static", "staticvirt") and e.resolved[2] not in pure:
+        if isinstance(r, (ir.MethodCall, ir.SuperCall, ir.StaticCall)) and r.method not in pure:
             return True
-        if kind == "callvalue":
+        if isinstance(r, (ir.ValueCall, ir.NewCall)):
             return True
-        if kind == "new":
+        if isinstance(r, ir.PrimitiveCall) and r.name in MUTATING_METHODS:
             return True
-        if kind == "rtmethod" and e.resolved[2] in MUTATING_METHODS:
+        if ir.builtin_named(e, "print"):
             return True
-        if kind == "builtin" and e.resolved[1] == "print":
-            return True
-        if kind == "module" and not e.resolved[1].pure:
+        if isinstance(r, ir.ModuleCall) and not r.member.pure:
             return True
     if isinstance(e, (ir.Expr, ir.Keyword, ir.Comprehension)):
         for k, v in vars(e).items():
@@ -146,9 +144,9 @@ def writes_state(f: ir.Function) -> bool:
             return True  # a += 1 writes an array the caller may see
     for call in iter_calls(f.body):
         r = call.resolved
-        if r and r[0] == "rtmethod" and r[2] in MUTATING_METHODS:
+        if isinstance(r, ir.PrimitiveCall) and r.name in MUTATING_METHODS:
             return True
-        if r and r[0] == "builtin" and r[1] == "print":
+        if ir.builtin_named(call, "print"):
             return True
     return False
 
@@ -163,7 +161,7 @@ def pure_functions(p: ir.Program) -> set:
         changed = False
         for f in list(pure):
             for call in iter_calls(f.body):
-                if call.resolved and call.resolved[0] == "new":
+                if isinstance(call.resolved, ir.NewCall):
                     pure.discard(f)
                     changed = True
                     break
@@ -182,24 +180,23 @@ def call_graph(p: ir.Program):
     for f in funcs:
         for call in iter_calls(f.body):
             r = call.resolved
-            if r and r[0] == "func":
-                edges[f].add(r[1])
-            elif r and r[0] in ("method", "super"):
-                edges[f].add(r[2])
-                if r[0] == "method":  # a virtual call may reach any override
+            if isinstance(r, ir.FuncCall):
+                edges[f].add(r.func)
+            elif isinstance(r, (ir.MethodCall, ir.SuperCall)):
+                edges[f].add(r.method)
+                if isinstance(r, ir.MethodCall):  # a virtual call may reach any override
                     for c in p.classes:
-                        m = c.methods.get(r[2].name)
-                        if m is not None and m in edges and r[1] in ir.class_chain(c):
+                        m = c.methods.get(r.method.name)
+                        if m is not None and m in edges and r.cls in ir.class_chain(c):
                             edges[f].add(m)
-            elif r and r[0] in ("static", "staticvirt"):
+            elif isinstance(r, ir.StaticCall):
                 for c in p.classes:  # the class's own copy, and overrides reached through obj.m()
-                    m = c.statics.get(r[2].name)
-                    if m is not None and m in edges and (c is r[1] if r[0] == "static" else
-                                                         r[1] in ir.class_chain(c)):
+                    m = c.statics.get(r.method.name)
+                    if m is not None and m in edges and (r.cls in ir.class_chain(c) if r.virtual else c is r.cls):
                         edges[f].add(m)
-                edges[f].add(r[2])
-            elif r and r[0] == "new" and ir.find_method(r[1], "__init__") is not None:
-                edges[f].add(ir.find_method(r[1], "__init__"))
+                edges[f].add(r.method)
+            elif isinstance(r, ir.NewCall) and ir.find_method(r.cls, "__init__") is not None:
+                edges[f].add(ir.find_method(r.cls, "__init__"))
     return edges
 
 
@@ -222,9 +219,9 @@ def allocation_free(f: ir.Function) -> bool:
         r = call.resolved
         if not r:
             return False
-        if r[0] == "builtin" and (r[1] not in NUMERIC_BUILTINS or any(is_heap(a.ty) for a in call.args)):
+        if isinstance(r, ir.BuiltinCall) and (r.name not in NUMERIC_BUILTINS or any(is_heap(a.ty) for a in call.args)):
             return False
-        if r[0] in ("rtmethod", "new"):
+        if isinstance(r, (ir.PrimitiveCall, ir.NewCall)):
             return False
     return True
 

@@ -38,7 +38,8 @@ FRESH_STR_METHODS = primitives.FRESH_STR
 FRESH_BUILTINS = primitives.FRESH_BUILTINS
 # Builtins that read a list argument without keeping it.
 READING_BUILTINS = primitives.READING_BUILTINS
-SAFE_CALLS = frozenset(("builtin", "rtmethod", "format", "noop"))
+# Calls that run no user code (a compiled function could change the list).
+SAFE_CALLS = (ir.BuiltinCall, ir.PrimitiveCall, ir.FormatCall, ir.NoOp)
 
 
 def _walk(node, parent=None, out=None):
@@ -83,14 +84,7 @@ def _is_fresh(e) -> bool:
     """An expression that makes a new list nobody else refers to."""
     if isinstance(e, (ir.ListLit, ir.ListComp)) and not isinstance(e, ir.GenExp):
         return True
-    if isinstance(e, ir.Call) and e.resolved:
-        kind = e.resolved[0]
-        if kind == "rtmethod" and len(e.resolved) >= 3 and e.resolved[1] == "str" and \
-                e.resolved[2] in FRESH_STR_METHODS:
-            return True
-        if kind == "builtin" and e.resolved[1] in FRESH_BUILTINS:
-            return True
-    return False
+    return ir.primitive_named(e, "str", FRESH_STR_METHODS) or ir.builtin_named(e, FRESH_BUILTINS)
 
 
 def _mentions_objects(t) -> bool:
@@ -138,17 +132,15 @@ class _Facts:
             return p.iter is use or p.target is use
         if isinstance(p, ir.Attribute):
             call = self.parent.get(id(p))
-            return isinstance(call, ir.Call) and call.func is p and bool(call.resolved) and \
-                call.resolved[0] == "rtmethod" and call.resolved[1] == "list"
+            return isinstance(call, ir.Call) and call.func is p and ir.primitive_named(call, "list")
         if isinstance(p, ir.Subscript):
             return p.value is use
         if isinstance(p, ir.Compare):
             return use in p.comparators and all(op in ("in", "not in") for op in p.ops)
         if isinstance(p, ir.Call):
-            r = p.resolved or ()
-            if use in p.args and r and r[0] == "builtin" and r[1] in READING_BUILTINS:
+            if use in p.args and ir.builtin_named(p, READING_BUILTINS):
                 return True
-            return use in p.args and r[:1] == ("rtmethod",) and len(r) >= 3 and r[1] == "str" and r[2] == "join"
+            return use in p.args and ir.primitive_named(p, "str", "join")
         if isinstance(p, ir.Return):
             return True
         if isinstance(p, ir.AugAssign):
@@ -161,8 +153,7 @@ class _Facts:
         """The receivers of every in-place change of a list of type list_ty in body."""
         out = []
         for n, p in _walk(body):
-            if isinstance(n, ir.Call) and n.resolved and n.resolved[0] == "rtmethod" and \
-                    len(n.resolved) >= 3 and n.resolved[1] == "list" and n.resolved[2] in LIST_MUTATORS and \
+            if isinstance(n, ir.Call) and ir.primitive_named(n, "list", LIST_MUTATORS) and \
                     isinstance(n.func, ir.Attribute) and resolve(n.func.value.ty) == list_ty:
                 out.append(n.func.value)
             targets = []
@@ -182,7 +173,7 @@ class _Facts:
     def runs_user_code(self, body) -> bool:
         for n, _ in _walk(body):
             if isinstance(n, ir.Call):
-                if not n.resolved or n.resolved[0] not in SAFE_CALLS:
+                if not isinstance(n.resolved, SAFE_CALLS):
                     return True
                 values = list(n.args) + [k.value for k in n.keywords]
                 if any(_mentions_objects(a.ty) for a in values if getattr(a, "ty", None) is not None):
@@ -263,13 +254,13 @@ def _mark_last_appends(loop: ir.For, name: str) -> None:
     def moved_append(st) -> Optional[ir.Name]:
         """`lst.append(name)` with name read once, of the list's exact item type."""
         c = st.value if isinstance(st, ir.ExprStmt) else None
-        if not (isinstance(c, ir.Call) and c.resolved and c.resolved[:3] == ("rtmethod", "list", "append")
+        if not (isinstance(c, ir.Call) and ir.primitive_named(c, "list", "append")
                 and len(c.args) == 1 and not c.keywords and isinstance(c.func, ir.Attribute)):
             return None
         a, lt = c.args[0], resolve(c.func.value.ty)
         if not (isinstance(a, ir.Name) and a.id == name and reads(st) == 1 and isinstance(lt, ListType)
                 and resolve(lt.elem) == STR and resolve(a.ty) == STR and
-                (a.resolved is None or a.resolved[0] == "local") and not getattr(a, "check_bound", False)):
+                ir.is_local(a) and not a.check_bound):
             return None
         return a
 
@@ -318,20 +309,18 @@ def mark_self_move(target: ir.Name, value: ir.Expr, f) -> None:
     if len(uses) != 1:
         return
     use, p = uses[0]
-    if getattr(use, "check_bound", False) or not (use.resolved is None or use.resolved[0] == "local"):
+    if use.check_bound or not ir.is_local(use):
         return
     call = next((c for c, _ in pairs if isinstance(c, ir.Call) and c.func is p), None)
-    if isinstance(p, ir.Attribute) and p.value is use and call is not None and call.resolved and \
-            call.resolved[0] == "rtmethod" and len(call.resolved) >= 3 and call.resolved[1] == "str" and \
-            call.resolved[2] in IN_PLACE_STR_METHODS and resolve(use.ty) == STR:
+    if isinstance(p, ir.Attribute) and p.value is use and call is not None and \
+            ir.primitive_named(call, "str", IN_PLACE_STR_METHODS) and resolve(use.ty) == STR:
         use.move_from = True
 
 
 def _is_split_words(e) -> bool:
     """`name.split()` of a str: the call `for` can stream (SplitWords)."""
-    return isinstance(e, ir.Call) and bool(e.resolved) and e.resolved[0] == "rtmethod" and \
-        len(e.resolved) >= 3 and e.resolved[1] == "str" and e.resolved[2] == "split" and not e.args and \
-        not getattr(e, "kwonly", None) and isinstance(e.func, ir.Attribute) and isinstance(e.func.value, ir.Name)
+    return isinstance(e, ir.Call) and ir.primitive_named(e, "str", "split") and not e.args and \
+        not e.kwonly and isinstance(e.func, ir.Attribute) and isinstance(e.func.value, ir.Name)
 
 
 def inline_split_temps(f: ir.Function) -> None:

@@ -21,21 +21,12 @@ from .kinds import FILE, RANGE
 from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, DictType, GenType, TupleType, Type, VarTupleType,
                     resolve)
 
-RULES: Dict[str, Callable] = {}
-RAW = set()
-
-
-def emit(*names: str, raw: bool = False):
-    """Registers the decorated function as the C++ of the named builtins."""
-    def register(fn):
-        for name in names:
-            if name not in primitives.FUNCTIONS and name not in EXTRA:
-                raise ValueError(f"emitter for {name}(), which primitives.py does not declare")
-            RULES[name] = fn
-            if raw:
-                RAW.add(name)
-        return fn
-    return register
+# Calls the checker makes from other syntax: zip(*rows), matx.Tuple(a, b).
+EXTRA = ("zip_star", "tuple_of")
+_TABLE = primitives.Specializers("C++ rule", EXTRA)
+emit = _TABLE.register  # @emit("len"): the C++ of len()
+RULES: Dict[str, Callable] = _TABLE.rules
+RAW = _TABLE.raw  # emitters that evaluate the arguments themselves
 
 
 @dataclass
@@ -45,8 +36,6 @@ class Args:
     loc: str           # the call's source place
 
 
-# Calls the checker makes from other syntax: zip(*rows), matx.Tuple(a, b).
-EXTRA = ("zip_star", "tuple_of")
 # Builtins with no C++ of their own: the code that uses one emits it (range():
 # the loops, len() and the copies into containers; the checker keeps it from
 # being a value).
@@ -56,7 +45,7 @@ USED_IN_PLACE = ("range",)
 def builtin_name(e) -> str:
     """The builtin an expression calls, or ''."""
     r = getattr(e, "resolved", None)
-    return r[1] if isinstance(e, ir.Call) and r and r[0] == "builtin" else ""
+    return r.name if isinstance(e, ir.Call) and isinstance(r, ir.BuiltinCall) else ""
 
 
 def declared(em, e: ir.Call, f: primitives.Function, a: Args) -> str:

@@ -20,21 +20,10 @@ from .types import (ANY, BOOL, BYTES, ERROR, FLOAT, INT, NONE, STR, DictType, Ge
                     TupleType, Type, VarTupleType, assignable, fresh, is_error, is_hashable, is_numeric,
                     resolve, unify)
 
-RULES: Dict[str, Callable] = {}
-RAW: Set[str] = set()  # rules given (checker, call, expected): they type the arguments themselves
-
-
-def rule(*names: str, raw: bool = False):
-    """Registers the decorated function as the type rule of the named builtins."""
-    def register(fn):
-        for name in names:
-            if name not in primitives.FUNCTIONS:
-                raise ValueError(f"rule for {name}(), which primitives.py does not declare")
-            RULES[name] = fn
-            if raw:
-                RAW.add(name)
-        return fn
-    return register
+_TABLE = primitives.Specializers("type rule")
+rule = _TABLE.register  # @rule("len"): the type rule of len()
+RULES: Dict[str, Callable] = _TABLE.rules
+RAW: Set[str] = _TABLE.raw  # rules given (checker, call, expected): they type the arguments themselves
 
 
 @dataclass

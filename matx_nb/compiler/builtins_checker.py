@@ -53,7 +53,7 @@ class BuiltinChecks:
         """matx.List(xs) is list(xs), matx.Tuple(a, b) is (a, b)."""
         if builtin != "tuple_of":
             return self.call_builtin(e, builtin, expected)
-        e.resolved = ("builtin", "tuple_of")
+        e.resolved = ir.BuiltinCall("tuple_of")
         if e.keywords:
             self.error(e.keywords[0].span, "matx.Tuple() takes no keyword arguments")
         ex = resolve(expected) if expected is not None else None
@@ -203,7 +203,7 @@ class BuiltinChecks:
             if isinstance(p, ir.FormatField):
                 if p.spec is not None:
                     self.expr(p.spec)
-        e.resolved = ("format", None)
+        e.resolved = ir.FormatCall()
         return STR
 
     def check_percent(self, e: ir.BinOp, rt: Type) -> Type:

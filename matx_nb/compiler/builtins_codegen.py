@@ -60,9 +60,7 @@ class LoopEmitter:
         ctype, elem_type = cpp.ctype, kinds.elem_type
         t = resolve(it.ty)
         bname = builtin_name(it)
-        special = isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
-            (it.resolved[1], it.resolved[2]) in (("str", "split"), ("dict", "items"), ("dict", "keys"),
-                                                 ("dict", "values"))
+        special = ir.primitive_named(it, "str", "split") or ir.primitive_named(it, "dict", ("items", "keys", "values"))
         strip_mined = (t == kinds.RANGE and (len(it.args) <= 2 or kinds.const_int(it.args[2]) == 1)) or \
             isinstance(t, (ListType, VarTupleType)) or t in (STR, BYTES, kinds.FILE)
         if bname not in ("enumerate", "zip", "reversed") and strip_mined and not special:
@@ -74,9 +72,7 @@ class LoopEmitter:
             def on_item(item, et):
                 self.line(f"mx::poll_every({budget}, {loc});")
                 inner(item, et)
-        if isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
-                it.resolved[1] == "str" and it.resolved[2] == "split" and not it.args and \
-                not getattr(it, "kwonly", None):
+        if ir.primitive_named(it, "str", "split") and not it.args and not it.kwonly:
             # for w in s.split(): the words one at a time, no list
             w, item = self.new_tmp("words"), self.new_tmp("word")
             self.block_open()
@@ -88,13 +84,12 @@ class LoopEmitter:
             self.block_close()
             self.block_close()
             return
-        if isinstance(it, ir.Call) and it.resolved and it.resolved[0] == "rtmethod" and \
-                it.resolved[1] == "dict" and it.resolved[2] in ("items", "keys", "values"):
+        if ir.primitive_named(it, "dict", ("items", "keys", "values")):
             # for k, v in d.items(): walk the table without copying it
             d = self.new_tmp("d")
             self.block_open()
             self.line(f"auto {d} = {self.expr(it.func.value)};")
-            what = it.resolved[2]
+            what = it.resolved.name
             self.emit_table_loop(d, node, lambda e: {
                 "items": f"{ctype(t.elem)}{{{e}.key, {e}.value}}",
                 "keys": f"{e}.key", "values": f"{e}.value"}[what], on_item, elem_t=t.elem)

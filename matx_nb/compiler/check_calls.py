@@ -38,7 +38,7 @@ class CallChecks:
         if c is not None:
             cv = ir.find_const(c, e.attr)
             if cv is not None:
-                e.resolved = ("const", cv)
+                e.resolved = ir.ConstRef(cv)
                 return self.const_type(cv, e.span)
             if ir.find_static(c, e.attr) is not None or ir.find_method(c, e.attr) is not None:
                 self.error(e.span, f"{c.name}.{e.attr} can only be called here, not used as a value",
@@ -51,7 +51,7 @@ class CallChecks:
             consts = modules.CONSTANTS.get(mod, {})
             if e.attr in consts:
                 v = consts[e.attr]
-                e.resolved = ("const", v)
+                e.resolved = ir.ConstRef(v)
                 return self.const_type(v, e.span)
             if modules.lookup(mod, e.attr):
                 self.error(e.span, f"'{mod}.{e.attr}' can only be called here, not used as a value")
@@ -65,11 +65,11 @@ class CallChecks:
         if isinstance(ot, ClassType) and ot.info is not None:
             at = ir.find_attr(ot.info, e.attr)
             if at is not None:
-                e.resolved = ("attr", ot.info)
+                e.resolved = ir.InstanceAttr(ot.info)
                 return at
             cv = ir.find_const(ot.info, e.attr)
             if cv is not None:  # read through the instance: a subclass may redefine it
-                e.resolved = ("classconst", e.attr)
+                e.resolved = ir.ClassConst(e.attr)
                 return self.const_type(cv, e.span)
             if ir.find_method(ot.info, e.attr) is not None or ir.find_static(ot.info, e.attr) is not None:
                 self.error(e.span, "bound methods as values are not supported yet; call the method",
@@ -168,7 +168,7 @@ class CallChecks:
         for a in given[len(params):]:
             self.expr(a)
         e.bound_args = slots
-        e.resolved = ("module", mf)
+        e.resolved = ir.ModuleCall(mf)
         if not ok:
             return ERROR
         rt = mf.result_type(ts)
@@ -181,7 +181,7 @@ class CallChecks:
             if err is not None:
                 self.error((slots[err[0]] or e).span, err[1])
                 return ERROR
-            e.resolved = ("module", modules.with_callee(mf, cpp))
+            e.resolved = ir.ModuleCall(modules.with_callee(mf, cpp))
         return rt
 
     def expr_Call(self, e: ir.Call, expected):
@@ -195,7 +195,7 @@ class CallChecks:
             at = resolve(self.expr(e.args[0]))
             decl = primitives.FUNCTIONS[f.id]
             if isinstance(at, AnyType) and not is_error(at) and decl.dyn:
-                e.resolved = ("dynbuiltin", decl.dyn)  # dispatched on the value's type at run time
+                e.resolved = ir.DynBuiltinCall(decl.dyn)  # dispatched on the value's type at run time
                 return builtin_rules.result_type(decl.result)
             if isinstance(at, Prim) and at.name in modules.TYPES and \
                     MAGIC_BUILTINS[f.id] in modules.TYPES[at.name].methods:
@@ -248,7 +248,7 @@ class CallChecks:
                         self.expr(a)
                     return ERROR
                 self.bind_args(e, m.params[1:], f"{ot.name}.{f.attr}", 1)
-                e.resolved = ("method", ot.info, m)
+                e.resolved = ir.MethodCall(ot.info, m)
                 return m.returns
             return self.call_method(e, ot, f.attr, expected)
         if not isinstance(f, ir.Name) or self.scope.lookup(f.id) is not None:
@@ -397,7 +397,7 @@ class CallChecks:
 
     def call_function(self, e: ir.Call, fn: ir.Function) -> Type:
         self.bind_args(e, fn.params, fn.name)
-        e.resolved = ("func", fn)
+        e.resolved = ir.FuncCall(fn)
         return fn.returns
 
     def call_on_class(self, e: ir.Call, c: ir.ClassDef, f: ir.Attribute) -> Type:
@@ -422,7 +422,7 @@ class CallChecks:
         """A static or class method called on class c (cls is c), or on an
         instance (the instance's class decides, at run time)."""
         self.bind_args(e, m.params, m.qualname, 1 if m.decorator == "classmethod" else 0)
-        e.resolved = ("staticvirt" if via_instance else "static", c, m)
+        e.resolved = ir.StaticCall(c, m, virtual=via_instance)
         return m.returns
 
     def call_super(self, e: ir.Call, f: ir.Attribute) -> Type:
@@ -437,19 +437,19 @@ class CallChecks:
         m = ir.find_method(c.base.info, f.attr)
         if m is None:
             if f.attr == "__init__":  # object.__init__(): nothing to do
-                e.resolved = ("noop",)
+                e.resolved = ir.NoOp()
                 return NONE
             self.error(f.span, f"'{c.base.name}' has no method '{f.attr}'")
             return ERROR
         self.bind_args(e, m.params[1:], f"{c.base.name}.{f.attr}", 1)
-        e.resolved = ("super", ir.method_owner(c.base.info, f.attr), m)
+        e.resolved = ir.SuperCall(ir.method_owner(c.base.info, f.attr), m)
         return m.returns
 
     def call_constructor(self, e: ir.Call, c: ir.ClassDef) -> Type:
         init = ir.find_method(c, "__init__")
         params = init.params[1:] if init else []
         self.bind_args(e, params, c.name, 1)
-        e.resolved = ("new", c)
+        e.resolved = ir.NewCall(c)
         return ClassType(c.name, c)
 
     def args_types(self, e: ir.Call, expected=None) -> List[Type]:
@@ -469,7 +469,7 @@ class CallChecks:
     def call_builtin(self, e: ir.Call, name: str, expected) -> Type:
         """A builtin function: its rule (builtin_rules.py) or, where it has none,
         its declaration (primitives.function) decides the types."""
-        e.resolved = ("builtin", name)
+        e.resolved = ir.BuiltinCall(name)
         if name == "zip" and len(e.args) == 1 and isinstance(e.args[0], ir.Starred) and not e.keywords:
             return self.zip_star(e)
         f = primitives.FUNCTIONS[name]
@@ -497,7 +497,7 @@ class CallChecks:
                 self.expr(a)
             if e.keywords:
                 self.error(e.keywords[0].span, "keyword arguments to methods of an Any value are not supported")
-            e.resolved = ("dynmethod", name)
+            e.resolved = ir.DynMethodCall(name)
             return ANY
         if isinstance(rt, Prim) and rt.name in modules.TYPES:
             mf = modules.TYPES[rt.name].methods.get(name)
@@ -525,7 +525,7 @@ class CallChecks:
         if not lo <= n <= hi:
             exp = str(lo) if lo == hi else f"{lo} to {hi}"
             self.error(e.span, f"{k}.{name}() takes {exp} argument{'s' if hi != 1 else ''}, got {n}")
-        e.resolved = ("rtmethod", k, name)
+        e.resolved = ir.PrimitiveCall(k, name)
         if m.check is not None:
             return getattr(self, m.check)(e, rt)
         return self.check_primitive(e, m, rt)

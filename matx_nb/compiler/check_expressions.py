@@ -92,7 +92,7 @@ class ExprChecks:
     def expr_Name(self, e: ir.Name, expected):
         t = self.scope.lookup(e.id)
         if t is not None:
-            e.resolved = ("local", e.id)
+            e.resolved = ir.Local(e.id)
             r = resolve(t)
             if e.id in self.narrowed and isinstance(r, OptionalType):
                 e.unwrap = ("TypeError", f"'{e.id}' is None")  # proven not None: never raises
@@ -100,20 +100,20 @@ class ExprChecks:
             return t
         if e.id in self.funcs:
             fn = self.funcs[e.id]
-            e.resolved = ("func", fn)
+            e.resolved = ir.FuncRef(fn)
             if any(p.kind != "pos" for p in fn.params):
                 self.error(e.span, f"{fn.name}() has keyword-only or * parameters, so it cannot be used as "
                                    "a value yet", f"wrap it: lambda x: {fn.name}(x)")
                 return ERROR
             return FuncType(tuple(p.ty for p in fn.params), fn.returns)
         if e.id in self.classes or e.id == self.cls_ref:
-            e.resolved = ("class", self.class_named(e))
+            e.resolved = ir.ClassRef(self.class_named(e))
             self.error(e.span, f"classes as values are not supported yet; call {e.id}(...) directly")
             return ERROR
         key = (self.owner, e.id)
         if key in self.constants:
             v = self.constants[key]
-            e.resolved = ("const", v)
+            e.resolved = ir.ConstRef(v)
             return self.const_type(v, e.span)
         if key in self.modules:
             m = self.modules[key]
@@ -516,7 +516,7 @@ class ExprChecks:
                 self.error(a.span, f"argument must be {pt}, got {t}")
         for a in e.args[len(ft.params):]:
             self.expr(a)
-        e.resolved = ("callvalue",)
+        e.resolved = ir.ValueCall()
         return ft.ret
 
     def comprehension_scope(self, gens: List[ir.Comprehension]):
@@ -536,7 +536,7 @@ class ExprChecks:
         if isinstance(t, ir.Name):
             self.scope.vars[t.id] = et
             t.ty = et
-            t.resolved = ("local", t.id)
+            t.resolved = ir.Local(t.id)
         elif isinstance(t, ir.TupleLit):
             r = resolve(et)
             if isinstance(r, TupleType) and len(r.items) == len(t.elts):
@@ -597,7 +597,7 @@ class ExprChecks:
                            "for pairs of different types, take the columns with comprehensions: "
                            "[p[0] for p in pairs]")
             return ERROR
-        e.resolved = ("builtin", "zip_star")
+        e.resolved = ir.BuiltinCall("zip_star")
         return ListType(VarTupleType(item))
 
     def expr_Starred(self, e: ir.Starred, expected):

@@ -336,7 +336,7 @@ class StmtChecks:
                 self.error(span, f"'{t.id}' holds {a_or_an(cur)}; it cannot be assigned {a_or_an(vt)}",
                            "a local keeps one type; use another name")
             t.ty = self.scope.lookup(t.id)
-            t.resolved = ("local", t.id)
+            t.resolved = ir.Local(t.id)
             return
         if isinstance(t, ir.TupleLit):
             vr = resolve(vt)
@@ -368,7 +368,7 @@ class StmtChecks:
                 if not assignable(at, vt):
                     self.error(span, f"attribute '{t.attr}' is {a_or_an(at)}; it cannot be assigned {a_or_an(vt)}")
                 t.ty = at
-                t.resolved = ("attr", ob.info)
+                t.resolved = ir.InstanceAttr(ob.info)
                 return
             self.error(t.span, f"cannot set attributes on {a_or_an(ot)}")
             return

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-from . import ir, modules, primitives, readonly, shared_state
+from . import ir, modules, primitives
 from .builtins_codegen import LoopEmitter
 from .ndarray_codegen import NDArrayEmitter
 from .kinds import ir_walk
 from .units import emit_split
 from .types import ClassType, resolve
 from .cpp import LARGE_FUNCTION_STATEMENTS, cname, ctype, comment_text, is_heap, u32_literal, bytes_literal
-from .analysis import pure_functions, recursion_needing_checks
 
 from .emit_statements import StmtEmitter
 from .emit_expressions import ExprEmitter
@@ -37,7 +36,9 @@ class Emitter(StmtEmitter, ExprEmitter, CallEmitter, AbiEmitter, LoopEmitter, ND
         self.tprefix = ""  # of the names of this unit's tables (L, S, K, T)
         self.split_abi = None  # units.Tables of the entry-point unit, while splitting
         self.ns_open, self.ns_close, self.ns_name = "namespace {", "}  // namespace", ""
-        self.locks_module = shared_state.changes_module_state(program)  # runtime lock.h
+        if not program.analyzed:
+            raise ValueError("emitting a program passes.run() has not analyzed")
+        self.locks_module = program.locks_module  # runtime lock.h
         self.source_lines = source_lines  # callable (file, line) -> text
         self.layouts = class_layouts
         self.locs: List[str] = []
@@ -49,7 +50,6 @@ class Emitter(StmtEmitter, ExprEmitter, CallEmitter, AbiEmitter, LoopEmitter, ND
         self.ind = 0
         self.func: Optional[ir.Function] = None
         self.cls: Optional[ir.ClassDef] = None
-        self.borrowed_loops: set = set()  # ids of the for statements binding by reference
         self.in_static = False  # emitting a static or class method of self.cls: no `this`
         self.loop_flags: List[Optional[str]] = []
         self.break_exits: Dict[int, str] = {}  # loop level -> what a break does first (blocked_loop)
@@ -100,9 +100,8 @@ class Emitter(StmtEmitter, ExprEmitter, CallEmitter, AbiEmitter, LoopEmitter, ND
 
     # ---- program
     def emit(self) -> str:
-        self.checked_recursion, self.may_recurse = recursion_needing_checks(self.p)
-        self.shared_methods = readonly.shared_methods(self.p, self.may_recurse)
-        self.pure = pure_functions(self.p)
+        self.checked_recursion, self.may_recurse = self.p.checked_recursion, self.p.may_recurse
+        self.shared_methods, self.pure = self.p.shared_methods, self.p.pure
         if self.split:
             view = emit_split(self)
             if view is not None:

@@ -181,7 +181,7 @@ def generate_cpp(obj: Any) -> str:
     """The C++ that compiling obj would build, without building it (front end,
     checker, analyses and emitter only): for reading, and for the golden tests
     of code generation (tests/codegen/)."""
-    from . import frontend
+    from . import frontend, passes
     from .checker import Checker
     from .codegen import Emitter
     col = collect(obj, DiagnosticSink())
@@ -192,6 +192,7 @@ def generate_cpp(obj: Any) -> str:
         program = frontend.lower_program(col, sink, entry)
         Checker(program, sink, col.sources, col.constants, col.modules).check()
         sink.raise_if_any()
+        passes.run(program)
         return Emitter(program, _source_line(col.sources), class_layouts(program)).emit()
     return deeply(stages, col, entry)
 
@@ -284,7 +285,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
                 times["total"] = time.perf_counter() - t0
                 return CompileResult(entry, lib, None, True, times, opt=level), col
 
-    from . import frontend
+    from . import frontend, passes
     from .checker import Checker
     from .codegen import Emitter
 
@@ -299,6 +300,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
         t2 = time.perf_counter()
         times["check"] = t2 - t1
         report("generating")
+        passes.run(program)
         em = Emitter(program, _source_line(col.sources), class_layouts(program), split=split)
         cpp = em.emit()
         annotate = annotate_lines(program)

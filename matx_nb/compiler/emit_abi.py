@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from . import ir
-from .writeback import mutated_params
 from .types import NONE, ClassType, DictType, GenType, ListType, SetType, resolve
 from .cpp import MAX_HOST_ARGS, host_symbol, ctype, host_convertible, cstr_literal
 
@@ -191,7 +190,7 @@ class AbiEmitter:
             self.line(f"{rt_c} r = {call};")
         if kind != "init":
             # Python sees in-place changes of its list/dict/set arguments (writeback.py)
-            changed = mutated_params(f)
+            changed = f.mutated_params
             for j, p in enumerate(params):
                 if p.name in changed and id(p) in at:  # a named parameter (not *args, **kwargs)
                     self.line(f"mx::write_back(h, args[{at[id(p)]}], a{j});")

@@ -30,50 +30,44 @@ class CallEmitter:
 
     def expr_Call(self, e: ir.Call) -> str:
         r = e.resolved
-        kind = r[0]
         if self.orders_any(e):
             self.headers.add("matx_nb/dyn.h")  # mx::lt(Any, Any): CPython's ordering at run time
-        if kind == "func":
-            fn = r[1]
-            return f"f_{fn.name}({self.call_args(e, fn.params)})"
-        if kind == "new":
-            c = r[1]
-            init = ir.find_method(c, "__init__")
+        if isinstance(r, ir.FuncCall):
+            return f"f_{r.func.name}({self.call_args(e, r.func.params)})"
+        if isinstance(r, ir.NewCall):
+            init = ir.find_method(r.cls, "__init__")
             params = init.params[1:] if init else []
-            return f"C_{c.name}::new_({self.call_args(e, params)})"
-        if kind == "method":
-            c, m = r[1], r[2]
+            return f"C_{r.cls.name}::new_({self.call_args(e, params)})"
+        if isinstance(r, ir.MethodCall):
             obj = e.func.value
             target = "this" if self.is_self(obj) else self.expr(obj)
-            return f"{target}->m_{m.name}({self.call_args(e, m.params[1:])})"
-        if kind == "static":  # C.m(...), cls.m(...)
-            c, m = r[1], r[2]
-            return f"C_{c.name}::s_{m.name}({self.call_args(e, m.params)})"
-        if kind == "staticvirt":  # obj.m(...): the class of obj decides
-            m = r[2]
+            return f"{target}->m_{r.method.name}({self.call_args(e, r.method.params[1:])})"
+        if isinstance(r, ir.StaticCall) and not r.virtual:  # C.m(...), cls.m(...)
+            return f"C_{r.cls.name}::s_{r.method.name}({self.call_args(e, r.method.params)})"
+        if isinstance(r, ir.StaticCall):  # obj.m(...): the class of obj decides
             obj = e.func.value
             target = "this" if self.is_self(obj) else self.expr(obj)
-            return f"{target}->v_{m.name}({self.call_args(e, m.params)})"
-        if kind == "builtin":
-            return builtin_emit.emit_builtin(self, e, r[1])
-        if kind == "rtmethod":
-            return self.rt_method(e, r[1], r[2])
-        if kind == "format":
+            return f"{target}->v_{r.method.name}({self.call_args(e, r.method.params)})"
+        if isinstance(r, ir.BuiltinCall):
+            return builtin_emit.emit_builtin(self, e, r.name)
+        if isinstance(r, ir.PrimitiveCall):
+            return self.rt_method(e, r.kind, r.name)
+        if isinstance(r, ir.FormatCall):
             return self.str_format(e)
-        if kind == "module":
-            return self.module_call(e, r[1])
-        if kind == "super":
-            owner, m = r[1], r[2]
-            return f"this->C_{owner.name}::m_{m.name}({self.call_args(e, m.params[1:])})"
-        if kind == "noop":
+        if isinstance(r, ir.ModuleCall):
+            return self.module_call(e, r.member)
+        if isinstance(r, ir.SuperCall):
+            m = r.method
+            return f"this->C_{r.owner.name}::m_{m.name}({self.call_args(e, m.params[1:])})"
+        if isinstance(r, ir.NoOp):
             return "mx::None{}"
-        if kind == "dynmethod":
+        if isinstance(r, ir.DynMethodCall):
             self.headers.add("matx_nb/dyn.h")
-            return self.dyn_method_call(e, r[1])
-        if kind == "dynbuiltin":
+            return self.dyn_method_call(e, r.name)
+        if isinstance(r, ir.DynBuiltinCall):
             self.headers.add("matx_nb/dyn.h")
-            return f"mx::{r[1]}({self.coerced(e.args[0], ANY)}, {self.loc(e)})"
-        if kind == "callvalue":
+            return f"mx::{r.cpp}({self.coerced(e.args[0], ANY)}, {self.loc(e)})"
+        if isinstance(r, ir.ValueCall):
             ft = resolve(e.func.ty)
             args = ", ".join(self.coerced(a, t) for a, t in zip(e.args, ft.params))
             return f"{self.expr(e.func)}({args})"

@@ -145,30 +145,28 @@ class ExprEmitter:
 
     def expr_Name(self, e: ir.Name) -> str:
         r = e.resolved
-        if r and r[0] == "func":  # a module-level function as a value
-            return f"{ctype(e.ty)}(f_{r[1].name})"
-        if r and r[0] == "const":
-            if isinstance(r[1], (list, dict, set, frozenset, tuple)):
-                return self.module_constant(r[1], e.ty)
-            return self.const_value(r[1])
+        if isinstance(r, ir.FuncRef):  # a module-level function as a value
+            return f"{ctype(e.ty)}(f_{r.func.name})"
+        if isinstance(r, ir.ConstRef):
+            if isinstance(r.value, (list, dict, set, frozenset, tuple)):
+                return self.module_constant(r.value, e.ty)
+            return self.const_value(r.value)
         if e.id == "self" and self.cls is not None and not self.in_static:
             return f"mx::Ref<C_{self.cls.name}>::borrow(this)"
         if e.id in ("True", "False"):
             return "true" if e.id == "True" else "false"
         if e.id == "None":
             return "mx::None{}"
-        if getattr(e, "check_bound", False):
+        if e.check_bound:
             return f'mx::bound_read({cname(e.id)}, {bound_flag(e.id)}, "{e.id}", {self.loc(e)})'
-        if getattr(e, "move_from", False):
+        if e.move_from:
             return f"std::move({cname(e.id)})"
         return cname(e.id)
 
     @staticmethod
     def orders_any(e: ir.Call) -> bool:
         """sorted/min/max/list.sort over items that are (or hold) Any values."""
-        r = e.resolved or ()
-        if not ((r[:1] == ("builtin",) and r[1] in ("sorted", "min", "max")) or
-                (r[:1] == ("rtmethod",) and len(r) >= 3 and r[1] == "list" and r[2] == "sort")):
+        if not (ir.builtin_named(e, ("sorted", "min", "max")) or ir.primitive_named(e, "list", "sort")):
             return False
         vals = list(e.args) + ([e.func.value] if isinstance(e.func, ir.Attribute) else [])
 
@@ -179,7 +177,7 @@ class ExprEmitter:
 
     def is_self(self, e: ir.Expr) -> bool:
         return isinstance(e, ir.Name) and e.id == "self" and self.cls is not None and not self.in_static and \
-            (e.resolved is None or e.resolved[0] == "local")
+            ir.is_local(e)
 
     def attr_ref(self, e: ir.Attribute) -> str:
         if self.is_self(e.value):
@@ -187,12 +185,12 @@ class ExprEmitter:
         return f"{self.expr(e.value)}->a_{e.attr}"
 
     def expr_Attribute(self, e: ir.Attribute) -> str:
-        if e.resolved and e.resolved[0] == "const":  # a module constant: math.pi
-            return self.typed_const(e.resolved[1], e.ty)
-        if e.resolved and e.resolved[0] == "classconst":
+        if isinstance(e.resolved, ir.ConstRef):  # a module constant: math.pi
+            return self.typed_const(e.resolved.value, e.ty)
+        if isinstance(e.resolved, ir.ClassConst):
             obj = "this" if self.is_self(e.value) else self.expr(e.value)
             return f"{obj}->k_{e.attr}()"
-        if e.resolved and e.resolved[0] == "opaqueattr":  # a.shape
+        if isinstance(e.resolved, ir.OpaqueAttr):  # a.shape
             return self.opaque_attribute(e)
         return self.attr_ref(e)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Optional
 
 from . import ir
-from .borrow import borrowed_loops, inline_split_temps, mark_item_moves, mark_self_move
 from .modules import NDARRAY
 from .kinds import EXC, elem_type
 from .types import ANY, INT, NONE, STR, AnyType, DictType, FuncType, ListType, TupleType, Type, resolve
@@ -83,10 +82,6 @@ class StmtEmitter:
         return f"{ctype(ft)}([=]({ps}) mutable -> {ctype(ft.ret)} {{ return {body}; }})"
 
     def emit_body(self, f: ir.Function):
-        inline_split_temps(f)
-        loops = borrowed_loops(f)
-        mark_item_moves(f, loops)
-        self.borrowed_loops |= loops
         first_use = first_statement_using(f)
         self.declared_late = set()
         unbound = getattr(f, "maybe_unbound", set())
@@ -302,7 +297,7 @@ class StmtEmitter:
         def body():
             self.block(s.body)
 
-        self.emit_for(s.target, s.iter, body, s, borrow=id(s) in self.borrowed_loops)
+        self.emit_for(s.target, s.iter, body, s, borrow=s.borrowed)
         self.loop_flags.pop()
         self.emit_loop_else(flag, s.orelse)
 
@@ -347,8 +342,6 @@ class StmtEmitter:
                 self.line(f"mx::list_renew({cname(t.id)});")
                 self.mark_bound(t.id)
                 return
-            if isinstance(t, ir.Name):
-                mark_self_move(t, s.value, self.func)
             self.assign_to(t, self.coerced(s.value, want), want)
             return
         tmp = self.new_tmp("v")

@@ -140,7 +140,7 @@ class DefiniteAssignment:
         for name in free_names(s.func):
             if name in self.locals and name not in da:
                 self.flagged.add(name)
-                s.check_bound = getattr(s, "check_bound", set()) | {name}
+                s.check_bound = s.check_bound | {name}
         return da | {s.func.name}
 
     # ---- expressions

@@ -1,8 +1,11 @@
 """The typed IR: small plain data classes built by the front end.
 
 Every node carries the Span of the Python code it came from. The type checker
-fills `ty` on expressions and `resolved` on names, calls and attributes; the
-code generator reads only this IR, never the Python AST.
+fills `ty` on expressions and `resolved` on names, calls and attributes (one of
+the resolution classes below: BuiltinCall, FuncCall, MethodCall, PrimitiveCall,
+ModuleCall, DynMethodCall...); it and the analyses fill the other fields marked
+`filled()`, each declared on its node (tests/test_ir_contract.py checks that
+nothing else is set). The code generator reads only this IR, never the Python AST.
 """
 from __future__ import annotations
 
@@ -18,11 +21,156 @@ class Node:
     span: Span
 
 
+def filled(default=None, factory=None):
+    """A field the checker or an analysis fills in (not given when the front end
+    builds the node). Every such field is declared here: tests/test_layout.py
+    checks that the compiler sets no other attribute on a node."""
+    if factory is not None:
+        return field(default_factory=factory, init=False, repr=False)
+    return field(default=default, init=False, repr=False)
+
+
+# ---- what a name, attribute or call refers to ------------------------------------
+# The checker fills `resolved` on Name, Attribute and Call nodes with one of
+# these; the analyses and the emitter read them. None: not resolved (a local
+# never assigned, an error already reported).
+
+@dataclass(frozen=True, eq=False)
+class Local:
+    name: str  # a local variable or parameter
+
+
+@dataclass(frozen=True, eq=False)
+class FuncRef:
+    func: "Function"  # a compiled function, named or called
+
+
+@dataclass(frozen=True, eq=False)
+class ClassRef:
+    cls: "ClassDef"  # a compiled class, named (its constructor when called: NewCall)
+
+
+@dataclass(frozen=True, eq=False)
+class ConstRef:
+    value: _Any  # a module-level or class-level constant, captured by value
+
+
+@dataclass(frozen=True, eq=False)
+class InstanceAttr:
+    cls: "ClassDef"  # obj.attr: an attribute of an instance of cls
+
+
+@dataclass(frozen=True, eq=False)
+class ClassConst:
+    name: str  # self.X or C.X: a class constant read through the class
+
+
+@dataclass(frozen=True, eq=False)
+class OpaqueAttr:
+    member: _Any  # a.shape: an attribute of a module type (a modules.py member)
+
+
+@dataclass(frozen=True, eq=False)
+class BuiltinCall:
+    name: str  # a builtin function (primitives.FUNCTIONS), or zip_star / tuple_of
+
+
+@dataclass(frozen=True, eq=False)
+class DynBuiltinCall:
+    cpp: str  # a builtin on an Any argument: mx::<cpp>(value, loc)
+
+
+@dataclass(frozen=True, eq=False)
+class ModuleCall:
+    member: _Any  # a module function (modules.py: math.sqrt, re.split...)
+
+
+@dataclass(frozen=True, eq=False)
+class FuncCall:
+    func: "Function"  # f(...): a compiled function
+
+
+@dataclass(frozen=True, eq=False)
+class MethodCall:
+    cls: "ClassDef"
+    method: "Function"  # obj.m(...): a compiled method, virtual where overridden
+
+
+@dataclass(frozen=True, eq=False)
+class StaticCall:
+    cls: "ClassDef"
+    method: "Function"  # C.m(...) / cls.m(...); virtual: obj.m(...), decided by obj's class
+    virtual: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class SuperCall:
+    owner: "ClassDef"
+    method: "Function"  # super().m(...): the base class's m
+
+
+@dataclass(frozen=True, eq=False)
+class NewCall:
+    cls: "ClassDef"  # C(...): a new instance
+
+
+@dataclass(frozen=True, eq=False)
+class PrimitiveCall:
+    kind: str  # a builtin type's method on a typed receiver (primitives.METHODS)
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class DynMethodCall:
+    name: str  # x.m(...) on an Any: dispatched on the value's type at run time
+
+
+@dataclass(frozen=True, eq=False)
+class ValueCall:
+    """f(...) where f is a value holding a function (a lambda, a parameter)."""
+
+
+@dataclass(frozen=True, eq=False)
+class FormatCall:
+    """'...'.format(...) with a constant format string (read as an f-string)."""
+
+
+@dataclass(frozen=True, eq=False)
+class NoOp:
+    """A call with no effect and no value (object.__init__(self))."""
+
+
+def _among(name: str, names) -> bool:
+    return names is None or (name == names if isinstance(names, str) else name in names)
+
+
+def builtin_named(e, names=None) -> bool:
+    """Whether e calls the builtin `names` (a name, or a collection of names; any builtin if None)."""
+    r = getattr(e, "resolved", None)
+    return isinstance(r, BuiltinCall) and _among(r.name, names)
+
+
+def primitive_named(e, kind: str, names=None) -> bool:
+    """Whether e calls a method of builtin type `kind` named by `names` (a name or a
+    collection of names; any of its methods if None)."""
+    r = getattr(e, "resolved", None)
+    return isinstance(r, PrimitiveCall) and r.kind == kind and _among(r.name, names)
+
+
+def is_local(e) -> bool:
+    """A name that is a local variable, or not resolved to anything else."""
+    r = getattr(e, "resolved", None)
+    return r is None or isinstance(r, Local)
+
+
 # ---- expressions ---------------------------------------------------------------
 
 @dataclass(eq=False)
 class Expr(Node):
     ty: Optional[Type] = field(default=None, init=False, repr=False)
+    # An Optional used as its value: (exception kind, CPython's message) raised
+    # when it is None (checker), else None.
+    unwrap: Optional[Tuple[str, str]] = filled()
 
 
 @dataclass(eq=False)
@@ -33,9 +181,10 @@ class Const(Expr):
 @dataclass(eq=False)
 class Name(Expr):
     id: str
-    # filled by the checker: ("local", sym) | ("func", FuncInfo) | ("class", ClassInfo)
-    # | ("const", value) | ("builtin", name) | ("module", name)
+    # filled by the checker: Local | FuncRef | ClassRef | ConstRef
     resolved: _Any = field(default=None, init=False, repr=False)
+    check_bound: bool = filled(False)  # may be read before assignment: checked at run time (flow.py)
+    move_from: bool = filled(False)    # its value is moved out at this last use (borrow.py)
 
 
 @dataclass(eq=False)
@@ -43,6 +192,9 @@ class BinOp(Expr):
     op: str  # + - * / // % ** << >> & | ^
     left: Expr
     right: Expr
+    magic: _Any = filled()        # the compiled class's method it calls (__add__...), checker
+    percent: _Any = filled()      # 'fmt' % args: the parsed format (builtins_checker.Percent)
+    binop_ty: Optional[Type] = filled()  # the type the operation is computed in (emitter)
 
 
 @dataclass(eq=False)
@@ -88,21 +240,30 @@ class Call(Expr):
     func: Expr
     args: List[Expr]
     keywords: List[Keyword]
-    # filled by the checker, read by codegen: (kind, payload)
+    # filled by the checker: BuiltinCall | FuncCall | MethodCall | PrimitiveCall | ... (above)
     resolved: _Any = field(default=None, init=False, repr=False)
+    bound_args: _Any = filled()       # each parameter's argument, after binding keywords and defaults
+    kwonly: Dict[str, Expr] = filled(factory=dict)  # a builtin's keyword-only arguments (key=, reverse=)
+    key_type: Optional[Type] = filled()  # the result type of key= (sorted, min, max, list.sort)
+    formatted: _Any = filled()        # str.format with a constant format: the FString it reads as
+    format_kws: List[Keyword] = filled(factory=list)  # str.format's keyword arguments
+    isinstance_kinds: List[str] = filled(factory=list)    # isinstance: the type names asked about
+    isinstance_static: Optional[bool] = filled()          # known when compiling, or None (run time)
+    isinstance_classes: List[str] = filled(factory=list)  # subclasses a base reference may hold
 
 
 @dataclass(eq=False)
 class Attribute(Expr):
     value: Expr
     attr: str
-    resolved: _Any = field(default=None, init=False, repr=False)
+    resolved: _Any = field(default=None, init=False, repr=False)  # InstanceAttr | ClassConst | ConstRef | OpaqueAttr
 
 
 @dataclass(eq=False)
 class Subscript(Expr):
     value: Expr
     index: Expr
+    magic: _Any = filled()  # the compiled class's __getitem__/__setitem__ it calls (checker)
 
 
 @dataclass(eq=False)
@@ -144,6 +305,7 @@ class Comprehension(Node):
 class ListComp(Expr):
     elt: Expr
     generators: List[Comprehension]
+    comp_vars: Dict[str, Type] = filled(factory=dict)  # the scope's variables it sees (checker)
 
 
 @dataclass(eq=False)
@@ -178,6 +340,7 @@ class DictComp(Expr):
     key: Expr
     value: Expr
     generators: List[Comprehension]
+    comp_vars: Dict[str, Type] = filled(factory=dict)  # the scope's variables it sees (checker)
 
 
 @dataclass(eq=False)
@@ -207,6 +370,8 @@ class AugAssign(Stmt):
     target: Expr
     op: str
     value: Expr
+    binop_ty: Optional[Type] = filled()  # the type the operation is computed in (emitter)
+    nd_inplace: bool = filled(False)      # an NDArray updated in place (ndarray_checker)
 
 
 @dataclass(eq=False)
@@ -239,6 +404,8 @@ class For(Stmt):
     iter: Expr
     body: List[Stmt]
     orelse: List[Stmt]
+    moves_item: bool = filled(False)  # the body moves the item out of the sequence (borrow.py)
+    borrowed: bool = filled(False)    # the variable may refer to the list's slot (borrow.py)
 
 
 @dataclass(eq=False)
@@ -272,6 +439,8 @@ class Yield(Stmt):
 class FuncDef(Stmt):
     """A function defined inside another: a local holding a closure."""
     func: "Function"
+    # Outer locals the closure copies that may be unassigned here: checked when it is defined (flow.py).
+    check_bound: set = filled(factory=set)
 
 
 @dataclass(eq=False)
@@ -329,6 +498,8 @@ class Function(Node):
     captures: List[str] = field(default_factory=list, repr=False)  # nested functions only
     nested: bool = False
     is_generator: bool = False  # contains yield
+    maybe_unbound: set = field(default_factory=set, repr=False)  # locals read before a sure assignment (flow.py)
+    mutated_params: set = filled(factory=set)  # list/dict/set parameters it may change in place (writeback.py)
     # "staticmethod" or "classmethod" for decorated methods (ClassDef.statics);
     # a classmethod's first parameter is not in params: its name is cls_name.
     decorator: str = ""
@@ -349,6 +520,7 @@ class ClassDef(Node):
     has_subclasses: bool = False  # filled by the checker: methods become virtual
     # @staticmethod and @classmethod functions by name (not in methods: no self)
     statics: Dict[str, Function] = field(default_factory=dict)
+    const_types: Dict[str, Type] = filled(factory=dict)  # the class constants' types (checker)
 
 
 def class_chain(c: "ClassDef"):
@@ -429,6 +601,13 @@ class Program:
     classes: List[ClassDef]
     origins: List[Tuple[str, int, str]]  # (file, first_line, qualname)
     entry: str  # name of the requested object
+    # Filled by passes.py between checking and emitting:
+    analyzed: bool = filled(False)
+    locks_module: bool = filled(False)  # compiled code may change a module-level container
+    checked_recursion: set = filled(factory=set)  # functions on a call cycle that check the stack
+    may_recurse: set = filled(factory=set)        # functions that reach such a cycle
+    shared_methods: set = filled(factory=set)     # ids of methods whose callers may share the lock
+    pure: set = filled(factory=set)               # functions whose calls may be reordered
 
 
 # Fields that hold analysis results, not sub-nodes of the program.

@@ -402,8 +402,8 @@ def _const_expr(e, ir) -> Any:
     if isinstance(e, ir.Const):
         return e.value
     r = getattr(e, "resolved", None)
-    if isinstance(e, (ir.Name, ir.Attribute)) and r and r[0] == "const":
-        return r[1]
+    if isinstance(e, (ir.Name, ir.Attribute)) and isinstance(r, ir.ConstRef):
+        return r.value
     if isinstance(e, ir.BinOp) and e.op == "|":
         a, b = _const_expr(e.left, ir), _const_expr(e.right, ir)
         if isinstance(a, int) and isinstance(b, int):

@@ -134,7 +134,7 @@ class NDArrayChecks:
         info = modules.TYPES[ot.name]
         mf = info.attrs.get(e.attr)
         if mf is not None:
-            e.resolved = ("opaqueattr", mf)
+            e.resolved = ir.OpaqueAttr(mf)
             return mf.returns
         if e.attr in info.methods:
             self.error(e.span, "bound methods as values are not supported yet; call the method",

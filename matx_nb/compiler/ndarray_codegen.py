@@ -92,6 +92,6 @@ class NDArrayEmitter:
         self.block_close()
 
     def opaque_attribute(self, e: ir.Attribute) -> str:
-        mf = e.resolved[1]
+        mf = e.resolved.member
         self.headers.add(mf.header)
         return f"{mf.cpp}({self.expr(e.value)}, {self.loc(e)})"

@@ -373,6 +373,30 @@ function("isinstance", "obj: any, class_or_tuple: any, /", "bool", rule=True)
 function("open", "file: str, mode: str = ?, /", "file", cpp="file_open")
 function("map filter type id", "*args", supported=False)
 
+
+
+class Specializers:
+    """The specializers of one stage (builtin_rules: types, builtin_emit: C++),
+    by builtin name: `@table.register("len")` adds one; `raw=True` marks one that
+    handles its arguments itself. Names must be declared above (or in `extra`)."""
+
+    def __init__(self, what: str, extra: Tuple[str, ...] = ()):
+        self.what, self.extra = what, extra
+        self.rules: Dict[str, Callable] = {}
+        self.raw: set = set()
+
+    def register(self, *names: str, raw: bool = False):
+        def add(fn):
+            for name in names:
+                if name not in FUNCTIONS and name not in self.extra:
+                    raise ValueError(f"{self.what} for {name}(), which primitives.py does not declare")
+                self.rules[name] = fn
+                if raw:
+                    self.raw.add(name)
+            return fn
+        return add
+
+
 FRESH_BUILTINS = frozenset(f.name for f in FUNCTIONS.values() if f.fresh)
 READING_BUILTINS = frozenset(f.name for f in FUNCTIONS.values() if f.reads)
 # Builtins a read-only value may be passed to (readonly, shared_state).

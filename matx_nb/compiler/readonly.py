@@ -26,7 +26,7 @@ from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListT
                     TupleType, resolve)
 
 _IMMUTABLE = (INT, FLOAT, BOOL, STR, BYTES, NONE)
-_DYNAMIC = ("dynmethod", "dynbuiltin", "callvalue", "super")
+_DYNAMIC = (ir.DynMethodCall, ir.DynBuiltinCall, ir.ValueCall, ir.SuperCall)
 
 
 def elems_immutable(t) -> bool:
@@ -120,8 +120,7 @@ class ReadOnly:
                 return
             if not isinstance(node, ir.Node):
                 return
-            r = getattr(node, "resolved", None) or ()
-            if r[:1] and r[0] in _DYNAMIC:
+            if isinstance(getattr(node, "resolved", None), _DYNAMIC):
                 ok = False
                 return
             if isinstance(node, (ir.Assign, ir.AugAssign, ir.Delete)):
@@ -156,27 +155,26 @@ class ReadOnly:
         return self.uses_ok(m.body, me, c, permitted)
 
     def call_ok(self, call: ir.Call, c, self_name, self_attr, permit) -> bool:
-        r = call.resolved or ()
-        kind = r[0] if r else None
+        r = call.resolved
         f = call.func
-        if kind == "module":
-            if not r[1].pure:
+        if isinstance(r, ir.ModuleCall):
+            if not r.member.pure:
                 return False
             rt = getattr(call, "ty", None)
             for a in call.args:
                 permit(a, result=rt if rt is not None else AnyType())
             return True
-        if kind == "builtin" and len(r) > 1 and r[1] in READERS:
+        if ir.builtin_named(call, READERS):
             for a in call.args:
-                permit(a, elements=r[1] != "len")
+                permit(a, elements=r.name != "len")
             return True
-        if kind == "rtmethod" and isinstance(f, ir.Attribute):
-            if len(r) < 3 or r[2] in MUTATING_METHODS:
+        if isinstance(r, ir.PrimitiveCall) and isinstance(f, ir.Attribute):
+            if r.name in MUTATING_METHODS:
                 return not (self_attr(f.value) or self_name(f.value))
             permit(f.value, elements=True)
             return True
-        if kind == "method" and isinstance(f, ir.Attribute):
-            info, meth = r[1], r[2]
+        if isinstance(r, ir.MethodCall) and isinstance(f, ir.Attribute):
+            info, meth = r.cls, r.method
             recv = f.value
             if recv is not None and (self_name(recv) or self_attr(recv)):
                 if info is None or info.has_subclasses or not self.shared(self.owner_of.get(id(meth), info), meth):

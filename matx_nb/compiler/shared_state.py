@@ -20,8 +20,8 @@ READERS = primitives.READERS
 
 def is_module_container(e) -> bool:
     r = getattr(e, "resolved", None)
-    return isinstance(e, ir.Name) and bool(r) and r[0] == "const" and \
-        isinstance(r[1], (list, dict, set, bytearray))
+    return isinstance(e, ir.Name) and isinstance(r, ir.ConstRef) and \
+        isinstance(r.value, (list, dict, set, bytearray))
 
 
 def changes_module_state(program: ir.Program) -> bool:
@@ -38,13 +38,13 @@ def _changes(node) -> bool:
     if not isinstance(node, ir.Node):
         return False
     if isinstance(node, ir.Call):
-        r = node.resolved or ()
+        r = node.resolved
         f = node.func
         if isinstance(f, ir.Attribute) and is_module_container(f.value):
-            if r[:1] != ("rtmethod",) or len(r) < 3 or r[2] in MUTATING_METHODS:
+            if not isinstance(r, ir.PrimitiveCall) or r.name in MUTATING_METHODS:
                 return True
             return _any_changes(node.args) or _any_changes(k.value for k in node.keywords)
-        if r[:1] == ("builtin",) and len(r) > 1 and r[1] in READERS:
+        if ir.builtin_named(node, READERS):
             return any(_changes(a) for a in node.args if not is_module_container(a)) or \
                 _any_changes(k.value for k in node.keywords)
     if isinstance(node, (ir.Assign, ir.AugAssign, ir.Delete)):

@@ -63,18 +63,16 @@ def _reads_only(facts: _Facts, use: ir.Name, t) -> bool:
     if isinstance(p, ir.Attribute):
         call = facts.parent.get(id(p))
         kind = {ListType: "list", DictType: "dict", SetType: "set"}[type(resolve(t))]
-        return isinstance(call, ir.Call) and call.func is p and bool(call.resolved) and \
-            call.resolved[0] == "rtmethod" and len(call.resolved) >= 3 and \
-            call.resolved[2] in NON_MUTATING[kind] and not (deep and call.resolved[2] != "count")
+        return isinstance(call, ir.Call) and call.func is p and isinstance(call.resolved, ir.PrimitiveCall) and \
+            call.resolved.name in NON_MUTATING[kind] and not (deep and call.resolved.name != "count")
     if isinstance(p, ir.Compare):
         return True
     if isinstance(p, ir.Call):
-        r = p.resolved or ()
         if use not in p.args:
             return False
-        if r[:1] == ("builtin",) and r[1] in READING_BUILTINS:
-            return not deep or r[1] in primitives.DEEP_READERS
-        return r[:1] == ("rtmethod",) and len(r) >= 3 and r[1] == "str" and r[2] == "join"
+        if ir.builtin_named(p, READING_BUILTINS):
+            return not deep or p.resolved.name in primitives.DEEP_READERS
+        return ir.primitive_named(p, "str", "join")
     if isinstance(p, ir.Return):
         return True
     if isinstance(p, ir.Assign):
@@ -91,7 +89,7 @@ def mutated_params(f: ir.Function) -> Set[str]:
         if not isinstance(t, CONTAINERS):
             continue
         for u in facts.uses.get(prm.name, ()):
-            if u.resolved is not None and u.resolved[0] != "local":
+            if not ir.is_local(u):
                 continue
             if not _reads_only(facts, u, t):
                 out.add(prm.name)
