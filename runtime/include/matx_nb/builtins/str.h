@@ -195,31 +195,33 @@ MX_STR_PRED(isascii)
 
 // ---- search -------------------------------------------------------------------------
 
-inline int64_t str_find(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
+namespace detail {
+// s.find / s.rfind over s[start:end]: the first or the last place of sub, or -1.
+template <bool Last>
+inline int64_t find_in_range(const Str& s, const Str& sub, int64_t start, int64_t end) {
   int64_t n = int64_t(s.size());
-  detail::adjust_bounds(n, start, end);
+  adjust_bounds(n, start, end);
   if (start > n || end - start < int64_t(sub.size())) return -1;
+  auto in = [&](auto whole, auto part) {
+    auto range = whole.substr(size_t(start), size_t(end - start));
+    return Last ? range.rfind(part) : range.find(part);
+  };
   size_t p;
-  switch (detail::search_mode(s, sub)) {
-    case detail::Search::Never: return -1;
-    case detail::Search::Bytes: p = detail::bv(s).substr(size_t(start), size_t(end - start)).find(detail::bv(sub)); break;
-    default: p = s.view().substr(size_t(start), size_t(end - start)).find(sub.view());
+  switch (search_mode(s, sub)) {
+    case Search::Never: return -1;
+    case Search::Bytes: p = in(bv(s), bv(sub)); break;
+    default: p = in(s.view(), sub.view());
   }
   return p == std::string_view::npos ? -1 : int64_t(p) + start;
+}
+}  // namespace detail
+inline int64_t str_find(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
+  return detail::find_in_range<false>(s, sub, start, end);
 }
 inline int64_t str_find(const Str& s, const Str& sub, const Loc* loc) { return str_find(s, sub, 0, INT64_MAX, loc); }
 inline int64_t str_find(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_find(s, sub, start, INT64_MAX, loc); }
 inline int64_t str_rfind(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
-  int64_t n = int64_t(s.size());
-  detail::adjust_bounds(n, start, end);
-  if (start > n || end - start < int64_t(sub.size())) return -1;
-  size_t p;
-  switch (detail::search_mode(s, sub)) {
-    case detail::Search::Never: return -1;
-    case detail::Search::Bytes: p = detail::bv(s).substr(size_t(start), size_t(end - start)).rfind(detail::bv(sub)); break;
-    default: p = s.view().substr(size_t(start), size_t(end - start)).rfind(sub.view());
-  }
-  return p == std::string_view::npos ? -1 : int64_t(p) + start;
+  return detail::find_in_range<true>(s, sub, start, end);
 }
 inline int64_t str_rfind(const Str& s, const Str& sub, const Loc* loc) { return str_rfind(s, sub, 0, INT64_MAX, loc); }
 inline int64_t str_rfind(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_rfind(s, sub, start, INT64_MAX, loc); }
