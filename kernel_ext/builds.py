@@ -310,20 +310,24 @@ class CellBuild:
     # ---- the work, on background threads
     def run(self, pool: ThreadPoolExecutor, bind: Callable[[str, object], None], namespaces,
             background: Optional[ThreadPoolExecutor] = None) -> None:
-        """Builds every object at the first tier and binds it, runs --check, then
-        (the later tier building in the background meanwhile) --bench once the
-        last tier is bound; the cell is done then. The last tier goes on after."""
+        """Builds every object at the first tier and binds it, runs --check, and
+        --bench on the last tier (built first, here); the cell is done then. The
+        last tier of a cell without --bench is built after, in the background, so
+        that nothing of this cell runs beside it while the cell is being shown."""
+        later: List[List[ObjectBuild]] = []
+        o = self.options
         try:
-            o = self.options
             groups = related_groups(list(self.objects.values()))
             jobs = [pool.submit(build_group, g, o.tiers, o.force, bind) for g in groups]
             later = [g for g, job in zip(groups, jobs) if job.result()]
             self.build_seconds = time.perf_counter() - self.started
-            for g in later:
-                (background or pool).submit(finish_group, g, o.tiers[-1], o.force, bind, self._changed)
             if self.failed:
                 self.state = "failed"
                 return
+            if o.bench:  # timed on the last tier
+                for g in later:
+                    finish_group(g, o.tiers[-1], o.force, bind, self._changed)
+                later = []
             if o.check or o.bench:
                 self.state = "measuring"
                 self._changed()
@@ -334,6 +338,15 @@ class CellBuild:
             self.state = "failed"
         finally:
             self.abort(RuntimeError("the build stopped before compiling this object"))
+            for g in later:
+                try:
+                    if self.state == "failed":
+                        raise RuntimeError("the cell failed")
+                    (background or pool).submit(finish_group, g, o.tiers[-1], o.force, bind, self._changed)
+                except BaseException:  # noqa: BLE001 - no later tier then: nothing waits for it
+                    for b in g:
+                        b.final.set()
+                    self._changed()
 
     @property
     def optimizing(self) -> bool:
