@@ -8,6 +8,7 @@ import functools
 import html
 import io
 import re
+import threading
 import time
 from typing import Dict, List, Optional
 
@@ -92,11 +93,26 @@ def highlight_lines(code: str, lexer: str = "cpp") -> List[str]:
     return list(_highlight(code, lexer))
 
 
+_PYGMENTS_IMPORT = threading.Lock()
+
+
+def _pygments():
+    """pygments' highlight, HtmlFormatter and get_lexer_by_name, imported under a
+    lock: pygments.formatters and pygments.lexers replace themselves in
+    sys.modules while they are first imported, and a second thread importing
+    from them meanwhile gets the half-made module ("cannot import name
+    'HtmlFormatter'"): the cell's C++ is highlighted on a thread of its own
+    (prerender) while the cell's view highlights its Python."""
+    with _PYGMENTS_IMPORT:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import get_lexer_by_name
+    return highlight, HtmlFormatter, get_lexer_by_name
+
+
 @functools.lru_cache(maxsize=16)
 def _highlight(code: str, lexer: str) -> tuple:
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import get_lexer_by_name
+    highlight, HtmlFormatter, get_lexer_by_name = _pygments()
     out = highlight(code, get_lexer_by_name(lexer, stripnl=False),  # stripnl would drop leading blank lines
                     HtmlFormatter(nowrap=True, classprefix="mx-"))
     lines = out.split("\n")
@@ -107,7 +123,6 @@ def _highlight(code: str, lexer: str) -> tuple:
 def prerender(cpp: str) -> None:
     """Highlights a build's C++ on a thread of its own while g++ compiles it, so
     that showing the finished build does not wait for pygments (tens of ms)."""
-    import threading
     threading.Thread(target=lambda: _highlight(cpp.rstrip("\n"), "cpp"), name="matx-highlight",
                      daemon=True).start()
 

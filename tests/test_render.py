@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -315,6 +316,38 @@ def test_highlight_keeps_leading_blank_lines():
     frags = render.highlight_lines("\n\n# c\n@d\ndef f():\n    pass", "python")
     assert [text(f) for f in frags] == ["", "", "# c", "@d", "def f():", "    pass"]
     assert [text(f) for f in render.highlight_lines("\nint x;\n", "cpp")] == ["", "int x;", ""]
+
+
+RACE = """
+import sys, threading
+sys.path.insert(0, sys.argv[1])
+from kernel_ext import render
+assert "pygments.formatters" not in sys.modules
+errors, gate = [], threading.Barrier(4)
+def go(text, lexer):
+    gate.wait()
+    try:
+        assert render.highlight_lines(text, lexer)
+    except Exception as e:
+        errors.append(repr(e))
+threads = [threading.Thread(target=go, args=(f"x = {i}", lexer))
+           for i, lexer in enumerate(["cpp", "python", "cpp", "python"])]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(errors)
+"""
+
+
+def test_first_highlights_on_several_threads_at_once():
+    """A cell's C++ is highlighted on a thread of its own while the view
+    highlights the cell's Python: pygments' first import from two threads
+    at once fails without render's lock (9 runs in 10 before it)."""
+    import sys
+    root = str(Path(kernel_ext.__file__).resolve().parent.parent)
+    for _ in range(3):  # a fresh interpreter each time: the race is in the first import
+        r = subprocess.run([sys.executable, "-c", RACE, root], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "[]", r.stdout
 
 
 # ---- the static copy and the output bundle
