@@ -251,6 +251,9 @@ class CellBuild:
         self.checks: List[dict] = []
         self.measure_error = ""
         self.finished = threading.Event()
+        # Set once no object is parsing, checking or generating C++ any more
+        # (g++ runs, or it is done): wait_front.
+        self.front_done = threading.Event()
         self.listeners: List[Callable[["CellBuild"], None]] = []
         self.listener_errors: List[str] = []
         self.quiet = Quiet(lambda: [])  # the manager gives the real one
@@ -290,6 +293,8 @@ class CellBuild:
         self._tell(fn)
 
     def _changed(self) -> None:
+        if all(b.done.is_set() or b.phase in ("compiling", "loading") for b in self.objects.values()):
+            self.front_done.set()
         for fn in list(self.listeners):
             self._tell(fn)
 
@@ -298,6 +303,17 @@ class CellBuild:
             fn(self)
         except Exception:  # a display problem must not stop the build
             self.listener_errors.append(traceback.format_exc())
+
+    def wait_front(self, timeout: float) -> bool:
+        """Blocks until g++ runs for every object (or the build is over), at most
+        timeout seconds; interruptible. Its parsing, checking and C++ generation
+        are Python, on the build's thread: anything else the kernel does in Python
+        meanwhile (making the cell's view) delays g++ by as much."""
+        end = time.perf_counter() + timeout
+        while not self.front_done.wait(0.01):
+            if self.finished.is_set() or time.perf_counter() > end:
+                return self.finished.is_set()
+        return True
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Blocks until everything is done; interruptible."""

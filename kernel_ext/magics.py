@@ -94,6 +94,8 @@ class MatxMagics(Magics):
         self.manager.start(build, lambda name, compiled: self._bind(name, compiled, pending[name]),
                            lambda: self._namespaces(build))
         build.subscribe(self.panel.publish)
+        if options.sync:  # the view is made while g++ runs, not while the build's Python does
+            build.wait_front(2.0)
         try:
             self._show(build)
         except Exception as e:  # no widgets: a plain status line, the build goes on

@@ -122,9 +122,17 @@ def _highlight(code: str, lexer: str) -> tuple:
 
 def prerender(cpp: str) -> None:
     """Highlights a build's C++ on a thread of its own while g++ compiles it, so
-    that showing the finished build does not wait for pygments (tens of ms)."""
-    threading.Thread(target=lambda: _highlight(cpp.rstrip("\n"), "cpp"), name="matx-highlight",
-                     daemon=True).start()
+    that showing the finished build does not wait for pygments (tens of ms).
+    It starts once g++ runs (at most 0.2 s later): highlighting is Python, and
+    before g++ starts the build's thread still has Python to run (hashing,
+    writing the units) that it would slow down."""
+    from matx_nb.compiler.toolchain import compiler_starts, wait_for_compiler
+    since = compiler_starts()
+
+    def run():
+        wait_for_compiler(since, 0.2)
+        _highlight(cpp.rstrip("\n"), "cpp")
+    threading.Thread(target=run, name="matx-highlight", daemon=True).start()
 
 
 def code_html(code: str, lexer: str = "cpp", marks: Optional[Dict[int, str]] = None,

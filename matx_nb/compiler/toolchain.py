@@ -713,6 +713,24 @@ def compiler_env() -> dict:
     return env
 
 
+_STARTS = threading.Condition()
+_started = 0
+
+
+def compiler_starts() -> int:
+    """How many g++ runs this process has started (wait_for_compiler)."""
+    return _started
+
+
+def wait_for_compiler(since: int, timeout: float) -> bool:
+    """Blocks until a g++ run starts after compiler_starts() gave `since`, at
+    most timeout seconds: Python work meant to run beside g++ (highlighting the
+    C++ it compiles) waits for it, not to hold the GIL while the build thread
+    still prepares it."""
+    with _STARTS:
+        return _STARTS.wait_for(lambda: _started > since, timeout)
+
+
 def run_compiler(cmd: List[str]):
     """Runs g++ in a session of its own (a Ctrl-C aimed at the host does not kill
     the build), at most MATX_NB_CXX_TIMEOUT seconds (default 600) and
@@ -731,6 +749,10 @@ def run_compiler(cmd: List[str]):
                              start_new_session=True, pass_fds=(watch_r,), env=compiler_env())
     finally:
         os.close(watch_r)
+    global _started
+    with _STARTS:
+        _started += 1
+        _STARTS.notify_all()
     try:
         try:
             out, err = p.communicate(timeout=limit)
