@@ -5,7 +5,7 @@
   a folder outside the checkout on that venv's kernel: `%load_ext matx_nb`, a
   `%%matx` cell, a call in the next cell, a cell with a type error.
 - A missing system header is named with the package that provides it
-  (toolchain.MissingSystemLibrary), never reported as a matx_nb bug.
+  (system_libs.MissingSystemLibrary), never reported as a matx_nb bug.
 - `%load_ext matx_nb` without a package the magic needs says so in one line.
 - scripts/install_system_deps.sh and the README list the same packages.
 """
@@ -23,7 +23,8 @@ import pytest
 
 import matx_nb
 from matx_nb.compiler import toolchain
-from matx_nb.compiler.toolchain import MissingSystemLibrary
+from matx_nb.compiler import system_libs
+from matx_nb.compiler.system_libs import MissingSystemLibrary
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "install_system_deps.sh"
@@ -75,7 +76,7 @@ def test_missing_headers_and_libraries_map_to_packages():
     assert MissingSystemLibrary.from_log("x.cc:4:5: error: 'foo' was not declared in this scope") is None
     # Every table entry installs from the script too.
     script = SCRIPT.read_text()
-    for lib in toolchain.SYSTEM_LIBRARIES:
+    for lib in system_libs.SYSTEM_LIBRARIES:
         for column in (lib.debian, lib.fedora, lib.conda):
             assert f"|{column}|".replace(" ", "") in script.replace(" ", ""), column
 

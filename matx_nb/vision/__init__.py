@@ -29,9 +29,9 @@ _compiled: dict = {}
 
 
 def _check_opencv() -> None:
-    from ..compiler import toolchain
+    from ..compiler import system_libs, toolchain
     if toolchain.opencv_include() is None:
-        lib = toolchain.library_for(header="opencv2/core.hpp")
+        lib = system_libs.library_for(header="opencv2/core.hpp")
         raise ImportError("matx_nb.vision needs OpenCV's C++ headers and libraries, which are not installed. "
                           "Install them with one of:\n" + "\n".join("  " + c for c in lib.install_commands()))
 
