@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 
 import matx_nb
-from matx_nb.compiler import toolchain
 from matx_nb.compiler import system_libs
 from matx_nb.compiler.system_libs import MissingSystemLibrary
 
