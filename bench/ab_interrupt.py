@@ -14,7 +14,7 @@ import workloads  # noqa: E402
 from typing import List  # noqa: E402
 
 import matx_nb  # noqa: E402
-from matx_nb.compiler import codegen  # noqa: E402
+from matx_nb.compiler.emit import emitter  # noqa: E402
 
 def while_loop(n: int) -> int:
     s, i = 0, 0
@@ -48,15 +48,15 @@ def plain_loop(self, init, cond, block, block_cond, k, stop, body, node):
 def build(fn, strip: bool):
     """fn compiled in a cache of its own; strip: as generated before loops polled."""
     os.environ["MATX_NB_CACHE"] = tempfile.mkdtemp(prefix="matx_ab_irq_")
-    emit, blocked = codegen.Emitter.emit, codegen.Emitter.blocked_loop
+    emit, blocked = emitter.Emitter.emit, emitter.Emitter.blocked_loop
     if strip:
-        codegen.Emitter.blocked_loop = plain_loop
-        codegen.Emitter.emit = lambda self: "\n".join(
+        emitter.Emitter.blocked_loop = plain_loop
+        emitter.Emitter.emit = lambda self: "\n".join(
             ln for ln in emit(self).split("\n") if not ln.strip().startswith(("mx::poll(", "mx::poll_every(")))
     try:
         return matx_nb.script(fn, force=True)
     finally:
-        codegen.Emitter.emit, codegen.Emitter.blocked_loop = emit, blocked
+        emitter.Emitter.emit, emitter.Emitter.blocked_loop = emit, blocked
 
 
 def main(rounds: int = 15) -> None:

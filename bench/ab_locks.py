@@ -10,7 +10,7 @@ import time
 from typing import Dict
 
 import matx_nb
-from matx_nb.compiler import codegen
+from matx_nb.compiler.emit import emitter
 
 
 class Vocab:
@@ -23,14 +23,14 @@ class Vocab:
 
 def build(strip: bool):
     os.environ["MATX_NB_CACHE"] = tempfile.mkdtemp(prefix="matx_ab_lock_")
-    emit = codegen.Emitter.emit
+    emit = emitter.Emitter.emit
     if strip:
-        codegen.Emitter.emit = lambda self: emit(self).replace(
+        emitter.Emitter.emit = lambda self: emit(self).replace(
             "mx::HostLock held(h, static_cast<mx::Instance*>(self)->host_lock);", "")
     try:
         return matx_nb.script(Vocab, force=True)()
     finally:
-        codegen.Emitter.emit = emit
+        emitter.Emitter.emit = emit
 
 
 def main(rounds: int = 15, calls: int = 1_000_000) -> None:

@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matx_nb
-from matx_nb.compiler import builtin_emit, builtin_rules, primitives
+from matx_nb.compiler.emit import builtins as builtin_emit
+from matx_nb.compiler.check import builtins as builtin_rules
+from matx_nb.compiler import primitives
 
 FUNCTIONS = primitives.FUNCTIONS
 # Declared ones: checked and emitted from the declaration alone (no rule).

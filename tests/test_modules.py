@@ -145,7 +145,7 @@ def _words(s: str) -> List[str]:
 
 def test_re_program_links_pcre2():
     from matx_nb.compiler import driver, passes
-    from matx_nb.compiler.codegen import Emitter
+    from matx_nb.compiler.emit.emitter import Emitter
     from matx_nb.compiler.toolchain import link_flags
     program, col = driver.analyze(_words)
     passes.run(program)

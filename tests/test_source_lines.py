@@ -16,7 +16,7 @@ from matx_nb.compiler.sources import _block_by_indentation, source_lines
 
 MODULES = ["json", "textwrap", "inspect", "ast", "dataclasses", "argparse", "typing", "pathlib",
            "email.message", "http.client", "collections", "difflib", "tokenize", "unittest.case",
-           "asyncio.tasks", "logging", "matx_nb.compiler.checker", "matx_nb.compiler.codegen",
+           "asyncio.tasks", "logging", "matx_nb.compiler.check.checker", "matx_nb.compiler.emit.emitter",
            "matx_nb.compiler.sources", "matx_nb.text.wordpiece", "kernel_ext.builds"]
 
 

@@ -12,7 +12,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 import matx_nb  # noqa: E402
-from matx_nb.compiler.cpp import comment_text, u32_literal  # noqa: E402
+from matx_nb.compiler.emit.cpp import comment_text, u32_literal  # noqa: E402
 
 TRICKY = ["\\", "*/", "/*", "??/", "??=", "???/", "?", "\t", "\x0c", "\x1c", "\x0b", "\u2028", "\x85",
           '"', "'", "é", "\u4e2d", " ", "a", "0", "f"]

@@ -34,7 +34,7 @@ class Counter:
         print(k)  # takes the GIL from inside the locked call
         return 1
 
-    def peek(self, k: str) -> int:  # reads only: its calls hold the lock shared (readonly.py)
+    def peek(self, k: str) -> int:  # reads only: its calls hold the lock shared (analysis/readonly.py)
         return self.d.get(k, 0) + len(self.log) + (1 if k in self.d else 0)
 
 
@@ -144,7 +144,7 @@ def test_read_only_module_constants_take_no_lock():
 
 def test_module_state_analysis():
     from matx_nb.compiler.driver import analyze
-    from matx_nb.compiler.shared_state import changes_module_state
+    from matx_nb.compiler.analysis.shared_state import changes_module_state
     for fn, changes in ((remember, True), (lookup, False)):
         program, _ = analyze(fn)
         assert changes_module_state(program) is changes, fn.__name__

@@ -101,7 +101,7 @@ def _relative(sources, file: str, line: int) -> tuple:
 
 def class_layouts(program) -> Dict[str, str]:
     """An id per class that changes whenever its C++ field layout changes."""
-    from .cpp import ctype
+    from .emit.cpp import ctype
     from . import ir
     out = {}
     for c in program.classes:
@@ -163,7 +163,7 @@ def collect(obj: Any, sink: DiagnosticSink) -> "sources.Collector":
 def analyze(obj: Any) -> tuple:
     """Front end and type checker only: (program, collector); raises CompileError."""
     from . import frontend
-    from .checker import Checker
+    from .check.checker import Checker
     sink = DiagnosticSink()
     col = collect(obj, sink)
     entry = sources.unwrap(obj).__name__
@@ -182,8 +182,8 @@ def generate_cpp(obj: Any) -> str:
     checker, analyses and emitter only): for reading, and for the golden tests
     of code generation (tests/codegen/)."""
     from . import frontend, passes
-    from .checker import Checker
-    from .codegen import Emitter
+    from .check.checker import Checker
+    from .emit.emitter import Emitter
     col = collect(obj, DiagnosticSink())
     entry = sources.unwrap(obj).__name__
 
@@ -260,7 +260,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
     """Compiles obj and its dependencies, and the objects `together` and theirs,
     into one library (a notebook cell's functions and classes); returns
     (CompileResult of obj, collector). split: one translation unit per function
-    and class (units.py), each object reused while its code is unchanged, so
+    and class (emit/units.py), each object reused while its code is unchanged, so
     that editing one function of a cell recompiles only it. prefer_cached: an
     optimization level whose library, if the cache has one, is taken instead
     (a notebook's quick build, when the optimized one is already built)."""
@@ -286,8 +286,8 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
                 return CompileResult(entry, lib, None, True, times, opt=level), col
 
     from . import frontend, passes
-    from .checker import Checker
-    from .codegen import Emitter
+    from .check.checker import Checker
+    from .emit.emitter import Emitter
 
     def stages():
         # Each attempt from the sources (deeply() may run this twice): the code

@@ -183,8 +183,8 @@ class Name(Expr):
     id: str
     # filled by the checker: Local | FuncRef | ClassRef | ConstRef
     resolved: _Any = field(default=None, init=False, repr=False)
-    check_bound: bool = filled(False)  # may be read before assignment: checked at run time (flow.py)
-    move_from: bool = filled(False)    # its value is moved out at this last use (borrow.py)
+    check_bound: bool = filled(False)  # may be read before assignment: checked at run time (analysis/definite.py)
+    move_from: bool = filled(False)    # its value is moved out at this last use (analysis/borrow.py)
 
 
 @dataclass(eq=False)
@@ -404,8 +404,8 @@ class For(Stmt):
     iter: Expr
     body: List[Stmt]
     orelse: List[Stmt]
-    moves_item: bool = filled(False)  # the body moves the item out of the sequence (borrow.py)
-    borrowed: bool = filled(False)    # the variable may refer to the list's slot (borrow.py)
+    moves_item: bool = filled(False)  # the body moves the item out of the sequence (analysis/borrow.py)
+    borrowed: bool = filled(False)    # the variable may refer to the list's slot (analysis/borrow.py)
 
 
 @dataclass(eq=False)
@@ -439,7 +439,7 @@ class Yield(Stmt):
 class FuncDef(Stmt):
     """A function defined inside another: a local holding a closure."""
     func: "Function"
-    # Outer locals the closure copies that may be unassigned here: checked when it is defined (flow.py).
+    # Outer locals the closure copies that may be unassigned here: checked when it is defined (analysis/definite.py).
     check_bound: set = filled(factory=set)
 
 
@@ -498,8 +498,8 @@ class Function(Node):
     captures: List[str] = field(default_factory=list, repr=False)  # nested functions only
     nested: bool = False
     is_generator: bool = False  # contains yield
-    maybe_unbound: set = field(default_factory=set, repr=False)  # locals read before a sure assignment (flow.py)
-    mutated_params: set = filled(factory=set)  # list/dict/set parameters it may change in place (writeback.py)
+    maybe_unbound: set = field(default_factory=set, repr=False)  # locals read before a sure assignment (analysis/definite.py)
+    mutated_params: set = filled(factory=set)  # list/dict/set parameters it may change in place (analysis/writeback.py)
     # "staticmethod" or "classmethod" for decorated methods (ClassDef.statics);
     # a classmethod's first parameter is not in params: its name is cls_name.
     decorator: str = ""

@@ -13,7 +13,7 @@ Program-wide:
 - writeback.mutated_params, per function: the list/dict/set parameters it may
   change in place (the host writes them back to Python's objects).
 
-Per function, outer before nested (borrow.py):
+Per function, outer before nested (analysis/borrow.py):
 - inline_split_temps: `parts = s.split(); for p in parts` walks s.split() itself;
 - borrowed_loops: `for` loops whose variable may refer to the list's slot
   (For.borrowed);
@@ -23,10 +23,11 @@ Per function, outer before nested (borrow.py):
 """
 from __future__ import annotations
 
-from . import ir, readonly, shared_state
-from .analysis import pure_functions, recursion_needing_checks
-from .borrow import _walk, borrowed_loops, inline_split_temps, mark_item_moves, mark_self_move
-from .writeback import mutated_params
+from . import ir
+from .analysis import readonly, shared_state
+from .analysis.program import pure_functions, recursion_needing_checks
+from .analysis.borrow import _walk, borrowed_loops, inline_split_temps, mark_item_moves, mark_self_move
+from .analysis.writeback import mutated_params
 
 
 def run(program: ir.Program) -> None:

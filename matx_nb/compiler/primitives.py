@@ -6,10 +6,10 @@ A declaration gives a method's parameters (CPython's names, types, defaults and
 whether a keyword may name them), its result, the runtime function that runs it
 and what it does to its receiver. Everything else comes from it:
 - the checker's arity, keyword binding, argument and result types
-  (check_primitive in checker.py);
-- the C++ call of a typed receiver (codegen.rt_method):
+  (check_primitive in check/checker.py);
+- the C++ call of a typed receiver (emitter.rt_method):
   `mx::<cpp>(receiver, args..., loc)`;
-- the dispatch of a call on an `Any` value (codegen.dyn_method_call), which tries
+- the dispatch of a call on an `Any` value (emitter.dyn_method_call), which tries
   every builtin type that has a method of that name;
 - the analyses' views: which methods mutate their receiver (shared_state,
   readonly, codegen), which return a fresh string list (borrow), which may reuse
@@ -22,8 +22,8 @@ Builtin functions (`function(...)`, at the end) are declared the same way, with
 CPython's markers: parameters before '/' are positional only, after '*'
 keyword only. A function the declaration says all of (ord, chr, repr, hex...)
 is checked and emitted from it: `mx::<cpp>(args..., loc)`. The others name a
-rule: a specializer registered under the builtin's name in builtin_rules.py
-(types) and builtin_emit.py (C++), as mypyc's `@specialize_function` does.
+rule: a specializer registered under the builtin's name in check/builtins.py
+(types) and emit/builtins.py (C++), as mypyc's `@specialize_function` does.
 Their flags give the analyses what the function does with its arguments.
 
 Type specs, resolved against the receiver's type (types_for):
@@ -68,8 +68,8 @@ class Method:
     result: str               # a type spec
     cpp: str                  # mx::<cpp>(receiver, args..., loc)
     mutates: bool = False     # changes its receiver
-    fresh: bool = False       # returns new strings that alias nothing (borrow.py)
-    in_place: bool = False    # may reuse the receiver's buffer at its last use (borrow.py)
+    fresh: bool = False       # returns new strings that alias nothing (analysis/borrow.py)
+    in_place: bool = False    # may reuse the receiver's buffer at its last use (analysis/borrow.py)
     check: Optional[str] = None  # a Checker method with the rule the params cannot say
     variadic: bool = False    # takes any number of positional arguments (str.format)
 

@@ -376,7 +376,7 @@ def is_constant(v: Any, depth: int = 0) -> bool:
         return True
     if depth > 8 or not isinstance(v, (tuple, list, set, frozenset, dict)):
         return False
-    # No limit on size: a large constant compiles to a data table (codegen.py), and
+    # No limit on size: a large constant compiles to a data table (emit/emitter.py), and
     # one that was left out only made its name "not defined".
     if isinstance(v, dict):
         return all(is_constant(k, depth + 1) and is_constant(x, depth + 1) for k, x in v.items())

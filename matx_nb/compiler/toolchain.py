@@ -454,7 +454,7 @@ class Toolchain:
         return [str(self.extra_object(n)) for n in names] + [f for n in names for f in EXTRA_OBJECTS[n]()[1]]
 
     def compile_units(self, units: List[tuple], out: Path, reuse: bool = True) -> "BuildResult":
-        """A library from several translation units (units.py: [(name, text)]).
+        """A library from several translation units (emit/units.py: [(name, text)]).
         Each unit's object is reused from the cache (<cache>/obj/) when its text
         was compiled before, with this toolchain (unless reuse is False); the
         others compile in parallel, one g++ per core, and the objects are linked

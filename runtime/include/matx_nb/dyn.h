@@ -322,7 +322,7 @@ inline Str dyn_want_str(const Any& a, const char* what, const Loc* loc) {
   return a.str();
 }
 
-// Arguments of a builtin method called on an Any (codegen.dyn_method_call): the
+// Arguments of a builtin method called on an Any (emitter.dyn_method_call): the
 // value as the declared parameter's type, or CPython's TypeError.
 [[noreturn]] __attribute__((noinline, cold)) inline void dyn_arg_error(const Any& a, const char* what,
                                                                        const Loc* loc) {

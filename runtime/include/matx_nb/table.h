@@ -1,4 +1,4 @@
-// Large literals as data tables (codegen.py: LITERAL_TABLE_MIN items or more).
+// Large literals as data tables (emit/emitter.py: LITERAL_TABLE_MIN items or more).
 //
 // Written as one braced initializer, a 10,000-string list literal took g++ over
 // two minutes: every item is a constructor call with its own cleanup. As a table

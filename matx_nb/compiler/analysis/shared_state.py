@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from . import ir, primitives
+from .. import ir, primitives
 
 MUTATING_METHODS = primitives.MUTATING
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import reprlib
 from typing import Dict, List, Optional
 
-from .exceptions import RAISABLE
-from . import flow, ir, primitives
-from .types import Type
+from ..exceptions import RAISABLE
+from ..analysis import definite as flow
+from .. import ir, primitives
+from ..types import Type
 
 
 BUILTINS = frozenset(primitives.FUNCTIONS)

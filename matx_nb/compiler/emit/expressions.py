@@ -1,19 +1,19 @@
-"""Expressions: coercions between C++ types, constants and data tables, names, operators, comparisons, literals, comprehensions, subscripts, call arguments. A mixin of codegen.Emitter: it
+"""Expressions: coercions between C++ types, constants and data tables, names, operators, comparisons, literals, comprehensions, subscripts, call arguments. A mixin of emitter.Emitter: it
 writes through the emitter's state (output lines, temporaries, headers).
 """
 from __future__ import annotations
 
 from typing import List, Optional
 
-from . import ir, modules
-from .modules import NDARRAY
-from .kinds import RANGE, MAGIC_COMPARE, const_int
+from .. import ir, modules
+from ..modules import NDARRAY
+from ..kinds import RANGE, MAGIC_COMPARE, const_int
 from .units import module_constant
-from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType, OptionalType,
-                    ListType, Prim, SetType, TupleType, Type, VarTupleType, children, resolve)
-from .cpp import (DYN_BINOPS, LITERAL_TABLE_MIN, TABLE_ROW, cname, bound_flag, ctype, cstr_literal,
-                  literal_values, table_scalar, u32_literal, bytes_literal, float_literal, int_literal)
-from .analysis import evaluation_operands, needs_ordering
+from ..types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType, OptionalType, ListType,
+                     Prim, SetType, TupleType, Type, VarTupleType, children, resolve)
+from .cpp import (DYN_BINOPS, LITERAL_TABLE_MIN, TABLE_ROW, cname, bound_flag, ctype, cstr_literal, literal_values,
+                  table_scalar, u32_literal, bytes_literal, float_literal, int_literal)
+from ..analysis.program import evaluation_operands, needs_ordering
 
 
 class ExprEmitter:
@@ -417,7 +417,7 @@ class ExprEmitter:
             return f"({a} {op} {b})"
         for x, y in ((l, r), (r, l)):  # (1, 2) == args: the fixed tuple as a Tuple[T, ...]
             if isinstance(x, VarTupleType) and isinstance(y, TupleType) and not (x == y):
-                from .types import assignable
+                from ..types import assignable
                 if assignable(x, y):
                     if y is r:
                         b, r = self.coerce(b, r, x), x

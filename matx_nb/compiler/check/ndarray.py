@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from . import ir, modules
-from .diagnostics import a_or_an
-from .types import ANY, BOOL, ERROR, FLOAT, INT, NONE, AnyType, ListType, Type, is_error, resolve
+from .. import ir, modules
+from ..diagnostics import a_or_an
+from ..types import ANY, BOOL, ERROR, FLOAT, INT, NONE, AnyType, ListType, Type, is_error, resolve
 
 NDARRAY = modules.NDARRAY
 # What a[...] = v may store: a number, an array, an Any (checked at run time)

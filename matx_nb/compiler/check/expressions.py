@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from . import ir, modules
-from .kinds import MAGIC_BINOPS, MAGIC_COMPARE, RANGE, const_int, elem_type, kind_of
-from .diagnostics import Span, a_or_an, count_of
-from .types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
-                    FuncType, ListType, OptionalType, SetType, TupleType, Type, TypeVar, VarTupleType,
-                    assignable, fresh, is_hashable, is_numeric, optional, resolve, unify)
-from .check_common import BUILTINS, EXCEPTIONS, Scope, _is_none_const, ir_text, short_repr
+from .. import ir, modules
+from ..kinds import MAGIC_BINOPS, MAGIC_COMPARE, RANGE, const_int, elem_type, kind_of
+from ..diagnostics import Span, a_or_an, count_of
+from ..types import (ANY, BOOL, ERROR, is_error, BYTES, FLOAT, INT, NONE, STR, AnyType, ClassType, DictType,
+                     FuncType, ListType, OptionalType, SetType, TupleType, Type, TypeVar, VarTupleType, assignable,
+                     fresh, is_hashable, is_numeric, optional, resolve, unify)
+from .common import BUILTINS, EXCEPTIONS, Scope, _is_none_const, ir_text, short_repr
 
 
 class ExprChecks:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from . import builtin_rules, ir, modules, primitives
-from .builtins_checker import COMPAT_CONSTRUCTORS
-from .kinds import MAGIC_BUILTINS, elem_type, kind_of
-from .diagnostics import a_or_an
-from .types import (ANY, ERROR, is_error, NONE, AnyType, ClassType, FuncType, Prim, TupleType, Type,
-                    assignable, resolve)
-from .check_common import BUILTINS, EXCEPTIONS, METHOD_KINDS, _is_super, ir_text, missing_arguments, too_many_positional
+from . import builtins as builtin_rules
+from .. import ir, modules, primitives
+from .builtin_calls import COMPAT_CONSTRUCTORS
+from ..kinds import MAGIC_BUILTINS, elem_type, kind_of
+from ..diagnostics import a_or_an
+from ..types import (ANY, ERROR, is_error, NONE, AnyType, ClassType, FuncType, Prim, TupleType, Type, assignable,
+                     resolve)
+from .common import BUILTINS, EXCEPTIONS, METHOD_KINDS, _is_super, ir_text, missing_arguments, too_many_positional
 
 
 class CallChecks:
@@ -467,7 +468,7 @@ class CallChecks:
         return [self.expr(a) for a in e.args]
 
     def call_builtin(self, e: ir.Call, name: str, expected) -> Type:
-        """A builtin function: its rule (builtin_rules.py) or, where it has none,
+        """A builtin function: its rule (check/builtins.py) or, where it has none,
         its declaration (primitives.function) decides the types."""
         e.resolved = ir.BuiltinCall(name)
         if name == "zip" and len(e.args) == 1 and isinstance(e.args[0], ir.Starred) and not e.keywords:

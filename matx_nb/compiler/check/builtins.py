@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Set
 
-from . import ir, modules, primitives
-from .diagnostics import a_or_an
-from .kinds import RANGE, elem_type, kind_of
-from .types import (ANY, BOOL, BYTES, ERROR, FLOAT, INT, NONE, STR, DictType, GenType, ListType, SetType,
-                    TupleType, Type, VarTupleType, assignable, fresh, is_error, is_hashable, is_numeric,
-                    resolve, unify)
+from .. import ir, modules, primitives
+from ..diagnostics import a_or_an
+from ..kinds import RANGE, elem_type, kind_of
+from ..types import (ANY, BOOL, BYTES, ERROR, FLOAT, INT, NONE, STR, DictType, GenType, ListType, SetType, TupleType,
+                     Type, VarTupleType, assignable, fresh, is_error, is_hashable, is_numeric, resolve, unify)
 
 _TABLE = primitives.Specializers("type rule")
 rule = _TABLE.register  # @rule("len"): the type rule of len()
@@ -81,7 +80,7 @@ def declared(call: Call, f: primitives.Function) -> Type:
 
 
 def result_type(spec: str) -> Type:
-    from .kinds import FILE
+    from ..kinds import FILE
     return FILE if spec == "file" else SPEC_TYPES[spec]
 
 

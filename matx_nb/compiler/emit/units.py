@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from . import ir
+from .. import ir
 from .cpp import ctype
 
 NS = "mxp"

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Dict, Set, Tuple
 
-from . import ir
+from .. import ir
 from .shared_state import MUTATING_METHODS, READERS
-from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, OptionalType, SetType,
-                    TupleType, resolve)
+from ..types import (BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, OptionalType, SetType,
+                     TupleType, resolve)
 
 _IMMUTABLE = (INT, FLOAT, BOOL, STR, BYTES, NONE)
 _DYNAMIC = (ir.DynMethodCall, ir.DynBuiltinCall, ir.ValueCall, ir.SuperCall)

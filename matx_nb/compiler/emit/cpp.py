@@ -1,15 +1,15 @@
 """How the generated C++ spells things: the names of user identifiers, C++
 types, literals of every kind, and the emitter's size limits. Shared by the
-emitter (codegen.py), its mixins and the per-unit assembly (units.py).
+emitter (emit/emitter.py), its mixins and the per-unit assembly (emit/units.py).
 """
 from __future__ import annotations
 
 import math
 from typing import List, Optional
 
-from . import ir, modules
-from .types import (BOOL, BYTES, FLOAT, INT, STR, AnyType, ClassType, DictType, FuncType, GenType, ListType,
-                    OptionalType, Prim, SetType, TupleType, Type, VarTupleType, resolve)
+from .. import ir, modules
+from ..types import (BOOL, BYTES, FLOAT, INT, STR, AnyType, ClassType, DictType, FuncType, GenType, ListType,
+                     OptionalType, Prim, SetType, TupleType, Type, VarTupleType, resolve)
 
 # The C++ names of user identifiers: every one carries the prefix of its kind
 # (functions f_, classes C_, attributes a_, methods m_, class constants k_, static
@@ -87,7 +87,7 @@ def host_convertible(t: Type) -> bool:
     t = resolve(t)
     if isinstance(t, FuncType):
         return False
-    from .types import children
+    from ..types import children
     return all(host_convertible(x) for x in children(t))
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from . import ir, primitives
-from .kinds import elem_type
-from .diagnostics import a_or_an
-from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, OptionalType,
-                    Prim, SetType, TupleType, Type, VarTupleType, assignable, is_error, optional, resolve)
+from .. import ir, primitives
+from ..kinds import elem_type
+from ..diagnostics import a_or_an
+from ..types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, OptionalType, Prim,
+                     SetType, TupleType, Type, VarTupleType, assignable, is_error, optional, resolve)
 
 PRIMS = {"str": STR, "bytes": BYTES, "int": INT, "index": INT, "bool": BOOL, "float": FLOAT, "None": NONE, "any": ANY}
 MAKE = {"List": lambda a: ListType(a[0]), "Tuple": lambda a: TupleType(tuple(a)),

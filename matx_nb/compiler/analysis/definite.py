@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import FrozenSet, Iterable, List, Optional, Set
 
-from . import ir
+from .. import ir
 
 ALL = None  # "every name": the state after a statement that never completes
 

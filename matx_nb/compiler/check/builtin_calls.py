@@ -2,18 +2,18 @@
 primitives.py), isinstance, key= and reverse=, and string formatting
 (f-strings, str.format, %). A mixin of checker.Checker: it uses the checker's
 expr(), error() and scope. Each builtin function's own rule is in
-builtin_rules.py.
+check/builtins.py.
 """
 from __future__ import annotations
 
 import string
 from typing import Dict
 
-from . import ir, primitives
-from .diagnostics import a_or_an
-from .kinds import kind_of
-from .types import (BOOL, BYTES, ERROR, FLOAT, INT, STR, AnyType, ClassType, DictType,
-                    ListType, TupleType, Type, VarTupleType, assignable, is_error, resolve)
+from .. import ir, primitives
+from ..diagnostics import a_or_an
+from ..kinds import kind_of
+from ..types import (BOOL, BYTES, ERROR, FLOAT, INT, STR, AnyType, ClassType, DictType, ListType, TupleType, Type,
+                     VarTupleType, assignable, is_error, resolve)
 
 KEY_BUILTINS = primitives.KEY_BUILTINS
 
@@ -85,7 +85,7 @@ class BuiltinChecks:
             e.isinstance_static = any(self.static_isinstance(t, k) for k in kinds)
             rt = resolve(t)
             if not e.isinstance_static and isinstance(rt, ClassType):
-                from .types import is_subclass
+                from ..types import is_subclass
                 # A base-class reference may hold an instance of the subclass asked about.
                 e.isinstance_classes = [k for k in kinds if k in self.classes and
                                         is_subclass(ClassType(k, self.classes[k]), rt)]
@@ -102,7 +102,7 @@ class BuiltinChecks:
         if kind in ("list", "dict", "set", "tuple"):
             return kind_of(t) == kind
         if isinstance(t, ClassType):
-            from .types import is_subclass
+            from ..types import is_subclass
             return is_subclass(t, ClassType(kind, self.classes[kind]))
         return False
 
@@ -143,7 +143,7 @@ class BuiltinChecks:
             k = ir.Lambda(k.span, [ir.Param(k.span, "__key_item", None)],
                           ir.Call(k.span, ir.Name(k.span, k.id), [x], []))
             kw["key"] = k
-        from .types import FuncType, fresh
+        from ..types import FuncType, fresh
         kt = resolve(self.expr(k, FuncType((et,), fresh())))
         if is_error(kt):
             return

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from . import flow, ir, modules
-from .kinds import EXC, RANGE, elem_type, ir_walk
-from .diagnostics import Span, a_or_an, count_of
-from .types import (ANY, is_error, FLOAT, INT, NONE, AnyType, ClassType, DictType, FuncType, GenType,
-                    ListType, OptionalType, SetType, TupleType, Type, TypeVar, assignable, children, fresh,
-                    resolve, unify)
-from .check_common import BUILTINS, EXCEPTIONS, Restart, Scope, always_returns, assigned_names
-from .exceptions import CATCHABLE
+from ..analysis import definite as flow
+from .. import ir, modules
+from ..kinds import EXC, RANGE, elem_type, ir_walk
+from ..diagnostics import Span, a_or_an, count_of
+from ..types import (ANY, is_error, FLOAT, INT, NONE, AnyType, ClassType, DictType, FuncType, GenType, ListType,
+                     OptionalType, SetType, TupleType, Type, TypeVar, assignable, children, fresh, resolve, unify)
+from .common import BUILTINS, EXCEPTIONS, Restart, Scope, always_returns, assigned_names
+from ..exceptions import CATCHABLE
 
 
 class StmtChecks:

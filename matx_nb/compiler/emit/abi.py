@@ -1,12 +1,12 @@
-"""The C ABI of a library: its entry points, the wrappers that convert host values, class descriptors and attribute accessors. A mixin of codegen.Emitter: it
+"""The C ABI of a library: its entry points, the wrappers that convert host values, class descriptors and attribute accessors. A mixin of emitter.Emitter: it
 writes through the emitter's state (output lines, temporaries, headers).
 """
 from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from . import ir
-from .types import NONE, ClassType, DictType, GenType, ListType, SetType, resolve
+from .. import ir
+from ..types import NONE, ClassType, DictType, GenType, ListType, SetType, resolve
 from .cpp import MAX_HOST_ARGS, host_symbol, ctype, host_convertible, cstr_literal
 
 
@@ -127,7 +127,7 @@ class AbiEmitter:
             self.line("mx::HostLock module_held(h, mx::detail::g_module_lock);")
         if cls is not None and kind != "init" and static_call is None:
             # the instance's lock for the whole call, conversions included (runtime lock.h);
-            # shared where the method only reads the instance (readonly.py)
+            # shared where the method only reads the instance (analysis/readonly.py)
             lock = "HostLockShared" if id(f) in self.shared_methods else "HostLock"
             self.line(f"mx::{lock} held(h, static_cast<mx::Instance*>(self)->host_lock);")
         # CPython's name for the function in bad-call messages, and whether it counts self/cls
@@ -189,7 +189,7 @@ class AbiEmitter:
         else:
             self.line(f"{rt_c} r = {call};")
         if kind != "init":
-            # Python sees in-place changes of its list/dict/set arguments (writeback.py)
+            # Python sees in-place changes of its list/dict/set arguments (analysis/writeback.py)
             changed = f.mutated_params
             for j, p in enumerate(params):
                 if p.name in changed and id(p) in at:  # a named parameter (not *args, **kwargs)

@@ -1,20 +1,21 @@
 """C++ for loops over any iterable (incl. enumerate, zip, reversed and generator
 expressions), the folds of the builtins that consume iterables item by item
-(sum, any, all, min, max: builtin_emit.py calls them) and string formatting.
-A mixin of codegen.Emitter.
+(sum, any, all, min, max: emit/builtins.py calls them) and string formatting.
+A mixin of emitter.Emitter.
 """
 from __future__ import annotations
 
 from typing import Callable, List
 
-from . import cpp, ir, kinds, modules
-from .types import (BOOL, BYTES, FLOAT, INT, STR, AnyType, DictType, GenType, ListType, SetType,
-                    TupleType, Type, VarTupleType, resolve)
+from . import cpp
+from .. import ir, kinds, modules
+from ..types import (BOOL, BYTES, FLOAT, INT, STR, AnyType, DictType, GenType, ListType, SetType, TupleType, Type,
+                     VarTupleType, resolve)
 
 OnItem = Callable[[str, Type], None]  # emits the code for one item (C++ value, its type)
 
 
-from .builtin_emit import builtin_name  # noqa: E402  (re-exported for the loop emitters)
+from .builtins import builtin_name  # noqa: E402  (re-exported for the loop emitters)
 
 
 class LoopEmitter:
@@ -22,7 +23,7 @@ class LoopEmitter:
 
     def emit_for(self, target: ir.Expr, it: ir.Expr, body, node, declare=False, borrow=False):
         """A loop binding `target` to each item of `it`; body() emits the inside.
-        borrow: `target` is a reference to the list's slot (see borrow.py)."""
+        borrow: `target` is a reference to the list's slot (see analysis/borrow.py)."""
         def on_item(item, et):
             if borrow:
                 # moves_item: an append takes the loop's own item (borrow.mark_item_moves)

@@ -1,14 +1,14 @@
-"""Calls: functions, methods, constructors, module members, builtins, and the methods of builtin types on typed and on Any receivers (primitives.py). A mixin of codegen.Emitter: it
+"""Calls: functions, methods, constructors, module members, builtins, and the methods of builtin types on typed and on Any receivers (primitives.py). A mixin of emitter.Emitter: it
 writes through the emitter's state (output lines, temporaries, headers).
 """
 from __future__ import annotations
 
 from typing import List
 
-from . import builtin_emit, ir, primitives
-from . import method_checks
-from .types import (ANY, BOOL, BYTES, INT, NONE, STR, AnyType, DictType, ListType, SetType, Type,
-                    resolve)
+from . import builtins as builtin_emit
+from .. import ir, primitives
+from ..check import methods as method_checks
+from ..types import ANY, BOOL, BYTES, INT, NONE, STR, AnyType, DictType, ListType, SetType, Type, resolve
 from .cpp import ctype, cstr_literal
 
 # Receivers of a builtin method called on an Any (dyn_method_call): the kind's
@@ -74,7 +74,7 @@ class CallEmitter:
         return 'static_assert(sizeof(int) == 0, "unresolved call")'
 
     def module_call(self, e: ir.Call, mf) -> str:
-        from .modules import GENERIC
+        from ..modules import GENERIC
         self.headers.add(mf.header)
         args = []
         for i, ((_, pt), a) in enumerate(zip(mf.params, e.bound_args)):

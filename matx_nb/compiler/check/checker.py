@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from typing import Dict, Optional
 
-from . import flow, ir
-from .builtins_checker import BuiltinChecks
-from .method_checks import MethodChecks
-from .kinds import ir_walk
-from .ndarray_checker import NDArrayChecks
-from .diagnostics import DiagnosticSink, Span, a_or_an
-from .types import (NONE, ClassType, GenType, OptionalType, Type, TypeVar, deep_resolve, fresh, has_unknown,
-                    resolve, unify)
+from ..analysis import definite as flow
+from .. import ir
+from .builtin_calls import BuiltinChecks
+from .methods import MethodChecks
+from ..kinds import ir_walk
+from .ndarray import NDArrayChecks
+from ..diagnostics import DiagnosticSink, Span, a_or_an
+from ..types import (NONE, ClassType, GenType, OptionalType, Type, TypeVar, deep_resolve, fresh, has_unknown,
+                     resolve, unify)
 
 
-from .check_common import Restart, Scope, always_returns, assigned_names, base_first, closures_in
-from .check_statements import StmtChecks
-from .check_expressions import ExprChecks
-from .check_calls import CallChecks
+from .common import Restart, Scope, always_returns, assigned_names, base_first, closures_in
+from .statements import StmtChecks
+from .expressions import ExprChecks
+from .calls import CallChecks
 
 
 class Checker(StmtChecks, ExprChecks, CallChecks, BuiltinChecks, MethodChecks, NDArrayChecks):

@@ -14,9 +14,9 @@ counts as a possible change.
 """
 from typing import Set
 
-from . import ir, primitives
+from .. import ir, primitives
 from .borrow import READING_BUILTINS, _Facts
-from .types import AnyType, DictType, ListType, SetType, TupleType, resolve
+from ..types import AnyType, DictType, ListType, SetType, TupleType, resolve
 
 NON_MUTATING = {
     "list": frozenset(("count", "index", "copy")),

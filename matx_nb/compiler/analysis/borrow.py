@@ -27,8 +27,8 @@ A loop borrows when all of these hold (each is conservative):
 """
 from typing import Dict, List, Optional, Set
 
-from . import ir, primitives
-from .types import (AnyType, BOOL, ClassType, FLOAT, FuncType, INT, ListType, NONE, STR, children, resolve)
+from .. import ir, primitives
+from ..types import AnyType, BOOL, ClassType, FLOAT, FuncType, INT, ListType, NONE, STR, children, resolve
 
 # Methods of list that change it (the only way typed code mutates a list in place,
 # with subscript and slice assignment, `del`, and `+=`).

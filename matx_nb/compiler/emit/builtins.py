@@ -1,6 +1,6 @@
 """The C++ of the builtin functions a declaration cannot state
 (primitives.function): one specializer per builtin, registered under its name
-with @emit, as builtin_rules.py registers their type rules. A builtin with no
+with @emit, as check/builtins.py registers their type rules. A builtin with no
 specializer is emitted from its declaration (`declared`):
 `mx::<cpp>(args..., loc)`, each argument converted to its parameter's type.
 
@@ -15,11 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
-from . import ir, primitives
+from .. import ir, primitives
 from .cpp import ctype
-from .kinds import FILE, RANGE
-from .types import (BOOL, BYTES, FLOAT, INT, NONE, STR, DictType, GenType, TupleType, Type, VarTupleType,
-                    resolve)
+from ..kinds import FILE, RANGE
+from ..types import BOOL, BYTES, FLOAT, INT, NONE, STR, DictType, GenType, TupleType, Type, VarTupleType, resolve
 
 # Calls the checker makes from other syntax: zip(*rows), matx.Tuple(a, b).
 EXTRA = ("zip_star", "tuple_of")

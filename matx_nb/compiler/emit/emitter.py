@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-from . import ir, modules, primitives
-from .builtins_codegen import LoopEmitter
-from .ndarray_codegen import NDArrayEmitter
-from .kinds import ir_walk
+from .. import ir, modules, primitives
+from .loops import LoopEmitter
+from .ndarray import NDArrayEmitter
+from ..kinds import ir_walk
 from .units import emit_split
-from .types import ClassType, resolve
+from ..types import ClassType, resolve
 from .cpp import LARGE_FUNCTION_STATEMENTS, cname, ctype, comment_text, is_heap, u32_literal, bytes_literal
 
-from .emit_statements import StmtEmitter
-from .emit_expressions import ExprEmitter
-from .emit_calls import CallEmitter
-from .emit_abi import AbiEmitter
+from .statements import StmtEmitter
+from .expressions import ExprEmitter
+from .calls import CallEmitter
+from .abi import AbiEmitter
 
 MUTATING_METHODS = primitives.MUTATING
 
@@ -30,7 +30,7 @@ class Emitter(StmtEmitter, ExprEmitter, CallEmitter, AbiEmitter, LoopEmitter, ND
     def __init__(self, program: ir.Program, source_lines, class_layouts: Dict[str, str], split: bool = False):
         self.p = program
         # split: one translation unit per function and class where there are several
-        # (units.py); self.units then holds them, else None.
+        # (emit/units.py); self.units then holds them, else None.
         self.split = split
         self.units: Optional[List[Tuple[str, str]]] = None
         self.tprefix = ""  # of the names of this unit's tables (L, S, K, T)

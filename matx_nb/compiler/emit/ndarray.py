@@ -1,14 +1,14 @@
-"""C++ for numpy-style NDArray syntax (see ndarray_checker.py): indexing,
+"""C++ for numpy-style NDArray syntax (see check/ndarray.py): indexing,
 item assignment, `a[i] op= v`, loops over the first axis and read-only
-attributes of opaque types. A mixin of codegen.Emitter; the runtime side is
+attributes of opaque types. A mixin of emitter.Emitter; the runtime side is
 runtime/include/matx_nb/mod/ndarray.h.
 """
 from __future__ import annotations
 
-from . import ir
-from .modules import NDARRAY
-from .ndarray_checker import index_items, is_index_marker
-from .types import ANY, BOOL, INT, NONE, AnyType, resolve
+from .. import ir
+from ..modules import NDARRAY
+from ..check.ndarray import index_items, is_index_marker
+from ..types import ANY, BOOL, INT, NONE, AnyType, resolve
 
 _ND = "matx_nb/mod/ndarray.h"
 _OPS = {"+": "Add", "-": "Sub", "*": "Mul", "/": "TrueDiv"}

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-from . import ir, primitives
-from .cpp import is_heap
-from .kinds import RANGE, ir_walk
-from .modules import NDARRAY
-from .ndarray_checker import index_items, is_index_marker
-from .types import ClassType, ListType, resolve
+from .. import ir, primitives
+from ..emit.cpp import is_heap
+from ..kinds import RANGE, ir_walk
+from ..modules import NDARRAY
+from ..check.ndarray import index_items, is_index_marker
+from ..types import ClassType, ListType, resolve
 
 MUTATING_METHODS = primitives.MUTATING
 

@@ -1,17 +1,17 @@
-"""Statements: function bodies, generators, control flow, try/finally, assignment. A mixin of codegen.Emitter: it
+"""Statements: function bodies, generators, control flow, try/finally, assignment. A mixin of emitter.Emitter: it
 writes through the emitter's state (output lines, temporaries, headers).
 """
 from __future__ import annotations
 
 from typing import Optional
 
-from . import ir
-from .modules import NDARRAY
-from .kinds import EXC, elem_type
-from .types import ANY, INT, NONE, STR, AnyType, DictType, FuncType, ListType, TupleType, Type, resolve
+from .. import ir
+from ..modules import NDARRAY
+from ..kinds import EXC, elem_type
+from ..types import ANY, INT, NONE, STR, AnyType, DictType, FuncType, ListType, TupleType, Type, resolve
 from .cpp import cname, bound_flag, ctype
-from .exceptions import caught_kinds
-from .analysis import first_statement_using
+from ..exceptions import caught_kinds
+from ..analysis.program import first_statement_using
 
 
 class StmtEmitter:
