@@ -166,7 +166,7 @@ def compile_group(builds: List[ObjectBuild], opt: str, force: bool, prefer_cache
     compiled again in each), or for each the exception that stopped it: an object
     that can have no Python face fails alone. prefer_cached: a level whose
     library the cache may already have, taken instead."""
-    from matx_nb.api import script_together
+    from matx_nb.scripting import script_together
     from matx_nb.compiler.driver import reporting
     from .render import prerender
 

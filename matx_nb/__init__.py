@@ -22,13 +22,13 @@ _COMPAT = ("List", "Dict", "Set", "Tuple", "FTList", "FTDict", "FTSet", "NDArray
 
 def __getattr__(name):
     if name == "script":
-        from .api import script
+        from .scripting import script
         return script
     if name in ("trace", "TraceError"):
-        from . import tracing
-        return getattr(tracing, name)
+        from .pipeline import trace
+        return getattr(trace, name)
     if name in ("load", "PipelineError", "path_args"):
-        from . import export
+        from .pipeline import export
         return getattr(export, name)
     if name == "NDArray":  # the real array (matx_nb/ndarray.py), not compat's placeholder
         from .ndarray import NDArray

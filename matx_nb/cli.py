@@ -108,7 +108,7 @@ def run(argv=None) -> int:
     ap.add_argument("--trusted-key", action="append", default=None, metavar="PEM",
                     help="an Ed25519 public key (PEM file); the folder must be signed by one of them")
     args = ap.parse_args(argv)
-    from . import export
+    from .pipeline import export
     try:
         text = read_feed(args.feed)
     except ValueError as e:

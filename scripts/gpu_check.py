@@ -167,9 +167,9 @@ class GPUCheck:
 
     def runner(self):
         """The libtorch runner built by runtime/torch/CMakeLists.txt (find_package(Torch))."""
-        from matx_nb import torch_bridge
-        lib = torch_bridge.runner_library()
-        info = torch_bridge.runner_info()
+        from matx_nb.pipeline import torch_op
+        lib = torch_op.runner_library()
+        info = torch_op.runner_info()
         log = Path(info.get("log", "")) if info.get("log") else None
         if log and log.exists():
             info["log"] = log_file("runner_build.log", log.read_text())

@@ -118,7 +118,7 @@ def write_module(case: Case, directory: Path):
 def compiled_namespace(mod, calls=None) -> dict:
     """The module's namespace with its functions and classes compiled (only those
     the calls name, when given: helpers may be callable from compiled code only)."""
-    from matx_nb.api import script_together
+    from matx_nb.scripting import script_together
     ns = dict(vars(mod))
     used = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", " ".join(calls))) if calls is not None else None
     names = [name for name, v in vars(mod).items()

@@ -81,7 +81,7 @@ def impls(tmp_path_factory):
     sys.modules["builtin_calls"] = mod
     spec.loader.exec_module(mod)
     fns = [getattr(mod, f"call_{n}") for n in DECLARED]
-    from matx_nb.api import script_together
+    from matx_nb.scripting import script_together
     return dict(zip(DECLARED, zip(fns, script_together(fns))))
 
 

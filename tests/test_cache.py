@@ -220,3 +220,31 @@ def test_compiler_change_changes_library_key(monkeypatch):
     before = cache.entry("some-program-key")
     monkeypatch.setitem(toolchain._memo, "compiler_hash", "a-different-compiler")
     assert cache.entry("some-program-key") != before
+
+
+def test_compiler_hash_reads_every_compiler_package(monkeypatch, tmp_path):
+    """The code generator lives in compiler/ and its packages (check/, emit/,
+    analysis/): a change in any of them gives another compiler hash."""
+    from matx_nb.compiler import toolchain
+    monkeypatch.setattr(toolchain, "cache_dir", lambda: tmp_path / "cache")
+    root = Path(toolchain.__file__).resolve().parent
+    subs = {p.parent.relative_to(root) for p in root.rglob("*.py")} - {Path(".")}
+    assert {Path("check"), Path("emit"), Path("analysis")} <= subs
+    seen = []
+    monkeypatch.setattr(toolchain, "tree_hash", lambda *a, **k: seen.append((a, k)) or "h")
+    monkeypatch.delitem(toolchain._memo, "compiler_hash", raising=False)
+    toolchain.compiler_hash()
+    (where, suffix, _), kw = seen[0]
+    assert Path(where) == root and suffix == ".py" and kw.get("recursive", True)
+
+
+def test_tree_hash_sees_a_change_in_a_subfolder(monkeypatch, tmp_path):
+    from matx_nb.compiler import toolchain
+    monkeypatch.setattr(toolchain, "cache_dir", lambda: tmp_path / "cache")
+    (tmp_path / "src" / "emit").mkdir(parents=True)
+    (tmp_path / "src" / "a.py").write_text("a = 1\n")
+    deep = tmp_path / "src" / "emit" / "b.py"
+    deep.write_text("b = 1\n")
+    before = toolchain.tree_hash(tmp_path / "src", ".py", "")
+    deep.write_text("b = 22\n")
+    assert toolchain.tree_hash(tmp_path / "src", ".py", "") != before

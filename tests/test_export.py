@@ -272,7 +272,7 @@ def _strings(v):
 
 
 def test_spec_records_no_absolute_or_temporary_source_path(tmp_path, monkeypatch):
-    from matx_nb.export import source_name
+    from matx_nb.pipeline.export import source_name
     assert source_name("/tmp/ipykernel_4242/1234567.py", {}) == "1234567.py"
     assert source_name("/tmp/ipykernel_4242/1234567.py", {"/tmp/ipykernel_4242/1234567.py": "cell [3]"}) == "cell [3]"
     assert source_name("<ipython-input-3-abc>", {}) == "<ipython-input-3-abc>"

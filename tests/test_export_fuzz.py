@@ -427,7 +427,7 @@ class Mutator:
 def _fingerprint(folder: Path, base_spec: dict):
     """Whether the folder still holds the signed content: the canonical spec and
     every file it lists, byte for byte."""
-    from matx_nb.export import signed_message
+    from matx_nb.pipeline.export import signed_message
     try:
         spec = json.loads(read(folder / SPEC))
         if signed_message(spec) != signed_message(base_spec):

@@ -483,7 +483,7 @@ def test_signed_folders_load_only_with_a_trusted_key(seed, tmp_path):
 def test_signature_covers_the_canonical_spec(tmp_path):
     pytest.importorskip("cryptography")
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from matx_nb.export import signed_message
+    from matx_nb.pipeline.export import signed_message
     key = Ed25519PrivateKey.generate()
     matx_nb.trace(ops.WorkFlow().process, ["hello"]).save(tmp_path / "p", sign_key=key)
     spec = json.loads((tmp_path / "p" / SPEC).read_text())
@@ -571,7 +571,7 @@ def test_parameters_declared_as_paths_are_bundled(tmp_path):
 def test_signed_bytes_are_reproducible_in_cpp(tmp_path):
     """A C++ server can rebuild the signed message with the runtime's own JSON:
     mx::json::dumps(spec, ensure_ascii=true, indent=-1, sort_keys=true)."""
-    from matx_nb.export import signed_message
+    from matx_nb.pipeline.export import signed_message
     matx_nb.trace(ops.ThreeOps().process, "a b", 2).save(tmp_path / "p")
     spec = json.loads((tmp_path / "p" / SPEC).read_text())
     spec["extra"] = [1.5, 1e100, -0.0, "é\U0001F600\u2028", {"b": 1, "a": None, "B": True}, 2 ** 62]
@@ -589,15 +589,15 @@ def test_spec_carries_no_absolute_path_of_the_author(tmp_path, monkeypatch):
     """A torch runner's build error (recorded when no runner could be built)
     names the author's cache and home folders; the spec keeps their last parts."""
     torch = pytest.importorskip("torch")
-    from matx_nb import torch_bridge
-    from matx_nb.export import without_private_paths
+    from matx_nb.pipeline import torch_op
+    from matx_nb.pipeline.export import without_private_paths
     assert without_private_paths("g++: /home/ann/.cache/matx_nb/torch/ab12/x.cc: error in '/opt/t/lib'") == \
         "g++: x.cc: error in 'lib'"
 
     def no_runner():
         raise RuntimeError(f"building the libtorch runner (g++) failed:\n{Path.home()}/.cache/matx_nb/torch/"
                            f"k/runner.cc:1: error\n  in {tmp_path}/build")
-    monkeypatch.setattr(torch_bridge, "runner_library", no_runner)
+    monkeypatch.setattr(torch_op, "runner_library", no_runner)
     op = matx_nb.script(torch.nn.Linear(2, 2).eval())
     mod = matx_nb.trace(lambda x: op(x), np_zeros())
     mod.save(tmp_path / "p")

@@ -133,17 +133,17 @@ def test_runner_is_built_by_cmake_or_else_by_gxx(built, tmp_path, monkeypatch):
     (once per key, reused); without cmake g++ builds the same library."""
     import ctypes
     import shutil
-    from matx_nb import torch_bridge
+    from matx_nb.pipeline import torch_op
     mod = matx_nb.trace(built.eval, TEXTS[:2])
     mod.save(tmp_path / "p")  # builds the runner into this run's cache if it is not there yet
-    info = torch_bridge.runner_info()
-    assert info["builder"] == ("cmake" if torch_bridge._tool("cmake") else "g++"), info
-    assert torch_bridge.runner_library() == Path(info["path"])  # reused, not rebuilt
+    info = torch_op.runner_info()
+    assert info["builder"] == ("cmake" if torch_op._tool("cmake") else "g++"), info
+    assert torch_op.runner_library() == Path(info["path"])  # reused, not rebuilt
     monkeypatch.setenv("MATX_NB_CACHE", str(tmp_path / "cache"))
-    real_tool = torch_bridge._tool
-    monkeypatch.setattr(torch_bridge, "_tool", lambda name: None if name == "cmake" else real_tool(name))
-    lib = torch_bridge.runner_library()
-    assert torch_bridge.runner_info()["builder"] == "g++"
+    real_tool = torch_op._tool
+    monkeypatch.setattr(torch_op, "_tool", lambda name: None if name == "cmake" else real_tool(name))
+    lib = torch_op.runner_library()
+    assert torch_op.runner_info()["builder"] == "g++"
     runner = ctypes.CDLL(str(lib))
     for name in ("mx_torch_load", "mx_torch_forward", "mx_torch_to_cpu", "mx_torch_free"):
         assert hasattr(runner, name), name
@@ -158,7 +158,7 @@ def test_load_device_reaches_the_torch_node(built, tmp_path, monkeypatch):
     """matx_nb.load(dir, N) runs the model on cuda:N in the C++ Session (here,
     without a GPU, the runner says so, naming the device); the Python executor
     takes the same device."""
-    from matx_nb import export, torch_bridge
+    from matx_nb.pipeline import export, torch_op
     mod = matx_nb.trace(built.eval, TEXTS)
     mod.save(tmp_path / "p")
     if CUDA:
@@ -171,8 +171,8 @@ def test_load_device_reaches_the_torch_node(built, tmp_path, monkeypatch):
         with pytest.raises(ValueError, match=r"cuda:1"):
             matx_nb.load(tmp_path / "p", device="cuda:1")
     seen = []
-    real = torch_bridge.load_op
-    monkeypatch.setattr(torch_bridge, "load_op", lambda path, device: seen.append(device) or real(path, -1))
+    real = torch_op.load_op
+    monkeypatch.setattr(torch_op, "load_op", lambda path, device: seen.append(device) or real(path, -1))
     export.Executor.from_folder(tmp_path / "p", 3)
     assert seen == [3]  # the load() device, not the one the model was traced on
     for d, want in ((-1, -1), ("cpu", -1), ("cuda", 0), ("cuda:2", 2), (torch.device("cuda:1"), 1), (0, 0)):

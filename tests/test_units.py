@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 import matx_nb
-from matx_nb.api import script_together
+from matx_nb.scripting import script_together
 
 SHARED = '''
 from typing import Dict, Iterator, List

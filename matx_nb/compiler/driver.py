@@ -72,7 +72,7 @@ class CompileResult:
             except (OSError, ValueError):
                 return self
             # Stored relative to each object's first line: the cached library is
-            # shared by copies of the code at other places (see api.load_library).
+            # shared by copies of the code at other places (see library.load_library).
             where = {name: (file, int(first)) for file, first, name in getattr(self, "origins", [])}
 
             def place(name, rel):

@@ -164,7 +164,7 @@ def compiler_hash() -> str:
     be served an old library from the cache."""
     key = "compiler_hash"
     if key not in _memo:
-        _memo[key] = tree_hash(Path(__file__).resolve().parent, ".py", "", recursive=False)
+        _memo[key] = tree_hash(Path(__file__).resolve().parent, ".py", "")  # with check/, emit/, analysis/
     return _memo[key]
 
 
@@ -184,7 +184,7 @@ def tree_hash(root: Path, suffix: str, salt: str, recursive: bool = True) -> str
         for e in entries:
             name = f"{rel}/{e.name}" if rel else e.name
             if e.is_dir():
-                if recursive:
+                if recursive and e.name != "__pycache__":
                     stack.append(name)
             elif e.name.endswith(suffix):
                 st = e.stat()

@@ -878,7 +878,7 @@ PYBIND11_MODULE(_native, m) {
     try {
       return body();
     } catch (const matx_nb::PipelineError& e) {
-      py::object cls = py::module_::import("matx_nb.export").attr("PipelineError");
+      py::object cls = py::module_::import("matx_nb.pipeline.export").attr("PipelineError");
       PyErr_SetString(cls.ptr(), e.what());
       throw py::error_already_set();
     }

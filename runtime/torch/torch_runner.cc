@@ -1,7 +1,7 @@
 // The torch part of the runtime: runs a TorchScript model on DLPack tensors for
 // the C++ Session (a pipeline node of kind "torch"). Built only where torch is
 // installed, against the wheel's libtorch, by runtime/torch/CMakeLists.txt
-// (matx_nb/torch_bridge.py runs that build into the cache at save time; an
+// (matx_nb/pipeline/torch_op.py runs that build into the cache at save time; an
 // exported folder bundles the library under ops/torch/).
 // A plain C interface, so session.h needs no libtorch header: it dlopens this.
 #include <ATen/DLConvertor.h>

@@ -157,7 +157,7 @@ class AbiEmitter:
             if p.kind == "vararg":
                 call_args.append(self.vararg_from_host(p, slots, pyname))
                 continue
-            if p.kind == "kwarg":  # the host passes the other keywords as a dict (matx_nb/api.py)
+            if p.kind == "kwarg":  # the host passes the other keywords as a dict (matx_nb/library.py)
                 i = next(i for i, (k, _) in enumerate(slots) if k == "kwarg")
                 conv = f'mx::arg_from_host<{ctype(p.ty)}>(h, args[{i}], "{pyname}", "**{p.name}")'
                 self.line(f"auto a{j} = args[{i}] ? {conv} : {ctype(p.ty)}();")

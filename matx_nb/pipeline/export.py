@@ -110,7 +110,7 @@ def without_private_paths(text: str) -> str:
 
 def _caller_stacklevel() -> int:
     """warnings.warn's stacklevel that names the first frame outside matx_nb."""
-    here = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # matx_nb/
     f, level = sys._getframe(1), 1
     while f is not None and os.path.abspath(f.f_code.co_filename).startswith(here):
         f, level = f.f_back, level + 1
@@ -198,7 +198,7 @@ def save(module, directory, resources: Iterable[str] = (), source_names: Dict[st
     constant arguments are paths to bundle. Parameters an op declares with
     matx_nb.path_args are bundled too; no other constant is touched.
     sign_key: an Ed25519 private key: writes model.spec.sig (see load's trusted_keys)."""
-    from . import _native
+    from .. import _native
     out = Path(directory)
     bundling = _Bundling(module, resources, bundle_args)
     out_real = os.path.realpath(out)
@@ -310,12 +310,12 @@ def save(module, directory, resources: Iterable[str] = (), source_names: Dict[st
     for node in spec["nodes"]:  # torch models: TorchScript files and the libtorch runner
         op = node["op"]
         if op.get("kind") == "torch":
-            from . import torch_bridge
+            from . import torch_op
             (out / "resources").mkdir(exist_ok=True)
             op["path"] = f"resources/{op['model']}.pt"
-            torch_bridge.save_model(live.live[op["model"]], out / op["path"])
+            torch_op.save_model(live.live[op["model"]], out / op["path"])
             try:
-                runner = torch_bridge.runner_library()
+                runner = torch_op.runner_library()
                 (out / "ops" / "torch").mkdir(parents=True, exist_ok=True)
                 _replace_file(runner, out / "ops" / "torch" / runner.name)
                 op["runner"] = f"ops/torch/{runner.name}"
@@ -639,7 +639,7 @@ def read_spec(directory, with_digest=False):
 
 
 def _native_lib(entry: dict) -> bool:
-    from . import _native
+    from .. import _native
     return entry.get("abi") == _native.ABI_VERSION and entry.get("platform") == platform_tag()
 
 
@@ -656,7 +656,7 @@ def library_path(directory: Path, entry: dict, rebuild: bool = False, checksums=
         raise PipelineError(f"{directory}: {what}; rebuilding it from {entry['source']} compiles and runs the "
                             "folder's code, so it happens only when asked: load(..., rebuild=True) or "
                             "matx-run --rebuild")
-    from .compiler.toolchain import LibraryCache, Toolchain
+    from ..compiler.toolchain import LibraryCache, Toolchain
     code = (Path(os.path.realpath(directory)) / entry["source"]).read_bytes()
     digest = hashlib.sha256(code).hexdigest()
     if checksums is not None and checksums.get(entry["source"]) != digest:  # the bytes compiled are the bytes verified
@@ -804,8 +804,8 @@ class Executor:
         rebuild: compile libraries built for another platform from their source.
         The folder is checked first, by read_spec and by the C++ Session's
         verify (checksums, library files), as matx_nb.load does."""
-        from . import _native
-        from .api import open_library
+        from .. import _native
+        from ..library import open_library
         d = Path(directory)
         if spec is None:
             spec = read_spec(d)
@@ -820,7 +820,7 @@ class Executor:
                 ex.functions[f"{lid}::{name}"] = f
         for node in spec["nodes"]:
             if node["op"]["kind"] == "torch" and node["op"]["model"] not in ex.instances:
-                from .torch_bridge import load_op
+                from .torch_op import load_op
                 ex.instances[node["op"]["model"]] = load_op(str(root / node["op"]["path"]), device)
         for rec in spec["instances"]:
             classes = libs[rec["library"]][1]
@@ -891,7 +891,7 @@ class LoadedPipeline:
     """
 
     def __init__(self, directory, device: int = -1, *, rebuild: bool = False, trusted_keys=None):
-        from . import _native
+        from .. import _native
         self.directory = Path(directory)
         self.device = device = _device_index(device)
         self.spec, digest = read_spec(self.directory, with_digest=True)

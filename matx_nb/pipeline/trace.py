@@ -18,7 +18,7 @@ from .graph import SPEC_FORMAT, SPEC_VERSION, Graph, TraceError, Traced  # noqa:
 
 def trace(fn, *examples, **kw_examples) -> "TracedModule":
     """Runs fn once on the examples and records the pipeline of compiled ops."""
-    from . import _native
+    from .. import _native
     sig = _signature(fn)
     bound = sig.bind(*examples, **kw_examples)
     graph = Graph()

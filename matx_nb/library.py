@@ -1,16 +1,18 @@
-"""`matx_nb.script`: compile a function or class and return its compiled twin."""
+"""Compiled libraries as Python objects: a library is loaded once per file (a
+file replaced at its path is loaded anew) and its functions and classes get
+Python faces: a compiled function with the Python original's name, docstring
+and keyword handling, a compiled class whose instances live in C++. Used by
+`matx_nb.script` (scripting.py) and by the pipeline executor for a saved
+folder's ops (open_library)."""
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import os
 import threading
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from .compiler.diagnostics import CompileError
-from .compiler.driver import CompileResult, compile_object, report
-from .compiler.sources import unwrap
-from .compiler.toolchain import DEFAULT_OPT
+from .compiler.driver import CompileResult, report
 
 _loaded: Dict[tuple, tuple] = {}  # (path, file identity) -> (capsule, function names, class names)
 _lock = threading.Lock()
@@ -73,11 +75,6 @@ def open_library(path: str, origins=()) -> tuple:
     return fns, cls
 
 
-def _from_torch(obj) -> bool:
-    """Cheap test (no torch or numpy import) for objects of torch classes."""
-    return any((getattr(c, "__module__", "") or "").startswith("torch") for c in type(obj).__mro__)
-
-
 def _with_kwargs(fn):
     """A compiled function with **kwargs takes the keywords none of its
     parameters names as one dict, in its slot "**name": this adapter collects
@@ -119,7 +116,8 @@ def _wrap_function(fn, cap, names, result):
     return f
 
 
-def _wrap_class(cls, cap, class_names, result, idx=None, register=True, func_names=()):
+def _wrap_class(cls, cap, class_names, result, idx=None, register=True, func_names=(),
+                rebuild: Optional[Callable] = None):
     native = _native()
     if idx is None:
         idx = class_names.index(result.entry)
@@ -148,11 +146,11 @@ def _wrap_class(cls, cap, class_names, result, idx=None, register=True, func_nam
         # Pickled as "compile the class again, call it with the recorded
         # constructor arguments, restore the attributes" (DataLoader workers).
         ctor = getattr(self, "__matx_ctor__", None)
-        if ctor is None or cls.__module__ == "matx_nb.exported":
+        if ctor is None or rebuild is None:
             raise TypeError(f"cannot pickle this compiled {cls.__qualname__}: it was not constructed "
                             "from Python with arguments that can be recorded")
         state = {a: getattr(self, a) for a in attr_names}
-        return (_rebuild_instance, (cls, tuple(ctor[0]), dict(ctor[1] or {}), state))
+        return (rebuild, (cls, tuple(ctor[0]), dict(ctor[1] or {}), state))
     ns["__reduce__"] = __reduce__
     compiled = type(cls.__name__, (native.ScriptedObject,), ns)
     if register:
@@ -160,77 +158,30 @@ def _wrap_class(cls, cap, class_names, result, idx=None, register=True, func_nam
     return compiled
 
 
-def _rebuild_instance(cls, args, kwargs, state):
-    obj = script(cls)(*args, **kwargs)
-    for name, value in state.items():
-        setattr(obj, name, value)
-    return obj
-
-
-def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, device: int = -1):
-    """Compiles an annotated function or class to C++ and returns its compiled twin.
-
-    The result behaves like the Python object: same arguments, same results, the
-    same exception classes. Compiled libraries are cached by source.
-    Usable as a decorator, with or without arguments (``@script(opt="-O3")``).
-    A torch module (or TorchScript module) gives a TorchOp on `device` (-1: CPU).
-    """
-    if obj is None:
-        return lambda o: script(o, opt=opt, force=force, device=device)
-    if _from_torch(obj):  # a torch model becomes a pipeline op (matx_nb/torch_bridge.py)
-        from .torch_bridge import TorchOp, is_torch_module
-        if is_torch_module(obj):
-            return TorchOp(obj, device=device)
-    result, col = compile_object(obj, opt=opt, force=force)
-    return _faces(result, col, [result.entry])[0]
-
-
-def script_together(objs: List[Any], *, opt: str = DEFAULT_OPT, force: bool = False,
-                    split: bool = True, prefer_cached: str = "") -> List[Any]:
-    """script() of each of objs, compiled into one library (not one per object,
-    each with its callees again): a notebook cell's functions and classes.
-    split: one translation unit per function and class, each object reused while
-    its code is unchanged (editing one function of the cell recompiles only it);
-    else one translation unit (calls between them may be inlined).
-    Returns their compiled twins in the order given; an object that can have no
-    Python face (it takes or returns function values) is given as the
-    CompileError that says so, and the others still work. prefer_cached: an
-    optimization level whose library is taken instead if the cache has it
-    (`.matx.opt` says which level each face runs)."""
-    objs = list(objs)
-    if len(objs) == 1 and not (split and inspect.isclass(unwrap(objs[0]))):
-        if not prefer_cached:
-            return [script(objs[0], opt=opt, force=force)]
-        split = False  # one object: one translation unit, as script() builds it
-    result, col = compile_object(objs[0], opt=opt, force=force, together=tuple(objs[1:]), split=split,
-                                 prefer_cached=prefer_cached)
-    if len(objs) == 1 and not split:
-        return [_faces(result, col, [result.entry])[0]]
-    return _faces(result, col, [unwrap(o).__name__ for o in objs])
-
-
-def _faces(result, col, names: List[str]) -> List[Any]:
-    """The Python faces of the named objects of a compiled program."""
+def faces(result, col, names: List[str], rebuild: Optional[Callable] = None) -> List[Any]:
+    """The Python faces of the named objects of a compiled program. rebuild(cls,
+    args, kwargs, state): how a pickled instance of a compiled class is made
+    again (a module-level function: scripting.py compiles the class again)."""
     report("loading")
     cap, funcs, classes = load_library(result, col)
     # Classes compiled as dependencies get a Python face too, so their instances
     # returned to Python read like the class (unless already scripted on their own).
     for i, name in enumerate(classes):
         if name not in names and not _native().class_registered(cap, i):
-            _wrap_class(col.sources[name].obj, cap, classes, result, idx=i, func_names=funcs)
-    faces = []
+            _wrap_class(col.sources[name].obj, cap, classes, result, idx=i, func_names=funcs, rebuild=rebuild)
+    out = []
     for name in names:
         try:
-            faces.append(_face(dataclasses.replace(result, entry=name) if name != result.entry else result,
-                               col.sources[name].obj, cap, funcs, classes))
+            out.append(_face(dataclasses.replace(result, entry=name) if name != result.entry else result,
+                               col.sources[name].obj, cap, funcs, classes, rebuild))
         except CompileError as e:  # this object only (it takes function values): not the others
             if len(names) == 1:
                 raise
-            faces.append(e)
-    return faces
+            out.append(e)
+    return out
 
 
-def _face(result, target, cap, funcs, classes):
+def _face(result, target, cap, funcs, classes, rebuild):
     if isinstance(target, type):
         # One compiled class per Python class and library: scripting it again
         # (a cache hit, or unpickling in a worker) gives the same type.
@@ -238,7 +189,7 @@ def _face(result, target, cap, funcs, classes):
         with _lock:
             wrapped = _classes.get(key)
         if wrapped is None:
-            wrapped = _wrap_class(target, cap, classes, result, func_names=funcs)
+            wrapped = _wrap_class(target, cap, classes, result, func_names=funcs, rebuild=rebuild)
             with _lock:
                 wrapped = _classes.setdefault(key, wrapped)
         return wrapped

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .graph import Traced, device_index
-from .ndarray import NDArray
+from ..ndarray import NDArray
 
-_RUNNER_SRC = Path(__file__).resolve().parent.parent / "runtime" / "torch" / "torch_runner.cc"
+_RUNNER_SRC = Path(__file__).resolve().parents[2] / "runtime" / "torch" / "torch_runner.cc"
 _lock = threading.Lock()
 
 
@@ -141,7 +141,7 @@ def _tool(name: str):
 
 def runner_key() -> str:
     import torch
-    from .compiler.toolchain import compiler
+    from ..compiler.toolchain import compiler
     inc, _lib, abi = torch_paths()
     parts = [_RUNNER_SRC.read_bytes(), (_runner_dir() / "CMakeLists.txt").read_bytes(),
              torch.__version__.encode(), str(abi).encode(), str(inc).encode(), compiler().encode()]
@@ -154,7 +154,7 @@ def _packaged_runner():
     import json
     import torch
     try:
-        from . import _native
+        from .. import _native
         d = Path(_native.__file__).resolve().parent / "torch_runner"
         info = json.loads((d / "runner.json").read_text())
     except (ImportError, OSError, ValueError):
@@ -171,7 +171,7 @@ def runner_info() -> dict:
     lib = _packaged_runner()
     if lib is not None:
         return {"builder": "package", "path": str(lib)}
-    from .compiler.toolchain import cache_dir
+    from ..compiler.toolchain import cache_dir
     d = Path(cache_dir()) / "torch" / runner_key()
     try:
         return json.loads((d / "runner.json").read_text())
@@ -183,7 +183,7 @@ def runner_library() -> Path:
     """The libtorch runner: the packaged one, or one built (once) into the cache."""
     import json
     import time
-    from .compiler.toolchain import cache_dir, file_lock
+    from ..compiler.toolchain import cache_dir, file_lock
     lib = _packaged_runner()
     if lib is not None:
         return lib
@@ -233,7 +233,7 @@ def _run(cmd, logs, what):
 def _build_with_cmake(build: Path, dest: Path, logs) -> None:
     import shutil
     import sys
-    from .compiler.toolchain import compiler
+    from ..compiler.toolchain import compiler
     cmake = _tool("cmake")
     cfg = [cmake, "-S", _runner_dir(), "-B", build, "-DCMAKE_BUILD_TYPE=Release",
            f"-DPython_EXECUTABLE={sys.executable}", f"-DCMAKE_CXX_COMPILER={compiler()}"]
@@ -260,7 +260,7 @@ def _cuda_compiler_hint():
 
 
 def _build_with_gxx(dest: Path, logs) -> None:
-    from .compiler.toolchain import compiler
+    from ..compiler.toolchain import compiler
     inc, lib, abi = torch_paths()
     # A CUDA wheel: keep libtorch_cuda.so loaded (ld --as-needed would drop it,
     # and models could then not move to cuda:N).

@@ -1,8 +1,8 @@
 """The recording side of tracing, at the bottom of the pipeline layer: the spec
 format's name and version, TraceError, the traced values (`Traced`) and the graph
-they record into. tracing.py builds a TracedModule over it; export.py and
-torch_bridge.py read and write the same graph and spec without importing
-tracing.py, so nothing imports upward.
+they record into. trace.py builds a TracedModule over it; export.py and
+torch_op.py read and write the same graph and spec without importing
+trace.py, so nothing imports upward.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class TraceError(RuntimeError):
 
 def _user_location() -> str:
     """file:line of the innermost frame outside matx_nb (the user's code)."""
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # matx_nb/
     f = sys._getframe(1)
     while f is not None:
         fn = os.path.abspath(f.f_code.co_filename)
@@ -107,7 +107,7 @@ class Graph:
     def arg(self, v: Any) -> dict:
         if isinstance(v, Traced):
             return {"ref": v._node}
-        from . import _native
+        from .. import _native
         if isinstance(v, _native.ScriptedObject):
             return {"instance": self.instance(v)}
         if isinstance(v, tuple):
