@@ -232,3 +232,33 @@ def test_cuda_tensor_round_trips_through_ndarray():
     back = _from_capsule(t.__dlpack__(max_version=(1, 0)), 2, 0)
     assert back.torch().data_ptr() == t.data_ptr() and back.device() == "cuda:0"
     np.testing.assert_array_equal(nd.numpy(), t.cpu().numpy())
+
+
+class Doubler(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+
+
+def test_torch_of_a_traced_array_records_nothing(tmp_path):
+    """The seed's pipelines end on `nd.torch()` and hand the tensor to the model
+    op: traced, the call is the array itself (no node), and the saved folder
+    gives the same result."""
+    op = matx_nb.script(Doubler())
+
+    def pipeline(x):
+        return op(op(x).torch())
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    mod = matx_nb.trace(pipeline, x)
+    assert [n["op"]["kind"] for n in mod.spec["nodes"]] == ["torch", "torch"]
+    np.testing.assert_array_equal(mod.run({"x": x}).numpy(), x * 4)
+    mod.save(tmp_path / "p")
+    np.testing.assert_array_equal(matx_nb.load(tmp_path / "p").run({"x": x + 1}).numpy(), (x + 1) * 4)
+    with pytest.raises(matx_nb.TraceError, match=r"\.numpy\(\)"):
+        matx_nb.trace(lambda x: op(x).numpy(), x)
+
+
+def test_a_gpu_model_where_torch_has_none_is_refused_clearly():
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is here")
+    with pytest.raises(ValueError, match=r"TorchOp: device 0 \(cuda:0\) asked for, but .*device=-1"):
+        matx_nb.script(Doubler(), device=0)

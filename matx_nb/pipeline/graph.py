@@ -70,12 +70,26 @@ class Traced:
         if name.startswith("__"):
             raise AttributeError(name)
         value = getattr(self._value, name)
+        if name == "torch" and _is_ndarray(self._value):
+            return self._as_tensor
         if callable(value):
             self._refuse(f"calling the Python method .{name}()")
         return self._graph.glue("getattr", self, name, value)
 
+    def _as_tensor(self):
+        """`nd.torch()` (the seed's pipelines end on it): the same array as a torch
+        tensor, without a copy. The graph has no tensor type: the saved pipeline
+        passes the array on, which a torch op takes as a tensor without a copy
+        too, so the call records nothing; only the example value changes."""
+        return Traced(self._graph, self._node, self._value.torch())
+
     def __repr__(self):
         return f"<traced {self._node}: {self._value!r}>"
+
+
+def _is_ndarray(value: Any) -> bool:
+    from ..ndarray import NDArray
+    return isinstance(value, NDArray)
 
 
 def _const(value: Any) -> Any:

@@ -41,6 +41,7 @@ class TorchOp:
             model = torch.jit.script(model.eval())
         self.model = model.eval()
         self.device = device_index(device)
+        _check_device(torch, self.device)
         self.torch_device = torch.device("cpu" if self.device < 0 else f"cuda:{self.device}")
         self.model.to(self.torch_device)
 
@@ -73,6 +74,20 @@ class TorchOp:
 
     def __repr__(self):
         return f"<matx_nb.TorchOp {type(self.model).__name__} on {self.torch_device}>"
+
+
+def _check_device(torch, device: int) -> None:
+    """A CUDA device this torch cannot use is refused with what to do instead
+    (torch's own error is "Torch not compiled with CUDA enabled")."""
+    if device < 0:
+        return
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if device < count:
+        return
+    why = (f"this torch ({torch.__version__}) is built without CUDA" if torch.version.cuda is None else
+           "torch sees no CUDA device" if count == 0 else f"torch sees {count} CUDA device(s)")
+    raise ValueError(f"TorchOp: device {device} (cuda:{device}) asked for, but {why}; "
+                     "device=-1 runs the model on the CPU")
 
 
 def _as_tensor(x):
