@@ -65,3 +65,29 @@ def _rebuild_instance(cls, args, kwargs, state):
     for name, value in state.items():
         setattr(obj, name, value)
     return obj
+
+
+def _script_at(py_func, opt: str):
+    """Unpickling a compiled function: compiled again (a cache hit, in a
+    DataLoader worker that was spawned rather than forked)."""
+    return script(py_func, opt=opt)
+
+
+def _reduce_function(fn):
+    """A compiled function pickles as its Python original, by reference (the
+    original must be importable by its module and name, as any function pickled)."""
+    py_func = getattr(fn, "__matx_py__", None)
+    if py_func is None:
+        raise TypeError(f"cannot pickle the compiled function {fn.__name__}: it was not compiled here from a Python "
+                        "function (an op of a loaded pipeline folder)")
+    result = getattr(fn, "matx", None)
+    return _script_at, (py_func, getattr(result, "opt", "") or DEFAULT_OPT)
+
+
+def _register_pickling() -> None:
+    import copyreg
+    from . import _native
+    copyreg.pickle(_native.Function, _reduce_function)
+
+
+_register_pickling()

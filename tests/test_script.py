@@ -593,3 +593,18 @@ def test_compiled_instances_pickle_with_their_state():
     assert t.apply([1, 2]) == [4, 8] and t.name == "three"
     made_inside = S(2)
     assert pickle.loads(pickle.dumps(made_inside)).apply([5]) == [10]
+
+
+def test_compiled_functions_pickle_as_their_original():
+    """A spawned DataLoader worker receives compiled functions by pickle too: by
+    reference to the Python original, compiled again there (a cache hit)."""
+    import pickle
+    f = matx_nb.script(fib)
+    g = pickle.loads(pickle.dumps(f))
+    assert type(g) is type(f) and g(15) == fib(15) == 610 and g.__matx_py__ is fib
+    quick = matx_nb.script(fib, opt="-O1")
+    assert pickle.loads(pickle.dumps(quick)).matx.opt == "-O1"
+    nameless = matx_nb.script(fib)
+    del nameless.__matx_py__  # as an op of a loaded folder, which has no Python original
+    with pytest.raises(TypeError, match="cannot pickle the compiled function fib"):
+        pickle.dumps(nameless)
