@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "examples" / "multimodal"))
 BATCH = 64
 ROUNDS = int(os.environ.get("MATX_NB_BENCH_ROUNDS", "15"))
 MEAN = [123.675, 116.28, 103.53]
@@ -71,21 +72,11 @@ def cv2_loop(images):
 
 
 def import_transforms():
-    """torchvision.transforms. Where torchvision's compiled ops (nms, roi_align...)
-    cannot load, as with a CUDA build of torchvision next to a CPU build of torch,
-    `import torchvision` fails registering their meta kernels; the transforms use
-    none of them, so that registration is skipped then."""
-    try:
-        from torchvision import transforms
-    except RuntimeError as e:
-        if "does not exist" not in str(e):
-            raise
-        import types
-        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
-            del sys.modules[name]
-        sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
-        from torchvision import transforms
-    return transforms
+    """torchvision.transforms (examples/multimodal/model.py's torchvision(): next to
+    a CPU build of torch, a CUDA build of torchvision cannot register its compiled
+    ops, which the transforms do not use)."""
+    from model import torchvision
+    return torchvision().transforms
 
 
 def torchvision_path():

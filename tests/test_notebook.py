@@ -79,3 +79,17 @@ def test_magic_tutorial_shows_what_it_teaches(executed):
     status = by_source["%matx_status --wait"]
     assert re.search(r"fib compiled .*2 checks agree .*\d×", status)
     assert "tokenizer compiled" in status and "1 check differs" in status
+
+
+def test_multimodal_tutorial_shows_what_it_teaches(executed):
+    """04_multimodal: the batch drawn with its captions and scores, a DataLoader
+    batch of tensors, the export, and matx-run giving the notebook's scores."""
+    nb, workdir = executed(NOTEBOOKS[0].parent / "04_multimodal.ipynb")
+    text = "\n".join(outputs_text(c) for c in nb.cells if c.cell_type == "code")
+    pngs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) == 1  # the 8 photos, each with its caption and 4 scores
+    assert "[(4, 32), (4, 32), (4, 32), (4, 3, 224, 224), (4,)]" in text
+    assert "one step, loss" in text
+    assert "matx-run equals the notebook: True" in text
+    spec = (workdir / "out" / "multimodal" / "model.spec.json").read_text()
+    assert '"kind": "torch"' in spec and (workdir / "out" / "multimodal" / "feed.json").exists()

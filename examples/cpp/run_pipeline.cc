@@ -1,6 +1,7 @@
 // Runs a saved matx_nb pipeline from C++ (no Python in the process):
 //
 //   run_pipeline DIR '{"texts": ["hello", "x"]}' [--device N] [--bench N] [--rebuild]
+//   run_pipeline DIR @feed.json ...      (the feed read from a file, as matx-run's --feed @file)
 //
 // prints the outputs as JSON (and with --bench, latency percentiles). As with
 // matx-run, {"$bytes": "text"} in the feed is the text's UTF-8 bytes, {"$b64": "..."}
@@ -18,7 +19,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 // {"$bytes": s} -> s's UTF-8 bytes, {"$b64": s} -> base64-decoded bytes (an image
 // file), recursively.
@@ -75,6 +78,16 @@ mx::Any encode_output(const mx::Any& v) {
   return v;
 }
 
+// FEED, or the contents of the file FEED names after an '@'.
+std::string feed_text(const char* arg) {
+  if (arg[0] != '@') return arg;
+  std::ifstream f(arg + 1, std::ios::binary);
+  if (!f) throw mx::Error(mx::ErrKind::OSError, std::string("cannot read the feed file ") + (arg + 1));
+  std::ostringstream text;
+  text << f.rdbuf();
+  return text.str();
+}
+
 int main(int argc, char** argv) {
   int device = -1, bench = 0;
   matx_nb::LoadOptions options;
@@ -91,12 +104,12 @@ int main(int argc, char** argv) {
     else ok = false;
   }
   if (!ok) {
-    std::fprintf(stderr, "usage: %s DIR FEED_JSON [--device N] [--bench N] [--rebuild]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s DIR FEED_JSON|@FILE [--device N] [--bench N] [--rebuild]\n", argv[0]);
     return 2;
   }
   try {
     auto sess = matx_nb::Session::Load(argv[1], "model.spec.json", device, options);
-    mx::Any feed = mx::json::loads(std::string(argv[2]));
+    mx::Any feed = mx::json::loads(feed_text(argv[2]));
     if (feed.tag() != mx::TypeTag::Dict) throw mx::Error(mx::ErrKind::TypeError, "the feed must be a JSON object");
     matx_nb::Feeds feeds;
     for (auto& e : feed.dict().table().entries())

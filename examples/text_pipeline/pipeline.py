@@ -20,6 +20,9 @@ import torch
 import matx_nb
 import matx_nb.text as text
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "multimodal"))
+from pipelines import TextPipeline  # noqa: E402  the seed's TextPipeline, shared with the multimodal example
+
 CORPUS = [
     "hello, world! the quick brown fox jumps over the lazy dog.",
     "Café crème brûlée; naïve résumé — 中文分词测试，你好世界。",
@@ -59,28 +62,6 @@ def write_vocab(path: Path) -> Path:
         words = sorted({w for s in CORPUS for w in text.BasicTokenizer()(([s]))[0]})
         path.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words) + "\n", encoding="utf-8")
         return path
-
-
-class TextPipeline:
-    """The seed's TextPipeline: mode "eval" returns NDArrays, "train" torch tensors."""
-
-    def __init__(self, vocab_path: str, max_len: int = 32, mode: str = "eval"):
-        self.mode = mode
-        self.max_len = max_len
-        self.decoder = text.utf8_decoder
-        self.cutter = text.BasicTokenizer()
-        self.vocab = text.Vocabulary(vocab_path)
-        cls_id, sep_id = self.vocab.token_id("[CLS]"), self.vocab.token_id("[SEP]")
-        self.input_builder = text.TextNDArrayBuilder(cls_id, sep_id, self.vocab.token_id("[PAD]"))
-
-    def process(self, texts: List[bytes]):
-        decoded = self.decoder(texts)
-        words = self.cutter(decoded)
-        batch_ids = self.vocab(words)
-        input_ids, segment_ids, mask = self.input_builder(batch_ids, self.max_len)
-        if self.mode == "train":
-            return input_ids.torch(), segment_ids.torch(), mask.torch()
-        return input_ids, segment_ids, mask
 
 
 class EvalPipeline:
