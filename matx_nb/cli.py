@@ -9,7 +9,8 @@ never a Python traceback.
 JSON has no bytes or arrays, so the feed and the output use two conventions:
 `{"$bytes": "text"}` is the text's UTF-8 bytes (`{"$b64": "..."}` any bytes),
 and an array (NDArray, numpy, torch) prints as
-`{"dtype": "float32", "shape": [2, 3], "data": [[...], [...]]}`.
+`{"dtype": "float32", "shape": [2, 3], "data": [[...], [...]]}`, which the feed
+takes as an NDArray too (an output fed back in is the same array).
 """
 from __future__ import annotations
 
@@ -23,17 +24,35 @@ from pathlib import Path
 
 
 def decode_feed(v):
-    """JSON values to pipeline inputs: {"$bytes": s} and {"$b64": s} become bytes."""
+    """JSON values to pipeline inputs: {"$bytes": s} and {"$b64": s} become bytes,
+    {"dtype": ..., "shape": [...], "data": [...]} an NDArray."""
     if isinstance(v, dict):
+        if set(v) == {"dtype", "shape", "data"}:
+            return _array(v)
         if set(v) == {"$bytes"} and isinstance(v["$bytes"], str):
             return v["$bytes"].encode("utf-8")
         if set(v) == {"$b64"} and isinstance(v["$b64"], str):
             import base64
-            return base64.b64decode(v["$b64"], validate=True)
+            import binascii
+            try:
+                return base64.b64decode(v["$b64"], validate=True)
+            except binascii.Error as e:
+                raise ValueError(f'a {{"$b64": ...}} value in the feed is not base64: {e}') from None
         return {k: decode_feed(x) for k, x in v.items()}
     if isinstance(v, list):
         return [decode_feed(x) for x in v]
     return v
+
+
+def _array(v: dict):
+    import numpy as np
+    from .ndarray import NDArray
+    try:
+        a = np.asarray(v["data"], dtype=np.dtype(v["dtype"]))
+        return NDArray(a.reshape([int(n) for n in v["shape"]]))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"an array in the feed ({{\"dtype\": {v['dtype']!r}, \"shape\": {v['shape']!r}, ...}}) "
+                         f"is not one: {e}") from None
 
 
 def encode_output(v):
@@ -127,6 +146,10 @@ def run(argv=None) -> int:
         return 2
     try:
         feeds = decode_feed(feeds)
+    except (ValueError, RecursionError) as e:  # a $b64 that is not base64, an array that is not one
+        print(f"matx-run: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        return 2
+    try:
         keys = None
         if args.trusted_key is not None:
             keys = []

@@ -18,20 +18,23 @@ def _from_torch(obj) -> bool:
     return any((getattr(c, "__module__", "") or "").startswith("torch") for c in type(obj).__mro__)
 
 
-def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, device: int = -1):
+def script(obj: Any = None, *, opt: str = DEFAULT_OPT, force: bool = False, device: int = -1,
+           format: str = "torchscript"):
     """Compiles an annotated function or class to C++ and returns its compiled twin.
 
     The result behaves like the Python object: same arguments, same results, the
     same exception classes. Compiled libraries are cached by source.
     Usable as a decorator, with or without arguments (``@script(opt="-O3")``).
-    A torch module (or TorchScript module) gives a TorchOp on `device` (-1: CPU).
+    A torch module (a TorchScript module, or with format="aoti" an
+    ExportedProgram) gives a TorchOp on `device` (-1: CPU), saved as TorchScript
+    or, with format="aoti", as an AOTInductor package (docs/torch.md).
     """
     if obj is None:
-        return lambda o: script(o, opt=opt, force=force, device=device)
+        return lambda o: script(o, opt=opt, force=force, device=device, format=format)
     if _from_torch(obj):  # a torch model becomes a pipeline op (matx_nb/pipeline/torch_op.py)
         from .pipeline.torch_op import TorchOp, is_torch_module
         if is_torch_module(obj):
-            return TorchOp(obj, device=device)
+            return TorchOp(obj, device=device, format=format)
     result, col = compile_object(obj, opt=opt, force=force)
     return faces(result, col, [result.entry], _rebuild_instance)[0]
 

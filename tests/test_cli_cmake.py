@@ -49,6 +49,22 @@ def test_matx_run_bad_input_is_a_clear_error(seed_folder, tmp_path):
     assert r.returncode == 1 and "missing pipeline input 'texts'" in r.stderr and "Traceback" not in r.stderr
     r = matx_run(tmp_path / "nowhere", "--feed", "{}")
     assert r.returncode == 1 and "no pipeline folder" in r.stderr
+    for bad in ('{"texts": {"$b64": "not base64!"}}', '{"texts": {"dtype": "flot", "shape": [1], "data": [1]}}',
+                '{"texts": {"dtype": "int64", "shape": [3], "data": [1, 2]}}'):
+        r = matx_run(seed_folder, "--feed", bad)
+        assert r.returncode == 2 and r.stderr.startswith("matx-run: ValueError") and "Traceback" not in r.stderr
+
+
+def test_matx_run_feeds_arrays_as_it_prints_them():
+    """{"dtype", "shape", "data"} in the feed is an NDArray: the output of one
+    run fed back in is the same array."""
+    from matx_nb.cli import decode_feed, encode_output
+    import numpy as np
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    back = decode_feed(json.loads(json.dumps(encode_output(matx_nb.NDArray(a)))))
+    assert isinstance(back, matx_nb.NDArray) and np.array_equal(back.numpy(), a) and back.numpy().dtype == a.dtype
+    nested = decode_feed({"xs": [{"dtype": "int64", "shape": [2], "data": [4, 5]}], "n": 3})
+    assert nested["n"] == 3 and nested["xs"][0].numpy().tolist() == [4, 5]
 
 
 def test_console_script_is_installed():

@@ -262,3 +262,52 @@ def test_a_gpu_model_where_torch_has_none_is_refused_clearly():
         pytest.skip("a CUDA device is here")
     with pytest.raises(ValueError, match=r"TorchOp: device 0 \(cuda:0\) asked for, but .*device=-1"):
         matx_nb.script(Doubler(), device=0)
+
+
+class Scorer(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.lin(x) * 2, dim=-1)
+
+
+def test_aoti_format_runs_in_every_runner(tmp_path):
+    """format="aoti": torch.export + AOTInductor at the first call (the batch
+    dimension dynamic), a .pt2 package in the folder, run by the C++ runner with
+    the same kernels as Python."""
+    import json
+    import subprocess
+    torch.manual_seed(0)
+    model = Scorer().eval()
+    op = matx_nb.script(model, format="aoti")
+    with pytest.raises(ValueError, match="compiled at its first call"):
+        from matx_nb.pipeline.torch_op import save_model
+        save_model(op, tmp_path / "early.pt2")
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    want = model(torch.from_numpy(x)).detach().numpy()
+    mod = matx_nb.trace(lambda x: op(x), x[:2])
+    np.testing.assert_allclose(mod.run({"x": x}).numpy(), want, rtol=1e-5, atol=1e-6)
+    assert op.package.suffix == ".pt2" and op.compile_seconds > 0
+    mod.save(tmp_path / "p")
+    spec = json.loads((tmp_path / "p" / "model.spec.json").read_text())
+    assert spec["nodes"][0]["op"]["path"] == "resources/torch0.pt2"
+    loaded = matx_nb.load(tmp_path / "p")
+    assert loaded.runs_in_cpp
+    np.testing.assert_allclose(loaded.run({"x": x[1:]}).numpy(), want[1:], rtol=1e-5, atol=1e-6)
+    feed = json.dumps({"x": {"dtype": "float32", "shape": [4, 3], "data": x.tolist()}})
+    r = subprocess.run([sys.executable, "-m", "matx_nb.cli", str(tmp_path / "p"), "--feed", feed],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_allclose(np.array(json.loads(r.stdout)["data"], np.float32), want, rtol=1e-5, atol=1e-6)
+
+
+def test_aoti_from_an_exported_program_and_bad_formats():
+    model = Scorer().eval()
+    x = torch.randn(2, 3)
+    ep = torch.export.export(model, (x,))
+    op = matx_nb.script(ep, format="aoti")
+    np.testing.assert_allclose(op(x.numpy()).numpy(), model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="format 'onnx' is not one of 'torchscript', 'aoti'"):
+        matx_nb.script(model, format="onnx")

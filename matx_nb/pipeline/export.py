@@ -243,7 +243,10 @@ def save(module, directory, resources: Iterable[str] = (), source_names: Dict[st
         return []
 
     names = dict(source_names or {})
-    torch_files = {f"resources/{n['op']['model']}.pt" for n in spec["nodes"] if n["op"].get("kind") == "torch"}
+
+    def model_file(op: dict) -> str:  # TorchScript .pt, AOTInductor .pt2
+        return f"resources/{op['model']}{live.live[op['model']].file_suffix}"
+    torch_files = {model_file(n["op"]) for n in spec["nodes"] if n["op"].get("kind") == "torch"}
     bundled: Dict[str, str] = {}
 
     def bundle(path: str, why: str) -> str:
@@ -312,7 +315,7 @@ def save(module, directory, resources: Iterable[str] = (), source_names: Dict[st
         if op.get("kind") == "torch":
             from . import torch_op
             (out / "resources").mkdir(exist_ok=True)
-            op["path"] = f"resources/{op['model']}.pt"
+            op["path"] = model_file(op)
             torch_op.save_model(live.live[op["model"]], out / op["path"])
             try:
                 runner = torch_op.runner_library()

@@ -1,15 +1,18 @@
-// The torch part of the runtime: runs a TorchScript model on DLPack tensors for
-// the C++ Session (a pipeline node of kind "torch"). Built only where torch is
-// installed, against the wheel's libtorch, by runtime/torch/CMakeLists.txt
+// The torch part of the runtime: runs a model on DLPack tensors for the C++
+// Session (a pipeline node of kind "torch"): TorchScript (a .pt file), or an
+// AOTInductor package (a .pt2 file: torch.export + AOTInductor's compiled code).
+// Built only where torch is installed, against the wheel's libtorch, by runtime/torch/CMakeLists.txt
 // (matx_nb/pipeline/torch_op.py runs that build into the cache at save time; an
 // exported folder bundles the library under ops/torch/).
 // A plain C interface, so session.h needs no libtorch header: it dlopens this.
 #include <ATen/DLConvertor.h>
 #include <torch/cuda.h>
+#include <torch/csrc/inductor/aoti_package/model_package_loader.h>
 #include <torch/script.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,9 +23,13 @@ char* dup(const std::string& s) {
   return p;
 }
 struct Model {
-  torch::jit::Module module;
+  std::unique_ptr<torch::jit::Module> module;                       // TorchScript
+  std::unique_ptr<torch::inductor::AOTIModelPackageLoader> package;  // AOTInductor
   torch::Device device;
 };
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
 void collect(const c10::IValue& v, std::vector<at::Tensor>& out) {
   if (v.isTensor()) {
     out.push_back(v.toTensor());
@@ -57,9 +64,25 @@ void* mx_torch_load(const char* path, int device, char** err) {
                                  std::to_string(n) + " CUDA devices"));
     }
     torch::Device dev = device < 0 ? torch::Device(torch::kCPU) : torch::Device(torch::kCUDA, device);
-    auto* m = new Model{torch::jit::load(path, dev), dev};
-    m->module.eval();
-    return m;
+    auto m = std::make_unique<Model>(Model{nullptr, nullptr, dev});
+    if (ends_with(path, ".pt2")) {
+      m->package = std::make_unique<torch::inductor::AOTIModelPackageLoader>(
+          path, "model", false, 1, c10::DeviceIndex(device < 0 ? -1 : device));
+    } else {
+      torch::jit::Module loaded = torch::jit::load(path, dev);
+      loaded.eval();
+      // The passes Python's TorchOp runs (conv + batch-norm folding, oneDNN
+      // layouts): the folder holds the frozen module, whose optimized graph does
+      // not serialize. A module they do not apply to runs as it is.
+      try {
+        loaded = torch::jit::optimize_for_inference(loaded);
+      } catch (const std::exception&) {
+        loaded = torch::jit::load(path, dev);  // the passes may have stopped half way
+        loaded.eval();
+      }
+      m->module = std::make_unique<torch::jit::Module>(loaded);
+    }
+    return m.release();
   } catch (const std::exception& e) {
     *err = dup(e.what());
     return nullptr;
@@ -73,10 +96,16 @@ int mx_torch_forward(void* model, DLManagedTensor** inputs, int n, DLManagedTens
   try {
     Model* m = static_cast<Model*>(model);
     c10::InferenceMode guard;
-    std::vector<c10::IValue> args;
-    for (int i = 0; i < n; ++i) args.emplace_back(at::fromDLPack(inputs[i]).to(m->device));
     std::vector<at::Tensor> res;
-    collect(m->module.forward(args), res);
+    if (m->package) {
+      std::vector<at::Tensor> args;
+      for (int i = 0; i < n; ++i) args.push_back(at::fromDLPack(inputs[i]).to(m->device).contiguous());
+      res = m->package->run(args);
+    } else {
+      std::vector<c10::IValue> args;
+      for (int i = 0; i < n; ++i) args.emplace_back(at::fromDLPack(inputs[i]).to(m->device));
+      collect(m->module->forward(args), res);
+    }
     auto** out = static_cast<DLManagedTensor**>(std::malloc(sizeof(DLManagedTensor*) * (res.size() + 1)));
     for (size_t i = 0; i < res.size(); ++i) out[i] = at::toDLPack(res[i].contiguous());
     *outputs = out;
