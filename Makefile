@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 # Written by `make setup`; older than what the install is built from, it is redone.
 SETUP  := $(VENV)/.matx_nb-setup
 
-.PHONY: setup system-deps test demo lab bench bench-export bench-magic bench-text bench-vision labextension
+.PHONY: setup system-deps test demo lab bench bench-export bench-magic bench-text bench-vision bench-multimodal labextension
 
 # The system packages pip cannot install (g++, cmake, PCRE2, chromium...); see README.md.
 system-deps:
@@ -69,6 +69,12 @@ bench-text: $(SETUP)
 # (bench/VISION_RESULTS.md). See bench/bench_vision.py.
 bench-vision: $(SETUP)
 	$(PY) bench/bench_vision.py
+
+# The seed's multimodal pipeline (examples/multimodal) saved and run by the C++
+# Session against eager Python (HF tokenizers, PIL + torchvision, eager torch), at
+# batches of 1, 8 and 32; both model formats (bench/MULTIMODAL_RESULTS.md).
+bench-multimodal: $(SETUP)
+	$(PY) bench/bench_multimodal.py
 
 # Rebuild the JupyterLab extension's committed assets (labextension/prebuilt/)
 # from labextension/src with @jupyter/builder; users and CI need no npm.
