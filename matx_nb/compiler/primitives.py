@@ -275,7 +275,7 @@ class Function:
     result: str               # a type spec; "" where the rule computes the result
     cpp: str                  # mx::<cpp>(args..., loc) where no rule emits the call
     loc: bool = True          # the runtime function takes the call's source place
-    rule: bool = False        # specializers decide (builtin_rules.RULES, builtin_emit.RULES)
+    rule: bool = False        # specializers decide (check/builtins.RULES, emit/builtins.RULES)
     supported: bool = True    # else: "<name>() is not supported yet"
     variadic: bool = False    # takes any number of positional arguments (*args)
     reads: bool = False       # reads its arguments and keeps none of them (borrow, readonly)
