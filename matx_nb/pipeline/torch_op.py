@@ -58,6 +58,7 @@ class TorchOp:
         self.torch_device = torch.device("cpu" if self.device < 0 else f"cuda:{self.device}")
         self.package = None  # aoti: the .pt2 file, once compiled
         self._runner = None
+        self._compiling = threading.Lock()  # the first calls from several threads compile once
         self.export_seconds = self.compile_seconds = 0.0
         if format == "aoti":
             if isinstance(model, (str, Path)):  # a package (a saved folder's resource)
@@ -85,7 +86,9 @@ class TorchOp:
         with torch.inference_mode():
             if self.format == "aoti":
                 if self._runner is None:
-                    self._compile(tensors)
+                    with self._compiling:
+                        if self._runner is None:
+                            self._compile(tensors)
                 out = self._runner(*[t.contiguous() for t in tensors])
             else:
                 out = self._fast(*tensors)
