@@ -87,7 +87,7 @@ def train(model: MultimodalModel, vocab: Path, steps: int, batch: int = 8, worke
     samples = [(t, i, k % classes) for k, (t, i) in enumerate(zip(texts, images))]
     loader = torch.utils.data.DataLoader(samples, batch_size=batch, shuffle=True, num_workers=workers,
                                          collate_fn=TrainPipeline(str(vocab)))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     model.train()
     done = 0
     while done < steps:
