@@ -13,7 +13,7 @@ against numpy to 1e-5, as the issue asks.
 import gc
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 cv2 = pytest.importorskip("cv2")
@@ -307,11 +307,22 @@ CODES_3 = ["COLOR_BGR2RGB", "COLOR_BGR2GRAY", "COLOR_BGR2HSV", "COLOR_BGR2Lab", 
 
 @SETTINGS
 @given(images(dtypes=(np.uint8, np.float32), channels=(3,)), st.sampled_from(CODES_3))
+@example(np.array([[[158, 148, 156]]], np.uint8), "COLOR_RGB2HLS")  # S = 12.5: cv2 4.14 gives 13, OpenCV 4.6 12
 def test_cvt_color(img, code):
     if img.dtype == np.float32:
         img = img / 255.0
     ours = vision.CvtColorOp(DEV, code)([img])[0]
-    same(ours, cv2.cvtColor(img, getattr(cv2, code)), exact=img.dtype == np.uint8)
+    ref = cv2.cvtColor(img, getattr(cv2, code))
+    if img.dtype == np.uint8 and ("HLS" in code or "HSV" in code):
+        ours, ref = np.asarray(ours.asnumpy()), ref
+        differ = ours != ref
+        if differ.any():  # only where the exact value is a .5 tie, which OpenCV versions round apart
+            exact = cv2.cvtColor(img.astype(np.float32) / 255, getattr(cv2, code)).astype(np.float64)
+            exact *= np.array([0.5, 255.0, 255.0])  # 8-bit H is degrees / 2; the others span 0..255
+            tie = np.abs(exact - np.floor(exact) - 0.5) < 1e-3
+            assert np.abs(ours.astype(int) - ref)[differ].max() == 1 and tie[differ].all(), (img[differ.any(-1)],)
+        return
+    same(ours, ref, exact=img.dtype == np.uint8)
 
 
 def test_every_color_code_is_accepted():
