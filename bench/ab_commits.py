@@ -91,6 +91,14 @@ def run_once(tree: Path | None, only: str) -> dict:
 MAGIC_ROWS = ("first", "fib_cold", "class_cold", "edit", "rerun")
 
 
+def session_result(stdout: str) -> dict:
+    """A bench_magic.py --session's samples: its "MAGIC-RESULT {json}" line (what a
+    cell prints may follow it), or the last line for trees that printed the JSON alone."""
+    lines = stdout.strip().splitlines()
+    marked = [line for line in lines if line.startswith("MAGIC-RESULT ")]
+    return json.loads(marked[-1][len("MAGIC-RESULT "):] if marked else lines[-1])
+
+
 def magic(old_tree: Path, rounds: int) -> dict:
     """bench_magic.py's session rows for both trees: {(row, side): samples}."""
     # OLD's install-time runtime, as its install would have built it
@@ -108,7 +116,7 @@ def magic(old_tree: Path, rounds: int) -> dict:
                 if r.returncode != 0:
                     sys.stderr.write(r.stderr[-4000:])
                     raise SystemExit(f"bench_magic failed for {side}")
-                for k, v in json.loads(r.stdout.strip().splitlines()[-1]).items():
+                for k, v in session_result(r.stdout).items():
                     rows.setdefault((k, side), []).extend(v)
     return rows
 
