@@ -85,10 +85,7 @@ def our_side(pipe, tmp: Path, texts, images):
 
 def breakdown(pipe, model, texts, images, reps: int = 5):
     """ms per batch of each step, ours and eager, medians of reps."""
-    import torch
-    import matx_nb
     from matx_nb import vision
-    dev = matx_nb.Device("cpu")
     vp = pipe.vision_pipe
     decoded = vp.decode(images)
     resized = vp.resize(decoded)
@@ -104,7 +101,6 @@ def breakdown(pipe, model, texts, images, reps: int = 5):
         "model (TorchScript)": lambda: pipe.tx_model_op(*tensors),
         "model (eager nn.Module)": lambda: _eager(model, tensors),
     }
-    del dev
     out = {}
     for name, fn in steps.items():
         fn()

@@ -149,10 +149,13 @@ class TorchOp:
             if "module" in state:
                 self.__init__(state["module"], state["device"], "aoti")
                 return
-            import tempfile
-            fd, path = tempfile.mkstemp(suffix=".pt2")
-            with os.fdopen(fd, "wb") as f:
-                f.write(state["package"])
+            from ..compiler.toolchain import cache_dir
+            path = cache_dir() / "torch" / "aoti" / f"{hashlib.sha256(state['package']).hexdigest()}.pt2"
+            if not path.exists():  # by content: a worker unpickling the op again reuses the file
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+                tmp.write_bytes(state["package"])
+                os.replace(tmp, path)
             self.__init__(path, state["device"], "aoti")
             return
         self.__init__(torch.jit.load(io.BytesIO(state["model"]), map_location="cpu"), state["device"])
