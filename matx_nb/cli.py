@@ -22,55 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-
-def decode_feed(v):
-    """JSON values to pipeline inputs: {"$bytes": s} and {"$b64": s} become bytes,
-    {"dtype": ..., "shape": [...], "data": [...]} an NDArray."""
-    if isinstance(v, dict):
-        if set(v) == {"dtype", "shape", "data"}:
-            return _array(v)
-        if set(v) == {"$bytes"} and isinstance(v["$bytes"], str):
-            return v["$bytes"].encode("utf-8")
-        if set(v) == {"$b64"} and isinstance(v["$b64"], str):
-            import base64
-            import binascii
-            try:
-                return base64.b64decode(v["$b64"], validate=True)
-            except binascii.Error as e:
-                raise ValueError(f'a {{"$b64": ...}} value in the feed is not base64: {e}') from None
-        return {k: decode_feed(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [decode_feed(x) for x in v]
-    return v
-
-
-def _array(v: dict):
-    import numpy as np
-    from .ndarray import NDArray
-    try:
-        a = np.asarray(v["data"], dtype=np.dtype(v["dtype"]))
-        return NDArray(a.reshape([int(n) for n in v["shape"]]))
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"an array in the feed ({{\"dtype\": {v['dtype']!r}, \"shape\": {v['shape']!r}, ...}}) "
-                         f"is not one: {e}") from None
-
-
-def encode_output(v):
-    """Pipeline outputs to JSON values (arrays as dtype/shape/data, bytes as $b64)."""
-    if isinstance(v, (str, int, float, bool)) or v is None:
-        return v
-    if isinstance(v, bytes):
-        import base64
-        return {"$b64": base64.b64encode(v).decode("ascii")}
-    if isinstance(v, (list, tuple)):
-        return [encode_output(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): encode_output(x) for k, x in v.items()}
-    if hasattr(v, "numpy") and callable(v.numpy):  # NDArray, torch.Tensor
-        v = v.numpy()
-    if hasattr(v, "tolist") and hasattr(v, "shape") and hasattr(v, "dtype"):
-        return {"dtype": str(v.dtype), "shape": list(v.shape), "data": v.tolist()}
-    raise TypeError(f"cannot print a {type(v).__name__} as JSON")
+from .pipeline.tensors import from_json as decode_feed, to_json as encode_output  # the feed's JSON forms
 
 
 def main(argv=None) -> int:

@@ -32,16 +32,12 @@ import warnings
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
-from .graph import SPEC_FORMAT, SPEC_VERSION
+from .graph import SPEC_FORMAT, SPEC_VERSION, PipelineError
 from .graph import device_index as _device_index
+from .signing import SIG_FILE, sign, signed_message, verify_signature  # noqa: F401 (export's names)
 
 SPEC_FILE = "model.spec.json"
-SIG_FILE = "model.spec.sig"
 MAX_ARG_DEPTH = 32  # nesting of tuple/list/dict arguments (runtime/include/matx_nb/session.h: kMaxArgDepth)
-
-
-class PipelineError(ValueError):
-    """A saved pipeline folder that cannot be loaded or run."""
 
 
 def path_args(*names: str):
@@ -191,15 +187,17 @@ class _Bundling:
 
 
 def save(module, directory, resources: Iterable[str] = (), source_names: Dict[str, str] = None,
-         bundle_args: Iterable[str] = (), sign_key=None):
+         bundle_args: Iterable[str] = (), sign_key=None, output_names=None, batch_dim0=None):
     """Writes the pipeline folder. resources: files or folders to bundle under
     resources/; a constant argument equal to one of these paths becomes the
     bundled copy. bundle_args: parameter names ('param', 'Op.param') whose
     constant arguments are paths to bundle. Parameters an op declares with
     matx_nb.path_args are bundled too; no other constant is touched.
-    sign_key: an Ed25519 private key: writes model.spec.sig (see load's trusted_keys)."""
+    sign_key: an Ed25519 private key: writes model.spec.sig (see load's trusted_keys).
+    output_names, batch_dim0: the `serving` section (tensors.py, docs/serving.md)."""
     from .. import _native
     out = Path(directory)
+    serving = _serving(module, output_names, batch_dim0)
     bundling = _Bundling(module, resources, bundle_args)
     out_real = os.path.realpath(out)
     for ap, given in bundling.declared.items():
@@ -328,6 +326,14 @@ def save(module, directory, resources: Iterable[str] = (), source_names: Dict[st
     for ap, given in bundling.declared.items():
         bundle(given, "resources")
     spec["libraries"] = lib_entries
+    shutil.rmtree(out / "serving", ignore_errors=True)
+    if serving is not None:
+        example = serving.pop("example", None)
+        if example is not None:
+            (out / "serving").mkdir()
+            (out / "serving" / "example.json").write_text(json.dumps(example))
+            serving["example"] = "serving/example.json"
+        spec["serving"] = serving
     if isinstance(spec.get("signature"), str):
         spec["signature"] = without_private_paths(spec["signature"])
     skip = {SPEC_FILE, SPEC_FILE + ".tmp", SIG_FILE, SIG_FILE + ".tmp"}
@@ -343,6 +349,28 @@ def save(module, directory, resources: Iterable[str] = (), source_names: Dict[st
     tmp.write_text(text)
     os.replace(tmp, out / SPEC_FILE)
     return out
+
+
+def _serving(module, output_names, batch_dim0) -> Optional[dict]:
+    """The spec's `serving` section (tensors.py) from the trace's examples, and
+    one row of them as serving/example.json (a server's warm-up input)."""
+    from . import tensors
+    feeds, result = getattr(module, "_examples", None) or (None, None)
+    if feeds is None:
+        if output_names is None and batch_dim0 is None:
+            return None
+        feeds = result = None
+    section = tensors.serving_section(module.spec, feeds, result, run=getattr(module, "run", None),
+                                      output_names=output_names, batch_dim0=batch_dim0)
+    if feeds is not None:
+        try:
+            one = {k: tensors.take_rows(v, 0, 1) if k in {i["name"] for i in section["inputs"]
+                                                          if i["kind"] != "scalar"} else v
+                   for k, v in feeds.items()}
+            section["example"] = tensors.to_json(one)
+        except (TypeError, ValueError):
+            pass
+    return section
 
 
 # ---- the spec's schema -------------------------------------------------------------
@@ -374,8 +402,22 @@ SPEC_SCHEMA = {
         "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
         "outputs": {"$ref": "#/$defs/arg"},
         "checksums": {"type": "object", "additionalProperties": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+        "serving": {"type": "object", "properties": {
+            "inputs": {"type": "array", "items": {"$ref": "#/$defs/tensor"}},
+            "outputs": {"type": "array", "items": {"$ref": "#/$defs/tensor"}},
+            "batch_dim0": {"type": ["boolean", "null"]},
+            "example": _PATH,
+            "problems": {"type": "array", "items": _STR}}},
     },
     "$defs": {
+        "tensor": {
+            "type": "object", "required": ["name", "datatype", "shape", "kind", "item"],
+            "properties": {"name": _STR,
+                           "datatype": {"enum": ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16",
+                                                 "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"]},
+                           "shape": {"type": "array", "items": {"type": "integer", "minimum": -1}},
+                           "kind": {"enum": ["list", "ndarray", "scalar"]}, "item": _STR,
+                           "key": {"type": ["integer", "string", "null"]}}},
         "library": {
             "type": "object", "required": ["path", "abi", "platform"],
             "properties": {
@@ -597,6 +639,8 @@ class _FolderCheck:
                 raise self.error(f"{f}.id", f"repeats the name {node['id']!r}")
             defined.add(node["id"])
         self.arg(spec["outputs"], "outputs", defined, instances)
+        if (spec.get("serving") or {}).get("example"):
+            self.file(spec["serving"]["example"], "serving.example")
         for rel in self.sums:  # after the fields that name files, whose errors say more
             self.resolve(rel, "checksums")
 
@@ -675,117 +719,6 @@ def library_path(directory: Path, entry: dict, rebuild: bool = False, checksums=
     if not res.ok:
         raise PipelineError(f"rebuilding {entry['source']} failed:\n{res.log[-3000:]}")
     return str(res.path)
-
-
-# ---- signatures ------------------------------------------------------------------------
-
-_SIG_DOMAIN = b"matx_nb.pipeline.signature/1\n"
-
-
-def signed_message(spec: dict) -> bytes:
-    """What a folder's signature signs: a fixed tag, then the spec as canonical
-    JSON (keys sorted, ASCII only, json.dumps's default separators; the C++
-    runtime's mx::json::dumps(spec, true, -1, true) writes the same bytes). The
-    spec holds the SHA-256 of every file of the folder, so the signature covers
-    them all."""
-    return _SIG_DOMAIN + json.dumps(spec, sort_keys=True, ensure_ascii=True).encode("ascii")
-
-
-def _crypto():
-    try:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ed25519
-    except ImportError:
-        raise PipelineError("signing and checking signatures needs the 'cryptography' package: "
-                            "pip install 'matx_nb[sign]'") from None
-    return serialization, ed25519
-
-
-def _key_bytes(key):
-    if isinstance(key, os.PathLike):
-        return Path(key).read_bytes()
-    if isinstance(key, str):
-        return key.encode() if key.lstrip().startswith("-----BEGIN") else Path(key).read_bytes()
-    return key
-
-
-def _private_key(key):
-    serialization, ed25519 = _crypto()
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return key
-    data = _key_bytes(key)
-    if isinstance(data, (bytes, bytearray)):
-        if len(data) == 32:
-            return ed25519.Ed25519PrivateKey.from_private_bytes(bytes(data))
-        k = serialization.load_pem_private_key(bytes(data), password=None)
-        if isinstance(k, ed25519.Ed25519PrivateKey):
-            return k
-    raise TypeError("sign_key must be an Ed25519 private key (cryptography's Ed25519PrivateKey, its PEM or "
-                    "its 32 raw bytes)")
-
-
-def _public_key(key):
-    serialization, ed25519 = _crypto()
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return key
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return key.public_key()
-    data = _key_bytes(key)
-    if isinstance(data, (bytes, bytearray)):
-        if len(data) == 32:
-            return ed25519.Ed25519PublicKey.from_public_bytes(bytes(data))
-        k = serialization.load_pem_public_key(bytes(data))
-        if isinstance(k, ed25519.Ed25519PublicKey):
-            return k
-    raise TypeError(f"a trusted key must be an Ed25519 public key (cryptography's Ed25519PublicKey, its PEM "
-                    f"or its 32 raw bytes), got {type(key).__name__}")
-
-
-def sign(directory, spec: dict, sign_key) -> Path:
-    """Writes DIR/model.spec.sig: the Ed25519 signature of signed_message(spec)."""
-    serialization, _ = _crypto()
-    key = _private_key(sign_key)
-    raw_pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    sig = {"format": "matx_nb.signature", "version": 1, "algorithm": "ed25519",
-           "public_key": base64.b64encode(raw_pub).decode("ascii"),
-           "signature": base64.b64encode(key.sign(signed_message(spec))).decode("ascii")}
-    out = Path(directory) / SIG_FILE
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(sig, indent=1) + "\n")
-    os.replace(tmp, out)
-    return out
-
-
-def verify_signature(directory, spec: dict, trusted_keys) -> None:
-    """Refuses the folder unless model.spec.sig holds a signature of spec by one
-    of trusted_keys."""
-    keys = [_public_key(k) for k in trusted_keys]
-    d = Path(directory)
-    try:
-        fd = os.open(d / SIG_FILE, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as f:
-            raw = f.read(1 << 16)
-    except OSError:
-        raise PipelineError(f"{d} is not signed ({SIG_FILE} is missing) and trusted_keys asks for a signature "
-                            "by a trusted key") from None
-    try:
-        sig = json.loads(raw.decode("utf-8"))
-        assert isinstance(sig, dict) and sig.get("format") == "matx_nb.signature"
-        assert sig.get("algorithm") == "ed25519" and isinstance(sig.get("signature"), str)
-        signature = base64.b64decode(sig["signature"], validate=True)
-    except Exception:
-        raise PipelineError(f"{d}: {SIG_FILE} is not a matx_nb Ed25519 signature") from None
-    message = signed_message(spec)
-    from cryptography.exceptions import InvalidSignature
-    for k in keys:
-        try:
-            k.verify(signature, message)
-            return
-        except InvalidSignature:
-            continue
-    raise PipelineError(f"{d} is not signed by a trusted key: its signature does not verify with any of the "
-                        f"{len(keys)} trusted key{'s' if len(keys) != 1 else ''} (the folder was changed after "
-                        "it was signed, or someone else signed it)")
 
 
 class Executor:

@@ -14,6 +14,12 @@ SPEC_FORMAT = "matx_nb.pipeline"
 SPEC_VERSION = 1
 
 
+class PipelineError(ValueError):
+    """A saved pipeline folder that cannot be loaded or run."""
+
+    __module__ = "matx_nb.pipeline.export"  # where it has always been imported from
+
+
 class TraceError(RuntimeError):
     """A traced function did something the graph cannot record."""
 

@@ -36,7 +36,20 @@ def trace(fn, *examples, **kw_examples) -> "TracedModule":
     if not graph.nodes:
         raise TraceError("the traced function called no compiled op (matx_nb.script) on its inputs")
     graph.outputs = graph.output_spec(out)
-    return TracedModule(spec_of(graph, fn, sig), live=graph)
+    module = TracedModule(spec_of(graph, fn, sig), live=graph)
+    module._examples = (dict(bound.arguments), _value(out))  # for save()'s serving section
+    return module
+
+
+def _value(out):
+    """The traced function's result as plain values."""
+    if isinstance(out, Traced):
+        return out._value
+    if isinstance(out, (tuple, list)):
+        return type(out)(_value(o) for o in out)
+    if isinstance(out, dict):
+        return {k: _value(v) for k, v in out.items()}
+    return out
 
 
 def _signature(fn) -> inspect.Signature:
@@ -70,6 +83,7 @@ class TracedModule:
     def __init__(self, spec: dict, live: Optional[Graph] = None):
         self.spec = spec
         self._live = live
+        self._examples = None  # (inputs, result) of the trace
 
     @property
     def input_names(self) -> List[str]:
@@ -78,7 +92,8 @@ class TracedModule:
     def run(self, feeds: Dict[str, Any]):
         return Executor.from_live(self.spec, self._live).run(feeds)
 
-    def save(self, directory, resources=(), source_names=None, bundle_args=(), sign_key=None):
+    def save(self, directory, resources=(), source_names=None, bundle_args=(), sign_key=None,
+             output_names=None, batch_dim0=None):
         """Writes the folder. source_names: how to name source files in the spec
         ({path: "cell [3]"}); by default a relative path or the file's name.
         resources: files or folders to bundle (a constant argument equal to one
@@ -86,9 +101,14 @@ class TracedModule:
         ("param", "Op.param") whose constant arguments are paths to bundle;
         parameters declared with matx_nb.path_args are bundled too, and no other
         constant. sign_key: an Ed25519 private key; the folder then loads with
-        matx_nb.load(dir, trusted_keys=[its public key]). See docs/export.md."""
+        matx_nb.load(dir, trusted_keys=[its public key]). See docs/export.md.
+        output_names: names for the outputs when served (matx-serve, Ray; by
+        default output_0, output_1... or a dict result's keys). batch_dim0:
+        whether the pipeline run on a batch equals it run on each row, so a
+        server may merge requests; by default checked on the traced examples
+        (docs/serving.md)."""
         return _save(self, directory, resources=resources, source_names=source_names, bundle_args=bundle_args,
-                    sign_key=sign_key)
+                    sign_key=sign_key, output_names=output_names, batch_dim0=batch_dim0)
 
     def __repr__(self):
         n = len(self.spec["nodes"])

@@ -1,0 +1,162 @@
+"""The server's ASGI application (Starlette): KServe v2's routes over the
+served models, and Prometheus' /metrics.
+
+    GET  /v2                                   server metadata
+    GET  /v2/health/live, /v2/health/ready     200, or 503 before warm-up and while draining
+    GET  /v2/models/{name}[/versions/1]        model metadata (inputs, outputs)
+    GET  /v2/models/{name}[/versions/1]/ready
+    GET  /v2/models/{name}[/versions/1]/config Triton's model configuration
+    POST /v2/models/{name}[/versions/1]/infer  inference (JSON or binary tensors)
+    POST /v2/repository/index                  the models and their state
+    GET  /metrics                              Prometheus text format
+
+Errors are `{"error": message}`: 400 for a malformed request (naming what is
+wrong), 404 for an unknown model, 429 when the model's queue is full, 504 when
+the request's time ran out, 500 for the pipeline's own error (the server keeps
+serving).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from typing import Dict, Iterable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import __version__
+from .metrics import CONTENT_TYPE_LATEST, Metrics
+from .model import Overloaded, RequestError, ServedModel, TimedOut
+from .protocol import HEADER_LENGTH, decompress, dumps, infer_response, parse_infer
+
+log = logging.getLogger("matx_nb.serve")
+
+EXTENSIONS = ["binary_tensor_data", "model_configuration", "model_repository", "statistics"]
+
+
+def _json(obj, status: int = 200) -> Response:
+    return Response(dumps(obj), status_code=status, media_type="application/json")
+
+
+def _error(message: str, status: int) -> Response:
+    return _json({"error": message}, status)
+
+
+class Server:
+    """The served models and their shared state (readiness, draining, metrics)."""
+
+    def __init__(self, models: Iterable[ServedModel], metrics: Metrics):
+        self.models: Dict[str, ServedModel] = {}
+        for m in models:
+            if m.name in self.models:
+                raise ValueError(f"two models are named {m.name!r}; give each folder its own name")
+            self.models[m.name] = m
+        self.metrics = metrics
+        self.draining = False
+        self.datatypes = {m.name: {o["name"]: o["datatype"] for o in m.outputs} for m in self.models.values()}
+
+    def ready(self) -> bool:
+        return not self.draining and all(m.ready for m in self.models.values())
+
+    # ---- routes
+    async def server_metadata(self, request: Request) -> Response:
+        return _json({"name": "matx_nb", "version": __version__, "extensions": EXTENSIONS})
+
+    async def live(self, request: Request) -> Response:
+        return Response(status_code=200)
+
+    async def health_ready(self, request: Request) -> Response:
+        return Response(status_code=200 if self.ready() else 503)
+
+    def _model(self, request: Request):
+        name = request.path_params["name"]
+        version = request.path_params.get("version")
+        m = self.models.get(name)
+        if m is None:
+            return None, _error(f"unknown model '{name}'; this server serves {', '.join(self.models)}", 404)
+        if version not in (None, "", "1"):
+            return None, _error(f"model '{name}' has only version 1, not {version!r}", 404)
+        return m, None
+
+    async def model_metadata(self, request: Request) -> Response:
+        m, err = self._model(request)
+        return err or _json(m.metadata())
+
+    async def model_ready(self, request: Request) -> Response:
+        m, err = self._model(request)
+        return err or Response(status_code=200 if m.ready and not self.draining else 503)
+
+    async def model_config(self, request: Request) -> Response:
+        m, err = self._model(request)
+        return err or _json(m.config())
+
+    async def repository_index(self, request: Request) -> Response:
+        return _json([{"name": n, "version": "1", "state": "READY" if m.ready else "UNAVAILABLE"}
+                      for n, m in self.models.items()])
+
+    async def metrics_text(self, request: Request) -> Response:
+        return Response(self.metrics.text(), media_type=CONTENT_TYPE_LATEST)
+
+    async def infer(self, request: Request) -> Response:
+        started = time.perf_counter()
+        m, err = self._model(request)
+        if err is not None:
+            self.metrics.requests.labels(request.path_params["name"][:64], "not_found").inc()
+            return err
+        inflight = self.metrics.inflight.labels(m.name)
+        inflight.inc()
+        outcome = "error"
+        try:
+            body = decompress(await request.body(), request.headers.get("content-encoding"))
+            req = parse_infer(body, request.headers.get(HEADER_LENGTH))
+            feeds, n = m.feeds(req.tensors)
+            outs = await m.infer(feeds, n, req.timeout())
+            payload, head = infer_response(m.name, req, outs, self.datatypes[m.name])
+            outcome = "success"
+            if head is None:
+                return Response(payload, media_type="application/json")
+            return Response(payload, media_type="application/octet-stream",
+                            headers={"Inference-Header-Content-Length": str(head)})
+        except RequestError as e:
+            outcome = "bad_request"
+            return _error(str(e), 400)
+        except Overloaded as e:
+            outcome = "overloaded"
+            return _error(str(e), 429)
+        except TimedOut as e:
+            outcome = "timeout"
+            return _error(str(e), 504)
+        except Exception as e:  # the pipeline's error: reported, and the server goes on
+            log.warning("%s: %s: %s", m.name, type(e).__name__, e)
+            return _error(f"{type(e).__name__}: {e}", 500)
+        finally:
+            inflight.dec()
+            self.metrics.done(m.name, outcome, started)
+
+
+def create_app(server: Server) -> Starlette:
+    """The ASGI app; its lifespan warms the models up and stops them."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        for m in server.models.values():
+            await m.start()
+        log.info("ready: %s", ", ".join(server.models))
+        yield
+        server.draining = True
+        for m in server.models.values():
+            await m.stop()
+
+    s = server
+    routes = [Route("/v2", s.server_metadata), Route("/v2/health/live", s.live),
+              Route("/v2/health/ready", s.health_ready), Route("/metrics", s.metrics_text),
+              Route("/v2/repository/index", s.repository_index, methods=["POST", "GET"])]
+    for base in ("/v2/models/{name}", "/v2/models/{name}/versions/{version}"):
+        routes += [Route(base, s.model_metadata), Route(base + "/ready", s.model_ready),
+                   Route(base + "/config", s.model_config), Route(base + "/infer", s.infer, methods=["POST"])]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.server = server
+    return app
