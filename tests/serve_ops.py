@@ -1,0 +1,73 @@
+"""Pipelines served by tests/test_serve.py (compiled code needs a source file):
+the seed's text pipeline, a pipeline whose cost is in its input (spin), one
+that fails on some inputs (checked), one over arrays (scale) and one that is
+not batchable along dimension 0 (batch_sum)."""
+import sys
+from pathlib import Path
+from typing import List
+
+import matx_nb
+from matx_nb import NDArray
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXTS = ["hello, world! the quick brown fox", "Café crème brûlée; naïve résumé", "tokenizers split words",
+         "中文分词测试，你好世界。"]
+
+
+def spin(xs: List[int]) -> List[int]:
+    """Each x costs x million steps of a linear congruential generator."""
+    out: List[int] = []
+    for x in xs:
+        h = 1
+        for i in range(x * 1000000):
+            h = (h * 1103515245 + 12345 + i) % 2147483648
+        out.append(h)
+    return out
+
+
+def checked(xs: List[int]) -> List[int]:
+    out: List[int] = []
+    for x in xs:
+        if x < 0:
+            raise ValueError("checked: negative input " + str(x))
+        out.append(x * 10)
+    return out
+
+
+def scale(images: NDArray) -> NDArray:
+    return images * 2.0 + 1.0
+
+
+def batch_sum(xs: List[int]) -> List[int]:
+    """Each row's result depends on the whole batch: not batchable."""
+    total = 0
+    for x in xs:
+        total += x
+    return [x + total for x in xs]
+
+
+def text_pipeline(workdir: Path, max_len: int = 16):
+    sys.path.insert(0, str(ROOT / "examples" / "multimodal"))
+    sys.path.insert(0, str(ROOT / "examples" / "text_pipeline"))
+    from pipelines import TextPipeline
+    import pipeline as example
+    workdir.mkdir(parents=True, exist_ok=True)
+    vocab = example.write_vocab(workdir / "vocab.txt")
+    return TextPipeline(str(vocab), max_len)
+
+
+def save_all(root: Path) -> dict:
+    """Saves each pipeline under root; {name: folder}."""
+    import numpy as np
+    tp = text_pipeline(root / "work")
+    folders = {}
+    matx_nb.trace(tp.process, [t.encode() for t in TEXTS]).save(
+        root / "text", output_names=["input_ids", "segment_ids", "mask"])
+    folders["text"] = root / "text"
+    for fn, example in [(spin, [1, 2]), (checked, [1, 2, 3]), (batch_sum, [1, 2, 3])]:
+        matx_nb.trace(matx_nb.script(fn), example).save(root / fn.__name__)
+        folders[fn.__name__] = root / fn.__name__
+    imgs = NDArray(np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4))
+    matx_nb.trace(matx_nb.script(scale), imgs).save(root / "scale", output_names=["scaled"])
+    folders["scale"] = root / "scale"
+    return folders
