@@ -277,3 +277,36 @@ def test_cli_errors(tmp_path, folders):
     r = subprocess.run([sys.executable, "-m", "matx_nb.serve.cli", f"a={folders['spin']}", f"a={folders['checked']}"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "two models are named 'a'" in r.stderr
+
+
+def test_keep_alive_requests_do_not_wait_for_delayed_acks(server):
+    """Responses are written with TCP_NODELAY: on a kept-alive connection a
+    small answer takes well under a millisecond here, not the ~40 ms of
+    Nagle's algorithm against a delayed ACK."""
+    import http.client
+    host, port = server.address.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    body = json.dumps({"inputs": [{"name": "xs", "shape": [1], "datatype": "INT64", "data": [1]}]})
+    took = []
+    for _ in range(15):
+        t0 = time.perf_counter()
+        conn.request("POST", "/v2/models/checked/infer", body, {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        assert r.status == 200 and json.loads(r.read())["outputs"][0]["data"] == [10]
+        took.append(time.perf_counter() - t0)
+    conn.close()
+    assert sorted(took)[7] < 0.025, took
+
+
+def test_workers_share_the_port_and_the_metrics(folders):
+    with matx_nb.serve.launch({"checked": folders["checked"]}, workers=2, max_batch_size=4) as srv:
+        assert "2 workers" in srv.output
+        client = httpclient.InferenceServerClient(srv.address, concurrency=8)
+        pending = [client.async_infer("checked", [int_input("xs", [i, i + 1])]) for i in range(40)]
+        assert [p.get_result(timeout=60).as_numpy("output_0").tolist() for p in pending] == \
+            [[10 * i, 10 * i + 10] for i in range(40)]
+        client.close()
+        # /metrics adds up both processes, whichever one answers
+        assert _metric(srv, r'matx_requests_total\{model="checked",outcome="success"\}') == 40
+        assert srv.stop() == 0
+    assert "stopped" in srv.output

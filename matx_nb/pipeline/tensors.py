@@ -46,7 +46,10 @@ def _is_numpy(value) -> bool:
 
 
 def is_array(value) -> bool:
-    return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, (str, bytes))
+    """An NDArray, numpy array or torch tensor (asked of the type: an instance's
+    `shape` may be a property that builds a list)."""
+    t = type(value)
+    return hasattr(t, "shape") and hasattr(t, "dtype")
 
 
 def _item_kind(x) -> Optional[str]:

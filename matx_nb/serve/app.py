@@ -30,7 +30,7 @@ from starlette.routing import Route
 from .. import __version__
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 from .model import Overloaded, RequestError, ServedModel, TimedOut
-from .protocol import HEADER_LENGTH, decompress, dumps, infer_response, parse_infer
+from .protocol import decompress, dumps, infer_response, parse_infer
 
 log = logging.getLogger("matx_nb.serve")
 
@@ -100,44 +100,85 @@ class Server:
     async def metrics_text(self, request: Request) -> Response:
         return Response(self.metrics.text(), media_type=CONTENT_TYPE_LATEST)
 
-    async def infer(self, request: Request) -> Response:
+    async def infer(self, name: str, version, body: bytes, encoding, header_length):
+        """One inference request: (status, body, content type, JSON header length or None)."""
         started = time.perf_counter()
-        m, err = self._model(request)
-        if err is not None:
-            self.metrics.requests.labels(request.path_params["name"][:64], "not_found").inc()
-            return err
+        m = self.models.get(name)
+        if m is None or version not in (None, "", "1"):
+            self.metrics.done("(unknown)" if m is None else name, "not_found", started)
+            what = (f"unknown model '{name}'; this server serves {', '.join(self.models)}" if m is None
+                    else f"model '{name}' has only version 1, not {version!r}")
+            return 404, dumps({"error": what}), _JSON, None
         inflight = self.metrics.inflight.labels(m.name)
         inflight.inc()
-        outcome = "error"
+        outcome, status = "error", 500
         try:
-            body = decompress(await request.body(), request.headers.get("content-encoding"))
-            req = parse_infer(body, request.headers.get(HEADER_LENGTH))
+            req = parse_infer(decompress(body, encoding), header_length)
             feeds, n = m.feeds(req.tensors)
             outs = await m.infer(feeds, n, req.timeout())
             payload, head = infer_response(m.name, req, outs, self.datatypes[m.name])
             outcome = "success"
-            if head is None:
-                return Response(payload, media_type="application/json")
-            return Response(payload, media_type="application/octet-stream",
-                            headers={"Inference-Header-Content-Length": str(head)})
+            return 200, payload, (_JSON if head is None else _BINARY), head
         except RequestError as e:
-            outcome = "bad_request"
-            return _error(str(e), 400)
+            outcome, status, message = "bad_request", 400, str(e)
         except Overloaded as e:
-            outcome = "overloaded"
-            return _error(str(e), 429)
+            outcome, status, message = "overloaded", 429, str(e)
         except TimedOut as e:
-            outcome = "timeout"
-            return _error(str(e), 504)
+            outcome, status, message = "timeout", 504, str(e)
         except Exception as e:  # the pipeline's error: reported, and the server goes on
             log.warning("%s: %s: %s", m.name, type(e).__name__, e)
-            return _error(f"{type(e).__name__}: {e}", 500)
+            message = f"{type(e).__name__}: {e}"
         finally:
             inflight.dec()
             self.metrics.done(m.name, outcome, started)
+        return status, dumps({"error": message}), _JSON, None
+
+    async def infer_asgi(self, name: str, version, scope, receive, send) -> None:
+        """The hot path, straight from ASGI: no Request object, middleware or routing table."""
+        encoding = header_length = None
+        for k, v in scope["headers"]:
+            if k == b"content-encoding":
+                encoding = v.decode("latin-1").strip().lower()
+            elif k == b"inference-header-content-length":
+                header_length = v.decode("latin-1")
+        chunks = []
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return
+            chunks.append(msg.get("body", b""))
+            if not msg.get("more_body", False):
+                break
+        status, payload, ctype, head = await self.infer(name, version, b"".join(chunks), encoding, header_length)
+        headers = [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())]
+        if head is not None:
+            headers.append((b"inference-header-content-length", str(head).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
 
 
-def create_app(server: Server) -> Starlette:
+_JSON, _BINARY = b"application/json", b"application/octet-stream"
+
+
+class _App:
+    """Inference requests go to Server.infer_asgi; everything else to Starlette."""
+
+    def __init__(self, server: Server, app: Starlette):
+        self.server, self.app, self.state = server, app, app.state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path = scope["path"]
+            if path.startswith("/v2/models/") and path.endswith("/infer"):
+                parts = path[11:-6].split("/")  # NAME or NAME/versions/V
+                if len(parts) == 1 or (len(parts) == 3 and parts[1] == "versions"):
+                    await self.server.infer_asgi(parts[0], parts[2] if len(parts) == 3 else None,
+                                                 scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def create_app(server: Server) -> "_App":
     """The ASGI app; its lifespan warms the models up and stops them."""
 
     @contextlib.asynccontextmanager
@@ -156,7 +197,7 @@ def create_app(server: Server) -> Starlette:
               Route("/v2/repository/index", s.repository_index, methods=["POST", "GET"])]
     for base in ("/v2/models/{name}", "/v2/models/{name}/versions/{version}"):
         routes += [Route(base, s.model_metadata), Route(base + "/ready", s.model_ready),
-                   Route(base + "/config", s.model_config), Route(base + "/infer", s.infer, methods=["POST"])]
+                   Route(base + "/config", s.model_config)]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.server = server
-    return app
+    return _App(server, app)

@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -39,7 +42,11 @@ def parser() -> argparse.ArgumentParser:
                     help="how long the first queued request waits for more (default 2000 us)")
     ap.add_argument("--max-queue", type=int, default=256,
                     help="requests a model queues; more are answered 429 at once (default 256)")
-    ap.add_argument("--instances", type=int, default=1, help="pipeline instances per model run concurrently")
+    ap.add_argument("--instances", type=int, default=1,
+                    help="pipeline instances per model (per worker) run concurrently in threads (default 1)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="server processes sharing the port, each with its own event loop and instances: "
+                         "the protocol work of one process is bound to one core (default 1)")
     ap.add_argument("--device", type=int, default=-1, help="-1 the CPU (default), N cuda:N for torch models")
     ap.add_argument("--timeout-ms", type=int, default=0,
                     help="answer 504 to a request not done in this time (0: no limit; a request's `timeout` "
@@ -65,17 +72,32 @@ def model_names(folders: Sequence[str], name: Optional[str]) -> List[tuple]:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    try:
-        import uvicorn  # noqa: F401
-        from .app import Server
-        from .metrics import Metrics
-        from .model import ServedModel
-    except ImportError as e:
-        print(f"matx-serve: {_MISSING} ({e})", file=sys.stderr)
+    import importlib.util
+    missing = [m for m in ("uvicorn", "starlette", "prometheus_client") if importlib.util.find_spec(m) is None]
+    if missing:  # (not imported here: prometheus_client must first see PROMETHEUS_MULTIPROC_DIR)
+        print(f"matx-serve: {_MISSING} (missing: {', '.join(missing)})", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="matx-serve: %(message)s")
+    if args.workers < 1:
+        print(f"matx-serve: --workers must be at least 1, got {args.workers}", file=sys.stderr)
+        return 2
+    shared = None
+    if args.workers > 1:
+        shared = tempfile.mkdtemp(prefix="matx-serve-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared  # before prometheus_client is first imported
+    try:
+        return _serve(args, shared)
+    finally:
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
+
+
+def _serve(args, shared) -> int:
     from ..pipeline.export import PipelineError
-    metrics = Metrics()
+    from .app import Server
+    from .metrics import Metrics
+    from .model import ServedModel
+    metrics = Metrics(multiprocess_dir=shared)
     keys = None
     if args.trusted_key:
         keys = [Path(k).read_bytes() for k in args.trusted_key]
@@ -90,20 +112,65 @@ def main(argv=None) -> int:
         print(f"matx-serve: {e}", file=sys.stderr)
         return 1
     try:
-        sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP: the event loop then sets TCP_NODELAY on each connection (with
+        # proto 0 it does not, and a response's second write waits ~40 ms for an ACK)
+        sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM,
+                             socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((args.host, args.port))
     except OSError as e:
         print(f"matx-serve: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
         return 1
     port = sock.getsockname()[1]
-    return run(server, sock, f"http://{args.host}:{port}", args.drain_timeout, args.log_level)
+    url = f"http://{args.host}:{port}"
+    if args.workers == 1:
+        return run(server, sock, url, args.drain_timeout, args.log_level)
+    return run_workers(args.workers, server, sock, url, args.drain_timeout, args.log_level, Path(shared))
 
 
-def run(server, sock, url: str, drain_timeout: float, log_level: str = "warning") -> int:
-    """Serves on the bound socket until SIGTERM/SIGINT; 0 when it drained cleanly."""
-    import asyncio
+def run_workers(n: int, server, sock, url: str, drain_timeout: float, log_level: str, shared: Path) -> int:
+    """n forked processes serve the one socket (the kernel spreads the
+    connections); SIGTERM/SIGINT are passed on to them, and each drains."""
+    children = []
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:  # a worker: the models were loaded before the fork, nothing runs yet
+            code = 1
+            try:
+                code = run(server, sock, url, drain_timeout, log_level, ready_file=shared / f"ready-{os.getpid()}")
+            finally:
+                os._exit(code)
+        children.append(pid)
+    sock.close()
 
+    def forward(sig, frame):
+        for c in children:
+            try:
+                os.kill(c, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    announced, codes = False, {}
+    while len(codes) < n:
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid:
+            codes[pid] = os.waitstatus_to_exitcode(status)
+            if not announced or codes[pid] != 0:
+                forward(None, None)  # one worker failed: stop them all
+            continue
+        if not announced and len(list(shared.glob("ready-*"))) == n:
+            print(f"matx-serve: ready at {url} (models: {', '.join(server.models)}; {n} workers)", flush=True)
+            announced = True
+        time.sleep(0.05)
+    ok = announced and all(c == 0 for c in codes.values())
+    print("matx-serve: stopped" if ok else f"matx-serve: workers exited with {sorted(codes.values())}", flush=True)
+    return 0 if ok else 1
+
+
+def run(server, sock, url: str, drain_timeout: float, log_level: str = "warning", ready_file=None) -> int:
+    """Serves on the bound socket until SIGTERM/SIGINT; 0 when it drained cleanly.
+    ready_file: a worker's sign that it is ready (instead of the ready line)."""
     import uvicorn
 
     from .app import create_app
@@ -116,7 +183,11 @@ def run(server, sock, url: str, drain_timeout: float, log_level: str = "warning"
 
         async def startup(self, sockets=None):
             await super().startup(sockets=sockets)
-            if not self.should_exit:
+            if self.should_exit:
+                return
+            if ready_file is not None:
+                Path(ready_file).touch()
+            else:
                 print(f"matx-serve: ready at {url} (models: {', '.join(server.models)})", flush=True)
 
     config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=drain_timeout,
@@ -127,13 +198,14 @@ def run(server, sock, url: str, drain_timeout: float, log_level: str = "warning"
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
     try:
-        asyncio.run(userver.serve(sockets=[sock]))
+        userver.run(sockets=[sock])  # on uvloop when it is installed (uvicorn[standard])
     except KeyboardInterrupt:
         pass
     if not userver.started:
         print("matx-serve: the server did not start (see the messages above)", file=sys.stderr)
         return 1
-    print("matx-serve: stopped", flush=True)
+    if ready_file is None:
+        print("matx-serve: stopped", flush=True)
     return 0
 
 

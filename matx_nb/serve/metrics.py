@@ -20,8 +20,14 @@ _BATCH = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
 class Metrics:
-    def __init__(self):
-        self.registry = r = CollectorRegistry()
+    """multiprocess_dir: with several server processes (--workers), each writes
+    its values there and /metrics adds them up (prometheus_client's
+    multiprocess mode; PROMETHEUS_MULTIPROC_DIR must name the same folder
+    before prometheus_client is imported)."""
+
+    def __init__(self, multiprocess_dir=None):
+        self.multiprocess_dir = multiprocess_dir
+        self.registry = r = CollectorRegistry() if multiprocess_dir is None else None
         self.requests = Counter("matx_requests", "Inference requests by model and outcome", ["model", "outcome"],
                                 registry=r)
         self.latency = Histogram("matx_request_seconds", "Inference request latency (arrival to response)",
@@ -30,8 +36,9 @@ class Metrics:
                                buckets=_LATENCY, registry=r)
         self.batch_size = Histogram("matx_batch_size", "Rows per batch the pipeline ran", ["model"],
                                     buckets=_BATCH, registry=r)
+        self._done = {}
         self.inflight = Gauge("matx_inflight_requests", "Requests received and not yet answered", ["model"],
-                              registry=r)
+                              registry=r, multiprocess_mode="livesum")
 
     def batch(self, model: str, batch) -> None:
         now = time.perf_counter()
@@ -41,8 +48,17 @@ class Metrics:
         self.batch_size.labels(model).observe(sum(max(1, req.n) for req in batch))
 
     def done(self, model: str, outcome: str, started: float) -> None:
-        self.requests.labels(model, outcome).inc()
-        self.latency.labels(model).observe(time.perf_counter() - started)
+        key = (model, outcome)
+        pair = self._done.get(key)
+        if pair is None:  # labels() is a lookup with locks: once per model and outcome
+            pair = self._done[key] = (self.requests.labels(model, outcome).inc, self.latency.labels(model).observe)
+        pair[0]()
+        pair[1](time.perf_counter() - started)
 
     def text(self) -> bytes:
-        return generate_latest(self.registry)
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)
+        return generate_latest(registry)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import struct
 import zlib
 from typing import Any, Dict, List, Optional, Tuple
@@ -117,7 +118,7 @@ def _flatten(data, where: str) -> list:
 def _tensor(t: dict, raw: Optional[memoryview], where: str):
     datatype = t.get("datatype")
     shape = _shape(t, where)
-    count = int(np.prod(shape)) if shape else 1
+    count = math.prod(shape)
     if datatype == "BYTES":
         if raw is not None:
             items = _bytes_elements(raw, where)
