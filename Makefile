@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 # Written by `make setup`; older than what the install is built from, it is redone.
 SETUP  := $(VENV)/.matx_nb-setup
 
-.PHONY: setup system-deps test demo lab bench bench-export bench-magic bench-text bench-vision bench-multimodal labextension
+.PHONY: setup system-deps test demo lab bench bench-export bench-magic bench-text bench-vision bench-multimodal bench-serve labextension
 
 # The system packages pip cannot install (g++, cmake, PCRE2, chromium...); see README.md.
 system-deps:
@@ -75,6 +75,12 @@ bench-vision: $(SETUP)
 # batches of 1, 8 and 32; both model formats (bench/MULTIMODAL_RESULTS.md).
 bench-multimodal: $(SETUP)
 	$(PY) bench/bench_multimodal.py
+
+# matx-serve under load (1, 8, 32 connections; with and without dynamic batching)
+# against a FastAPI + CPython server and the pipeline in process, then a soak of
+# 100,000 requests (bench/SERVE_RESULTS.md). See bench/bench_serve.py.
+bench-serve: $(SETUP)
+	$(PY) bench/bench_serve.py
 
 # Rebuild the JupyterLab extension's committed assets (labextension/prebuilt/)
 # from labextension/src with @jupyter/builder; users and CI need no npm.

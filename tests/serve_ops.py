@@ -46,6 +46,14 @@ def batch_sum(xs: List[int]) -> List[int]:
     return [x + total for x in xs]
 
 
+def add_k(xs: List[int], k: int) -> List[int]:
+    return [x + k for x in xs]
+
+
+def ragged(ns: List[int]) -> List[List[int]]:
+    return [list(range(n)) for n in ns]
+
+
 def text_pipeline(workdir: Path, max_len: int = 16):
     sys.path.insert(0, str(ROOT / "examples" / "multimodal"))
     sys.path.insert(0, str(ROOT / "examples" / "text_pipeline"))
@@ -67,6 +75,8 @@ def save_all(root: Path) -> dict:
     for fn, example in [(spin, [1, 2]), (checked, [1, 2, 3]), (batch_sum, [1, 2, 3])]:
         matx_nb.trace(matx_nb.script(fn), example).save(root / fn.__name__)
         folders[fn.__name__] = root / fn.__name__
+    matx_nb.trace(matx_nb.script(add_k), [1, 2], 5).save(root / "add_k", batch_dim0=True)
+    folders["add_k"] = root / "add_k"
     imgs = NDArray(np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4))
     matx_nb.trace(matx_nb.script(scale), imgs).save(root / "scale", output_names=["scaled"])
     folders["scale"] = root / "scale"

@@ -93,3 +93,26 @@ def test_multimodal_tutorial_shows_what_it_teaches(executed):
     assert "matx-run equals the notebook: True" in text
     spec = (workdir / "out" / "multimodal" / "model.spec.json").read_text()
     assert '"kind": "torch"' in spec and (workdir / "out" / "multimodal" / "feed.json").exists()
+
+
+def test_serving_tutorial_shows_what_it_teaches(executed):
+    """05_serving: matx-serve started from the notebook answers tritonclient as the
+    pipeline answers in process, a malformed request gets a 400 naming the input,
+    latency at 1, 4 and 16 requests in flight is printed and plotted, /metrics
+    shows the requests, the server exits 0 on stop(); Ray Data gives the
+    in-process ids too (or the cell says it skipped, without Ray)."""
+    nb, workdir = executed(NOTEBOOKS[0].parent / "05_serving.ipynb")
+    text = "\n".join(outputs_text(c) for c in nb.cells if c.cell_type == "code")
+    assert "batch_dim0: True" in text
+    assert re.search(r"matx-serve: ready at http://127\.0\.0\.1:\d+ \(models: text\)", text)
+    assert "server equals in-process: True | id: first" in text
+    assert "input 'text' is missing" in text
+    for c in (1, 4, 16):
+        assert re.search(rf"^ *{c} in flight: p50 +[0-9.]+ ms +p99 +[0-9.]+ ms", text, re.M), text
+    pngs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) == 1  # p50 and p99 against concurrency
+    assert re.search(r'matx_requests_total\{model="text",outcome="success"\} \d+', text)
+    assert "matx-serve exited with status 0" in text
+    assert "Ray Data equals in-process: True" in text or "skipping the Ray Data example" in text
+    spec = (workdir / "out" / "text" / "model.spec.json").read_text()
+    assert '"serving"' in spec and '"input_ids"' in spec

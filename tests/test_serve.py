@@ -29,7 +29,7 @@ def folders(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(folders):
     """text, checked, scale and batch_sum in one server: batching on, 2 instances."""
-    names = {k: folders[k] for k in ("text", "checked", "scale", "batch_sum")}
+    names = {k: folders[k] for k in ("text", "checked", "scale", "batch_sum", "add_k")}
     with matx_nb.serve.launch(names, max_batch_size=8, max_queue_delay_us=20000, instances=2,
                               log_level="info") as srv:
         yield srv
@@ -310,3 +310,59 @@ def test_workers_share_the_port_and_the_metrics(folders):
         assert _metric(srv, r'matx_requests_total\{model="checked",outcome="success"\}') == 40
         assert srv.stop() == 0
     assert "stopped" in srv.output
+
+
+def test_merging_keeps_requests_apart(client):
+    """Within one merged batch: a request of zero rows gets zero rows, one-value
+    inputs that differ are never merged, and a request whose input fails the
+    pipeline fails alone."""
+    cases = [([1, 2], 10), ([], 10), ([3], 20), ([4, 5, 6], 10), ([7], 30), ([], 20)]
+
+    def request(xs, k):
+        kt = httpclient.InferInput("k", [1], "INT64")
+        kt.set_data_from_numpy(np.array([k], dtype=np.int64))
+        return client.async_infer("add_k", [int_input("xs", xs), kt])
+    for _ in range(3):
+        pending = [request(xs, k) for xs, k in cases]
+        for (xs, k), p in zip(cases, pending):
+            assert p.get_result(timeout=60).as_numpy("output_0").tolist() == [x + k for x in xs]
+    pending = [client.async_infer("checked", [int_input("xs", xs)]) for xs in ([1, 2], [-1], [3], [4, 5])]
+    outcomes = []
+    for p in pending:
+        try:
+            outcomes.append(p.get_result(timeout=60).as_numpy("output_0").tolist())
+        except InferenceServerException as e:
+            outcomes.append(e.status())
+    assert outcomes == [[10, 20], "500", [30], [40, 50]]
+
+
+def test_requests_must_fit_the_model_inputs(server):
+    url = server.url + "/v2/models/"
+    cases = [
+        ("scale", {"name": "images", "shape": [1, 3, 4], "datatype": "FP64", "data": [0.0] * 12},
+         "input 'images' must be FP32, got FP64"),
+        ("scale", {"name": "images", "shape": [1, 4, 3], "datatype": "FP32", "data": [0.0] * 12},
+         "must have shape [-1, 3, 4] (-1: any), got [1, 4, 3]"),
+        ("checked", {"name": "xs", "shape": [1], "datatype": "BYTES", "data": ["a"]}, "must be INT64, got BYTES"),
+        ("add_k", {"name": "k", "shape": [2], "datatype": "INT64", "data": [1, 2]}, "is one value"),
+    ]
+    for model, bad, message in cases:
+        inputs = [bad] + ([{"name": "xs", "shape": [1], "datatype": "INT64", "data": [1]}] if model == "add_k" else [])
+        status, body = post(url + model + "/infer", json.dumps({"inputs": inputs}).encode())
+        assert status == 400 and message in json.loads(body)["error"], (model, status, body)
+    import gzip
+    bomb = gzip.compress(b"0" * (300 << 20))
+    status, body = post(url + "checked/infer", bomb, {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert status == 400 and "inflates to more than" in json.loads(body)["error"]
+    status, body = post(server.url + "/v2/nothing/here", b"")
+    assert status in (404, 405) and "error" in json.loads(body)
+
+
+def test_unservable_outputs_warn_at_save_and_refuse_to_serve(tmp_path):
+    from matx_nb.serve.model import ServedModel
+    mod = matx_nb.trace(matx_nb.script(serve_ops.ragged), [1, 2])
+    with pytest.warns(UserWarning, match="cannot be served over KServe v2.*ragged"):
+        mod.save(tmp_path / "ragged")
+    assert matx_nb.load(tmp_path / "ragged").run({"ns": [1, 2]}) == [[0], [0, 1]]
+    with pytest.raises(ValueError, match="cannot be served"):
+        ServedModel("ragged", tmp_path / "ragged")

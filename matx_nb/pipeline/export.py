@@ -17,7 +17,6 @@ library is opened.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import inspect
 import json
@@ -362,6 +361,9 @@ def _serving(module, output_names, batch_dim0) -> Optional[dict]:
         feeds = result = None
     section = tensors.serving_section(module.spec, feeds, result, run=getattr(module, "run", None),
                                       output_names=output_names, batch_dim0=batch_dim0)
+    if section.get("problems"):
+        warnings.warn("save(): the folder runs, but cannot be served over KServe v2 (matx-serve, Ray): "
+                      + "; ".join(section["problems"]), UserWarning, stacklevel=_caller_stacklevel())
     if feeds is not None:
         try:
             one = {k: tensors.take_rows(v, 0, 1) if k in {i["name"] for i in section["inputs"]

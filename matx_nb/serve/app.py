@@ -23,6 +23,7 @@ import time
 from typing import Dict, Iterable
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,7 +35,8 @@ from .protocol import decompress, dumps, infer_response, parse_infer
 
 log = logging.getLogger("matx_nb.serve")
 
-EXTENSIONS = ["binary_tensor_data", "model_configuration", "model_repository", "statistics"]
+EXTENSIONS = ["binary_tensor_data", "model_configuration", "model_repository"]
+MAX_BODY = 256 << 20  # bytes of a request body, after decompression
 
 
 def _json(obj, status: int = 200) -> Response:
@@ -109,7 +111,7 @@ class Server:
             what = (f"unknown model '{name}'; this server serves {', '.join(self.models)}" if m is None
                     else f"model '{name}' has only version 1, not {version!r}")
             return 404, dumps({"error": what}), _JSON, None
-        inflight = self.metrics.inflight.labels(m.name)
+        inflight = self.metrics.inflight_of(m.name)
         inflight.inc()
         outcome, status = "error", 500
         try:
@@ -141,15 +143,22 @@ class Server:
                 encoding = v.decode("latin-1").strip().lower()
             elif k == b"inference-header-content-length":
                 header_length = v.decode("latin-1")
-        chunks = []
+        chunks, size = [], 0
         while True:
             msg = await receive()
             if msg["type"] == "http.disconnect":
                 return
-            chunks.append(msg.get("body", b""))
-            if not msg.get("more_body", False):
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                status, payload, ctype, head = 413, dumps({"error": f"the request body is over {MAX_BODY >> 20} MiB"}), \
+                    _JSON, None
                 break
-        status, payload, ctype, head = await self.infer(name, version, b"".join(chunks), encoding, header_length)
+            chunks.append(chunk)
+            if not msg.get("more_body", False):
+                status, payload, ctype, head = await self.infer(name, version, b"".join(chunks), encoding,
+                                                                header_length)
+                break
         headers = [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())]
         if head is not None:
             headers.append((b"inference-header-content-length", str(head).encode()))
@@ -198,6 +207,9 @@ def create_app(server: Server) -> "_App":
     for base in ("/v2/models/{name}", "/v2/models/{name}/versions/{version}"):
         routes += [Route(base, s.model_metadata), Route(base + "/ready", s.model_ready),
                    Route(base + "/config", s.model_config)]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    async def http_error(request, exc):  # unknown routes and methods: errors in the protocol's form
+        return _error(exc.detail if isinstance(exc.detail, str) else "error", exc.status_code)
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
     app.state.server = server
     return _App(server, app)

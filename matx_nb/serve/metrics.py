@@ -36,7 +36,7 @@ class Metrics:
                                buckets=_LATENCY, registry=r)
         self.batch_size = Histogram("matx_batch_size", "Rows per batch the pipeline ran", ["model"],
                                     buckets=_BATCH, registry=r)
-        self._done = {}
+        self._done, self._inflight = {}, {}
         self.inflight = Gauge("matx_inflight_requests", "Requests received and not yet answered", ["model"],
                               registry=r, multiprocess_mode="livesum")
 
@@ -46,6 +46,12 @@ class Metrics:
         for req in batch:
             q.observe(now - req.enqueued)
         self.batch_size.labels(model).observe(sum(max(1, req.n) for req in batch))
+
+    def inflight_of(self, model: str):
+        g = self._inflight.get(model)
+        if g is None:
+            g = self._inflight[model] = self.inflight.labels(model)
+        return g
 
     def done(self, model: str, outcome: str, started: float) -> None:
         key = (model, outcome)

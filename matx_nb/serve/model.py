@@ -39,17 +39,36 @@ class TimedOut(RuntimeError):
 
 
 class Request:
-    __slots__ = ("feeds", "n", "future", "enqueued", "deadline", "started")
+    """A queued request. key: its one-value inputs; only requests with equal keys
+    merge (their batch inputs are concatenated, the others must agree)."""
+    __slots__ = ("feeds", "n", "future", "enqueued", "deadline", "started", "key")
 
-    def __init__(self, feeds: Dict[str, Any], n: int, future: asyncio.Future, deadline: Optional[float]):
-        self.feeds, self.n, self.future, self.deadline = feeds, n, future, deadline
+    def __init__(self, feeds: Dict[str, Any], n: int, future: asyncio.Future, deadline: Optional[float],
+                 key=()):
+        self.feeds, self.n, self.future, self.deadline, self.key = feeds, n, future, deadline, key
         self.enqueued = time.perf_counter()
         self.started = None
 
 
+_ANNOTATIONS = {"bytes": ("BYTES", "bytes"), "str": ("BYTES", "str"), "int": ("INT64", "int"),
+                "float": ("FP64", "float"), "bool": ("BOOL", "bool")}
+
+
 def _fallback_inputs(spec: dict) -> List[dict]:
-    """A folder saved without a `serving` section: every input a list of bytes."""
-    return [{"name": n, "datatype": "BYTES", "shape": [-1], "kind": "list", "item": "bytes"} for n in spec["inputs"]]
+    """A folder saved without a `serving` section: inputs typed from the
+    annotations in the spec's signature (`process(texts: List[str])`), lists of
+    bytes where there are none."""
+    import re
+    sig = spec.get("signature") or ""
+    out = []
+    for name in spec["inputs"]:
+        m = re.search(r"[(,]\s*" + re.escape(name) + r"\s*:\s*([\w.\[\], ]+?)\s*(?:=[^,)]*)?[,)]", sig)
+        ann = m.group(1).replace("typing.", "") if m else "List[bytes]"
+        inner = re.fullmatch(r"List\[(\w+)\]", ann) or re.fullmatch(r"list\[(\w+)\]", ann)
+        datatype, item = _ANNOTATIONS.get(inner.group(1) if inner else ann, ("BYTES", "bytes"))
+        out.append({"name": name, "datatype": datatype, "shape": [-1] if inner or not m else [1],
+                    "kind": "list" if inner or not m else "scalar", "item": item})
+    return out
 
 
 class ServedModel:
@@ -62,10 +81,13 @@ class ServedModel:
                  trusted_keys=None):
         if instances < 1:
             raise ValueError(f"instances must be at least 1, got {instances}")
-        self.name, self.directory = name, Path(directory)
+        self.name, self.directory, self.device = name, Path(directory), device
         self.pipes = [LoadedPipeline(self.directory, device, trusted_keys=trusted_keys) for _ in range(instances)]
         spec = self.spec = self.pipes[0].spec
         serving = spec.get("serving") or {}
+        if serving.get("problems"):
+            raise ValueError(f"{name}: the pipeline cannot be served over KServe v2: "
+                             f"{'; '.join(serving['problems'])}")
         self.inputs = serving.get("inputs") or _fallback_inputs(spec)
         self.outputs = serving.get("outputs") or [
             {"name": n, "datatype": "BYTES", "shape": [-1], "kind": "list", "item": "bytes", "key": k}
@@ -110,7 +132,8 @@ class ServedModel:
                             "dims": o["shape"]} for o in self.outputs],
                 "dynamic_batching": {"max_queue_delay_microseconds": int(self.max_queue_delay * 1e6)}
                 if self.max_batch_size > 1 else None,
-                "instance_group": [{"count": len(self.pipes), "kind": "KIND_CPU"}]}
+                "instance_group": [{"count": len(self.pipes), "kind": "KIND_CPU" if self.device < 0 else "KIND_GPU",
+                                    **({"gpus": [self.device]} if self.device >= 0 else {})}]}
 
     # ---- life cycle
     async def start(self) -> None:
@@ -153,7 +176,7 @@ class ServedModel:
                                f"{', '.join(i['name'] for i in self.inputs)}")
         out, n = {}, None
         for i in self.inputs:
-            v = _to_pipeline(i, tensors_in[i["name"]])
+            v = _to_pipeline(i, _checked(i, tensors_in[i["name"]]))
             out[i["name"]] = v
             if i["kind"] != "scalar":
                 rows = tensors.rows(v)
@@ -161,7 +184,11 @@ class ServedModel:
                     raise RequestError(f"input '{i['name']}' has {rows} rows and another input {n}: "
                                        "the inputs of one request share their batch size (dimension 0)")
                 n = rows if n is None else n
-        return out, n or 1
+        return out, (1 if n is None else n)
+
+    def key(self, feeds: Dict[str, Any]):
+        """What must be equal for two requests to merge: their one-value inputs."""
+        return tuple(repr(feeds[i["name"]]) for i in self.inputs if i["kind"] == "scalar")
 
     async def infer(self, feeds: Dict[str, Any], n: int, timeout: Optional[float] = None) -> Dict[str, np.ndarray]:
         """Queues one request; its outputs as numpy arrays by name."""
@@ -170,7 +197,8 @@ class ServedModel:
                              f"{self.max_queue}); retry later")
         limit = min(t for t in (timeout, self.timeout) if t) if (timeout or self.timeout) else None
         loop = asyncio.get_running_loop()
-        req = Request(feeds, n, loop.create_future(), time.perf_counter() + limit if limit else None)
+        req = Request(feeds, n, loop.create_future(), time.perf_counter() + limit if limit else None,
+                      self.key(feeds) if self.max_batch_size > 1 else ())
         self.queue.append(req)
         self._arrived.set()
         try:
@@ -180,6 +208,11 @@ class ServedModel:
         except asyncio.TimeoutError:
             req.future.cancel()
             where = "queued" if req.started is None else "running"
+            if req.started is None:
+                try:  # it no longer counts against --max-queue
+                    self.queue.remove(req)
+                except ValueError:
+                    pass
             raise TimedOut(f"model '{self.name}': the request timed out after {limit * 1e3:.0f} ms ({where})") \
                 from None
         finally:
@@ -205,19 +238,22 @@ class ServedModel:
                         await asyncio.wait_for(self._arrived.wait(), left)
                     except asyncio.TimeoutError:
                         break
-            batch, size = [], 0
+            batch, size, later = [], 0, []
             now = time.perf_counter()
             while self.queue:
-                r = self.queue[0]
-                if r.future.done():  # timed out or cancelled while queued
-                    self.queue.popleft()
+                r = self.queue.popleft()
+                if r.future.done():  # cancelled while queued
+                    continue
+                if batch and r.key != batch[0].key:  # other one-value inputs: a batch of their own
+                    later.append(r)
                     continue
                 if batch and size + r.n > self.max_batch_size:
+                    self.queue.appendleft(r)
                     break
-                self.queue.popleft()
                 r.started = now
                 batch.append(r)
                 size += r.n
+            self.queue.extendleft(reversed(later))
             if batch:
                 return batch
 
@@ -230,14 +266,22 @@ class ServedModel:
                 self.metrics.batch(self.name, batch)
             try:
                 results = await loop.run_in_executor(self.pool, self._run, pipe, batch)
-            except Exception as e:  # the pipeline's own error: every request of the batch gets it
-                for r in batch:
-                    if not r.future.done():
-                        r.future.set_exception(e)
-                continue
+            except Exception as e:
+                if len(batch) == 1:  # the pipeline's own error, for this request
+                    results = [e]
+                else:  # one request's input failed the merged run: each runs alone, so only it fails
+                    results = []
+                    for r in batch:
+                        try:
+                            results.append((await loop.run_in_executor(self.pool, self._run, pipe, [r]))[0])
+                        except Exception as e1:
+                            results.append(e1)
             for r, res in zip(batch, results):
                 if not r.future.done():
-                    r.future.set_result(res)
+                    if isinstance(res, Exception):
+                        r.future.set_exception(res)
+                    else:
+                        r.future.set_result(res)
 
     # ---- the work (in an instance's thread)
     def _merge(self, feeds_list: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -270,6 +314,24 @@ class ServedModel:
     def run_now(self, feeds: Dict[str, Any], instance: int = 0) -> Dict[str, np.ndarray]:
         req = Request(feeds, 0, None, None)
         return self._run(self.pipes[instance], [req])[0]
+
+
+def _checked(desc: dict, value):
+    """A request tensor checked against the model's input: its datatype, and
+    the dimensions the model fixes (all but the batch dimension)."""
+    name = desc["name"]
+    got = "BYTES" if isinstance(value, list) else tensors.DATATYPES.get(str(value.dtype), str(value.dtype))
+    if got != desc["datatype"]:
+        raise RequestError(f"input '{name}' must be {desc['datatype']}, got {got}")
+    if desc["kind"] == "scalar":
+        size = len(value) if isinstance(value, list) else value.size
+        if size != 1:
+            raise RequestError(f"input '{name}' is one value (shape [1]), got {size} elements")
+    elif not isinstance(value, list):
+        want = desc["shape"]
+        if value.ndim != len(want) or any(w != -1 and w != g for w, g in zip(want[1:], value.shape[1:])):
+            raise RequestError(f"input '{name}' must have shape {want} (-1: any), got {list(value.shape)}")
+    return value
 
 
 def _to_pipeline(desc: dict, value):

@@ -10,7 +10,6 @@ as a 4-byte little-endian length and the bytes.
 """
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import struct
@@ -48,16 +47,19 @@ def _tolist(a):
     raise TypeError(f"cannot write a {type(a).__name__} as JSON")
 
 
-def decompress(body: bytes, encoding: Optional[str]) -> bytes:
+def decompress(body: bytes, encoding: Optional[str], limit: int = 256 << 20) -> bytes:
     if not encoding or encoding == "identity":
         return body
-    try:
-        if encoding == "gzip":
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            return zlib.decompress(body)
-    except (OSError, zlib.error, EOFError) as e:
-        raise RequestError(f"the body is not valid {encoding} data: {e}") from None
+    if encoding in ("gzip", "deflate"):
+        # bounded: a small body must not inflate into gigabytes
+        d = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
+        try:
+            out = d.decompress(body, limit)
+        except zlib.error as e:
+            raise RequestError(f"the body is not valid {encoding} data: {e}") from None
+        if d.unconsumed_tail:
+            raise RequestError(f"the body inflates to more than {limit:,} bytes")
+        return out
     raise RequestError(f"unsupported Content-Encoding {encoding!r} (gzip, deflate or none)")
 
 
