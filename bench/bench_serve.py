@@ -5,27 +5,29 @@ bench/SERVE_RESULTS.md.
 
 The pipeline is the seed's TextPipeline (bytes -> input_ids, segment_ids,
 mask; max_len 32), saved with matx_nb. Servers, all on 127.0.0.1, each in its
-own process:
+own process (groups), each with 1 and with 2 server processes:
 - matx-serve with dynamic batching, and with --max-batch-size 1 (no merging);
 - the baseline a team writes today: FastAPI on uvicorn, the same TextPipeline
   in CPython (bench/serve_baseline.py), the same KServe v2 JSON in and out;
 and the ceiling: the saved pipeline called in process (matx_nb.load), no HTTP.
 
-Clients are bench/serve_load.py processes: 1, 8 and 32 keep-alive
-connections in a closed loop, each answer checked byte for byte against an
-answer verified beforehand against the pipeline run in process. Requests hold
-1 text, or 8 texts for the server-overhead comparison. Every case runs once
-per round, servers in a rotating order; medians of the rounds, and the
-spread (min-max of the rounds). Then a soak of --soak requests with the
-server's RSS at its start and end.
+The client is wrk (`apt-get install wrk`; a C client, so that the 2 cores go
+to the servers rather than to the load generator): 1, 8 and 32 keep-alive
+connections in a closed loop; bench/serve_check.lua checks each answer byte
+for byte against one verified beforehand against the pipeline run in
+process. Requests hold 1 text, or 8 texts for the server-overhead comparison.
+Every case runs once per round, servers in a rotating order; medians of the
+rounds, and the spread (min-max of the rounds). Then a soak of --soak requests
+with the server's RSS at its start and end.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import pickle
 import platform
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -58,9 +60,11 @@ def texts(n: int, seed: int):
     return [SENTENCES[i] + f" #{seed}-{k}" for k, i in enumerate(rng.integers(0, len(SENTENCES), n))]
 
 
-def payload(batch):
-    return json.dumps({"inputs": [{"name": "text", "shape": [len(batch)], "datatype": "BYTES",
-                                   "data": batch}]}).encode()
+def payload(batch, rid=None):
+    doc = {"inputs": [{"name": "text", "shape": [len(batch)], "datatype": "BYTES", "data": batch}]}
+    if rid is not None:
+        doc["id"] = str(rid)
+    return json.dumps(doc).encode()
 
 
 def build(work: Path):
@@ -91,26 +95,28 @@ def post(url, body):
 
 
 def verified_answers(url, batches, loaded):
-    """Each payload's answer, checked against the pipeline run in process."""
+    """Each payload's answer (request ids 1..N), checked against the pipeline run in process."""
     answers = []
-    for batch in batches:
-        body = post(url + "/v2/models/text/infer", payload(batch))
+    for k, batch in enumerate(batches, 1):
+        body = post(url + "/v2/models/text/infer", payload(batch, k))
         doc = json.loads(body)
         want = loaded.run({"text": [t.encode() for t in batch]})
         for out, w in zip(doc["outputs"], want):
             got = np.asarray(out["data"], dtype=np.int64).reshape(out["shape"])
             if not np.array_equal(got, w.numpy()):
                 raise SystemExit(f"{url}: output {out['name']} differs from the pipeline run in process")
+        if doc.get("id") != str(k):
+            raise SystemExit(f"{url}: the answer does not carry the request's id")
         answers.append(body)
     return answers
 
 
 class Baseline:
-    def __init__(self, vocab: Path):
+    def __init__(self, vocab: Path, workers: int = 1):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "serve_baseline.py"), str(vocab),
-                                      str(MAX_LEN), str(self.port)], stdout=subprocess.DEVNULL)
+                                      str(MAX_LEN), str(self.port), str(workers)], stdout=subprocess.DEVNULL)
         for _ in range(600):
             try:
                 urllib.request.urlopen(self.url + "/docs", timeout=1)
@@ -124,21 +130,32 @@ class Baseline:
         self.proc.wait(30)
 
 
-def load(url: str, batches, answers, concurrency: int, seconds: float, requests: int = 10 ** 9) -> dict:
-    host, port = url.split("://")[1].split(":")
-    case = {"host": host, "port": int(port), "path": "/v2/models/text/infer",
-            "payloads": [payload(b) for b in batches], "expected": answers, "concurrency": concurrency,
-            "requests": requests, "seconds": seconds}
-    with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as f:
-        pickle.dump(case, f)
-    try:
-        out = subprocess.run([sys.executable, str(ROOT / "bench" / "serve_load.py"), f.name],
-                             capture_output=True, text=True, timeout=seconds + 600)
-    finally:
-        os.unlink(f.name)
-    if out.returncode != 0:
-        raise SystemExit(f"load generator failed: {out.stderr[-2000:]}")
-    return json.loads(out.stdout)
+def load(url: str, batches, answers, concurrency: int, seconds: float, limit: int = 0) -> dict:
+    """wrk (one thread, `concurrency` keep-alive connections, closed loop) with
+    bench/serve_check.lua checking every answer."""
+    with tempfile.TemporaryDirectory() as d:
+        for k, (batch, ans) in enumerate(zip(batches, answers), 1):
+            Path(d, f"req{k}").write_bytes(payload(batch, k))
+            Path(d, f"ans{k}").write_bytes(ans)
+        env = dict(os.environ, MATX_BENCH_DIR=d, MATX_BENCH_N=str(len(batches)), MATX_BENCH_LIMIT=str(limit),
+                   MATX_BENCH_PATH="/v2/models/text/infer")
+        proc = subprocess.Popen(["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "30s",
+                                 "--latency", "-s", str(ROOT / "bench" / "serve_check.lua"), url],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        if limit:  # wrk runs for its duration: end it once the script has seen `limit` answers
+            deadline = time.monotonic() + seconds
+            while proc.poll() is None and not Path(d, "limit").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=seconds + 120)
+    line = next((x for x in stdout.splitlines() if x.startswith("WRKRESULT ")), None)
+    if line is None:
+        raise SystemExit(f"wrk failed: {stdout[-1500:]} {stderr[-1500:]}")
+    r = json.loads(line.split(" ", 1)[1])
+    r["throughput"] = r["answers"] / r["seconds"]
+    r["lost"] = r["errors"]
+    return r
 
 
 def in_process(loaded, batches, seconds: float, threads: int) -> float:
@@ -174,6 +191,9 @@ def spread(xs):
     return f"{min(xs):,.0f}-{max(xs):,.0f}"
 
 
+BATCHING, NO_BATCHING, FASTAPI = "matx-serve, dynamic batching", "matx-serve, no batching", "FastAPI + CPython"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
@@ -181,48 +201,48 @@ def main():
     ap.add_argument("--soak", type=int, default=100_000)
     ap.add_argument("--out", default=str(ROOT / "bench" / "SERVE_RESULTS.md"))
     args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench_serve.py drives the servers with wrk: apt-get install wrk")
     import matx_nb
     import matx_nb.serve
     work = Path(tempfile.mkdtemp(prefix="bench_serve_"))
     vocab, folder = build(work)
     loaded = matx_nb.load(folder)
     batches = {1: [texts(1, s) for s in range(64)], 8: [texts(8, 100 + s) for s in range(16)]}
-    servers = {
-        "matx-serve, dynamic batching": matx_nb.serve.launch(
-            {"text": folder}, max_batch_size=64, max_queue_delay_us=500, instances=2, max_queue=4096),
-        "matx-serve, no batching": matx_nb.serve.launch(
-            {"text": folder}, max_batch_size=1, instances=2, max_queue=4096),
-        "FastAPI + CPython": Baseline(vocab),
-    }
+    opts = dict(max_queue_delay_us=500, max_queue=4096)
+    servers = {}
+    for w in (1, 2):  # like for like: the same number of processes on each side
+        servers[(BATCHING, w)] = matx_nb.serve.launch({"text": folder}, max_batch_size=64, workers=w, **opts)
+        servers[(NO_BATCHING, w)] = matx_nb.serve.launch({"text": folder}, max_batch_size=1, workers=w, **opts)
+        servers[(FASTAPI, w)] = Baseline(vocab, w)
     try:
-        answers = {name: {rows: verified_answers(s.url, bs, loaded) for rows, bs in batches.items()}
-                   for name, s in servers.items()}
+        answers = {key: {rows: verified_answers(s.url, bs, loaded) for rows, bs in batches.items()}
+                   for key, s in servers.items()}
         cases = [(1, 1), (1, 8), (1, 32), (8, 8), (8, 32)]
-        results = {}  # (server, rows, concurrency) -> [round results]
+        results = {}  # (server, workers, rows, concurrency) -> [round results]
         ceiling = {(rows, th): [] for rows in batches for th in (1, 2)}
-        names = list(servers)
+        keys = list(servers)
         for r in range(args.rounds):
             for rows, conc in cases:
-                order = names[r % len(names):] + names[:r % len(names)]
-                for name in order:
-                    if name.startswith("FastAPI") and rows == 8:
+                for key in keys[r % len(keys):] + keys[:r % len(keys)]:
+                    if key[0] == FASTAPI and rows == 8:
                         continue
-                    res = load(servers[name].url, batches[rows], answers[name][rows], conc, args.seconds)
-                    results.setdefault((name, rows, conc), []).append(res)
-                    print(f"round {r + 1} {name:32s} rows {rows} c {conc:2d}: {res['throughput']:8.0f} req/s "
-                          f"p50 {res['p50'] * 1e3:6.2f} ms p99 {res['p99'] * 1e3:6.2f} ms "
-                          f"failures {res['failures']}", flush=True)
+                    res = load(servers[key].url, batches[rows], answers[key][rows], conc, args.seconds)
+                    results.setdefault((*key, rows, conc), []).append(res)
+                    print(f"round {r + 1} {key[0]:30s} {key[1]}w rows {rows} c {conc:2d}: "
+                          f"{res['throughput']:8.0f} req/s p50 {res['p50'] * 1e3:6.2f} ms "
+                          f"p99 {res['p99'] * 1e3:6.2f} ms failures {res['failures']} errors {res['errors']}",
+                          flush=True)
             for (rows, th) in ceiling:
                 ceiling[(rows, th)].append(in_process(loaded, batches[rows], args.seconds / 2, th))
         soak = None
         if args.soak:
-            s = servers["matx-serve, dynamic batching"]
-            pid = s.proc.pid
-            rss0 = rss_kb(pid)
-            res = load(s.url, batches[1], answers["matx-serve, dynamic batching"][1], 32, 3600, args.soak)
-            soak = {"rss0": rss0, "rss1": rss_kb(pid), **res}
-            print(f"soak: {res['requests']} requests in {res['seconds']:.0f} s, failures {res['failures']}, "
-                  f"RSS {rss0} -> {soak['rss1']} kB", flush=True)
+            s = servers[(BATCHING, 1)]
+            rss0 = rss_kb(s.proc.pid)
+            res = load(s.url, batches[1], answers[(BATCHING, 1)][1], 32, 3600, args.soak)
+            soak = {"rss0": rss0, "rss1": rss_kb(s.proc.pid), **res}
+            print(f"soak: {res['answers']} answers in {res['seconds']:.0f} s, failures {res['failures']}, "
+                  f"errors {res['errors']}, RSS {rss0} -> {soak['rss1']} kB", flush=True)
     finally:
         for s in servers.values():
             s.stop()
@@ -232,56 +252,61 @@ def main():
 def write(args, results, ceiling, soak):
     med = statistics.median
 
-    def m(name, rows, conc, key):
-        return med(r[key] for r in results[(name, rows, conc)])
+    def m(name, w, rows, conc, key):
+        return med(r[key] for r in results[(name, w, rows, conc)])
 
     lines = ["# matx-serve under load (bench/bench_serve.py)", "",
-             f"The seed's TextPipeline (max_len {MAX_LEN}) over KServe v2 JSON on 127.0.0.1; {args.rounds} rounds "
-             f"of {args.seconds:g} s per case, servers in a rotating order; medians of the rounds, spread = min-max "
-             f"of the rounds' throughput. Clients: bench/serve_load.py processes (keep-alive connections, closed "
-             f"loop, every answer checked byte for byte). matx-serve: 2 instances; with batching "
-             f"--max-batch-size 64 --max-queue-delay-us 500. {platform.machine()}, {os.cpu_count()} cores shared "
-             f"by the server and the load generator; figures on a shared VM are noisy.", "",
+             f"The seed's TextPipeline (max_len {MAX_LEN}) over KServe v2 JSON on 127.0.0.1. Client: wrk (one "
+             f"thread, keep-alive connections in a closed loop; bench/serve_check.lua checks every answer byte for "
+             f"byte against one verified beforehand against the pipeline run in process). {args.rounds} rounds of "
+             f"{args.seconds:g} s per case, servers in a rotating order; medians of the rounds; spread = min-max of "
+             f"the rounds' throughput. Each side runs with 1 and with 2 server processes (matx-serve --workers, "
+             f"uvicorn --workers). matx-serve: 1 instance per worker, --max-queue-delay-us 500; with batching "
+             f"--max-batch-size 64, without --max-batch-size 1. {platform.machine()}, {os.cpu_count()} cores shared "
+             f"by the servers and wrk; figures on a shared VM are noisy.", "",
              "## One text per request", "",
-             "| server | connections | throughput (req/s) | spread | p50 | p99 | p99/p50 | lost or wrong |",
-             "|---|---|---|---|---|---|---|---|"]
-    for conc in (1, 8, 32):
-        for name in dict.fromkeys(k[0] for k in results):
-            if (name, 1, conc) not in results:
-                continue
-            rs = results[(name, 1, conc)]
-            p50, p99 = m(name, 1, conc, "p50"), m(name, 1, conc, "p99")
-            lines.append(f"| {name} | {conc} | {m(name, 1, conc, 'throughput'):,.0f} | "
-                         f"{spread([r['throughput'] for r in rs])} | {p50 * 1e3:.2f} ms | {p99 * 1e3:.2f} ms | "
-                         f"{p99 / p50:.1f} | {sum(r['failures'] + r['sent'] - r['requests'] for r in rs)} |")
-    base = m("FastAPI + CPython", 1, 32, "throughput")
-    best = m("matx-serve, dynamic batching", 1, 32, "throughput")
-    lines += ["", f"At 32 connections matx-serve with dynamic batching serves **{best / base:.1f}x** the "
-              f"FastAPI + CPython baseline's throughput (target >= 5x); its p99/p50 is "
-              f"**{m('matx-serve, dynamic batching', 1, 32, 'p99') / m('matx-serve, dynamic batching', 1, 32, 'p50'):.1f}** "
-              "(target <= 3).", "",
-              "## Eight texts per request: the server against the pipeline in process", "",
-              "| runner | connections / threads | texts/s | spread | overhead vs in process (1 thread) |",
-              "|---|---|---|---|---|"]
-    ceil1 = med(ceiling[(8, 1)])
+             "| server | processes | connections | throughput (req/s) | spread | p50 | p99 | p99/p50 | lost | wrong |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for w in (1, 2):
+        for conc in (1, 8, 32):
+            for name in (BATCHING, NO_BATCHING, FASTAPI):
+                rs = results[(name, w, 1, conc)]
+                p50, p99 = m(name, w, 1, conc, "p50"), m(name, w, 1, conc, "p99")
+                lines.append(f"| {name} | {w} | {conc} | {m(name, w, 1, conc, 'throughput'):,.0f} | "
+                             f"{spread([r['throughput'] for r in rs])} | {p50 * 1e3:.2f} ms | {p99 * 1e3:.2f} ms | "
+                             f"{p99 / p50:.1f} | {sum(r['lost'] for r in rs)} | {sum(r['failures'] for r in rs)} |")
+    lines.append("")
+    for w in (1, 2):
+        best, base = m(BATCHING, w, 1, 32, "throughput"), m(FASTAPI, w, 1, 32, "throughput")
+        ratio = m(BATCHING, w, 1, 32, "p99") / m(BATCHING, w, 1, 32, "p50")
+        lines.append(f"- {w} process{'es' if w > 1 else ''} each, 32 connections: matx-serve with dynamic batching "
+                     f"serves **{best / base:.1f}x** the FastAPI + CPython throughput (target >= 5x); its p99/p50 "
+                     f"is **{ratio:.1f}** (target <= 3).")
+    lines.append(f"- matx-serve with 2 workers against FastAPI with 1: "
+                 f"**{m(BATCHING, 2, 1, 32, 'throughput') / m(FASTAPI, 1, 1, 32, 'throughput'):.1f}x**.")
+    lines += ["", "## Eight texts per request: the server against the pipeline in process", "",
+              "| runner | processes / threads | connections | texts/s | spread | overhead vs in process |",
+              "|---|---|---|---|---|---|"]
     for th in (1, 2):
         xs = ceiling[(8, th)]
-        lines.append(f"| in process (matx_nb.load, no HTTP), batches of 8 | {th} thread{'s' if th > 1 else ''} | "
+        lines.append(f"| in process (matx_nb.load, no HTTP), batches of 8 | {th} thread{'s' if th > 1 else ''} | | "
                      f"{med(xs):,.0f} | {spread(xs)} | |")
-    for name in ("matx-serve, dynamic batching", "matx-serve, no batching"):
-        for conc in (8, 32):
-            rs = results[(name, 8, conc)]
-            tput = [r["throughput"] * 8 for r in rs]
-            lines.append(f"| {name} | {conc} | {med(tput):,.0f} | {spread(tput)} | "
-                         f"{max(0.0, 1 - med(tput) / ceil1) * 100:.0f}% |")
+    for w in (1, 2):
+        ceil = med(ceiling[(8, w)])
+        for name in (BATCHING, NO_BATCHING):
+            for conc in (8, 32):
+                tput = [r["throughput"] * 8 for r in results[(name, w, 8, conc)]]
+                lines.append(f"| {name} | {w} | {conc} | {med(tput):,.0f} | {spread(tput)} | "
+                             f"{(1 - med(tput) / ceil) * 100:.0f}% (vs {w} thread{'s' if w > 1 else ''}) |")
     lines += ["", f"In process, one text per call: {med(ceiling[(1, 1)]):,.0f} texts/s (1 thread), "
-              f"{med(ceiling[(1, 2)]):,.0f} (2 threads)."]
+              f"{med(ceiling[(1, 2)]):,.0f} (2 threads). A negative overhead is a server whose merged batches "
+              "(dynamic batching) run faster than batches of 8 in process."]
     if soak:
         lines += ["", "## Soak", "",
-                  f"{soak['requests']:,} requests (one text each, 32 connections) to matx-serve with dynamic "
-                  f"batching in {soak['seconds']:.0f} s ({soak['throughput']:,.0f} req/s): "
-                  f"{soak['failures'] + soak['sent'] - soak['requests']} lost or wrong; the server's RSS "
-                  f"{soak['rss0'] / 1024:.1f} MiB at the start, {soak['rss1'] / 1024:.1f} MiB at the end."]
+                  f"{soak['answers']:,} requests (one text each, 32 connections) to matx-serve with dynamic batching "
+                  f"(1 process) in {soak['seconds']:.0f} s ({soak['throughput']:,.0f} req/s): {soak['errors']} "
+                  f"lost, {soak['failures']} wrong; the server's RSS {soak['rss0'] / 1024:.1f} MiB at the start, "
+                  f"{soak['rss1'] / 1024:.1f} MiB at the end."]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

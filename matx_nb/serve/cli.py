@@ -191,7 +191,7 @@ def run(server, sock, url: str, drain_timeout: float, log_level: str = "warning"
                 print(f"matx-serve: ready at {url} (models: {', '.join(server.models)})", flush=True)
 
     config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=drain_timeout,
-                            access_log=False, lifespan="on")
+                            access_log=False, lifespan="on", proxy_headers=False)
     userver = _Uvicorn(config)
     # uvicorn handles SIGTERM/SIGINT while it serves (a graceful drain), then
     # re-raises the signal to the handlers it found: these make that a clean exit 0.

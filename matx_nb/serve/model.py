@@ -26,6 +26,11 @@ from ..pipeline.export import LoadedPipeline, _FolderCheck
 log = logging.getLogger("matx_nb.serve")
 
 
+# A batch expected to run in less than this runs on the event loop's thread:
+# handing it to an instance's thread (and the GIL back) costs more than it does.
+INLINE_BELOW = 0.001
+
+
 class RequestError(ValueError):
     """A malformed request: answered 400 with this message."""
 
@@ -109,6 +114,7 @@ class ServedModel:
         self.queue: collections.deque = collections.deque()
         self.pool = ThreadPoolExecutor(max_workers=instances, thread_name_prefix=f"matx-serve-{name}")
         self.ready = False
+        self._row_seconds = None  # a run's time per row, averaged: runs expected to be short go inline
         self._arrived: Optional[asyncio.Event] = None
         self._collect_lock: Optional[asyncio.Lock] = None
         self._workers: List[asyncio.Task] = []
@@ -264,8 +270,15 @@ class ServedModel:
                 batch = await self._next_batch()
             if self.metrics is not None:
                 self.metrics.batch(self.name, batch)
+            rows = max(1, sum(r.n for r in batch))
+            t0 = time.perf_counter()
             try:
-                results = await loop.run_in_executor(self.pool, self._run, pipe, batch)
+                if self._row_seconds is not None and self._row_seconds * rows < INLINE_BELOW:
+                    results = self._run(pipe, batch)
+                else:
+                    results = await loop.run_in_executor(self.pool, self._run, pipe, batch)
+                took = (time.perf_counter() - t0) / rows
+                self._row_seconds = took if self._row_seconds is None else 0.8 * self._row_seconds + 0.2 * took
             except Exception as e:
                 if len(batch) == 1:  # the pipeline's own error, for this request
                     results = [e]
