@@ -6,6 +6,7 @@
 // generated code never includes Python headers: it reads and builds host values
 // through these callbacks and converts straight into typed C++ values.
 #pragma once
+#include "linkage.h"
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -773,7 +774,7 @@ MX_RT void check_kwonly_given(const char* name, std::initializer_list<const char
 
 // Holds the GIL released for the lifetime of the scope.
 // The library's set_host(): where its loops look for an interrupt.
-inline void bind_interrupts(const mx_host_api* h) {
+MX_INLINE void bind_interrupts(const mx_host_api* h) {
   if (h->abi_version >= 6 && h->interrupt_word && h->interrupt_take) {
     detail::g_interrupt_word = h->interrupt_word;
     detail::g_interrupt_take = h->interrupt_take;

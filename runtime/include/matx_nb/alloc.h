@@ -6,6 +6,7 @@
 // allocation of the same class. A block may be freed by another thread or
 // another compiled library: every block carries its class in a header.
 #pragma once
+#include "linkage.h"
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -20,7 +21,7 @@ constexpr int kClasses = kSmall + 4;            // then 512, 1024, 2048, 4096
 constexpr size_t kMaxCachedBytes = 64 << 20;    // per thread
 constexpr uint8_t kLarge = 0xFF;
 
-inline int size_class(size_t total) {
+MX_INLINE int size_class(size_t total) {
   if (total <= 256) return int((total + 15) / 16) - 1;
   if (total > 4096) return kLarge;
   int c = kSmall;
@@ -28,7 +29,7 @@ inline int size_class(size_t total) {
   while (s < total) { s <<= 1; ++c; }
   return c;
 }
-inline size_t class_bytes(int c) { return c < kSmall ? size_t(c + 1) * 16 : size_t(512) << (c - kSmall); }
+MX_INLINE size_t class_bytes(int c) { return c < kSmall ? size_t(c + 1) * 16 : size_t(512) << (c - kSmall); }
 
 struct FreeBlock { FreeBlock* next; };
 
@@ -43,7 +44,7 @@ struct ThreadCache {
   bool dead;        // thread exit: the Reaper has run, cache nothing more
 };
 
-inline ThreadCache& cache() {
+MX_INLINE ThreadCache& cache() {
   static thread_local ThreadCache tc;  // zero-initialized
   return tc;
 }
@@ -63,7 +64,7 @@ struct Reaper {
 };
 
 // Slow path, once per thread: arms the Reaper. False at thread exit.
-inline bool arm(ThreadCache& tc) {
+MX_INLINE bool arm(ThreadCache& tc) {
   if (tc.dead) return false;
   static thread_local Reaper reaper;
   (void)reaper;
@@ -71,7 +72,7 @@ inline bool arm(ThreadCache& tc) {
   return true;
 }
 
-inline void* allocate(size_t payload) {
+MX_INLINE void* allocate(size_t payload) {
   size_t total = payload + kHeader;
   int c = size_class(total);
   char* block;
@@ -91,7 +92,7 @@ inline void* allocate(size_t payload) {
   return block + kHeader;
 }
 
-inline void deallocate(void* p) {
+MX_INLINE void deallocate(void* p) {
   char* block = static_cast<char*>(p) - kHeader;
   int c = uint8_t(block[0]);
   if (c != kLarge) {

@@ -1,5 +1,6 @@
 // Any: a dynamically typed value for code annotated `Any`.
 #pragma once
+#include "linkage.h"
 #include <string>
 #include <vector>
 
@@ -58,10 +59,10 @@ class Any {
   Object* obj() const { return obj_.get(); }
   Str str() const { return Str(Ref<StrObj>::borrow(static_cast<StrObj*>(obj_.get()))); }
   Bytes bytes() const { return Bytes(Ref<BytesObj>::borrow(static_cast<BytesObj*>(obj_.get()))); }
-  // The items of a list or a tuple.
-  List<Any> list() const { return List<Any>(Ref<ListObj<Any>>::borrow(static_cast<ListObj<Any>*>(obj_.get()))); }
-  Dict<Any, Any> dict() const { return Dict<Any, Any>(Ref<DictObj<Any, Any>>::borrow(static_cast<DictObj<Any, Any>*>(obj_.get()))); }
-  Set<Any> set() const { return Set<Any>(Ref<SetObj<Any>>::borrow(static_cast<SetObj<Any>*>(obj_.get()))); }
+  // The items of a list or a tuple. (Templates: see MX_INLINE in linkage.h.)
+  template <class = void> List<Any> list() const { return List<Any>(Ref<ListObj<Any>>::borrow(static_cast<ListObj<Any>*>(obj_.get()))); }
+  template <class = void> Dict<Any, Any> dict() const { return Dict<Any, Any>(Ref<DictObj<Any, Any>>::borrow(static_cast<DictObj<Any, Any>*>(obj_.get()))); }
+  template <class = void> Set<Any> set() const { return Set<Any>(Ref<SetObj<Any>>::borrow(static_cast<SetObj<Any>*>(obj_.get()))); }
   const char* type_name() const {
     switch (tag_) {
       case TypeTag::None: return "NoneType";
@@ -168,7 +169,7 @@ struct Hash<Any> {
   }
 };
 
-inline bool truth(const Any& a) {
+MX_INLINE bool truth(const Any& a) {
   switch (a.tag()) {
     case TypeTag::None: return false;
     case TypeTag::Bool: return a.b();
@@ -216,7 +217,7 @@ MX_RT void repr_into(StrBuilder& b, const Any& a) {
   }
 }
 #endif
-inline Str to_str(const Any& a) { return a.tag() == TypeTag::Str ? a.str() : repr(a); }
+MX_INLINE Str to_str(const Any& a) { return a.tag() == TypeTag::Str ? a.str() : repr(a); }
 
 [[noreturn]] inline void any_type_error(const Any& a, const char* want) {
   raise(ErrKind::TypeError, std::string("expected ") + want + ", got " + a.type_name());
@@ -282,7 +283,7 @@ template <class T> inline T any_cast(const Any& a) { return AnyCast<T>::of(a); }
 // Host values of any type come in as Any; tuples become lists of Any.
 template <> struct Conv<Any> {
   static std::string name() { return "Any"; }
-  static Any from_host(const mx_host_api* h, mx_host_obj o) {
+  template <class = void> static Any from_host(const mx_host_api* h, mx_host_obj o) {
     switch (h->kind(o)) {
       case MX_HK_NONE: return Any();
       case MX_HK_BOOL: return Any(Conv<bool>::from_host(h, o));
@@ -316,7 +317,7 @@ template <> struct Conv<Any> {
       }
     }
   }
-  static mx_host_obj to_host(const mx_host_api* h, const Any& a) {
+  template <class = void> static mx_host_obj to_host(const mx_host_api* h, const Any& a) {
     switch (a.tag()) {
       case TypeTag::None: return h->new_none();
       case TypeTag::Bool: return h->new_bool(a.b());

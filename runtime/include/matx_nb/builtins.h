@@ -2,6 +2,7 @@
 // functions named <type>_<method> (str_split is str.split). Every function that
 // can raise takes the caller's Loc last.
 #pragma once
+#include "linkage.h"
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -26,7 +27,7 @@ struct SliceArg {
 [[noreturn]] __attribute__((noinline, cold)) inline void raise_changed_size(const Loc* loc) {
   raise(ErrKind::RuntimeError, "dictionary changed size during iteration", loc);
 }
-inline void check_unpack(size_t have, size_t want, const Loc* loc) {
+MX_INLINE void check_unpack(size_t have, size_t want, const Loc* loc) {
   if (have != want) {
     if (have > want)
       raise(ErrKind::ValueError, "too many values to unpack (expected " + std::to_string(want) + ")", loc);
@@ -48,7 +49,7 @@ inline const T& bound_read(const T& v, bool bound, const char* name, const Loc* 
 // ---- numbers ---------------------------------------------------------------------
 
 // Exact comparison of an int with a float, as Python does (no rounding of the int).
-inline int num_cmp(int64_t a, double b) {
+MX_INLINE int num_cmp(int64_t a, double b) {
   if (std::isnan(b)) return 2;  // unordered
   if (b >= 9223372036854775808.0) return -1;
   if (b < -9223372036854775808.0) return 1;
@@ -58,13 +59,13 @@ inline int num_cmp(int64_t a, double b) {
   if (a > bi) return 1;
   return fl == b ? 0 : -1;
 }
-inline int num_cmp(double a, int64_t b) {
+MX_INLINE int num_cmp(double a, int64_t b) {
   int r = num_cmp(b, a);
   return r == 2 ? 2 : -r;
 }
-inline int num_cmp(double a, double b) { return a < b ? -1 : (a > b ? 1 : (a == b ? 0 : 2)); }
-inline int num_cmp(bool a, double b) { return num_cmp(int64_t(a), b); }
-inline int num_cmp(double a, bool b) { return num_cmp(a, int64_t(b)); }
+MX_INLINE int num_cmp(double a, double b) { return a < b ? -1 : (a > b ? 1 : (a == b ? 0 : 2)); }
+MX_INLINE int num_cmp(bool a, double b) { return num_cmp(int64_t(a), b); }
+MX_INLINE int num_cmp(double a, bool b) { return num_cmp(a, int64_t(b)); }
 template <class A, class B> inline bool num_eq(A a, B b) { return num_cmp(a, b) == 0; }
 template <class A, class B> inline bool num_ne(A a, B b) { return num_cmp(a, b) != 0; }
 template <class A, class B> inline bool num_lt(A a, B b) { return num_cmp(a, b) == -1; }
@@ -96,9 +97,9 @@ inline T max_(T a) { return a; }
 template <class T, class... R>
 inline T max_(T a, T b, R... rest) { return max_(lt(a, b) ? b : a, rest...); }
 
-inline int64_t to_int(int64_t v, const Loc*) { return v; }
-inline int64_t to_int(bool v, const Loc*) { return v; }
-inline int64_t to_int(double v, const Loc* loc) {
+MX_INLINE int64_t to_int(int64_t v, const Loc*) { return v; }
+MX_INLINE int64_t to_int(bool v, const Loc*) { return v; }
+MX_INLINE int64_t to_int(double v, const Loc* loc) {
   if (std::isnan(v)) raise(ErrKind::ValueError, "cannot convert float NaN to integer", loc);
   if (std::isinf(v)) raise(ErrKind::OverflowError, "cannot convert float infinity to integer", loc);
   double t = std::trunc(v);
@@ -106,7 +107,7 @@ inline int64_t to_int(double v, const Loc* loc) {
     raise(ErrKind::OverflowError, "int too large to convert to a 64-bit int", loc);
   return int64_t(t);
 }
-inline int64_t to_int_base(const Str& s, int64_t base, const Loc* loc) {
+MX_INLINE int64_t to_int_base(const Str& s, int64_t base, const Loc* loc) {
   if (base != 0 && (base < 2 || base > 36)) raise(ErrKind::ValueError, "int() base must be >= 2 and <= 36, or 0", loc);
   U32Of u(s);
   auto r = numconv::parse_int(u.data(), u.size(), int(base), &unicode::decimal_value);
@@ -116,28 +117,28 @@ inline int64_t to_int_base(const Str& s, int64_t base, const Loc* loc) {
                                    utf8_encode(repr(s)), loc);
   return r.value;
 }
-inline int64_t to_int(const Str& s, const Loc* loc) { return to_int_base(s, 10, loc); }
-inline int64_t to_int(const Bytes& s, const Loc* loc) {
+MX_INLINE int64_t to_int(const Str& s, const Loc* loc) { return to_int_base(s, 10, loc); }
+MX_INLINE int64_t to_int(const Bytes& s, const Loc* loc) {
   auto r = numconv::parse_int_bytes(s.data(), s.size(), 10);
   if (r.overflow) raise(ErrKind::OverflowError, "int too large to convert to a 64-bit int", loc);
   if (!r.ok) raise(ErrKind::ValueError, "invalid literal for int() with base 10: " + utf8_encode(repr(s)), loc);
   return r.value;
 }
-inline double to_float(double v, const Loc*) { return v; }
-inline double to_float(int64_t v, const Loc*) { return double(v); }
-inline double to_float(bool v, const Loc*) { return v ? 1.0 : 0.0; }
-inline double to_float(const Str& s, const Loc* loc) {
+MX_INLINE double to_float(double v, const Loc*) { return v; }
+MX_INLINE double to_float(int64_t v, const Loc*) { return double(v); }
+MX_INLINE double to_float(bool v, const Loc*) { return v ? 1.0 : 0.0; }
+MX_INLINE double to_float(const Str& s, const Loc* loc) {
   U32Of u(s);
   auto r = numconv::parse_float(u.data(), u.size(), &unicode::decimal_value);
   if (!r.ok) raise(ErrKind::ValueError, "could not convert string to float: " + utf8_encode(repr(s)), loc);
   return r.value;
 }
-inline int64_t ord(const Str& s, const Loc* loc) {
+MX_INLINE int64_t ord(const Str& s, const Loc* loc) {
   if (s.size() != 1)
     raise(ErrKind::TypeError, "ord() expected a character, but string of length " + std::to_string(s.size()) + " found", loc);
   return int64_t(s[0]);
 }
-inline Str chr(int64_t c, const Loc* loc) {
+MX_INLINE Str chr(int64_t c, const Loc* loc) {
   // CPython converts the argument to a C int first.
   if (c > INT32_MAX || c < INT32_MIN) raise(ErrKind::OverflowError, "Python int too large to convert to C int", loc);
   if (c < 0 || c > 0x10FFFF) raise(ErrKind::ValueError, "chr() arg not in range(0x110000)", loc);
@@ -148,7 +149,7 @@ inline Str chr(int64_t c, const Loc* loc) {
 
 // Number of items of range(lo, hi, step). Up to 2**64 - 1 of them fit in a
 // uint64; a length over 2**63 - 1 raises OverflowError like CPython's len().
-inline int64_t range_len(int64_t lo, int64_t hi, int64_t step, const Loc* loc) {
+MX_INLINE int64_t range_len(int64_t lo, int64_t hi, int64_t step, const Loc* loc) {
   if (step == 0) raise(ErrKind::ValueError, "range() arg 3 must not be zero", loc);
   uint64_t n;
   if (step > 0) {
@@ -162,17 +163,17 @@ inline int64_t range_len(int64_t lo, int64_t hi, int64_t step, const Loc* loc) {
     raise(ErrKind::OverflowError, "Python int too large to convert to C ssize_t", loc);
   return int64_t(n);
 }
-inline int64_t range_len_of(int64_t hi, const Loc* loc) { return range_len(0, hi, 1, loc); }
-inline int64_t range_len_of(int64_t lo, int64_t hi, const Loc* loc) { return range_len(lo, hi, 1, loc); }
-inline int64_t range_len_of(int64_t lo, int64_t hi, int64_t st, const Loc* loc) { return range_len(lo, hi, st, loc); }
-inline bool range_contains(int64_t x, int64_t hi) { return x >= 0 && x < hi; }
-inline bool range_contains(int64_t x, int64_t lo, int64_t hi) { return x >= lo && x < hi; }
-inline bool range_contains(int64_t x, int64_t lo, int64_t hi, int64_t st) {
+MX_INLINE int64_t range_len_of(int64_t hi, const Loc* loc) { return range_len(0, hi, 1, loc); }
+MX_INLINE int64_t range_len_of(int64_t lo, int64_t hi, const Loc* loc) { return range_len(lo, hi, 1, loc); }
+MX_INLINE int64_t range_len_of(int64_t lo, int64_t hi, int64_t st, const Loc* loc) { return range_len(lo, hi, st, loc); }
+MX_INLINE bool range_contains(int64_t x, int64_t hi) { return x >= 0 && x < hi; }
+MX_INLINE bool range_contains(int64_t x, int64_t lo, int64_t hi) { return x >= lo && x < hi; }
+MX_INLINE bool range_contains(int64_t x, int64_t lo, int64_t hi, int64_t st) {
   if (st == 0) return false;
   if (st > 0 ? (x < lo || x >= hi) : (x > lo || x <= hi)) return false;
   return mod(sub(x, lo, nullptr), st, nullptr) == 0;
 }
-inline List<int64_t> range_list3(int64_t lo, int64_t hi, int64_t st, const Loc* loc) {
+MX_INLINE List<int64_t> range_list3(int64_t lo, int64_t hi, int64_t st, const Loc* loc) {
   int64_t n = range_len(lo, hi, st, loc);
   if (n > (int64_t(1) << 36)) raise(ErrKind::MemoryError, "range too large for a list", loc);
   List<int64_t> out;
@@ -180,9 +181,9 @@ inline List<int64_t> range_list3(int64_t lo, int64_t hi, int64_t st, const Loc* 
   for (int64_t k = 0; k < n; ++k) out.push_back(lo + k * st);
   return out;
 }
-inline List<int64_t> range_list(int64_t hi, const Loc* loc) { return range_list3(0, hi, 1, loc); }
-inline List<int64_t> range_list(int64_t lo, int64_t hi, const Loc* loc) { return range_list3(lo, hi, 1, loc); }
-inline List<int64_t> range_list(int64_t lo, int64_t hi, int64_t st, const Loc* loc) { return range_list3(lo, hi, st, loc); }
+MX_INLINE List<int64_t> range_list(int64_t hi, const Loc* loc) { return range_list3(0, hi, 1, loc); }
+MX_INLINE List<int64_t> range_list(int64_t lo, int64_t hi, const Loc* loc) { return range_list3(lo, hi, 1, loc); }
+MX_INLINE List<int64_t> range_list(int64_t lo, int64_t hi, int64_t st, const Loc* loc) { return range_list3(lo, hi, st, loc); }
 
 // ---- generic iteration helpers -----------------------------------------------------
 
@@ -259,7 +260,7 @@ template <class T> inline T max_of(const Set<T>& s, const Loc* loc) { return max
 template <class K, class V> inline K min_of(const Dict<K, V>& s, const Loc* loc) { return min_of(list_from<K>(s), loc); }
 template <class K, class V> inline K max_of(const Dict<K, V>& s, const Loc* loc) { return max_of(list_from<K>(s), loc); }
 inline Str min_of(const Str& s, const Loc* loc) { return min_of(list_from<Str>(s), loc); }
-inline Str max_of(const Str& s, const Loc* loc) { return max_of(list_from<Str>(s), loc); }
+MX_INLINE Str max_of(const Str& s, const Loc* loc) { return max_of(list_from<Str>(s), loc); }
 
 // ---- tuples ----------------------------------------------------------------------
 
@@ -284,7 +285,7 @@ template <class... T> inline Tuple<T...> make_tuple(T... x) { return Tuple<T...>
 // ---- slicing -----------------------------------------------------------------------
 
 // Python's PySlice_GetIndicesEx: fills start and step, returns the length.
-inline int64_t slice_indices(int64_t n, SliceArg lo, SliceArg hi, SliceArg st, int64_t* start,
+MX_INLINE int64_t slice_indices(int64_t n, SliceArg lo, SliceArg hi, SliceArg st, int64_t* start,
                              int64_t* step_out, const Loc* loc) {
   int64_t step = st.given ? st.v : 1;
   if (step == 0) raise(ErrKind::ValueError, "slice step cannot be zero", loc);
@@ -338,7 +339,7 @@ inline B getslice_buf(const B& s, SliceArg lo, SliceArg hi, SliceArg st, const L
   out.finish();
   return out;
 }
-inline Str getslice(const Str& s, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) {
+MX_INLINE Str getslice(const Str& s, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) {
   if (!s.narrow()) return getslice_buf(s, lo, hi, st, loc);
   int64_t start, step;
   int64_t n = slice_indices(int64_t(s.size()), lo, hi, st, &start, &step, loc);
@@ -350,7 +351,7 @@ inline Str getslice(const Str& s, SliceArg lo, SliceArg hi, SliceArg st, const L
   for (int64_t k = 0; k < n; ++k) d[k] = p[start + k * step];
   return out;
 }
-inline Bytes getslice(const Bytes& s, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) { return getslice_buf(s, lo, hi, st, loc); }
+MX_INLINE Bytes getslice(const Bytes& s, SliceArg lo, SliceArg hi, SliceArg st, const Loc* loc) { return getslice_buf(s, lo, hi, st, loc); }
 
 }  // namespace mx
 

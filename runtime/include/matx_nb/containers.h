@@ -1,5 +1,6 @@
 // list, dict, set, tuple and None with Python's reference semantics.
 #pragma once
+#include "linkage.h"
 #include <cmath>
 #include <cstring>
 #include <tuple>
@@ -18,7 +19,7 @@ struct None {
 
 // ---- hashing and key equality (Python: equal values hash equal) ---------------
 
-inline uint64_t mix64(uint64_t x) {
+MX_INLINE uint64_t mix64(uint64_t x) {
   x ^= x >> 33;
   x *= 0xff51afd7ed558ccdULL;
   x ^= x >> 33;

@@ -4,6 +4,7 @@
 // again into the same folder, a cell rebuilt): the process would go on running
 // the old code. A file replaced since is opened under a name of its own.
 #pragma once
+#include "linkage.h"
 #include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,7 +18,7 @@
 
 namespace mx {
 
-inline void* dlopen_current(const std::string& path) {
+MX_INLINE void* dlopen_current(const std::string& path) {
   static std::mutex mu;
   static std::map<std::string, std::pair<dev_t, ino_t>> loaded_as;  // path -> the file dlopen(path) gave
   static std::atomic<unsigned> counter{0};

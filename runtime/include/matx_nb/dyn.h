@@ -5,6 +5,7 @@
 // holding an NDArray dispatches to mod/ndarray.h (indexing, len, iteration,
 // + - * /).
 #pragma once
+#include "linkage.h"
 #include <string>
 
 #include "runtime.h"
@@ -12,12 +13,12 @@
 
 namespace mx {
 
-inline const char* dyn_tname(const Any& a) { return a.tag() == TypeTag::Tuple ? "tuple" : a.type_name(); }
-inline bool dyn_is_int(const Any& a) { return a.tag() == TypeTag::Int || a.tag() == TypeTag::Bool; }
-inline bool dyn_is_num(const Any& a) { return dyn_is_int(a) || a.tag() == TypeTag::Float; }
-inline int64_t dyn_int(const Any& a) { return a.tag() == TypeTag::Int ? a.i() : int64_t(a.b()); }
-inline double dyn_float(const Any& a) { return a.tag() == TypeTag::Float ? a.f() : double(dyn_int(a)); }
-inline bool dyn_is_seq(const Any& a) { return a.tag() == TypeTag::List || a.tag() == TypeTag::Tuple; }
+MX_INLINE const char* dyn_tname(const Any& a) { return a.tag() == TypeTag::Tuple ? "tuple" : a.type_name(); }
+MX_INLINE bool dyn_is_int(const Any& a) { return a.tag() == TypeTag::Int || a.tag() == TypeTag::Bool; }
+MX_INLINE bool dyn_is_num(const Any& a) { return dyn_is_int(a) || a.tag() == TypeTag::Float; }
+MX_INLINE int64_t dyn_int(const Any& a) { return a.tag() == TypeTag::Int ? a.i() : int64_t(a.b()); }
+MX_INLINE double dyn_float(const Any& a) { return a.tag() == TypeTag::Float ? a.f() : double(dyn_int(a)); }
+MX_INLINE bool dyn_is_seq(const Any& a) { return a.tag() == TypeTag::List || a.tag() == TypeTag::Tuple; }
 
 [[noreturn]] __attribute__((noinline, cold)) inline void dyn_operand_error(const char* op, const Any& a,
                                                                            const Any& b, const Loc* loc) {
@@ -26,7 +27,7 @@ inline bool dyn_is_seq(const Any& a) { return a.tag() == TypeTag::List || a.tag(
         loc);
 }
 
-inline Any dyn_seq(const List<Any>& items, bool tuple) { return tuple ? Any::tuple_of(items) : Any(items); }
+MX_INLINE Any dyn_seq(const List<Any>& items, bool tuple) { return tuple ? Any::tuple_of(items) : Any(items); }
 
 // Numbers: int op int stays int (overflow raises), anything with a float is float.
 template <class IntOp, class FloatOp>
@@ -41,7 +42,7 @@ inline Any dyn_num(const char* op, const Any& a, const Any& b, const Loc* loc, I
   dyn_num(op, a, b, loc, [](int64_t x, int64_t y, const Loc* l) { return f(x, y, l); }, \
           [](double x, double y, const Loc* l) { return f(x, y, l); })
 
-inline Any dyn_add(const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE Any dyn_add(const Any& a, const Any& b, const Loc* loc) {
   if (a.tag() == b.tag()) {
     switch (a.tag()) {
       case TypeTag::Str: return Any(add(a.str(), b.str(), loc));
@@ -53,7 +54,7 @@ inline Any dyn_add(const Any& a, const Any& b, const Loc* loc) {
   }
   return MX_DYN_NUM("+", add);
 }
-inline Any dyn_sub(const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE Any dyn_sub(const Any& a, const Any& b, const Loc* loc) {
   if (a.tag() == TypeTag::Set && b.tag() == TypeTag::Set) {
     Set<Any> out;
     for (auto& e : a.set().table().entries())
@@ -62,30 +63,30 @@ inline Any dyn_sub(const Any& a, const Any& b, const Loc* loc) {
   }
   return MX_DYN_NUM("-", sub);
 }
-inline Any dyn_repeat(const Any& seq, int64_t n, const Loc* loc) {
+MX_INLINE Any dyn_repeat(const Any& seq, int64_t n, const Loc* loc) {
   switch (seq.tag()) {
     case TypeTag::Str: return Any(mul(seq.str(), n, loc));
     case TypeTag::Bytes: return Any(mul(seq.bytes(), n, loc));
     default: return dyn_seq(mul(seq.list(), n, loc), seq.tag() == TypeTag::Tuple);
   }
 }
-inline bool dyn_is_repeatable(const Any& a) {
+MX_INLINE bool dyn_is_repeatable(const Any& a) {
   return a.tag() == TypeTag::Str || a.tag() == TypeTag::Bytes || dyn_is_seq(a);
 }
-inline Any dyn_mul(const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE Any dyn_mul(const Any& a, const Any& b, const Loc* loc) {
   if (dyn_is_repeatable(a) && dyn_is_int(b)) return dyn_repeat(a, dyn_int(b), loc);
   if (dyn_is_int(a) && dyn_is_repeatable(b)) return dyn_repeat(b, dyn_int(a), loc);
   return MX_DYN_NUM("*", mul);
 }
-inline Any dyn_truediv(const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE Any dyn_truediv(const Any& a, const Any& b, const Loc* loc) {
   if (dyn_is_int(a) && dyn_is_int(b)) return Any(truediv(dyn_int(a), dyn_int(b), loc));
   if (dyn_is_num(a) && dyn_is_num(b)) return Any(truediv(dyn_float(a), dyn_float(b), loc));
   if (pymod::nd_is_array(a) || pymod::nd_is_array(b)) return pymod::nd_dyn_binop("/", a, b, loc);
   dyn_operand_error("/", a, b, loc);
 }
-inline Any dyn_floordiv(const Any& a, const Any& b, const Loc* loc) { return MX_DYN_NUM("//", floordiv); }
-inline Any dyn_mod(const Any& a, const Any& b, const Loc* loc) { return MX_DYN_NUM("%", mod); }
-inline Any dyn_pow(const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE Any dyn_floordiv(const Any& a, const Any& b, const Loc* loc) { return MX_DYN_NUM("//", floordiv); }
+MX_INLINE Any dyn_mod(const Any& a, const Any& b, const Loc* loc) { return MX_DYN_NUM("%", mod); }
+MX_INLINE Any dyn_pow(const Any& a, const Any& b, const Loc* loc) {
   if (dyn_is_int(a) && dyn_is_int(b) && dyn_int(b) < 0) return Any(pow(dyn_float(a), dyn_float(b), loc));
   return MX_DYN_NUM("** or pow()", pow);
 }
@@ -100,7 +101,7 @@ inline Any dyn_bits(const char* op, const Any& a, const Any& b, const Loc* loc, 
   }
   dyn_operand_error(op, a, b, loc);
 }
-inline Any dyn_and(const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE Any dyn_and(const Any& a, const Any& b, const Loc* loc) {
   if (a.tag() == TypeTag::Set && b.tag() == TypeTag::Set) {
     Set<Any> out;
     for (auto& e : a.set().table().entries())
@@ -109,7 +110,7 @@ inline Any dyn_and(const Any& a, const Any& b, const Loc* loc) {
   }
   return dyn_bits("&", a, b, loc, [](int64_t x, int64_t y) { return x & y; }, true);
 }
-inline Any dyn_or(const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE Any dyn_or(const Any& a, const Any& b, const Loc* loc) {
   if (a.tag() == TypeTag::Set && b.tag() == TypeTag::Set) {
     Set<Any> out;
     for (auto& e : a.set().table().entries()) if (e.live) out.add(e.key);
@@ -124,7 +125,7 @@ inline Any dyn_or(const Any& a, const Any& b, const Loc* loc) {
   }
   return dyn_bits("|", a, b, loc, [](int64_t x, int64_t y) { return x | y; }, true);
 }
-inline Any dyn_xor(const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE Any dyn_xor(const Any& a, const Any& b, const Loc* loc) {
   if (a.tag() == TypeTag::Set && b.tag() == TypeTag::Set) {
     Set<Any> out;
     for (auto& e : a.set().table().entries()) if (e.live && !b.set().contains(e.key)) out.add(e.key);
@@ -133,11 +134,11 @@ inline Any dyn_xor(const Any& a, const Any& b, const Loc* loc) {
   }
   return dyn_bits("^", a, b, loc, [](int64_t x, int64_t y) { return x ^ y; }, true);
 }
-inline Any dyn_lshift(const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE Any dyn_lshift(const Any& a, const Any& b, const Loc* loc) {
   if (dyn_is_int(a) && dyn_is_int(b)) return Any(lshift(dyn_int(a), dyn_int(b), loc));
   dyn_operand_error("<<", a, b, loc);
 }
-inline Any dyn_rshift(const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE Any dyn_rshift(const Any& a, const Any& b, const Loc* loc) {
   if (dyn_is_int(a) && dyn_is_int(b)) return Any(rshift(dyn_int(a), dyn_int(b), loc));
   dyn_operand_error(">>", a, b, loc);
 }
@@ -146,17 +147,17 @@ inline Any dyn_rshift(const Any& a, const Any& b, const Loc* loc) {
                                                                          const Loc* loc) {
   raise(ErrKind::TypeError, std::string("bad operand type for unary ") + op + ": '" + dyn_tname(a) + "'", loc);
 }
-inline Any dyn_neg(const Any& a, const Loc* loc) {
+MX_INLINE Any dyn_neg(const Any& a, const Loc* loc) {
   if (dyn_is_int(a)) return Any(neg(dyn_int(a), loc));
   if (a.tag() == TypeTag::Float) return Any(-a.f());
   dyn_unary_error("-", a, loc);
 }
-inline Any dyn_pos(const Any& a, const Loc* loc) {
+MX_INLINE Any dyn_pos(const Any& a, const Loc* loc) {
   if (dyn_is_int(a)) return Any(dyn_int(a));
   if (a.tag() == TypeTag::Float) return a;
   dyn_unary_error("+", a, loc);
 }
-inline Any dyn_invert(const Any& a, const Loc* loc) {
+MX_INLINE Any dyn_invert(const Any& a, const Loc* loc) {
   if (dyn_is_int(a)) return Any(~dyn_int(a));
   dyn_unary_error("~", a, loc);
 }
@@ -169,7 +170,7 @@ inline Any dyn_invert(const Any& a, const Loc* loc) {
         loc);
 }
 // Three-way comparison for <, <=, >, >=; NaN makes every comparison false.
-inline bool dyn_less(const Any& a, const Any& b, const char* op, const Loc* loc, bool or_equal,
+MX_INLINE bool dyn_less(const Any& a, const Any& b, const char* op, const Loc* loc, bool or_equal,
                      bool swapped = false) {
   if (dyn_is_num(a) && dyn_is_num(b)) {
     if (dyn_is_int(a) && dyn_is_int(b)) return or_equal ? dyn_int(a) <= dyn_int(b) : dyn_int(a) < dyn_int(b);
@@ -196,16 +197,16 @@ inline bool dyn_less(const Any& a, const Any& b, const char* op, const Loc* loc,
   if (swapped) dyn_order_error(op, b, a, loc);
   dyn_order_error(op, a, b, loc);
 }
-inline bool dyn_lt(const Any& a, const Any& b, const Loc* loc) { return dyn_less(a, b, "<", loc, false); }
+MX_INLINE bool dyn_lt(const Any& a, const Any& b, const Loc* loc) { return dyn_less(a, b, "<", loc, false); }
 // The ordering sorted/min/max/list.sort use for Any items (TypeError between
 // kinds CPython cannot order, e.g. int and str).
-inline bool lt(const Any& a, const Any& b) { return dyn_lt(a, b, nullptr); }
-inline bool dyn_le(const Any& a, const Any& b, const Loc* loc) { return dyn_less(a, b, "<=", loc, true); }
-inline bool dyn_gt(const Any& a, const Any& b, const Loc* loc) { return dyn_less(b, a, ">", loc, false, true); }
-inline bool dyn_ge(const Any& a, const Any& b, const Loc* loc) { return dyn_less(b, a, ">=", loc, true, true); }
+MX_INLINE bool lt(const Any& a, const Any& b) { return dyn_lt(a, b, nullptr); }
+MX_INLINE bool dyn_le(const Any& a, const Any& b, const Loc* loc) { return dyn_less(a, b, "<=", loc, true); }
+MX_INLINE bool dyn_gt(const Any& a, const Any& b, const Loc* loc) { return dyn_less(b, a, ">", loc, false, true); }
+MX_INLINE bool dyn_ge(const Any& a, const Any& b, const Loc* loc) { return dyn_less(b, a, ">=", loc, true, true); }
 
 // ---- containers --------------------------------------------------------------------
-inline Any dyn_getitem(const Any& a, const Any& key, const Loc* loc) {
+MX_INLINE Any dyn_getitem(const Any& a, const Any& key, const Loc* loc) {
   switch (a.tag()) {
     case TypeTag::List: case TypeTag::Tuple:
       if (!dyn_is_int(key))
@@ -230,7 +231,7 @@ inline Any dyn_getitem(const Any& a, const Any& key, const Loc* loc) {
       raise(ErrKind::TypeError, std::string("'") + dyn_tname(a) + "' object is not subscriptable", loc);
   }
 }
-inline None dyn_setitem(const Any& a, const Any& key, const Any& v, const Loc* loc) {
+MX_INLINE None dyn_setitem(const Any& a, const Any& key, const Any& v, const Loc* loc) {
   switch (a.tag()) {
     case TypeTag::List:
       if (!dyn_is_int(key))
@@ -245,7 +246,7 @@ inline None dyn_setitem(const Any& a, const Any& key, const Any& v, const Loc* l
       raise(ErrKind::TypeError, std::string("'") + dyn_tname(a) + "' object does not support item assignment", loc);
   }
 }
-inline int64_t dyn_len(const Any& a, const Loc* loc) {
+MX_INLINE int64_t dyn_len(const Any& a, const Loc* loc) {
   switch (a.tag()) {
     case TypeTag::Str: return int64_t(a.str().size());
     case TypeTag::Bytes: return int64_t(a.bytes().size());
@@ -257,7 +258,7 @@ inline int64_t dyn_len(const Any& a, const Loc* loc) {
       raise(ErrKind::TypeError, std::string("object of type '") + dyn_tname(a) + "' has no len()", loc);
   }
 }
-inline bool dyn_contains(const Any& container, const Any& x, const Loc* loc) {
+MX_INLINE bool dyn_contains(const Any& container, const Any& x, const Loc* loc) {
   switch (container.tag()) {
     case TypeTag::List: case TypeTag::Tuple: {
       List<Any> items = container.list();
@@ -276,7 +277,7 @@ inline bool dyn_contains(const Any& container, const Any& x, const Loc* loc) {
   }
 }
 // The items `for x in a` visits, as a list (a snapshot).
-inline List<Any> dyn_iter(const Any& a, const Loc* loc) {
+MX_INLINE List<Any> dyn_iter(const Any& a, const Loc* loc) {
   List<Any> out;
   switch (a.tag()) {
     case TypeTag::List: case TypeTag::Tuple: {
@@ -311,12 +312,12 @@ inline List<Any> dyn_iter(const Any& a, const Loc* loc) {
                                                                        const Loc* loc) {
   raise(ErrKind::AttributeError, std::string("'") + dyn_tname(a) + "' object has no attribute '" + name + "'", loc);
 }
-inline void dyn_nargs(const char* name, size_t given, size_t lo, size_t hi, const Loc* loc) {
+MX_INLINE void dyn_nargs(const char* name, size_t given, size_t lo, size_t hi, const Loc* loc) {
   if (given < lo || given > hi)
     raise(ErrKind::TypeError, std::string(name) + "() takes " + std::to_string(hi) + " argument" +
                                   (hi == 1 ? "" : "s") + " (" + std::to_string(given) + " given)", loc);
 }
-inline Str dyn_want_str(const Any& a, const char* what, const Loc* loc) {
+MX_INLINE Str dyn_want_str(const Any& a, const char* what, const Loc* loc) {
   if (a.tag() != TypeTag::Str)
     raise(ErrKind::TypeError, std::string(what) + " must be str, not " + dyn_tname(a), loc);
   return a.str();
@@ -365,7 +366,7 @@ template <class T> inline T dyn_as(const Any& a, const char* what, const Loc* lo
   return DynArg<T>::of(a, loc);
 }
 // A slice bound: an int, or None for its default.
-inline int64_t dyn_index(const Any& a, int64_t none_is, const char* what, const Loc* loc) {
+MX_INLINE int64_t dyn_index(const Any& a, int64_t none_is, const char* what, const Loc* loc) {
   if (a.tag() == TypeTag::None) return none_is;
   if (!dyn_is_int(a)) dyn_arg_error(a, (std::string(what) + " must be int or None").c_str(), loc);
   return dyn_int(a);

@@ -40,7 +40,7 @@ enum class ErrKind : int32_t {
   KeyboardInterrupt,  // an interrupted loop (interrupt.h); not an Exception
 };
 
-inline const char* errkind_name(ErrKind k) {
+MX_INLINE const char* errkind_name(ErrKind k) {
   static const char* const names[] = {
       "Exception", "TypeError", "ValueError", "IndexError", "KeyError",
       "ZeroDivisionError", "OverflowError", "AttributeError", "RuntimeError",
@@ -53,7 +53,7 @@ inline const char* errkind_name(ErrKind k) {
 }
 
 // The base class of each kind, as in Python's exception hierarchy.
-inline ErrKind errkind_parent(ErrKind k) {
+MX_INLINE ErrKind errkind_parent(ErrKind k) {
   switch (k) {
     case ErrKind::IndexError:
     case ErrKind::KeyError:
@@ -79,7 +79,7 @@ inline ErrKind errkind_parent(ErrKind k) {
 }
 
 // `except target:` catches an error of kind k.
-inline bool errkind_is(ErrKind k, ErrKind target) {
+MX_INLINE bool errkind_is(ErrKind k, ErrKind target) {
   if (k == ErrKind::KeyboardInterrupt || target == ErrKind::KeyboardInterrupt) return k == target;
   for (;;) {
     if (k == target || target == ErrKind::Exception) return true;

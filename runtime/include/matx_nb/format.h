@@ -2,6 +2,7 @@
 // str.format, printf-style '%' conversions, and ascii(). The format-spec
 // engine itself is numconv's port of CPython's formatter_unicode.c.
 #pragma once
+#include "linkage.h"
 #include <stdexcept>
 #include <string>
 
@@ -24,24 +25,24 @@ inline auto formatting(F&& f, const Loc* loc) -> decltype(f()) {
 }
 }  // namespace detail
 
-inline Str format_value(int64_t v, const Str& spec, const Loc* loc) {
+MX_INLINE Str format_value(int64_t v, const Str& spec, const Loc* loc) {
   return str_from_utf8(detail::formatting([&] { return numconv::int_format(v, utf8_encode(spec)); }, loc));
 }
-inline Str format_value(bool v, const Str& spec, const Loc* loc) {
+MX_INLINE Str format_value(bool v, const Str& spec, const Loc* loc) {
   if (spec.empty()) return str_from_ascii(v ? "True" : "False");
   return format_value(int64_t(v), spec, loc);
 }
-inline Str format_value(double v, const Str& spec, const Loc* loc) {
+MX_INLINE Str format_value(double v, const Str& spec, const Loc* loc) {
   return str_from_utf8(detail::formatting([&] { return numconv::float_format(v, utf8_encode(spec)); }, loc));
 }
-inline Str format_value(const Str& v, const Str& spec, const Loc* loc) {
+MX_INLINE Str format_value(const Str& v, const Str& spec, const Loc* loc) {
   if (spec.empty()) return v;
   return str_from_u32(detail::formatting(
       [&] { return numconv::str_format(std::u32string(v.data(), v.size()), utf8_encode(spec)); }, loc));
 }
 template <class T> inline Str type_name_of(const T&) { return str_from_ascii("object"); }
 inline Str type_name_of(None) { return str_from_ascii("NoneType"); }
-inline Str type_name_of(const Bytes&) { return str_from_ascii("bytes"); }
+MX_INLINE Str type_name_of(const Bytes&) { return str_from_ascii("bytes"); }
 template <class T> inline Str type_name_of(const List<T>&) { return str_from_ascii("list"); }
 template <class K, class V> inline Str type_name_of(const Dict<K, V>&) { return str_from_ascii("dict"); }
 template <class T> inline Str type_name_of(const Set<T>&) { return str_from_ascii("set"); }
@@ -60,7 +61,7 @@ inline Str format_value(const T& v, const Str& spec, const Loc* loc) {
   }
   return to_str(v);
 }
-inline Str format_value(const Any& v, const Str& spec, const Loc* loc) {
+MX_INLINE Str format_value(const Any& v, const Str& spec, const Loc* loc) {
   switch (v.tag()) {
     case TypeTag::Int: return format_value(any_cast<int64_t>(v), spec, loc);
     case TypeTag::Bool: return format_value(any_cast<bool>(v), spec, loc);
@@ -88,14 +89,14 @@ inline Str ascii(const T& v) {
 // ---- printf-style: 'fmt' % args, one conversion at a time ----------------------------
 
 namespace detail {
-inline bool has_flag(const char* flags, char f) { return std::strchr(flags, f) != nullptr; }
-inline Str pad_field(const Str& s, const char* flags, int64_t width) {
+MX_INLINE bool has_flag(const char* flags, char f) { return std::strchr(flags, f) != nullptr; }
+MX_INLINE Str pad_field(const Str& s, const char* flags, int64_t width) {
   if (int64_t(s.size()) >= width) return s;
   std::u32string pad(size_t(width) - s.size(), U' ');
   std::u32string body(s.data(), s.size());
   return str_from_u32(has_flag(flags, '-') ? body + pad : pad + body);
 }
-inline Str percent_int(int64_t v, const char* flags, int64_t width, int64_t prec, char conv) {
+MX_INLINE Str percent_int(int64_t v, const char* flags, int64_t width, int64_t prec, char conv) {
   int base = conv == 'o' ? 8 : (conv == 'x' || conv == 'X') ? 16 : 10;
   uint64_t a = v < 0 ? 0 - uint64_t(v) : uint64_t(v);
   std::string digits;
@@ -167,7 +168,7 @@ inline Str percent_one(const T& v, const char* flags, int64_t width, int64_t pre
 }
 
 // isinstance(x, (kinds...)) for a dynamic value.
-inline bool any_isinstance(const Any& a, std::initializer_list<const char*> kinds) {
+MX_INLINE bool any_isinstance(const Any& a, std::initializer_list<const char*> kinds) {
   for (const char* k : kinds) {
     std::string n(k);
     TypeTag t = a.tag();

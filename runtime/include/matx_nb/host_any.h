@@ -45,6 +45,7 @@
 // stack exhaustion in allocation-free recursive code (MX_FN_MAY_RECURSE) into
 // RecursionError; keyword arguments.
 #pragma once
+#include "linkage.h"
 #include <dlfcn.h>
 
 #include <cmath>
@@ -73,38 +74,38 @@ struct AnyBox : Any {
 
 namespace host_detail {
 
-inline const Any& A(mx_host_obj h) { return *static_cast<const Any*>(h); }
-inline mx_host_obj box(Any v) { return static_cast<Any*>(new AnyBox(std::move(v))); }
-inline mx_host_obj borrowed(const Any& a) { return const_cast<Any*>(&a); }
-inline AnyBox* owned(mx_host_obj h) { return static_cast<AnyBox*>(static_cast<Any*>(h)); }
+MX_INLINE const Any& A(mx_host_obj h) { return *static_cast<const Any*>(h); }
+MX_INLINE mx_host_obj box(Any v) { return static_cast<Any*>(new AnyBox(std::move(v))); }
+MX_INLINE mx_host_obj borrowed(const Any& a) { return const_cast<Any*>(&a); }
+MX_INLINE AnyBox* owned(mx_host_obj h) { return static_cast<AnyBox*>(static_cast<Any*>(h)); }
 
-inline List<Any>::storage& items_of(const Any& a) { return static_cast<ListObj<Any>*>(a.obj())->items; }
-inline OrderedTable<Any, Any>& dict_table(const Any& a) { return static_cast<DictObj<Any, Any>*>(a.obj())->table; }
-inline OrderedTable<Any, Unit>& set_table(const Any& a) { return static_cast<SetObj<Any>*>(a.obj())->table; }
+MX_INLINE List<Any>::storage& items_of(const Any& a) { return static_cast<ListObj<Any>*>(a.obj())->items; }
+MX_INLINE OrderedTable<Any, Any>& dict_table(const Any& a) { return static_cast<DictObj<Any, Any>*>(a.obj())->table; }
+MX_INLINE OrderedTable<Any, Unit>& set_table(const Any& a) { return static_cast<SetObj<Any>*>(a.obj())->table; }
 
 // Class descriptor per dynamic type of compiled instances (see the header comment).
 struct ClassRegistry {
   std::mutex mu;
   std::unordered_map<const std::type_info*, const mx_class_desc*> by_type;
 };
-inline ClassRegistry& class_registry() {
+MX_INLINE ClassRegistry& class_registry() {
   static ClassRegistry r;
   return r;
 }
-inline void register_class(const Object* obj, const mx_class_desc* cls) {
+MX_INLINE void register_class(const Object* obj, const mx_class_desc* cls) {
   ClassRegistry& r = class_registry();
   const std::type_info* t = &typeid(*obj);
   std::lock_guard<std::mutex> lock(r.mu);
   r.by_type.emplace(t, cls);
 }
 
-inline bool same_class(const mx_class_desc* a, const mx_class_desc* b) {
+MX_INLINE bool same_class(const mx_class_desc* a, const mx_class_desc* b) {
   return a == b || (a && b && a->layout_id && b->layout_id && std::strcmp(a->layout_id, b->layout_id) == 0);
 }
 
 // ---- callbacks ---------------------------------------------------------------
 
-inline int h_kind(mx_host_obj h) {
+MX_INLINE int h_kind(mx_host_obj h) {
   switch (A(h).tag()) {
     case TypeTag::None: return MX_HK_NONE;
     case TypeTag::Bool: return MX_HK_BOOL;
@@ -120,19 +121,19 @@ inline int h_kind(mx_host_obj h) {
     default: return MX_HK_OTHER;
   }
 }
-inline const char* h_type_name(mx_host_obj h) {
+MX_INLINE const char* h_type_name(mx_host_obj h) {
   const Any& a = A(h);
   // A tuple is a list object with the Tuple tag; the object would say "list".
   return a.tag() == TypeTag::Tuple ? "tuple" : a.type_name();
 }
-inline int h_as_int(mx_host_obj h, int64_t* out) {
+MX_INLINE int h_as_int(mx_host_obj h, int64_t* out) {
   const Any& a = A(h);
   if (a.tag() == TypeTag::Int) { *out = a.i(); return 0; }
   if (a.tag() == TypeTag::Bool) { *out = a.b(); return 0; }
   *out = 0;
   return 1;
 }
-inline double h_as_float(mx_host_obj h) {
+MX_INLINE double h_as_float(mx_host_obj h) {
   const Any& a = A(h);
   switch (a.tag()) {
     case TypeTag::Float: return a.f();
@@ -141,19 +142,19 @@ inline double h_as_float(mx_host_obj h) {
     default: return std::nan("");
   }
 }
-inline const void* h_str_data(mx_host_obj h, int* unit, int64_t* len) {
+MX_INLINE const void* h_str_data(mx_host_obj h, int* unit, int64_t* len) {
   auto* s = static_cast<const StrObj*>(A(h).obj());
   *len = s ? int64_t(s->size()) : 0;
   if (!s) { *unit = 1; return ""; }
   *unit = s->kind();
   return s->kind() == 1 ? static_cast<const void*>(s->data8()) : static_cast<const void*>(s->data());
 }
-inline const char* h_bytes_data(mx_host_obj h, int64_t* len) {
+MX_INLINE const char* h_bytes_data(mx_host_obj h, int64_t* len) {
   auto* b = static_cast<const BytesObj*>(A(h).obj());
   *len = b ? int64_t(b->size()) : 0;
   return b ? b->data() : "";
 }
-inline int64_t h_seq_len(mx_host_obj h) {
+MX_INLINE int64_t h_seq_len(mx_host_obj h) {
   const Any& a = A(h);
   switch (a.tag()) {
     case TypeTag::List: case TypeTag::Tuple: return int64_t(items_of(a).size());
@@ -162,10 +163,10 @@ inline int64_t h_seq_len(mx_host_obj h) {
     default: return 0;
   }
 }
-inline mx_host_obj h_seq_item(mx_host_obj h, int64_t i) {
+MX_INLINE mx_host_obj h_seq_item(mx_host_obj h, int64_t i) {
   return borrowed(items_of(A(h))[size_t(i)]);
 }
-inline int h_dict_next(mx_host_obj h, int64_t* pos, mx_host_obj* k, mx_host_obj* v) {
+MX_INLINE int h_dict_next(mx_host_obj h, int64_t* pos, mx_host_obj* k, mx_host_obj* v) {
   auto& entries = dict_table(A(h)).entries();
   for (size_t i = size_t(*pos); i < entries.size(); ++i) {
     if (!entries[i].live) continue;
@@ -177,7 +178,7 @@ inline int h_dict_next(mx_host_obj h, int64_t* pos, mx_host_obj* k, mx_host_obj*
   *pos = int64_t(entries.size());
   return 0;
 }
-inline mx_host_obj h_iter(mx_host_obj h) {
+MX_INLINE mx_host_obj h_iter(mx_host_obj h) {
   if (!h) return nullptr;
   const Any& a = A(h);
   switch (a.tag()) {
@@ -199,7 +200,7 @@ inline mx_host_obj next_key(AnyBox* it, const Entries& entries, size_t p) {
   it->iter_pos = int64_t(p);
   return nullptr;
 }
-inline mx_host_obj h_iter_next(mx_host_obj h) {
+MX_INLINE mx_host_obj h_iter_next(mx_host_obj h) {
   if (!h) return nullptr;
   AnyBox* it = owned(h);
   if (it->iter_pos < 0) return nullptr;
@@ -216,7 +217,7 @@ inline mx_host_obj h_iter_next(mx_host_obj h) {
     default: return nullptr;
   }
 }
-inline const mx_class_desc* class_of_object(const Object* obj) {
+MX_INLINE const mx_class_desc* class_of_object(const Object* obj) {
   if (!obj) return nullptr;
   ClassRegistry& r = class_registry();
   const std::type_info* t = &typeid(*obj);
@@ -224,17 +225,17 @@ inline const mx_class_desc* class_of_object(const Object* obj) {
   auto it = r.by_type.find(t);
   return it == r.by_type.end() ? nullptr : it->second;
 }
-inline Object* h_object_ptr(mx_host_obj h, const mx_class_desc* cls) {
+MX_INLINE Object* h_object_ptr(mx_host_obj h, const mx_class_desc* cls) {
   const Any& a = A(h);
   if (a.tag() != TypeTag::Instance || !a.obj()) return nullptr;
   return same_class(class_of_object(a.obj()), cls) ? a.obj() : nullptr;
 }
 
-inline mx_host_obj h_new_none() { return box(Any()); }
-inline mx_host_obj h_new_bool(int v) { return box(Any(v != 0)); }
-inline mx_host_obj h_new_int(int64_t v) { return box(Any(v)); }
-inline mx_host_obj h_new_float(double v) { return box(Any(v)); }
-inline mx_host_obj h_new_str(int unit, const void* data, int64_t len) {
+MX_INLINE mx_host_obj h_new_none() { return box(Any()); }
+MX_INLINE mx_host_obj h_new_bool(int v) { return box(Any(v != 0)); }
+MX_INLINE mx_host_obj h_new_int(int64_t v) { return box(Any(v)); }
+MX_INLINE mx_host_obj h_new_float(double v) { return box(Any(v)); }
+MX_INLINE mx_host_obj h_new_str(int unit, const void* data, int64_t len) {
   if (len <= 0) return box(Any(Str()));
   if (unit == 1) return box(Any(Str::latin1(data, size_t(len))));
   if (unit == 4) return box(Any(Str(static_cast<const char32_t*>(data), size_t(len))));
@@ -245,27 +246,27 @@ inline mx_host_obj h_new_str(int unit, const void* data, int64_t len) {
   s.finish();  // the real width, not the unit
   return box(Any(s));
 }
-inline mx_host_obj h_new_bytes(const char* data, int64_t len) {
+MX_INLINE mx_host_obj h_new_bytes(const char* data, int64_t len) {
   return box(Any(Bytes(data, size_t(len < 0 ? 0 : len))));
 }
-inline mx_host_obj h_new_list(int64_t n) {
+MX_INLINE mx_host_obj h_new_list(int64_t n) {
   List<Any> l;
   l.vec().resize(size_t(n < 0 ? 0 : n));  // None until set
   return box(Any(l));
 }
-inline void h_list_set(mx_host_obj l, int64_t i, mx_host_obj x) {
+MX_INLINE void h_list_set(mx_host_obj l, int64_t i, mx_host_obj x) {
   AnyBox* item = owned(x);
   items_of(A(l))[size_t(i)] = std::move(static_cast<Any&>(*item));
   delete item;
 }
-inline mx_host_obj h_new_tuple(int64_t n) {
+MX_INLINE mx_host_obj h_new_tuple(int64_t n) {
   List<Any> l;
   l.vec().resize(size_t(n < 0 ? 0 : n));
   return box(Any::tuple_of(l));
 }
-inline void h_tuple_set(mx_host_obj t, int64_t i, mx_host_obj x) { h_list_set(t, i, x); }
-inline mx_host_obj h_new_dict() { return box(Any(Dict<Any, Any>())); }
-inline void h_dict_set(mx_host_obj d, mx_host_obj k, mx_host_obj v) {
+MX_INLINE void h_tuple_set(mx_host_obj t, int64_t i, mx_host_obj x) { h_list_set(t, i, x); }
+MX_INLINE mx_host_obj h_new_dict() { return box(Any(Dict<Any, Any>())); }
+MX_INLINE void h_dict_set(mx_host_obj d, mx_host_obj k, mx_host_obj v) {
   AnyBox* key = owned(k);
   AnyBox* value = owned(v);
   try {
@@ -277,8 +278,8 @@ inline void h_dict_set(mx_host_obj d, mx_host_obj k, mx_host_obj v) {
   delete key;
   delete value;
 }
-inline mx_host_obj h_new_set() { return box(Any(Set<Any>())); }
-inline void h_set_add(mx_host_obj s, mx_host_obj x) {
+MX_INLINE mx_host_obj h_new_set() { return box(Any(Set<Any>())); }
+MX_INLINE void h_set_add(mx_host_obj s, mx_host_obj x) {
   AnyBox* item = owned(x);
   try {
     set_table(A(s)).insert(*item, Unit{});
@@ -286,31 +287,31 @@ inline void h_set_add(mx_host_obj s, mx_host_obj x) {
   }
   delete item;
 }
-inline mx_host_obj h_new_object(const mx_class_desc* cls, Object* obj) {
+MX_INLINE mx_host_obj h_new_object(const mx_class_desc* cls, Object* obj) {
   if (!obj) return box(Any());
   register_class(obj, cls);
   return box(Any(Ref<Object>::adopt(obj)));  // the reference handed over
 }
-inline void h_decref(mx_host_obj h) {
+MX_INLINE void h_decref(mx_host_obj h) {
   if (h) delete owned(h);
 }
-inline void* h_nogil_begin() { return nullptr; }
-inline void h_nogil_end(void*) {}
-inline void default_write_stdout(const char* s, size_t n) {
+MX_INLINE void* h_nogil_begin() { return nullptr; }
+MX_INLINE void h_nogil_end(void*) {}
+MX_INLINE void default_write_stdout(const char* s, size_t n) {
   std::fwrite(s, 1, n, stdout);
   std::fflush(stdout);
 }
 // Where print() in compiled code writes; an embedding host (the Python binding)
 // points it at its own stdout.
 inline void (*g_stdout_writer)(const char*, size_t) = &default_write_stdout;
-inline void h_write_stdout(const char* s, size_t n) { g_stdout_writer(s, n); }
+MX_INLINE void h_write_stdout(const char* s, size_t n) { g_stdout_writer(s, n); }
 // Arrays are Any instances holding an NDArrayObj (ndarray.h).
-inline DLManagedTensor* h_dlpack_in(mx_host_obj h) {
+MX_INLINE DLManagedTensor* h_dlpack_in(mx_host_obj h) {
   const Any& a = A(h);
   if (a.tag() != TypeTag::Instance || !is_ndarray_object(a.obj())) return nullptr;
   return static_cast<NDArrayObj*>(a.obj())->to_dlpack();
 }
-inline void h_assign_contents(mx_host_obj dst, mx_host_obj src) {
+MX_INLINE void h_assign_contents(mx_host_obj dst, mx_host_obj src) {
   const Any& d = A(dst);
   const Any& s = A(src);
   if (d.tag() != s.tag() || !d.obj() || !s.obj()) return;
@@ -321,23 +322,23 @@ inline void h_assign_contents(mx_host_obj dst, mx_host_obj src) {
     default: break;
   }
 }
-inline int h_is_frozenset(mx_host_obj h) {
+MX_INLINE int h_is_frozenset(mx_host_obj h) {
   const Any& a = A(h);
   return a.tag() == TypeTag::Set && a.obj() && static_cast<SetObj<Any>*>(a.obj())->frozen;
 }
-inline mx_host_obj h_freeze_set(mx_host_obj h) {
+MX_INLINE mx_host_obj h_freeze_set(mx_host_obj h) {
   const Any& a = A(h);
   if (a.tag() == TypeTag::Set && a.obj()) static_cast<SetObj<Any>*>(a.obj())->frozen = true;
   return h;
 }
-inline mx_host_obj h_dlpack_out(DLManagedTensor* t) {
+MX_INLINE mx_host_obj h_dlpack_out(DLManagedTensor* t) {
   return box(Any(NDArray::from_dlpack(t).ref()));
 }
 
 }  // namespace host_detail
 
 // The host callback table over mx::Any.
-inline const mx_host_api* any_host() {
+MX_INLINE const mx_host_api* any_host() {
   using namespace host_detail;
   static const mx_host_api api = {
       MATX_NB_ABI_VERSION, h_kind, h_type_name, h_as_int, h_as_float, h_str_data, h_bytes_data,
@@ -351,13 +352,13 @@ inline const mx_host_api* any_host() {
 }
 
 // The value behind a handle (owned or borrowed); the handle is left as it is.
-inline Any handle_value(mx_host_obj h) { return h ? host_detail::A(h) : Any(); }
+MX_INLINE Any handle_value(mx_host_obj h) { return h ? host_detail::A(h) : Any(); }
 
 // A new (owned) handle holding a copy of `a`; release it with any_host()->decref.
-inline mx_host_obj handle_of(const Any& a) { return host_detail::box(a); }
+MX_INLINE mx_host_obj handle_of(const Any& a) { return host_detail::box(a); }
 
 // Takes the value out of an owned handle and releases the handle.
-inline Any take_handle(mx_host_obj h) {
+MX_INLINE Any take_handle(mx_host_obj h) {
   if (!h) return Any();
   AnyBox* b = host_detail::owned(h);
   Any v = std::move(static_cast<Any&>(*b));
@@ -366,7 +367,7 @@ inline Any take_handle(mx_host_obj h) {
 }
 
 // The compiled class an instance belongs to (null for other values).
-inline const mx_class_desc* class_of(const Any& a) {
+MX_INLINE const mx_class_desc* class_of(const Any& a) {
   return a.tag() == TypeTag::Instance ? host_detail::class_of_object(a.obj()) : nullptr;
 }
 
@@ -374,7 +375,7 @@ inline const mx_class_desc* class_of(const Any& a) {
 
 namespace host_detail {
 
-inline std::string source_line(const char* file, int line) {
+MX_INLINE std::string source_line(const char* file, int line) {
   if (!file || line <= 0) return "";
   std::ifstream in(file);
   if (!in) return "";
@@ -386,12 +387,12 @@ inline std::string source_line(const char* file, int line) {
 }
 
 // The start of the location raise_error appends to a message.
-inline std::string location_prefix(const std::string& file, int32_t line, const std::string& func) {
+MX_INLINE std::string location_prefix(const std::string& file, int32_t line, const std::string& func) {
   return "\n  File \"" + file + "\", line " + std::to_string(line) + ", in " + func;
 }
 
 // Frees the strings of an mx_error (the host owns them).
-inline void free_error(mx_error* err) {
+MX_INLINE void free_error(mx_error* err) {
   std::free(err->message);
   std::free(err->file);
   std::free(err->func);
@@ -442,14 +443,14 @@ inline void free_error(mx_error* err) {
 // An error's message without the location raise_error appended, for a host
 // that shows the location its own way (the Python binding: KeyError's args[0]
 // is the key, the location a note).
-inline std::string unlocated_message(const Error& e) {
+MX_INLINE std::string unlocated_message(const Error& e) {
   const std::string& msg = e.message();
   if (!e.has_loc()) return msg;
   size_t at = msg.rfind(location_prefix(e.file(), e.line(), e.func()));
   return at == std::string::npos ? msg : msg.substr(0, at);
 }
 
-inline std::string call_name(const mx_func_desc* d, const mx_class_desc* cls) {
+MX_INLINE std::string call_name(const mx_func_desc* d, const mx_class_desc* cls) {
   return cls ? std::string(cls->name) + "." + d->name : std::string(d->name);
 }
 
@@ -478,7 +479,7 @@ inline std::string call_name(const mx_func_desc* d, const mx_class_desc* cls) {
 
 // Interned origin file names: never freed, since errors raised by instances of
 // a library may outlive any one CompiledLibrary.
-inline const char* intern_file(const std::string& file) {
+MX_INLINE const char* intern_file(const std::string& file) {
   static std::mutex mu;
   static std::unordered_set<std::string> pool;
   std::lock_guard<std::mutex> lock(mu);
@@ -491,7 +492,7 @@ inline const char* intern_file(const std::string& file) {
 // `args`); cls names the class in bad-call messages (methods and __init__).
 // `given`, when set, marks the slots of `args` that hold an argument (keyword
 // arguments placed by name leave the others out: their defaults apply).
-inline Any call_entry(const mx_func_desc* d, const mx_class_desc* cls, Object* self, const std::vector<Any>& args,
+MX_INLINE Any call_entry(const mx_func_desc* d, const mx_class_desc* cls, Object* self, const std::vector<Any>& args,
                       const std::vector<bool>* given = nullptr) {
   if (args.size() > size_t(d->nargs) || int(args.size()) < d->n_required)
     host_detail::bad_arg_count(d, cls, args.size());

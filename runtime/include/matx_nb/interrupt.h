@@ -9,6 +9,7 @@
 // - the host (the Python binding, a C++ Session): owns the word, sets it from its
 //   SIGINT handler or when a request is cancelled, and answers take().
 #pragma once
+#include "linkage.h"
 #include <atomic>
 #include <cstdint>
 #include <sys/syscall.h>
@@ -31,7 +32,7 @@ inline int (*g_interrupt_take)(void) = nullptr;
 }  // namespace detail
 
 // At the top of every loop iteration in generated code.
-inline void poll(const Loc* loc) {
+MX_INLINE void poll(const Loc* loc) {
   if (__builtin_expect(detail::g_interrupt_word->load(std::memory_order_relaxed) != 0, 0))
     detail::interrupt_slow(loc);
 }
@@ -43,7 +44,7 @@ constexpr int64_t kPollBlock = 4096;
 // For loops without a counter to block (while, dict, generators): polls once
 // every kPollBlock iterations, counting down a local the compiler keeps in a
 // register (a decrement and a predicted branch per iteration).
-inline void poll_every(int32_t& budget, const Loc* loc) {
+MX_INLINE void poll_every(int32_t& budget, const Loc* loc) {
   if (__builtin_expect(--budget < 0, 0)) {
     budget = int32_t(kPollBlock);
     poll(loc);
@@ -51,7 +52,7 @@ inline void poll_every(int32_t& budget, const Loc* loc) {
 }
 
 // The end of the block starting at k in a loop running to e (no overflow).
-inline int64_t block_end(int64_t k, int64_t e) { return e - k > kPollBlock ? k + kPollBlock : e; }
+MX_INLINE int64_t block_end(int64_t k, int64_t e) { return e - k > kPollBlock ? k + kPollBlock : e; }
 
 // ---- the host side --------------------------------------------------------------
 
@@ -75,25 +76,25 @@ inline int32_t g_main_took = 0;                 // the main thread's compiled co
 inline std::atomic<int32_t> g_pending_cancels{0};
 inline thread_local CancelToken* t_token = nullptr;
 
-inline bool is_main_thread() {
+MX_INLINE bool is_main_thread() {
   static thread_local int main = -1;
   if (main < 0) main = syscall(SYS_gettid) == getpid();
   return main == 1;
 }
 
-inline void refresh() {
+MX_INLINE void refresh() {
   g_word.store((g_sigint || g_pending_cancels.load() > 0) ? 1 : 0, std::memory_order_release);
 }
 
 // Async-signal-safe: called from the host's SIGINT handler while the main thread
 // runs compiled code.
-inline void signal_main() {
+MX_INLINE void signal_main() {
   g_sigint = 1;
   g_word.store(1, std::memory_order_release);
 }
 
 // Clears a main-thread interrupt nobody took (the compiled call has ended).
-inline void clear_main() {
+MX_INLINE void clear_main() {
   if (g_sigint) {
     g_sigint = 0;
     refresh();
@@ -101,7 +102,7 @@ inline void clear_main() {
 }
 
 // The host's answer to "does this thread stop?" (mx_host_api::interrupt_take).
-inline int take() {
+MX_INLINE int take() {
   if (CancelToken* t = t_token) {
     if (t->cancelled()) return 1;
   }

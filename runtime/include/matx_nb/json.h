@@ -56,6 +56,7 @@
 //     type names in the message follows CPython's timsort exactly for dicts of
 //     fewer than 64 keys only (likewise the order of NaN keys).
 #pragma once
+#include "linkage.h"
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -83,7 +84,7 @@ namespace detail {
 // ---- errors -----------------------------------------------------------------
 
 // json.JSONDecodeError's text: "<msg>: line L column C (char P)".
-inline std::string where(const char32_t* s, size_t pos) {
+MX_INLINE std::string where(const char32_t* s, size_t pos) {
   size_t line = 1, last_nl = size_t(-1);
   for (size_t i = 0; i < pos; ++i)
     if (s[i] == U'\n') {
@@ -112,7 +113,7 @@ inline std::string where(const char32_t* s, size_t pos) {
         loc);
 }
 
-inline void decode_utf8(const std::string& in, std::u32string& out, const Loc* loc) {
+MX_INLINE void decode_utf8(const std::string& in, std::u32string& out, const Loc* loc) {
   const unsigned char* s = reinterpret_cast<const unsigned char*>(in.data());
   const size_t n = in.size();
   out.clear();
@@ -146,9 +147,9 @@ inline void decode_utf8(const std::string& in, std::u32string& out, const Loc* l
 
 // ---- the scanner (a port of Modules/_json.c, iterative) ----------------------
 
-inline bool is_ws(char32_t c) { return c == U' ' || c == U'\t' || c == U'\n' || c == U'\r'; }
-inline bool is_digit(char32_t c) { return c >= U'0' && c <= U'9'; }
-inline int hex_value(char32_t c) {
+MX_INLINE bool is_ws(char32_t c) { return c == U' ' || c == U'\t' || c == U'\n' || c == U'\r'; }
+MX_INLINE bool is_digit(char32_t c) { return c >= U'0' && c <= U'9'; }
+MX_INLINE int hex_value(char32_t c) {
   if (c >= U'0' && c <= U'9') return int(c - U'0');
   if (c >= U'a' && c <= U'f') return int(c - U'a' + 10);
   if (c >= U'A' && c <= U'F') return int(c - U'A' + 10);
@@ -449,13 +450,13 @@ class Parser {
 
 // ---- the encoder ----------------------------------------------------------------
 
-inline void put_hex4(std::string& out, uint32_t c) {
+MX_INLINE void put_hex4(std::string& out, uint32_t c) {
   static const char* d = "0123456789abcdef";
   char b[6] = {'\\', 'u', d[(c >> 12) & 15], d[(c >> 8) & 15], d[(c >> 4) & 15], d[c & 15]};
   out.append(b, 6);
 }
 
-inline void put_string(std::string& out, const char32_t* p, size_t n, bool ascii) {
+MX_INLINE void put_string(std::string& out, const char32_t* p, size_t n, bool ascii) {
   out.push_back('"');
   for (size_t i = 0; i < n; ++i) {
     char32_t c = p[i];
@@ -488,30 +489,30 @@ inline void put_string(std::string& out, const char32_t* p, size_t n, bool ascii
   out.push_back('"');
 }
 
-inline void put_float(std::string& out, double d) {
+MX_INLINE void put_float(std::string& out, double d) {
   if (std::isnan(d)) out += "NaN";
   else if (std::isinf(d)) out += d > 0 ? "Infinity" : "-Infinity";
   else out += numconv::float_repr(d);
 }
 
-inline void put_int(std::string& out, int64_t v) {
+MX_INLINE void put_int(std::string& out, int64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
 }
 
 // Python's type name (Any::type_name() reports a tuple's list storage).
-inline const char* type_name(const Any& a) { return a.tag() == TypeTag::Tuple ? "tuple" : a.type_name(); }
+MX_INLINE const char* type_name(const Any& a) { return a.tag() == TypeTag::Tuple ? "tuple" : a.type_name(); }
 
 // Python's `a < b` for dict keys (raises TypeError for unorderable kinds).
 [[noreturn]] inline void unorderable(const Any& a, const Any& b, const Loc* loc) {
   raise(ErrKind::TypeError, std::string("'<' not supported between instances of '") + type_name(a) + "' and '" +
                                 type_name(b) + "'", loc);
 }
-inline bool is_num(const Any& a) {
+MX_INLINE bool is_num(const Any& a) {
   return a.tag() == TypeTag::Int || a.tag() == TypeTag::Float || a.tag() == TypeTag::Bool;
 }
-inline bool py_lt(const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE bool py_lt(const Any& a, const Any& b, const Loc* loc) {
   if (is_num(a) && is_num(b)) {
     auto as_i = [](const Any& x) { return x.tag() == TypeTag::Int ? x.i() : int64_t(x.b()); };
     if (a.tag() == TypeTag::Float && b.tag() == TypeTag::Float) return a.f() < b.f();
@@ -750,24 +751,24 @@ class Encoder {
 
 // ---- API ------------------------------------------------------------------------
 
-inline Any loads(const Str& s, const Loc* loc = nullptr) {
+MX_INLINE Any loads(const Str& s, const Loc* loc = nullptr) {
   return detail::Parser(s.data(), s.size(), loc).document();
 }
 
-inline Any loads(const std::string& utf8, const Loc* loc = nullptr) {
+MX_INLINE Any loads(const std::string& utf8, const Loc* loc = nullptr) {
   std::u32string text;
   detail::decode_utf8(utf8, text, loc);
   return detail::Parser(text.data(), text.size(), loc).document();
 }
 
-inline std::string dumps(const Any& v, bool ensure_ascii = true, int indent = -1, bool sort_keys = false,
+MX_INLINE std::string dumps(const Any& v, bool ensure_ascii = true, int indent = -1, bool sort_keys = false,
                          const Loc* loc = nullptr) {
   return detail::Encoder(ensure_ascii, indent, sort_keys, loc).run(v);
 }
 
 // json.loads(open(path, 'rb').read()) for a UTF-8 file: a leading UTF-8 BOM is
 // skipped. An unreadable file raises RuntimeError naming the path and the reason.
-inline Any load_file(const std::string& path, const Loc* loc = nullptr) {
+MX_INLINE Any load_file(const std::string& path, const Loc* loc = nullptr) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
     int err = errno;

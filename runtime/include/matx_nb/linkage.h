@@ -22,3 +22,14 @@
 #define MX_RT inline
 #define MX_RT_DEFINE 1
 #endif
+
+// MX_INLINE on a header function instead of `inline`: a function template with
+// one defaulted parameter, called exactly as the plain function. g++ compiles
+// the templates a plain inline function's body uses at the end of every
+// translation unit that includes it, used or not: through the precompiled
+// header, that was two thirds of the time g++ spent on a small library. A
+// template's body, and what it uses, is compiled only where a library calls it.
+// A function declared ahead of its definition: MX_INLINE on the declaration,
+// MX_INLINE_DEF on the definition (a default template argument is given once).
+#define MX_INLINE template <class = void> inline
+#define MX_INLINE_DEF template <class> inline

@@ -14,6 +14,7 @@
 // releases the GIL first (HostLock), so a lock holder that calls back into
 // Python can always take the GIL.
 #pragma once
+#include "linkage.h"
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
@@ -23,7 +24,7 @@
 
 namespace mx {
 
-inline void cpu_relax() noexcept {
+MX_INLINE void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #elif defined(__aarch64__)
@@ -31,7 +32,7 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-inline void backoff(unsigned spins) noexcept {
+MX_INLINE void backoff(unsigned spins) noexcept {
   if (spins < 64) {
     cpu_relax();
   } else if (spins < 4096) {

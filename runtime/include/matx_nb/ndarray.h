@@ -9,6 +9,7 @@
 // The array operations compiled code calls (matx_nb.NDArray(...), methods) are
 // in mod/ndarray.h.
 #pragma once
+#include "linkage.h"
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -20,7 +21,7 @@
 namespace mx {
 
 // "int64", "float32"...: numpy's names of the DLPack types.
-inline std::string dtype_name(DLDataType t) {
+MX_INLINE std::string dtype_name(DLDataType t) {
   std::string bits = std::to_string(int(t.bits));
   switch (t.code) {
     case kDLInt: return "int" + bits;
@@ -34,7 +35,7 @@ inline std::string dtype_name(DLDataType t) {
 }
 
 // The dtype named `name` (numpy's spelling); false if unknown.
-inline bool dtype_parse(const std::string& name, DLDataType* out) {
+MX_INLINE bool dtype_parse(const std::string& name, DLDataType* out) {
   static const struct { const char* n; uint8_t code, bits; } table[] = {
       {"int8", kDLInt, 8}, {"int16", kDLInt, 16}, {"int32", kDLInt, 32}, {"int64", kDLInt, 64},
       {"uint8", kDLUInt, 8}, {"uint16", kDLUInt, 16}, {"uint32", kDLUInt, 32}, {"uint64", kDLUInt, 64},
@@ -48,7 +49,7 @@ inline bool dtype_parse(const std::string& name, DLDataType* out) {
   return false;
 }
 
-inline bool dtype_is_float(DLDataType t) { return t.code == kDLFloat; }
+MX_INLINE bool dtype_is_float(DLDataType t) { return t.code == kDLFloat; }
 
 class NDArrayObj : public Object {
  public:
@@ -86,7 +87,7 @@ class NDArrayObj : public Object {
 };
 
 // Compact row-major strides (in elements) for `shape`.
-inline std::vector<int64_t> row_major_strides(const std::vector<int64_t>& shape) {
+MX_INLINE std::vector<int64_t> row_major_strides(const std::vector<int64_t>& shape) {
   std::vector<int64_t> s(shape.size());
   int64_t step = 1;
   for (size_t i = shape.size(); i-- > 0;) {
@@ -128,7 +129,7 @@ class NDArray {
 
 // An array held by an Any (as an instance) is recognized by its type name, not
 // by RTTI: each library has its own copy of this inline class.
-inline bool is_ndarray_object(const Object* o) {
+MX_INLINE bool is_ndarray_object(const Object* o) {
   return o && std::strcmp(o->type_name(), "NDArray") == 0;
 }
 

@@ -69,12 +69,12 @@ namespace numconv {
 using DecimalValueFn = int (*)(char32_t);
 
 // Default decimal hook: ASCII '0'..'9' only.
-inline int ascii_decimal_value(char32_t c) noexcept {
+MX_INLINE int ascii_decimal_value(char32_t c) noexcept {
   return (c >= U'0' && c <= U'9') ? static_cast<int>(c - U'0') : -1;
 }
 
 // Python's str.isspace() for a single code point.
-inline bool py_isspace(char32_t c) noexcept {
+MX_INLINE bool py_isspace(char32_t c) noexcept {
   if (c < 128) return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
   switch (c) {
     case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
@@ -105,13 +105,13 @@ struct RoundIntResult {
 namespace detail {
 
 // Py_ISSPACE: the ASCII-only whitespace test used inside CPython's parsers.
-inline bool ascii_space(char c) noexcept {
+MX_INLINE bool ascii_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
-inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+MX_INLINE bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
 // ---------------------------------------------------------------- UTF-8 ----
-inline void utf8_append(std::string& out, char32_t c) {
+MX_INLINE void utf8_append(std::string& out, char32_t c) {
   if (c < 0x80) {
     out.push_back(static_cast<char>(c));
   } else if (c < 0x800) {
@@ -129,7 +129,7 @@ inline void utf8_append(std::string& out, char32_t c) {
   }
 }
 
-inline std::string utf8_encode(const std::u32string& s) {
+MX_INLINE std::string utf8_encode(const std::u32string& s) {
   std::string out;
   out.reserve(s.size());
   for (char32_t c : s) utf8_append(out, c);
@@ -137,7 +137,7 @@ inline std::string utf8_encode(const std::u32string& s) {
 }
 
 // Lenient decoder: malformed sequences become U+FFFD.
-inline std::u32string utf8_decode(const std::string& s) {
+MX_INLINE std::u32string utf8_decode(const std::string& s) {
   std::u32string out;
   out.reserve(s.size());
   size_t i = 0, n = s.size();
@@ -179,7 +179,7 @@ inline std::u32string utf8_decode(const std::string& s) {
 // CPython's _PyUnicode_TransformDecimalAndSpaceToASCII: ASCII kept as is,
 // Unicode whitespace -> ' ', Unicode decimal digits -> '0'..'9', anything
 // else -> '?' (and the rest is dropped).  NUL (never valid) -> '?' too.
-inline std::string transform_decimal_and_space(const char32_t* s, size_t n, DecimalValueFn dv) {
+MX_INLINE std::string transform_decimal_and_space(const char32_t* s, size_t n, DecimalValueFn dv) {
   std::string out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -204,7 +204,7 @@ inline std::string transform_decimal_and_space(const char32_t* s, size_t n, Deci
   return out;
 }
 
-inline std::string clean_bytes(const char* s, size_t n) {
+MX_INLINE std::string clean_bytes(const char* s, size_t n) {
   std::string out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -218,7 +218,7 @@ inline std::string clean_bytes(const char* s, size_t n) {
 }
 
 // ---------------------------------------------------------- int parse ----
-inline int digit_value(char c) noexcept {
+MX_INLINE int digit_value(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'z') return c - 'a' + 10;
   if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
@@ -228,7 +228,7 @@ inline int digit_value(char c) noexcept {
 constexpr size_t kMaxStrDigits = 4300;  // CPython's default int_max_str_digits
 
 // Port of PyLong_FromString.  `buf` contains no NUL characters.
-inline IntParseResult parse_int_ascii(const std::string& buf, int base) {
+MX_INLINE IntParseResult parse_int_ascii(const std::string& buf, int base) {
   const IntParseResult bad{false, false, 0};
   if ((base != 0 && base < 2) || base > 36) return bad;
   const char* str = buf.c_str();
@@ -297,7 +297,7 @@ inline IntParseResult parse_int_ascii(const std::string& buf, int base) {
 }
 
 // -------------------------------------------------------- float parse ----
-inline bool ci_equal(const char* p, size_t n, const char* word) {
+MX_INLINE bool ci_equal(const char* p, size_t n, const char* word) {
   size_t m = std::strlen(word);
   if (n != m) return false;
   for (size_t i = 0; i < n; ++i) {
@@ -311,7 +311,7 @@ inline bool ci_equal(const char* p, size_t n, const char* word) {
 // Port of PyFloat_FromString after the Unicode transformation:
 // _Py_string_to_number_with_underscores + float_from_string_inner +
 // _Py_dg_strtod / _Py_parse_inf_or_nan grammar.
-inline FloatParseResult parse_float_ascii(std::string s) {
+MX_INLINE FloatParseResult parse_float_ascii(std::string s) {
   const FloatParseResult bad{false, 0.0};
   if (s.find('_') != std::string::npos) {
     std::string dup;
@@ -406,7 +406,7 @@ inline FloatParseResult parse_float_ascii(std::string s) {
 }
 
 // ------------------------------------------------------ digit engine ----
-inline std::string chars_of(double a, std::chars_format fmt, int64_t precision, size_t cap) {
+MX_INLINE std::string chars_of(double a, std::chars_format fmt, int64_t precision, size_t cap) {
   std::string buf(cap, '\0');
   std::to_chars_result r;
   if (precision < 0)
@@ -418,7 +418,7 @@ inline std::string chars_of(double a, std::chars_format fmt, int64_t precision, 
   return buf;
 }
 
-inline void strip_trailing_zeros(std::string& d) {
+MX_INLINE void strip_trailing_zeros(std::string& d) {
   while (!d.empty() && d.back() == '0') d.pop_back();
 }
 
@@ -636,7 +636,7 @@ struct Spec {
 
 [[noreturn]] inline void value_error(const std::string& msg) { throw std::invalid_argument(msg); }
 
-inline std::string hex_lower(uint32_t v) {
+MX_INLINE std::string hex_lower(uint32_t v) {
   char b[16];
   std::snprintf(b, sizeof b, "%x", v);
   return b;
@@ -657,11 +657,11 @@ inline std::string hex_lower(uint32_t v) {
               "'.");
 }
 
-inline bool is_alignment_token(char32_t c) { return c == U'<' || c == U'>' || c == U'=' || c == U'^'; }
-inline bool is_sign_element(char32_t c) { return c == U' ' || c == U'+' || c == U'-'; }
+MX_INLINE bool is_alignment_token(char32_t c) { return c == U'<' || c == U'>' || c == U'=' || c == U'^'; }
+MX_INLINE bool is_sign_element(char32_t c) { return c == U' ' || c == U'+' || c == U'-'; }
 
 // Returns the number of digits consumed.
-inline int64_t get_integer(const std::u32string& s, size_t& pos, int64_t& result, DecimalValueFn dv) {
+MX_INLINE int64_t get_integer(const std::u32string& s, size_t& pos, int64_t& result, DecimalValueFn dv) {
   int64_t acc = 0, numdigits = 0;
   for (; pos < s.size(); ++pos, ++numdigits) {
     char32_t c = s[pos];
@@ -675,7 +675,7 @@ inline int64_t get_integer(const std::u32string& s, size_t& pos, int64_t& result
 }
 
 // Port of parse_internal_render_format_spec.
-inline Spec parse_spec(const std::u32string& s, const std::string& spec_utf8, const char* type_name,
+MX_INLINE Spec parse_spec(const std::u32string& s, const std::string& spec_utf8, const char* type_name,
                        char32_t default_type, char32_t default_align, DecimalValueFn dv) {
   Spec f;
   f.align = default_align;

@@ -1,6 +1,7 @@
 // Rendering numbers: float repr and str, format specs applied to ints and floats.
 // Part of numconv.h (which includes it at its end).
 #pragma once
+#include "linkage.h"
 #include "numconv.h"
 
 namespace mx {
@@ -13,7 +14,7 @@ struct LocaleInfo {
   int grouping = 0;            // group size repeated forever; 0: no grouping
 };
 
-inline LocaleInfo locale_info(int thousands, bool current_locale) {
+MX_INLINE LocaleInfo locale_info(int thousands, bool current_locale) {
   LocaleInfo li;
   if (current_locale) return li;  // "C" locale: no grouping, '.' decimal point
   switch (thousands) {
@@ -26,7 +27,7 @@ inline LocaleInfo locale_info(int thousands, bool current_locale) {
 }
 
 // Port of _PyUnicode_InsertThousandsGrouping (producing the text).
-inline std::u32string insert_grouping(const std::u32string& digits, int64_t min_width, const LocaleInfo& li) {
+MX_INLINE std::u32string insert_grouping(const std::u32string& digits, int64_t min_width, const LocaleInfo& li) {
   min_width = std::max<int64_t>(0, min_width);
   std::u32string rev;  // built right to left
   int64_t remaining = static_cast<int64_t>(digits.size());
@@ -65,11 +66,11 @@ inline std::u32string insert_grouping(const std::u32string& digits, int64_t min_
   return std::u32string(rev.rbegin(), rev.rend());
 }
 
-inline char32_t ascii_upper(char32_t c) { return (c >= U'a' && c <= U'z') ? c - 32 : c; }
+MX_INLINE char32_t ascii_upper(char32_t c) { return (c >= U'a' && c <= U'z') ? c - 32 : c; }
 
 // Port of calc_number_widths + fill_number.  `number` is the text after the
 // sign: <digits>[.]<remainder>.
-inline std::u32string render_number(char32_t sign_char, const std::string& prefix, const std::u32string& number,
+MX_INLINE std::u32string render_number(char32_t sign_char, const std::string& prefix, const std::u32string& number,
                                     int64_t n_remainder, bool has_decimal, const Spec& f, const LocaleInfo& li,
                                     bool toupper) {
   const int64_t n_digits = static_cast<int64_t>(number.size()) - n_remainder - (has_decimal ? 1 : 0);
@@ -118,7 +119,7 @@ inline std::u32string render_number(char32_t sign_char, const std::string& prefi
   return out;
 }
 
-inline std::u32string ascii_to_u32(const std::string& s, size_t from = 0) {
+MX_INLINE std::u32string ascii_to_u32(const std::string& s, size_t from = 0) {
   std::u32string r;
   r.reserve(s.size() - from);
   for (size_t i = from; i < s.size(); ++i) r.push_back(static_cast<unsigned char>(s[i]));
@@ -126,7 +127,7 @@ inline std::u32string ascii_to_u32(const std::string& s, size_t from = 0) {
 }
 
 // Port of format_float_internal.
-inline std::u32string format_float_internal(double val, const Spec& f) {
+MX_INLINE std::u32string format_float_internal(double val, const Spec& f) {
   if (f.precision > INT_MAX) value_error("precision too big");
   int64_t precision = f.precision;
   int64_t default_precision = 6;
@@ -182,7 +183,7 @@ inline std::u32string format_float_internal(double val, const Spec& f) {
                        locale_info(f.thousands, f.type == U'n'), false);
 }
 
-inline std::string magnitude_digits(int64_t v, int base) {
+MX_INLINE std::string magnitude_digits(int64_t v, int base) {
   uint64_t m = v < 0 ? uint64_t(0) - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
   char buf[72];
   auto r = std::to_chars(buf, buf + sizeof buf, m, base);
@@ -190,7 +191,7 @@ inline std::string magnitude_digits(int64_t v, int base) {
 }
 
 // Port of format_long_internal.
-inline std::u32string format_long_internal(int64_t v, const Spec& f) {
+MX_INLINE std::u32string format_long_internal(int64_t v, const Spec& f) {
   if (f.precision != -1) value_error("Precision not allowed in integer format specifier");
   if (f.no_neg_0) value_error("Negative zero coercion (z) not allowed in integer format specifier");
   char32_t sign_char = 0;
@@ -221,7 +222,7 @@ inline std::u32string format_long_internal(int64_t v, const Spec& f) {
 }
 
 // Port of format_string_internal.
-inline std::u32string format_string_internal(const std::u32string& value, const Spec& f) {
+MX_INLINE std::u32string format_string_internal(const std::u32string& value, const Spec& f) {
   if (f.sign != 0) {
     if (f.sign == U' ') value_error("Space not allowed in string format specifier");
     value_error("Sign not allowed in string format specifier");
@@ -251,19 +252,19 @@ inline std::u32string format_string_internal(const std::u32string& value, const 
 // =================================================================== API ==
 
 // repr(x) == str(x) for a Python float.
-inline std::string float_repr(double x) {
+MX_INLINE std::string float_repr(double x) {
   return detail::format_float_short(x, 'r', 0, 0, false, true, false, false, false);
 }
 
 // str(v) for an int.
-inline std::string int_to_string(int64_t v) {
+MX_INLINE std::string int_to_string(int64_t v) {
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
 }
 
 // bin(v) (base 2), oct(v) (8), hex(v) (16), str(v) (10).
-inline std::string format_int(int64_t v, int base) {
+MX_INLINE std::string format_int(int64_t v, int base) {
   const char* pfx;
   switch (base) {
     case 2: pfx = "0b"; break;
@@ -281,34 +282,34 @@ inline std::string format_int(int64_t v, int base) {
 
 // int(s, base) for a str; base 0 or 2..36 (anything else: ok == false, as
 // CPython raises ValueError).
-inline IntParseResult parse_int(const char32_t* s, size_t n, int base = 10,
+MX_INLINE IntParseResult parse_int(const char32_t* s, size_t n, int base = 10,
                                 DecimalValueFn decimal_value = ascii_decimal_value) {
   return detail::parse_int_ascii(detail::transform_decimal_and_space(s, n, decimal_value), base);
 }
-inline IntParseResult parse_int(const std::u32string& s, int base = 10,
+MX_INLINE IntParseResult parse_int(const std::u32string& s, int base = 10,
                                 DecimalValueFn decimal_value = ascii_decimal_value) {
   return parse_int(s.data(), s.size(), base, decimal_value);
 }
 // int(b, base) for bytes / bytearray (no Unicode handling, as in CPython).
-inline IntParseResult parse_int_bytes(const char* s, size_t n, int base = 10) {
+MX_INLINE IntParseResult parse_int_bytes(const char* s, size_t n, int base = 10) {
   return detail::parse_int_ascii(detail::clean_bytes(s, n), base);
 }
 
 // float(s) for a str.
-inline FloatParseResult parse_float(const char32_t* s, size_t n,
+MX_INLINE FloatParseResult parse_float(const char32_t* s, size_t n,
                                     DecimalValueFn decimal_value = ascii_decimal_value) {
   return detail::parse_float_ascii(detail::transform_decimal_and_space(s, n, decimal_value));
 }
-inline FloatParseResult parse_float(const std::u32string& s, DecimalValueFn decimal_value = ascii_decimal_value) {
+MX_INLINE FloatParseResult parse_float(const std::u32string& s, DecimalValueFn decimal_value = ascii_decimal_value) {
   return parse_float(s.data(), s.size(), decimal_value);
 }
 // float(b) for bytes.
-inline FloatParseResult parse_float_bytes(const char* s, size_t n) {
+MX_INLINE FloatParseResult parse_float_bytes(const char* s, size_t n) {
   return detail::parse_float_ascii(detail::clean_bytes(s, n));
 }
 
 // format(x, spec) for a float.  Throws std::invalid_argument (ValueError).
-inline std::string float_format(double x, const std::string& spec,
+MX_INLINE std::string float_format(double x, const std::string& spec,
                                 DecimalValueFn decimal_value = ascii_decimal_value) {
   if (spec.empty()) return float_repr(x);
   const std::u32string s = detail::utf8_decode(spec);
@@ -323,7 +324,7 @@ inline std::string float_format(double x, const std::string& spec,
 
 // format(v, spec) for an int.  Throws std::invalid_argument (ValueError) or
 // std::overflow_error (OverflowError, for 'c' out of range).
-inline std::string int_format(int64_t v, const std::string& spec,
+MX_INLINE std::string int_format(int64_t v, const std::string& spec,
                               DecimalValueFn decimal_value = ascii_decimal_value) {
   if (spec.empty()) return int_to_string(v);
   const std::u32string s = detail::utf8_decode(spec);
@@ -339,7 +340,7 @@ inline std::string int_format(int64_t v, const std::string& spec,
 }
 
 // format(s, spec) for a str.  Throws std::invalid_argument (ValueError).
-inline std::u32string str_format(const std::u32string& value, const std::string& spec,
+MX_INLINE std::u32string str_format(const std::u32string& value, const std::string& spec,
                                  DecimalValueFn decimal_value = ascii_decimal_value) {
   if (spec.empty()) return value;
   const std::u32string s = detail::utf8_decode(spec);
@@ -351,7 +352,7 @@ inline std::u32string str_format(const std::u32string& value, const std::string&
 // round(x, ndigits) for a float (CPython's double_round: correctly rounded,
 // half to even on the exact binary value).  Throws std::overflow_error
 // ("rounded value too large to represent") like CPython.
-inline double py_round(double x, int64_t ndigits) {
+MX_INLINE double py_round(double x, int64_t ndigits) {
   if (!std::isfinite(x)) return x;
   constexpr int64_t kNdigitsMax = 323;   // (DBL_MANT_DIG - DBL_MIN_EXP) * 0.30103
   constexpr int64_t kNdigitsMin = -308;  // -(DBL_MAX_EXP + 1) * 0.30103
@@ -374,7 +375,7 @@ inline double py_round(double x, int64_t ndigits) {
 }
 
 // round(x) -> int (half to even).  See RoundIntResult semantics above.
-inline RoundIntResult py_round_int(double x) {
+MX_INLINE RoundIntResult py_round_int(double x) {
   if (std::isnan(x)) return RoundIntResult{false, false, 0};
   if (std::isinf(x)) return RoundIntResult{true, true, 0};
   double r = std::round(x);

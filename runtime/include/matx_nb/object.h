@@ -118,7 +118,7 @@ struct FreeState {
   int depth;
   std::vector<const Object*>* pending;
 };
-inline FreeState& free_state() {
+MX_INLINE FreeState& free_state() {
   static thread_local FreeState s;  // zero-initialized, no destructor: one TLS lookup
   return s;
 }

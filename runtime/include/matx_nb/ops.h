@@ -1,6 +1,7 @@
 // Python operators on runtime values: arithmetic with Python's rounding and
 // overflow rules, comparison, truth, len, indexing, membership, str()/repr().
 #pragma once
+#include "linkage.h"
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -25,27 +26,27 @@ class Any;
   raise(ErrKind::ZeroDivisionError, what, loc);
 }
 
-inline int64_t add(int64_t a, int64_t b, const Loc* loc) {
+MX_INLINE int64_t add(int64_t a, int64_t b, const Loc* loc) {
   int64_t r;
   if (__builtin_expect(__builtin_add_overflow(a, b, &r), 0)) raise_int_overflow(loc);
   return r;
 }
-inline int64_t sub(int64_t a, int64_t b, const Loc* loc) {
+MX_INLINE int64_t sub(int64_t a, int64_t b, const Loc* loc) {
   int64_t r;
   if (__builtin_expect(__builtin_sub_overflow(a, b, &r), 0)) raise_int_overflow(loc);
   return r;
 }
 // a + c and a - c with a constant c >= 0: a plain comparison, which the
 // optimizer folds away where it knows a's range (n - 1 after `if n < 2: return`).
-inline int64_t add_c(int64_t a, int64_t c, const Loc* loc) {
+MX_INLINE int64_t add_c(int64_t a, int64_t c, const Loc* loc) {
   if (__builtin_expect(a > INT64_MAX - c, 0)) raise_int_overflow(loc);
   return a + c;
 }
-inline int64_t sub_c(int64_t a, int64_t c, const Loc* loc) {
+MX_INLINE int64_t sub_c(int64_t a, int64_t c, const Loc* loc) {
   if (__builtin_expect(a < INT64_MIN + c, 0)) raise_int_overflow(loc);
   return a - c;
 }
-inline int64_t mul(int64_t a, int64_t b, const Loc* loc) {
+MX_INLINE int64_t mul(int64_t a, int64_t b, const Loc* loc) {
   int64_t r;
   if (__builtin_expect(__builtin_mul_overflow(a, b, &r), 0)) raise_int_overflow(loc);
   return r;
@@ -54,35 +55,35 @@ inline int64_t mul(int64_t a, int64_t b, const Loc* loc) {
 // (codegen version_small_range), where the counter's range lets g++ prove that
 // products of the counter cannot overflow and drop those checks.
 constexpr int64_t kSmallRange = int64_t(1) << 31;
-inline bool small_range(int64_t lo, int64_t hi) { return lo >= -kSmallRange && hi <= kSmallRange; }
-inline void assume_small_range(int64_t k) {
+MX_INLINE bool small_range(int64_t lo, int64_t hi) { return lo >= -kSmallRange && hi <= kSmallRange; }
+MX_INLINE void assume_small_range(int64_t k) {
   if (k < -kSmallRange || k >= kSmallRange) __builtin_unreachable();
 }
-inline int64_t neg(int64_t a, const Loc* loc) {
+MX_INLINE int64_t neg(int64_t a, const Loc* loc) {
   if (__builtin_expect(a == INT64_MIN, 0)) raise_int_overflow(loc);
   return -a;
 }
-inline int64_t floordiv(int64_t a, int64_t b, const Loc* loc) {
+MX_INLINE int64_t floordiv(int64_t a, int64_t b, const Loc* loc) {
   if (__builtin_expect(b == 0, 0)) raise_zero_div("integer division or modulo by zero", loc);
   if (__builtin_expect(b == -1 && a == INT64_MIN, 0)) raise_int_overflow(loc);
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
 }
-inline int64_t mod(int64_t a, int64_t b, const Loc* loc) {
+MX_INLINE int64_t mod(int64_t a, int64_t b, const Loc* loc) {
   if (__builtin_expect(b == 0, 0)) raise_zero_div("integer modulo by zero", loc);
   if (b == -1) return 0;
   int64_t r = a % b;
   if (r != 0 && ((r < 0) != (b < 0))) r += b;
   return r;
 }
-inline double truediv(int64_t a, int64_t b, const Loc* loc) {
+MX_INLINE double truediv(int64_t a, int64_t b, const Loc* loc) {
   if (__builtin_expect(b == 0, 0)) raise_zero_div("division by zero", loc);
   const int64_t lim = int64_t(1) << 53;
   if (a > -lim && a < lim && b > -lim && b < lim) return double(a) / double(b);
   return double((long double)a / (long double)b);
 }
-inline int64_t pow(int64_t base, int64_t exp, const Loc* loc) {
+MX_INLINE int64_t pow(int64_t base, int64_t exp, const Loc* loc) {
   if (exp < 0)
     raise(ErrKind::ValueError,
           "negative exponent on int: the result would be a float; write float(x) ** y", loc);
@@ -95,12 +96,12 @@ inline int64_t pow(int64_t base, int64_t exp, const Loc* loc) {
   return result;
 }
 // int ** int where a float is wanted: Python gives a float for negative exponents.
-inline double pow_to_float(int64_t base, int64_t exp, const Loc* loc) {
+MX_INLINE double pow_to_float(int64_t base, int64_t exp, const Loc* loc) {
   if (exp >= 0) return double(pow(base, exp, loc));
   if (base == 0) raise_zero_div("0.0 cannot be raised to a negative power", loc);
   return std::pow(double(base), double(exp));
 }
-inline int64_t lshift(int64_t a, int64_t n, const Loc* loc) {
+MX_INLINE int64_t lshift(int64_t a, int64_t n, const Loc* loc) {
   if (n < 0) raise(ErrKind::ValueError, "negative shift count", loc);
   if (a == 0) return 0;
   if (n >= 64) raise_int_overflow(loc);
@@ -108,26 +109,26 @@ inline int64_t lshift(int64_t a, int64_t n, const Loc* loc) {
   if ((r >> n) != a) raise_int_overflow(loc);
   return r;
 }
-inline int64_t rshift(int64_t a, int64_t n, const Loc* loc) {
+MX_INLINE int64_t rshift(int64_t a, int64_t n, const Loc* loc) {
   if (n < 0) raise(ErrKind::ValueError, "negative shift count", loc);
   if (n >= 64) return a < 0 ? -1 : 0;
   return a >> n;
 }
-inline int64_t abs(int64_t a, const Loc* loc) { return a < 0 ? neg(a, loc) : a; }
+MX_INLINE int64_t abs(int64_t a, const Loc* loc) { return a < 0 ? neg(a, loc) : a; }
 
 // ---- float arithmetic ------------------------------------------------------
 
-inline double add(double a, double b, const Loc*) { return a + b; }
-inline double sub(double a, double b, const Loc*) { return a - b; }
-inline double mul(double a, double b, const Loc*) { return a * b; }
-inline double neg(double a, const Loc*) { return -a; }
-inline double abs(double a, const Loc*) { return std::fabs(a); }
-inline double truediv(double a, double b, const Loc* loc) {
+MX_INLINE double add(double a, double b, const Loc*) { return a + b; }
+MX_INLINE double sub(double a, double b, const Loc*) { return a - b; }
+MX_INLINE double mul(double a, double b, const Loc*) { return a * b; }
+MX_INLINE double neg(double a, const Loc*) { return -a; }
+MX_INLINE double abs(double a, const Loc*) { return std::fabs(a); }
+MX_INLINE double truediv(double a, double b, const Loc* loc) {
   if (__builtin_expect(b == 0.0, 0)) raise_zero_div("float division by zero", loc);
   return a / b;
 }
 // CPython's float_divmod, so signs and rounding match exactly.
-inline void float_divmod(double vx, double wx, double* floordiv_out, double* mod_out) {
+MX_INLINE void float_divmod(double vx, double wx, double* floordiv_out, double* mod_out) {
   double m = std::fmod(vx, wx);
   double div = (vx - m) / wx;
   if (m != 0.0) {
@@ -148,19 +149,19 @@ inline void float_divmod(double vx, double wx, double* floordiv_out, double* mod
   *floordiv_out = fd;
   *mod_out = m;
 }
-inline double floordiv(double a, double b, const Loc* loc) {
+MX_INLINE double floordiv(double a, double b, const Loc* loc) {
   if (__builtin_expect(b == 0.0, 0)) raise_zero_div("float floor division by zero", loc);
   double q, r;
   float_divmod(a, b, &q, &r);
   return q;
 }
-inline double mod(double a, double b, const Loc* loc) {
+MX_INLINE double mod(double a, double b, const Loc* loc) {
   if (__builtin_expect(b == 0.0, 0)) raise_zero_div("float modulo", loc);
   double q, r;
   float_divmod(a, b, &q, &r);
   return r;
 }
-inline double pow(double a, double b, const Loc* loc) {
+MX_INLINE double pow(double a, double b, const Loc* loc) {
   if (a == 0.0 && b < 0.0) raise_zero_div("0.0 cannot be raised to a negative power", loc);
   if (a < 0.0 && std::isfinite(a) && std::isfinite(b) && b != std::floor(b))
     raise(ErrKind::ValueError, "negative number cannot be raised to a fractional power (complex result)", loc);
@@ -172,8 +173,8 @@ inline double pow(double a, double b, const Loc* loc) {
 
 // ---- sequences: +, * ---------------------------------------------------------
 
-inline Str add(const Str& a, const Str& b, const Loc*) { return str_concat(a, b); }
-inline Bytes add(const Bytes& a, const Bytes& b, const Loc*) { return bytes_concat(a, b); }
+MX_INLINE Str add(const Str& a, const Str& b, const Loc*) { return str_concat(a, b); }
+MX_INLINE Bytes add(const Bytes& a, const Bytes& b, const Loc*) { return bytes_concat(a, b); }
 template <class T>
 inline List<T> add(const List<T>& a, const List<T>& b, const Loc* loc) {
   bool ta = a.object()->from_tuple, tb = b.object()->from_tuple;  // tuples passed for List parameters
@@ -219,10 +220,10 @@ inline B repeat_buf(const B& s, int64_t n, const Loc* loc) {
   r.finish();
   return r;
 }
-inline Str mul(const Str& s, int64_t n, const Loc* loc) { return repeat_buf(s, n, loc); }
-inline Str mul(int64_t n, const Str& s, const Loc* loc) { return repeat_buf(s, n, loc); }
-inline Bytes mul(const Bytes& s, int64_t n, const Loc* loc) { return repeat_buf(s, n, loc); }
-inline Bytes mul(int64_t n, const Bytes& s, const Loc* loc) { return repeat_buf(s, n, loc); }
+MX_INLINE Str mul(const Str& s, int64_t n, const Loc* loc) { return repeat_buf(s, n, loc); }
+MX_INLINE Str mul(int64_t n, const Str& s, const Loc* loc) { return repeat_buf(s, n, loc); }
+MX_INLINE Bytes mul(const Bytes& s, int64_t n, const Loc* loc) { return repeat_buf(s, n, loc); }
+MX_INLINE Bytes mul(int64_t n, const Bytes& s, const Loc* loc) { return repeat_buf(s, n, loc); }
 template <class T>
 inline List<T> mul(const List<T>& a, int64_t n, const Loc* loc) {
   List<T> r;
@@ -251,12 +252,12 @@ inline VTuple<T> mul(int64_t n, const VTuple<T>& a, const Loc* loc) { return mul
 
 // ---- truth -----------------------------------------------------------------
 
-inline bool truth(bool v) { return v; }
-inline bool truth(int64_t v) { return v != 0; }
-inline bool truth(double v) { return v != 0.0; }
-inline bool truth(None) { return false; }
-inline bool truth(const Str& s) { return !s.empty(); }
-inline bool truth(const Bytes& s) { return !s.empty(); }
+MX_INLINE bool truth(bool v) { return v; }
+MX_INLINE bool truth(int64_t v) { return v != 0; }
+MX_INLINE bool truth(double v) { return v != 0.0; }
+MX_INLINE bool truth(None) { return false; }
+MX_INLINE bool truth(const Str& s) { return !s.empty(); }
+MX_INLINE bool truth(const Bytes& s) { return !s.empty(); }
 template <class T>
 inline bool truth(const List<T>& v) { return v.size() != 0; }
 template <class K, class V>
@@ -268,8 +269,8 @@ inline bool truth(const Tuple<T...>&) { return sizeof...(T) != 0; }
 
 // ---- len -------------------------------------------------------------------
 
-inline int64_t len(const Str& s) { return int64_t(s.size()); }
-inline int64_t len(const Bytes& s) { return int64_t(s.size()); }
+MX_INLINE int64_t len(const Str& s) { return int64_t(s.size()); }
+MX_INLINE int64_t len(const Bytes& s) { return int64_t(s.size()); }
 template <class T>
 inline int64_t len(const List<T>& v) { return v.size(); }
 template <class K, class V>
@@ -302,8 +303,8 @@ inline bool gt(const T& a, const T& b) { return lt(b, a); }
 template <class T>
 inline bool ge(const T& a, const T& b) { return !lt(a, b); }
 // Floats: NaN compares false both ways, so no derivation from lt.
-inline bool le(double a, double b) { return a <= b; }
-inline bool ge(double a, double b) { return a >= b; }
+MX_INLINE bool le(double a, double b) { return a <= b; }
+MX_INLINE bool ge(double a, double b) { return a >= b; }
 template <class T>
 inline bool eq(const T& a, const T& b) { return a == b; }
 // Sets: < is the proper-subset relation.
@@ -326,7 +327,7 @@ inline bool gt(const Set<T>& a, const Set<T>& b) { return lt(b, a); }
 [[noreturn]] __attribute__((noinline, cold)) inline void raise_index(const char* what, const Loc* loc) {
   raise(ErrKind::IndexError, std::string(what) + " index out of range", loc);
 }
-inline int64_t norm_index(int64_t i, int64_t n, const char* what, const Loc* loc) {
+MX_INLINE int64_t norm_index(int64_t i, int64_t n, const char* what, const Loc* loc) {
   if (i < 0) i += n;
   if (__builtin_expect(i < 0 || i >= n, 0)) raise_index(what, loc);
   return i;
@@ -348,21 +349,21 @@ inline void setitem(const List<T>& v, int64_t i, T x, const Loc* loc) {
 
 // Indexing and iterating a str allocate nothing for Latin-1 text: one code
 // point <= 0xFF is an inline string.
-inline Str str_char(char32_t c) {
+MX_INLINE Str str_char(char32_t c) {
   if (c < 256) {
     uint8_t b = uint8_t(c);
     return Str::latin1(&b, 1);
   }
   return Str(&c, 1);
 }
-inline Str getitem(const Str& s, int64_t i, const Loc* loc) {
+MX_INLINE Str getitem(const Str& s, int64_t i, const Loc* loc) {
   return str_char(s[size_t(norm_index(i, int64_t(s.size()), "string", loc))]);
 }
-inline int64_t getitem(const Bytes& s, int64_t i, const Loc* loc) {
+MX_INLINE int64_t getitem(const Bytes& s, int64_t i, const Loc* loc) {
   return int64_t(static_cast<unsigned char>(s[size_t(norm_index(i, int64_t(s.size()), "index", loc))]));
 }
 
-Str repr(const Str& s);
+MX_INLINE Str repr(const Str& s);
 template <class T>
 Str repr(const T& v);
 
@@ -392,7 +393,7 @@ template <class K, class V>
 inline bool contains(const Dict<K, V>& d, const K& k) { return d.lookup(k) != nullptr; }
 template <class T>
 inline bool contains(const Set<T>& s, const T& x) { return s.contains(x); }
-inline bool contains(const Str& s, const Str& sub) {
+MX_INLINE bool contains(const Str& s, const Str& sub) {
   if (s.narrow()) {
     if (sub.width() > 1) return false;  // a code point above 0xFF never occurs in a kind-1 text
     if (sub.narrow()) {
@@ -402,10 +403,10 @@ inline bool contains(const Str& s, const Str& sub) {
   }
   return s.view().find(sub.view()) != std::u32string_view::npos;
 }
-inline bool contains(const Bytes& s, const Bytes& sub) {
+MX_INLINE bool contains(const Bytes& s, const Bytes& sub) {
   return s.view().find(sub.view()) != std::string_view::npos;
 }
-inline bool contains(const Bytes& s, int64_t byte, const Loc* loc) {
+MX_INLINE bool contains(const Bytes& s, int64_t byte, const Loc* loc) {
   if (byte < 0 || byte > 255) raise(ErrKind::ValueError, "byte must be in range(0, 256)", loc);
   return s.view().find(char(byte)) != std::string_view::npos;
 }
@@ -433,10 +434,10 @@ class StrBuilder {
   std::u32string buf_;
 };
 
-inline void repr_into(StrBuilder& b, int64_t v) { b.put_ascii(std::to_string(v)); }
-inline void repr_into(StrBuilder& b, bool v) { b.put_ascii(v ? "True" : "False"); }
-inline void repr_into(StrBuilder& b, double v) { b.put_ascii(numconv::float_repr(v)); }
-inline void repr_into(StrBuilder& b, None) { b.put_ascii("None"); }
+MX_INLINE void repr_into(StrBuilder& b, int64_t v) { b.put_ascii(std::to_string(v)); }
+MX_INLINE void repr_into(StrBuilder& b, bool v) { b.put_ascii(v ? "True" : "False"); }
+MX_INLINE void repr_into(StrBuilder& b, double v) { b.put_ascii(numconv::float_repr(v)); }
+MX_INLINE void repr_into(StrBuilder& b, None) { b.put_ascii("None"); }
 MX_RT void repr_into(StrBuilder& b, const Str& str);
 #if MX_RT_DEFINE
 MX_RT void repr_into(StrBuilder& b, const Str& str) {
@@ -579,7 +580,7 @@ inline Str repr(const T& v) {
   repr_into(b, v);
   return b.build();
 }
-inline Str repr(const Str& s) {
+MX_INLINE_DEF Str repr(const Str& s) {
   StrBuilder b;
   repr_into(b, s);
   return b.build();
@@ -588,8 +589,8 @@ inline Str repr(const Str& s) {
 // str(x): like repr except for str itself.
 template <class T>
 inline Str to_str(const T& v) { return repr(v); }
-inline Str to_str(const Str& s) { return s; }
-inline Str to_str(int64_t v) {
+MX_INLINE Str to_str(const Str& s) { return s; }
+MX_INLINE Str to_str(int64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);  // digits are ASCII: one byte each
   return Str::latin1(buf, size_t(r.ptr - buf));
@@ -598,7 +599,7 @@ inline Str to_str(int64_t v) {
 // ---- print -----------------------------------------------------------------
 
 namespace detail {
-inline void default_write(const char* s, size_t n) {
+MX_INLINE void default_write(const char* s, size_t n) {
   std::fwrite(s, 1, n, stdout);
   std::fflush(stdout);
 }
@@ -606,7 +607,7 @@ inline void default_write(const char* s, size_t n) {
 inline void (*g_write_stdout)(const char*, size_t) = &default_write;
 }  // namespace detail
 
-inline void print_parts(StrBuilder&) {}
+MX_INLINE void print_parts(StrBuilder&) {}
 template <class A, class... R>
 inline void print_parts(StrBuilder& b, const A& a, const R&... rest) {
   b.put(to_str(a));

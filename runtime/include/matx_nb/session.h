@@ -16,6 +16,7 @@
 // the folder is as saved, not who saved it (signatures: matx_nb.load's
 // trusted_keys, docs/export.md).
 #pragma once
+#include "linkage.h"
 #include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
@@ -50,11 +51,11 @@ using Dict = mx::Dict<mx::Any, mx::Any>;
 using Feeds = std::unordered_map<std::string, mx::Any>;
 
 // A str from UTF-8 text.
-inline mx::Str Str(const std::string& utf8) { return mx::str_from_utf8(utf8); }
+MX_INLINE mx::Str Str(const std::string& utf8) { return mx::str_from_utf8(utf8); }
 
 constexpr int kSpecVersion = 1;
 
-inline std::string platform_tag() {
+MX_INLINE std::string platform_tag() {
 #if defined(__linux__)
   std::string os = "linux";
 #elif defined(__APPLE__)
@@ -86,34 +87,34 @@ namespace spec_check {
 [[noreturn]] inline void bad(const std::string& field, const std::string& what) {
   pipeline_error("spec field '" + field + "' " + what);
 }
-inline std::string sub(const std::string& where, const std::string& key) {
+MX_INLINE std::string sub(const std::string& where, const std::string& key) {
   return where.empty() ? key : where + "." + key;
 }
-inline std::string at(const std::string& where, size_t i) { return where + "[" + std::to_string(i) + "]"; }
-inline std::string utf8(const Any& v) { return mx::utf8_encode(v.str()); }
+MX_INLINE std::string at(const std::string& where, size_t i) { return where + "[" + std::to_string(i) + "]"; }
+MX_INLINE std::string utf8(const Any& v) { return mx::utf8_encode(v.str()); }
 
 // v must have `tag`; `what` is "a string", "a list"...
-inline const Any& expect(const Any& v, mx::TypeTag tag, const char* what, const std::string& field) {
+MX_INLINE const Any& expect(const Any& v, mx::TypeTag tag, const char* what, const std::string& field) {
   if (v.tag() != tag) bad(field, std::string("must be ") + what + ", got " + v.type_name());
   return v;
 }
 // obj[key] of a dict (checked by the caller); null when the key is missing.
-inline const Any* find(const Any& obj, const char* key) {
+MX_INLINE const Any* find(const Any& obj, const char* key) {
   return obj.dict().lookup(Any(mx::str_from_utf8(key)));
 }
-inline const Any& need(const Any& obj, const char* key, const std::string& where) {
+MX_INLINE const Any& need(const Any& obj, const char* key, const std::string& where) {
   const Any* v = find(obj, key);
   if (!v) bad(sub(where, key), "is missing");
   return *v;
 }
-inline const Any& need(const Any& obj, const char* key, mx::TypeTag tag, const char* what, const std::string& where) {
+MX_INLINE const Any& need(const Any& obj, const char* key, mx::TypeTag tag, const char* what, const std::string& where) {
   return expect(need(obj, key, where), tag, what, sub(where, key));
 }
-inline std::string need_str(const Any& obj, const char* key, const std::string& where) {
+MX_INLINE std::string need_str(const Any& obj, const char* key, const std::string& where) {
   return utf8(need(obj, key, mx::TypeTag::Str, "a string", where));
 }
 // A string or null (or missing): "" for null.
-inline std::string opt_str(const Any& obj, const char* key, const std::string& where) {
+MX_INLINE std::string opt_str(const Any& obj, const char* key, const std::string& where) {
   const Any* v = find(obj, key);
   if (!v || v->tag() == mx::TypeTag::None) return "";
   return utf8(expect(*v, mx::TypeTag::Str, "a string or null", sub(where, key)));
@@ -122,7 +123,7 @@ inline std::string opt_str(const Any& obj, const char* key, const std::string& w
 // Whole, for this machine: an ELF shared object whose headers and segments lie
 // inside the file. dlopen of a truncated library maps pages past its end and
 // dies of SIGBUS on first touch; this refuses it first.
-inline void check_library_file(const std::string& path, const std::string& field, const std::string& rel) {
+MX_INLINE void check_library_file(const std::string& path, const std::string& field, const std::string& rel) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) bad(field, "names " + rel + ", which cannot be opened: " + std::strerror(errno));
   struct stat st {};

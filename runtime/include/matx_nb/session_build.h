@@ -3,6 +3,7 @@
 // libraries and runtime objects the source asks for, and the g++ command.
 // Included by session.h.
 #pragma once
+#include "linkage.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -28,7 +29,7 @@ class PipelineError : public mx::Error {
 
 namespace build {
 
-inline std::string shell_quote(const std::string& x) {
+MX_INLINE std::string shell_quote(const std::string& x) {
   std::string q = "'";
   for (char c : x) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
@@ -36,7 +37,7 @@ inline std::string shell_quote(const std::string& x) {
 
 // Libraries the generated source asks for: its `// matx_nb-link: <flags>` lines
 // (only -l names are taken, so a source cannot inject shell text).
-inline std::string link_flags(const std::string& code) {
+MX_INLINE std::string link_flags(const std::string& code) {
   std::string out, line;
   std::istringstream in(code);
   const std::string mark = "// matx_nb-link: ";
@@ -61,7 +62,7 @@ struct ExtraObject {
   std::string unit;   // the translation unit's text
   std::string flags;  // its compile flags
 };
-inline std::vector<ExtraObject> extra_objects(const std::string& code, const std::string& what) {
+MX_INLINE std::vector<ExtraObject> extra_objects(const std::string& code, const std::string& what) {
   std::vector<ExtraObject> out;
   std::string line;
   std::istringstream in(code);
@@ -94,7 +95,7 @@ inline std::vector<ExtraObject> extra_objects(const std::string& code, const std
 
 // Compiles `code` (already checked against `digest`) into <cache>/rebuilt/
 // <digest>.so, once per source; `inc` is the runtime headers' directory.
-inline std::string compile_source(const std::string& code, const std::string& digest, const std::string& what,
+MX_INLINE std::string compile_source(const std::string& code, const std::string& digest, const std::string& what,
                                   const std::string& source, const char* inc) {
   std::string cache;
   if (const char* c = std::getenv("MATX_NB_CACHE")) cache = c;

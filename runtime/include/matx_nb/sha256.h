@@ -1,5 +1,6 @@
 // SHA-256 (FIPS 180-4), for verifying the checksums of saved pipelines.
 #pragma once
+#include "linkage.h"
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -84,7 +85,7 @@ class Sha256 {
 };
 
 // Hex SHA-256 of a file, or "" if it cannot be read.
-inline std::string sha256_file(const std::string& path) {
+MX_INLINE std::string sha256_file(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return "";
   Sha256 h;

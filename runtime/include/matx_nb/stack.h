@@ -1,6 +1,7 @@
 // Stack depth checks for recursive compiled functions: deep recursion raises
 // RecursionError instead of overflowing the C stack.
 #pragma once
+#include "linkage.h"
 #include <pthread.h>
 
 #include "error.h"
@@ -8,7 +9,7 @@
 namespace mx {
 namespace detail {
 // Lowest address this thread's compiled code may reach (null: not known).
-inline char*& stack_limit() {
+MX_INLINE char*& stack_limit() {
   static thread_local char* limit = nullptr;
   return limit;
 }
@@ -16,7 +17,7 @@ inline char*& stack_limit() {
 
 // Called by entry points of libraries with checked recursion: learns this
 // thread's stack bounds once, keeping a margin for runtime calls.
-inline void enter_stack() {
+MX_INLINE void enter_stack() {
   char*& limit = detail::stack_limit();
   if (limit) return;
   pthread_attr_t a;
@@ -30,7 +31,7 @@ inline void enter_stack() {
   pthread_attr_destroy(&a);
 }
 
-inline void check_stack(const Loc* loc) {
+MX_INLINE void check_stack(const Loc* loc) {
   char* limit = detail::stack_limit();
   if (__builtin_expect(limit != nullptr && static_cast<char*>(__builtin_frame_address(0)) < limit, 0))
     raise(ErrKind::RecursionError, "maximum recursion depth exceeded", loc);

@@ -1,5 +1,6 @@
 // str (Unicode, one char32_t per code point) and bytes: immutable, shared buffers.
 #pragma once
+#include "linkage.h"
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -15,7 +16,7 @@ namespace mx {
 
 // The 1-7 bytes at p as one little-endian word, zero-padded (two overlapping
 // 4-byte loads from 4 bytes up; no read past p + n).
-inline uint64_t load_short(const unsigned char* p, size_t n) {
+MX_INLINE uint64_t load_short(const unsigned char* p, size_t n) {
   if (n >= 4) {
     uint32_t lo, hi;
     std::memcpy(&lo, p, 4);
@@ -28,7 +29,7 @@ inline uint64_t load_short(const unsigned char* p, size_t n) {
   return w;
 }
 
-inline uint64_t hash_bytes(const void* data, size_t n) {
+MX_INLINE uint64_t hash_bytes(const void* data, size_t n) {
   // FNV-1a over 8-byte words with a final mix; fast for short words.
   const unsigned char* p = static_cast<const unsigned char*>(data);
   uint64_t h = 1469598103934665603ULL ^ n;
@@ -158,7 +159,7 @@ using Bytes = Buf<char, TypeTag::Bytes>;
 
 // The FNV-1a of hash_bytes over the code points of a Latin-1 text held as
 // char32_t: equal to hash_bytes() of its one-byte form.
-inline uint64_t hash_latin1(const char32_t* d, size_t n) {
+MX_INLINE uint64_t hash_latin1(const char32_t* d, size_t n) {
   uint64_t h = 1469598103934665603ULL ^ n;
   while (n >= 8) {
     uint64_t w = 0;
@@ -299,7 +300,7 @@ struct ThreadStrState {
   size_t cap, n;
   int depth;          // compiled entry points active on this thread
 };
-inline ThreadStrState& str_state() {
+MX_INLINE ThreadStrState& str_state() {
   static thread_local ThreadStrState s;  // zero-initialized, no destructor
   return s;
 }
@@ -633,7 +634,7 @@ class Str {
   uintptr_t v_ = 0;
 };
 
-inline void prefetch_for_release(const Str& s) { s.prefetch(); }  // alloc::release_backwards
+MX_INLINE void prefetch_for_release(const Str& s) { s.prefetch(); }  // alloc::release_backwards
 
 #if MX_RT_DEFINE
 MX_RT Str Str::from_u32(const char32_t* s, size_t n) {
@@ -696,11 +697,11 @@ class U32Of {
 
 // ---- construction helpers -------------------------------------------------
 
-inline Str str_from_ascii(const char* s) { return Str::latin1(s, std::strlen(s)); }
+MX_INLINE Str str_from_ascii(const char* s) { return Str::latin1(s, std::strlen(s)); }
 
-inline Str str_from_u32(const std::u32string& s) { return Str(s.data(), s.size()); }
+MX_INLINE Str str_from_u32(const std::u32string& s) { return Str(s.data(), s.size()); }
 
-inline Str str_concat(const Str& a, const Str& b) {
+MX_INLINE Str str_concat(const Str& a, const Str& b) {
   if (a.empty()) return b;
   if (b.empty()) return a;
   if (a.width() == 1 && b.width() == 1) {
@@ -720,7 +721,7 @@ inline Str str_concat(const Str& a, const Str& b) {
   return r;
 }
 
-inline Bytes bytes_concat(const Bytes& a, const Bytes& b) {
+MX_INLINE Bytes bytes_concat(const Bytes& a, const Bytes& b) {
   if (a.empty()) return b;
   if (b.empty()) return a;
   Bytes r = Bytes::uninit(a.size() + b.size());
@@ -757,11 +758,11 @@ MX_RT std::string utf8_encode(const char32_t* s, size_t n) {
   return out;
 }
 #endif
-inline std::string utf8_encode(const Str& s) { return utf8_encode(s.data(), s.size()); }
+MX_INLINE std::string utf8_encode(const Str& s) { return utf8_encode(s.data(), s.size()); }
 
 // Strict UTF-8 decoding (Python's 'strict' error handler). Returns false and the
 // offset of the first bad byte on failure.
-inline bool utf8_decode(const char* p, size_t n, std::u32string& out, size_t* bad_at) {
+MX_INLINE bool utf8_decode(const char* p, size_t n, std::u32string& out, size_t* bad_at) {
   out.clear();
   out.reserve(n);
   const unsigned char* s = reinterpret_cast<const unsigned char*>(p);
@@ -790,7 +791,7 @@ inline bool utf8_decode(const char* p, size_t n, std::u32string& out, size_t* ba
   return true;
 }
 
-inline Str str_from_utf8(const char* p, size_t n) {
+MX_INLINE Str str_from_utf8(const char* p, size_t n) {
   std::u32string tmp;
   size_t bad = 0;
   if (!utf8_decode(p, n, tmp, &bad))
@@ -799,9 +800,9 @@ inline Str str_from_utf8(const char* p, size_t n) {
               ": invalid utf-8");
   return Str(tmp.data(), tmp.size());
 }
-inline Str str_from_utf8(const std::string& s) { return str_from_utf8(s.data(), s.size()); }
+MX_INLINE Str str_from_utf8(const std::string& s) { return str_from_utf8(s.data(), s.size()); }
 
-inline Bytes bytes_from(const std::string& s) { return Bytes(s.data(), s.size()); }
+MX_INLINE Bytes bytes_from(const std::string& s) { return Bytes(s.data(), s.size()); }
 
 }  // namespace mx
 

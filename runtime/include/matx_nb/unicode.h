@@ -9,6 +9,7 @@
 //
 // ASCII characters are handled without touching the multi-level trie.
 #pragma once
+#include "linkage.h"
 
 #include <cstdint>
 #include <string>
@@ -20,13 +21,13 @@ namespace unicode {
 
 namespace detail {
 
-inline std::uint32_t flags_of(char32_t c) noexcept {
+MX_INLINE std::uint32_t flags_of(char32_t c) noexcept {
   if (c < 0x80) return kAsciiFlags[c];
   return record(c).flags;
 }
 
 // Appends the full mapping stored in `field` (delta or expansion) to out.
-inline void append_mapping(std::u32string& out, char32_t c, std::int32_t field,
+MX_INLINE void append_mapping(std::u32string& out, char32_t c, std::int32_t field,
                            bool expanded) {
   if (!expanded) {
     out.push_back(static_cast<char32_t>(static_cast<std::int32_t>(c) + field));
@@ -38,7 +39,7 @@ inline void append_mapping(std::u32string& out, char32_t c, std::int32_t field,
   out.append(p, len);
 }
 
-inline int write_mapping(char32_t c, std::int32_t field, bool expanded, char32_t* out) {
+MX_INLINE int write_mapping(char32_t c, std::int32_t field, bool expanded, char32_t* out) {
   if (!expanded) {
     out[0] = static_cast<char32_t>(static_cast<std::int32_t>(c) + field);
     return 1;
@@ -50,8 +51,8 @@ inline int write_mapping(char32_t c, std::int32_t field, bool expanded, char32_t
   return len;
 }
 
-inline bool ascii_upper(char32_t c) noexcept { return static_cast<std::uint32_t>(c - U'A') < 26U; }
-inline bool ascii_lower(char32_t c) noexcept { return static_cast<std::uint32_t>(c - U'a') < 26U; }
+MX_INLINE bool ascii_upper(char32_t c) noexcept { return static_cast<std::uint32_t>(c - U'A') < 26U; }
+MX_INLINE bool ascii_lower(char32_t c) noexcept { return static_cast<std::uint32_t>(c - U'a') < 26U; }
 
 }  // namespace detail
 
@@ -59,38 +60,38 @@ inline bool ascii_lower(char32_t c) noexcept { return static_cast<std::uint32_t>
 // Character predicates (Py_UNICODE_IS* semantics).
 // ---------------------------------------------------------------------------
 
-inline bool isalpha(char32_t c) noexcept { return detail::flags_of(c) & detail::F_ALPHA; }
-inline bool isdecimal(char32_t c) noexcept { return detail::flags_of(c) & detail::F_DECIMAL; }
-inline bool isdigit(char32_t c) noexcept { return detail::flags_of(c) & detail::F_DIGIT; }
-inline bool isnumeric(char32_t c) noexcept { return detail::flags_of(c) & detail::F_NUMERIC; }
-inline bool isspace(char32_t c) noexcept { return detail::flags_of(c) & detail::F_SPACE; }
-inline bool isalnum(char32_t c) noexcept {
+MX_INLINE bool isalpha(char32_t c) noexcept { return detail::flags_of(c) & detail::F_ALPHA; }
+MX_INLINE bool isdecimal(char32_t c) noexcept { return detail::flags_of(c) & detail::F_DECIMAL; }
+MX_INLINE bool isdigit(char32_t c) noexcept { return detail::flags_of(c) & detail::F_DIGIT; }
+MX_INLINE bool isnumeric(char32_t c) noexcept { return detail::flags_of(c) & detail::F_NUMERIC; }
+MX_INLINE bool isspace(char32_t c) noexcept { return detail::flags_of(c) & detail::F_SPACE; }
+MX_INLINE bool isalnum(char32_t c) noexcept {
   return detail::flags_of(c) &
          (detail::F_ALPHA | detail::F_DECIMAL | detail::F_DIGIT | detail::F_NUMERIC);
 }
-inline bool isupper(char32_t c) noexcept { return detail::flags_of(c) & detail::F_UPPER; }
-inline bool islower(char32_t c) noexcept { return detail::flags_of(c) & detail::F_LOWER; }
+MX_INLINE bool isupper(char32_t c) noexcept { return detail::flags_of(c) & detail::F_UPPER; }
+MX_INLINE bool islower(char32_t c) noexcept { return detail::flags_of(c) & detail::F_LOWER; }
 // Titlecase letter (general category Lt), i.e. Py_UNICODE_ISTITLE.
-inline bool istitle(char32_t c) noexcept { return detail::flags_of(c) & detail::F_TITLE; }
-inline bool isprintable(char32_t c) noexcept { return detail::flags_of(c) & detail::F_PRINTABLE; }
-inline bool iscased(char32_t c) noexcept { return detail::flags_of(c) & detail::F_CASED; }
-inline bool is_case_ignorable(char32_t c) noexcept {
+MX_INLINE bool istitle(char32_t c) noexcept { return detail::flags_of(c) & detail::F_TITLE; }
+MX_INLINE bool isprintable(char32_t c) noexcept { return detail::flags_of(c) & detail::F_PRINTABLE; }
+MX_INLINE bool iscased(char32_t c) noexcept { return detail::flags_of(c) & detail::F_CASED; }
+MX_INLINE bool is_case_ignorable(char32_t c) noexcept {
   return detail::flags_of(c) & detail::F_CASE_IGNORABLE;
 }
-inline bool is_xid_start(char32_t c) noexcept { return detail::flags_of(c) & detail::F_XID_START; }
-inline bool is_xid_continue(char32_t c) noexcept {
+MX_INLINE bool is_xid_start(char32_t c) noexcept { return detail::flags_of(c) & detail::F_XID_START; }
+MX_INLINE bool is_xid_continue(char32_t c) noexcept {
   return detail::flags_of(c) & detail::F_XID_CONTINUE;
 }
 
 // unicodedata.decimal(c, -1): value used by int()/float() parsing.
-inline int decimal_value(char32_t c) noexcept {
+MX_INLINE int decimal_value(char32_t c) noexcept {
   if (c < 0x80) return static_cast<std::uint32_t>(c - U'0') < 10U ? static_cast<int>(c - U'0') : -1;
   const detail::Record& r = detail::record(c);
   return (r.flags & detail::F_DECIMAL) ? r.value : -1;
 }
 
 // unicodedata.digit(c, -1).
-inline int digit_value(char32_t c) noexcept {
+MX_INLINE int digit_value(char32_t c) noexcept {
   if (c < 0x80) return static_cast<std::uint32_t>(c - U'0') < 10U ? static_cast<int>(c - U'0') : -1;
   const detail::Record& r = detail::record(c);
   return (r.flags & detail::F_DIGIT) ? r.value : -1;
@@ -102,7 +103,7 @@ inline int digit_value(char32_t c) noexcept {
 // (the final-sigma rule lives in the string-level lower()).
 // ---------------------------------------------------------------------------
 
-inline int to_lower_full(char32_t c, char32_t* out) noexcept {
+MX_INLINE int to_lower_full(char32_t c, char32_t* out) noexcept {
   if (c < 0x80) {
     out[0] = detail::ascii_upper(c) ? c + 32 : c;
     return 1;
@@ -110,7 +111,7 @@ inline int to_lower_full(char32_t c, char32_t* out) noexcept {
   const detail::Record& r = detail::record(c);
   return detail::write_mapping(c, r.lower, r.flags & detail::F_EXT_LOWER, out);
 }
-inline int to_upper_full(char32_t c, char32_t* out) noexcept {
+MX_INLINE int to_upper_full(char32_t c, char32_t* out) noexcept {
   if (c < 0x80) {
     out[0] = detail::ascii_lower(c) ? c - 32 : c;
     return 1;
@@ -118,7 +119,7 @@ inline int to_upper_full(char32_t c, char32_t* out) noexcept {
   const detail::Record& r = detail::record(c);
   return detail::write_mapping(c, r.upper, r.flags & detail::F_EXT_UPPER, out);
 }
-inline int to_title_full(char32_t c, char32_t* out) noexcept {
+MX_INLINE int to_title_full(char32_t c, char32_t* out) noexcept {
   if (c < 0x80) {
     out[0] = detail::ascii_lower(c) ? c - 32 : c;
     return 1;
@@ -126,7 +127,7 @@ inline int to_title_full(char32_t c, char32_t* out) noexcept {
   const detail::Record& r = detail::record(c);
   return detail::write_mapping(c, r.title, r.flags & detail::F_EXT_TITLE, out);
 }
-inline int to_folded_full(char32_t c, char32_t* out) noexcept {
+MX_INLINE int to_folded_full(char32_t c, char32_t* out) noexcept {
   if (c < 0x80) {
     out[0] = detail::ascii_upper(c) ? c + 32 : c;
     return 1;
@@ -142,7 +143,7 @@ inline int to_folded_full(char32_t c, char32_t* out) noexcept {
 namespace detail {
 
 // True iff s is non-empty and every character has one of `mask`'s flags.
-inline bool all_have(const std::u32string& s, std::uint32_t mask) noexcept {
+MX_INLINE bool all_have(const std::u32string& s, std::uint32_t mask) noexcept {
   if (s.empty()) return false;
   for (char32_t c : s)
     if (!(flags_of(c) & mask)) return false;
@@ -151,42 +152,42 @@ inline bool all_have(const std::u32string& s, std::uint32_t mask) noexcept {
 
 }  // namespace detail
 
-inline bool str_isalpha(const std::u32string& s) noexcept {
+MX_INLINE bool str_isalpha(const std::u32string& s) noexcept {
   return detail::all_have(s, detail::F_ALPHA);
 }
-inline bool str_isdecimal(const std::u32string& s) noexcept {
+MX_INLINE bool str_isdecimal(const std::u32string& s) noexcept {
   return detail::all_have(s, detail::F_DECIMAL);
 }
-inline bool str_isdigit(const std::u32string& s) noexcept {
+MX_INLINE bool str_isdigit(const std::u32string& s) noexcept {
   return detail::all_have(s, detail::F_DIGIT);
 }
-inline bool str_isnumeric(const std::u32string& s) noexcept {
+MX_INLINE bool str_isnumeric(const std::u32string& s) noexcept {
   return detail::all_have(s, detail::F_NUMERIC);
 }
-inline bool str_isspace(const std::u32string& s) noexcept {
+MX_INLINE bool str_isspace(const std::u32string& s) noexcept {
   return detail::all_have(s, detail::F_SPACE);
 }
-inline bool str_isalnum(const std::u32string& s) noexcept {
+MX_INLINE bool str_isalnum(const std::u32string& s) noexcept {
   return detail::all_have(
       s, detail::F_ALPHA | detail::F_DECIMAL | detail::F_DIGIT | detail::F_NUMERIC);
 }
 
 // ''.isprintable() is True.
-inline bool str_isprintable(const std::u32string& s) noexcept {
+MX_INLINE bool str_isprintable(const std::u32string& s) noexcept {
   for (char32_t c : s)
     if (!(detail::flags_of(c) & detail::F_PRINTABLE)) return false;
   return true;
 }
 
 // ''.isascii() is True.
-inline bool str_isascii(const std::u32string& s) noexcept {
+MX_INLINE bool str_isascii(const std::u32string& s) noexcept {
   for (char32_t c : s)
     if (c >= 0x80) return false;
   return true;
 }
 
 // unicode_islower_impl: no upper/title characters and at least one lower one.
-inline bool str_islower(const std::u32string& s) noexcept {
+MX_INLINE bool str_islower(const std::u32string& s) noexcept {
   bool cased = false;
   for (char32_t c : s) {
     const std::uint32_t f = detail::flags_of(c);
@@ -197,7 +198,7 @@ inline bool str_islower(const std::u32string& s) noexcept {
 }
 
 // unicode_isupper_impl: no lower/title characters and at least one upper one.
-inline bool str_isupper(const std::u32string& s) noexcept {
+MX_INLINE bool str_isupper(const std::u32string& s) noexcept {
   bool cased = false;
   for (char32_t c : s) {
     const std::uint32_t f = detail::flags_of(c);
@@ -208,7 +209,7 @@ inline bool str_isupper(const std::u32string& s) noexcept {
 }
 
 // unicode_istitle_impl.
-inline bool str_istitle(const std::u32string& s) noexcept {
+MX_INLINE bool str_istitle(const std::u32string& s) noexcept {
   bool cased = false;
   bool previous_is_cased = false;
   for (char32_t c : s) {
@@ -229,7 +230,7 @@ inline bool str_istitle(const std::u32string& s) noexcept {
 }
 
 // str.isidentifier(): XID_Start or '_' followed by XID_Continue characters.
-inline bool str_isidentifier(const std::u32string& s) noexcept {
+MX_INLINE bool str_isidentifier(const std::u32string& s) noexcept {
   if (s.empty()) return false;
   const char32_t first = s[0];
   if (first != U'_' && !is_xid_start(first)) return false;
@@ -247,7 +248,7 @@ namespace detail {
 // handle_capital_sigma(): U+03A3 at position i lower-cases to final sigma
 // U+03C2 when preceded by cased (skipping case-ignorables) and not followed
 // by cased (skipping case-ignorables); otherwise to U+03C3.
-inline char32_t handle_capital_sigma(const std::u32string& s, std::size_t i) noexcept {
+MX_INLINE char32_t handle_capital_sigma(const std::u32string& s, std::size_t i) noexcept {
   const std::size_t n = s.size();
   std::size_t j = i;
   char32_t c = 0;
@@ -271,7 +272,7 @@ inline char32_t handle_capital_sigma(const std::u32string& s, std::size_t i) noe
 }
 
 // lower_ucs4(): full lower mapping of s[i] with the final-sigma rule.
-inline void append_lower(std::u32string& out, const std::u32string& s, std::size_t i,
+MX_INLINE void append_lower(std::u32string& out, const std::u32string& s, std::size_t i,
                          char32_t c) {
   if (c < 0x80) {
     out.push_back(ascii_upper(c) ? c + 32 : c);
@@ -285,7 +286,7 @@ inline void append_lower(std::u32string& out, const std::u32string& s, std::size
   append_mapping(out, c, r.lower, r.flags & F_EXT_LOWER);
 }
 
-inline void append_upper(std::u32string& out, char32_t c) {
+MX_INLINE void append_upper(std::u32string& out, char32_t c) {
   if (c < 0x80) {
     out.push_back(ascii_lower(c) ? c - 32 : c);
     return;
@@ -294,7 +295,7 @@ inline void append_upper(std::u32string& out, char32_t c) {
   append_mapping(out, c, r.upper, r.flags & F_EXT_UPPER);
 }
 
-inline void append_title(std::u32string& out, char32_t c) {
+MX_INLINE void append_title(std::u32string& out, char32_t c) {
   if (c < 0x80) {
     out.push_back(ascii_lower(c) ? c - 32 : c);
     return;
@@ -303,7 +304,7 @@ inline void append_title(std::u32string& out, char32_t c) {
   append_mapping(out, c, r.title, r.flags & F_EXT_TITLE);
 }
 
-inline void append_fold(std::u32string& out, char32_t c) {
+MX_INLINE void append_fold(std::u32string& out, char32_t c) {
   if (c < 0x80) {
     out.push_back(ascii_upper(c) ? c + 32 : c);
     return;
@@ -314,21 +315,21 @@ inline void append_fold(std::u32string& out, char32_t c) {
 
 }  // namespace detail
 
-inline std::u32string lower(const std::u32string& s) {
+MX_INLINE std::u32string lower(const std::u32string& s) {
   std::u32string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) detail::append_lower(out, s, i, s[i]);
   return out;
 }
 
-inline std::u32string upper(const std::u32string& s) {
+MX_INLINE std::u32string upper(const std::u32string& s) {
   std::u32string out;
   out.reserve(s.size());
   for (char32_t c : s) detail::append_upper(out, c);
   return out;
 }
 
-inline std::u32string casefold(const std::u32string& s) {
+MX_INLINE std::u32string casefold(const std::u32string& s) {
   std::u32string out;
   out.reserve(s.size());
   for (char32_t c : s) detail::append_fold(out, c);
@@ -336,7 +337,7 @@ inline std::u32string casefold(const std::u32string& s) {
 }
 
 // do_swapcase: upper -> lower (with final sigma), lower -> upper.
-inline std::u32string swapcase(const std::u32string& s) {
+MX_INLINE std::u32string swapcase(const std::u32string& s) {
   std::u32string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -357,7 +358,7 @@ inline std::u32string swapcase(const std::u32string& s) {
 }
 
 // do_title: title-case after an uncased character, lower-case after a cased one.
-inline std::u32string title(const std::u32string& s) {
+MX_INLINE std::u32string title(const std::u32string& s) {
   std::u32string out;
   out.reserve(s.size());
   bool previous_is_cased = false;
@@ -382,7 +383,7 @@ inline std::u32string title(const std::u32string& s) {
 }
 
 // do_capitalize: first character title-cased, the rest lower-cased.
-inline std::u32string capitalize(const std::u32string& s) {
+MX_INLINE std::u32string capitalize(const std::u32string& s) {
   std::u32string out;
   if (s.empty()) return out;
   out.reserve(s.size());

@@ -1,6 +1,7 @@
 // Codecs with an errors= handler (utf-8, ascii, latin-1) for str.encode and
 // bytes.decode; str() of floats. Part of str_methods.h, the entry point.
 #pragma once
+#include "../linkage.h"
 #include "bytes.h"
 
 namespace mx {
@@ -9,7 +10,7 @@ namespace mx {
 
 namespace detail {
 enum class Codec { Utf8, Ascii, Latin1 };
-inline Codec codec_of(const Str& enc, const Loc* loc) {
+MX_INLINE Codec codec_of(const Str& enc, const Loc* loc) {
   std::string n = utf8_encode(enc);
   for (auto& c : n) c = char(c == '_' ? '-' : std::tolower(static_cast<unsigned char>(c)));
   if (n == "utf-8" || n == "utf8" || n == "u8") return Codec::Utf8;
@@ -19,16 +20,16 @@ inline Codec codec_of(const Str& enc, const Loc* loc) {
 }
 // 0 strict, 1 ignore, 2 replace; an unknown name is only an error once a
 // character needs the handler, as in CPython.
-inline int handler_of(const Str& errors, const Loc*) {
+MX_INLINE int handler_of(const Str& errors, const Loc*) {
   std::string e = utf8_encode(errors);
   return e == "strict" ? 0 : e == "ignore" ? 1 : e == "replace" ? 2 : -1;
 }
-inline void check_handler(int h, const Str& errors, const Loc* loc) {
+MX_INLINE void check_handler(int h, const Str& errors, const Loc* loc) {
   if (h < 0) raise(ErrKind::LookupError, "unknown error handler name '" + utf8_encode(errors) + "'", loc);
 }
 }  // namespace detail
 
-inline Str bytes_decode(const Bytes& b, const Str& enc, const Str& errors, const Loc* loc) {
+MX_INLINE_DEF Str bytes_decode(const Bytes& b, const Str& enc, const Str& errors, const Loc* loc) {
   if (b.empty()) return Str();  // CPython decodes nothing without looking the codec up
   auto codec = detail::codec_of(enc, loc);
   int h = detail::handler_of(errors, loc);
@@ -70,7 +71,7 @@ inline Str bytes_decode(const Bytes& b, const Str& enc, const Str& errors, const
   }
   return str_from_u32(out);
 }
-inline Bytes str_encode(const Str& s, const Str& enc, const Str& errors, const Loc* loc) {
+MX_INLINE_DEF Bytes str_encode(const Str& s, const Str& enc, const Str& errors, const Loc* loc) {
   auto codec = detail::codec_of(enc, loc);
   int h = detail::handler_of(errors, loc);
   char32_t limit = codec == detail::Codec::Ascii ? 0x80 : codec == detail::Codec::Latin1 ? 0x100 : 0x110000;

@@ -1,6 +1,7 @@
 // Text files, print with sep=/end=, the builtin functions (enumerate, zip, sorted,
 // round, hash...), dict and set operators, tuple methods. Part of builtins.h.
 #pragma once
+#include "../linkage.h"
 #include "list_dict_set.h"
 
 namespace mx {
@@ -17,7 +18,7 @@ class TextFileObj final : public Object {
 };
 using TextFile = Ref<TextFileObj>;
 
-inline TextFile file_open(const Str& path, const Loc* loc) {
+MX_INLINE TextFile file_open(const Str& path, const Loc* loc) {
   std::string p = utf8_encode(path);
   FILE* f = std::fopen(p.c_str(), "rb");
   if (!f) {
@@ -44,17 +45,17 @@ inline TextFile file_open(const Str& path, const Loc* loc) {
   file->text = str_from_utf8(norm);
   return file;
 }
-inline TextFile file_open(const Str& path, const Str& mode, const Loc* loc) {
+MX_INLINE TextFile file_open(const Str& path, const Str& mode, const Loc* loc) {
   if (!(mode == str_from_ascii("r") || mode == str_from_ascii("rt")))
     raise(ErrKind::ValueError, "compiled code opens files for reading text only (mode 'r')", loc);
   return file_open(path, loc);
 }
-inline Str file_read(const TextFile& f, const Loc*) {
+MX_INLINE Str file_read(const TextFile& f, const Loc*) {
   if (f->consumed) return Str();
   f->consumed = true;
   return f->text;
 }
-inline List<Str> file_readlines(const TextFile& f, const Loc* loc) {
+MX_INLINE List<Str> file_readlines(const TextFile& f, const Loc* loc) {
   List<Str> out;
   if (f->consumed) return out;
   f->consumed = true;
@@ -69,7 +70,7 @@ inline List<Str> file_readlines(const TextFile& f, const Loc* loc) {
   (void)loc;
   return out;
 }
-inline None file_close(const TextFile&, const Loc*) { return None{}; }
+MX_INLINE None file_close(const TextFile&, const Loc*) { return None{}; }
 
 // ---- print with sep= and end= ------------------------------------------------------------
 
@@ -95,8 +96,8 @@ inline None print_with(const Str& sep, bool has_sep, const Str& end, bool has_en
 }
 
 // round(): half to even, exactly as CPython (float results via numconv::py_round).
-inline int64_t round_(int64_t x, const Loc*) { return x; }
-inline int64_t round_(double x, const Loc* loc) {
+MX_INLINE int64_t round_(int64_t x, const Loc*) { return x; }
+MX_INLINE int64_t round_(double x, const Loc* loc) {
   auto r = numconv::py_round_int(x);
   if (!r.ok) raise(ErrKind::ValueError, "cannot convert float NaN to integer", loc);
   if (r.overflow)
@@ -104,14 +105,14 @@ inline int64_t round_(double x, const Loc* loc) {
                                                 : "int too large to convert to a 64-bit int", loc);
   return r.value;
 }
-inline double round_(double x, int64_t ndigits, const Loc* loc) {
+MX_INLINE double round_(double x, int64_t ndigits, const Loc* loc) {
   try {
     return numconv::py_round(x, ndigits);
   } catch (const std::overflow_error& e) {
     raise(ErrKind::OverflowError, e.what(), loc);
   }
 }
-inline int64_t round_(int64_t x, int64_t ndigits, const Loc* loc) {
+MX_INLINE int64_t round_(int64_t x, int64_t ndigits, const Loc* loc) {
   if (ndigits >= 0) return x;
   if (ndigits < -19) return 0;
   if (ndigits == -19) {  // 10**19 does not fit: only |x| > 5 * 10**18 rounds away from 0
@@ -128,14 +129,14 @@ inline int64_t round_(int64_t x, int64_t ndigits, const Loc* loc) {
 // hash(): CPython's values for int, bool, float and tuples of them (str and
 // bytes hashes are salted per process, so the checker refuses them).
 constexpr uint64_t kPyHashModulus = (uint64_t(1) << 61) - 1;
-inline int64_t py_hash(int64_t v) {
+MX_INLINE int64_t py_hash(int64_t v) {
   uint64_t a = v < 0 ? 0 - uint64_t(v) : uint64_t(v);
   int64_t x = int64_t(a % kPyHashModulus);
   if (v < 0) x = -x;
   return x == -1 ? -2 : x;
 }
-inline int64_t py_hash(bool v) { return v ? 1 : 0; }
-inline int64_t py_hash(double v) {
+MX_INLINE int64_t py_hash(bool v) { return v ? 1 : 0; }
+MX_INLINE int64_t py_hash(double v) {
   if (std::isinf(v)) return v > 0 ? 314159 : -314159;
   if (std::isnan(v)) return 0;  // CPython hashes NaN by identity
   int e;
@@ -184,10 +185,10 @@ inline int64_t py_hash(const VTuple<T>& t) {  // the same tuplehash, over a run-
   return int64_t(acc);
 }
 
-inline Tuple<int64_t, int64_t> divmod(int64_t a, int64_t b, const Loc* loc) {
+MX_INLINE Tuple<int64_t, int64_t> divmod(int64_t a, int64_t b, const Loc* loc) {
   return Tuple<int64_t, int64_t>(floordiv(a, b, loc), mod(a, b, loc));
 }
-inline Tuple<double, double> divmod(double a, double b, const Loc* loc) {
+MX_INLINE Tuple<double, double> divmod(double a, double b, const Loc* loc) {
   if (b == 0.0) raise_zero_div("float divmod()", loc);
   double q, r;
   float_divmod(a, b, &q, &r);
@@ -195,7 +196,7 @@ inline Tuple<double, double> divmod(double a, double b, const Loc* loc) {
 }
 
 // pow(b, e, m): the result has m's sign; a negative e uses b's inverse mod m.
-inline int64_t pow_mod(int64_t b, int64_t e, int64_t m, const Loc* loc) {
+MX_INLINE int64_t pow_mod(int64_t b, int64_t e, int64_t m, const Loc* loc) {
   if (m == 0) raise(ErrKind::ValueError, "pow() 3rd argument cannot be 0", loc);
   __int128 M = m < 0 ? -(__int128)m : (__int128)m;
   __int128 base = (__int128)b % M;
@@ -222,11 +223,11 @@ inline int64_t pow_mod(int64_t b, int64_t e, int64_t m, const Loc* loc) {
   return int64_t(r);
 }
 
-inline Str int_hex(int64_t v) { return str_from_ascii(numconv::format_int(v, 16).c_str()); }
-inline Str int_oct(int64_t v) { return str_from_ascii(numconv::format_int(v, 8).c_str()); }
-inline Str int_bin(int64_t v) { return str_from_ascii(numconv::format_int(v, 2).c_str()); }
+MX_INLINE Str int_hex(int64_t v) { return str_from_ascii(numconv::format_int(v, 16).c_str()); }
+MX_INLINE Str int_oct(int64_t v) { return str_from_ascii(numconv::format_int(v, 8).c_str()); }
+MX_INLINE Str int_bin(int64_t v) { return str_from_ascii(numconv::format_int(v, 2).c_str()); }
 
-inline Bytes bytes_zeros(int64_t n, const Loc* loc) {
+MX_INLINE Bytes bytes_zeros(int64_t n, const Loc* loc) {
   if (n < 0) raise(ErrKind::ValueError, "negative count", loc);
   return bytes_from(std::string(size_t(n), '\0'));
 }

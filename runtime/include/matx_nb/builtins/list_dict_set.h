@@ -1,6 +1,7 @@
 // Methods of list, dict and set (mx::list_append, dict_get, set_union...), called by
 // generated code as declared in compiler/primitives.py. Part of builtins.h.
 #pragma once
+#include "../linkage.h"
 #include "../ops.h"
 
 namespace mx {
@@ -136,7 +137,7 @@ template <class T> inline None list_clear(const List<T>& v, const Loc* loc) {
   return None{};
 }
 // MATXScript's reserve(n): room for n items; negative n is CPython-style ValueError.
-inline void check_reserve(int64_t n, const Loc* loc) {
+MX_INLINE void check_reserve(int64_t n, const Loc* loc) {
   if (n < 0) raise(ErrKind::ValueError, "reserve() argument must not be negative", loc);
 }
 template <class T> inline None list_reserve(const List<T>& v, int64_t n, const Loc* loc) {

@@ -1,6 +1,7 @@
 // str's methods (code points, Unicode tables from unicodedata): case, search, split and join.
 // Part of str_methods.h, the entry point.
 #pragma once
+#include "../linkage.h"
 #include <algorithm>
 #include <climits>
 #include <cstdio>
@@ -15,11 +16,11 @@ namespace mx {
 
 
 namespace detail {
-inline std::u32string u32(const Str& s) {
+MX_INLINE std::u32string u32(const Str& s) {
   if (s.narrow()) return std::u32string(s.data8(), s.data8() + s.size());
   return std::u32string(s.data(), s.size());
 }
-inline bool all_ascii(const Str& s) {
+MX_INLINE bool all_ascii(const Str& s) {
   if (s.width() != 1) return false;
   uint32_t m = 0;
   if (s.narrow()) {
@@ -32,17 +33,17 @@ inline bool all_ascii(const Str& s) {
   return m < 0x80;
 }
 // The bytes of a kind-1 string as chars (for std::string_view's searches).
-inline std::string_view bv(const Str& s) { return {reinterpret_cast<const char*>(s.data8()), s.size()}; }
+MX_INLINE std::string_view bv(const Str& s) { return {reinterpret_cast<const char*>(s.data8()), s.size()}; }
 // How to look for `sub` in `s`: in bytes (both kind 1), in code points, or not at
 // all (a code point above 0xFF never occurs in a kind-1 text).
 enum class Search { Bytes, Wide, Never };
-inline Search search_mode(const Str& s, const Str& sub) {
+MX_INLINE Search search_mode(const Str& s, const Str& sub) {
   if (!s.narrow()) return Search::Wide;
   if (sub.width() > 1) return Search::Never;
   return sub.narrow() ? Search::Bytes : Search::Wide;
 }
 // Index of the first occurrence of p[0, m) in d[from, n), or npos.
-inline size_t find_in(const uint8_t* d, size_t n, const uint8_t* p, size_t m, size_t from) {
+MX_INLINE size_t find_in(const uint8_t* d, size_t n, const uint8_t* p, size_t m, size_t from) {
   if (m == 1) {
     if (from >= n) return std::string_view::npos;
     const void* q = std::memchr(d + from, p[0], n - from);
@@ -50,7 +51,7 @@ inline size_t find_in(const uint8_t* d, size_t n, const uint8_t* p, size_t m, si
   }
   return std::string_view(reinterpret_cast<const char*>(d), n).find(std::string_view(reinterpret_cast<const char*>(p), m), from);
 }
-inline size_t find_in(const char32_t* d, size_t n, const char32_t* p, size_t m, size_t from) {
+MX_INLINE size_t find_in(const char32_t* d, size_t n, const char32_t* p, size_t m, size_t from) {
   if (m == 1) {
     for (size_t i = from; i < n; ++i)
       if (d[i] == p[0]) return i;
@@ -74,7 +75,7 @@ template <> struct Units<char32_t> {
   static void done(Str& s, int width) { if (width) s.set_width(width); else s.finish(); }
 };
 // Python's find() bounds: start/end clamp like slice indices.
-inline void adjust_bounds(int64_t n, int64_t& start, int64_t& end) {
+MX_INLINE void adjust_bounds(int64_t n, int64_t& start, int64_t& end) {
   if (end > n) end = n;
   else if (end < 0) { end += n; if (end < 0) end = 0; }
   if (start < 0) { start += n; if (start < 0) start = 0; }
@@ -112,7 +113,7 @@ inline bool lower_ascii(const Str& s, const U* p, size_t n, Str* out) {
 }
 }  // namespace detail
 
-inline Str str_lower(const Str& s, const Loc*) {
+MX_INLINE Str str_lower(const Str& s, const Loc*) {
   if (s.width() == 1) {
     Str r;
     if (s.narrow() ? detail::lower_ascii(s, s.data8(), s.size(), &r) : detail::lower_ascii(s, s.data(), s.size(), &r))
@@ -121,7 +122,7 @@ inline Str str_lower(const Str& s, const Loc*) {
   return str_from_u32(unicode::lower(detail::u32(s)));
 }
 // A temporary nobody else holds (`s.strip().lower()`) is lowered in place.
-inline Str str_lower(Str&& s, const Loc* loc) {
+MX_INLINE Str str_lower(Str&& s, const Loc* loc) {
   if (s.unique() && s.width() == 1) {
     size_t n = s.size();
     uint32_t seen = 0;
@@ -162,7 +163,7 @@ inline Str str_lower(Str&& s, const Loc* loc) {
   }
   return str_lower(static_cast<const Str&>(s), loc);
 }
-inline Str str_upper(const Str& s, const Loc*) {
+MX_INLINE Str str_upper(const Str& s, const Loc*) {
   if (detail::all_ascii(s)) {
     size_t n = s.size();
     Str r = Str::uninit8(n);
@@ -172,13 +173,13 @@ inline Str str_upper(const Str& s, const Loc*) {
   }
   return str_from_u32(unicode::upper(detail::u32(s)));
 }
-inline Str str_casefold(const Str& s, const Loc*) { return str_from_u32(unicode::casefold(detail::u32(s))); }
-inline Str str_swapcase(const Str& s, const Loc*) { return str_from_u32(unicode::swapcase(detail::u32(s))); }
-inline Str str_title(const Str& s, const Loc*) { return str_from_u32(unicode::title(detail::u32(s))); }
-inline Str str_capitalize(const Str& s, const Loc*) { return str_from_u32(unicode::capitalize(detail::u32(s))); }
+MX_INLINE Str str_casefold(const Str& s, const Loc*) { return str_from_u32(unicode::casefold(detail::u32(s))); }
+MX_INLINE Str str_swapcase(const Str& s, const Loc*) { return str_from_u32(unicode::swapcase(detail::u32(s))); }
+MX_INLINE Str str_title(const Str& s, const Loc*) { return str_from_u32(unicode::title(detail::u32(s))); }
+MX_INLINE Str str_capitalize(const Str& s, const Loc*) { return str_from_u32(unicode::capitalize(detail::u32(s))); }
 
 #define MX_STR_PRED(name) \
-  inline bool str_##name(const Str& s, const Loc*) { return unicode::str_##name(detail::u32(s)); }
+  MX_INLINE bool str_##name(const Str& s, const Loc*) { return unicode::str_##name(detail::u32(s)); }
 MX_STR_PRED(isalpha)
 MX_STR_PRED(isdigit)
 MX_STR_PRED(isdecimal)
@@ -215,16 +216,16 @@ inline int64_t find_in_range(const Str& s, const Str& sub, int64_t start, int64_
   return p == std::string_view::npos ? -1 : int64_t(p) + start;
 }
 }  // namespace detail
-inline int64_t str_find(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
+MX_INLINE int64_t str_find(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
   return detail::find_in_range<false>(s, sub, start, end);
 }
-inline int64_t str_find(const Str& s, const Str& sub, const Loc* loc) { return str_find(s, sub, 0, INT64_MAX, loc); }
-inline int64_t str_find(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_find(s, sub, start, INT64_MAX, loc); }
-inline int64_t str_rfind(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
+MX_INLINE int64_t str_find(const Str& s, const Str& sub, const Loc* loc) { return str_find(s, sub, 0, INT64_MAX, loc); }
+MX_INLINE int64_t str_find(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_find(s, sub, start, INT64_MAX, loc); }
+MX_INLINE int64_t str_rfind(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
   return detail::find_in_range<true>(s, sub, start, end);
 }
-inline int64_t str_rfind(const Str& s, const Str& sub, const Loc* loc) { return str_rfind(s, sub, 0, INT64_MAX, loc); }
-inline int64_t str_rfind(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_rfind(s, sub, start, INT64_MAX, loc); }
+MX_INLINE int64_t str_rfind(const Str& s, const Str& sub, const Loc* loc) { return str_rfind(s, sub, 0, INT64_MAX, loc); }
+MX_INLINE int64_t str_rfind(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_rfind(s, sub, start, INT64_MAX, loc); }
 template <class... A> inline int64_t str_index(const Str& s, const Str& sub, A... a) {
   int64_t r = str_find(s, sub, a...);
   if (r < 0) raise(ErrKind::ValueError, "substring not found", std::get<sizeof...(A) - 1>(std::tuple<A...>(a...)));
@@ -235,7 +236,7 @@ template <class... A> inline int64_t str_rindex(const Str& s, const Str& sub, A.
   if (r < 0) raise(ErrKind::ValueError, "substring not found", std::get<sizeof...(A) - 1>(std::tuple<A...>(a...)));
   return r;
 }
-inline int64_t str_count(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
+MX_INLINE int64_t str_count(const Str& s, const Str& sub, int64_t start, int64_t end, const Loc*) {
   int64_t n = int64_t(s.size());
   detail::adjust_bounds(n, start, end);
   if (start > n || end < start) return 0;
@@ -252,10 +253,10 @@ inline int64_t str_count(const Str& s, const Str& sub, int64_t start, int64_t en
   }
   return c;
 }
-inline int64_t str_count(const Str& s, const Str& sub, const Loc* loc) { return str_count(s, sub, 0, INT64_MAX, loc); }
-inline int64_t str_count(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_count(s, sub, start, INT64_MAX, loc); }
+MX_INLINE int64_t str_count(const Str& s, const Str& sub, const Loc* loc) { return str_count(s, sub, 0, INT64_MAX, loc); }
+MX_INLINE int64_t str_count(const Str& s, const Str& sub, int64_t start, const Loc* loc) { return str_count(s, sub, start, INT64_MAX, loc); }
 
-inline bool str_match_at(const Str& s, const Str& p, int64_t start, int64_t end, bool at_end) {
+MX_INLINE bool str_match_at(const Str& s, const Str& p, int64_t start, int64_t end, bool at_end) {
   int64_t n = int64_t(s.size());
   detail::adjust_bounds(n, start, end);
   if (start > n) return false;
@@ -268,12 +269,12 @@ inline bool str_match_at(const Str& s, const Str& p, int64_t start, int64_t end,
     default: return s.view().substr(at, size_t(m)) == p.view();
   }
 }
-inline bool str_startswith(const Str& s, const Str& p, int64_t start, int64_t end, const Loc*) { return str_match_at(s, p, start, end, false); }
-inline bool str_startswith(const Str& s, const Str& p, const Loc* loc) { return str_startswith(s, p, 0, INT64_MAX, loc); }
-inline bool str_startswith(const Str& s, const Str& p, int64_t start, const Loc* loc) { return str_startswith(s, p, start, INT64_MAX, loc); }
-inline bool str_endswith(const Str& s, const Str& p, int64_t start, int64_t end, const Loc*) { return str_match_at(s, p, start, end, true); }
-inline bool str_endswith(const Str& s, const Str& p, const Loc* loc) { return str_endswith(s, p, 0, INT64_MAX, loc); }
-inline bool str_endswith(const Str& s, const Str& p, int64_t start, const Loc* loc) { return str_endswith(s, p, start, INT64_MAX, loc); }
+MX_INLINE bool str_startswith(const Str& s, const Str& p, int64_t start, int64_t end, const Loc*) { return str_match_at(s, p, start, end, false); }
+MX_INLINE bool str_startswith(const Str& s, const Str& p, const Loc* loc) { return str_startswith(s, p, 0, INT64_MAX, loc); }
+MX_INLINE bool str_startswith(const Str& s, const Str& p, int64_t start, const Loc* loc) { return str_startswith(s, p, start, INT64_MAX, loc); }
+MX_INLINE bool str_endswith(const Str& s, const Str& p, int64_t start, int64_t end, const Loc*) { return str_match_at(s, p, start, end, true); }
+MX_INLINE bool str_endswith(const Str& s, const Str& p, const Loc* loc) { return str_endswith(s, p, 0, INT64_MAX, loc); }
+MX_INLINE bool str_endswith(const Str& s, const Str& p, int64_t start, const Loc* loc) { return str_endswith(s, p, start, INT64_MAX, loc); }
 template <class... P, class... A> inline bool str_startswith(const Str& s, const Tuple<P...>& ps, A... a) {
   bool any = false;
   std::apply([&](const auto&... p) { ((any = any || str_startswith(s, p, a...)), ...); }, static_cast<const std::tuple<P...>&>(ps));
@@ -296,7 +297,7 @@ template <class... A> inline bool str_endswith(const Str& s, const List<Str>& ps
 
 // ---- split and join -----------------------------------------------------------------
 
-inline bool py_space(char32_t c) { return c < 0x80 ? (c == ' ' || (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x1f)) : unicode::isspace(c); }
+MX_INLINE bool py_space(char32_t c) { return c < 0x80 ? (c == ' ' || (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x1f)) : unicode::isspace(c); }
 namespace detail {
 // str.isspace() of the Latin-1 code points: 9-13, 0x1c-0x20, 0x85, 0xa0.
 struct Latin1Space {
@@ -309,14 +310,14 @@ struct Latin1Space {
 };
 inline constexpr Latin1Space kLatin1Space{};
 }  // namespace detail
-inline bool py_space(uint8_t c) { return detail::kLatin1Space.t[c]; }
+MX_INLINE bool py_space(uint8_t c) { return detail::kLatin1Space.t[c]; }
 
 namespace detail {
 // Bit i set when d[i] is whitespace (str.isspace()), for the 64 bytes at d of
 // which n are the text's; bits past the end are set (the end is a boundary).
 // padded: d has 15 readable bytes past its n (a kind-1 buffer's padding), so the
 // last block is read 16 bytes at a time too.
-inline uint64_t space_mask64(const uint8_t* d, size_t n, bool padded = false) {
+MX_INLINE uint64_t space_mask64(const uint8_t* d, size_t n, bool padded = false) {
   uint64_t m = 0;
 #if defined(__SSE2__)
   if (n >= 64 || padded) {
@@ -367,7 +368,7 @@ inline void word_spans(const uint8_t* d, size_t n, Add&& add, bool padded = fals
 
 namespace detail {
 // A piece of s: no width scan when s is narrow (its pieces are too).
-inline Str piece(const Str& s, size_t b, size_t n) {
+MX_INLINE Str piece(const Str& s, size_t b, size_t n) {
   if (s.narrow()) return Str::latin1(s.data8() + b, n);
   return s.width() == 1 ? Str::copy_with_width(s.data() + b, n, 1) : Str(s.data() + b, n);
 }
@@ -480,7 +481,7 @@ class SplitWords {
   int64_t k_ = 0;
 };
 
-inline List<Str> str_split(const Str& s, const Str& sep, int64_t maxsplit, const Loc* loc) {
+MX_INLINE List<Str> str_split(const Str& s, const Str& sep, int64_t maxsplit, const Loc* loc) {
   if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
   List<Str> out;
   if (maxsplit < 0) maxsplit = INT64_MAX;
@@ -500,11 +501,11 @@ inline List<Str> str_split(const Str& s, const Str& sep, int64_t maxsplit, const
   out.push_back(detail::piece(s, i, s.size() - i));
   return out;
 }
-inline List<Str> str_split(const Str& s, const Loc* loc) { return str_split(s, None{}, -1, loc); }
-inline List<Str> str_split(const Str& s, None n, const Loc* loc) { return str_split(s, n, -1, loc); }
-inline List<Str> str_split(const Str& s, const Str& sep, const Loc* loc) { return str_split(s, sep, -1, loc); }
+MX_INLINE List<Str> str_split(const Str& s, const Loc* loc) { return str_split(s, None{}, -1, loc); }
+MX_INLINE List<Str> str_split(const Str& s, None n, const Loc* loc) { return str_split(s, n, -1, loc); }
+MX_INLINE List<Str> str_split(const Str& s, const Str& sep, const Loc* loc) { return str_split(s, sep, -1, loc); }
 
-inline List<Str> str_rsplit(const Str& s, None, int64_t maxsplit, const Loc*) {
+MX_INLINE List<Str> str_rsplit(const Str& s, None, int64_t maxsplit, const Loc*) {
   List<Str> out;
   const char32_t* d = s.data();
   int64_t i = int64_t(s.size());
@@ -524,7 +525,7 @@ inline List<Str> str_rsplit(const Str& s, None, int64_t maxsplit, const Loc*) {
   std::reverse(out.vec().begin(), out.vec().end());
   return out;
 }
-inline List<Str> str_rsplit(const Str& s, const Str& sep, int64_t maxsplit, const Loc* loc) {
+MX_INLINE List<Str> str_rsplit(const Str& s, const Str& sep, int64_t maxsplit, const Loc* loc) {
   if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
   if (maxsplit < 0) return str_split(s, sep, -1, loc);
   List<Str> out;
@@ -540,19 +541,19 @@ inline List<Str> str_rsplit(const Str& s, const Str& sep, int64_t maxsplit, cons
   std::reverse(out.vec().begin(), out.vec().end());
   return out;
 }
-inline List<Str> str_rsplit(const Str& s, const Loc* loc) { return str_rsplit(s, None{}, -1, loc); }
-inline List<Str> str_rsplit(const Str& s, None n, const Loc* loc) { return str_rsplit(s, n, -1, loc); }
-inline List<Str> str_rsplit(const Str& s, const Str& sep, const Loc* loc) { return str_rsplit(s, sep, -1, loc); }
+MX_INLINE List<Str> str_rsplit(const Str& s, const Loc* loc) { return str_rsplit(s, None{}, -1, loc); }
+MX_INLINE List<Str> str_rsplit(const Str& s, None n, const Loc* loc) { return str_rsplit(s, n, -1, loc); }
+MX_INLINE List<Str> str_rsplit(const Str& s, const Str& sep, const Loc* loc) { return str_rsplit(s, sep, -1, loc); }
 
 namespace detail {
 // Copies the code points of x to d (x's width fits in U).
-inline uint8_t* put_units(uint8_t* d, const Str& x) {
+MX_INLINE uint8_t* put_units(uint8_t* d, const Str& x) {
   size_t n = x.size();
   if (x.narrow()) Str::copy_bytes(d, x.data8(), n);
   else { const char32_t* p = x.data(); for (size_t i = 0; i < n; ++i) d[i] = uint8_t(p[i]); }
   return d + n;
 }
-inline char32_t* put_units(char32_t* d, const Str& x) {
+MX_INLINE char32_t* put_units(char32_t* d, const Str& x) {
   size_t n = x.size();
   if (x.narrow()) {
     const uint8_t* p = x.data8();
@@ -585,7 +586,7 @@ namespace detail {
 // " ".join(parts) of narrow (inline or kind-1) strings, at most 64: the parts'
 // bytes are copied 16 at a time into a kind-1 buffer, whose padding takes the
 // overshoot (no branch on each part's length). False if a part is kind 4.
-inline bool join_narrow(const Str& sep, const List<Str>& parts, Str* out) {
+MX_INLINE bool join_narrow(const Str& sep, const List<Str>& parts, Str* out) {
   int64_t n = parts.size();
   uint64_t words[2 * 65];
   const uint8_t* src[65];
@@ -613,7 +614,7 @@ inline bool join_narrow(const Str& sep, const List<Str>& parts, Str* out) {
 }
 }  // namespace detail
 
-inline Str str_join(const Str& sep, const List<Str>& parts, const Loc*) {
+MX_INLINE Str str_join(const Str& sep, const List<Str>& parts, const Loc*) {
   int64_t n = parts.size();
   if (n == 0) return Str();
   if (n == 1) return parts[0];
@@ -631,7 +632,7 @@ inline Str str_join(const Str& sep, const List<Str>& parts, const Loc*) {
                     : detail::join_units<char32_t>(sep, parts, total, width);
 }
 
-inline List<Str> str_splitlines(const Str& s, bool keepends, const Loc*) {
+MX_INLINE List<Str> str_splitlines(const Str& s, bool keepends, const Loc*) {
   List<Str> out;
   size_t n = s.size(), i = 0;
   const char32_t* d = s.data();
@@ -653,6 +654,6 @@ inline List<Str> str_splitlines(const Str& s, bool keepends, const Loc*) {
   }
   return out;
 }
-inline List<Str> str_splitlines(const Str& s, const Loc* loc) { return str_splitlines(s, false, loc); }
+MX_INLINE List<Str> str_splitlines(const Str& s, const Loc* loc) { return str_splitlines(s, false, loc); }
 
 }  // namespace mx

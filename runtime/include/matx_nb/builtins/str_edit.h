@@ -1,13 +1,14 @@
 // str's methods that build a new string: strip, replace, padding, encode.
 // Part of str_methods.h, the entry point.
 #pragma once
+#include "../linkage.h"
 #include "str.h"
 
 namespace mx {
 
 // ---- strip, replace, padding ----------------------------------------------------------
 
-inline Str strip_impl(const Str& s, const Str* chars, bool left, bool right) {
+MX_INLINE Str strip_impl(const Str& s, const Str* chars, bool left, bool right) {
   size_t b = 0, e = s.size();
 
   auto strip_it = [&](char32_t c) {
@@ -20,15 +21,15 @@ inline Str strip_impl(const Str& s, const Str* chars, bool left, bool right) {
   if (b == 0 && e == s.size()) return s;
   return detail::piece(s, b, e - b);
 }
-inline Str str_strip(const Str& s, const Loc*) { return strip_impl(s, nullptr, true, true); }
-inline Str str_strip(const Str& s, None, const Loc*) { return strip_impl(s, nullptr, true, true); }
-inline Str str_strip(const Str& s, const Str& c, const Loc*) { return strip_impl(s, &c, true, true); }
-inline Str str_lstrip(const Str& s, const Loc*) { return strip_impl(s, nullptr, true, false); }
-inline Str str_lstrip(const Str& s, None, const Loc*) { return strip_impl(s, nullptr, true, false); }
-inline Str str_lstrip(const Str& s, const Str& c, const Loc*) { return strip_impl(s, &c, true, false); }
-inline Str str_rstrip(const Str& s, const Loc*) { return strip_impl(s, nullptr, false, true); }
-inline Str str_rstrip(const Str& s, None, const Loc*) { return strip_impl(s, nullptr, false, true); }
-inline Str str_rstrip(const Str& s, const Str& c, const Loc*) { return strip_impl(s, &c, false, true); }
+MX_INLINE Str str_strip(const Str& s, const Loc*) { return strip_impl(s, nullptr, true, true); }
+MX_INLINE Str str_strip(const Str& s, None, const Loc*) { return strip_impl(s, nullptr, true, true); }
+MX_INLINE Str str_strip(const Str& s, const Str& c, const Loc*) { return strip_impl(s, &c, true, true); }
+MX_INLINE Str str_lstrip(const Str& s, const Loc*) { return strip_impl(s, nullptr, true, false); }
+MX_INLINE Str str_lstrip(const Str& s, None, const Loc*) { return strip_impl(s, nullptr, true, false); }
+MX_INLINE Str str_lstrip(const Str& s, const Str& c, const Loc*) { return strip_impl(s, &c, true, false); }
+MX_INLINE Str str_rstrip(const Str& s, const Loc*) { return strip_impl(s, nullptr, false, true); }
+MX_INLINE Str str_rstrip(const Str& s, None, const Loc*) { return strip_impl(s, nullptr, false, true); }
+MX_INLINE Str str_rstrip(const Str& s, const Str& c, const Loc*) { return strip_impl(s, &c, false, true); }
 
 namespace detail {
 // Index of the first `old` (o[0, m)) in d[from, n), or n.
@@ -151,10 +152,10 @@ MX_RT Str str_replace(const Str& s, const Str& old, const Str& rep, int64_t coun
   return s;
 }
 #endif
-inline Str str_replace(const Str& s, const Str& old, const Str& rep, const Loc* loc) { return str_replace(s, old, rep, -1, loc); }
+MX_INLINE Str str_replace(const Str& s, const Str& old, const Str& rep, const Loc* loc) { return str_replace(s, old, rep, -1, loc); }
 // A temporary nobody else holds (`s.replace(a, b).replace(c, d)`) takes
 // replacements of the same length in place.
-inline Str str_replace(Str&& s, const Str& old, const Str& rep, int64_t count, const Loc* loc) {
+MX_INLINE Str str_replace(Str&& s, const Str& old, const Str& rep, int64_t count, const Loc* loc) {
   size_t m = old.size();
   if (m != 0 && m == rep.size() && count != 0 && s.unique() && old.object() != s.object() &&
       rep.object() != s.object()) {
@@ -184,11 +185,11 @@ inline Str str_replace(Str&& s, const Str& old, const Str& rep, int64_t count, c
   }
   return str_replace(static_cast<const Str&>(s), old, rep, count, loc);
 }
-inline Str str_replace(Str&& s, const Str& old, const Str& rep, const Loc* loc) { return str_replace(std::move(s), old, rep, -1, loc); }
+MX_INLINE Str str_replace(Str&& s, const Str& old, const Str& rep, const Loc* loc) { return str_replace(std::move(s), old, rep, -1, loc); }
 
 // s padded with fill to width; the size is checked before allocating, so a
 // huge width raises MemoryError at the user's line like CPython.
-inline Str pad_impl(const Str& s, int64_t width, char32_t fill, int align, const Loc* loc) {
+MX_INLINE Str pad_impl(const Str& s, int64_t width, char32_t fill, int align, const Loc* loc) {
   int64_t n = int64_t(s.size());
   if (width <= n) return s;
   int64_t total = width - n, left = align < 0 ? 0 : (align > 0 ? total : total / 2 + (total & width & 1));
@@ -200,17 +201,17 @@ inline Str pad_impl(const Str& s, int64_t width, char32_t fill, int align, const
   r.finish();
   return r;
 }
-inline char32_t fill_char(const Str& f, const Loc* loc) {
+MX_INLINE char32_t fill_char(const Str& f, const Loc* loc) {
   if (f.size() != 1) raise(ErrKind::TypeError, "The fill character must be exactly one character long", loc);
   return f[0];
 }
-inline Str str_center(const Str& s, int64_t w, const Loc* loc) { return pad_impl(s, w, ' ', 0, loc); }
-inline Str str_center(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), 0, loc); }
-inline Str str_ljust(const Str& s, int64_t w, const Loc* loc) { return pad_impl(s, w, ' ', -1, loc); }
-inline Str str_ljust(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), -1, loc); }
-inline Str str_rjust(const Str& s, int64_t w, const Loc* loc) { return pad_impl(s, w, ' ', 1, loc); }
-inline Str str_rjust(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), 1, loc); }
-inline Str str_zfill(const Str& s, int64_t width, const Loc* loc) {
+MX_INLINE Str str_center(const Str& s, int64_t w, const Loc* loc) { return pad_impl(s, w, ' ', 0, loc); }
+MX_INLINE Str str_center(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), 0, loc); }
+MX_INLINE Str str_ljust(const Str& s, int64_t w, const Loc* loc) { return pad_impl(s, w, ' ', -1, loc); }
+MX_INLINE Str str_ljust(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), -1, loc); }
+MX_INLINE Str str_rjust(const Str& s, int64_t w, const Loc* loc) { return pad_impl(s, w, ' ', 1, loc); }
+MX_INLINE Str str_rjust(const Str& s, int64_t w, const Str& f, const Loc* loc) { return pad_impl(s, w, fill_char(f, loc), 1, loc); }
+MX_INLINE Str str_zfill(const Str& s, int64_t width, const Loc* loc) {
   Str r = pad_impl(s, width, U'0', 1, loc);
   int64_t n = int64_t(s.size());
   if (width > n && n && (s[0] == '+' || s[0] == '-')) {
@@ -220,28 +221,28 @@ inline Str str_zfill(const Str& s, int64_t width, const Loc* loc) {
   }
   return r;
 }
-inline Tuple<Str, Str, Str> str_partition(const Str& s, const Str& sep, const Loc* loc) {
+MX_INLINE Tuple<Str, Str, Str> str_partition(const Str& s, const Str& sep, const Loc* loc) {
   if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
   auto p = s.view().find(sep.view());
   if (p == std::u32string_view::npos) return Tuple<Str, Str, Str>(s, Str(), Str());
   return Tuple<Str, Str, Str>(Str(s.data(), p), sep, Str(s.data() + p + sep.size(), s.size() - p - sep.size()));
 }
-inline Tuple<Str, Str, Str> str_rpartition(const Str& s, const Str& sep, const Loc* loc) {
+MX_INLINE Tuple<Str, Str, Str> str_rpartition(const Str& s, const Str& sep, const Loc* loc) {
   if (sep.empty()) raise(ErrKind::ValueError, "empty separator", loc);
   auto p = s.view().rfind(sep.view());
   if (p == std::u32string_view::npos) return Tuple<Str, Str, Str>(Str(), Str(), s);
   return Tuple<Str, Str, Str>(Str(s.data(), p), sep, Str(s.data() + p + sep.size(), s.size() - p - sep.size()));
 }
-inline Str str_removeprefix(const Str& s, const Str& p, const Loc*) {
+MX_INLINE Str str_removeprefix(const Str& s, const Str& p, const Loc*) {
   if (s.view().substr(0, p.size()) == p.view()) return Str(s.data() + p.size(), s.size() - p.size());
   return s;
 }
-inline Str str_removesuffix(const Str& s, const Str& p, const Loc*) {
+MX_INLINE Str str_removesuffix(const Str& s, const Str& p, const Loc*) {
   if (!p.empty() && s.size() >= p.size() && s.view().substr(s.size() - p.size()) == p.view())
     return Str(s.data(), s.size() - p.size());
   return s;
 }
-inline Str str_expandtabs(const Str& s, int64_t tab, const Loc* loc) {
+MX_INLINE Str str_expandtabs(const Str& s, int64_t tab, const Loc* loc) {
   // CPython takes the tab size as a C int.
   if (tab > INT_MAX) raise(ErrKind::OverflowError, "Python int too large to convert to C int", loc);
   if (tab < INT_MIN) raise(ErrKind::OverflowError, "signed integer is less than minimum", loc);
@@ -279,10 +280,10 @@ inline Str str_expandtabs(const Str& s, int64_t tab, const Loc* loc) {
   r.finish();
   return r;
 }
-inline Str str_expandtabs(const Str& s, const Loc* loc) { return str_expandtabs(s, 8, loc); }
+MX_INLINE Str str_expandtabs(const Str& s, const Loc* loc) { return str_expandtabs(s, 8, loc); }
 
 namespace detail {
-inline bool is_surrogate(char32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
+MX_INLINE bool is_surrogate(char32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
 
 [[noreturn]] inline void throw_codec_error(CodecError e, const Loc* loc) {
   e.set_loc(loc);
@@ -312,7 +313,7 @@ inline bool is_surrogate(char32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
 // End of the invalid UTF-8 sequence at `start` as CPython's decoder delimits it;
 // *code is 0 for unexpected end of data, 1 for an invalid start byte, k >= 2 for
 // an invalid continuation byte after k - 1 good bytes.
-inline size_t utf8_error_end(const Bytes& b, size_t start, int* code_out) {
+MX_INLINE size_t utf8_error_end(const Bytes& b, size_t start, int* code_out) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(b.data()) + start;
   size_t left = b.size() - start;
   auto cont = [&](size_t k) { return (p[k] & 0xC0) == 0x80; };
@@ -355,18 +356,18 @@ inline size_t utf8_error_end(const Bytes& b, size_t start, int* code_out) {
 }
 }  // namespace detail
 
-inline Bytes str_encode(const Str& s, const Loc* loc) {
+MX_INLINE Bytes str_encode(const Str& s, const Loc* loc) {
   for (size_t i = 0; i < s.size(); ++i)
     if (detail::is_surrogate(s[i])) detail::raise_encode_error(s, i, loc);
   return bytes_from(utf8_encode(s));
 }
-inline bool is_utf8_name(const Str& e) {
+MX_INLINE bool is_utf8_name(const Str& e) {
   std::string n = utf8_encode(e);
   for (auto& c : n) c = char(std::tolower(static_cast<unsigned char>(c)));
   return n == "utf-8" || n == "utf8" || n == "utf_8";
 }
-inline Bytes str_encode(const Str& s, const Str& enc, const Str& errors, const Loc* loc);
-inline Bytes str_encode(const Str& s, const Str& enc, const Loc* loc) {
+MX_INLINE Bytes str_encode(const Str& s, const Str& enc, const Str& errors, const Loc* loc);
+MX_INLINE Bytes str_encode(const Str& s, const Str& enc, const Loc* loc) {
   if (!is_utf8_name(enc)) return str_encode(s, enc, str_from_ascii("strict"), loc);
   return str_encode(s, loc);
 }

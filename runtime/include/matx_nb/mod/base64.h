@@ -2,6 +2,7 @@
 // a2b_base64 (lenient and strict_mode, i.e. validate=True), errors raised as
 // binascii.Error.
 #pragma once
+#include "../linkage.h"
 #include "../runtime.h"
 
 namespace mx::pymod {
@@ -9,8 +10,8 @@ namespace mx::pymod {
 [[noreturn]] inline void binascii_error(const char* msg, const Loc* loc) { raise(ErrKind::BinasciiError, msg, loc); }
 
 // base64's _bytes_from_decode_data: bytes as they are, str only if ASCII.
-inline Bytes b64_data(const Bytes& b, const Loc*) { return b; }
-inline Bytes b64_data(const Str& s, const Loc* loc) {
+MX_INLINE Bytes b64_data(const Bytes& b, const Loc*) { return b; }
+MX_INLINE Bytes b64_data(const Str& s, const Loc* loc) {
   Bytes out = Bytes::uninit(s.size());
   char* d = out.mutable_data();
   for (size_t i = 0; i < s.size(); ++i) {
@@ -22,7 +23,7 @@ inline Bytes b64_data(const Str& s, const Loc* loc) {
 }
 
 // bytes.translate of the two characters a, b into x, y.
-inline Bytes b64_translate(const Bytes& s, char a, char b, char x, char y) {
+MX_INLINE Bytes b64_translate(const Bytes& s, char a, char b, char x, char y) {
   Bytes out = Bytes::uninit(s.size());
   char* d = out.mutable_data();
   for (size_t i = 0; i < s.size(); ++i) d[i] = s[i] == a ? x : s[i] == b ? y : s[i];
@@ -30,7 +31,7 @@ inline Bytes b64_translate(const Bytes& s, char a, char b, char x, char y) {
   return out;
 }
 
-inline Bytes b64_encode_std(const Bytes& s) {
+MX_INLINE Bytes b64_encode_std(const Bytes& s) {
   static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size();
@@ -56,7 +57,7 @@ inline Bytes b64_encode_std(const Bytes& s) {
   return out;
 }
 
-inline Bytes b64_decode_std(const Bytes& s, bool strict, const Loc* loc) {
+MX_INLINE Bytes b64_decode_std(const Bytes& s, bool strict, const Loc* loc) {
   auto value = [](unsigned char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -108,7 +109,7 @@ inline Bytes b64_decode_std(const Bytes& s, bool strict, const Loc* loc) {
   return Bytes(out.data(), out.size());
 }
 
-inline Bytes b64_altchars(const Bytes& s, None, bool, const Loc*) { return s; }
+MX_INLINE Bytes b64_altchars(const Bytes& s, None, bool, const Loc*) { return s; }
 template <class A>
 inline Bytes b64_altchars(const Bytes& s, const A& altchars, bool decode, const Loc* loc) {
   Bytes alt = b64_data(altchars, loc);
@@ -124,12 +125,12 @@ template <class S, class A>
 inline Bytes base64_b64decode(const S& s, const A& altchars, bool validate, const Loc* loc) {
   return b64_decode_std(b64_altchars(b64_data(s, loc), altchars, true, loc), validate, loc);
 }
-inline Bytes base64_standard_b64encode(const Bytes& s, const Loc* loc) { return b64_encode_std(s); }
+MX_INLINE Bytes base64_standard_b64encode(const Bytes& s, const Loc* loc) { return b64_encode_std(s); }
 template <class S>
 inline Bytes base64_standard_b64decode(const S& s, const Loc* loc) {
   return b64_decode_std(b64_data(s, loc), false, loc);
 }
-inline Bytes base64_urlsafe_b64encode(const Bytes& s, const Loc*) {
+MX_INLINE Bytes base64_urlsafe_b64encode(const Bytes& s, const Loc*) {
   return b64_translate(b64_encode_std(s), '+', '/', '-', '_');
 }
 template <class S>

@@ -1,16 +1,17 @@
 // The `json` module for compiled code: dumps/loads over mx::json (json.h), with
 // decode errors raised as json.JSONDecodeError.
 #pragma once
+#include "../linkage.h"
 #include "../json.h"
 #include "../runtime.h"
 
 namespace mx::pymod {
 
-inline int json_indent(None) { return -1; }
-inline int json_indent(int64_t n) { return n < 0 ? 0 : int(n); }  // Python: a negative indent is ""
+MX_INLINE int json_indent(None) { return -1; }
+MX_INLINE int json_indent(int64_t n) { return n < 0 ? 0 : int(n); }  // Python: a negative indent is ""
 
-inline void json_separators(mx::json::detail::Encoder&, None) {}
-inline void json_separators(mx::json::detail::Encoder& e, const Tuple<Str, Str>& seps) {
+MX_INLINE void json_separators(mx::json::detail::Encoder&, None) {}
+MX_INLINE void json_separators(mx::json::detail::Encoder& e, const Tuple<Str, Str>& seps) {
   e.set_separators(utf8_encode(std::get<0>(seps)), utf8_encode(std::get<1>(seps)));
 }
 
@@ -36,10 +37,10 @@ inline Any json_decoding(F&& parse, const Loc* loc) {
   }
 }
 
-inline Any json_loads(const Str& s, const Loc* loc) {
+MX_INLINE Any json_loads(const Str& s, const Loc* loc) {
   return json_decoding([&] { return mx::json::loads(s, loc); }, loc);
 }
-inline Any json_loads(const Bytes& b, const Loc* loc) {
+MX_INLINE Any json_loads(const Bytes& b, const Loc* loc) {
   std::string data(reinterpret_cast<const char*>(b.data()), b.size());
   if (data.compare(0, 3, "\xEF\xBB\xBF") == 0) data.erase(0, 3);  // json.detect_encoding: utf-8-sig
   return json_decoding([&] { return mx::json::loads(data, loc); }, loc);

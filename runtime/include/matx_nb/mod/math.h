@@ -3,6 +3,7 @@
 // same rules as CPython's mathmodule.c (math_1 / math_2 and the special cases of
 // log, pow and fmod), on the same libm.
 #pragma once
+#include "../linkage.h"
 #include <cmath>
 #include <numeric>
 
@@ -15,7 +16,7 @@ namespace mx::pymod {
 
 // CPython's math_1: a NaN from a non-NaN argument is a domain error; an infinity
 // from a finite one is a range error where the function can overflow.
-inline double math_1(double x, double r, bool can_overflow, const Loc* loc) {
+MX_INLINE double math_1(double x, double r, bool can_overflow, const Loc* loc) {
   if (std::isnan(r) && !std::isnan(x)) math_domain_error(loc);
   if (std::isinf(r) && std::isfinite(x)) {
     if (can_overflow) math_range_error(loc);
@@ -24,14 +25,14 @@ inline double math_1(double x, double r, bool can_overflow, const Loc* loc) {
   return r;
 }
 
-inline double math_2(double x, double y, double r, const Loc* loc) {
+MX_INLINE double math_2(double x, double y, double r, const Loc* loc) {
   if (std::isnan(r) && !std::isnan(x) && !std::isnan(y)) math_domain_error(loc);
   if (std::isinf(r) && std::isfinite(x) && std::isfinite(y)) math_range_error(loc);
   return r;
 }
 
 #define MX_MATH_1(name, fn, can_overflow) \
-  inline double math_##name(double x, const Loc* loc) { return math_1(x, fn(x), can_overflow, loc); }
+  MX_INLINE double math_##name(double x, const Loc* loc) { return math_1(x, fn(x), can_overflow, loc); }
 MX_MATH_1(sqrt, std::sqrt, false)
 MX_MATH_1(exp, std::exp, true)
 MX_MATH_1(expm1, std::expm1, true)
@@ -54,8 +55,8 @@ MX_MATH_1(erfc, std::erfc, false)
 MX_MATH_1(cbrt, std::cbrt, false)
 #undef MX_MATH_1
 
-inline double math_degrees(double x, const Loc*) { return x * (180.0 / M_PI); }
-inline double math_radians(double x, const Loc*) { return x * (M_PI / 180.0); }
+MX_INLINE double math_degrees(double x, const Loc*) { return x * (180.0 / M_PI); }
+MX_INLINE double math_radians(double x, const Loc*) { return x * (M_PI / 180.0); }
 
 // CPython's loghelper over m_log/m_log2/m_log10: zero and negatives are
 // domain errors, inf and NaN pass through.
@@ -65,31 +66,31 @@ inline double math_loghelper(double x, const Loc* loc) {
   if (x <= 0) math_domain_error(loc);
   return F(x);
 }
-inline double m_log(double x) { return std::log(x); }
-inline double m_log2(double x) { return std::log2(x); }
-inline double m_log10(double x) { return std::log10(x); }
+MX_INLINE double m_log(double x) { return std::log(x); }
+MX_INLINE double m_log2(double x) { return std::log2(x); }
+MX_INLINE double m_log10(double x) { return std::log10(x); }
 
-inline double math_log(double x, None, const Loc* loc) { return math_loghelper<m_log>(x, loc); }
-inline double math_log(double x, double base, const Loc* loc) {
+MX_INLINE double math_log(double x, None, const Loc* loc) { return math_loghelper<m_log>(x, loc); }
+MX_INLINE double math_log(double x, double base, const Loc* loc) {
   double num = math_loghelper<m_log>(x, loc), den = math_loghelper<m_log>(base, loc);
   if (den == 0) raise(ErrKind::ZeroDivisionError, "float division by zero", loc);
   return num / den;
 }
-inline double math_log2(double x, const Loc* loc) { return math_loghelper<m_log2>(x, loc); }
-inline double math_log10(double x, const Loc* loc) { return math_loghelper<m_log10>(x, loc); }
+MX_INLINE double math_log2(double x, const Loc* loc) { return math_loghelper<m_log2>(x, loc); }
+MX_INLINE double math_log10(double x, const Loc* loc) { return math_loghelper<m_log10>(x, loc); }
 
-inline double math_atan2(double y, double x, const Loc* loc) { return math_2(y, x, std::atan2(y, x), loc); }
-inline double math_copysign(double x, double y, const Loc*) { return std::copysign(x, y); }
-inline double math_hypot(double x, double y, const Loc* loc) { return math_2(x, y, std::hypot(x, y), loc); }
+MX_INLINE double math_atan2(double y, double x, const Loc* loc) { return math_2(y, x, std::atan2(y, x), loc); }
+MX_INLINE double math_copysign(double x, double y, const Loc*) { return std::copysign(x, y); }
+MX_INLINE double math_hypot(double x, double y, const Loc* loc) { return math_2(x, y, std::hypot(x, y), loc); }
 
-inline double math_fmod(double x, double y, const Loc* loc) {
+MX_INLINE double math_fmod(double x, double y, const Loc* loc) {
   if (std::isinf(y) && std::isfinite(x)) return x;
   double r = std::fmod(x, y);
   if (std::isnan(r) && !std::isnan(x) && !std::isnan(y)) math_domain_error(loc);
   return r;
 }
 
-inline double math_pow(double x, double y, const Loc* loc) {
+MX_INLINE double math_pow(double x, double y, const Loc* loc) {
   // Non-finite arguments follow C99 Annex F, as CPython's special cases do.
   if (!std::isfinite(x) || !std::isfinite(y)) return std::pow(x, y);
   double r = std::pow(x, y);
@@ -101,11 +102,11 @@ inline double math_pow(double x, double y, const Loc* loc) {
   return r;
 }
 
-inline bool math_isnan(double x, const Loc*) { return std::isnan(x); }
-inline bool math_isinf(double x, const Loc*) { return std::isinf(x); }
-inline bool math_isfinite(double x, const Loc*) { return std::isfinite(x); }
+MX_INLINE bool math_isnan(double x, const Loc*) { return std::isnan(x); }
+MX_INLINE bool math_isinf(double x, const Loc*) { return std::isinf(x); }
+MX_INLINE bool math_isfinite(double x, const Loc*) { return std::isfinite(x); }
 
-inline bool math_isclose(double a, double b, double rel_tol, double abs_tol, const Loc* loc) {
+MX_INLINE bool math_isclose(double a, double b, double rel_tol, double abs_tol, const Loc* loc) {
   if (rel_tol < 0.0 || abs_tol < 0.0) raise(ErrKind::ValueError, "tolerances must be non-negative", loc);
   if (a == b) return true;
   if (std::isinf(a) || std::isinf(b)) return false;
@@ -115,9 +116,9 @@ inline bool math_isclose(double a, double b, double rel_tol, double abs_tol, con
 
 // floor/ceil/trunc: ints pass through; floats convert like int() does.
 #define MX_MATH_ROUND(name, fn)                                                            \
-  inline int64_t math_##name(int64_t x, const Loc*) { return x; }                          \
-  inline int64_t math_##name(bool x, const Loc*) { return x; }                             \
-  inline int64_t math_##name(double x, const Loc* loc) { return to_int(fn(x), loc); }
+  MX_INLINE int64_t math_##name(int64_t x, const Loc*) { return x; }                          \
+  MX_INLINE int64_t math_##name(bool x, const Loc*) { return x; }                             \
+  MX_INLINE int64_t math_##name(double x, const Loc* loc) { return to_int(fn(x), loc); }
 MX_MATH_ROUND(floor, std::floor)
 MX_MATH_ROUND(ceil, std::ceil)
 MX_MATH_ROUND(trunc, std::trunc)
@@ -125,15 +126,15 @@ MX_MATH_ROUND(trunc, std::trunc)
 
 // ---- integer functions (64-bit; results past int64 raise OverflowError) --------
 
-inline uint64_t math_uabs(int64_t a) { return a < 0 ? uint64_t(0) - uint64_t(a) : uint64_t(a); }
+MX_INLINE uint64_t math_uabs(int64_t a) { return a < 0 ? uint64_t(0) - uint64_t(a) : uint64_t(a); }
 
-inline int64_t math_gcd(int64_t a, int64_t b, const Loc* loc) {
+MX_INLINE int64_t math_gcd(int64_t a, int64_t b, const Loc* loc) {
   uint64_t g = std::gcd(math_uabs(a), math_uabs(b));
   if (g > uint64_t(INT64_MAX)) raise_int_overflow(loc);
   return int64_t(g);
 }
 
-inline int64_t math_lcm(int64_t a, int64_t b, const Loc* loc) {
+MX_INLINE int64_t math_lcm(int64_t a, int64_t b, const Loc* loc) {
   if (a == 0 || b == 0) return 0;
   uint64_t g = std::gcd(math_uabs(a), math_uabs(b));
   unsigned __int128 r = (unsigned __int128)(math_uabs(a) / g) * math_uabs(b);
@@ -141,7 +142,7 @@ inline int64_t math_lcm(int64_t a, int64_t b, const Loc* loc) {
   return int64_t(r);
 }
 
-inline int64_t math_isqrt(int64_t n, const Loc* loc) {
+MX_INLINE int64_t math_isqrt(int64_t n, const Loc* loc) {
   if (n < 0) raise(ErrKind::ValueError, "isqrt() argument must be nonnegative", loc);
   uint64_t r = uint64_t(std::sqrt(double(n)));
   while (r * r > uint64_t(n)) --r;
@@ -149,18 +150,18 @@ inline int64_t math_isqrt(int64_t n, const Loc* loc) {
   return int64_t(r);
 }
 
-inline int64_t math_factorial(int64_t n, const Loc* loc) {
+MX_INLINE int64_t math_factorial(int64_t n, const Loc* loc) {
   if (n < 0) raise(ErrKind::ValueError, "factorial() not defined for negative values", loc);
   int64_t r = 1;
   for (int64_t k = 2; k <= n; ++k) r = mul(r, k, loc);
   return r;
 }
 
-inline void math_check_nonneg(int64_t v, const char* what, const Loc* loc) {
+MX_INLINE void math_check_nonneg(int64_t v, const char* what, const Loc* loc) {
   if (v < 0) raise(ErrKind::ValueError, std::string(what) + " must be a non-negative integer", loc);
 }
 
-inline int64_t math_perm(int64_t n, int64_t k, const Loc* loc) {
+MX_INLINE int64_t math_perm(int64_t n, int64_t k, const Loc* loc) {
   math_check_nonneg(n, "n", loc);
   math_check_nonneg(k, "k", loc);
   if (k > n) return 0;
@@ -168,9 +169,9 @@ inline int64_t math_perm(int64_t n, int64_t k, const Loc* loc) {
   for (int64_t i = 0; i < k; ++i) r = mul(r, n - i, loc);
   return r;
 }
-inline int64_t math_perm(int64_t n, None, const Loc* loc) { return math_perm(n, n, loc); }
+MX_INLINE int64_t math_perm(int64_t n, None, const Loc* loc) { return math_perm(n, n, loc); }
 
-inline int64_t math_comb(int64_t n, int64_t k, const Loc* loc) {
+MX_INLINE int64_t math_comb(int64_t n, int64_t k, const Loc* loc) {
   math_check_nonneg(n, "n", loc);
   math_check_nonneg(k, "k", loc);
   if (k > n) return 0;
@@ -186,8 +187,8 @@ inline int64_t math_comb(int64_t n, int64_t k, const Loc* loc) {
 }
 
 // prod(iterable, start=1): ints multiply with overflow checks; floats as Python.
-inline int64_t math_prod_step(int64_t a, int64_t b, const Loc* loc) { return mul(a, b, loc); }
-inline double math_prod_step(double a, double b, const Loc*) { return a * b; }
+MX_INLINE int64_t math_prod_step(int64_t a, int64_t b, const Loc* loc) { return mul(a, b, loc); }
+MX_INLINE double math_prod_step(double a, double b, const Loc*) { return a * b; }
 template <class R, class T>
 inline R math_prod_of(const List<T>& xs, R start, const Loc* loc) {
   R r = start;

@@ -2,6 +2,7 @@
 // the Python side): the text is Python literal syntax, which repr() writes, so a
 // value serialized by either side deserializes on either with its types.
 #pragma once
+#include "../linkage.h"
 #include <cstdlib>
 #include <string>
 
@@ -137,7 +138,7 @@ struct LiteralParser {
 };
 }  // namespace detail
 
-inline Any matx_deserialize(const Str& s, const Loc* loc) {
+MX_INLINE Any matx_deserialize(const Str& s, const Loc* loc) {
   detail::LiteralParser p{s, 0, loc};
   Any v = p.value();
   p.ws();

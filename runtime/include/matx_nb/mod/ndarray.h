@@ -6,6 +6,7 @@
 // Arithmetic runs on CPU memory; an array on a GPU can be passed through
 // (to a torch op) but not computed on here.
 #pragma once
+#include "../linkage.h"
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -15,12 +16,12 @@
 namespace mx::pymod {
 
 // ---- element access ------------------------------------------------------------
-inline bool nd_float(DLDataType t) { return t.code == kDLFloat; }
+MX_INLINE bool nd_float(DLDataType t) { return t.code == kDLFloat; }
 
 // Compiled code reads and writes array data on the CPU only (views and
 // metadata of a device array are fine); a device array raises TypeError, as
 // torch's tensor.numpy() does.
-inline void nd_check_cpu(const NDArray& a, const Loc* loc) {
+MX_INLINE void nd_check_cpu(const NDArray& a, const Loc* loc) {
   if (!a) raise(ErrKind::TypeError, "NDArray is None", loc);
   if (a->device.device_type != kDLCPU && a->device.device_type != kDLCUDAHost) {
     std::string dev = a->device.device_type == kDLCUDA ? "cuda:" + std::to_string(a->device.device_id)
@@ -30,14 +31,14 @@ inline void nd_check_cpu(const NDArray& a, const Loc* loc) {
   }
 }
 
-inline void nd_check_dtype(DLDataType t, const Loc* loc) {
+MX_INLINE void nd_check_dtype(DLDataType t, const Loc* loc) {
   bool ok = t.lanes == 1 && ((t.code == kDLInt || t.code == kDLUInt) && (t.bits == 8 || t.bits == 16 || t.bits == 32 || t.bits == 64));
   ok = ok || (t.lanes == 1 && t.code == kDLFloat && (t.bits == 32 || t.bits == 64));
   ok = ok || (t.lanes == 1 && t.code == kDLBool && t.bits == 8);
   if (!ok) raise(ErrKind::TypeError, "NDArray operations do not support dtype " + dtype_name(t) + " yet", loc);
 }
 
-inline int64_t nd_load_i(const char* p, DLDataType t) {
+MX_INLINE int64_t nd_load_i(const char* p, DLDataType t) {
   switch (t.code) {
     case kDLInt:
       switch (t.bits) {
@@ -57,13 +58,13 @@ inline int64_t nd_load_i(const char* p, DLDataType t) {
     default: return t.bits == 32 ? int64_t(*reinterpret_cast<const float*>(p)) : int64_t(*reinterpret_cast<const double*>(p));
   }
 }
-inline double nd_load_f(const char* p, DLDataType t) {
+MX_INLINE double nd_load_f(const char* p, DLDataType t) {
   if (t.code == kDLFloat) return t.bits == 32 ? double(*reinterpret_cast<const float*>(p)) : *reinterpret_cast<const double*>(p);
   if (t.code == kDLUInt && t.bits == 64) return double(*reinterpret_cast<const uint64_t*>(p));
   return double(nd_load_i(p, t));
 }
 // Integers wrap to the element width, like numpy's integer arithmetic.
-inline void nd_store_i(char* p, DLDataType t, int64_t v) {
+MX_INLINE void nd_store_i(char* p, DLDataType t, int64_t v) {
   switch (t.code) {
     case kDLFloat:
       if (t.bits == 32) *reinterpret_cast<float*>(p) = float(v);
@@ -80,7 +81,7 @@ inline void nd_store_i(char* p, DLDataType t, int64_t v) {
   }
 }
 // A float stored into an integer array is truncated toward zero (numpy's astype).
-inline void nd_store_f(char* p, DLDataType t, double v) {
+MX_INLINE void nd_store_f(char* p, DLDataType t, double v) {
   if (t.code == kDLFloat) {
     if (t.bits == 32) *reinterpret_cast<float*>(p) = float(v);
     else *reinterpret_cast<double*>(p) = v;
@@ -93,7 +94,7 @@ inline void nd_store_f(char* p, DLDataType t, double v) {
 
 // A Python int stored as numpy's setitem and array() store it (NEP 50): out of
 // the dtype's range raises OverflowError instead of wrapping.
-inline void nd_put_int(char* p, DLDataType t, int64_t v, const Loc* loc) {
+MX_INLINE void nd_put_int(char* p, DLDataType t, int64_t v, const Loc* loc) {
   bool ok = true;
   if (t.code == kDLUInt) ok = v >= 0 && (t.bits == 64 || v < (int64_t(1) << t.bits));
   else if (t.code == kDLInt && t.bits < 64) ok = v >= -(int64_t(1) << (t.bits - 1)) && v < (int64_t(1) << (t.bits - 1));
@@ -102,7 +103,7 @@ inline void nd_put_int(char* p, DLDataType t, int64_t v, const Loc* loc) {
 }
 // A Python float: an integer dtype takes int(v), as numpy does (NaN and
 // infinity raise; so does a value beyond 64 bits).
-inline void nd_put_float(char* p, DLDataType t, double v, const Loc* loc) {
+MX_INLINE void nd_put_float(char* p, DLDataType t, double v, const Loc* loc) {
   if (t.code != kDLInt && t.code != kDLUInt) {
     nd_store_f(p, t, v);
     return;
@@ -119,13 +120,13 @@ inline void nd_put_float(char* p, DLDataType t, double v, const Loc* loc) {
   nd_put_int(p, t, int64_t(w), loc);
 }
 
-inline char* nd_at(const NDArray& a, const std::vector<int64_t>& idx) {
+MX_INLINE char* nd_at(const NDArray& a, const std::vector<int64_t>& idx) {
   int64_t off = 0;
   for (size_t d = 0; d < idx.size(); ++d) off += idx[d] * a->strides[d];
   return static_cast<char*>(a->data) + off * a->itemsize();
 }
 
-inline std::string nd_shape_str(const std::vector<int64_t>& s) {
+MX_INLINE std::string nd_shape_str(const std::vector<int64_t>& s) {
   std::string out = "(";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
   return out + (s.size() == 1 ? ",)" : ")");
@@ -156,14 +157,14 @@ void nd_flatten(const T& x, size_t depth, std::vector<int64_t>& shape, bool& sha
   }
 }
 
-inline DLDataType nd_dtype_arg(const Str& name, const Loc* loc) {
+MX_INLINE DLDataType nd_dtype_arg(const Str& name, const Loc* loc) {
   DLDataType t;
   if (!dtype_parse(utf8_encode(name), &t)) raise(ErrKind::TypeError, "data type '" + utf8_encode(name) + "' not understood", loc);
   return t;
 }
 
 // The shape after reshape: one -1 is inferred; the sizes must agree.
-inline std::vector<int64_t> nd_reshape_dims(int64_t numel, const List<int64_t>& shape, const Loc* loc) {
+MX_INLINE std::vector<int64_t> nd_reshape_dims(int64_t numel, const List<int64_t>& shape, const Loc* loc) {
   std::vector<int64_t> dims(shape.vec().begin(), shape.vec().end());
   int64_t known = 1, infer = -1;
   for (size_t i = 0; i < dims.size(); ++i) {
@@ -185,7 +186,7 @@ inline std::vector<int64_t> nd_reshape_dims(int64_t numel, const List<int64_t>& 
   return dims;
 }
 
-inline NDArray nd_copy(const NDArray& a, DLDataType dtype);
+MX_INLINE NDArray nd_copy(const NDArray& a, DLDataType dtype);
 
 // A new array from a number or nested lists of numbers; dtype (when given)
 // overrides numpy's choice (int64, float64, bool). Values are checked as numpy
@@ -239,7 +240,7 @@ NDArray ndarray_new(const T& data, const S& shape, const D& dtype, const Loc* lo
 
 // A value held in an Any (nested lists/tuples of numbers, or an array) as an
 // array of the given dtype, for a[...] = value.
-inline void nd_flatten_any(const Any& x, size_t depth, std::vector<int64_t>& shape, bool& shape_done,
+MX_INLINE void nd_flatten_any(const Any& x, size_t depth, std::vector<int64_t>& shape, bool& shape_done,
                            std::vector<Any>& out, const Loc* loc) {
   if (x.tag() == TypeTag::List || x.tag() == TypeTag::Tuple) {
     List<Any> items = x.list();
@@ -262,7 +263,7 @@ inline void nd_flatten_any(const Any& x, size_t depth, std::vector<int64_t>& sha
   out.push_back(x);
 }
 
-inline NDArray nd_from_any(const Any& v, DLDataType dtype, const Loc* loc) {
+MX_INLINE NDArray nd_from_any(const Any& v, DLDataType dtype, const Loc* loc) {
   if (v.tag() == TypeTag::Instance && is_ndarray_object(v.obj()))
     return NDArray(Ref<NDArrayObj>::borrow(static_cast<NDArrayObj*>(v.obj())));
   std::vector<int64_t> dims;
@@ -281,30 +282,30 @@ inline NDArray nd_from_any(const Any& v, DLDataType dtype, const Loc* loc) {
 }
 
 // ---- shape and layout ----------------------------------------------------------
-inline List<int64_t> ndarray_shape(const NDArray& a, const Loc* loc) {
+MX_INLINE List<int64_t> ndarray_shape(const NDArray& a, const Loc* loc) {
   if (!a) raise(ErrKind::TypeError, "NDArray is None", loc);
   List<int64_t> out;
   for (int64_t d : a->shape) out.push_back(d);
   return out;
 }
-inline List<int64_t> ndarray_strides(const NDArray& a, const Loc* loc) {  // in bytes, as numpy
+MX_INLINE List<int64_t> ndarray_strides(const NDArray& a, const Loc* loc) {  // in bytes, as numpy
   List<int64_t> out;
   for (int64_t d : a->strides) out.push_back(d * a->itemsize());
   return out;
 }
-inline Str ndarray_dtype(const NDArray& a, const Loc*) { return str_from_ascii(dtype_name(a->dtype).c_str()); }
-inline int64_t ndarray_ndim(const NDArray& a, const Loc*) { return int64_t(a->shape.size()); }
-inline int64_t ndarray_size(const NDArray& a, const Loc*) { return a->numel(); }
-inline Str ndarray_device(const NDArray& a, const Loc*) {
+MX_INLINE Str ndarray_dtype(const NDArray& a, const Loc*) { return str_from_ascii(dtype_name(a->dtype).c_str()); }
+MX_INLINE int64_t ndarray_ndim(const NDArray& a, const Loc*) { return int64_t(a->shape.size()); }
+MX_INLINE int64_t ndarray_size(const NDArray& a, const Loc*) { return a->numel(); }
+MX_INLINE Str ndarray_device(const NDArray& a, const Loc*) {
   if (a->device.device_type == kDLCUDA) return str_from_ascii(("cuda:" + std::to_string(a->device.device_id)).c_str());
   return str_from_ascii("cpu");
 }
-inline bool ndarray_is_contiguous(const NDArray& a, const Loc*) { return a->contiguous(); }
-inline NDArray ndarray_self(const NDArray& a, const Loc*) { return a; }
+MX_INLINE bool ndarray_is_contiguous(const NDArray& a, const Loc*) { return a->contiguous(); }
+MX_INLINE NDArray ndarray_self(const NDArray& a, const Loc*) { return a; }
 
 // matx_nb.Device(name) in compiled code: the device's name, checked as the Python
 // class (matx_nb/device.py) checks it: "cpu", "cpu:N", "cuda:N" or "gpu:N".
-inline Str device_new(const Str& name, const Loc* loc) {
+MX_INLINE Str device_new(const Str& name, const Loc* loc) {
   std::string n = utf8_encode(name);
   auto numbered = [&](const char* prefix) {
     size_t k = std::strlen(prefix);
@@ -320,7 +321,7 @@ inline Str device_new(const Str& name, const Loc* loc) {
 }
 
 // A compact copy with the given dtype.
-inline NDArray nd_copy(const NDArray& a, DLDataType dtype) {
+MX_INLINE_DEF NDArray nd_copy(const NDArray& a, DLDataType dtype) {
   NDArray out = NDArray::empty(a->shape, dtype);
   int64_t n = a->numel();
   std::vector<int64_t> idx(a->shape.size(), 0);
@@ -339,12 +340,12 @@ inline NDArray nd_copy(const NDArray& a, DLDataType dtype) {
   return out;
 }
 
-inline NDArray ndarray_contiguous(const NDArray& a, const Loc* loc) {
+MX_INLINE NDArray ndarray_contiguous(const NDArray& a, const Loc* loc) {
   nd_check_cpu(a, loc);
   return a->contiguous() ? a : nd_copy(a, a->dtype);
 }
 
-inline NDArray ndarray_astype(const NDArray& a, const Str& dtype, const Loc* loc) {
+MX_INLINE NDArray ndarray_astype(const NDArray& a, const Str& dtype, const Loc* loc) {
   nd_check_cpu(a, loc);
   nd_check_dtype(a->dtype, loc);
   DLDataType t = nd_dtype_arg(dtype, loc);
@@ -353,7 +354,7 @@ inline NDArray ndarray_astype(const NDArray& a, const Str& dtype, const Loc* loc
 }
 
 // A view when the array is contiguous (numpy: a view whenever it can be).
-inline NDArray ndarray_reshape(const NDArray& a, const List<int64_t>& shape, const Loc* loc) {
+MX_INLINE NDArray ndarray_reshape(const NDArray& a, const List<int64_t>& shape, const Loc* loc) {
   if (!a) raise(ErrKind::TypeError, "NDArray is None", loc);
   std::vector<int64_t> dims = nd_reshape_dims(a->numel(), shape, loc);
   NDArray src = a;
@@ -371,7 +372,7 @@ inline NDArray ndarray_reshape(const NDArray& a, const List<int64_t>& shape, con
   return NDArray(std::move(v));
 }
 // a.reshape(6) and a.reshape((2, 3)) (the checker turns a.reshape(2, 3) into a list).
-inline NDArray ndarray_reshape(const NDArray& a, int64_t n, const Loc* loc) {
+MX_INLINE NDArray ndarray_reshape(const NDArray& a, int64_t n, const Loc* loc) {
   return ndarray_reshape(a, List<int64_t>{n}, loc);
 }
 template <class... T>
@@ -402,12 +403,12 @@ class NdIndex {
   const NdIdx* e_;
 };
 
-inline NdIdx nd_ix(int64_t i, const Loc*) {
+MX_INLINE NdIdx nd_ix(int64_t i, const Loc*) {
   NdIdx x;
   x.i = i;
   return x;
 }
-inline NdIdx nd_sl(SliceArg lo, SliceArg hi, SliceArg st, const Loc*) {
+MX_INLINE NdIdx nd_sl(SliceArg lo, SliceArg hi, SliceArg st, const Loc*) {
   NdIdx x;
   x.kind = NdIdx::Slice;
   x.lo = lo;
@@ -415,18 +416,18 @@ inline NdIdx nd_sl(SliceArg lo, SliceArg hi, SliceArg st, const Loc*) {
   x.st = st;
   return x;
 }
-inline NdIdx nd_ellipsis(const Loc*) {
+MX_INLINE NdIdx nd_ellipsis(const Loc*) {
   NdIdx x;
   x.kind = NdIdx::Ellipsis;
   return x;
 }
-inline NdIdx nd_newaxis(const Loc*) {
+MX_INLINE NdIdx nd_newaxis(const Loc*) {
   NdIdx x;
   x.kind = NdIdx::NewAxis;
   return x;
 }
 // An index item known only at run time (an Any): an int or None.
-inline NdIdx nd_ix(const Any& a, const Loc* loc) {
+MX_INLINE NdIdx nd_ix(const Any& a, const Loc* loc) {
   if (a.tag() == TypeTag::Int) return nd_ix(a.i(), loc);
   if (a.tag() == TypeTag::None) return nd_newaxis(loc);
   if (a.tag() == TypeTag::Bool)
@@ -435,7 +436,7 @@ inline NdIdx nd_ix(const Any& a, const Loc* loc) {
                              "or boolean arrays are valid indices", loc);
 }
 
-inline int64_t nd_index(int64_t i, int64_t size, size_t axis, const Loc* loc) {
+MX_INLINE int64_t nd_index(int64_t i, int64_t size, size_t axis, const Loc* loc) {
   int64_t j = i < 0 ? i + size : i;
   if (j < 0 || j >= size)
     raise(ErrKind::IndexError, "index " + std::to_string(i) + " is out of bounds for axis " + std::to_string(axis) +
@@ -449,7 +450,7 @@ inline int64_t nd_index(int64_t i, int64_t size, size_t axis, const Loc* loc) {
 }
 
 // A view sharing a's memory.
-inline NDArray nd_make_view(const NDArray& a, char* data, std::vector<int64_t> shape, std::vector<int64_t> strides) {
+MX_INLINE NDArray nd_make_view(const NDArray& a, char* data, std::vector<int64_t> shape, std::vector<int64_t> strides) {
   Ref<NDArrayObj> v = Ref<NDArrayObj>::make();
   v->data = data;
   v->device = a->device;
@@ -463,7 +464,7 @@ inline NDArray nd_make_view(const NDArray& a, char* data, std::vector<int64_t> s
 // numpy's basic indexing. Sets *scalar when every axis gets an integer (the
 // result is then the element at the returned view's data pointer). Reads no
 // memory, so arrays on any device can be viewed.
-inline NDArray nd_index_view(const NDArray& a, NdIndex index, bool* scalar, const Loc* loc) {
+MX_INLINE NDArray nd_index_view(const NDArray& a, NdIndex index, bool* scalar, const Loc* loc) {
   if (!a) raise(ErrKind::TypeError, "'NoneType' object is not subscriptable", loc);
   size_t ndim = a->shape.size(), used = 0, ellipses = 0;
   bool all_int = true;
@@ -513,13 +514,13 @@ inline NDArray nd_index_view(const NDArray& a, NdIndex index, bool* scalar, cons
   return nd_make_view(a, p, std::move(shape), std::move(strides));
 }
 
-inline void nd_check_read(const NDArray& a, const Loc* loc) {
+MX_INLINE void nd_check_read(const NDArray& a, const Loc* loc) {
   nd_check_cpu(a, loc);
   nd_check_dtype(a->dtype, loc);
 }
 
 // An element as a Python number: int, float or bool.
-inline Any nd_scalar(const char* p, DLDataType t, const Loc* loc = nullptr) {
+MX_INLINE Any nd_scalar(const char* p, DLDataType t, const Loc* loc = nullptr) {
   if (t.code == kDLFloat) return Any(nd_load_f(p, t));
   if (t.code == kDLBool) return Any(nd_load_i(p, t) != 0);
   int64_t v = nd_load_i(p, t);
@@ -529,7 +530,7 @@ inline Any nd_scalar(const char* p, DLDataType t, const Loc* loc = nullptr) {
 }
 
 // a[i]: a number for a 1-d array, else a view of row i.
-inline Any ndarray_getitem(const NDArray& a, int64_t i, const Loc* loc) {
+MX_INLINE Any ndarray_getitem(const NDArray& a, int64_t i, const Loc* loc) {
   if (!a) raise(ErrKind::TypeError, "'NoneType' object is not subscriptable", loc);
   size_t ndim = a->shape.size();
   if (ndim == 0) nd_too_many(0, 1, loc);
@@ -544,7 +545,7 @@ inline Any ndarray_getitem(const NDArray& a, int64_t i, const Loc* loc) {
 
 // The element an index of one integer per axis names (no view is made: the
 // fast path of a[i, j] in loops); nullptr for any other index.
-inline char* nd_element(const NDArray& a, NdIndex index, const Loc* loc) {
+MX_INLINE char* nd_element(const NDArray& a, NdIndex index, const Loc* loc) {
   size_t n = size_t(index.end() - index.begin());
   if (!a || n != a->shape.size()) return nullptr;
   for (const NdIdx& x : index)
@@ -559,7 +560,7 @@ inline char* nd_element(const NDArray& a, NdIndex index, const Loc* loc) {
 }
 
 // a[i, j, ...] with integers (or Any items): a number when every axis is indexed, else a view.
-inline Any ndarray_item(const NDArray& a, NdIndex index, const Loc* loc) {
+MX_INLINE Any ndarray_item(const NDArray& a, NdIndex index, const Loc* loc) {
   if (char* p = nd_element(a, index, loc)) {
     nd_check_read(a, loc);
     return nd_scalar(p, a->dtype, loc);
@@ -572,26 +573,26 @@ inline Any ndarray_item(const NDArray& a, NdIndex index, const Loc* loc) {
 }
 
 // a[lo:hi], a[i, ::2], a[..., None]: always an array (a view).
-inline NDArray ndarray_view(const NDArray& a, NdIndex index, const Loc* loc) {
+MX_INLINE NDArray ndarray_view(const NDArray& a, NdIndex index, const Loc* loc) {
   bool scalar;
   return nd_index_view(a, index, &scalar, loc);
 }
 
-inline int64_t ndarray_len(const NDArray& a, const Loc* loc) {
+MX_INLINE int64_t ndarray_len(const NDArray& a, const Loc* loc) {
   if (!a) raise(ErrKind::TypeError, "object of type 'NoneType' has no len()", loc);
   if (a->shape.empty()) raise(ErrKind::TypeError, "len() of unsized object", loc);
   return a->shape[0];
 }
 // The number of items `for x in a` visits.
-inline int64_t ndarray_iter_len(const NDArray& a, const Loc* loc) {
+MX_INLINE int64_t ndarray_iter_len(const NDArray& a, const Loc* loc) {
   if (!a) raise(ErrKind::TypeError, "'NoneType' object is not iterable", loc);
   if (a->shape.empty()) raise(ErrKind::TypeError, "iteration over a 0-d array", loc);
   return a->shape[0];
 }
 
 // a.get(i) / a.get([i, j]) (MATXScript's spelling of a[i] / a[i, j]).
-inline Any ndarray_get(const NDArray& a, int64_t i, const Loc* loc) { return ndarray_getitem(a, i, loc); }
-inline Any ndarray_get(const NDArray& a, const List<int64_t>& index, const Loc* loc) {
+MX_INLINE Any ndarray_get(const NDArray& a, int64_t i, const Loc* loc) { return ndarray_getitem(a, i, loc); }
+MX_INLINE Any ndarray_get(const NDArray& a, const List<int64_t>& index, const Loc* loc) {
   std::vector<NdIdx> items;
   for (int64_t i : index.vec()) items.push_back(nd_ix(i, loc));
   bool scalar;
@@ -626,20 +627,20 @@ void nd_walk2(const std::vector<int64_t>& shape, char* p0, const std::vector<int
   }
 }
 
-inline std::vector<int64_t> nd_byte_strides(const NDArray& a) {
+MX_INLINE std::vector<int64_t> nd_byte_strides(const NDArray& a) {
   std::vector<int64_t> s(a->strides);
   for (int64_t& x : s) x *= a->itemsize();
   return s;
 }
 
 // One element converted between dtypes as numpy's astype does (unsafe casting).
-inline void nd_convert(char* dst, DLDataType dt, const char* src, DLDataType st) {
+MX_INLINE void nd_convert(char* dst, DLDataType dt, const char* src, DLDataType st) {
   if (nd_float(st) || (st.code == kDLUInt && st.bits == 64 && nd_float(dt))) nd_store_f(dst, dt, nd_load_f(src, st));
   else nd_store_i(dst, dt, nd_load_i(src, st));
 }
 
 // The bytes a view may touch, for the overlap test.
-inline void nd_extent(const NDArray& a, const char** lo, const char** hi) {
+MX_INLINE void nd_extent(const NDArray& a, const char** lo, const char** hi) {
   const char* p = static_cast<const char*>(a->data);
   int64_t first = 0, last = 0;
   for (size_t d = 0; d < a->shape.size(); ++d) {
@@ -656,7 +657,7 @@ inline void nd_extent(const NDArray& a, const char** lo, const char** hi) {
 
 // src's strides in bytes, broadcast to `shape` as numpy's setitem broadcasts
 // (leading 1s of src dropped; 0 where a dimension is repeated); false if it cannot be.
-inline bool nd_broadcast_to(const NDArray& src, const std::vector<int64_t>& shape, std::vector<int64_t>* out) {
+MX_INLINE bool nd_broadcast_to(const NDArray& src, const std::vector<int64_t>& shape, std::vector<int64_t>* out) {
   size_t nd = shape.size(), skip = 0;
   while (src->shape.size() - skip > nd && src->shape[skip] == 1) ++skip;
   size_t sn = src->shape.size() - skip;
@@ -672,7 +673,7 @@ inline bool nd_broadcast_to(const NDArray& src, const std::vector<int64_t>& shap
 
 // dst[...] = src, cast as numpy's setitem casts arrays (astype); a source
 // overlapping dst (a[1:] = a[:-1]) is copied first.
-inline void nd_assign(const NDArray& dst, NDArray src, const Loc* loc) {
+MX_INLINE void nd_assign(const NDArray& dst, NDArray src, const Loc* loc) {
   nd_check_read(src, loc);
   std::vector<int64_t> bstr;
   if (!nd_broadcast_to(src, dst->shape, &bstr))
@@ -773,7 +774,7 @@ None ndarray_set(const NDArray& a, const List<int64_t>& index, const V& value, c
 }
 
 // Nested lists of numbers (a number for a 0-d array).
-inline Any nd_tolist(const NDArray& a, size_t axis, char* p, const Loc* loc) {
+MX_INLINE Any nd_tolist(const NDArray& a, size_t axis, char* p, const Loc* loc) {
   if (axis == a->shape.size()) return nd_scalar(p, a->dtype, loc);
   List<Any> out;
   out.reserve(a->shape[axis]);
@@ -781,14 +782,14 @@ inline Any nd_tolist(const NDArray& a, size_t axis, char* p, const Loc* loc) {
     out.push_back(nd_tolist(a, axis + 1, p + i * a->strides[axis] * a->itemsize(), loc));
   return Any(out);
 }
-inline Any ndarray_tolist(const NDArray& a, const Loc* loc) {
+MX_INLINE Any ndarray_tolist(const NDArray& a, const Loc* loc) {
   nd_check_read(a, loc);
   return nd_tolist(a, 0, static_cast<char*>(a->data), loc);
 }
 
 // ---- elementwise arithmetic ------------------------------------------------------
 // numpy's promotion of two array dtypes (bool counts as the smallest int).
-inline DLDataType nd_promote(DLDataType a, DLDataType b) {
+MX_INLINE DLDataType nd_promote(DLDataType a, DLDataType b) {
   auto fl = [](DLDataType t) { return t.code == kDLFloat; };
   auto bits_of = [](DLDataType t) { return t.code == kDLBool ? 8 : int(t.bits); };
   if (a.code == kDLBool && b.code == kDLBool) return a;
@@ -810,7 +811,7 @@ inline DLDataType nd_promote(DLDataType a, DLDataType b) {
 enum class NdOp { Add, Sub, Mul, TrueDiv };
 
 // out = a op b, both broadcast to the result's shape (numpy's rules).
-inline NDArray nd_binary(const NDArray& a, const NDArray& b, DLDataType rt, NdOp op, const Loc* loc) {
+MX_INLINE NDArray nd_binary(const NDArray& a, const NDArray& b, DLDataType rt, NdOp op, const Loc* loc) {
   size_t nd = std::max(a->shape.size(), b->shape.size());
   std::vector<int64_t> shape(nd), sa(nd, 0), sb(nd, 0);
   for (size_t k = 0; k < nd; ++k) {
@@ -879,7 +880,7 @@ NDArray nd_scalar_operand(const NDArray& arr, const V& v, DLDataType* rt, const 
   return s;
 }
 
-inline const char* nd_op_symbol(NdOp op) {
+MX_INLINE const char* nd_op_symbol(NdOp op) {
   switch (op) {
     case NdOp::Add: return "+";
     case NdOp::Sub: return "-";
@@ -888,7 +889,7 @@ inline const char* nd_op_symbol(NdOp op) {
   }
 }
 
-inline NDArray nd_arith_any(const NDArray& a, const Any& v, NdOp op, const Loc* loc, bool reflected);
+MX_INLINE NDArray nd_arith_any(const NDArray& a, const Any& v, NdOp op, const Loc* loc, bool reflected);
 
 // a op b (b op a when reflected, for 2 - a); b is an array, a Python number or an Any.
 template <class V>
@@ -920,11 +921,11 @@ NDArray nd_arith(const NDArray& a, const V& b, NdOp op, const Loc* loc, bool ref
   }
 }
 
-inline bool nd_is_array(const Any& v) { return v.tag() == TypeTag::Instance && is_ndarray_object(v.obj()); }
-inline NDArray nd_of_any(const Any& v) { return NDArray(Ref<NDArrayObj>::borrow(static_cast<NDArrayObj*>(v.obj()))); }
+MX_INLINE bool nd_is_array(const Any& v) { return v.tag() == TypeTag::Instance && is_ndarray_object(v.obj()); }
+MX_INLINE NDArray nd_of_any(const Any& v) { return NDArray(Ref<NDArrayObj>::borrow(static_cast<NDArrayObj*>(v.obj()))); }
 
 // a op v with v known only at run time: a number or an array (a[i] += b[j]).
-inline NDArray nd_arith_any(const NDArray& a, const Any& v, NdOp op, const Loc* loc, bool reflected) {
+MX_INLINE_DEF NDArray nd_arith_any(const NDArray& a, const Any& v, NdOp op, const Loc* loc, bool reflected) {
   switch (v.tag()) {
     case TypeTag::Int: return nd_arith(a, v.i(), op, loc, reflected);
     case TypeTag::Float: return nd_arith(a, v.f(), op, loc, reflected);
@@ -954,7 +955,7 @@ template <class V> NDArray ndarray_rtruediv(const NDArray& a, const V& b, const 
 
 // numpy's "same_kind" casting of an in-place operator's result: bool < uint <
 // int < float; a result of a higher kind raises (int array += 1.5).
-inline void nd_check_same_kind(DLDataType from, DLDataType to, NdOp op, const Loc* loc) {
+MX_INLINE void nd_check_same_kind(DLDataType from, DLDataType to, NdOp op, const Loc* loc) {
   auto rank = [](DLDataType t) { return t.code == kDLBool ? 0 : t.code == kDLUInt ? 1 : t.code == kDLInt ? 2 : 3; };
   if (rank(from) <= rank(to)) return;
   static const char* names[] = {"add", "subtract", "multiply", "divide"};

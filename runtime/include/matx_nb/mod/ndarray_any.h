@@ -1,12 +1,13 @@
 // NDArrays held in Any values (dyn.h dispatches here), and the builtins' view of an
 // array (truth, iteration). Part of mod/ndarray.h.
 #pragma once
+#include "../linkage.h"
 #include "ndarray.h"
 
 namespace mx::pymod {
 
 // ---- arrays held in Any values (dyn.h dispatches here) ------------------------------
-inline Any nd_dyn_binop(const char* op, const Any& a, const Any& b, const Loc* loc) {
+MX_INLINE Any nd_dyn_binop(const char* op, const Any& a, const Any& b, const Loc* loc) {
   std::string o(op);
   NdOp k = o == "+" ? NdOp::Add : o == "-" ? NdOp::Sub : o == "*" ? NdOp::Mul : NdOp::TrueDiv;
   if (o != "+" && o != "-" && o != "*" && o != "/")
@@ -17,7 +18,7 @@ inline Any nd_dyn_binop(const char* op, const Any& a, const Any& b, const Loc* l
   if (nd_is_array(a)) return Any(nd_arith_any(nd_of_any(a), b, k, loc, false).ref());
   return Any(nd_arith_any(nd_of_any(b), a, k, loc, true).ref());
 }
-inline List<Any> nd_dyn_iter(const NDArray& a, const Loc* loc) {
+MX_INLINE List<Any> nd_dyn_iter(const NDArray& a, const Loc* loc) {
   List<Any> out;
   int64_t n = ndarray_iter_len(a, loc);
   for (int64_t i = 0; i < n; ++i) out.push_back(ndarray_getitem(a, i, loc));
@@ -29,7 +30,7 @@ inline List<Any> nd_dyn_iter(const NDArray& a, const Loc* loc) {
 namespace mx {
 // `if a:` as numpy: an array of one element is that element's truth; an empty
 // or a longer one raises ValueError.
-inline bool truth(const NDArray& a) {
+MX_INLINE bool truth(const NDArray& a) {
   if (!a) return false;
   int64_t n = a->numel();
   if (n == 0)

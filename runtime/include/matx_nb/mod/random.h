@@ -7,6 +7,7 @@
 // a mutex. It is not Python's own `random` state: seeding one does not seed the
 // other. Unseeded, it starts from std::random_device.
 #pragma once
+#include "../linkage.h"
 #include <cmath>
 #include <cstdint>
 #include <mutex>
@@ -135,35 +136,35 @@ struct RandomLock {
   RandomLock() { s.ensure_seeded(); }
 };
 
-inline None random_seed(int64_t n, const Loc*) {
+MX_INLINE None random_seed(int64_t n, const Loc*) {
   RandomState& s = random_state();
   std::lock_guard<std::mutex> g(s.mu);
   s.seed_int(n);
   return None{};
 }
-inline None random_seed(bool n, const Loc* loc) { return random_seed(int64_t(n), loc); }
-inline None random_seed(None, const Loc*) {
+MX_INLINE None random_seed(bool n, const Loc* loc) { return random_seed(int64_t(n), loc); }
+MX_INLINE None random_seed(None, const Loc*) {
   RandomState& s = random_state();
   std::lock_guard<std::mutex> g(s.mu);
   s.seed_random();
   return None{};
 }
 
-inline double random_random(const Loc*) {
+MX_INLINE double random_random(const Loc*) {
   RandomLock l;
   return l.s.random();
 }
 
-inline int64_t random_getrandbits(int64_t k, const Loc* loc) {
+MX_INLINE int64_t random_getrandbits(int64_t k, const Loc* loc) {
   if (k < 0) raise(ErrKind::ValueError, "number of bits must be non-negative", loc);
   if (k > 63) raise(ErrKind::OverflowError, "getrandbits() results past 63 bits do not fit a 64-bit int", loc);
   RandomLock l;
   return int64_t(l.s.getrandbits(int(k)));
 }
 
-inline int64_t random_randbelow_locked(RandomState& s, uint64_t n) { return int64_t(s.randbelow(n)); }
+MX_INLINE int64_t random_randbelow_locked(RandomState& s, uint64_t n) { return int64_t(s.randbelow(n)); }
 
-inline int64_t random_randrange(int64_t start, None, int64_t step, const Loc* loc) {
+MX_INLINE int64_t random_randrange(int64_t start, None, int64_t step, const Loc* loc) {
   if (step != 1) raise(ErrKind::TypeError, "Missing a non-None stop argument", loc);
   if (start <= 0) raise(ErrKind::ValueError, "empty range for randrange()", loc);
   RandomLock l;
@@ -172,7 +173,7 @@ inline int64_t random_randrange(int64_t start, None, int64_t step, const Loc* lo
 
 // Lib/random.py's randrange with a stop; widths and counts in 128 bits so that
 // any int64 range works.
-inline int64_t random_randrange_wide(int64_t start, __int128 stop, int64_t step, const Loc* loc) {
+MX_INLINE int64_t random_randrange_wide(int64_t start, __int128 stop, int64_t step, const Loc* loc) {
   __int128 width = stop - start;
   if (step == 1) {
     if (width <= 0)
@@ -191,20 +192,20 @@ inline int64_t random_randrange_wide(int64_t start, __int128 stop, int64_t step,
   return int64_t(start + __int128(step) * random_randbelow_locked(l.s, uint64_t(n)));
 }
 
-inline int64_t random_randrange(int64_t start, int64_t stop, int64_t step, const Loc* loc) {
+MX_INLINE int64_t random_randrange(int64_t start, int64_t stop, int64_t step, const Loc* loc) {
   return random_randrange_wide(start, stop, step, loc);
 }
 
-inline int64_t random_randint(int64_t a, int64_t b, const Loc* loc) {
+MX_INLINE int64_t random_randint(int64_t a, int64_t b, const Loc* loc) {
   return random_randrange_wide(a, __int128(b) + 1, 1, loc);
 }
 
-inline double random_uniform(double a, double b, const Loc*) {
+MX_INLINE double random_uniform(double a, double b, const Loc*) {
   RandomLock l;
   return a + (b - a) * l.s.random();
 }
 
-inline double random_gauss(double mu, double sigma, const Loc*) {
+MX_INLINE double random_gauss(double mu, double sigma, const Loc*) {
   RandomLock l;
   RandomState& s = l.s;
   double z;
@@ -227,7 +228,7 @@ inline T random_choice(const List<T>& seq, const Loc* loc) {
   RandomLock l;
   return seq[random_randbelow_locked(l.s, uint64_t(seq.size()))];
 }
-inline Str random_choice(const Str& seq, const Loc* loc) {
+MX_INLINE Str random_choice(const Str& seq, const Loc* loc) {
   if (seq.size() == 0) raise(ErrKind::IndexError, "Cannot choose from an empty sequence", loc);
   RandomLock l;
   return Str(seq.data() + random_randbelow_locked(l.s, uint64_t(seq.size())), 1);

@@ -8,6 +8,7 @@
 // sub's template syntax (\1, \g<1>, \g<name>, escapes), \Z and \uXXXX in patterns.
 // Differences from Python's re are listed in docs/language.md (Modules).
 #pragma once
+#include "../linkage.h"
 #define PCRE2_CODE_UNIT_WIDTH 32
 #include <pcre2.h>
 
@@ -24,7 +25,7 @@ constexpr int64_t RE_I = 2, RE_L = 4, RE_M = 8, RE_S = 16, RE_U = 32, RE_X = 64,
 
 [[noreturn]] inline void re_error(const std::string& msg, const Loc* loc) { raise(ErrKind::ReError, msg, loc); }
 
-inline std::string pcre2_message(int code) {
+MX_INLINE std::string pcre2_message(int code) {
   PCRE2_UCHAR32 buf[256];
   int n = pcre2_get_error_message(code, buf, 256);
   std::string out;
@@ -56,7 +57,7 @@ struct RePattern {
 };
 
 // Python pattern syntax -> PCRE2: \Z is PCRE2's \z, \uXXXX and \UXXXXXXXX are \x{...}.
-inline std::u32string re_translate(const Str& p) {
+MX_INLINE std::u32string re_translate(const Str& p) {
   std::u32string out;
   out.reserve(p.size());
   for (size_t i = 0; i < p.size(); ++i) {
@@ -86,7 +87,7 @@ inline std::u32string re_translate(const Str& p) {
 
 // Compiles PCRE2 pattern text with the given options into a RePattern (group
 // count and names read from the compiled code).
-inline RePattern re_wrap(const std::u32string& text, uint32_t opts, const Str& pattern, int64_t flags,
+MX_INLINE RePattern re_wrap(const std::u32string& text, uint32_t opts, const Str& pattern, int64_t flags,
                          const Loc* loc) {
   int err = 0;
   PCRE2_SIZE off = 0;
@@ -112,7 +113,7 @@ inline RePattern re_wrap(const std::u32string& text, uint32_t opts, const Str& p
   return p;
 }
 
-inline uint32_t re_options(int64_t flags) {
+MX_INLINE uint32_t re_options(int64_t flags) {
   uint32_t opts = PCRE2_UTF;
   if (!(flags & RE_A)) opts |= PCRE2_UCP;
   if (flags & RE_I) opts |= PCRE2_CASELESS;
@@ -123,7 +124,7 @@ inline uint32_t re_options(int64_t flags) {
 }
 
 // re.compile with a per-library cache, like re's own (cleared when it grows past 512).
-inline RePattern re_compile(const Str& pattern, int64_t flags, const Loc* loc) {
+MX_INLINE RePattern re_compile(const Str& pattern, int64_t flags, const Loc* loc) {
   static std::mutex mu;
   static std::unordered_map<std::u32string, RePattern> cache;
   std::u32string key(pattern.data(), pattern.size());
@@ -139,7 +140,7 @@ inline RePattern re_compile(const Str& pattern, int64_t flags, const Loc* loc) {
   cache.emplace(std::move(key), p);
   return p;
 }
-inline RePattern re_compile(const RePattern& p, int64_t flags, const Loc* loc) {
+MX_INLINE RePattern re_compile(const RePattern& p, int64_t flags, const Loc* loc) {
   if (flags) raise(ErrKind::ValueError, "cannot process flags argument with a compiled pattern", loc);
   return p;
 }
@@ -162,7 +163,7 @@ struct ReMatch {
 };
 
 // One pcre2_match: fills ov (2 per group) and returns true on a match.
-inline bool re_exec(const RePatternObj& p, const Str& s, int64_t start, int64_t end, uint32_t options,
+MX_INLINE bool re_exec(const RePatternObj& p, const Str& s, int64_t start, int64_t end, uint32_t options,
                     std::vector<int64_t>& ov, const Loc* loc) {
   pcre2_match_data* md = pcre2_match_data_create_from_pattern(p.code, nullptr);
   if (!md) raise(ErrKind::MemoryError, "pcre2 match data", loc);
@@ -190,7 +191,7 @@ inline bool re_exec(const RePatternObj& p, const Str& s, int64_t start, int64_t 
 }
 
 // Python's slice-like clamping of pos/endpos.
-inline void re_bounds(const Str& s, int64_t& pos, int64_t& endpos) {
+MX_INLINE void re_bounds(const Str& s, int64_t& pos, int64_t& endpos) {
   int64_t n = int64_t(s.size());
   if (pos < 0) pos = 0;
   if (pos > n) pos = n;
@@ -198,7 +199,7 @@ inline void re_bounds(const Str& s, int64_t& pos, int64_t& endpos) {
   if (endpos > n) endpos = n;
 }
 
-inline ReMatch re_run(const RePattern& p, const Str& s, int64_t pos, int64_t endpos, uint32_t options,
+MX_INLINE ReMatch re_run(const RePattern& p, const Str& s, int64_t pos, int64_t endpos, uint32_t options,
                       const Loc* loc) {
   re_bounds(s, pos, endpos);
   ReMatch m;
@@ -213,8 +214,8 @@ inline ReMatch re_run(const RePattern& p, const Str& s, int64_t pos, int64_t end
   return m;
 }
 
-inline int64_t re_endpos(None, const Str& s) { return int64_t(s.size()); }
-inline int64_t re_endpos(int64_t e, const Str&) { return e; }
+MX_INLINE int64_t re_endpos(None, const Str& s) { return int64_t(s.size()); }
+MX_INLINE int64_t re_endpos(int64_t e, const Str&) { return e; }
 
 template <class E>
 inline ReMatch re_pattern_match(const RePattern& p, const Str& s, int64_t pos, E endpos, const Loc* loc) {
@@ -257,26 +258,26 @@ inline void re_each(const RePatternObj& p, const Str& s, int64_t limit, const Lo
   }
 }
 
-inline Str re_slice(const Str& s, int64_t a, int64_t b) { return a < 0 ? Str() : Str(s.data() + a, size_t(b - a)); }
-inline Str re_group_of(const Str& s, const std::vector<int64_t>& ov, size_t g) {
+MX_INLINE Str re_slice(const Str& s, int64_t a, int64_t b) { return a < 0 ? Str() : Str(s.data() + a, size_t(b - a)); }
+MX_INLINE Str re_group_of(const Str& s, const std::vector<int64_t>& ov, size_t g) {
   return re_slice(s, ov[2 * g], ov[2 * g + 1]);
 }
 
 // ---- Match methods -----------------------------------------------------------------
 
-inline size_t re_group_number(const ReMatch& m, int64_t g, const Loc* loc) {
+MX_INLINE size_t re_group_number(const ReMatch& m, int64_t g, const Loc* loc) {
   if (g < 0 || g > int64_t(m->pat->groups)) raise(ErrKind::IndexError, "no such group", loc);
   return size_t(g);
 }
-inline size_t re_group_number(const ReMatch&, None, const Loc*) { return 0; }
-inline size_t re_group_number(const ReMatch& m, bool g, const Loc* loc) { return re_group_number(m, int64_t(g), loc); }
-inline size_t re_group_number(const ReMatch& m, const Str& name, const Loc* loc) {
+MX_INLINE size_t re_group_number(const ReMatch&, None, const Loc*) { return 0; }
+MX_INLINE size_t re_group_number(const ReMatch& m, bool g, const Loc* loc) { return re_group_number(m, int64_t(g), loc); }
+MX_INLINE size_t re_group_number(const ReMatch& m, const Str& name, const Loc* loc) {
   int64_t g = m->pat->group_index(name);
   if (g < 0) raise(ErrKind::IndexError, "no such group", loc);
   return size_t(g);
 }
 
-inline const ReMatch& re_live(const ReMatch& m, const Loc* loc) {
+MX_INLINE const ReMatch& re_live(const ReMatch& m, const Loc* loc) {
   if (!m) raise(ErrKind::AttributeError, "'NoneType' object has no attribute of a re.Match", loc);
   return m;
 }
@@ -304,16 +305,16 @@ inline Tuple<int64_t, int64_t> re_match_span(const ReMatch& m, const G& g, const
   return Tuple<int64_t, int64_t>{m->ov[2 * i], m->ov[2 * i + 1]};
 }
 
-inline List<Str> re_match_groups(const ReMatch& m, const Str& dflt, const Loc* loc) {
+MX_INLINE List<Str> re_match_groups(const ReMatch& m, const Str& dflt, const Loc* loc) {
   re_live(m, loc);
   List<Str> out;
   for (size_t g = 1; g <= m->pat->groups; ++g)
     out.push_back(m->ov[2 * g] < 0 ? dflt : re_group_of(m->subject, m->ov, g));
   return out;
 }
-inline List<Str> re_match_groups(const ReMatch& m, None, const Loc* loc) { return re_match_groups(m, Str(), loc); }
+MX_INLINE List<Str> re_match_groups(const ReMatch& m, None, const Loc* loc) { return re_match_groups(m, Str(), loc); }
 
-inline Dict<Str, Str> re_match_groupdict(const ReMatch& m, const Str& dflt, const Loc* loc) {
+MX_INLINE Dict<Str, Str> re_match_groupdict(const ReMatch& m, const Str& dflt, const Loc* loc) {
   re_live(m, loc);
   Dict<Str, Str> out;
   // Python orders groupdict by group number.
@@ -323,7 +324,7 @@ inline Dict<Str, Str> re_match_groupdict(const ReMatch& m, const Str& dflt, cons
   for (auto& [no, name] : byno) out.set(name, m->ov[2 * no] < 0 ? dflt : re_group_of(m->subject, m->ov, no));
   return out;
 }
-inline Dict<Str, Str> re_match_groupdict(const ReMatch& m, None, const Loc* loc) {
+MX_INLINE Dict<Str, Str> re_match_groupdict(const ReMatch& m, None, const Loc* loc) {
   return re_match_groupdict(m, Str(), loc);
 }
 
@@ -349,7 +350,7 @@ inline auto re_pattern_findall_n(const RePattern& p, const Str& s, const Loc* lo
 
 // findall with 0 or 1 groups: strings. Several groups need the count at compile
 // time (a constant pattern), for the tuple type.
-inline List<Str> re_pattern_findall(const RePattern& p, const Str& s, const Loc* loc) {
+MX_INLINE List<Str> re_pattern_findall(const RePattern& p, const Str& s, const Loc* loc) {
   if (p->groups > 1)
     raise(ErrKind::NotImplementedError,
           "findall with several groups returns tuples: compiled code needs the pattern as a constant", loc);
@@ -362,7 +363,7 @@ inline List<Str> re_pattern_findall(const RePattern& p, const Str& s, const Loc*
   return out;
 }
 
-inline List<ReMatch> re_pattern_finditer(const RePattern& p, const Str& s, const Loc* loc) {
+MX_INLINE List<ReMatch> re_pattern_finditer(const RePattern& p, const Str& s, const Loc* loc) {
   List<ReMatch> out;
   re_each(*p.r, s, 0, loc, [&](const std::vector<int64_t>& ov) {
     ReMatch m{Ref<ReMatchObj>::make()};
@@ -377,7 +378,7 @@ inline List<ReMatch> re_pattern_finditer(const RePattern& p, const Str& s, const
 }
 
 // re.split: groups are included between the pieces (an unmatched one as "").
-inline List<Str> re_pattern_split(const RePattern& p, const Str& s, int64_t maxsplit, const Loc* loc) {
+MX_INLINE List<Str> re_pattern_split(const RePattern& p, const Str& s, int64_t maxsplit, const Loc* loc) {
   List<Str> out;
   if (maxsplit < 0) {
     out.push_back(s);
@@ -399,7 +400,7 @@ struct ReTemplate {
   std::vector<std::pair<Str, int64_t>> parts;  // (literal, group or -1)
 };
 
-inline ReTemplate re_parse_template(const RePattern& p, const Str& repl, const Loc* loc) {
+MX_INLINE ReTemplate re_parse_template(const RePattern& p, const Str& repl, const Loc* loc) {
   ReTemplate t;
   std::u32string lit;
   auto flush_group = [&](int64_t g) {
@@ -473,7 +474,7 @@ inline ReTemplate re_parse_template(const RePattern& p, const Str& repl, const L
   return t;
 }
 
-inline Tuple<Str, int64_t> re_pattern_subn(const RePattern& p, const Str& repl, const Str& s, int64_t count,
+MX_INLINE Tuple<Str, int64_t> re_pattern_subn(const RePattern& p, const Str& repl, const Str& s, int64_t count,
                                            const Loc* loc) {
   ReTemplate t = re_parse_template(p, repl, loc);
   std::u32string out;
@@ -495,7 +496,7 @@ inline Tuple<Str, int64_t> re_pattern_subn(const RePattern& p, const Str& repl, 
   return Tuple<Str, int64_t>{str_from_u32(out), n};
 }
 
-inline Str re_pattern_sub(const RePattern& p, const Str& repl, const Str& s, int64_t count, const Loc* loc) {
+MX_INLINE Str re_pattern_sub(const RePattern& p, const Str& repl, const Str& s, int64_t count, const Loc* loc) {
   return std::get<0>(re_pattern_subn(p, repl, s, count, loc));
 }
 
@@ -539,7 +540,7 @@ inline Tuple<Str, int64_t> re_subn(const P& pat, const Str& repl, const Str& s, 
 }
 
 // re.escape: Python 3.7+ escapes only the characters special in patterns.
-inline Str re_escape(const Str& s, const Loc*) {
+MX_INLINE Str re_escape(const Str& s, const Loc*) {
   static const std::u32string special = U"()[]{}?*+-|^$\\.&~# \t\n\r\v\f";
   std::u32string out;
   for (char32_t c : s.view()) {
@@ -556,7 +557,7 @@ struct Regex {
   bool anchored = false;
 };
 
-inline Regex regex_new(const Str& pattern, bool ignore_case, bool dotall, bool extended, bool anchored, bool ucp,
+MX_INLINE Regex regex_new(const Str& pattern, bool ignore_case, bool dotall, bool extended, bool anchored, bool ucp,
                        const Loc* loc) {
   int64_t flags = (ignore_case ? RE_I : 0) | (dotall ? RE_S : 0) | (extended ? RE_X : 0) | (ucp ? 0 : RE_A);
   // PCRE syntax as written (named groups as (?<name>...)), not translated from Python's.
@@ -566,7 +567,7 @@ inline Regex regex_new(const Str& pattern, bool ignore_case, bool dotall, bool e
 
 // Pieces between matches, empty pieces left out (MATXScript's Regex.split). An
 // anchored Regex matches once, at the start (split and replace alike).
-inline List<Str> regex_split(const Regex& r, const Str& s, int64_t offset, const Loc* loc) {
+MX_INLINE List<Str> regex_split(const Regex& r, const Str& s, int64_t offset, const Loc* loc) {
   List<Str> out;
   int64_t last = offset < 0 ? 0 : std::min<int64_t>(offset, int64_t(s.size()));
   Str tail(s.data() + last, s.size() - size_t(last));
@@ -581,7 +582,7 @@ inline List<Str> regex_split(const Regex& r, const Str& s, int64_t offset, const
 }
 
 // Every match replaced by repl, where $1, ${1} and ${name} insert groups and $$ is a $.
-inline Str regex_replace(const Regex& r, const Str& s, const Str& repl, int64_t offset, const Loc* loc) {
+MX_INLINE Str regex_replace(const Regex& r, const Str& s, const Str& repl, int64_t offset, const Loc* loc) {
   std::u32string out;
   int64_t start = offset < 0 ? 0 : std::min<int64_t>(offset, int64_t(s.size()));
   out.append(s.data(), size_t(start));
@@ -632,7 +633,7 @@ inline Str regex_replace(const Regex& r, const Str& s, const Str& repl, int64_t 
 }
 
 // (groups, named groups) of the first match at or after offset; ([], {}) if none.
-inline Tuple<List<Str>, Dict<Str, Str>> regex_match(const Regex& r, const Str& s, int64_t offset, const Loc* loc) {
+MX_INLINE Tuple<List<Str>, Dict<Str, Str>> regex_match(const Regex& r, const Str& s, int64_t offset, const Loc* loc) {
   List<Str> groups;
   Dict<Str, Str> named;
   ReMatch m = re_run(r.p, s, offset, int64_t(s.size()), r.anchored ? PCRE2_ANCHORED : 0, loc);
@@ -647,5 +648,5 @@ inline Tuple<List<Str>, Dict<Str, Str>> regex_match(const Regex& r, const Str& s
 
 namespace mx {
 // `if m:` on a re.Match: a null handle is None.
-inline bool truth(const pymod::ReMatch& m) { return bool(m); }
+MX_INLINE bool truth(const pymod::ReMatch& m) { return bool(m); }
 }  // namespace mx

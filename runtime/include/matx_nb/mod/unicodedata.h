@@ -2,6 +2,7 @@
 // digit / numeric-free helpers, and normalize (NFC, NFD, NFKC, NFKD) over tables
 // generated from CPython's own unicodedata (unicodedata_data.h).
 #pragma once
+#include "../linkage.h"
 #include <algorithm>
 #include <string>
 
@@ -15,11 +16,11 @@ namespace ucd {
 constexpr char32_t SBase = 0xAC00, LBase = 0x1100, VBase = 0x1161, TBase = 0x11A7;
 constexpr int LCount = 19, VCount = 21, TCount = 28, NCount = VCount * TCount, SCount = LCount * NCount;
 
-inline int ccc(char32_t c) noexcept { return int(props(c) >> 5); }
-inline const char* category(char32_t c) noexcept { return kCategories[props(c) & 31]; }
+MX_INLINE int ccc(char32_t c) noexcept { return int(props(c) >> 5); }
+MX_INLINE const char* category(char32_t c) noexcept { return kCategories[props(c) & 31]; }
 
 // Appends the full decomposition of c (canonical, or compatibility if compat).
-inline void decompose_char(char32_t c, bool compat, std::u32string& out) {
+MX_INLINE void decompose_char(char32_t c, bool compat, std::u32string& out) {
   if (c >= SBase && c < SBase + SCount) {
     int s = int(c - SBase);
     out.push_back(LBase + s / NCount);
@@ -40,7 +41,7 @@ inline void decompose_char(char32_t c, bool compat, std::u32string& out) {
 }
 
 // The primary composite of (a, b), or 0.
-inline char32_t compose_pair(char32_t a, char32_t b) {
+MX_INLINE char32_t compose_pair(char32_t a, char32_t b) {
   if (a >= LBase && a < LBase + LCount && b >= VBase && b < VBase + VCount)
     return SBase + ((a - LBase) * VCount + (b - VBase)) * TCount;
   if (a >= SBase && a < SBase + SCount && (a - SBase) % TCount == 0 && b > TBase && b < TBase + TCount)
@@ -51,7 +52,7 @@ inline char32_t compose_pair(char32_t a, char32_t b) {
   return it != end && *it == key ? char32_t(kCompValue[it - kCompKey]) : 0;
 }
 
-inline std::u32string decompose(const char32_t* s, size_t n, bool compat) {
+MX_INLINE std::u32string decompose(const char32_t* s, size_t n, bool compat) {
   std::u32string out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) decompose_char(s[i], compat, out);
@@ -68,7 +69,7 @@ inline std::u32string decompose(const char32_t* s, size_t n, bool compat) {
 }
 
 // The canonical composition algorithm of UAX #15 over a decomposed string.
-inline void compose(std::u32string& b) {
+MX_INLINE void compose(std::u32string& b) {
   if (b.empty()) return;
   size_t starter = 0, out = 1;
   int last = ccc(b[0]) ? 256 : 0;
@@ -89,21 +90,21 @@ inline void compose(std::u32string& b) {
 
 }  // namespace ucd
 
-inline char32_t unicodedata_char(const Str& ch, const char* fn, const Loc* loc) {
+MX_INLINE char32_t unicodedata_char(const Str& ch, const char* fn, const Loc* loc) {
   if (ch.size() != 1)
     raise(ErrKind::TypeError, std::string(fn) + "() argument must be a unicode character, not str", loc);
   return ch[0];
 }
 
-inline Str unicodedata_category(const Str& ch, const Loc* loc) {
+MX_INLINE Str unicodedata_category(const Str& ch, const Loc* loc) {
   return str_from_ascii(ucd::category(unicodedata_char(ch, "category", loc)));
 }
 
-inline int64_t unicodedata_combining(const Str& ch, const Loc* loc) {
+MX_INLINE int64_t unicodedata_combining(const Str& ch, const Loc* loc) {
   return ucd::ccc(unicodedata_char(ch, "combining", loc));
 }
 
-inline Str unicodedata_normalize(const Str& form, const Str& s, const Loc* loc) {
+MX_INLINE Str unicodedata_normalize(const Str& form, const Str& s, const Loc* loc) {
   std::string f = utf8_encode(form);
   bool compat, comp;
   if (f == "NFC") { compat = false; comp = true; }
@@ -121,11 +122,11 @@ inline Str unicodedata_normalize(const Str& form, const Str& s, const Loc* loc) 
   return str_from_u32(r);
 }
 
-inline bool unicodedata_is_normalized(const Str& form, const Str& s, const Loc* loc) {
+MX_INLINE bool unicodedata_is_normalized(const Str& form, const Str& s, const Loc* loc) {
   return unicodedata_normalize(form, s, loc) == s;
 }
 
-inline Str unicodedata_unidata_version() { return str_from_ascii(ucd::kUnidataVersion); }
+MX_INLINE Str unicodedata_unidata_version() { return str_from_ascii(ucd::kUnidataVersion); }
 
 template <class D>
 inline auto unicodedata_value(int v, const D& dflt, const char* what, const Loc* loc) {
