@@ -3,7 +3,9 @@
 #include "linkage.h"
 #include <cmath>
 #include <cstring>
+#include <new>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "error.h"
@@ -208,6 +210,54 @@ struct Unit {
   friend bool operator==(Unit, Unit) { return true; }
 };
 
+// The storage of an OrderedTable: a growable array with the few operations the
+// table and its iterations use. Instead of std::vector, whose instantiation
+// (allocator traits, relocation, iterators) g++ compiles again in every library
+// that uses a dict or a set. Items are moved one by one when it grows.
+template <class T>
+class TableVec {
+ public:
+  TableVec() = default;
+  TableVec(const TableVec& o) { reserve(o.n_); for (size_t i = 0; i < o.n_; ++i) new (p_ + i) T(o.p_[i]); n_ = o.n_; }
+  TableVec(TableVec&& o) noexcept : p_(o.p_), n_(o.n_), cap_(o.cap_) { o.p_ = nullptr; o.n_ = o.cap_ = 0; }
+  TableVec& operator=(TableVec o) noexcept { swap(o); return *this; }
+  ~TableVec() { clear(); ::operator delete(p_); }
+  void swap(TableVec& o) noexcept { std::swap(p_, o.p_); std::swap(n_, o.n_); std::swap(cap_, o.cap_); }
+  size_t size() const { return n_; }
+  size_t capacity() const { return cap_; }
+  bool empty() const { return n_ == 0; }
+  T* begin() { return p_; }
+  T* end() { return p_ + n_; }
+  const T* begin() const { return p_; }
+  const T* end() const { return p_ + n_; }
+  T* data() { return p_; }
+  const T* data() const { return p_; }
+  T& operator[](size_t i) { return p_[i]; }
+  const T& operator[](size_t i) const { return p_[i]; }
+  T& back() { return p_[n_ - 1]; }
+  void push_back(T v) {
+    if (n_ == cap_) reserve(cap_ ? cap_ * 2 : 8);
+    new (p_ + n_) T(std::move(v));
+    ++n_;
+  }
+  template <class... A> T& emplace_back(A&&... a) { push_back(T{std::forward<A>(a)...}); return back(); }
+  void pop_back() { p_[--n_].~T(); }
+  void clear() { for (size_t i = n_; i > 0; --i) p_[i - 1].~T(); n_ = 0; }
+  void reserve(size_t want) {
+    if (want <= cap_) return;
+    T* q = static_cast<T*>(::operator new(want * sizeof(T)));
+    for (size_t i = 0; i < n_; ++i) { new (q + i) T(std::move(p_[i])); p_[i].~T(); }
+    ::operator delete(p_);
+    p_ = q;
+    cap_ = want;
+  }
+  void assign(size_t n, const T& v) { clear(); reserve(n); for (size_t i = 0; i < n; ++i) new (p_ + i) T(v); n_ = n; }
+
+ private:
+  T* p_ = nullptr;
+  size_t n_ = 0, cap_ = 0;
+};
+
 template <class K, class V>
 class OrderedTable {
  public:
@@ -222,8 +272,8 @@ class OrderedTable {
 
   int64_t size() const { return used_; }
   // Slots in entries() include deleted ones; iterate with live().
-  const std::vector<Entry>& entries() const { return entries_; }
-  std::vector<Entry>& entries() { return entries_; }
+  const TableVec<Entry>& entries() const { return entries_; }
+  TableVec<Entry>& entries() { return entries_; }
   uint64_t version() const { return version_; }
 
   // Index of the entry for key, or -1.
@@ -307,7 +357,7 @@ class OrderedTable {
     size_t n = 8;
     while (n * 2 < want * 3 + 3) n <<= 1;
     if (size_t(used_) != entries_.size()) {
-      std::vector<Entry> live;
+      TableVec<Entry> live;
       live.reserve(size_t(used_) + 1);
       for (auto& e : entries_)
         if (e.live) live.push_back(std::move(e));
@@ -317,8 +367,8 @@ class OrderedTable {
     for (size_t k = 0; k < entries_.size(); ++k) place(entries_[k].hash, int32_t(k));
   }
 
-  std::vector<Entry> entries_;
-  std::vector<int32_t> index_;
+  TableVec<Entry> entries_;
+  TableVec<int32_t> index_;
   int64_t used_ = 0;
   uint64_t version_ = 0;
 };
