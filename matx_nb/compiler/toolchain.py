@@ -289,7 +289,7 @@ class Toolchain:
         functions and prebuilt.h's instantiations) into the object every library
         links, one section per function so a library keeps only what it calls."""
         return [self.cxx, *base_flags(runtime_opt(self.opt)), "-DMATX_NB_RT_ARCHIVE", "-ffunction-sections",
-                "-fdata-sections", "-I", str(include_dir()), "-c", str(src), "-o", str(out)]
+                "-fdata-sections", *RT_OBJECT_INLINING, "-I", str(include_dir()), "-c", str(src), "-o", str(out)]
 
     def build_runtime(self, d: Path, timeout: float = 900) -> Optional[str]:
         """Builds the runtime into d (header, then object), each file moved into
@@ -520,6 +520,10 @@ class Toolchain:
 
 PCH_DIR_NAME = "pch"  # next to the installed native module: <key>/matx_nb/runtime.h.gch, <key>/RT_OBJECT
 LINKED_FLAG = "-DMATX_NB_LINKED_RUNTIME"
+# The runtime object is one large translation unit, where g++ caps inlining at
+# 40% growth of the unit: the boundary's conversions (a str inlined into the loop
+# over a list's items) fell under the cap, 15% slower per list of str.
+RT_OBJECT_INLINING = ["--param", "inline-unit-growth=400"]
 RT_OBJECT = "libmatx_nb_rt.o"
 RT_SOURCE_NAME = "matx_nb_rt.cc"
 # Every header whose MX_RT functions generated code may call (not the modules
