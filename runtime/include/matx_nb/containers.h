@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -235,18 +236,23 @@ class TableVec {
   T& operator[](size_t i) { return p_[i]; }
   const T& operator[](size_t i) const { return p_[i]; }
   T& back() { return p_[n_ - 1]; }
-  void push_back(T v) {
+  void push_back(T&& v) {
     if (n_ == cap_) reserve(cap_ ? cap_ * 2 : 8);
     new (p_ + n_) T(std::move(v));
     ++n_;
   }
+  void push_back(const T& v) { push_back(T(v)); }  // a copy first: v may be an item
   template <class... A> T& emplace_back(A&&... a) { push_back(T{std::forward<A>(a)...}); return back(); }
   void pop_back() { p_[--n_].~T(); }
   void clear() { for (size_t i = n_; i > 0; --i) p_[i - 1].~T(); n_ = 0; }
   void reserve(size_t want) {
     if (want <= cap_) return;
     T* q = static_cast<T*>(::operator new(want * sizeof(T)));
-    for (size_t i = 0; i < n_; ++i) { new (q + i) T(std::move(p_[i])); p_[i].~T(); }
+    if (std::is_trivially_copyable<T>::value) {
+      if (n_) std::memcpy(static_cast<void*>(q), static_cast<const void*>(p_), n_ * sizeof(T));
+    } else {
+      for (size_t i = 0; i < n_; ++i) { new (q + i) T(std::move(p_[i])); p_[i].~T(); }
+    }
     ::operator delete(p_);
     p_ = q;
     cap_ = want;
