@@ -3,7 +3,6 @@
 // Regenerate with: python3 tools/gen_unicode.py runtime/include/matx_nb/unicode_data.h
 // Use through runtime/include/matx_nb/unicode.h.
 #pragma once
-#include "linkage.h"
 #include <cstdint>
 
 namespace mx {
@@ -885,7 +884,7 @@ inline constexpr std::uint16_t kIndex2[6128] = {
 4,4,4,4,0,0,0,0,0,3,3,3,3,3,3,0,3,3,3,3,0,19,0,0,0,0,0,0,
 };
 
-MX_INLINE std::uint32_t record_index(char32_t c) noexcept {
+inline std::uint32_t record_index(char32_t c) noexcept {
   if (c >= 0x110000U) return 0;
   std::uint32_t c32 = static_cast<std::uint32_t>(c);
   std::uint32_t i = kIndex0[c32 >> (kShift0 + kShift1)];
@@ -893,7 +892,7 @@ MX_INLINE std::uint32_t record_index(char32_t c) noexcept {
   return kIndex2[(i << kShift1) + (c32 & ((1U << kShift1) - 1))];
 }
 
-MX_INLINE const Record& record(char32_t c) noexcept {
+inline const Record& record(char32_t c) noexcept {
   return kRecords[record_index(c)];
 }
 
