@@ -131,6 +131,47 @@ def test_resize(img, h, w, interp):
     same(ours, ref, exact)
 
 
+@st.composite
+def linear_cases(draw):
+    """An 8-bit image and a target size for the bilinear kernel (mod/vision_simd.h):
+    any scale, the halving that OpenCV hands to INTER_AREA, exact multiples, the
+    same size, rows narrower than 16 bytes, strong reductions."""
+    img = draw(images(dtypes=(np.uint8,), channels=(1, 2, 3, 4, 5), max_side=90))
+    h, w = img.shape[:2]
+    kind = draw(st.sampled_from(["any", "half", "double", "same", "third", "tiny"]))
+    if kind == "half":
+        th, tw = max(1, h // 2), max(1, w // 2)
+    elif kind == "double":
+        th, tw = 2 * h, 2 * w
+    elif kind == "same":
+        th, tw = h, w
+    elif kind == "third":
+        th, tw = max(1, h // 3), max(1, w // 3)
+    elif kind == "tiny":
+        th, tw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    else:
+        th, tw = draw(st.integers(1, 200)), draw(st.integers(1, 200))
+    return img, th, tw
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(linear_cases())
+@example((np.arange(64 * 48 * 2, dtype=np.uint64).astype(np.uint8).reshape(48, 64, 2), 24, 32))  # halving
+def test_resize_linear_uint8_is_bit_exact(case):
+    img, h, w = case
+    ours = vision.ResizeOp(DEV, (h, w))([img])[0]
+    same(ours, cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR))
+
+
+@pytest.mark.parametrize("name", sorted(PHOTOS))
+def test_resize_linear_photos_are_bit_exact(name):
+    im = PHOTOS[name]
+    for h, w in [(256, 341), (224, 224), (97, 513), (600, 601), (im.shape[0] // 2, im.shape[1] // 2)]:
+        same(vision.ResizeOp(DEV, (h, w))([im])[0], cv2.resize(im, (w, h)))
+    ours = vision.ResizeOp(DEV, (256, 256), mode=vision.RESIZE_NOT_SMALLER)([im[7:400, 3:333]])[0]
+    same(ours, cv2.resize(np.ascontiguousarray(im[7:400, 3:333]), (ours.shape[1], ours.shape[0])))
+
+
 @pytest.mark.parametrize("mode", ["not_smaller", "not_larger"])
 def test_resize_modes_keep_the_aspect_ratio(mode):
     op = vision.ResizeOp(DEV, (256, 256), mode=mode)
@@ -355,6 +396,18 @@ def test_normalize(img, shift, scale):
     np.testing.assert_allclose(ours, ref.astype(np.float32), rtol=1e-5, atol=1e-5)
     ours64 = vision.NormalizeOp(DEV, [0.5], [2.0], "float64")([img])[0].numpy()
     np.testing.assert_allclose(ours64, (img.astype(np.float64) - 0.5) / 2.0, rtol=1e-12)
+
+
+@SETTINGS
+@given(images(dtypes=(np.uint8,), channels=(3,), max_side=70), st.booleans())
+def test_transpose_normalize_planar_uint8(img, view):
+    """The one-pass planar kernel (mod/vision_simd.h): widths that are and are not
+    multiples of 16 pixels, views with a row stride."""
+    if view and img.shape[1] > 2:
+        img = img[:, 1:-1]
+    ref = ((img.astype(np.float64) - MEAN) / STD).astype(np.float32).transpose(2, 0, 1)[None]
+    ours = vision.TransposeNormalizeOp(DEV, MEAN, STD, vision.NHWC, vision.NCHW)([img]).numpy()
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)
 
 
 def test_transpose_normalize_stack_transpose_cast():

@@ -23,6 +23,7 @@
 #include "ndarray.h"
 #include "vision.h"
 #include "vision_jpeg.h"
+#include "vision_simd.h"
 
 namespace mx::vision {
 namespace {
@@ -397,8 +398,9 @@ List<NDArray> resize(const List<NDArray>& imgs, const List<int64_t>& hs, const L
   each(n, op, loc, [&](int64_t i) {
     cv::Mat src = as_mat(imgs[i]);
     check_size(hs[i], ws[i]);
+    int w = int(ws[i]), h = int(hs[i]);
     cv::Mat dst;
-    cv::resize(src, dst, cv::Size(int(ws[i]), int(hs[i])), 0, 0, flag);
+    if (!simd::resize(src, w, h, 0, 0, w, h, flag, dst)) cv::resize(src, dst, cv::Size(w, h), 0, 0, flag);
     out[size_t(i)] = from_mat(dst, is_2d(imgs[i]));
   });
   return to_list(out);
@@ -465,8 +467,9 @@ List<NDArray> crop_resize(const List<NDArray>& imgs, const List<int64_t>& xs, co
   each(n, op, loc, [&](int64_t i) {
     cv::Mat src = as_mat(imgs[i]);
     check_size(out_h, out_w);
-    cv::Mat dst;
-    cv::resize(src(crop_rect(src, xs[i], ys[i], ws[i], hs[i])), dst, cv::Size(int(out_w), int(out_h)), 0, 0, flag);
+    cv::Mat box = src(crop_rect(src, xs[i], ys[i], ws[i], hs[i])), dst;
+    int w = int(out_w), h = int(out_h);
+    if (!simd::resize(box, w, h, 0, 0, w, h, flag, dst)) cv::resize(box, dst, cv::Size(w, h), 0, 0, flag);
     out[size_t(i)] = from_mat(dst, is_2d(imgs[i]));
   });
   return to_list(out);
@@ -791,7 +794,11 @@ NDArray transpose_normalize(const List<NDArray>& imgs, const List<double>& mean,
     std::vector<double> a, b;
     norm_coeffs(mean, std_, shift, scale, c, a, b);
     char* dst = static_cast<char*>(o->data) + i * per * o->itemsize();
-    if (planar) {  // one plane per channel: OpenCV's split, then its scaled convert into each plane
+    float af[3], bf[3];
+    for (int64_t k = 0; k < c && k < 3; ++k) af[k] = float(a[size_t(k)]), bf[k] = float(b[size_t(k)]);
+    if (planar && t.bits == 32 && simd::planes(src, reinterpret_cast<float*>(dst), af, bf)) {
+      // 8-bit, three channels: one pass
+    } else if (planar) {  // one plane per channel: OpenCV's split, then its scaled convert into each plane
       int depth = t.bits == 32 ? CV_32F : CV_64F;
       std::vector<cv::Mat> planes;
       cv::split(src, planes);
