@@ -531,5 +531,11 @@ _vk("min_area_rect", [("points", NDARRAY)], _FL)
 _vk("box_points", [("rect", _FL)], NDARRAY)
 _vk("fill_poly", [("img", NDARRAY), ("polys", _NDS), ("color", _FL)], NDARRAY)
 _vk("estimate_affine_partial_2d", [("from_", NDARRAY), ("to", NDARRAY)], _T((_FL, _BL)))
+_vk("resize_target", [("ih", INT), ("iw", INT), ("h", INT), ("w", INT), ("max_size", INT), ("mode", STR)],
+    _T((INT, INT)), op=False)
+_vk("eval_chain", [("bufs", _L(BYTES)), ("fmt", STR), ("h", INT), ("w", INT), ("max_size", INT), ("interp", STR),
+                   ("mode", STR), ("crop_h", INT), ("crop_w", INT), ("mean", _FL), ("std", _FL),
+                   ("in_layout", STR), ("out_layout", STR), ("dtype", STR), ("shift", FLOAT), ("scale", FLOAT)],
+    _NDS)
 _vk("set_num_threads", [("n", INT)], NONE, pure=False, op=False)
 _vk("get_num_threads", [], INT, pure=False, op=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 SPEC_FORMAT = "matx_nb.pipeline"
 SPEC_VERSION = 1
@@ -109,6 +109,12 @@ def _const(value: Any) -> Any:
             raise TraceError(f"dict constants need str keys to be saved: {value!r}")
         return {k: _const(v) for k, v in value.items()}
     raise TraceError(f"cannot save the constant {value!r} ({type(value).__name__}) in a pipeline")
+
+
+# Passes trace() runs over a recorded graph before it becomes a spec: each takes
+# the Graph and may rewrite its nodes and add instances. matx_nb.vision adds one
+# when it is imported (vision/fusion.py).
+PASSES: List[Callable[["Graph"], None]] = []
 
 
 class Graph:

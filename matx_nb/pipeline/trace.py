@@ -13,7 +13,7 @@ import inspect
 from typing import Any, Dict, List, Optional
 
 from .export import Executor, save as _save
-from .graph import SPEC_FORMAT, SPEC_VERSION, Graph, TraceError, Traced  # noqa: F401 (the public names)
+from .graph import PASSES, SPEC_FORMAT, SPEC_VERSION, Graph, TraceError, Traced  # noqa: F401 (the public names)
 
 
 def trace(fn, *examples, **kw_examples) -> "TracedModule":
@@ -36,6 +36,8 @@ def trace(fn, *examples, **kw_examples) -> "TracedModule":
     if not graph.nodes:
         raise TraceError("the traced function called no compiled op (matx_nb.script) on its inputs")
     graph.outputs = graph.output_spec(out)
+    for graph_pass in PASSES:
+        graph_pass(graph)
     module = TracedModule(spec_of(graph, fn, sig), live=graph)
     module._examples = (dict(bound.arguments), _value(out))  # for save()'s serving section
     return module

@@ -23,6 +23,7 @@ _OPS = {
             "set_num_threads", "get_num_threads"),
     "geometry": ("WarpAffineOp", "WarpPerspectiveOp", "RotateOp", "FindContoursOp", "ArcLengthOp",
                  "ApproxPolyDPOp", "MinAreaRectOp", "BoxPointsOp", "FillPolyOp", "EstimateAffinePartial2DOp"),
+    "fused": ("EvalChainOp",),
 }
 _WHERE = {name: mod for mod, names in _OPS.items() for name in names}
 _compiled: dict = {}
@@ -37,6 +38,21 @@ def _check_opencv() -> None:
 
 
 _check_opencv()
+
+
+def _fuse(graph) -> None:
+    """matx_nb.trace's pass over a recorded graph (fusion.py)."""
+    from .fusion import fuse_eval_chains
+    fuse_eval_chains(graph, __getattr__("EvalChainOp"))
+
+
+def _register_passes() -> None:
+    from ..pipeline.graph import PASSES
+    if _fuse not in PASSES:
+        PASSES.append(_fuse)
+
+
+_register_passes()
 
 
 def __matx_source__(name: str):

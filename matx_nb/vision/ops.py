@@ -122,32 +122,7 @@ class ResizeOp:
             if len(shape) < 2:
                 raise ValueError("ResizeOp: image " + str(i) + " has " + str(len(shape)) +
                                  " dimensions; an image is HxW or HxWxC")
-            ih = shape[0]
-            iw = shape[1]
-            if ih > 0 and iw > 0 and self.mode != RESIZE_DEFAULT:
-                ratio = iw / ih
-                ws_ = w / iw
-                hs_ = h / ih
-                if self.mode == RESIZE_NOT_LARGER:
-                    if ws_ < hs_:
-                        h = int(ih * ws_)
-                    elif ws_ > hs_:
-                        w = int(iw * hs_)
-                else:
-                    if ws_ > hs_:
-                        h = int(ih * ws_)
-                    elif ws_ < hs_:
-                        w = int(iw * hs_)
-                    if ratio > 1.0 and 0 < self.max_size < w:
-                        w = self.max_size
-                        h = int(self.max_size / ratio)
-                    elif ratio < 1.0 and 0 < self.max_size < h:
-                        h = self.max_size
-                        w = int(self.max_size * ratio)
-                if h == 0:
-                    h = 1
-                if w == 0:
-                    w = 1
+            h, w = K.resize_target(shape[0], shape[1], h, w, self.max_size, self.mode)
             hs.append(h)
             ws.append(w)
         return K.resize(images, hs, ws, self.interp, "ResizeOp")

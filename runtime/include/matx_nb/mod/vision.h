@@ -80,6 +80,18 @@ NDArray fill_poly(const NDArray& img, const List<NDArray>& polys, const List<dou
 Tuple<List<double>, List<bool>> estimate_affine_partial_2d(const NDArray& from, const NDArray& to,
                                                            const Str& op, const Loc* loc);
 
+// ---- the eval chain in one pass per image (EvalChainOp, which matx_nb.trace
+// puts in place of ImdecodeOp -> ResizeOp -> CenterCropOp -> TransposeNormalizeOp):
+// [the batch] with their options, or [] where the four steps must run (and
+// raise) instead. resize_target: ResizeOp's size for an ih x iw image.
+Tuple<int64_t, int64_t> resize_target(int64_t ih, int64_t iw, int64_t h, int64_t w, int64_t max_size,
+                                      const Str& mode, const Loc* loc);
+List<NDArray> eval_chain(const List<Bytes>& bufs, const Str& fmt, int64_t h, int64_t w, int64_t max_size,
+                         const Str& interp, const Str& mode, int64_t crop_h, int64_t crop_w,
+                         const List<double>& mean, const List<double>& std_, const Str& in_layout,
+                         const Str& out_layout, const Str& dtype, double shift, double scale, const Str& op,
+                         const Loc* loc);
+
 // ---- threads
 void set_num_threads(int64_t n, const Loc* loc);
 int64_t get_num_threads(const Loc* loc);

@@ -771,6 +771,26 @@ void same_shape(const List<NDArray>& imgs, const Str& op, const Loc* loc) {
     }
   }
 }
+// One image, normalized (v * a[k] + b[k]) into dst as t: HxWxC, or C planes of HxW.
+void normalize_into(const cv::Mat& src, char* dst, bool planar, DLDataType t, const std::vector<double>& a,
+                    const std::vector<double>& b) {
+  int h = src.rows, w = src.cols, c = src.channels();
+  float af[3], bf[3];
+  for (int k = 0; k < c && k < 3; ++k) af[k] = float(a[size_t(k)]), bf[k] = float(b[size_t(k)]);
+  if (planar && t.bits == 32 && simd::planes(src, reinterpret_cast<float*>(dst), af, bf)) return;  // 8-bit, 3 channels
+  if (planar) {  // one plane per channel: OpenCV's split, then its scaled convert into each plane
+    int depth = t.bits == 32 ? CV_32F : CV_64F;
+    size_t plane = size_t(h) * w * (t.bits / 8);
+    std::vector<cv::Mat> planes;
+    cv::split(src, planes);
+    for (int k = 0; k < c; ++k)
+      planes[size_t(k)].convertTo(cv::Mat(h, w, depth, dst + k * plane), depth, a[size_t(k)], b[size_t(k)]);
+  } else if (t.bits == 32) {
+    norm_any(src, reinterpret_cast<float*>(dst), a, b, false, 0);
+  } else {
+    norm_any(src, reinterpret_cast<double*>(dst), a, b, false, 0);
+  }
+}
 }  // namespace
 
 NDArray transpose_normalize(const List<NDArray>& imgs, const List<double>& mean, const List<double>& std_,
@@ -793,23 +813,7 @@ NDArray transpose_normalize(const List<NDArray>& imgs, const List<double>& mean,
     cv::Mat src = as_mat(imgs[i]);
     std::vector<double> a, b;
     norm_coeffs(mean, std_, shift, scale, c, a, b);
-    char* dst = static_cast<char*>(o->data) + i * per * o->itemsize();
-    float af[3], bf[3];
-    for (int64_t k = 0; k < c && k < 3; ++k) af[k] = float(a[size_t(k)]), bf[k] = float(b[size_t(k)]);
-    if (planar && t.bits == 32 && simd::planes(src, reinterpret_cast<float*>(dst), af, bf)) {
-      // 8-bit, three channels: one pass
-    } else if (planar) {  // one plane per channel: OpenCV's split, then its scaled convert into each plane
-      int depth = t.bits == 32 ? CV_32F : CV_64F;
-      std::vector<cv::Mat> planes;
-      cv::split(src, planes);
-      for (int64_t k = 0; k < c; ++k)
-        planes[size_t(k)].convertTo(cv::Mat(int(h), int(w), depth, dst + k * h * w * o->itemsize()), depth,
-                                    a[size_t(k)], b[size_t(k)]);
-    } else if (t.bits == 32) {
-      norm_any(src, reinterpret_cast<float*>(dst), a, b, false, 0);
-    } else {
-      norm_any(src, reinterpret_cast<double*>(dst), a, b, false, 0);
-    }
+    normalize_into(src, static_cast<char*>(o->data) + i * per * o->itemsize(), planar, t, a, b);
   });
   return o;
 }
@@ -885,3 +889,4 @@ int64_t get_num_threads(const Loc*) { return cv::getNumThreads(); }
 }  // namespace mx::vision
 
 #include "vision_shapes_impl.h"
+#include "vision_chain_impl.h"
