@@ -231,3 +231,42 @@ def test_state_reached_through_an_alias_keeps_the_lock_exclusive():
     assert locks["reads"] == "shared"
     for m in ("through_iteration", "through_index", "through_get", "through_alias", "returns_state", "__init__"):
         assert locks[m] == "exclusive", m
+
+
+class Scale:
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def __call__(self, x: int) -> int:
+        return x * self.k
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, x: int) -> int:
+        self.n += x
+        return self.n
+
+
+class Holder:
+    """Ops held as attributes and called as `self.op(x)` (their __call__)."""
+
+    def __init__(self) -> None:
+        self.scale = Scale(3)
+        self.tally = Tally()
+
+    def scaled(self, x: int) -> int:
+        return self.scale(x) + self.scale(1)
+
+    def tallied(self, x: int) -> int:
+        return self.tally(x)
+
+
+def test_calling_an_attribute_object_reads_only_where_its_call_does():
+    locks = wrapper_locks(Holder)
+    assert locks["scaled"] == "shared"
+    assert locks["tallied"] == "exclusive"
+    h = matx_nb.script(Holder)()
+    assert h.scaled(2) == 9 and h.tallied(2) == 2 and h.tallied(3) == 5

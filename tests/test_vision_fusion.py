@@ -143,3 +143,17 @@ def test_runs_that_others_see_into_are_not_fused():
         mod = matx_nb.trace(fn, MIXED[:2])
         classes = {i["id"]: i["class"] for i in mod.spec["instances"]}
         assert "EvalChainOp" not in [classes[n["op"]["instance"]] for n in mod.spec["nodes"]], fn.__name__
+
+
+def test_threads_share_the_fused_op():
+    """Its calls only read it, so threads sharing one (a server's instances, a
+    DataLoader's threads) run it at the same time (runtime lock.h)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from test_threads import wrapper_locks
+    from matx_nb.vision import fused
+    assert wrapper_locks(fused.EvalChainOp)["__call__"] == "shared"
+    op = vision.EvalChainOp(*ops())
+    ref = op(MIXED).numpy()
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: op(MIXED).numpy(), range(8)))
+    assert all(np.array_equal(o, ref) for o in outs)

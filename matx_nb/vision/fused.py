@@ -23,13 +23,28 @@ class EvalChainOp:
         self.resize: ResizeOp = resize
         self.crop: CenterCropOp = crop
         self.norm: TransposeNormalizeOp = norm
+        # The options, as the one-pass kernel takes them (fields of this object, so
+        # that a call only reads it: threads share it, runtime lock.h).
+        self.fmt: str = decode.fmt
+        self.height: int = resize.height
+        self.width: int = resize.width
+        self.max_size: int = resize.max_size
+        self.interp: str = resize.interp
+        self.mode: str = resize.mode
+        self.crop_height: int = crop.height
+        self.crop_width: int = crop.width
+        self.mean: List[float] = norm.mean
+        self.std: List[float] = norm.std
+        self.input_layout: str = norm.input_layout
+        self.output_layout: str = norm.output_layout
+        self.dtype: str = norm.dtype
+        self.shift: float = norm.shift
+        self.scale: float = norm.scale
 
     def __call__(self, images: List[bytes], sync: int = ASYNC) -> NDArray:
-        rs = self.resize
-        tn = self.norm
-        out = K.eval_chain(images, self.decode.fmt, rs.height, rs.width, rs.max_size, rs.interp, rs.mode,
-                           self.crop.height, self.crop.width, tn.mean, tn.std, tn.input_layout, tn.output_layout,
-                           tn.dtype, tn.shift, tn.scale, "EvalChainOp")
+        out = K.eval_chain(images, self.fmt, self.height, self.width, self.max_size, self.interp, self.mode,
+                           self.crop_height, self.crop_width, self.mean, self.std, self.input_layout,
+                           self.output_layout, self.dtype, self.shift, self.scale, "EvalChainOp")
         if len(out) == 1:
             return out[0]
         return self.norm(self.crop(self.resize(self.decode(images))))
