@@ -11,7 +11,9 @@ in a rotating order), so drifts of the machine's speed hit them alike:
 - PIL + torchvision: Image.open + transforms (Resize, CenterCrop, ToTensor,
   Normalize), torch.stack, the usual PyTorch CPU path;
 - matx_nb: the seed's VisionPipeline traced, saved and loaded (matx_nb.load: the
-  Session that the C++ host and matx-run share), fed the JPEG bytes.
+  Session that the C++ host and matx-run share), fed the JPEG bytes; trace fuses
+  its four ops into one EvalChainOp, and "unfused" runs the four as traced
+  without that pass.
 Threads: "1 thread" pins OpenCV's pool (both cv2's and ours) and torch to one
 thread; "2 threads" gives our ops two (the batch spreads over OpenCV's pool),
 and "2 callers" runs two Python threads, each with half of the batch and one
@@ -91,14 +93,26 @@ def torchvision_path():
     return run
 
 
-def ours(folder: Path):
+def ours(folder: Path, fuse: bool = True):
+    """The traced pipeline, saved and loaded; fuse=False keeps trace's graph passes
+    out (the four ops as four nodes, not one EvalChainOp: docs/vision.md)."""
     import matx_nb
     import vision_seed
+    from matx_nb.pipeline.graph import PASSES
     pipe = vision_seed.VisionPipeline(mode="trace")
-    mod = matx_nb.trace(pipe.process, photos(2))
+    kept = list(PASSES)
+    if not fuse:
+        PASSES.clear()
+    try:
+        mod = matx_nb.trace(pipe.process, photos(2))
+    finally:
+        PASSES[:] = kept
     mod.save(folder)
     loaded = matx_nb.load(folder)
-    return lambda images: loaded.run({"image": images})
+    run = lambda images: loaded.run({"image": images})  # noqa: E731
+    classes = {i["id"]: i["class"] for i in mod.spec["instances"]}
+    run.nodes = [classes[n["op"]["instance"]] for n in mod.spec["nodes"]]
+    return run
 
 
 def two_callers(run, pool):
@@ -125,12 +139,14 @@ def main() -> int:
     images = photos()
     tmp = Path(tempfile.mkdtemp(prefix="matx_nb_bench_vision_"))
     ours_run = ours(tmp / "pipeline")
+    steps_run = ours(tmp / "steps", fuse=False)
     tv_run = torchvision_path()
     pool = ThreadPoolExecutor(1)
     # The outputs agree before anything is timed.
     ref = cv2_loop(images)
     got = np.asarray(ours_run(images))
     assert got.shape == (BATCH, 3, 224, 224) and np.allclose(got, ref, rtol=1e-5, atol=1e-5)
+    assert np.array_equal(got, np.asarray(steps_run(images)))
     tv = tv_run(images).numpy()
     tv_close = float(np.mean(np.abs(tv - ref) < 0.1))  # PIL resizes differently (antialiased)
 
@@ -145,6 +161,7 @@ def main() -> int:
         "cv2 loop, 1 thread": (threads(1), lambda: cv2_loop(images)),
         "PIL + torchvision, 1 thread": (threads(1), lambda: tv_run(images)),
         "matx_nb Session, 1 thread": (threads(1), lambda: ours_run(images)),
+        "matx_nb Session, 1 thread, unfused": (threads(1), lambda: steps_run(images)),
         "matx_nb Session, 2 threads": (threads(2), lambda: ours_run(images)),
         "matx_nb Session, 2 callers x 1 thread": (threads(1), lambda: two_callers(ours_run, pool)(images)),
         "cv2 loop, 2 threads": (threads(2), lambda: cv2_loop(images)),
@@ -180,6 +197,9 @@ def main() -> int:
              f"OpenCV (ours, C++) {vision_opencv_version()}, cv2 {cv2.__version__}, torch {torch.__version__}. "
              f"{ROUNDS} rounds, every variant once per round in a rotating order; one call = the whole batch of "
              f"{BATCH} JPEGs (~500x375, quality 90) to a (64, 3, 224, 224) float32 array.", "",
+             f"Our pipeline is the seed's VisionPipeline traced, saved and loaded; its graph is "
+             f"{' -> '.join(ours_run.nodes)} (trace's fusion, docs/vision.md). \"unfused\" is the same "
+             f"pipeline traced without it: {' -> '.join(steps_run.nodes)}.", "",
              "| target | measured (median of paired ratios) | ratio quartiles | status |", "|---|---|---|---|"]
     for title, slow, fast, goal in rows:
         med, s = ratio(slow, fast)
@@ -194,7 +214,8 @@ def main() -> int:
         s = st[k]
         lines.append(f"| {k} | {s['median'] * 1e3:.1f} | {s['min'] * 1e3:.1f}–{s['max'] * 1e3:.1f} | "
                      f"{s['q1'] * 1e3:.1f}–{s['q3'] * 1e3:.1f} |")
-    lines += ["", "Checks before timing: our output equals the cv2 loop's to 1e-5; PIL + torchvision resizes "
+    lines += ["", "Checks before timing: our output equals the cv2 loop's to 1e-5 and the unfused pipeline's bit "
+                  "for bit; PIL + torchvision resizes "
                   f"with antialiasing, so its output differs ({tv_close:.0%} of values within 0.1).", ""]
     text = "\n".join(lines)
     (ROOT / "bench" / "VISION_RESULTS.md").write_text(text)
