@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 # Written by `make setup`; older than what the install is built from, it is redone.
 SETUP  := $(VENV)/.matx_nb-setup
 
-.PHONY: setup system-deps test demo lab bench bench-export bench-magic bench-text bench-vision bench-multimodal bench-serve labextension
+.PHONY: setup system-deps test demo lab bench bench-export bench-magic bench-text bench-vision bench-multimodal bench-serve bench-boundary labextension
 
 # The system packages pip cannot install (g++, cmake, PCRE2, chromium...); see README.md.
 system-deps:
@@ -69,6 +69,11 @@ bench-text: $(SETUP)
 # (bench/VISION_RESULTS.md). See bench/bench_vision.py.
 bench-vision: $(SETUP)
 	$(PY) bench/bench_vision.py
+
+# Text workloads where the Python <-> C++ boundary weighs (issue #21's kinds) and
+# what crossing it alone costs, against CPython in one run (bench/BOUNDARY_RESULTS.md).
+bench-boundary: $(SETUP)
+	$(PY) bench/bench_boundary.py
 
 # The seed's multimodal pipeline (examples/multimodal) saved and run by the C++
 # Session against eager Python (HF tokenizers, PIL + torchvision, eager torch), at
