@@ -338,10 +338,17 @@ struct GcPause {
   bool was_enabled_;
 };
 
+// On every call: the first letter settles most return types ("int", "str"...).
 inline bool returns_container(const mx_func_desc* d) {
   const char* t = d->return_type;
-  return t && (std::strncmp(t, "List[", 5) == 0 || std::strncmp(t, "Dict[", 5) == 0 ||
-               std::strncmp(t, "Set[", 4) == 0 || std::strncmp(t, "Tuple[", 6) == 0);
+  if (!t) return false;
+  switch (t[0]) {
+    case 'L': return std::strncmp(t, "List[", 5) == 0;
+    case 'D': return std::strncmp(t, "Dict[", 5) == 0;
+    case 'S': return std::strncmp(t, "Set[", 4) == 0;
+    case 'T': return std::strncmp(t, "Tuple[", 6) == 0;
+    default: return false;
+  }
 }
 
 // Calls a compiled entry point with vectorcall arguments. Bad calls raise the
