@@ -57,8 +57,10 @@ List<NDArray> eval_chain(const List<Bytes>& bufs, const Str& fmt, int64_t h, int
   List<NDArray> steps;  // no array: the op runs the four steps
   int64_t n = bufs.size();
   std::string m = s(mode);
+  // Sizes beyond any image (a crafted folder's options) go to the steps, which refuse them.
   if (n == 0 || n > INT32_MAX || h <= 0 || w <= 0 || crop_h <= 0 || crop_w <= 0 || crop_h > INT32_MAX ||
-      crop_w > INT32_MAX || (m != "default" && m != "not_larger" && m != "not_smaller"))
+      crop_w > INT32_MAX || crop_h * crop_w > (int64_t(1) << 32) / n ||
+      (m != "default" && m != "not_larger" && m != "not_smaller"))
     return steps;
   bool rgb, planar;
   int flag;
