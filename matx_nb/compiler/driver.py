@@ -163,7 +163,7 @@ def collect(obj: Any, sink: DiagnosticSink) -> "sources.Collector":
 def analyze(obj: Any) -> tuple:
     """Front end and type checker only: (program, collector); raises CompileError."""
     from . import frontend
-    from .check.checker import Checker
+    from .check import checker
     sink = DiagnosticSink()
     col = collect(obj, sink)
     entry = sources.unwrap(obj).__name__
@@ -171,7 +171,7 @@ def analyze(obj: Any) -> tuple:
     def check():
         sink = DiagnosticSink()  # each attempt its own (deeply() may run this twice)
         program = frontend.lower_program(col, sink, entry)
-        Checker(program, sink, col.sources, col.constants, col.modules).check()
+        checker.check(checker.Checker(program, sink, col.sources, col.constants, col.modules))
         sink.raise_if_any()
         return program
     return deeply(check, col, entry), col
@@ -182,7 +182,7 @@ def generate_cpp(obj: Any) -> str:
     checker, analyses and emitter only): for reading, and for the golden tests
     of code generation (tests/codegen/)."""
     from . import frontend, passes
-    from .check.checker import Checker
+    from .check import checker
     from .emit.emitter import Emitter
     col = collect(obj, DiagnosticSink())
     entry = sources.unwrap(obj).__name__
@@ -190,7 +190,7 @@ def generate_cpp(obj: Any) -> str:
     def stages():
         sink = DiagnosticSink()
         program = frontend.lower_program(col, sink, entry)
-        Checker(program, sink, col.sources, col.constants, col.modules).check()
+        checker.check(checker.Checker(program, sink, col.sources, col.constants, col.modules))
         sink.raise_if_any()
         passes.run(program)
         return Emitter(program, _source_line(col.sources), class_layouts(program)).emit()
@@ -286,7 +286,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
                 return CompileResult(entry, lib, None, True, times, opt=level), col
 
     from . import frontend, passes
-    from .check.checker import Checker
+    from .check import checker
     from .emit.emitter import Emitter
 
     def stages():
@@ -295,7 +295,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
         t1 = time.perf_counter()
         sink = DiagnosticSink()
         program = frontend.lower_program(col, sink, entry)
-        Checker(program, sink, col.sources, col.constants, col.modules).check()
+        checker.check(checker.Checker(program, sink, col.sources, col.constants, col.modules))
         sink.raise_if_any()
         t2 = time.perf_counter()
         times["check"] = t2 - t1

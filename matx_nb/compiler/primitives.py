@@ -70,7 +70,7 @@ class Method:
     mutates: bool = False     # changes its receiver
     fresh: bool = False       # returns new strings that alias nothing (analysis/borrow.py)
     in_place: bool = False    # may reuse the receiver's buffer at its last use (analysis/borrow.py)
-    check: Optional[str] = None  # a Checker method with the rule the params cannot say
+    check: Optional[str] = None  # a rule in check/methods.py the params cannot say
     variadic: bool = False    # takes any number of positional arguments (str.format)
 
     @property

@@ -18,6 +18,9 @@ from ..diagnostics import a_or_an
 from ..kinds import RANGE, elem_type, kind_of
 from ..types import (ANY, BOOL, BYTES, ERROR, FLOAT, INT, NONE, STR, DictType, GenType, ListType, SetType, TupleType,
                      Type, VarTupleType, assignable, fresh, is_error, is_hashable, is_numeric, resolve, unify)
+from . import hooks
+from . import builtin_calls as bcalls
+from . import ndarray as nd_rules
 
 _TABLE = primitives.Specializers("type rule")
 rule = _TABLE.register  # @rule("len"): the type rule of len()
@@ -193,7 +196,7 @@ def check_pow(call: Call) -> Type:
         if not all(t in (INT, BOOL) for t in rs):
             call.error(call.e, "pow() 3rd argument not allowed unless all arguments are integers")
         return INT
-    return call.c.binop_type("**", rs[0], rs[1], call.e.span, ir.BinOp(call.e.span, "**", args[0], args[1])) \
+    return hooks.binop_type(call.c, "**", rs[0], rs[1], call.e.span, ir.BinOp(call.e.span, "**", args[0], args[1])) \
         or ERROR
 
 
@@ -272,12 +275,12 @@ def check_min_max(call: Call) -> Type:
             call.error(e.args[0], f"'{rs[0]}' is not iterable")
             return ERROR
         if rs[0] == modules.NDARRAY:
-            return c.nd_unordered(e, name)
-        c.check_key_kw(e, et)
-        return c.check_min_max_default(e, name, et)
+            return nd_rules.nd_unordered(c, e, name)
+        bcalls.check_key_kw(c, e, et)
+        return bcalls.check_min_max_default(c, e, name, et)
     if getattr(e, "kwonly", {}).get("key") is not None:
         call.error(e.kwonly["key"], f"{name}(a, b, key=...) is not supported; use {name}([a, b], key=...)")
-    c.check_min_max_default(e, name, ANY)
+    bcalls.check_min_max_default(c, e, name, ANY)
     if all(is_numeric(t) for t in rs):
         return FLOAT if FLOAT in rs else (INT if INT in rs else BOOL)
     first = rs[0]
@@ -351,14 +354,14 @@ def check_tuple(call: Call) -> Type:
 @rule("sorted")
 def check_sorted(call: Call) -> Type:
     c, e, rs = call.c, call.e, call.rs
-    c.check_reverse_kw(e, elem_type(rs[0]) if rs else None)
+    bcalls.check_reverse_kw(c, e, elem_type(rs[0]) if rs else None)
     if call.need(1):
         et = elem_type(rs[0])
         if et is None:
             call.error(e.args[0], f"'{rs[0]}' object is not iterable")
             return ListType(ANY)
         if rs[0] == modules.NDARRAY:
-            return c.nd_unordered(e, "sorted")
+            return nd_rules.nd_unordered(c, e, "sorted")
         return ListType(et)
     return ListType(ANY)
 
@@ -447,13 +450,13 @@ def check_next(call: Call) -> Type:
 @rule("print", raw=True)
 def check_print(c, e: ir.Call, expected) -> Type:
     for a in e.args:
-        c.expr(a)
+        hooks.expr(c, a)
     for kw in e.keywords:
         if kw.name == "flush":
-            c.expr(kw.value)
+            hooks.expr(c, kw.value)
         elif kw.name not in ("sep", "end"):
             c.error(kw.span, f"print() keyword '{kw.name}' is not supported")
-        elif resolve(c.expr(kw.value)) not in (STR, NONE):
+        elif resolve(hooks.expr(c, kw.value)) not in (STR, NONE):
             c.error(kw.span, f"{kw.name} must be None or a string, not {kw.value.ty}")
     return NONE
 
@@ -461,4 +464,4 @@ def check_print(c, e: ir.Call, expected) -> Type:
 @rule("isinstance", raw=True)
 def check_isinstance(c, e: ir.Call, expected) -> Type:
     """The second argument names types: it is not evaluated."""
-    return c.check_isinstance(e, [resolve(c.expr(a)) for a in e.args[:1]])
+    return bcalls.check_isinstance(c, e, [resolve(hooks.expr(c, a)) for a in e.args[:1]])
