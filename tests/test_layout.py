@@ -9,6 +9,8 @@ import ast
 from pathlib import Path
 from typing import Dict, List, Set
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "matx_nb"
 LIMIT = 1000
@@ -133,3 +135,24 @@ def test_exception_kinds_agree_with_the_runtime():
     assert exceptions.RAISABLE <= exceptions.CATCHABLE
     for name in exceptions.CATCHABLE:
         assert all(k in exceptions.ERR_KINDS for k in exceptions.caught_kinds(name)), name
+
+
+@pytest.mark.parametrize("pkg", ["check", "emit"])
+def test_every_hook_has_its_rule(pkg):
+    """Each hook of compiler/<pkg>/hooks.py reaches a rule that a module above
+    registered with @provide, and the rule tables are full, once the package's
+    entry module (which imports every rule module) is loaded."""
+    import importlib
+    import inspect
+    importlib.import_module(f"matx_nb.compiler.{pkg}.{'checker' if pkg == 'check' else 'emitter'}")
+    hooks = importlib.import_module(f"matx_nb.compiler.{pkg}.hooks")
+    stubs = {n for n, f in vars(hooks).items() if inspect.isfunction(f) and f.__module__ == hooks.__name__
+             }
+    assert stubs and stubs == set(hooks._impl)
+    for name, rule in hooks._impl.items():
+        assert rule.__module__ != hooks.__name__ and rule.__name__ == name
+    from matx_nb.compiler import ir
+    exprs = {n for n, c in vars(ir).items() if inspect.isclass(c) and issubclass(c, ir.Expr) and c is not ir.Expr}
+    assert {"BinOp", "Call", "Attribute", "Name", "Const"} <= set(hooks.EXPR)
+    assert set(hooks.EXPR) <= exprs
+    assert {"If", "For", "While", "Return", "Assign"} <= set(hooks.STMT)

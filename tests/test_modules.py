@@ -145,11 +145,12 @@ def _words(s: str) -> List[str]:
 
 def test_re_program_links_pcre2():
     from matx_nb.compiler import driver, passes
+    from matx_nb.compiler.emit import emitter
     from matx_nb.compiler.emit.emitter import Emitter
     from matx_nb.compiler.toolchain import link_flags
     program, col = driver.analyze(_words)
     passes.run(program)
-    src = Emitter(program, driver._source_line(col.sources), driver.class_layouts(program)).emit()
+    src = emitter.emit(Emitter(program, driver._source_line(col.sources), driver.class_layouts(program)))
     assert link_flags(src) == ["-lpcre2-32"]
     assert matx_nb.script(_words)("a b") == ["a", "b"]
 

@@ -183,7 +183,7 @@ def generate_cpp(obj: Any) -> str:
     of code generation (tests/codegen/)."""
     from . import frontend, passes
     from .check import checker
-    from .emit.emitter import Emitter
+    from .emit import emitter
     col = collect(obj, DiagnosticSink())
     entry = sources.unwrap(obj).__name__
 
@@ -193,7 +193,7 @@ def generate_cpp(obj: Any) -> str:
         checker.check(checker.Checker(program, sink, col.sources, col.constants, col.modules))
         sink.raise_if_any()
         passes.run(program)
-        return Emitter(program, _source_line(col.sources), class_layouts(program)).emit()
+        return emitter.emit(emitter.Emitter(program, _source_line(col.sources), class_layouts(program)))
     return deeply(stages, col, entry)
 
 
@@ -287,7 +287,7 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
 
     from . import frontend, passes
     from .check import checker
-    from .emit.emitter import Emitter
+    from .emit import emitter
 
     def stages():
         # Each attempt from the sources (deeply() may run this twice): the code
@@ -301,8 +301,8 @@ def compile_object(obj: Any, opt: str = DEFAULT_OPT, force: bool = False, togeth
         times["check"] = t2 - t1
         report("generating")
         passes.run(program)
-        em = Emitter(program, _source_line(col.sources), class_layouts(program), split=split)
-        cpp = em.emit()
+        em = emitter.Emitter(program, _source_line(col.sources), class_layouts(program), split=split)
+        cpp = emitter.emit(em)
         annotate = annotate_lines(program)
         times["codegen"] = time.perf_counter() - t2
         return program, em, cpp, annotate

@@ -150,6 +150,12 @@ def builtin_named(e, names=None) -> bool:
     return isinstance(r, BuiltinCall) and _among(r.name, names)
 
 
+def builtin_name(e) -> str:
+    """The builtin an expression calls, or ''."""
+    r = getattr(e, "resolved", None)
+    return r.name if isinstance(e, Call) and isinstance(r, BuiltinCall) else ""
+
+
 def primitive_named(e, kind: str, names=None) -> bool:
     """Whether e calls a method of builtin type `kind` named by `names` (a name or a
     collection of names; any of its methods if None)."""

@@ -379,3 +379,6 @@ def parse_percent(fmt: str, n_args: int, is_tuple: bool, is_mapping: bool = Fals
     elif k < n_args and not is_mapping:
         out.arity_error = "not all arguments converted during string formatting"
     return out
+
+
+hooks.rules(globals())

@@ -549,3 +549,6 @@ def call_method(chk, e: ir.Call, ot: Type, name: str, expected) -> Type:
     if m.check is not None:
         return getattr(method_rules, m.check)(chk, e, rt)
     return method_rules.check_primitive(chk, e, m, rt)
+
+
+hooks.rules(globals())

@@ -20,6 +20,10 @@ from .common import Restart, Scope, always_returns, assigned_names, base_first, 
 from . import expressions as expr_rules
 from . import statements as stmt_rules
 from . import hooks
+from . import builtin_calls as bcalls, builtins as builtin_rules, calls as call_rules, methods as method_rules, ndarray as nd_rules
+
+# Every rule module enters its rules into hooks on import: they all are, from here.
+RULE_MODULES = (bcalls, nd_rules, method_rules, builtin_rules, call_rules, expr_rules, stmt_rules)
 
 
 class Checker:

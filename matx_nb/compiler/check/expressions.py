@@ -1,6 +1,6 @@
 """Expressions: names, constants, operators, comparisons, literals, lambdas, comprehensions, subscripts. Free functions over the checker's
 state `chk` (checker.Checker: scope, function, diagnostics); expr() dispatches
-on the node's class through EXPR_RULES.
+on the node's class through hooks.EXPR.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def cond(chk, e: ir.Expr) -> Type:
 @hooks.provide
 def expr(chk, e: ir.Expr, expected: Optional[Type] = None) -> Type:
     e.unwrap = None
-    t = EXPR_RULES[type(e).__name__](chk, e, expected)
+    t = hooks.EXPR[type(e).__name__](chk, e, expected)
     e.ty = t
     return t
 
@@ -714,7 +714,4 @@ def expr_Subscript(chk, e: ir.Subscript, expected):
     return ERROR
 
 
-# expr() dispatches on the node's class to the rule expr_<Class>, defined here or
-# in a module below (calls.py: attributes and calls, builtin_calls.py: f-strings).
-EXPR_RULES = {name[5:]: fn for rules in (globals(), vars(call_rules), vars(bcalls))
-              for name, fn in list(rules.items()) if name.startswith("expr_")}
+hooks.rules(globals())

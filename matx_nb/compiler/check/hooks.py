@@ -1,4 +1,5 @@
-"""The checker's calls from a rule module to a rule in a module above it.
+"""The checker's calls from a rule module to a rule in a module above it, and
+the tables of the rules by node class.
 
 The rule modules are layered (builtin_calls, ndarray < methods < builtins <
 calls < expressions < statements < checker): each imports only the ones below
@@ -8,15 +9,14 @@ module that defines the rule registers it with @provide when it is imported,
 and checker.py imports them all."""
 from __future__ import annotations
 
-from typing import Callable, Dict
+from ..dispatch import RuleTables
 
-_impl: Dict[str, Callable] = {}
-
-
-def provide(fn: Callable) -> Callable:
-    """Decorates the rule that a hook below calls; the defining module runs it on import."""
-    _impl[fn.__name__] = fn
-    return fn
+TABLES = RuleTables()
+_impl = TABLES.impl
+provide = TABLES.provide  # @hooks.provide on a rule that a hook below calls
+rules = TABLES.rules  # hooks.rules(globals()) at the end of a module with expr_/stmt_ rules
+EXPR = TABLES.expr
+STMT = TABLES.stmt
 
 
 # expressions.binop_type

@@ -1,6 +1,6 @@
 """Statements: each stmt_* rule, assignment targets, local widening. Free functions over the
 checker's state `chk` (checker.Checker); block() dispatches on each statement's
-class through STMT_RULES.
+class through hooks.STMT.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def block(chk, stmts: List[ir.Stmt]):
     saved = chk.narrowed
     try:
         for s in stmts:
-            STMT_RULES[type(s).__name__](chk, s)
+            hooks.STMT[type(s).__name__](chk, s)
             # `if x is None: return` leaves x not None for the rest of the block.
             if isinstance(s, ir.If) and always_returns(s.body) and not s.orelse:
                 chk.narrowed = chk.narrowed | expr_rules.none_tests(chk, s.test, False)
@@ -453,5 +453,4 @@ def assign_target(chk, t: ir.Expr, vt: Type, span: Span, value_type: Optional[Ty
     # ---- expressions
 
 
-# block() dispatches on each statement's class to the rule stmt_<Class>.
-STMT_RULES = {name[5:]: fn for name, fn in list(globals().items()) if name.startswith("stmt_")}
+hooks.rules(globals())

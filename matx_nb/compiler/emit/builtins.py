@@ -19,6 +19,8 @@ from .. import ir, primitives
 from .cpp import ctype
 from ..kinds import FILE, RANGE
 from ..types import BOOL, BYTES, FLOAT, INT, NONE, STR, DictType, GenType, TupleType, Type, VarTupleType, resolve
+from . import expressions as expr_rules
+from . import loops as loop_rules
 
 # Calls the checker makes from other syntax: zip(*rows), matx.Tuple(a, b).
 EXTRA = ("zip_star", "tuple_of")
@@ -41,15 +43,9 @@ class Args:
 USED_IN_PLACE = ("range",)
 
 
-def builtin_name(e) -> str:
-    """The builtin an expression calls, or ''."""
-    r = getattr(e, "resolved", None)
-    return r.name if isinstance(e, ir.Call) and isinstance(r, ir.BuiltinCall) else ""
-
-
 def declared(em, e: ir.Call, f: primitives.Function, a: Args) -> str:
     """mx::<cpp>(args..., loc): an int parameter takes a bool as an int."""
-    args = [em.coerce(c, t, INT) if p.type == "int" else c for c, t, p in zip(a.codes, a.ts, f.params)]
+    args = [expr_rules.coerce(em, c, t, INT) if p.type == "int" else c for c, t, p in zip(a.codes, a.ts, f.params)]
     if f.loc:
         args.append(a.loc)
     return f"mx::{f.cpp}({', '.join(args)})"
@@ -57,13 +53,13 @@ def declared(em, e: ir.Call, f: primitives.Function, a: Args) -> str:
 
 def _materialized(a: ir.Expr, t: Type) -> bool:
     """A range, a file or an enumerate/zip/reversed: copied through em.as_list."""
-    return t in (RANGE, FILE) or builtin_name(a) in ("enumerate", "zip", "reversed")
+    return t in (RANGE, FILE) or ir.builtin_name(a) in ("enumerate", "zip", "reversed")
 
 
 # ---- numbers and conversions ------------------------------------------------------
 @emit("abs")
 def emit_abs(em, e: ir.Call, a: Args) -> str:
-    return f"mx::abs({em.coerce(a.codes[0], a.ts[0], resolve(e.ty))}, {a.loc})"
+    return f"mx::abs({expr_rules.coerce(em, a.codes[0], a.ts[0], resolve(e.ty))}, {a.loc})"
 
 
 @emit("int")
@@ -71,7 +67,7 @@ def emit_int(em, e: ir.Call, a: Args) -> str:
     if not e.args:
         return "0L"
     if len(e.args) == 2:
-        return f"mx::to_int_base({a.codes[0]}, {em.coerce(a.codes[1], a.ts[1], INT)}, {a.loc})"
+        return f"mx::to_int_base({a.codes[0]}, {expr_rules.coerce(em, a.codes[1], a.ts[1], INT)}, {a.loc})"
     if a.ts[0] == BOOL:
         return f"int64_t({a.codes[0]})"
     return f"mx::to_int({a.codes[0]}, {a.loc})"
@@ -95,10 +91,10 @@ def emit_bool(em, e: ir.Call, a: Args) -> str:
 @emit("round")
 def emit_round(em, e: ir.Call, a: Args) -> str:
     codes, ts = a.codes, a.ts
-    x = em.coerce(codes[0], ts[0], INT) if ts[0] == BOOL else codes[0]
+    x = expr_rules.coerce(em, codes[0], ts[0], INT) if ts[0] == BOOL else codes[0]
     if len(e.args) == 1 or ts[1] == NONE:
         return f"mx::round_({x}, {a.loc})"
-    return f"mx::round_({x}, {em.coerce(codes[1], ts[1], INT)}, {a.loc})"
+    return f"mx::round_({x}, {expr_rules.coerce(em, codes[1], ts[1], INT)}, {a.loc})"
 
 
 @emit("hash")
@@ -110,17 +106,17 @@ def emit_hash(em, e: ir.Call, a: Args) -> str:
 def emit_divmod(em, e: ir.Call, a: Args) -> str:
     codes, ts = a.codes, a.ts
     t = FLOAT if FLOAT in ts else INT
-    return f"mx::divmod({em.coerce(codes[0], ts[0], t)}, {em.coerce(codes[1], ts[1], t)}, {a.loc})"
+    return f"mx::divmod({expr_rules.coerce(em, codes[0], ts[0], t)}, {expr_rules.coerce(em, codes[1], ts[1], t)}, {a.loc})"
 
 
 @emit("pow")
 def emit_pow(em, e: ir.Call, a: Args) -> str:
     if len(e.args) == 3:
-        xs = ", ".join(em.coerce(c, t, INT) for c, t in zip(a.codes, a.ts))
+        xs = ", ".join(expr_rules.coerce(em, c, t, INT) for c, t in zip(a.codes, a.ts))
         return f"mx::pow_mod({xs}, {a.loc})"
     node = ir.BinOp(e.span, "**", e.args[0], e.args[1])
     node.ty = e.ty
-    return em.binop("**", a.codes[0], e.args[0].ty, e.args[1], node, result_ty=e.ty)
+    return expr_rules.binop(em, "**", a.codes[0], e.args[0].ty, e.args[1], node, result_ty=e.ty)
 
 
 @emit("format")
@@ -139,56 +135,56 @@ def emit_bytes(em, e: ir.Call, a: Args) -> str:
     if ts[0] == BYTES:
         return codes[0]
     if ts[0] in (INT, BOOL):
-        return f"mx::bytes_zeros({em.coerce(codes[0], ts[0], INT)}, {a.loc})"
-    return f"mx::bytes_from_ints({em.as_list(e.args[0])}, {a.loc})"
+        return f"mx::bytes_zeros({expr_rules.coerce(em, codes[0], ts[0], INT)}, {a.loc})"
+    return f"mx::bytes_from_ints({loop_rules.as_list(em, e.args[0])}, {a.loc})"
 
 
 # ---- containers and iteration -----------------------------------------------------
 @emit("len")
 def emit_len(em, e: ir.Call, a: Args) -> str:
     if a.ts[0] == RANGE:
-        rargs = [em.coerced(x, INT) for x in e.args[0].args]
+        rargs = [expr_rules.coerced(em, x, INT) for x in e.args[0].args]
         return f"mx::range_len_of({', '.join(rargs)}, {a.loc})"
     return f"mx::len({a.codes[0]})"
 
 
 @emit("min", "max", raw=True)
 def emit_min_max(em, e: ir.Call, a: Optional[Args]) -> str:
-    name = builtin_name(e)
+    name = ir.builtin_name(e)
     if len(e.args) == 1:
-        return em.fold_min_max(e, name)
+        return loop_rules.fold_min_max(em, e, name)
     a = a or args_of(em, e)
     rt = resolve(e.ty)
-    return f"mx::{name}_({', '.join(em.coerce(c, t, rt) for c, t in zip(a.codes, a.ts))})"
+    return f"mx::{name}_({', '.join(expr_rules.coerce(em, c, t, rt) for c, t in zip(a.codes, a.ts))})"
 
 
 @emit("sum", raw=True)
 def emit_sum(em, e: ir.Call, a) -> str:
-    return em.fold_sum(e)
+    return loop_rules.fold_sum(em, e)
 
 
 @emit("any", "all", raw=True)
 def emit_any_all(em, e: ir.Call, a) -> str:
-    return em.fold_any_all(e, builtin_name(e))
+    return loop_rules.fold_any_all(em, e, ir.builtin_name(e))
 
 
 @emit("list", "set", "sorted")
 def emit_copy(em, e: ir.Call, a: Args) -> str:
-    name = builtin_name(e)
+    name = ir.builtin_name(e)
     rt = resolve(e.ty)
     if not e.args:
         return f"{ctype(rt)}()"
     src = a.codes[0]
     if _materialized(e.args[0], a.ts[0]):
-        src = em.as_list(e.args[0])
+        src = loop_rules.as_list(em, e.args[0])
         if name == "list":
             return src
     kw = getattr(e, "kwonly", {})
     if name == "sorted" and "key" in kw:
-        rev = em.truth(kw["reverse"]) if "reverse" in kw else "false"
-        return f"mx::sorted_by_key<{ctype(rt.elem)}>({src}, {em.expr(kw['key'])}, {rev})"
+        rev = expr_rules.truth(em, kw["reverse"]) if "reverse" in kw else "false"
+        return f"mx::sorted_by_key<{ctype(rt.elem)}>({src}, {expr_rules.expr(em, kw['key'])}, {rev})"
     if name == "sorted" and "reverse" in kw:
-        return f"mx::sorted_from<{ctype(rt.elem)}>({src}, {em.truth(e.kwonly['reverse'])})"
+        return f"mx::sorted_from<{ctype(rt.elem)}>({src}, {expr_rules.truth(em, e.kwonly['reverse'])})"
     return f"mx::{name}_from<{ctype(rt.elem)}>({src})"
 
 
@@ -199,7 +195,7 @@ def emit_dict(em, e: ir.Call, a: Args) -> str:
         return f"{ctype(rt)}()"
     if isinstance(a.ts[0], DictType):
         return f"mx::dict_copy({a.codes[0]})"
-    return f"mx::dict_from_pairs<{ctype(rt.key)}, {ctype(rt.value)}>({em.as_list(e.args[0])})"
+    return f"mx::dict_from_pairs<{ctype(rt.key)}, {ctype(rt.value)}>({loop_rules.as_list(em, e.args[0])})"
 
 
 @emit("tuple")
@@ -211,10 +207,10 @@ def emit_tuple(em, e: ir.Call, a: Args) -> str:
     if isinstance(t, (TupleType, VarTupleType)):
         return a.codes[0]
     if isinstance(rt, VarTupleType):
-        src = em.as_list(x) if _materialized(x, t) or isinstance(t, GenType) else a.codes[0]
+        src = loop_rules.as_list(em, x) if _materialized(x, t) or isinstance(t, GenType) else a.codes[0]
         return f"mx::vtuple_from<{ctype(rt.elem)}>({src})"
     if isinstance(x, ir.ListLit):
-        return f"{ctype(rt)}({', '.join(em.coerced(y, it) for y, it in zip(x.elts, rt.items))})"
+        return f"{ctype(rt)}({', '.join(expr_rules.coerced(em, y, it) for y, it in zip(x.elts, rt.items))})"
     tmp = em.new_tmp("t")
     items = ", ".join(f"mx::getitem({tmp}, {i}L, {a.loc})" for i in range(len(rt.items)))
     return f"([&]() {{ auto {tmp} = {a.codes[0]}; return {ctype(rt)}({items}); }}())"
@@ -223,7 +219,7 @@ def emit_tuple(em, e: ir.Call, a: Args) -> str:
 @emit("tuple_of")  # matx.Tuple(a, b)
 def emit_tuple_of(em, e: ir.Call, a: Args) -> str:
     rt = resolve(e.ty)
-    return f"{ctype(rt)}({', '.join(em.coerced(x, t) for x, t in zip(e.args, rt.items))})"
+    return f"{ctype(rt)}({', '.join(expr_rules.coerced(em, x, t) for x, t in zip(e.args, rt.items))})"
 
 
 @emit("enumerate", "zip", "reversed")
@@ -231,13 +227,13 @@ def emit_materialized(em, e: ir.Call, a: Args) -> str:
     """Outside a for loop: the pairs (or items) as a new list."""
     rt = resolve(e.ty)
     out = em.new_tmp("out")
-    return em.fold(e, ctype(rt), [f"{ctype(rt)} {out};"],
+    return loop_rules.fold(em, e, ctype(rt), [f"{ctype(rt)} {out};"],
                    lambda item, et: em.line(f"{out}.push_back({item});"), f"return {out};")
 
 
 @emit("zip_star", raw=True)  # zip(*rows)
 def emit_zip_star(em, e: ir.Call, a) -> str:
-    return f"mx::zip_star<{ctype(resolve(e.ty).elem.elem)}>({em.expr(e.args[0].value)})"
+    return f"mx::zip_star<{ctype(resolve(e.ty).elem.elem)}>({expr_rules.expr(em, e.args[0].value)})"
 
 
 @emit("iter")
@@ -245,14 +241,14 @@ def emit_iter(em, e: ir.Call, a: Args) -> str:
     if isinstance(a.ts[0], GenType):
         return a.codes[0]
     em.headers.add("matx_nb/gen.h")
-    return f"mx::gen_iter<{ctype(resolve(e.ty).elem)}>({em.as_list(e.args[0])})"
+    return f"mx::gen_iter<{ctype(resolve(e.ty).elem)}>({loop_rules.as_list(em, e.args[0])})"
 
 
 @emit("next")
 def emit_next(em, e: ir.Call, a: Args) -> str:
     em.headers.add("matx_nb/gen.h")
     if len(e.args) == 2:
-        return f"mx::gen_next({a.codes[0]}, {em.coerce(a.codes[1], a.ts[1], a.ts[0].elem)}, {a.loc})"
+        return f"mx::gen_next({a.codes[0]}, {expr_rules.coerce(em, a.codes[1], a.ts[1], a.ts[0].elem)}, {a.loc})"
     return f"mx::gen_next({a.codes[0]}, {a.loc})"
 
 
@@ -264,10 +260,10 @@ def emit_print(em, e: ir.Call, a) -> str:
         if resolve(kw.value.ty) == NONE:
             continue  # sep=None / end=None: the defaults
         if kw.name == "sep":
-            sep = em.expr(kw.value)
+            sep = expr_rules.expr(em, kw.value)
         elif kw.name == "end":
-            end = em.expr(kw.value)
-    items = ", ".join(em.expr(x) for x in e.args)
+            end = expr_rules.expr(em, kw.value)
+    items = ", ".join(expr_rules.expr(em, x) for x in e.args)
     if sep is None and end is None:
         return f"mx::print({items})"
     return (f"mx::print_with({sep or 'mx::Str()'}, {sep is not None and 'true' or 'false'}, "
@@ -288,7 +284,7 @@ def emit_isinstance(em, e: ir.Call, a: Args) -> str:
 
 
 def args_of(em, e: ir.Call) -> Args:
-    return Args([em.expr(x) for x in e.args], [resolve(x.ty) for x in e.args], em.loc(e))
+    return Args([expr_rules.expr(em, x) for x in e.args], [resolve(x.ty) for x in e.args], em.loc(e))
 
 
 def emit_builtin(em, e: ir.Call, name: str) -> str:
@@ -302,4 +298,4 @@ def emit_builtin(em, e: ir.Call, name: str) -> str:
     return fn(em, e, a) if fn is not None else declared(em, e, primitives.FUNCTIONS[name], a)
 
 
-__all__: List[str] = ["RULES", "emit", "emit_builtin", "builtin_name", "declared"]
+__all__: List[str] = ["RULES", "emit", "emit_builtin", "declared"]

@@ -1,6 +1,6 @@
 """How the generated C++ spells things: the names of user identifiers, C++
 types, literals of every kind, and the emitter's size limits. Shared by the
-emitter (emit/emitter.py), its mixins and the per-unit assembly (emit/units.py).
+emitter (emit/emitter.py), its rule modules and the per-unit tables (emit/units.py).
 """
 from __future__ import annotations
 
