@@ -6,10 +6,10 @@ A declaration gives a method's parameters (CPython's names, types, defaults and
 whether a keyword may name them), its result, the runtime function that runs it
 and what it does to its receiver. Everything else comes from it:
 - the checker's arity, keyword binding, argument and result types
-  (check_primitive in check/checker.py);
-- the C++ call of a typed receiver (emitter.rt_method):
+  (check_primitive in check/methods.py);
+- the C++ call of a typed receiver (emit/calls.rt_method):
   `mx::<cpp>(receiver, args..., loc)`;
-- the dispatch of a call on an `Any` value (emitter.dyn_method_call), which tries
+- the dispatch of a call on an `Any` value (emit/calls.dyn_method_call), which tries
   every builtin type that has a method of that name;
 - the analyses' views: which methods mutate their receiver (shared_state,
   readonly, codegen), which return a fresh string list (borrow), which may reuse
