@@ -73,6 +73,68 @@ class Vocab:
         return self.ids.get(w, 1)
 
 
+# Other ways of writing the same work (issue #21: not one shape of loop).
+def word_ids_index(words: List[str], vocab: Dict[str, int]) -> List[int]:
+    out: List[int] = []
+    for i in range(len(words)):
+        w = words[i]
+        if w in vocab:
+            out.append(vocab[w])
+        else:
+            out.append(1)
+    return out
+
+
+def word_ids_comp(words: List[str], vocab: Dict[str, int]) -> List[int]:
+    return [vocab.get(w, 1) for w in words]
+
+
+def clean_comp(lines: List[str]) -> List[str]:
+    return [" ".join(line.lower().replace(",", "").replace(".", "").split()) for line in lines]
+
+
+def clean_fields(lines: List[str]) -> List[str]:
+    out: List[str] = []
+    for line in lines:
+        parts = line.strip().split(",")
+        words: List[str] = []
+        for p in parts:
+            p = p.strip().rstrip(".").lower()
+            if p:
+                words.append(p)
+        out.append("|".join(words))
+    return out
+
+
+def index_zip(docs: List[str], ids: List[int]) -> Dict[str, List[int]]:
+    index: Dict[str, List[int]] = {}
+    for doc, i in zip(docs, ids):
+        for w in doc.lower().split():
+            index.setdefault(w, []).append(i)
+    return index
+
+
+def index_enumerate(docs: List[str], ids: List[int]) -> Dict[str, List[int]]:
+    index: Dict[str, List[int]] = {}
+    for k, doc in enumerate(docs):
+        seen: Dict[str, int] = {}
+        for w in doc.split():
+            if w not in seen:
+                seen[w] = 1
+                if w not in index:
+                    index[w] = []
+                index[w].append(ids[k])
+    return index
+
+
+def vocab_in_call(words: List[str], queries: List[str]) -> List[int]:
+    v = Vocab(words)
+    out: List[int] = []
+    for q in queries:
+        out.append(v.lookup(q))
+    return out
+
+
 def fib(n: int) -> int:
     return n if n < 2 else fib(n - 1) + fib(n - 2)
 
@@ -131,7 +193,9 @@ def main() -> int:
     doc_ids = list(range(100_000, 200_000))
     lookups = words[:200_000]
     c = {f.__name__: matx_nb.script(f) for f in (word_ids, clean_lines, inverted_index, fib, int_loop, take_words,
-                                                 take_vocab, give_ints)}
+                                                 take_vocab, give_ints, word_ids_index, word_ids_comp, clean_comp,
+                                                 clean_fields, index_zip, index_enumerate, vocab_in_call)}
+    words300k, lines50k = words[::3][:300_000], lines[::4][:50_000]
     CVocab = matx_nb.script(Vocab)
     py_vocab, c_vocab = Vocab(vocab_words), CVocab(vocab_words)
 
@@ -148,6 +212,19 @@ def main() -> int:
                                                    lambda: c["inverted_index"](docs, doc_ids), 1.5),
         "vocab: Vocab.lookup called 200k times from Python": (lambda: vocab_calls(py_vocab),
                                                                lambda: vocab_calls(c_vocab), 3.0),
+        "ids, `in` then index by position, 1M words": (lambda: word_ids_index(words, vocab),
+                                                       lambda: c["word_ids_index"](words, vocab), 2.0),
+        "ids, a comprehension, 300k words": (lambda: word_ids_comp(words300k, vocab),
+                                             lambda: c["word_ids_comp"](words300k, vocab), 2.0),
+        "clean, a comprehension, 200k lines": (lambda: clean_comp(lines), lambda: c["clean_comp"](lines), 2.0),
+        "clean, fields split on commas, 50k lines": (lambda: clean_fields(lines50k),
+                                                     lambda: c["clean_fields"](lines50k), 2.0),
+        "index, zip + setdefault, 100k lines": (lambda: index_zip(docs, doc_ids),
+                                                 lambda: c["index_zip"](docs, doc_ids), 1.5),
+        "index, enumerate, once per line, 100k lines": (lambda: index_enumerate(docs, doc_ids),
+                                                         lambda: c["index_enumerate"](docs, doc_ids), 1.5),
+        "vocab built in the call, 200k lookups": (lambda: vocab_in_call(vocab_words, lookups),
+                                                   lambda: c["vocab_in_call"](vocab_words, lookups), 3.0),
         "fib(27)": (lambda: fib(27), lambda: c["fib"](27), 150.0),
         "integer loop, 1M": (lambda: int_loop(1_000_000), lambda: c["int_loop"](1_000_000), 45.0),
     }

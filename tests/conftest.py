@@ -17,7 +17,7 @@ PARALLEL_MODULES = {
     "test_cases.py", "test_error_corpus.py", "test_errors.py", "test_modules.py",
     "test_modules_hypothesis.py", "test_params.py", "test_ndarray.py", "test_str_hypothesis.py",
     "test_range_overflow.py", "test_identifier_names.py", "test_source_text_fuzz.py",
-    "test_boundary.py", "test_boundary_fuzz.py", "test_instances.py", "test_live_attributes.py",
+    "test_boundary.py", "test_boundary_fuzz.py", "test_boundary_bulk.py", "test_instances.py", "test_live_attributes.py",
     "test_export_security.py", "test_export_fuzz.py",
     "test_host_any.py", "test_json.py", "test_numconv.py", "test_sha256.py", "test_unicode.py",
     "test_unicodedata.py", "test_source_lines.py", "test_units.py",

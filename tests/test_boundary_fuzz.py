@@ -211,10 +211,16 @@ def problems(value, depth0: int = 1) -> set:
                 found.add("unsupported")  # a frozenset becomes a set: unhashable as a key
             stack.extend((x, depth + 1, False) for x in items)
             continue
-        if type(v).__module__ == "numpy" and (hasattr(v, "__index__") or hasattr(v, "__dlpack__")):
-            continue  # arrays and numpy integers convert (numpy.float64 is a float)
+        if type(v).__module__ == "numpy" and (hasattr(v, "__index__") or hasattr(v, "__dlpack__")
+                                              or _numpy_float_or_bool(v)):
+            continue  # arrays and numpy scalars convert, as the Python scalars they stand for
         found.add("unsupported")
     return found
+
+
+def _numpy_float_or_bool(v) -> bool:
+    import numpy
+    return isinstance(v, (numpy.floating, numpy.bool_))
 
 
 def _holds_frozenset(key) -> bool:

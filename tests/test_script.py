@@ -608,3 +608,25 @@ def test_compiled_functions_pickle_as_their_original():
     del nameless.__matx_py__  # as an op of a loaded folder, which has no Python original
     with pytest.raises(TypeError, match="cannot pickle the compiled function fib"):
         pickle.dumps(nameless)
+
+
+def lookup_word(d: Dict[str, int], w: str) -> int:
+    return d.get(w, 1) + len(w)
+
+
+def sort_words(ws: List[str]) -> List[str]:
+    return sorted(ws)
+
+
+def call_spin(n: int) -> int:
+    return spin(n)
+
+
+def test_short_calls_keep_the_gil():
+    """A body of constant-time builtin calls (declared `short` in primitives.py)
+    and no loops keeps the GIL: releasing and retaking it would cost more than
+    the call. A builtin that may run long (sorted) or a compiled call releases it."""
+    assert compiled(lookup_word).releases_gil is False
+    assert compiled(lookup_word)({"a": 5}, "a") == 6
+    assert compiled(sort_words).releases_gil is True
+    assert compiled(call_spin).releases_gil is True

@@ -72,6 +72,7 @@ class Method:
     in_place: bool = False    # may reuse the receiver's buffer at its last use (analysis/borrow.py)
     check: Optional[str] = None  # a rule in check/methods.py the params cannot say
     variadic: bool = False    # takes any number of positional arguments (str.format)
+    short: bool = False       # takes constant time: a call of it keeps the GIL (emit/abi.py)
 
     @property
     def arity(self) -> Tuple[int, int]:
@@ -155,9 +156,9 @@ method("bytes", "removeprefix removesuffix", "prefix: bytes", "bytes")
 method("bytes", "expandtabs", "*, tabsize: int = 8", "bytes")
 
 # ---- list --------------------------------------------------------------------------
-method("list", "append", "object: T", "None", mutates=True)
+method("list", "append", "object: T", "None", mutates=True, short=True)
 method("list", "insert", "index: int, object: T", "None", mutates=True)
-method("list", "pop", "index: int = ?", "T", mutates=True)
+method("list", "pop", "index: int = ?", "T", mutates=True, short=True)
 method("list", "extend", "iterable: iter[T]", "None", mutates=True)
 method("list", "remove", "value: T", "None", mutates=True)
 method("list", "count", "value: T", "int")
@@ -168,12 +169,13 @@ method("list", "sort", "", "None", mutates=True, check="check_list_sort")
 method("list", "reserve", "n: int", "None")  # MATXScript's: capacity only, no change
 
 # ---- dict --------------------------------------------------------------------------
-method("dict", "get", "key: K, default: V = ?", "V", check="check_dict_get")
+method("dict", "get", "key: K, default: V = ?", "V", check="check_dict_get", short=True)
 method("dict", "keys", "", "List[K]")
 method("dict", "values", "", "List[V]")
 method("dict", "items", "", "List[Tuple[K, V]]")
-method("dict", "pop", "key: K, default: V = ?", "V", mutates=True, check="check_dict_pop")
-method("dict", "setdefault", "key: K, default: V = ?", "V", mutates=True, check="check_dict_setdefault")
+method("dict", "pop", "key: K, default: V = ?", "V", mutates=True, check="check_dict_pop", short=True)
+method("dict", "setdefault", "key: K, default: V = ?", "V", mutates=True, check="check_dict_setdefault",
+       short=True)
 method("dict", "update", "other: Self", "None", mutates=True)
 method("dict", "clear", "", "None", mutates=True)
 method("dict", "copy", "", "Self")
@@ -181,7 +183,7 @@ method("dict", "popitem", "", "Tuple[K, V]", mutates=True)
 method("dict", "reserve", "n: int", "None")
 
 # ---- set ---------------------------------------------------------------------------
-method("set", "add remove discard", "elem: T", "None", mutates=True)
+method("set", "add remove discard", "elem: T", "None", mutates=True, short=True)
 method("set", "pop", "", "T", mutates=True)
 method("set", "clear", "", "None", mutates=True)
 method("set", "copy", "", "Self")
@@ -285,6 +287,7 @@ class Function:
     numeric: bool = False     # allocates nothing when its arguments are numbers (analysis)
     key: bool = False         # may be a key= function: key=len is key=lambda x: len(x)
     dyn: str = ""             # on one Any argument: mx::<dyn>(value, loc), by its type at run time
+    short: bool = False       # takes constant time: a call of it keeps the GIL (emit/abi.py)
 
     @property
     def positional_keywords(self) -> Tuple[str, ...]:
@@ -334,23 +337,23 @@ def function(names: str, sig: str, result: str = "", *, cpp: Optional[str] = Non
 
 
 # Conversions and numbers
-function("int", "x: any = ?, /, base: int = ?", rule=True, numeric=True, key=True)
-function("float", "x: any = ?, /", rule=True, numeric=True, key=True)
-function("bool", "x: any = ?, /", "bool", rule=True, numeric=True, key=True, reads=True)
+function("int", "x: any = ?, /, base: int = ?", rule=True, numeric=True, key=True, short=True)
+function("float", "x: any = ?, /", rule=True, numeric=True, key=True, short=True)
+function("bool", "x: any = ?, /", "bool", rule=True, numeric=True, key=True, reads=True, short=True)
 function("str", "object: any = ?, /", "str", rule=True, key=True, reads=True)
 function("repr", "obj: any, /", "str", loc=False, key=True, reads=True)
-function("abs", "x: any, /", rule=True, numeric=True, key=True)
+function("abs", "x: any, /", rule=True, numeric=True, key=True, short=True)
 function("round", "number: any, /, ndigits: any = None", rule=True)
 function("divmod", "x: any, y: any, /", rule=True)
 function("pow", "base: any, exp: any, mod: any = ?, /", rule=True)
 function("hash", "obj: any, /", "int", rule=True)
-function("ord", "c: str, /", "int", key=True)
-function("chr", "i: int, /", "str")
+function("ord", "c: str, /", "int", key=True, short=True)
+function("chr", "i: int, /", "str", short=True)
 function("hex oct bin", "number: int, /", "str", cpp="int_{name}", loc=False)
 function("format", "value: any, format_spec: str = ?, /", "str", cpp="format_value", rule=True)
 function("bytes", "source: any = ?, encoding: str = ?, errors: str = ?, /", "bytes", rule=True)
 # Containers and iteration
-function("len", "obj: any, /", "int", rule=True, key=True, reads=True, dyn="dyn_len")
+function("len", "obj: any, /", "int", rule=True, key=True, reads=True, dyn="dyn_len", short=True)
 function("range", "*args", rule=True)
 function("list", "iterable: any = ?, /", rule=True, reads=True, copies=True, fresh=True)
 function("set", "iterable: any = ?, /", rule=True, reads=True, copies=True)
@@ -369,7 +372,7 @@ function("next", "iterator: any, default: any = ?, /", rule=True)
 # The rest
 function("print", "*args, sep: str|None = None, end: str|None = None, flush: any = ?", "None", rule=True,
          reads=True)
-function("isinstance", "obj: any, class_or_tuple: any, /", "bool", rule=True)
+function("isinstance", "obj: any, class_or_tuple: any, /", "bool", rule=True, short=True)
 function("open", "file: str, mode: str = ?, /", "file", cpp="file_open")
 function("map filter type id", "*args", supported=False)
 

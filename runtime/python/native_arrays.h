@@ -117,4 +117,5 @@ const mx_host_api kPythonHost = {
     h_new_list, h_list_set, h_new_tuple, h_tuple_set, h_new_dict, h_dict_set,
     h_new_set, h_set_add, h_new_object, h_decref,
     h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out, h_assign_contents,
-    &mx::irq::g_word, mx::irq::take, h_is_frozenset, h_freeze_set};
+    &mx::irq::g_word, mx::irq::take, h_is_frozenset, h_freeze_set,
+    h_str_items, h_int_items, h_new_int_list, h_new_str_list};

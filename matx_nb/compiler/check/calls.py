@@ -193,8 +193,28 @@ def call_module(chk, e: ir.Call, mf: modules.ModuleFunction, receiver: Optional[
 
 
 def expr_Call(chk, e: ir.Call, expected):
+    t = call_type(chk, e, expected)
+    if not short_call(e):  # the wrapper releases the GIL around a body that may run long
+        chk.func.has_loops_or_calls = True
+    return t
+
+
+def short_call(e: ir.Call) -> bool:
+    """A call of a builtin or builtin method declared `short` (primitives.py):
+    constant time, like dict.get or len. A body of such calls and no loops runs
+    for about as long as the GIL takes to release and retake, so it keeps it."""
+    r = e.resolved
+    if isinstance(r, ir.PrimitiveCall):
+        m = primitives.lookup(r.kind, r.name)
+        return m is not None and m.short
+    if isinstance(r, ir.BuiltinCall):
+        f = primitives.FUNCTIONS.get(r.name)
+        return f is not None and f.short
+    return False
+
+
+def call_type(chk, e: ir.Call, expected):
     f = e.func
-    chk.func.has_loops_or_calls = True
     if isinstance(f, ir.Attribute) and f.attr in COMPAT_CONSTRUCTORS and \
             module_of(chk, f.value) == "matx_nb":
         return bcalls.call_compat_constructor(chk, e, COMPAT_CONSTRUCTORS[f.attr], expected)

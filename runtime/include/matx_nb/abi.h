@@ -13,7 +13,9 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "containers.h"
 #include "dlpack.h"
@@ -22,7 +24,7 @@
 #include "nest.h"
 #include "lock.h"
 
-#define MATX_NB_ABI_VERSION 7
+#define MATX_NB_ABI_VERSION 8
 
 extern "C" {
 
@@ -34,6 +36,15 @@ enum mx_host_kind {
 };
 
 struct mx_class_desc;
+
+// ABI 8: the text of a string as the bulk callbacks pass it: `len` code units
+// of `unit` bytes each (1, 2 or 4) at `data`.
+struct mx_text {
+  const void* data;
+  int64_t len;
+  int32_t unit;
+  int32_t reserved;
+};
 
 // Host callbacks. Handles returned by new_* and iter_next are new references;
 // seq_item and dict_next return borrowed ones; *_set functions steal the item.
@@ -104,6 +115,20 @@ struct mx_host_api {
   // takes the set over and returns a new handle).
   int (*is_frozenset)(mx_host_obj);
   mx_host_obj (*freeze_set)(mx_host_obj set);
+
+  // ABI 8: lists converted in bulk, one callback per block of items instead of
+  // three per item. str_items writes the text of the items [start, start + n)
+  // of a list or tuple and returns how many of them, from the first, are exact
+  // strs (the data stays valid while the sequence is alive and unchanged, which
+  // the caller's reference ensures for the duration of the call); int_items does
+  // the same for exact ints that fit in 64 bits (not bools). A shorter count
+  // sends the item after them through the per-item path, which converts or
+  // rejects it. new_int_list and new_str_list build a list of n items (strs
+  // from unit-1 or unit-4 text), or return null with the host's error set.
+  int64_t (*str_items)(mx_host_obj seq, int64_t start, int64_t n, mx_text* out);
+  int64_t (*int_items)(mx_host_obj seq, int64_t start, int64_t n, int64_t* out);
+  mx_host_obj (*new_int_list)(const int64_t* v, int64_t n);
+  mx_host_obj (*new_str_list)(const mx_text* v, int64_t n);
 };
 
 // Error reported across the ABI; strings are malloc'd and freed by the host,
@@ -343,6 +368,9 @@ struct Conv<Str> {
     int unit;
     int64_t n;
     const void* d = h->str_data(o, &unit, &n);
+    return from_text(unit, d, n);
+  }
+  static Str from_text(int unit, const void* d, int64_t n) {
     if (n == 0) return Str();
     if (unit == 1) return Str::latin1(d, size_t(n));  // CPython's 1-byte kind: one copy
     return wide(unit, d, size_t(n));
@@ -408,22 +436,75 @@ struct Conv<List<T>> {
     int64_t n = h->seq_len(o);
     List<T> out;
     out.reserve(n);
-    for (int64_t i = 0; i < n; ++i) {
-      try {
+    for (int64_t i = 0; i < n;) {
+      if constexpr (std::is_same_v<T, Str> || std::is_same_v<T, int64_t>) {  // a block at a time
+        int64_t k = bulk_in(h, o, i, n - i, out);
+        i += k;
+        if (i == n) break;
+      }
+      try {  // one item: any item of a general list, or one the block left out
         out.push_back(Conv<T>::from_host(h, h->seq_item(o, i)));
       } catch (ConvError&) {
         conv_rethrow_at(i);
       }
+      ++i;
     }
     out.object()->from_tuple = k == MX_HK_TUPLE;  // changing it raises as for the tuple (builtins.h)
     return out;
   }
   static mx_host_obj to_host(const mx_host_api* h, const List<T>& v) {
     int64_t n = v.size();
+    if constexpr (std::is_same_v<T, Str> || std::is_same_v<T, int64_t>) return bulk_out(h, v);
     mx_host_obj l = h->new_list(n);
     HostBuild building{h, l};
     for (int64_t i = 0; i < n; ++i) h->list_set(l, i, Conv<T>::to_host(h, v[i]));
     return building.done();
+  }
+
+ private:
+  static constexpr int64_t kBlock = 256;
+  // Converts the items from i on, a block at a time, while the host reports them
+  // all of the fast kind; returns how many it converted.
+  static int64_t bulk_in(const mx_host_api* h, mx_host_obj o, int64_t i, int64_t left, List<T>& out) {
+    int64_t done = 0;
+    while (left > 0) {
+      int64_t m = left < kBlock ? left : kBlock;
+      int64_t k;
+      if constexpr (std::is_same_v<T, Str>) {
+        mx_text buf[kBlock];
+        k = h->str_items(o, i + done, m, buf);
+        for (int64_t j = 0; j < k; ++j) out.push_back(Conv<Str>::from_text(buf[j].unit, buf[j].data, buf[j].len));
+      } else {
+        int64_t buf[kBlock];
+        k = h->int_items(o, i + done, m, buf);
+        for (int64_t j = 0; j < k; ++j) out.push_back(buf[j]);
+      }
+      done += k;
+      left -= k;
+      if (k < m) break;
+    }
+    return done;
+  }
+  static mx_host_obj bulk_out(const mx_host_api* h, const List<T>& v) {
+    int64_t n = v.size();
+    if constexpr (std::is_same_v<T, int64_t>) {
+      static_assert(std::is_same_v<std::remove_cv_t<std::remove_reference_t<decltype(v.vec()[0])>>, int64_t>);
+      mx_host_obj r = h->new_int_list(v.vec().data(), n);
+      if (!r) throw std::bad_alloc();
+      return r;
+    } else {
+      // Kind-1 and inline strings go as their bytes (an inline one's are in its
+      // word, inside the list), others as code points.
+      std::vector<mx_text> texts(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) {
+        const Str& s = v[i];
+        if (s.narrow()) texts[i] = mx_text{s.data8(), int64_t(s.size()), 1, 0};
+        else texts[i] = mx_text{s.data(), int64_t(s.size()), 4, 0};
+      }
+      mx_host_obj r = h->new_str_list(texts.data(), n);
+      if (!r) throw std::bad_alloc();
+      return r;
+    }
   }
 };
 
@@ -487,6 +568,7 @@ struct Conv<Dict<K, V>> {
   static Dict<K, V> from_host(const mx_host_api* h, mx_host_obj o) {
     if (h->kind(o) != MX_HK_DICT) conv_fail(h, o, "dict");
     Dict<K, V> out;
+    out.table().reserve(h->seq_len(o));  // sized once, not regrown as the entries come
     int64_t pos = 0;
     mx_host_obj k, v;
     while (h->dict_next(o, &pos, &k, &v)) {

@@ -345,6 +345,7 @@ class OrderedTable {
     ++version_;
   }
   void reserve(int64_t n) {
+    if (size_t(n) > entries_.size()) entries_.reserve(size_t(n));
     if (size_t(n) * 3 >= index_.size() * 2) rebuild(size_t(n));
   }
 

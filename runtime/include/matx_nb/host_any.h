@@ -335,6 +335,35 @@ MX_INLINE mx_host_obj h_dlpack_out(DLManagedTensor* t) {
   return box(Any(NDArray::from_dlpack(t).ref()));
 }
 
+// ABI 8's bulk callbacks, over the per-item ones (abi.h).
+MX_INLINE int64_t h_str_items(mx_host_obj h, int64_t start, int64_t n, mx_text* out) {
+  for (int64_t j = 0; j < n; ++j) {
+    mx_host_obj x = h_seq_item(h, start + j);
+    if (h_kind(x) != MX_HK_STR) return j;
+    int unit = 1;
+    out[j].data = h_str_data(x, &unit, &out[j].len);
+    out[j].unit = unit;
+  }
+  return n;
+}
+MX_INLINE int64_t h_int_items(mx_host_obj h, int64_t start, int64_t n, int64_t* out) {
+  for (int64_t j = 0; j < n; ++j) {
+    mx_host_obj x = h_seq_item(h, start + j);
+    if (h_kind(x) != MX_HK_INT || h_as_int(x, &out[j])) return j;
+  }
+  return n;
+}
+MX_INLINE mx_host_obj h_new_int_list(const int64_t* v, int64_t n) {
+  mx_host_obj l = h_new_list(n);
+  for (int64_t i = 0; i < n; ++i) h_list_set(l, i, h_new_int(v[i]));
+  return l;
+}
+MX_INLINE mx_host_obj h_new_str_list(const mx_text* v, int64_t n) {
+  mx_host_obj l = h_new_list(n);
+  for (int64_t i = 0; i < n; ++i) h_list_set(l, i, h_new_str(v[i].unit, v[i].data, v[i].len));
+  return l;
+}
+
 }  // namespace host_detail
 
 // The host callback table over mx::Any.
@@ -347,7 +376,8 @@ MX_INLINE const mx_host_api* any_host() {
       h_new_list, h_list_set, h_new_tuple, h_tuple_set, h_new_dict, h_dict_set,
       h_new_set, h_set_add, h_new_object, h_decref,
       h_nogil_begin, h_nogil_end, h_write_stdout, h_dlpack_in, h_dlpack_out, h_assign_contents,
-      &irq::g_word, irq::take, h_is_frozenset, h_freeze_set};
+      &irq::g_word, irq::take, h_is_frozenset, h_freeze_set,
+      h_str_items, h_int_items, h_new_int_list, h_new_str_list};
   return &api;
 }
 
