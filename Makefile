@@ -44,9 +44,11 @@ lab: $(SETUP)
 
 # Benchmarks against CPython and the peers (MATXScript, TorchScript, Numba, HF
 # tokenizers, hand-written C++), each peer in its own venv under bench/_work/
-# (created on the first run); writes bench/RESULTS.md. See bench/run.py.
+# (created on the first run); writes bench/RESULTS.md. See bench/run.py. Then the
+# boundary workloads of issue #21 against CPython (bench/BOUNDARY_RESULTS.md).
 bench: $(SETUP)
 	$(PY) bench/run.py
+	$(PY) bench/bench_boundary.py
 
 # Per-call overhead of a one-op saved pipeline (matx_nb.load().run, the traced
 # module's run, C++ Session::Run) versus calling the op directly, from Python
