@@ -66,8 +66,8 @@ def test_type_error_fails_the_cell_only(kc):
 
 def test_codegen_crash(kc):
     execute(kc, "import matx_nb.compiler.emit.emitter")
-    undo = patched(kc, "matx_nb.compiler.emit.emitter.Emitter.emit",
-                   "lambda self: (_ for _ in ()).throw(RuntimeError('planted codegen fault'))")
+    undo = patched(kc, "matx_nb.compiler.emit.emitter.emit",
+                   "lambda em: (_ for _ in ()).throw(RuntimeError('planted codegen fault'))")
     try:
         execute(kc, cell("kgen"))
         call_fails(kc, "kgen", "planted codegen fault", "line 2")
