@@ -72,6 +72,96 @@ def test_unknown_keyword():
     compile_error(f, "tol=0.1", "math.isclose() got an unexpected keyword argument 'tol'")
 
 
+def test_multiple_values_for_an_argument():
+    def f(s: str) -> str:
+        return re.sub("a", "b", s, count=1, string=s)
+    compile_error(f, "string=s", "re.sub() got multiple values for argument 'string'")
+
+
+def test_positional_only_by_keyword():
+    def f(a: float) -> float:
+        return math.sqrt(x=a)
+    compile_error(f, "x=a", "math.sqrt() takes no keyword arguments")
+
+    def g(a: float) -> float:
+        return math.prod([a], iterable=[a])
+    compile_error(g, "iterable=", "positional-only arguments passed as keyword arguments: 'iterable'")
+
+
+def test_keyword_only_given_by_position():
+    def f(a: float, b: float) -> bool:
+        return math.isclose(a, b, 0.5)
+    compile_error(f, "math.isclose(", "math.isclose() takes at most 2 positional arguments but 3 were given")
+
+    def g(d: List[int]) -> str:
+        return json.dumps(d, 2)
+    compile_error(g, "json.dumps(", "json.dumps() takes at most 1 positional argument but 2 were given")
+
+
+def test_keywords_bind_as_in_cpython():
+    """Module functions bind keywords by the same path as the builtins' methods
+    (primitives.bind): any parameter by name, in any order, defaults filled."""
+    def f(s: str, x: float) -> str:
+        a = re.sub(string=s, repl="-", pattern=r"\s+", count=1)
+        b = math.prod([x, 2.0], start=3.0) + math.log(x, 2.0)
+        c = json.dumps({"k": [1, 2]}, sort_keys=True, indent=None)
+        d = math.isclose(b=x + 1e-12, a=x, abs_tol=1e-9)
+        return f"{a}|{b}|{c}|{d}"
+    g = matx_nb.script(f)
+    for s, x in (("a  b c", 8.0), ("", 1.5), ("x\ty", 1024.0)):
+        assert g(s, x) == f(s, x)
+
+
+def test_declarations_share_the_builtins_language():
+    """Every module function and opaque-type method is declared as a builtin is:
+    primitives.Param parameters with specs that specs.py reads as types."""
+    from matx_nb.compiler import modules, primitives, specs
+    entries = [mf for fns in modules.MODULES.values() for mf in fns.values()]
+    entries += [mf for t in modules.TYPES.values() for mf in (*t.methods.values(), *t.attrs.values())]
+    assert len(entries) > 100
+    for mf in entries:
+        assert all(isinstance(p, primitives.Param) for p in mf.params), mf
+        assert mf.types == tuple(specs.spec_type(p.type) for p in mf.params), mf
+
+
+def _kind(p) -> str:
+    return "POSITIONAL_ONLY" if not p.keyword else "KEYWORD_ONLY" if p.kwonly else "POSITIONAL_OR_KEYWORD"
+
+
+def test_declarations_bind_as_cpython_does():
+    """Each declared parameter of a standard-library function has CPython's name
+    and kind (positional-only, either, keyword-only), and no required parameter
+    of CPython's is missing: a call binds the same arguments in both, or fails in
+    both. (Parameters we do not support may be left out.)"""
+    import importlib
+    from matx_nb.compiler import modules
+    checked = 0
+    for mod, fns in modules.MODULES.items():
+        if mod.startswith("matx_nb"):
+            continue
+        m = importlib.import_module(mod)
+        for name, mf in fns.items():
+            try:
+                real = inspect.signature(getattr(m, name)).parameters
+            except ValueError:  # no signature (math.log, time.sleep): positional only
+                assert not any(p.keyword for p in mf.params), (mod, name)
+                continue
+            if any(p.kind == p.VAR_POSITIONAL for p in real.values()):  # math.gcd(*integers)
+                assert not any(p.keyword for p in mf.params), (mod, name)
+                continue
+            ours = {p.name: _kind(p) for p in mf.params}
+            for pname, kind in ours.items():
+                assert pname in real and real[pname].kind.name == kind, (mod, name, pname, kind)
+            for pname, p in real.items():
+                if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+                    assert pname in ours, (mod, name, pname)
+            positional = [p for p in real.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            assert [p.name for p in mf.params if not p.kwonly] == [p.name for p in positional][:len(
+                [p for p in mf.params if not p.kwonly])], (mod, name)
+            checked += 1
+    assert checked > 30
+
+
 def test_missing_argument():
     def f(s: str) -> str:
         return unicodedata.normalize(s)

@@ -2,38 +2,43 @@
 for each supported function its signature, its result type and the C++ that
 implements it; for each supported constant its value.
 
+The declarations are those of the builtins (primitives.py): the signature in
+CPython's syntax, parsed into the same `primitives.Param`s, with the same type
+specs (specs.py; `generic` takes any static type), bound to a call's arguments
+by the same `primitives.bind`. A result is a spec, or a small function of the
+argument types where it depends on them.
+
 A module function is called in C++ as `<cpp>(<args...>, loc)` — arguments
-coerced to the declared parameter types (GENERIC passes the value with its own
-C++ type, for templates), then the call site's `const mx::Loc*` for errors.
-Its header is included only by programs that use it, so unused modules cost
-nothing at compile time.
+coerced to the declared parameter types (generic passes the value with its own
+C++ type, for templates), an omitted one as its default, then the call site's
+`const mx::Loc*` for errors. Its header is included only by programs that use
+it, so unused modules cost nothing at compile time.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
+from . import primitives
+from .primitives import Param
+from .specs import declare, spec_type
 from .types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, Prim, TupleType,
                     Type, VarTupleType, resolve)
 
-# A parameter accepting any static type, passed to C++ unconverted.
-GENERIC = Prim("generic")
-
-# A result type: fixed, or computed from the argument types (None: not allowed;
+# A result: a type spec, or computed from the argument types (None: not allowed;
 # the checker then reports the arguments as wrong).
-Result = Union[Type, Callable[[List[Type]], Optional[Type]]]
+Result = Union[str, Callable[[List[Type]], Optional[Type]]]
 
 
 @dataclass(frozen=True)
 class ModuleFunction:
     module: str  # "math"
     name: str  # "sqrt"
-    params: Tuple[Tuple[str, Type], ...]  # (name, type); GENERIC: any type
-    returns: Result
+    params: Tuple[Param, ...]  # as a builtin's (primitives.Param): names, specs, defaults
+    types: Tuple[Type, ...]  # each parameter's spec as a Type; GENERIC: any type
+    returns: Union[Type, Callable[[List[Type]], Optional[Type]]]
     cpp: str  # C++ callee, e.g. "mx::pymod::math_sqrt"
     header: str  # included by programs using it, e.g. "matx_nb/mod/math.h"
-    required: int = -1  # parameters without default (-1: all)
-    defaults: Tuple[Any, ...] = ()  # Python values of the optional parameters, in order
     pure: bool = True  # no state changed, nothing printed (random.*, time.* are not)
     # Optional check with the arguments' constant values (NOT_CONST where not
     # constant): (ts, consts) -> (result type, C++ callee, None) or
@@ -45,10 +50,24 @@ class ModuleFunction:
 
     @property
     def n_required(self) -> int:
-        return len(self.params) if self.required < 0 else self.required
+        return sum(1 for p in self.params if p.required)
 
     def result_type(self, args: List[Type]) -> Optional[Type]:
         return self.returns(args) if callable(self.returns) else self.returns
+
+
+def declaration(owner: str, name: str, sig: str, returns: Result, cpp: str, header: str, *,
+                pure: bool = True, varargs: bool = False, receiver: bool = False) -> ModuleFunction:
+    """One module function, or an opaque type's method (`receiver`: a first
+    parameter `self`), from its signature in CPython's syntax."""
+    params, variadic = primitives.parse_signature(sig)
+    if variadic:
+        raise ValueError(f"{owner}.{name}: module functions take no *args (declare varargs=True)")
+    if receiver:
+        params = (Param("self", "generic"),) + params
+    rt = spec_type(returns) if isinstance(returns, str) else returns
+    return ModuleFunction(owner, name, params, tuple(spec_type(p.type) for p in params), rt, cpp, header, pure,
+                          varargs=varargs)
 
 
 # Stands for an argument whose value is not known at compile time (see refine).
@@ -63,20 +82,16 @@ LINK_FLAGS: Dict[str, str] = {}
 OBJECTS: Dict[str, str] = {}
 
 # Returned by the checker for a module function it reported as unsupported.
-UNSUPPORTED = ModuleFunction("", "", (), Prim("unsupported"), "", "")
+UNSUPPORTED = ModuleFunction("", "", (), (), Prim("unsupported"), "", "")
 
 MODULES: Dict[str, Dict[str, ModuleFunction]] = {}
 CONSTANTS: Dict[str, Dict[str, Any]] = {}  # module -> name -> Python value (captured by value)
 
 
-def register(module: str, name: str, params, returns: Result, cpp: str, header: str,
-             defaults: Tuple[Any, ...] = (), pure: bool = True):
-    """Declares one module function; `params` is [(name, type)], the last
-    len(defaults) of them optional (an omitted one is passed to C++ as its
-    default value; None as mx::None{})."""
-    params = tuple(params)
-    MODULES.setdefault(module, {})[name] = ModuleFunction(
-        module, name, params, returns, cpp, header, len(params) - len(defaults), tuple(defaults), pure)
+def register(module: str, name: str, sig: str, returns: Result, cpp: str, header: str, pure: bool = True):
+    """Declares one module function: `sig` as in CPython (`x: float, base: float = None`);
+    an omitted optional argument is passed to C++ as its default (None as mx::None{})."""
+    MODULES.setdefault(module, {})[name] = declaration(module, name, sig, returns, cpp, header, pure=pure)
 
 
 def constant(module: str, name: str, value: Any):
@@ -100,25 +115,24 @@ TYPES: Dict[str, OpaqueType] = {}
 
 
 def opaque(name: str, ctype: str, header: str) -> Prim:
-    """Declares an opaque type; returns its static type for signatures."""
+    """Declares an opaque type; its name becomes a type spec. Returns its static type."""
     TYPES[name] = OpaqueType(name, ctype, header, {})
-    return Prim(name)
+    return declare(name)
 
 
-def attribute(type_name: str, name: str, returns: Type, cpp: str):
+def attribute(type_name: str, name: str, returns: Result, cpp: str):
     """Declares a read-only attribute of an opaque type (computed by cpp(self, loc))."""
     t = TYPES[type_name]
-    t.attrs[name] = ModuleFunction(type_name, name, (("self", GENERIC),), returns, cpp, t.header)
+    t.attrs[name] = declaration(type_name, name, "", returns, cpp, t.header, receiver=True)
 
 
-def method(type_name: str, name: str, params, returns: Result, cpp: str,
-           defaults: Tuple[Any, ...] = (), pure: bool = True, varargs: bool = False):
+def method(type_name: str, name: str, sig: str, returns: Result, cpp: str, pure: bool = True,
+           varargs: bool = False):
     """Declares a method of an opaque type: called in C++ as cpp(self, args..., loc);
-    `params` excludes self. A `__len__` method makes len(x) work."""
+    `sig` excludes self. A `__len__` method makes len(x) work."""
     t = TYPES[type_name]
-    params = (("self", GENERIC),) + tuple(params)
-    t.methods[name] = ModuleFunction(type_name, name, params, returns, cpp, t.header,
-                                     len(params) - len(defaults), tuple(defaults), pure, varargs=varargs)
+    t.methods[name] = declaration(type_name, name, sig, returns, cpp, t.header, pure=pure, varargs=varargs,
+                                  receiver=True)
 
 
 def lookup(module: str, name: str) -> Optional[ModuleFunction]:
@@ -161,69 +175,62 @@ def _is_number_list(t: Type) -> bool:
 _M = "matx_nb/mod/math.h"
 
 
-def _float_fn(name: str, nargs: int = 1):
-    names = ("x", "y", "z")[:nargs]
-    register("math", name, [(n, FLOAT) for n in names], FLOAT, f"mx::pymod::math_{name}", _M)
+def _math(name: str, sig: str, returns: Result):
+    register("math", name, sig, returns, f"mx::pymod::math_{name}", _M)
 
 
 for _n in ("sqrt", "exp", "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan",
            "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "fabs", "log1p", "expm1",
            "erf", "erfc", "cbrt", "degrees", "radians"):
-    _float_fn(_n)
-for _n in ("atan2", "pow", "fmod", "copysign", "hypot"):
-    _float_fn(_n, 2)
-register("math", "log", [("x", FLOAT), ("base", FLOAT)], FLOAT, "mx::pymod::math_log", _M,
-         defaults=(None,))
+    _math(_n, "x: float, /", "float")
+_math("atan2", "y: float, x: float, /", "float")
+for _n in ("pow", "fmod", "copysign", "hypot"):
+    _math(_n, "x: float, y: float, /", "float")
+_math("log", "x: float, base: float = None, /", "float")
 for _n in ("floor", "ceil", "trunc"):
-    register("math", _n, [("x", GENERIC)], _one_of(INT, BOOL, FLOAT, result=INT), f"mx::pymod::math_{_n}", _M)
+    _math(_n, "x: generic, /", _one_of(INT, BOOL, FLOAT, result=INT))
 for _n in ("isnan", "isinf", "isfinite"):
-    register("math", _n, [("x", FLOAT)], BOOL, f"mx::pymod::math_{_n}", _M)
+    _math(_n, "x: float, /", "bool")
 for _n in ("gcd", "lcm"):
-    register("math", _n, [("a", INT), ("b", INT)], INT, f"mx::pymod::math_{_n}", _M)
+    _math(_n, "a: int, b: int, /", "int")
 for _n in ("factorial", "isqrt"):
-    register("math", _n, [("n", INT)], INT, f"mx::pymod::math_{_n}", _M)
-register("math", "comb", [("n", INT), ("k", INT)], INT, "mx::pymod::math_comb", _M)
-register("math", "perm", [("n", INT), ("k", GENERIC)], lambda ts: INT if ts[1] in (INT, BOOL, NONE) else None,
-         "mx::pymod::math_perm", _M, defaults=(None,))
-register("math", "isclose", [("a", FLOAT), ("b", FLOAT), ("rel_tol", FLOAT), ("abs_tol", FLOAT)], BOOL,
-         "mx::pymod::math_isclose", _M, defaults=(1e-09, 0.0))
-register("math", "prod", [("iterable", GENERIC), ("start", GENERIC)],
-         lambda ts: None if not _is_number_list(ts[0]) or ts[1] not in (INT, BOOL, FLOAT, NONE) else
-         FLOAT if FLOAT in (resolve(ts[0].elem), ts[1]) else INT,
-         "mx::pymod::math_prod", _M, defaults=(None,))
-register("math", "fsum", [("iterable", GENERIC)], lambda ts: FLOAT if _is_number_list(ts[0]) else None,
-         "mx::pymod::math_fsum", _M)
-import math as _math  # noqa: E402
+    _math(_n, "n: int, /", "int")
+_math("comb", "n: int, k: int, /", "int")
+_math("perm", "n: int, k: generic = None, /", lambda ts: INT if ts[1] in (INT, BOOL, NONE) else None)
+_math("isclose", "a: float, b: float, *, rel_tol: float = 1e-09, abs_tol: float = 0.0", "bool")
+_math("prod", "iterable: generic, /, *, start: generic = None",
+      lambda ts: None if not _is_number_list(ts[0]) or ts[1] not in (INT, BOOL, FLOAT, NONE) else
+      FLOAT if FLOAT in (resolve(ts[0].elem), ts[1]) else INT)
+_math("fsum", "seq: generic, /", lambda ts: FLOAT if _is_number_list(ts[0]) else None)
+import math as _math_values  # noqa: E402
 
 for _n in ("pi", "e", "tau", "inf", "nan"):
-    constant("math", _n, getattr(_math, _n))
+    constant("math", _n, getattr(_math_values, _n))
 
 # ---- random (one process-wide generator; not Python's own) ---------------------------
 _R = "matx_nb/mod/random.h"
 
 
-def _random(name: str, params, returns: Result, defaults=()):
-    register("random", name, params, returns, f"mx::pymod::random_{name}", _R, defaults=defaults, pure=False)
+def _random(name: str, sig: str, returns: Result):
+    register("random", name, sig, returns, f"mx::pymod::random_{name}", _R, pure=False)
 
 
-_random("seed", [("a", GENERIC)], _one_of(INT, BOOL, NONE, result=NONE), defaults=(None,))
-_random("random", [], FLOAT)
-_random("uniform", [("a", FLOAT), ("b", FLOAT)], FLOAT)
-_random("gauss", [("mu", FLOAT), ("sigma", FLOAT)], FLOAT, defaults=(0.0, 1.0))
-_random("randint", [("a", INT), ("b", INT)], INT)
-_random("randrange", [("start", INT), ("stop", GENERIC), ("step", INT)],
-        lambda ts: INT if ts[1] in (INT, BOOL, NONE) else None, defaults=(None, 1))
-_random("getrandbits", [("k", INT)], INT)
-_random("choice", [("seq", GENERIC)], lambda ts: STR if ts[0] == STR else _list_elem(ts))
-_random("shuffle", [("x", GENERIC)], lambda ts: NONE if isinstance(resolve(ts[0]), ListType) else None)
-_random("sample", [("population", GENERIC), ("k", INT)],
-        lambda ts: ts[0] if isinstance(resolve(ts[0]), ListType) else None)
+_random("seed", "a: generic = None", _one_of(INT, BOOL, NONE, result=NONE))
+_random("random", "", "float")
+_random("uniform", "a: float, b: float", "float")
+_random("gauss", "mu: float = 0.0, sigma: float = 1.0", "float")
+_random("randint", "a: int, b: int", "int")
+_random("randrange", "start: int, stop: generic = None, step: int = 1",
+        lambda ts: INT if ts[1] in (INT, BOOL, NONE) else None)
+_random("getrandbits", "k: int, /", "int")
+_random("choice", "seq: generic", lambda ts: STR if ts[0] == STR else _list_elem(ts))
+_random("shuffle", "x: generic", lambda ts: NONE if isinstance(resolve(ts[0]), ListType) else None)
+_random("sample", "population: generic, k: int", lambda ts: ts[0] if isinstance(resolve(ts[0]), ListType) else None)
 
 # ---- time -------------------------------------------------------------------------
-for _n in ("time", "perf_counter", "monotonic"):
-    register("time", _n, [], FLOAT, f"mx::pymod::time_{_n}", "matx_nb/mod/time.h", pure=False)
-register("time", "time_ns", [], INT, "mx::pymod::time_time_ns", "matx_nb/mod/time.h", pure=False)
-register("time", "sleep", [("secs", FLOAT)], NONE, "mx::pymod::time_sleep", "matx_nb/mod/time.h", pure=False)
+for _n, _sig, _rt in (("time", "", "float"), ("perf_counter", "", "float"), ("monotonic", "", "float"),
+                      ("time_ns", "", "int"), ("sleep", "secs: float, /", "None")):
+    register("time", _n, _sig, _rt, f"mx::pymod::time_{_n}", "matx_nb/mod/time.h", pure=False)
 
 
 # ---- json -------------------------------------------------------------------------
@@ -250,35 +257,31 @@ def _dumps_result(ts: List[Type]) -> Optional[Type]:
 
 
 _J = "matx_nb/mod/json.h"
-register("json", "dumps", [("obj", GENERIC), ("indent", GENERIC), ("sort_keys", BOOL), ("ensure_ascii", BOOL),
-                           ("separators", GENERIC)], _dumps_result, "mx::pymod::json_dumps", _J,
-         defaults=(None, False, True, None))
-register("json", "loads", [("s", GENERIC)], _one_of(STR, BYTES, result=ANY), "mx::pymod::json_loads", _J)
+register("json", "dumps", "obj: generic, *, indent: generic = None, sort_keys: bool = False, "
+         "ensure_ascii: bool = True, separators: generic = None", _dumps_result, "mx::pymod::json_dumps", _J)
+register("json", "loads", "s: generic", _one_of(STR, BYTES, result=ANY), "mx::pymod::json_loads", _J)
 
 # ---- base64 -----------------------------------------------------------------------
 _B = "matx_nb/mod/base64.h"
-_str_or_bytes = _one_of(STR, BYTES, result=BYTES)
-register("base64", "b64encode", [("s", BYTES), ("altchars", GENERIC)],
-         lambda ts: BYTES if ts[1] in (BYTES, NONE) else None, "mx::pymod::base64_b64encode", _B, defaults=(None,))
-register("base64", "b64decode", [("s", GENERIC), ("altchars", GENERIC), ("validate", BOOL)],
+register("base64", "b64encode", "s: bytes, altchars: generic = None",
+         lambda ts: BYTES if ts[1] in (BYTES, NONE) else None, "mx::pymod::base64_b64encode", _B)
+register("base64", "b64decode", "s: generic, altchars: generic = None, validate: bool = False",
          lambda ts: BYTES if ts[0] in (STR, BYTES) and ts[1] in (STR, BYTES, NONE) else None,
-         "mx::pymod::base64_b64decode", _B, defaults=(None, False))
+         "mx::pymod::base64_b64decode", _B)
 for _n in ("standard_b64encode", "urlsafe_b64encode"):
-    register("base64", _n, [("s", BYTES)], BYTES, f"mx::pymod::base64_{_n}", _B)
+    register("base64", _n, "s: bytes", "bytes", f"mx::pymod::base64_{_n}", _B)
 for _n in ("standard_b64decode", "urlsafe_b64decode"):
-    register("base64", _n, [("s", GENERIC)], _str_or_bytes, f"mx::pymod::base64_{_n}", _B)
+    register("base64", _n, "s: generic", _one_of(STR, BYTES, result=BYTES), f"mx::pymod::base64_{_n}", _B)
 
 # ---- unicodedata (tables generated from CPython's unicodedata) ----------------------
 _U = "matx_nb/mod/unicodedata.h"
-register("unicodedata", "normalize", [("form", STR), ("unistr", STR)], STR, "mx::pymod::unicodedata_normalize", _U)
-register("unicodedata", "is_normalized", [("form", STR), ("unistr", STR)], BOOL,
-         "mx::pymod::unicodedata_is_normalized", _U)
-register("unicodedata", "category", [("chr", STR)], STR, "mx::pymod::unicodedata_category", _U)
-register("unicodedata", "combining", [("chr", STR)], INT, "mx::pymod::unicodedata_combining", _U)
+for _n, _sig, _rt in (("normalize", "form: str, unistr: str, /", "str"),
+                      ("is_normalized", "form: str, unistr: str, /", "bool"),
+                      ("category", "chr: str, /", "str"), ("combining", "chr: str, /", "int")):
+    register("unicodedata", _n, _sig, _rt, f"mx::pymod::unicodedata_{_n}", _U)
 for _n in ("decimal", "digit"):
-    register("unicodedata", _n, [("chr", STR), ("default", GENERIC)],
-             lambda ts: INT if ts[1] in (INT, BOOL, NONE) else None, f"mx::pymod::unicodedata_{_n}", _U,
-             defaults=(None,))
+    register("unicodedata", _n, "chr: str, default: generic = None, /",
+             lambda ts: INT if ts[1] in (INT, BOOL, NONE) else None, f"mx::pymod::unicodedata_{_n}", _U)
 import unicodedata as _unicodedata  # noqa: E402
 
 constant("unicodedata", "unidata_version", _unicodedata.unidata_version)
@@ -291,9 +294,6 @@ LINK_FLAGS[_RE] = "-lpcre2-32"
 PATTERN = opaque("re.Pattern", "mx::pymod::RePattern", _RE)
 MATCH = opaque("re.Match", "mx::pymod::ReMatch", _RE)
 REGEX = opaque("Regex", "mx::pymod::Regex", _RE)
-from .types import ListType as _L, TupleType as _T, DictType as _D  # noqa: E402
-
-_STRS = _L(STR)
 
 
 def _check_pattern(consts, flags_at: Optional[int]):
@@ -309,79 +309,71 @@ def _check_pattern(consts, flags_at: Optional[int]):
         return (0, f"bad regular expression {pat!r}: {err}"), None
 
 
-def _re_fn(name: str, params, returns: Result, defaults=(), findall=False):
-    flags_at = [p[0] for p in params].index("flags")
-    cpp = f"mx::pymod::re_{name}"
+def _re_fn(name: str, sig: str, returns: str, findall=False):
+    """A function of re: the pattern (a str or an re.Pattern) first, flags among the rest."""
+    register("re", name, "pattern: generic, " + sig, returns, f"mx::pymod::re_{name}", _RE)
+    mf = MODULES["re"][name]
+    flags_at = [p.name for p in mf.params].index("flags")
+    rt = spec_type(returns)
 
     def refine(ts, consts):
         err, groups = _check_pattern(consts, flags_at)
         if err:
             return None, None, err
-        rt = returns(ts) if callable(returns) else returns
-        if findall and rt is not None and groups is not None and groups >= 2:
-            return _L(_T(tuple([STR] * groups))), f"mx::pymod::re_findall_n<{groups}>", None
-        return rt, cpp, None
+        if findall and groups is not None and groups >= 2:
+            return ListType(TupleType(tuple([STR] * groups))), f"mx::pymod::re_findall_n<{groups}>", None
+        return rt, mf.cpp, None
 
-    def rule(ts):  # the pattern: str or re.Pattern
-        if ts[0] not in (STR, PATTERN):
-            return None
-        return returns(ts) if callable(returns) else returns
-
-    register("re", name, params, rule, cpp, _RE, defaults=defaults)
-    MODULES["re"][name] = _dc.replace(MODULES["re"][name], refine=refine)
+    MODULES["re"][name] = _dc.replace(mf, returns=lambda ts: rt if ts[0] in (STR, PATTERN) else None,
+                                      refine=refine)
 
 
-_PS = ("pattern", GENERIC)
-_re_fn("compile", [_PS, ("flags", INT)], PATTERN, defaults=(0,))
+_re_fn("compile", "flags: int = 0", "re.Pattern")
 for _n in ("match", "search", "fullmatch"):
-    _re_fn(_n, [_PS, ("string", STR), ("flags", INT)], MATCH, defaults=(0,))
-_re_fn("findall", [_PS, ("string", STR), ("flags", INT)], _STRS, defaults=(0,), findall=True)
-_re_fn("finditer", [_PS, ("string", STR), ("flags", INT)], _L(MATCH), defaults=(0,))
-_re_fn("split", [_PS, ("string", STR), ("maxsplit", INT), ("flags", INT)], _STRS, defaults=(0, 0))
-_re_fn("sub", [_PS, ("repl", STR), ("string", STR), ("count", INT), ("flags", INT)], STR, defaults=(0, 0))
-_re_fn("subn", [_PS, ("repl", STR), ("string", STR), ("count", INT), ("flags", INT)], _T((STR, INT)),
-       defaults=(0, 0))
-register("re", "escape", [("pattern", STR)], STR, "mx::pymod::re_escape", _RE)
+    _re_fn(_n, "string: str, flags: int = 0", "re.Match")
+_re_fn("findall", "string: str, flags: int = 0", "List[str]", findall=True)
+_re_fn("finditer", "string: str, flags: int = 0", "List[re.Match]")
+_re_fn("split", "string: str, maxsplit: int = 0, flags: int = 0", "List[str]")
+_re_fn("sub", "repl: str, string: str, count: int = 0, flags: int = 0", "str")
+_re_fn("subn", "repl: str, string: str, count: int = 0, flags: int = 0", "Tuple[str, int]")
+register("re", "escape", "pattern: str", "str", "mx::pymod::re_escape", _RE)
 # re's flag values (re.RegexFlag), spelled out so importing this registry does not import re.
 for _n, _v in (("I", 2), ("IGNORECASE", 2), ("M", 8), ("MULTILINE", 8), ("S", 16), ("DOTALL", 16),
                ("X", 64), ("VERBOSE", 64), ("A", 256), ("ASCII", 256), ("U", 32), ("UNICODE", 32),
                ("NOFLAG", 0)):
     constant("re", _n, _v)
 
-_ENDPOS = lambda rt: lambda ts: rt if ts[3] in (INT, BOOL, NONE) else None  # noqa: E731
-for _n in ("match", "search", "fullmatch"):
-    method("re.Pattern", _n, [("string", STR), ("pos", INT), ("endpos", GENERIC)], _ENDPOS(MATCH),
-           f"mx::pymod::re_pattern_{_n}", defaults=(0, None))
-method("re.Pattern", "findall", [("string", STR)], _STRS, "mx::pymod::re_pattern_findall")
-method("re.Pattern", "finditer", [("string", STR)], _L(MATCH), "mx::pymod::re_pattern_finditer")
-method("re.Pattern", "split", [("string", STR), ("maxsplit", INT)], _STRS, "mx::pymod::re_pattern_split",
-       defaults=(0,))
-method("re.Pattern", "sub", [("repl", STR), ("string", STR), ("count", INT)], STR, "mx::pymod::re_pattern_sub",
-       defaults=(0,))
-method("re.Pattern", "subn", [("repl", STR), ("string", STR), ("count", INT)], _T((STR, INT)),
-       "mx::pymod::re_pattern_subn", defaults=(0,))
 
-_GROUP = lambda rt: lambda ts: rt if ts[1] in (INT, BOOL, STR, NONE) else None  # noqa: E731
-method("re.Match", "group", [("group", GENERIC)], _GROUP(STR), "mx::pymod::re_match_group", defaults=(None,))
-method("re.Match", "start", [("group", GENERIC)], _GROUP(INT), "mx::pymod::re_match_start", defaults=(None,))
-method("re.Match", "end", [("group", GENERIC)], _GROUP(INT), "mx::pymod::re_match_end", defaults=(None,))
-method("re.Match", "span", [("group", GENERIC)], _GROUP(_T((INT, INT))), "mx::pymod::re_match_span",
-       defaults=(None,))
-_DEFAULT = lambda rt: lambda ts: rt if ts[1] in (STR, NONE) else None  # noqa: E731
-method("re.Match", "groups", [("default", GENERIC)], _DEFAULT(_STRS), "mx::pymod::re_match_groups",
-       defaults=(None,))
-method("re.Match", "groupdict", [("default", GENERIC)], _DEFAULT(_D(STR, STR)), "mx::pymod::re_match_groupdict",
-       defaults=(None,))
+def _when(at: int, accepted: Tuple[Type, ...], result: str):
+    """A result rule: `result` when argument `at` (self is 0) has one of the accepted types."""
+    rt = spec_type(result)
+    return lambda ts: rt if ts[at] in accepted else None
+
+
+for _n in ("match", "search", "fullmatch"):
+    method("re.Pattern", _n, "string: str, pos: int = 0, endpos: generic = None",
+           _when(3, (INT, BOOL, NONE), "re.Match"), f"mx::pymod::re_pattern_{_n}")
+method("re.Pattern", "findall", "string: str", "List[str]", "mx::pymod::re_pattern_findall")
+method("re.Pattern", "finditer", "string: str", "List[re.Match]", "mx::pymod::re_pattern_finditer")
+method("re.Pattern", "split", "string: str, maxsplit: int = 0", "List[str]", "mx::pymod::re_pattern_split")
+method("re.Pattern", "sub", "repl: str, string: str, count: int = 0", "str", "mx::pymod::re_pattern_sub")
+method("re.Pattern", "subn", "repl: str, string: str, count: int = 0", "Tuple[str, int]",
+       "mx::pymod::re_pattern_subn")
+
+for _n, _rt in (("group", "str"), ("start", "int"), ("end", "int"), ("span", "Tuple[int, int]")):
+    method("re.Match", _n, "group: generic = None", _when(1, (INT, BOOL, STR, NONE), _rt),
+           f"mx::pymod::re_match_{_n}")
+for _n, _rt in (("groups", "List[str]"), ("groupdict", "Dict[str, str]")):
+    method("re.Match", _n, "default: generic = None", _when(1, (STR, NONE), _rt), f"mx::pymod::re_match_{_n}")
 
 for _mod in ("matx_nb", "matx_nb.regex"):
-    register(_mod, "Regex", [("pattern", STR), ("ignore_case", BOOL), ("dotall", BOOL), ("extended", BOOL),
-                             ("anchored", BOOL), ("ucp", BOOL)], REGEX, "mx::pymod::regex_new", _RE,
-             defaults=(False, False, False, False, True))
-method("Regex", "split", [("input", STR), ("offset", INT)], _STRS, "mx::pymod::regex_split", defaults=(0,))
-method("Regex", "replace", [("input", STR), ("repl", STR), ("offset", INT)], STR, "mx::pymod::regex_replace",
-       defaults=(0,))
-method("Regex", "match", [("input", STR), ("offset", INT)], _T((_STRS, _D(STR, STR))), "mx::pymod::regex_match",
-       defaults=(0,))
+    register(_mod, "Regex", "pattern: str, ignore_case: bool = False, dotall: bool = False, "
+             "extended: bool = False, anchored: bool = False, ucp: bool = True", "Regex",
+             "mx::pymod::regex_new", _RE)
+method("Regex", "split", "input: str, offset: int = 0", "List[str]", "mx::pymod::regex_split")
+method("Regex", "replace", "input: str, repl: str, offset: int = 0", "str", "mx::pymod::regex_replace")
+method("Regex", "match", "input: str, offset: int = 0", "Tuple[List[str], Dict[str, str]]",
+       "mx::pymod::regex_match")
 
 
 def constant_args(mf: ModuleFunction, slots) -> List[Any]:
@@ -392,7 +384,7 @@ def constant_args(mf: ModuleFunction, slots) -> List[Any]:
     out = []
     for i, a in enumerate(slots):
         if a is None:
-            out.append(mf.defaults[i - mf.n_required] if i >= mf.n_required else NOT_CONST)
+            out.append(NOT_CONST if mf.params[i].required else mf.params[i].default)
         else:
             out.append(_const_expr(a, ir))
     return out
@@ -419,15 +411,15 @@ def with_callee(mf: ModuleFunction, cpp: str) -> ModuleFunction:
 # Owned by the builtins/compat work; matx.List()/Dict()/Set()/Tuple() calls are
 # handled by the checker (checker.COMPAT_CONSTRUCTORS).
 _MATX = "matx_nb/mod/matx.h"
-register("matx_nb", "serialize", [("obj", GENERIC)], STR, "mx::pymod::matx_serialize", _MATX)
-register("matx_nb", "deserialize", [("s", STR)], ANY, "mx::pymod::matx_deserialize", _MATX)
+register("matx_nb", "serialize", "obj: generic", "str", "mx::pymod::matx_serialize", _MATX)
+register("matx_nb", "deserialize", "s: str", "any", "mx::pymod::matx_deserialize", _MATX)
 
 # ---- matx_nb.NDArray (runtime/include/matx_nb/ndarray.h, mod/ndarray.h) -----------------
 # The annotation `NDArray` / `matx.NDArray` is this opaque type (frontend._PRIMS);
 # arrays cross the Python boundary through DLPack without a copy.
 _ND = "matx_nb/mod/ndarray.h"
 NDARRAY = opaque("NDArray", "mx::NDArray", _ND)
-_INTS = _L(INT)
+_INTS = ListType(INT)
 
 
 def _nd_data(t: Type) -> bool:
@@ -444,12 +436,13 @@ def _nd_new(ts: List[Type]) -> Optional[Type]:
 
 
 for _mod in ("matx_nb", "matx_nb.ndarray"):
-    register(_mod, "NDArray", [("data", GENERIC), ("shape", GENERIC), ("dtype", GENERIC)], _nd_new,
-             "mx::pymod::ndarray_new", _ND, defaults=(None, None))
-register("matx_nb", "Device", [("name", STR)], STR, "mx::pymod::device_new", _ND)
+    register(_mod, "NDArray", "data: generic, shape: generic = None, dtype: generic = None", _nd_new,
+             "mx::pymod::ndarray_new", _ND)
+register("matx_nb", "Device", "name: str", "str", "mx::pymod::device_new", _ND)
 # numpy's attributes (a.shape, a.ndim...) and MATXScript's methods (a.shape(),
 # a.ndim()) are both there; shape and strides are lists, as on the Python side.
-for _n, _rt in (("shape", _INTS), ("strides", _INTS), ("dtype", STR), ("ndim", INT), ("size", INT)):
+for _n, _rt in (("shape", "List[int]"), ("strides", "List[int]"), ("dtype", "str"), ("ndim", "int"),
+                ("size", "int")):
     attribute("NDArray", _n, _rt, f"mx::pymod::ndarray_{_n}")
 _NUM_OR_ND = (INT, FLOAT, BOOL, NDARRAY, ANY)
 
@@ -462,24 +455,25 @@ def _nd_shape_arg(t: Type) -> bool:
     return t in (_INTS, INT)
 
 
-for _n, _rt in (("shape", _INTS), ("strides", _INTS), ("dtype", STR), ("ndim", INT), ("size", INT),
-                ("device", STR), ("is_contiguous", BOOL), ("contiguous", NDARRAY), ("tolist", ANY)):
-    method("NDArray", _n, [], _rt, f"mx::pymod::ndarray_{_n}")
-method("NDArray", "reshape", [("shape", GENERIC)], lambda ts: NDARRAY if _nd_shape_arg(ts[1]) else None,
+for _n, _rt in (("shape", "List[int]"), ("strides", "List[int]"), ("dtype", "str"), ("ndim", "int"),
+                ("size", "int"), ("device", "str"), ("is_contiguous", "bool"), ("contiguous", "NDArray"),
+                ("tolist", "any")):
+    method("NDArray", _n, "", _rt, f"mx::pymod::ndarray_{_n}")
+method("NDArray", "reshape", "shape: generic", lambda ts: NDARRAY if _nd_shape_arg(ts[1]) else None,
        "mx::pymod::ndarray_reshape", varargs=True)
-method("NDArray", "__len__", [], INT, "mx::pymod::ndarray_len")
+method("NDArray", "__len__", "", "int", "mx::pymod::ndarray_len")
 # nd.torch() / nd.numpy() in compiled code: the array itself (it reaches Python as a
 # matx_nb.NDArray, whose .torch() / .numpy() share its memory).
 for _n in ("torch", "numpy", "asnumpy"):
-    method("NDArray", _n, [], NDARRAY, "mx::pymod::ndarray_self")
-method("NDArray", "astype", [("dtype", STR)], NDARRAY, "mx::pymod::ndarray_astype")
-method("NDArray", "get", [("index", GENERIC)], lambda ts: ANY if ts[1] in (INT, BOOL, _INTS) else None,
+    method("NDArray", _n, "", "NDArray", "mx::pymod::ndarray_self")
+method("NDArray", "astype", "dtype: str", "NDArray", "mx::pymod::ndarray_astype")
+method("NDArray", "get", "index: generic", lambda ts: ANY if ts[1] in (INT, BOOL, _INTS) else None,
        "mx::pymod::ndarray_get")
-method("NDArray", "set", [("index", GENERIC), ("value", GENERIC)],
+method("NDArray", "set", "index: generic, value: generic",
        lambda ts: NONE if ts[1] in (INT, _INTS) and ts[2] in _NUM_OR_ND else None,
        "mx::pymod::ndarray_set", pure=False)
 for _n in ("add", "sub", "mul", "truediv"):
-    method("NDArray", _n, [("other", GENERIC)], lambda ts: NDARRAY if ts[1] in _NUM_OR_ND else None,
+    method("NDArray", _n, "other: generic", lambda ts: NDARRAY if ts[1] in _NUM_OR_ND else None,
            f"mx::pymod::ndarray_{_n}")
 
 
@@ -491,51 +485,47 @@ _V = "matx_nb/mod/vision.h"
 LINK_FLAGS[_V] = "-lopencv_imgcodecs -lopencv_imgproc -lopencv_core"
 OBJECTS[_V] = "vision"
 VISION_KERNELS = "matx_nb.vision._kernels"
-_NDS, _IL, _FL, _BL = _L(NDARRAY), _L(INT), _L(FLOAT), _L(BOOL)
 
 
-def _vk(name: str, params, returns: Type, pure: bool = True, op: bool = True):
+def _vk(name: str, sig: str, returns: str, pure: bool = True, op: bool = True):
     """A kernel; `op` (the default): its last parameter is the calling op's name."""
-    register(VISION_KERNELS, name, list(params) + ([("op", STR)] if op else []), returns,
+    register(VISION_KERNELS, name, sig + (", op: str" if op and sig else "op: str" if op else ""), returns,
              f"mx::vision::{name}", _V, pure=pure)
 
 
-_vk("imdecode", [("bufs", _L(BYTES)), ("fmt", STR)], _NDS)
-_vk("imdecode_noexc", [("bufs", _L(BYTES)), ("fmt", STR)], _T((_NDS, _BL)))
-_vk("imencode", [("imgs", _NDS), ("fmt", STR), ("quality", INT), ("optimized", BOOL)], _L(BYTES))
-_vk("imencode_noexc", [("imgs", _NDS), ("fmt", STR), ("quality", INT), ("optimized", BOOL)],
-    _T((_L(BYTES), _BL)))
-_vk("resize", [("imgs", _NDS), ("hs", _IL), ("ws", _IL), ("interp", STR)], _NDS)
-_vk("crop", [("imgs", _NDS), ("xs", _IL), ("ys", _IL), ("ws", _IL), ("hs", _IL)], _NDS)
-_vk("crop_resize", [("imgs", _NDS), ("xs", _IL), ("ys", _IL), ("ws", _IL), ("hs", _IL), ("out_h", INT),
-                    ("out_w", INT), ("interp", STR)], _NDS)
-_vk("flip", [("imgs", _NDS), ("codes", _IL)], _NDS)
-_vk("pad", [("imgs", _NDS), ("tops", _IL), ("bottoms", _IL), ("lefts", _IL), ("rights", _IL),
-            ("border", STR), ("value", _FL)], _NDS)
+_IMGS, _IL, _FL = "imgs: List[NDArray]", "List[int]", "List[float]"
+_vk("imdecode", "bufs: List[bytes], fmt: str", "List[NDArray]")
+_vk("imdecode_noexc", "bufs: List[bytes], fmt: str", "Tuple[List[NDArray], List[bool]]")
+_vk("imencode", f"{_IMGS}, fmt: str, quality: int, optimized: bool", "List[bytes]")
+_vk("imencode_noexc", f"{_IMGS}, fmt: str, quality: int, optimized: bool", "Tuple[List[bytes], List[bool]]")
+_vk("resize", f"{_IMGS}, hs: {_IL}, ws: {_IL}, interp: str", "List[NDArray]")
+_vk("crop", f"{_IMGS}, xs: {_IL}, ys: {_IL}, ws: {_IL}, hs: {_IL}", "List[NDArray]")
+_vk("crop_resize", f"{_IMGS}, xs: {_IL}, ys: {_IL}, ws: {_IL}, hs: {_IL}, out_h: int, out_w: int, interp: str",
+    "List[NDArray]")
+_vk("flip", f"{_IMGS}, codes: {_IL}", "List[NDArray]")
+_vk("pad", f"{_IMGS}, tops: {_IL}, bottoms: {_IL}, lefts: {_IL}, rights: {_IL}, border: str, value: {_FL}",
+    "List[NDArray]")
 for _w in ("warp_affine", "warp_perspective"):
-    _vk(_w, [("imgs", _NDS), ("mats", _L(_FL)), ("hs", _IL), ("ws", _IL), ("interp", STR), ("border", STR),
-             ("value", _FL)], _NDS)
-_vk("rotation_matrix", [("cx", FLOAT), ("cy", FLOAT), ("angle", FLOAT), ("scale", FLOAT)], _FL, op=False)
-_vk("cvt_color", [("imgs", _NDS), ("code", STR)], _NDS)
-_vk("normalize", [("imgs", _NDS), ("mean", _FL), ("std", _FL), ("dtype", STR), ("shift", FLOAT),
-                  ("scale", FLOAT)], _NDS)
-_vk("transpose_normalize", [("imgs", _NDS), ("mean", _FL), ("std", _FL), ("in_layout", STR),
-                            ("out_layout", STR), ("dtype", STR), ("shift", FLOAT), ("scale", FLOAT)], NDARRAY)
-_vk("cast", [("imgs", _NDS), ("dtype", STR), ("alpha", FLOAT), ("beta", FLOAT)], _NDS)
-_vk("stack", [("imgs", _NDS)], NDARRAY)
-_vk("transpose", [("batch", NDARRAY), ("in_layout", STR), ("out_layout", STR)], NDARRAY)
-_vk("find_contours", [("img", NDARRAY), ("mode", STR), ("method", STR)], _NDS)
-_vk("arc_length", [("curve", NDARRAY), ("closed", BOOL)], FLOAT)
-_vk("approx_poly_dp", [("curve", NDARRAY), ("epsilon", FLOAT), ("closed", BOOL)], NDARRAY)
-_vk("min_area_rect", [("points", NDARRAY)], _FL)
-_vk("box_points", [("rect", _FL)], NDARRAY)
-_vk("fill_poly", [("img", NDARRAY), ("polys", _NDS), ("color", _FL)], NDARRAY)
-_vk("estimate_affine_partial_2d", [("from_", NDARRAY), ("to", NDARRAY)], _T((_FL, _BL)))
-_vk("resize_target", [("ih", INT), ("iw", INT), ("h", INT), ("w", INT), ("max_size", INT), ("mode", STR)],
-    _T((INT, INT)), op=False)
-_vk("eval_chain", [("bufs", _L(BYTES)), ("fmt", STR), ("h", INT), ("w", INT), ("max_size", INT), ("interp", STR),
-                   ("mode", STR), ("crop_h", INT), ("crop_w", INT), ("mean", _FL), ("std", _FL),
-                   ("in_layout", STR), ("out_layout", STR), ("dtype", STR), ("shift", FLOAT), ("scale", FLOAT)],
-    _NDS)
-_vk("set_num_threads", [("n", INT)], NONE, pure=False, op=False)
-_vk("get_num_threads", [], INT, pure=False, op=False)
+    _vk(_w, f"{_IMGS}, mats: List[{_FL}], hs: {_IL}, ws: {_IL}, interp: str, border: str, value: {_FL}",
+        "List[NDArray]")
+_vk("rotation_matrix", "cx: float, cy: float, angle: float, scale: float", _FL, op=False)
+_vk("cvt_color", f"{_IMGS}, code: str", "List[NDArray]")
+_vk("normalize", f"{_IMGS}, mean: {_FL}, std: {_FL}, dtype: str, shift: float, scale: float", "List[NDArray]")
+_vk("transpose_normalize", f"{_IMGS}, mean: {_FL}, std: {_FL}, in_layout: str, out_layout: str, dtype: str, "
+    "shift: float, scale: float", "NDArray")
+_vk("cast", f"{_IMGS}, dtype: str, alpha: float, beta: float", "List[NDArray]")
+_vk("stack", _IMGS, "NDArray")
+_vk("transpose", "batch: NDArray, in_layout: str, out_layout: str", "NDArray")
+_vk("find_contours", "img: NDArray, mode: str, method: str", "List[NDArray]")
+_vk("arc_length", "curve: NDArray, closed: bool", "float")
+_vk("approx_poly_dp", "curve: NDArray, epsilon: float, closed: bool", "NDArray")
+_vk("min_area_rect", "points: NDArray", _FL)
+_vk("box_points", f"rect: {_FL}", "NDArray")
+_vk("fill_poly", f"img: NDArray, polys: List[NDArray], color: {_FL}", "NDArray")
+_vk("estimate_affine_partial_2d", "from_: NDArray, to: NDArray", f"Tuple[{_FL}, List[bool]]")
+_vk("resize_target", "ih: int, iw: int, h: int, w: int, max_size: int, mode: str", "Tuple[int, int]", op=False)
+_vk("eval_chain", f"bufs: List[bytes], fmt: str, h: int, w: int, max_size: int, interp: str, mode: str, "
+    f"crop_h: int, crop_w: int, mean: {_FL}, std: {_FL}, in_layout: str, out_layout: str, dtype: str, "
+    "shift: float, scale: float", "List[NDArray]")
+_vk("set_num_threads", "n: int", "None", pure=False, op=False)
+_vk("get_num_threads", "", "int", pure=False, op=False)

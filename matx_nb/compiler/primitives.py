@@ -88,13 +88,28 @@ class Method:
 METHODS: Dict[Tuple[str, str], Method] = {}
 
 
+def _split_top(s: str):
+    """Splits at the commas outside brackets: 'a: Dict[str, int], b = (1, 2)' has two parts."""
+    out, depth, cur = [], 0, ""
+    for ch in s:
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        depth += ch in "[("
+        depth -= ch in "])"
+        cur += ch
+    out.append(cur)
+    return [x.strip() for x in out if x.strip()]
+
+
 def _params(sig: str) -> Tuple[Param, ...]:
     """'sep: str|None = None, maxsplit: int = -1' -> Params. A parameter after '*'
     may be given by keyword; '?' as a default means optional, positional only
     (the runtime has an overload without it)."""
     out = []
     keyword = False
-    for part in filter(None, (p.strip() for p in sig.split(","))):
+    for part in _split_top(sig):
         if part == "*":
             keyword = True
             continue
@@ -220,6 +235,40 @@ IN_PLACE_STR = frozenset(m.name for m in METHODS.values() if m.kind == "str" and
 
 
 @dataclass
+class Binding:
+    """A call's arguments matched to the declared parameters (bind)."""
+    slots: list               # per parameter: the argument given, or None (its default)
+    extra: list               # positional arguments beyond the parameters
+    errors: list              # (keyword node, message) for keywords that fit no parameter
+
+
+def bind(params: Tuple[Param, ...], args: list, keywords: list, what: str) -> Binding:
+    """Matches positional arguments, then keywords (nodes with .name and .value),
+    to parameters as CPython does. The one binding path of the declarations:
+    builtin methods (check/methods.py) and module functions (check/calls.py)."""
+    slots: list = [None] * len(params)
+    positional = [i for i, p in enumerate(params) if not p.kwonly]
+    for i, a in zip(positional, args):
+        slots[i] = a
+    errors = []
+    index = {p.name: i for i, p in enumerate(params)}
+    for kw in keywords:
+        i = index.get(kw.name)
+        if keywords and not any(p.keyword for p in params):
+            errors.append((kw, f"{what} takes no keyword arguments"))
+        elif i is not None and not params[i].keyword:
+            errors.append((kw, f"{what} got some positional-only arguments passed as keyword arguments: "
+                               f"'{kw.name}'"))
+        elif i is None:
+            errors.append((kw, f"{what} got an unexpected keyword argument '{kw.name}'"))
+        elif slots[i] is not None:
+            errors.append((kw, f"{what} got multiple values for argument '{kw.name}'"))
+        else:
+            slots[i] = kw.value
+    return Binding(slots, list(args[len(positional):]), errors)
+
+
+@dataclass
 class Env:
     """What T, K, V and Self stand for, for one receiver."""
     self_type: object
@@ -243,20 +292,6 @@ def parse_spec(spec: str, env: Env, prims: Dict[str, object], make: Dict[str, Ca
         raise ValueError(f"bad type spec {spec!r}")
     args = [parse_spec(a, env, prims, make) for a in _split_top(rest[:-1])]
     return make[head](args)
-
-
-def _split_top(s: str):
-    out, depth, cur = [], 0, ""
-    for ch in s:
-        if ch == "," and depth == 0:
-            out.append(cur)
-            cur = ""
-            continue
-        depth += ch == "["
-        depth -= ch == "]"
-        cur += ch
-    out.append(cur)
-    return [x.strip() for x in out if x.strip()]
 
 
 def spec_union(spec: str) -> Tuple[str, ...]:
@@ -310,12 +345,12 @@ class Function:
 FUNCTIONS: Dict[str, Function] = {}
 
 
-def _function_params(sig: str) -> Tuple[Tuple[Param, ...], bool]:
+def parse_signature(sig: str) -> Tuple[Tuple[Param, ...], bool]:
     """CPython's signature syntax: '/' ends the positional-only parameters, '*'
     (or '*args') starts the keyword-only ones. (params, variadic)."""
     out, variadic, kwonly = [], False, False
-    named = "/" not in [p.strip() for p in sig.split(",")]
-    for part in filter(None, (p.strip() for p in sig.split(","))):
+    named = "/" not in _split_top(sig)
+    for part in _split_top(sig):
         if part == "/":
             named = True
             continue
@@ -330,7 +365,7 @@ def _function_params(sig: str) -> Tuple[Tuple[Param, ...], bool]:
 
 def function(names: str, sig: str, result: str = "", *, cpp: Optional[str] = None, **flags) -> None:
     """Declares each of the space-separated builtin names with one signature."""
-    params, variadic = _function_params(sig)
+    params, variadic = parse_signature(sig)
     for name in names.split():
         FUNCTIONS[name] = Function(name, params, result, (cpp or name).format(name=name),
                                    variadic=variadic, **flags)

@@ -10,6 +10,7 @@ from .. import ir, modules, primitives
 from .builtin_calls import COMPAT_CONSTRUCTORS
 from ..kinds import MAGIC_BUILTINS, elem_type, kind_of
 from ..diagnostics import a_or_an
+from ..specs import GENERIC
 from ..types import (ANY, ERROR, is_error, NONE, AnyType, ClassType, FuncType, Prim, TupleType, Type, assignable,
                      resolve)
 from .common import BUILTINS, EXCEPTIONS, METHOD_KINDS, _is_super, ir_text, missing_arguments, too_many_positional
@@ -136,43 +137,36 @@ def call_module(chk, e: ir.Call, mf: modules.ModuleFunction, receiver: Optional[
     params = mf.params
     if mf.varargs:
         nd_rules.gather_varargs(chk, e, len(params) - (receiver is not None))
-    slots: List[Optional[ir.Expr]] = [None] * len(params)
     given = ([receiver] if receiver is not None else []) + list(e.args)
-    if len(given) > len(params):
-        chk.error(e.span, f"{what}() takes at most {len(params) - (receiver is not None)} argument"
-                           f"{'s' if len(params) != 1 else ''} but {len(e.args)} were given")
-    for i, a in enumerate(given[:len(params)]):
-        slots[i] = a
-    names = [p[0] for p in params]
-    for kw in e.keywords:
-        if kw.name not in names:
-            chk.error(kw.span, f"{what}() got an unexpected keyword argument '{kw.name}'")
-            hooks.expr(chk, kw.value)
-            continue
-        i = names.index(kw.name)
-        if slots[i] is not None:
-            chk.error(kw.span, f"{what}() got multiple values for argument '{kw.name}'")
-        slots[i] = kw.value
+    b = primitives.bind(params, given, e.keywords, what + "()")
+    slots = b.slots
+    if b.extra:
+        n = sum(1 for p in params if not p.kwonly) - (receiver is not None)
+        chk.error(e.span, f"{what}() takes at most {n} positional argument{'s' if n != 1 else ''} "
+                           f"but {len(e.args)} were given")
+    for kw, message in b.errors:
+        chk.error(kw.span, message)
+        hooks.expr(chk, kw.value)
     ts: List[Type] = []
     ok = True
-    for i, ((pname, pt), a) in enumerate(zip(params, slots)):
+    for p, pt, a in zip(params, mf.types, slots):
         if a is None:
-            if i < mf.n_required:
-                chk.error(e.span, f"{what}() missing argument '{pname}'")
+            if p.required:
+                chk.error(e.span, f"{what}() missing argument '{p.name}'")
                 ok = False
             ts.append(NONE)
             continue
-        if pt == modules.GENERIC and mf.module == "json" and isinstance(a, (ir.ListLit, ir.DictLit, ir.SetLit)):
+        if pt == GENERIC and mf.module == "json" and isinstance(a, (ir.ListLit, ir.DictLit, ir.SetLit)):
             t = hooks.expr(chk, a, ANY)  # json.dumps({"s": s, "n": [1, None]}): items of any types
         else:
-            t = hooks.expr(chk, a, None if pt == modules.GENERIC else pt)
+            t = hooks.expr(chk, a, None if pt == GENERIC else pt)
         ts.append(resolve(t))
         if is_error(t):
             ok = False
-        elif pt != modules.GENERIC and not assignable(pt, t):
-            chk.error(a.span, f"argument '{pname}' of {what}() must be {pt}, got {t}")
+        elif pt != GENERIC and not assignable(pt, t):
+            chk.error(a.span, f"argument '{p.name}' of {what}() must be {pt}, got {t}")
             ok = False
-    for a in given[len(params):]:
+    for a in b.extra:
         hooks.expr(chk, a)
     e.bound_args = slots
     e.resolved = ir.ModuleCall(mf)

@@ -6,34 +6,14 @@ the checker's state `chk`.
 """
 from __future__ import annotations
 
-from typing import List, Optional
-
 from .. import ir, primitives
 from ..kinds import elem_type
 from ..diagnostics import a_or_an
-from ..types import (ANY, BOOL, BYTES, FLOAT, INT, NONE, STR, AnyType, DictType, ListType, OptionalType, Prim,
-                     SetType, TupleType, Type, VarTupleType, assignable, is_error, optional, resolve)
+from ..types import (BOOL, INT, NONE, AnyType, DictType, ListType, OptionalType, Prim, TupleType, Type, assignable,
+                     is_error, optional, resolve)
+from ..specs import spec_type
 from . import hooks
 from . import builtin_calls as bcalls
-
-PRIMS = {"str": STR, "bytes": BYTES, "int": INT, "index": INT, "bool": BOOL, "float": FLOAT, "None": NONE, "any": ANY}
-MAKE = {"List": lambda a: ListType(a[0]), "Tuple": lambda a: TupleType(tuple(a)),
-        "Optional": lambda a: optional(a[0])}
-
-
-def env_of(rt: Type) -> primitives.Env:
-    """What T, K, V and Self stand for with a receiver of type rt."""
-    rt = resolve(rt)
-    if isinstance(rt, (ListType, SetType, VarTupleType)):
-        return primitives.Env(rt, item=rt.elem)
-    if isinstance(rt, DictType):
-        return primitives.Env(rt, key=rt.key, value=rt.value)
-    return primitives.Env(rt, item=ANY)
-
-
-def spec_type(spec: str, rt: Type) -> Type:
-    """A parameter's or result's type spec as a Type, for a receiver of type rt."""
-    return primitives.parse_spec(spec, env_of(rt), PRIMS, MAKE)
 
 
 def _matches(part: str, t: Type, rt: Type) -> bool:
@@ -66,17 +46,11 @@ def take_method_keywords(chk, e: ir.Call, m: primitives.Method) -> bool:
     if not m.keywords:
         chk.error(e.keywords[0].span, f"{what} takes no keyword arguments")
         return False
-    names = [p.name for p in m.params]
-    slots: List[Optional[ir.Expr]] = list(e.args) + [None] * max(0, len(names) - len(e.args))
-    for kw in e.keywords:
-        if kw.name not in names or not m.params[names.index(kw.name)].keyword:
-            chk.error(kw.span, f"{what} got an unexpected keyword argument '{kw.name}'")
-            return False
-        i = names.index(kw.name)
-        if slots[i] is not None:
-            chk.error(kw.span, f"{what} got multiple values for argument '{kw.name}'")
-            return False
-        slots[i] = kw.value
+    b = primitives.bind(m.params, e.args, e.keywords, what)
+    if b.errors:
+        chk.error(b.errors[0][0].span, b.errors[0][1])
+        return False
+    slots = b.slots + b.extra
     while slots and slots[-1] is None:
         slots.pop()
     e.args = [a if a is not None else ir.Const(e.span, m.params[i].default) for i, a in enumerate(slots)]

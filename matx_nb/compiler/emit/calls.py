@@ -7,7 +7,7 @@ from typing import List
 
 from . import builtins as builtin_emit
 from .. import ir, primitives
-from ..check import methods as method_checks
+from ..specs import GENERIC, spec_type
 from ..types import ANY, BOOL, BYTES, INT, NONE, STR, AnyType, DictType, ListType, SetType, Type, resolve
 from .cpp import ctype, cstr_literal
 from . import expressions as expr_rules
@@ -74,13 +74,11 @@ def expr_Call(em, e: ir.Call) -> str:
 
 
 def module_call(em, e: ir.Call, mf) -> str:
-    from ..modules import GENERIC
     em.headers.add(mf.header)
     args = []
-    for i, ((_, pt), a) in enumerate(zip(mf.params, e.bound_args)):
+    for p, pt, a in zip(mf.params, mf.types, e.bound_args):
         if a is None:
-            d = mf.defaults[i - mf.n_required]
-            args.append(expr_rules.const_value(em, d))
+            args.append(expr_rules.const_value(em, p.default))
         else:
             args.append(expr_rules.expr(em, a) if pt == GENERIC else expr_rules.coerced(em, a, pt))
     return f"{mf.cpp}({', '.join(args + [em.loc(e)])})"
@@ -106,7 +104,7 @@ def rt_method(em, e: ir.Call, kind: str, name: str) -> str:
         if primitives.spec_iter(spec) is not None and not isinstance(at, ListType):
             args.append(loop_rules.as_list(em, a))  # any iterable, as the list the runtime takes
         elif spec in ("T", "K", "V"):
-            args.append(expr_rules.coerced(em, a, method_checks.spec_type(spec, ot)))
+            args.append(expr_rules.coerced(em, a, spec_type(spec, ot)))
         elif at == NONE and spec == "index":
             args.append(primitives.INDEX_DEFAULTS[m.params[i].name])
         elif at == NONE:
@@ -158,7 +156,7 @@ def dyn_branch(em, m: primitives.Method, cpp: str, obj: str, rt: Type, args: Lis
         spec = m.params[i].type
         item = primitives.spec_iter(spec)
         if item is not None:
-            want = ListType(method_checks.spec_type(item, rt))
+            want = ListType(spec_type(item, rt))
             conv.append(f"mx::dyn_as<{ctype(want)}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})")
             continue
         parts = primitives.spec_union(spec)
@@ -173,12 +171,12 @@ def dyn_branch(em, m: primitives.Method, cpp: str, obj: str, rt: Type, args: Lis
             conv.append(f"mx::dyn_index({a}, {primitives.INDEX_DEFAULTS[m.params[i].name]}, "
                         f"{cstr_literal(f'{m.name}() argument')}, {loc})")
             continue
-        want = method_checks.spec_type(spec, rt)
+        want = spec_type(spec, rt)
         if isinstance(resolve(want), AnyType):
             conv.append(a)
         else:
             conv.append(f"mx::dyn_as<{ctype(want)}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})")
-    result = method_checks.spec_type(m.result, rt)
+    result = spec_type(m.result, rt)
 
     def call(values):
         code = f"mx::{cpp}({', '.join([obj] + values + [loc])})"
@@ -197,11 +195,11 @@ def dyn_branch(em, m: primitives.Method, cpp: str, obj: str, rt: Type, args: Lis
             if part == "None":
                 test, value = f"{a}.tag() == mx::TypeTag::None", "mx::None{}"
             elif part.startswith("tuple["):
-                item = method_checks.spec_type(part[6:-1], rt)
+                item = spec_type(part[6:-1], rt)
                 test, value = f"{a}.tag() == mx::TypeTag::Tuple", \
                     f"mx::dyn_as<{ctype(ListType(item))}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})"
             else:
-                want = method_checks.spec_type(part, rt)
+                want = spec_type(part, rt)
                 test = f"mx::dyn_is<{ctype(want)}>({a})"
                 value = f"mx::dyn_as<{ctype(want)}>({a}, {cstr_literal(f'{m.name}() argument')}, {loc})"
             branches.append(f"if ({test}) {{ {expand(k + 1, values + [value])} }}")
