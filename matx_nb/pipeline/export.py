@@ -860,6 +860,16 @@ class LoadedPipeline:
     def runs_in_cpp(self) -> bool:
         return self._session is not None
 
+    def async_runner(self):
+        """A runner of this pipeline's C++ Session on a native thread that never
+        takes the GIL (`submit(feeds) -> id`, `fd` readable when runs finish,
+        `ready() -> ids`, `take(id) -> (outputs, seconds)`, `close()`): matx-serve's
+        instances. None where the pipeline runs in Python."""
+        if self._session is None:
+            return None
+        from .. import _native
+        return _native.AsyncRunner(self._session)
+
     def run(self, feeds: Dict[str, Any]):
         if self._session is None:
             return self._exec.run(feeds)

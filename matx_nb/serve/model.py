@@ -28,7 +28,11 @@ log = logging.getLogger("matx_nb.serve")
 
 # A batch expected to run in less than this runs on the event loop's thread:
 # handing it to an instance's thread (and the GIL back) costs more than it does.
+# With a native runner (_Runner), only while no other request waits: then the
+# loop has nothing to do meanwhile, and the handoff's wake-up is pure latency.
+# Below NATIVE_HANDOFF a run costs less than handing it over, waiting or not.
 INLINE_BELOW = 0.001
+NATIVE_HANDOFF = 0.0001
 
 
 class RequestError(ValueError):
@@ -118,6 +122,7 @@ class ServedModel:
         self._arrived: Optional[asyncio.Event] = None
         self._collect_lock: Optional[asyncio.Lock] = None
         self._workers: List[asyncio.Task] = []
+        self._runners: List[_Runner] = []
 
     # ---- metadata
     def metadata(self) -> dict:
@@ -158,7 +163,9 @@ class ServedModel:
                     await loop.run_in_executor(self.pool, pipe.run, dict(f))
             log.info("%s: warmed up %d instance(s) in %.0f ms", self.name, len(self.pipes),
                      (time.perf_counter() - t0) * 1e3)
-        self._workers = [asyncio.create_task(self._worker(pipe)) for pipe in self.pipes]
+        self._runners = [_Runner(pipe, loop) for pipe in self.pipes]
+        self._workers = [asyncio.create_task(self._worker(pipe, runner))
+                         for pipe, runner in zip(self.pipes, self._runners)]
         self.ready = True
 
     async def stop(self) -> None:
@@ -166,6 +173,8 @@ class ServedModel:
         for w in self._workers:
             w.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
+        for r in self._runners:
+            r.close()
         self.pool.shutdown(wait=True)
 
     # ---- requests
@@ -263,7 +272,7 @@ class ServedModel:
             if batch:
                 return batch
 
-    async def _worker(self, pipe: LoadedPipeline) -> None:
+    async def _worker(self, pipe: LoadedPipeline, runner: "_Runner") -> None:
         loop = asyncio.get_running_loop()
         while True:
             async with self._collect_lock:
@@ -273,11 +282,17 @@ class ServedModel:
             rows = max(1, sum(r.n for r in batch))
             t0 = time.perf_counter()
             try:
-                if self._row_seconds is not None and self._row_seconds * rows < INLINE_BELOW:
+                expected = self._row_seconds * rows if self._row_seconds is not None else None
+                ran = None  # the run's own time, where the runner measures it
+                if expected is not None and (expected < NATIVE_HANDOFF or (
+                        expected < INLINE_BELOW and (runner.native is None or not self.queue))):
                     results = self._run(pipe, batch)
+                elif runner.native is not None:  # the loop's thread converts, a native thread runs
+                    result, ran = await runner.run(self._merge([r.feeds for r in batch]))
+                    results = self._split(batch, result)
                 else:
                     results = await loop.run_in_executor(self.pool, self._run, pipe, batch)
-                took = (time.perf_counter() - t0) / rows
+                took = (ran if ran is not None else time.perf_counter() - t0) / rows
                 self._row_seconds = took if self._row_seconds is None else 0.8 * self._row_seconds + 0.2 * took
             except Exception as e:
                 if len(batch) == 1:  # the pipeline's own error, for this request
@@ -313,7 +328,10 @@ class ServedModel:
         return merged
 
     def _run(self, pipe: LoadedPipeline, batch: List[Request]) -> List[Dict[str, np.ndarray]]:
-        result = pipe.run(self._merge([r.feeds for r in batch]))
+        return self._split(batch, pipe.run(self._merge([r.feeds for r in batch])))
+
+    def _split(self, batch: List[Request], result) -> List[Dict[str, np.ndarray]]:
+        """A batch's outputs as numpy arrays, cut back into its requests' rows."""
         outs = {o["name"]: _to_numpy(o, tensors.pick(result, o.get("key"))) for o in self.outputs}
         if len(batch) == 1:
             return [outs]
@@ -327,6 +345,46 @@ class ServedModel:
     def run_now(self, feeds: Dict[str, Any], instance: int = 0) -> Dict[str, np.ndarray]:
         req = Request(feeds, 0, None, None)
         return self._run(self.pipes[instance], [req])[0]
+
+
+class _Runner:
+    """An instance's runs. With a C++ Session, a native thread runs them
+    (LoadedPipeline.async_runner): the loop's thread converts the inputs, submits
+    them and goes on serving; the runner's eventfd wakes it when a run is done.
+    No thread hands the GIL back and forth, which costs up to the interpreter's
+    switch interval (5 ms) per batch while the loop is busy."""
+
+    def __init__(self, pipe: LoadedPipeline, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.native = pipe.async_runner()
+        self.pending: Dict[int, asyncio.Future] = {}
+        if self.native is not None:
+            loop.add_reader(self.native.fd, self._finished)
+
+    async def run(self, feeds: Dict[str, Any]):
+        fut = self.loop.create_future()
+        self.pending[self.native.submit(feeds)] = fut
+        return await fut
+
+    def _finished(self) -> None:
+        for rid in self.native.ready():
+            fut = self.pending.pop(rid, None)
+            try:
+                out = self.native.take(rid)  # (outputs, seconds)
+            except Exception as e:  # the run's error, for its batch
+                if fut is not None and not fut.done():
+                    fut.set_exception(e)
+                continue
+            if fut is not None and not fut.done():
+                fut.set_result(out)
+
+    def close(self) -> None:
+        if self.native is None:
+            return
+        self.loop.remove_reader(self.native.fd)
+        self.native.close()
+        self._finished()
+        self.native = None
 
 
 def _checked(desc: dict, value):

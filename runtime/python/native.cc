@@ -19,6 +19,7 @@
 
 #include "matx_nb/abi.h"
 #include "matx_nb/session.h"
+#include "native_runner.h"  // matx-serve: runs on a thread that never takes the GIL
 
 namespace py = pybind11;
 
@@ -761,6 +762,24 @@ LibraryHandle* handle_of(const py::capsule& cap) {
 
 }  // namespace
 
+// A Session's inputs from a dict of Python values (GIL held).
+matx_nb::Feeds session_feeds(py::dict feeds) {
+  matx_nb::Feeds f;
+  for (auto kv : feeds) {
+    std::string name = py::str(kv.first);
+    try {
+      f[name] = mx::Conv<mx::Any>::from_host(&kPythonHost, kv.second.ptr());
+    } catch (const mx::ConvError& e) {
+      if (e.kind != mx::ErrKind::TypeError)
+        throw mx::Error(e.kind, "pipeline input '" + name + "': " + e.text());
+      throw py::type_error("pipeline input '" + name + "': expected a value compiled code can hold, got " + e.got + e.path);
+    } catch (const mx::NestError& e) {
+      throw mx::Error(e.kind(), "pipeline input '" + name + "': " + e.message());
+    }
+  }
+  return f;
+}
+
 PYBIND11_MODULE(_native, m) {
   m.doc() = "matx_nb runtime binding: loads compiled libraries";
   init_types();
@@ -906,19 +925,7 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("spec_sha256", &matx_nb::Session::SpecSha256)
       .def_property_readonly("input_names", &matx_nb::Session::InputNames)
       .def("run", [](const matx_nb::Session& s, py::dict feeds) {
-        matx_nb::Feeds f;
-        for (auto kv : feeds) {
-          std::string name = py::str(kv.first);
-          try {
-            f[name] = mx::Conv<mx::Any>::from_host(&kPythonHost, kv.second.ptr());
-          } catch (const mx::ConvError& e) {
-            if (e.kind != mx::ErrKind::TypeError)
-              throw mx::Error(e.kind, "pipeline input '" + name + "': " + e.text());
-            throw py::type_error("pipeline input '" + name + "': expected a value compiled code can hold, got " + e.got + e.path);
-          } catch (const mx::NestError& e) {
-            throw mx::Error(e.kind(), "pipeline input '" + name + "': " + e.message());
-          }
-        }
+        matx_nb::Feeds f = session_feeds(feeds);
         mx::Any out;
         {
           // As for a compiled call: a Ctrl-C in the main thread stops the run's loops.
@@ -930,6 +937,28 @@ PYBIND11_MODULE(_native, m) {
           out = s.Run(f);
         }
         return py::reinterpret_steal<py::object>(O(mx::Conv<mx::Any>::to_host(&kPythonHost, out)));
+      });
+  using native_runner::AsyncRunner;
+  py::class_<AsyncRunner>(m, "AsyncRunner")
+      .def(py::init([](const matx_nb::Session& s) { return std::make_unique<AsyncRunner>(&s); }),
+           py::keep_alive<1, 2>())
+      .def_property_readonly("fd", &AsyncRunner::fd)
+      .def("submit", [](AsyncRunner& r, py::dict feeds) { return r.submit(session_feeds(feeds)); })
+      .def("ready", [](AsyncRunner& r) {
+        py::list ids;
+        for (uint64_t id : r.ready()) ids.append(py::int_(id));
+        return ids;
+      })
+      // (output, seconds the run took)
+      .def("take", [](AsyncRunner& r, uint64_t id) {
+        double seconds = 0;
+        mx::Any out = r.take(id, &seconds);
+        return py::make_tuple(py::reinterpret_steal<py::object>(O(mx::Conv<mx::Any>::to_host(&kPythonHost, out))),
+                              seconds);
+      })
+      .def("close", [](AsyncRunner& r) {
+        py::gil_scoped_release nogil;
+        r.close();
       });
 
   m.def("class_registered", [](py::capsule lib, int index) {
