@@ -3,7 +3,10 @@ of a class shared by threads (methods that change it, under the exclusive lock,
 and one that reads it, under the shared lock) and of a function changing a module-level list,
 built with -fsanitize=thread and called from 4 threads through the C++ host
 (mx::CompiledLibrary, no Python in the process), reports no data race; the same
-code with its locks removed does (so the test can fail)."""
+code with its locks removed does (so the test can fail). Likewise matx-serve's
+native runner (runtime/python/native_runner.h) over a C++ Session, with a
+thread of its own running requests on the same Session: race-free, and racy
+without the lock on its finished runs."""
 import os
 import shutil
 import subprocess
@@ -11,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from typing import List
 
 import matx_nb
 
@@ -99,3 +103,109 @@ def test_shared_instance_and_module_state_are_race_free(driver, tmp_path):
 def test_without_the_locks_tsan_reports_the_race(driver, tmp_path):
     r = run(driver, build(tmp_path, locked=False))
     assert r.returncode == 66 and "data race" in r.stderr
+
+
+# ---- matx-serve's native runner (runtime/python/native_runner.h) over a C++ Session
+RUNNER_DRIVER = r"""
+#include <matx_nb/session.h>
+#include "native_runner.h"
+#include <poll.h>
+#include <iostream>
+#include <map>
+#include <thread>
+
+static mx::Any words(int k) {
+  matx_nb::List xs;
+  for (int i = 0; i < k; ++i) xs.push_back(mx::Any(int64_t(i % 7 == 6 && k % 5 == 0 ? -i : i)));
+  return mx::Any(xs);
+}
+
+static std::string outcome(const std::function<mx::Any()>& run) {
+  try {
+    return mx::utf8_encode(mx::repr(run()));
+  } catch (const mx::Error& e) {
+    return std::string(mx::errkind_name(e.kind())) + ": " + e.what();
+  }
+}
+
+int main(int argc, char** argv) {
+  auto sess = matx_nb::Session::Load(argv[1], "model.spec.json", -1);
+  // Two runners share the session, as a loop's thread shares its instances;
+  // this thread converts, submits, waits on the eventfds and takes, while a
+  // second thread runs requests of its own on the same session.
+  native_runner::AsyncRunner a(sess.get()), b(sess.get());
+  std::thread neighbour([&] {
+    for (int k = 0; k < 300; ++k) outcome([&] { return sess->Run({{"xs", words(k % 40)}}); });
+  });
+  std::map<uint64_t, int> sizes_a, sizes_b;
+  for (int k = 0; k < 400; ++k) {
+    auto& r = k % 2 ? a : b;
+    (k % 2 ? sizes_a : sizes_b)[r.submit({{"xs", words(k % 40)}})] = k % 40;
+  }
+  int bad = 0, done = 0;
+  while (done < 400) {
+    pollfd fds[2] = {{a.fd(), POLLIN, 0}, {b.fd(), POLLIN, 0}};
+    if (::poll(fds, 2, 30000) <= 0) { std::cout << "timed out" << std::endl; return 1; }
+    for (auto* rs : {&a, &b}) {
+      auto& sizes = rs == &a ? sizes_a : sizes_b;
+      for (uint64_t id : rs->ready()) {
+        std::string got = outcome([&] { double s; return rs->take(id, &s); });
+        std::string want = outcome([&] { return sess->Run({{"xs", words(sizes[id])}}); });
+        bad += got != want;
+        ++done;
+      }
+    }
+  }
+  neighbour.join();
+  std::cout << "done " << done << " bad " << bad << std::endl;
+  return 0;
+}
+"""
+
+
+def _checked_scaled(xs: List[int]) -> List[int]:
+    out: List[int] = []
+    for x in xs:
+        if x < 0:
+            raise ValueError("negative " + str(x))
+        out.append(x * 3)
+    return out
+
+
+def _runner_driver(tmp_path: Path, header: str) -> Path:
+    (tmp_path / "native_runner.h").write_text(header)
+    (tmp_path / "driver.cc").write_text(RUNNER_DRIVER)
+    includes = subprocess.run([sys.executable, "-m", "matx_nb", "--includes"], capture_output=True, text=True,
+                              check=True).stdout.split()
+    exe = tmp_path / "driver"
+    r = subprocess.run(["g++", "-std=c++17", "-O1", "-g", "-fsanitize=thread", *includes, "-I", str(tmp_path),
+                        str(tmp_path / "driver.cc"), "-o", str(exe), "-ldl", "-lpthread"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return exe
+
+
+RUNNER_H = Path(__file__).resolve().parents[1] / "runtime" / "python" / "native_runner.h"
+DONE_LOCK = "      {\n        std::lock_guard<std::mutex> g(mu_);\n        done_.push_back(std::move(job));\n      }"
+
+
+@pytest.fixture(scope="module")
+def runner_folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("runner") / "checked"
+    matx_nb.trace(matx_nb.script(_checked_scaled), [1, 2]).save(d)
+    return d
+
+
+def test_native_runner_is_race_free(runner_folder, tmp_path):
+    exe = _runner_driver(tmp_path, RUNNER_H.read_text())
+    r = run(exe, [str(runner_folder)])
+    assert r.returncode == 0 and "ThreadSanitizer" not in r.stderr, r.stdout + r.stderr[-3000:]
+    assert r.stdout.strip() == "done 400 bad 0"
+
+
+def test_native_runner_without_its_lock_races(runner_folder, tmp_path):
+    header = RUNNER_H.read_text()
+    assert DONE_LOCK in header
+    exe = _runner_driver(tmp_path, header.replace(DONE_LOCK, "      done_.push_back(std::move(job));"))
+    r = run(exe, [str(runner_folder)])
+    assert r.returncode == 66 and "data race" in r.stderr, r.stdout + r.stderr[-3000:]

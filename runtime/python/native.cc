@@ -939,9 +939,16 @@ PYBIND11_MODULE(_native, m) {
         return py::reinterpret_steal<py::object>(O(mx::Conv<mx::Any>::to_host(&kPythonHost, out)));
       });
   using native_runner::AsyncRunner;
-  py::class_<AsyncRunner>(m, "AsyncRunner")
-      .def(py::init([](const matx_nb::Session& s) { return std::make_unique<AsyncRunner>(&s); }),
-           py::keep_alive<1, 2>())
+  struct ReleaseGilDelete {  // the destructor waits for the runner's thread
+    void operator()(AsyncRunner* r) const {
+      py::gil_scoped_release nogil;
+      delete r;
+    }
+  };
+  py::class_<AsyncRunner, std::unique_ptr<AsyncRunner, ReleaseGilDelete>>(m, "AsyncRunner")
+      .def(py::init([](const matx_nb::Session& s) {
+             return std::unique_ptr<AsyncRunner, ReleaseGilDelete>(new AsyncRunner(&s));
+           }), py::keep_alive<1, 2>())
       .def_property_readonly("fd", &AsyncRunner::fd)
       .def("submit", [](AsyncRunner& r, py::dict feeds) { return r.submit(session_feeds(feeds)); })
       .def("ready", [](AsyncRunner& r) {
