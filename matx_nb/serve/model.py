@@ -123,6 +123,7 @@ class ServedModel:
         self._collect_lock: Optional[asyncio.Lock] = None
         self._workers: List[asyncio.Task] = []
         self._runners: List[_Runner] = []
+        self._batches: set = set()  # batches running on a runner's thread (_run_batch)
 
     # ---- metadata
     def metadata(self) -> dict:
@@ -173,6 +174,7 @@ class ServedModel:
         for w in self._workers:
             w.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
+        await asyncio.gather(*self._batches, return_exceptions=True)  # runs in flight finish
         for r in self._runners:
             r.close()
         self.pool.shutdown(wait=True)
@@ -273,43 +275,81 @@ class ServedModel:
                 return batch
 
     async def _worker(self, pipe: LoadedPipeline, runner: "_Runner") -> None:
-        loop = asyncio.get_running_loop()
+        """Forms batches and runs them. A batch expected to be short runs here,
+        on the loop's thread, when nothing else is waiting or running; with a
+        native runner up to two others are in flight (one runs while the next
+        waits in the runner's queue, so that its thread goes from one run to the
+        next without waiting for the loop)."""
+        slots = asyncio.Semaphore(2 if runner.native is not None else 1)
         while True:
-            async with self._collect_lock:
-                batch = await self._next_batch()
+            await slots.acquire()
+            try:
+                async with self._collect_lock:
+                    batch = await self._next_batch()
+            except BaseException:
+                slots.release()
+                raise
             if self.metrics is not None:
                 self.metrics.batch(self.name, batch)
             rows = max(1, sum(r.n for r in batch))
-            t0 = time.perf_counter()
-            try:
-                expected = self._row_seconds * rows if self._row_seconds is not None else None
-                ran = None  # the run's own time, where the runner measures it
-                if expected is not None and (expected < NATIVE_HANDOFF or (
-                        expected < INLINE_BELOW and (runner.native is None or not self.queue))):
+            expected = self._row_seconds * rows if self._row_seconds is not None else None
+            if expected is not None and (expected < NATIVE_HANDOFF or (
+                    expected < INLINE_BELOW and (runner.native is None or not (self.queue or slots.locked()
+                                                                             or runner.pending)))):
+                t0 = time.perf_counter()
+                try:
                     results = self._run(pipe, batch)
-                elif runner.native is not None:  # the loop's thread converts, a native thread runs
-                    result, ran = await runner.run(self._merge([r.feeds for r in batch]))
-                    results = self._split(batch, result)
+                    self._timed(time.perf_counter() - t0, rows)
+                except Exception as e:
+                    results = await self._alone(pipe, batch, e)
+                self._deliver(batch, results)
+                slots.release()
+                continue
+            task = asyncio.ensure_future(self._run_batch(pipe, runner, batch, rows))
+            task.add_done_callback(lambda _t: slots.release())
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+
+    async def _run_batch(self, pipe: LoadedPipeline, runner: "_Runner", batch: List[Request], rows: int) -> None:
+        t0 = time.perf_counter()
+        try:
+            if runner.native is not None:  # the loop's thread converts, a native thread runs
+                result, ran = await runner.run(self._merge([r.feeds for r in batch]))
+                results = self._split(batch, result)
+            else:
+                results, ran = await asyncio.get_running_loop().run_in_executor(self.pool, self._run, pipe, batch), None
+            self._timed(ran if ran is not None else time.perf_counter() - t0, rows)
+        except Exception as e:
+            results = await self._alone(pipe, batch, e)
+        self._deliver(batch, results)
+
+    def _timed(self, seconds: float, rows: int) -> None:
+        took = seconds / rows
+        self._row_seconds = took if self._row_seconds is None else 0.8 * self._row_seconds + 0.2 * took
+
+    async def _alone(self, pipe: LoadedPipeline, batch: List[Request], error: Exception) -> list:
+        """The results of a batch whose run raised: the error, for a batch of one
+        request; else each request runs again alone, so only those whose own
+        input fails get an error."""
+        if len(batch) == 1:
+            return [error]
+        loop = asyncio.get_running_loop()
+        results = []
+        for r in batch:
+            try:
+                results.append((await loop.run_in_executor(self.pool, self._run, pipe, [r]))[0])
+            except Exception as e1:
+                results.append(e1)
+        return results
+
+    @staticmethod
+    def _deliver(batch: List[Request], results: list) -> None:
+        for r, res in zip(batch, results):
+            if not r.future.done():
+                if isinstance(res, Exception):
+                    r.future.set_exception(res)
                 else:
-                    results = await loop.run_in_executor(self.pool, self._run, pipe, batch)
-                took = (ran if ran is not None else time.perf_counter() - t0) / rows
-                self._row_seconds = took if self._row_seconds is None else 0.8 * self._row_seconds + 0.2 * took
-            except Exception as e:
-                if len(batch) == 1:  # the pipeline's own error, for this request
-                    results = [e]
-                else:  # one request's input failed the merged run: each runs alone, so only it fails
-                    results = []
-                    for r in batch:
-                        try:
-                            results.append((await loop.run_in_executor(self.pool, self._run, pipe, [r]))[0])
-                        except Exception as e1:
-                            results.append(e1)
-            for r, res in zip(batch, results):
-                if not r.future.done():
-                    if isinstance(res, Exception):
-                        r.future.set_exception(res)
-                    else:
-                        r.future.set_result(res)
+                    r.future.set_result(res)
 
     # ---- the work (in an instance's thread)
     def _merge(self, feeds_list: List[Dict[str, Any]]) -> Dict[str, Any]:
