@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from typing import List
 
 import matx_nb
 
 sys.path.insert(0, str(Path(__file__).parent))
+import serve_ops  # noqa: E402
 import test_threads  # noqa: E402
 
 INCLUDE = Path(__file__).resolve().parents[1] / "runtime" / "include"
@@ -163,15 +163,6 @@ int main(int argc, char** argv) {
 """
 
 
-def _checked_scaled(xs: List[int]) -> List[int]:
-    out: List[int] = []
-    for x in xs:
-        if x < 0:
-            raise ValueError("negative " + str(x))
-        out.append(x * 3)
-    return out
-
-
 def _runner_driver(tmp_path: Path, header: str) -> Path:
     (tmp_path / "native_runner.h").write_text(header)
     (tmp_path / "driver.cc").write_text(RUNNER_DRIVER)
@@ -192,7 +183,7 @@ DONE_LOCK = "      {\n        std::lock_guard<std::mutex> g(mu_);\n        done_
 @pytest.fixture(scope="module")
 def runner_folder(tmp_path_factory):
     d = tmp_path_factory.mktemp("runner") / "checked"
-    matx_nb.trace(matx_nb.script(_checked_scaled), [1, 2]).save(d)
+    matx_nb.trace(matx_nb.script(serve_ops.checked), [1, 2]).save(d)
     return d
 
 
