@@ -145,3 +145,49 @@ def test_served_model_offloads_merged_batches(folders, monkeypatch):
         else:
             assert not isinstance(out, Exception), out
             assert list(next(iter(out.values()))) == [v * 10 for v in x]
+
+
+def test_an_idle_instance_does_not_wait_for_the_queue_delay(folders, monkeypatch):
+    """A lone request starts at once (its instance has nothing in flight) even
+    with a queue delay of 30 s; a request queued while a batch runs waits for
+    others, until the batch is full or the instance is idle again."""
+    used = []
+    real_run = served._Runner.run
+
+    async def counting(self, feeds):
+        used.append(len(next(iter(feeds.values()))))
+        return await real_run(self, feeds)
+
+    monkeypatch.setattr(served._Runner, "run", counting)
+
+    def xs(*v):  # spin: x costs x million steps
+        return m.feeds({"xs": np.array(v, dtype=np.int64)})
+
+    async def main():
+        m.batch_dim0 = True
+        await m.start()
+        try:
+            m._row_seconds = 1.0  # every batch goes to the native thread
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            outs = [await m.infer(*xs(0, 0))]
+            waited = loop.time() - t0
+            # at once: the first two fill a batch (a long one), the third waits
+            # while it runs and joins the fourth when the queue reaches 4 rows
+            first = [asyncio.ensure_future(m.infer(*xs(k, 0))) for k in (300, 0, 0)]
+            await asyncio.sleep(0.05)
+            outs += await asyncio.wait_for(asyncio.gather(*first, m.infer(*xs(0, 0))), 20)
+            # one waits while a long batch runs, and goes when the instance is idle
+            long = asyncio.ensure_future(m.infer(*xs(200, 0)))
+            await asyncio.sleep(0.05)
+            outs += await asyncio.wait_for(asyncio.gather(long, m.infer(*xs(0))), 20)
+        finally:
+            await m.stop()
+        return waited, outs
+
+    m = served.ServedModel("spin", folders["spin"], max_batch_size=4, max_queue_delay_us=30_000_000)
+    waited, outs = asyncio.run(main())
+    assert waited < 10, waited
+    got = [list(next(iter(o.values()))) for o in outs]
+    assert [g[1:] for g in got] == [[1], [1], [1], [1], [1], [1], []] and got[-1] == [1], got
+    assert used == [2, 4, 4, 2, 1], used
