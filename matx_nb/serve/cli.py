@@ -39,8 +39,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--max-batch-size", type=int, default=8,
                     help="rows dynamic batching merges into one run (1: off; default 8)")
     ap.add_argument("--max-queue-delay-us", type=int, default=2000,
-                    help="how long the first queued request waits for more while its instance is busy "
-                         "(an idle instance starts at once; default 2000 us)")
+                    help="how long the first queued request waits for more (default 2000 us)")
     ap.add_argument("--max-queue", type=int, default=256,
                     help="requests a model queues; more are answered 429 at once (default 256)")
     ap.add_argument("--instances", type=int, default=1,

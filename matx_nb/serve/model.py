@@ -236,14 +236,9 @@ class ServedModel:
             if not req.future.done():
                 req.future.cancel()
 
-    async def _next_batch(self, busy) -> List[Request]:
-        """Waits for requests, then, while busy() (the instance runs a batch),
-        for up to max_queue_delay until the batch is full, and takes as many as
-        fit in max_batch_size (a finished batch sets _arrived: busy() is checked
-        again). An idle instance starts at once: waiting would
-        only delay the run while others gather, and the run itself is the
-        window in which the next batch gathers (it makes merged batches as long
-        as load keeps the instance busy, and no wait at low load)."""
+    async def _next_batch(self) -> List[Request]:
+        """Waits for requests, then for up to max_queue_delay (until the batch
+        is full) and takes as many as fit in max_batch_size."""
         while True:
             while not self.queue:
                 self._arrived.clear()
@@ -251,7 +246,7 @@ class ServedModel:
             first = self.queue[0]
             if self.max_batch_size > 1:
                 wait_until = first.enqueued + self.max_queue_delay
-                while busy() and sum(r.n for r in self.queue) < self.max_batch_size:
+                while sum(r.n for r in self.queue) < self.max_batch_size:
                     left = wait_until - time.perf_counter()
                     if left <= 0:
                         break
@@ -286,15 +281,11 @@ class ServedModel:
         waits in the runner's queue, so that its thread goes from one run to the
         next without waiting for the loop)."""
         slots = asyncio.Semaphore(2 if runner.native is not None else 1)
-
-        def busy() -> bool:  # another batch of this instance is in flight (this worker holds one slot)
-            return runner.native is not None and (slots.locked() or bool(runner.pending))
-
         while True:
             await slots.acquire()
             try:
                 async with self._collect_lock:
-                    batch = await self._next_batch(busy)
+                    batch = await self._next_batch()
             except BaseException:
                 slots.release()
                 raise
@@ -303,7 +294,8 @@ class ServedModel:
             rows = max(1, sum(r.n for r in batch))
             expected = self._row_seconds * rows if self._row_seconds is not None else None
             if expected is not None and (expected < NATIVE_HANDOFF or (
-                    expected < INLINE_BELOW and (runner.native is None or not (self.queue or busy())))):
+                    expected < INLINE_BELOW and (runner.native is None or not (self.queue or slots.locked()
+                                                                             or runner.pending)))):
                 t0 = time.perf_counter()
                 try:
                     results = self._run(pipe, batch)
@@ -314,7 +306,7 @@ class ServedModel:
                 slots.release()
                 continue
             task = asyncio.ensure_future(self._run_batch(pipe, runner, batch, rows))
-            task.add_done_callback(lambda _t: (slots.release(), self._arrived.set()))
+            task.add_done_callback(lambda _t: slots.release())
             self._batches.add(task)
             task.add_done_callback(self._batches.discard)
 
