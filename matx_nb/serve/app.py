@@ -31,12 +31,11 @@ from starlette.routing import Route
 from .. import __version__
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 from .model import Overloaded, RequestError, ServedModel, TimedOut
-from .protocol import decompress, dumps, infer_response, parse_infer
+from .protocol import MAX_BODY, decompress, dumps, infer_response, infer_route, parse_infer
 
 log = logging.getLogger("matx_nb.serve")
 
 EXTENSIONS = ["binary_tensor_data", "model_configuration", "model_repository"]
-MAX_BODY = 256 << 20  # bytes of a request body, after decompression
 
 
 def _json(obj, status: int = 200) -> Response:
@@ -135,6 +134,10 @@ class Server:
             self.metrics.done(m.name, outcome, started)
         return status, dumps({"error": message}), _JSON, None
 
+    @staticmethod
+    def too_large():
+        return 413, dumps({"error": f"the request body is over {MAX_BODY >> 20} MiB"}), _JSON, None
+
     async def infer_asgi(self, name: str, version, scope, receive, send) -> None:
         """The hot path, straight from ASGI: no Request object, middleware or routing table."""
         encoding = header_length = None
@@ -151,8 +154,7 @@ class Server:
             chunk = msg.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY:
-                status, payload, ctype, head = 413, dumps({"error": f"the request body is over {MAX_BODY >> 20} MiB"}), \
-                    _JSON, None
+                status, payload, ctype, head = self.too_large()
                 break
             chunks.append(chunk)
             if not msg.get("more_body", False):
@@ -177,13 +179,10 @@ class _App:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] == "POST":
-            path = scope["path"]
-            if path.startswith("/v2/models/") and path.endswith("/infer"):
-                parts = path[11:-6].split("/")  # NAME or NAME/versions/V
-                if len(parts) == 1 or (len(parts) == 3 and parts[1] == "versions"):
-                    await self.server.infer_asgi(parts[0], parts[2] if len(parts) == 3 else None,
-                                                 scope, receive, send)
-                    return
+            route = infer_route(scope["path"])
+            if route is not None:
+                await self.server.infer_asgi(*route, scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 

@@ -168,6 +168,19 @@ def run_workers(n: int, server, sock, url: str, drain_timeout: float, log_level:
     return 0 if ok else 1
 
 
+def _http_protocol(server):
+    """matx-serve's protocol over uvicorn's httptools one (serve/fast_http.py);
+    uvicorn's own choice where httptools is missing or this uvicorn's protocol
+    lacks the hooks it uses."""
+    if os.environ.get("MATX_SERVE_ASGI_ONLY"):
+        return "auto"
+    try:
+        from . import fast_http  # uvicorn's httptools protocol: needs httptools
+    except ImportError:
+        return "auto"
+    return fast_http.protocol_for(server) if fast_http.usable() else "auto"
+
+
 def run(server, sock, url: str, drain_timeout: float, log_level: str = "warning", ready_file=None) -> int:
     """Serves on the bound socket until SIGTERM/SIGINT; 0 when it drained cleanly.
     ready_file: a worker's sign that it is ready (instead of the ready line)."""
@@ -191,7 +204,7 @@ def run(server, sock, url: str, drain_timeout: float, log_level: str = "warning"
                 print(f"matx-serve: ready at {url} (models: {', '.join(server.models)})", flush=True)
 
     config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=drain_timeout,
-                            access_log=False, lifespan="on", proxy_headers=False)
+                            access_log=False, lifespan="on", proxy_headers=False, http=_http_protocol(server))
     userver = _Uvicorn(config)
     # uvicorn handles SIGTERM/SIGINT while it serves (a graceful drain), then
     # re-raises the signal to the handlers it found: these make that a clean exit 0.

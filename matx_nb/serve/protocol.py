@@ -47,7 +47,21 @@ def _tolist(a):
     raise TypeError(f"cannot write a {type(a).__name__} as JSON")
 
 
-def decompress(body: bytes, encoding: Optional[str], limit: int = 256 << 20) -> bytes:
+MAX_BODY = 256 << 20  # bytes of a request body, after decompression
+
+
+def infer_route(path: str) -> Optional[Tuple[str, Optional[str]]]:
+    """(model name, version or None) of an inference path, else None."""
+    if path.startswith("/v2/models/") and path.endswith("/infer"):
+        parts = path[11:-6].split("/")  # NAME or NAME/versions/V
+        if len(parts) == 1:
+            return parts[0], None
+        if len(parts) == 3 and parts[1] == "versions":
+            return parts[0], parts[2]
+    return None
+
+
+def decompress(body: bytes, encoding: Optional[str], limit: int = MAX_BODY) -> bytes:
     if not encoding or encoding == "identity":
         return body
     if encoding in ("gzip", "deflate"):
