@@ -12,8 +12,8 @@ ASGI path sends, uvicorn's default headers included (tests/test_serve.py
 compares the two). The task sits in uvicorn's task set, so SIGTERM waits for it
 like any request.
 
-On the event loop's thread this is most of the server's work per request
-(bench/SERVE_RESULTS.md).
+It saves work on the event loop's thread, which does the HTTP and protocol
+work of every request (docs/serving.md, "The HTTP layer", has the figures).
 """
 from __future__ import annotations
 
