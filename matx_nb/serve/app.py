@@ -31,7 +31,7 @@ from starlette.routing import Route
 from .. import __version__
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 from .model import Overloaded, RequestError, ServedModel, TimedOut
-from .protocol import MAX_BODY, decompress, dumps, infer_response, infer_route, parse_infer
+from .protocol import MAX_BODY, decompress, dumps, infer_headers, infer_response, infer_route, parse_infer
 
 log = logging.getLogger("matx_nb.serve")
 
@@ -140,12 +140,7 @@ class Server:
 
     async def infer_asgi(self, name: str, version, scope, receive, send) -> None:
         """The hot path, straight from ASGI: no Request object, middleware or routing table."""
-        encoding = header_length = None
-        for k, v in scope["headers"]:
-            if k == b"content-encoding":
-                encoding = v.decode("latin-1").strip().lower()
-            elif k == b"inference-header-content-length":
-                header_length = v.decode("latin-1")
+        encoding, header_length = infer_headers(scope["headers"])
         chunks, size = [], 0
         while True:
             msg = await receive()

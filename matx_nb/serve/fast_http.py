@@ -8,7 +8,7 @@ instead of the ASGI app's `receive()`/`send()` messages (a scope walked by the
 router, a dict per message, headers checked one by one, the status line and the
 body written separately), a task reads the body from uvicorn's cycle, runs
 `Server.infer` and writes the response in one write. Its bytes are what the
-ASGI path sends, uvicorn's default headers included (tests/test_serve.py
+ASGI path sends, uvicorn's default headers included (tests/test_serve_http.py
 compares the two). The task sits in uvicorn's task set, so SIGTERM waits for it
 like any request.
 
@@ -22,7 +22,7 @@ from typing import Optional, Tuple
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
-from .protocol import MAX_BODY, infer_route
+from .protocol import MAX_BODY, infer_headers, infer_route
 
 log = logging.getLogger("matx_nb.serve")
 
@@ -57,7 +57,7 @@ def protocol_for(server) -> type:
     return InferProtocol
 
 
-async def _body(server, cycle: RequestResponseCycle):
+async def _body(cycle: RequestResponseCycle):
     """The request body, as ASGI's receive() would give it; None when the client left."""
     chunks, size = [], 0
     while True:
@@ -82,13 +82,8 @@ async def _body(server, cycle: RequestResponseCycle):
 
 async def _infer(server, cycle: RequestResponseCycle, name: str, version: Optional[str]) -> None:
     try:
-        encoding = header_length = None
-        for k, v in cycle.scope["headers"]:
-            if k == b"content-encoding":
-                encoding = v.decode("latin-1").strip().lower()
-            elif k == b"inference-header-content-length":
-                header_length = v.decode("latin-1")
-        body = await _body(server, cycle)
+        encoding, header_length = infer_headers(cycle.scope["headers"])
+        body = await _body(cycle)
         if body is None:
             return
         if isinstance(body, int):

@@ -61,6 +61,18 @@ def infer_route(path: str) -> Optional[Tuple[str, Optional[str]]]:
     return None
 
 
+def infer_headers(headers) -> Tuple[Optional[str], Optional[str]]:
+    """(Content-Encoding, Inference-Header-Content-Length) of an inference
+    request's headers: (lower-case name, value) byte pairs, as ASGI and uvicorn give them."""
+    encoding = header_length = None
+    for k, v in headers:
+        if k == b"content-encoding":
+            encoding = v.decode("latin-1").strip().lower()
+        elif k == b"inference-header-content-length":
+            header_length = v.decode("latin-1")
+    return encoding, header_length
+
+
 def decompress(body: bytes, encoding: Optional[str], limit: int = MAX_BODY) -> bytes:
     if not encoding or encoding == "identity":
         return body
