@@ -8,9 +8,10 @@ the compiler or the runtime must not make a row of `make bench` slower.
 NEW alternately, each with an empty compile cache and its own install-time
 runtime (OLD's is built into its exported tree first).
 
-OLD (any git revision) is exported into bench/_work/ab/<rev>/ and run with this
-install's native module (so the Python <-> C++ ABI must be the same at both) and
-its own compiler and runtime headers; NEW is the working tree as installed. The
+OLD (any git revision) is exported into bench/_work/ab/<rev>/ and run with its
+own compiler and runtime headers, and with this install's native module where
+the Python <-> C++ ABI is the same at both (else OLD's own, built with g++ from
+its runtime/python); NEW is the working tree as installed. The
 matx_nb runner of `make bench` (runners/script_runner.py) runs for each,
 alternating, `rounds` times, each in a fresh process with its own empty compile
 cache. Each row gives both medians of the per-round medians, new/old, and the
@@ -67,8 +68,33 @@ def export(rev: str) -> Path:
         link.symlink_to(HERE / "_work" / "data")
     import importlib.util
     native = importlib.util.find_spec("matx_nb._native").origin
-    shutil.copy2(native, d / "matx_nb" / Path(native).name)
+    target = d / "matx_nb" / Path(native).name
+    if abi_version(d) == abi_version(ROOT):
+        shutil.copy2(native, target)
+    elif not target.exists():  # OLD talks to compiled code another way: build its own module
+        build_native(d, target)
     return d
+
+
+def abi_version(tree: Path) -> str:
+    import re
+    text = (tree / "runtime" / "include" / "matx_nb" / "abi.h").read_text()
+    return re.search(r"#define MATX_NB_ABI_VERSION (\d+)", text).group(1)
+
+
+def build_native(tree: Path, target: Path) -> None:
+    """OLD's matx_nb._native from its own runtime/python, as CMakeLists.txt builds it."""
+    import sysconfig
+    try:
+        import pybind11
+    except ImportError:
+        raise SystemExit(f"OLD's native module is built with pybind11: {sys.executable} -m pip install pybind11")
+    cmd = ["g++", "-O2", "-ftls-model=initial-exec", "-std=c++17", "-shared", "-fPIC", "-fvisibility=hidden",
+           f"-I{pybind11.get_include()}", f"-I{sysconfig.get_paths()['include']}",
+           f"-I{tree / 'runtime' / 'include'}", str(tree / "runtime" / "python" / "native.cc"),
+           "-o", str(target), "-ldl"]
+    print(f"building {target.name} of the old tree (ABI {abi_version(tree)})", file=sys.stderr)
+    subprocess.run(cmd, check=True)
 
 
 def run_once(tree: Path | None, only: str) -> dict:
@@ -159,6 +185,8 @@ def main() -> int:
     for _ in range(args.rounds):
         for side, tree in (("old", old_tree), ("new", None)):
             for name, cell in run_once(tree, args.only).items():
+                if "error" in cell:
+                    raise SystemExit(f"{name} failed for {side}: {cell['error']}")
                 if "time" in cell:
                     samples[side].setdefault(name, []).append(cell["time"])
                     digests[side][name] = cell.get("digest")
