@@ -1,5 +1,6 @@
-"""The C ABI of a library: its entry points, the wrappers that convert host values, class descriptors and attribute accessors. A mixin of emitter.Emitter: it
-writes through the emitter's state (output lines, temporaries, headers).
+"""The C ABI of a library: its entry points, the wrappers that convert host values, class descriptors and attribute accessors.
+Free functions over the emitter's state `em` (emitter.Emitter): they write
+through it (output lines, temporaries, headers).
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Calls: functions, methods, constructors, module members, builtins, and the methods of builtin types on typed and on Any receivers (primitives.py). A mixin of emitter.Emitter: it
-writes through the emitter's state (output lines, temporaries, headers).
+"""Calls: functions, methods, constructors, module members, builtins, and the methods of builtin types on typed and on Any receivers (primitives.py).
+Free functions over the emitter's state `em` (emitter.Emitter): they write
+through it (output lines, temporaries, headers).
 """
 from __future__ import annotations
 
@@ -208,8 +209,6 @@ def dyn_branch(em, m: primitives.Method, cpp: str, obj: str, rt: Type, args: Lis
                         f"{loc});")
         return " ".join(branches)
     return expand(0, [])
-
-    # ---- the C ABI
 
 
 hooks.rules(globals())

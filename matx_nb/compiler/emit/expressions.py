@@ -1,5 +1,6 @@
-"""Expressions: coercions between C++ types, constants and data tables, names, operators, comparisons, literals, comprehensions, subscripts, call arguments. A mixin of emitter.Emitter: it
-writes through the emitter's state (output lines, temporaries, headers).
+"""Expressions: coercions between C++ types, constants and data tables, names, operators, comparisons, literals, comprehensions, subscripts, call arguments.
+Free functions over the emitter's state `em` (emitter.Emitter): they write
+through it (output lines, temporaries, headers).
 """
 from __future__ import annotations
 

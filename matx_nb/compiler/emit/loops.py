@@ -1,7 +1,7 @@
 """C++ for loops over any iterable (incl. enumerate, zip, reversed and generator
 expressions), the folds of the builtins that consume iterables item by item
 (sum, any, all, min, max: emit/builtins.py calls them) and string formatting.
-A mixin of emitter.Emitter.
+Free functions over the emitter's state `em` (emitter.Emitter).
 """
 from __future__ import annotations
 

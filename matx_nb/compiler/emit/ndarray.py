@@ -1,6 +1,7 @@
 """C++ for numpy-style NDArray syntax (see check/ndarray.py): indexing,
 item assignment, `a[i] op= v`, loops over the first axis and read-only
-attributes of opaque types. A mixin of emitter.Emitter; the runtime side is
+attributes of opaque types; free functions over the emitter's state `em`. The
+runtime side is
 runtime/include/matx_nb/mod/ndarray.h.
 """
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Statements: function bodies, generators, control flow, try/finally, assignment. A mixin of emitter.Emitter: it
-writes through the emitter's state (output lines, temporaries, headers).
+"""Statements: function bodies, generators, control flow, try/finally, assignment.
+Free functions over the emitter's state `em` (emitter.Emitter): they write
+through it (output lines, temporaries, headers).
 """
 from __future__ import annotations
 
