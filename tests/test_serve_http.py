@@ -7,13 +7,13 @@ kind."""
 import gzip
 import json
 import re
-import socket
 import struct
 
 import pytest
 
 import matx_nb.serve
 import serve_ops
+from raw_http import complete, exchange, post
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +22,7 @@ def servers(tmp_path_factory):
     names = {k: folders[k] for k in ("text", "checked")}
     mp = pytest.MonkeyPatch()
     try:
+        mp.setenv("MATX_SERVE_NO_FRONT", "1")  # uvicorn's cycles on both (the front: test_serve_front.py)
         mp.setenv("MATX_SERVE_ASGI_ONLY", "1")
         asgi = matx_nb.serve.launch(names, max_batch_size=8)
         mp.delenv("MATX_SERVE_ASGI_ONLY")
@@ -32,51 +33,11 @@ def servers(tmp_path_factory):
         yield {"asgi": asgi, "fast": fast}
 
 
-def _exchange(server, raw: bytes, responses: int = 1, timeout: float = 30) -> bytes:
-    """Sends raw bytes, reads until `responses` complete responses (or the
-    server closes the connection); the bytes read."""
-    host, port = server.address.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=timeout) as s:
-        s.sendall(raw)
-        data = b""
-        while _complete(data) < responses:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        return data
-
-
-def _complete(data: bytes) -> int:
-    """How many complete responses (Content-Length framed) data holds; a 100
-    Continue counts for nothing."""
-    n, pos = 0, 0
-    while True:
-        end = data.find(b"\r\n\r\n", pos)
-        if end < 0:
-            return n
-        head = data[pos:end].decode("latin-1")
-        if head.startswith("HTTP/1.1 100"):
-            pos = end + 4
-            continue
-        m = re.search(r"(?im)^content-length: *(\d+)", head)
-        size = int(m.group(1)) if m else 0
-        if len(data) < end + 4 + size:
-            return n
-        pos = end + 4 + size
-        n += 1
-
-
 def _same_bytes(raw: bytes, servers, responses: int = 1) -> bytes:
-    got = {k: re.sub(rb"(?im)^date: [^\r]*\r\n", b"", _exchange(s, raw, responses)) for k, s in servers.items()}
+    got = {k: re.sub(rb"(?im)^date: [^\r]*\r\n", b"", exchange(s, raw, responses)) for k, s in servers.items()}
     assert got["fast"] == got["asgi"], got
-    assert _complete(got["fast"]) == responses, got["fast"]
+    assert complete(got["fast"]) == responses, got["fast"]
     return got["fast"]
-
-
-def _post(path: str, body: bytes, extra: str = "") -> bytes:
-    return (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n{extra}\r\n").encode() + body
 
 
 def _text_request(texts, **extra) -> bytes:
@@ -86,49 +47,49 @@ def _text_request(texts, **extra) -> bytes:
 
 def test_inference_and_errors_are_the_same_bytes(servers):
     body = _text_request(serve_ops.TEXTS[:3], id="r1")
-    out = _same_bytes(_post("/v2/models/text/infer", body), servers)
+    out = _same_bytes(post("/v2/models/text/infer", body), servers)
     assert out.startswith(b"HTTP/1.1 200 OK\r\n") and b'"id":"r1"' in out
-    _same_bytes(_post("/v2/models/text/versions/1/infer", body), servers)
-    assert b" 404 " in _same_bytes(_post("/v2/models/text/versions/2/infer", body), servers)
-    assert b" 404 " in _same_bytes(_post("/v2/models/nope/infer", body), servers)
-    assert b" 400 " in _same_bytes(_post("/v2/models/text/infer", b"{not json"), servers)
+    _same_bytes(post("/v2/models/text/versions/1/infer", body), servers)
+    assert b" 404 " in _same_bytes(post("/v2/models/text/versions/2/infer", body), servers)
+    assert b" 404 " in _same_bytes(post("/v2/models/nope/infer", body), servers)
+    assert b" 400 " in _same_bytes(post("/v2/models/text/infer", b"{not json"), servers)
     bad = json.dumps({"inputs": [{"name": "xs", "datatype": "INT64", "shape": [2], "data": [1, -3]}]}).encode()
-    assert b" 500 " in _same_bytes(_post("/v2/models/checked/infer", bad), servers)  # the pipeline's error
+    assert b" 500 " in _same_bytes(post("/v2/models/checked/infer", bad), servers)  # the pipeline's error
     # not an inference path: both go to the ASGI app
-    assert b" 404 " in _same_bytes(_post("/v2/models/text/infer/more", body), servers)
+    assert b" 404 " in _same_bytes(post("/v2/models/text/infer/more", body), servers)
 
 
 def test_binary_outputs_and_compressed_bodies(servers):
     body = _text_request(serve_ops.TEXTS[:2], parameters={"binary_data_output": True})
-    out = _same_bytes(_post("/v2/models/text/infer", body), servers)
+    out = _same_bytes(post("/v2/models/text/infer", body), servers)
     assert re.search(rb"(?im)^inference-header-content-length: \d+", out)
     packed = gzip.compress(_text_request(serve_ops.TEXTS[1:2]))
-    out = _same_bytes(_post("/v2/models/text/infer", packed, "Content-Encoding: gzip\r\n"), servers)
+    out = _same_bytes(post("/v2/models/text/infer", packed, "Content-Encoding: gzip\r\n"), servers)
     assert b" 200 " in out.split(b"\r\n", 1)[0]
     # the binary tensor extension on the way in
     words = [t.encode() for t in serve_ops.TEXTS[:2]]
     blob = b"".join(struct.pack("<I", len(w)) + w for w in words)
     head = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [2],
                                    "parameters": {"binary_data_size": len(blob)}}]}).encode()
-    raw = _post("/v2/models/text/infer", head + blob, f"Inference-Header-Content-Length: {len(head)}\r\n")
+    raw = post("/v2/models/text/infer", head + blob, f"Inference-Header-Content-Length: {len(head)}\r\n")
     assert b" 200 " in _same_bytes(raw, servers).split(b"\r\n", 1)[0]
 
 
 def test_connection_handling(servers):
     body = _text_request(serve_ops.TEXTS[:1])
-    one = _post("/v2/models/text/infer", body)
+    one = post("/v2/models/text/infer", body)
     # pipelined: three requests in one write, three responses in order
-    out = _same_bytes(one + _post("/v2/models/text/infer", b"[]") + one, servers, responses=3)
+    out = _same_bytes(one + post("/v2/models/text/infer", b"[]") + one, servers, responses=3)
     assert [line.split(b" ")[1] for line in re.findall(rb"HTTP/1.1 \d+ [^\r]*", out)] == [b"200", b"400", b"200"]
     # Connection: close is answered in kind, and the server closes
-    out = _same_bytes(_post("/v2/models/text/infer", body, "Connection: close\r\n"), servers)
+    out = _same_bytes(post("/v2/models/text/infer", body, "Connection: close\r\n"), servers)
     assert re.search(rb"(?im)^connection: close", out)
     # a chunked body
     chunked = (b"POST /v2/models/text/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                + b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (body[:7], body[7:])) + b"0\r\n\r\n")
     assert b" 200 " in _same_bytes(chunked, servers).split(b"\r\n", 1)[0]
     # 100-continue: the interim response comes before the body is read
-    out = _same_bytes(_post("/v2/models/text/infer", body, "Expect: 100-continue\r\n"), servers)
+    out = _same_bytes(post("/v2/models/text/infer", body, "Expect: 100-continue\r\n"), servers)
     assert out.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n")
 
 

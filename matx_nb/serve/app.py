@@ -56,6 +56,7 @@ class Server:
                 raise ValueError(f"two models are named {m.name!r}; give each folder its own name")
             self.models[m.name] = m
         self.metrics = metrics
+        self.metrics_sources = []  # callables that add their counts to metrics (front.NativeFront.sync)
         self.draining = False
         self.datatypes = {m.name: {o["name"]: o["datatype"] for o in m.outputs} for m in self.models.values()}
 
@@ -99,6 +100,8 @@ class Server:
                       for n, m in self.models.items()])
 
     async def metrics_text(self, request: Request) -> Response:
+        for sync in self.metrics_sources:
+            sync()
         return Response(self.metrics.text(), media_type=CONTENT_TYPE_LATEST)
 
     async def infer(self, name: str, version, body: bytes, encoding, header_length):

@@ -12,6 +12,7 @@ the requests in flight (up to --drain-timeout seconds) and exit 0.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import shutil
@@ -187,31 +188,49 @@ def run(server, sock, url: str, drain_timeout: float, log_level: str = "warning"
     import uvicorn
 
     from .app import create_app
+    from . import front as native_front
     app = create_app(server)
+    config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=drain_timeout,
+                            access_log=False, lifespan="on", proxy_headers=False, http=_http_protocol(server))
+    front = native_front.NativeFront(server, sock, config.timeout_keep_alive) if native_front.available() else None
+    if front is not None and not front.models:
+        front = None
 
     class _Uvicorn(uvicorn.Server):
         def handle_exit(self, sig, frame):
             server.draining = True  # /v2/health/ready answers 503 from now on
+            if front is not None:
+                front.stop_accepting()
             super().handle_exit(sig, frame)
 
         async def startup(self, sockets=None):
             await super().startup(sockets=sockets)
             if self.should_exit:
                 return
+            if front is not None:  # after the warm-up (the lifespan's startup)
+                adopted = native_front.adopting(self.config.http_protocol_class)
+                loop = asyncio.get_running_loop()
+                front.start(loop, lambda data: adopted(config=self.config, server_state=self.server_state,
+                                                       app_state=self.lifespan.state, _loop=loop, prefill=data))
             if ready_file is not None:
                 Path(ready_file).touch()
             else:
                 print(f"matx-serve: ready at {url} (models: {', '.join(server.models)})", flush=True)
 
-    config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=drain_timeout,
-                            access_log=False, lifespan="on", proxy_headers=False, http=_http_protocol(server))
+        async def shutdown(self, sockets=None):
+            if front is not None:  # the front's requests first, then uvicorn's own drain
+                await front.drain(drain_timeout)
+            await super().shutdown(sockets=sockets)
+
     userver = _Uvicorn(config)
     # uvicorn handles SIGTERM/SIGINT while it serves (a graceful drain), then
     # re-raises the signal to the handlers it found: these make that a clean exit 0.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
+    if front is not None:  # the front accepts; uvicorn serves the connections it hands over
+        sock.listen(config.backlog)
     try:
-        userver.run(sockets=[sock])  # on uvloop when it is installed (uvicorn[standard])
+        userver.run(sockets=[] if front is not None else [sock])  # on uvloop when installed (uvicorn[standard])
     except KeyboardInterrupt:
         pass
     if not userver.started:

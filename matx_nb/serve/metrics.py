@@ -10,13 +10,15 @@ so that two servers in one process do not mix their counts:
 
 One server process keeps its values in plain numbers on its event loop's
 thread (every update happens there) and hands them to prometheus_client when
-/metrics is read: prometheus_client's own metrics take a lock per update, a
+/metrics is read. The native front (front.py) counts in C++; absorb() adds its
+counts since the last call: prometheus_client's own metrics take a lock per update, a
 tenth of a small request's cost on the loop. With several processes
 (--workers) it uses prometheus_client's multiprocess mode.
 """
 from __future__ import annotations
 
 import time
+from typing import Optional
 
 from bisect import bisect_left
 
@@ -25,8 +27,8 @@ from prometheus_client import CONTENT_TYPE_LATEST  # noqa: F401 (the app's conte
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.utils import floatToGoString
 
-_LATENCY = (.0005, .001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2, 5, 10, 30)
-_BATCH = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+LATENCY_BUCKETS = _LATENCY = (.0005, .001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2, 5, 10, 30)
+BATCH_BUCKETS = _BATCH = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 _DOCS = {"matx_requests": "Inference requests by model and outcome",
          "matx_request_seconds": "Inference request latency (arrival to response)",
          "matx_queue_seconds": "Time a request waited in the queue",
@@ -154,6 +156,44 @@ class Metrics:
             self._done[key] = pair
         pair[0]()
         pair[1](time.perf_counter() - started)
+
+    def absorb(self, model: str, now: dict, prev: Optional[dict]) -> None:
+        """Adds a native front's counts for a model (serve_front_py.h's stats():
+        outcomes, latency/queue/batch histograms as (counts, sum), inflight),
+        less those it had at `prev`, its previous stats."""
+        prev = prev or {"outcomes": {}, "inflight": 0}
+        for outcome, n in now["outcomes"].items():
+            d = n - prev["outcomes"].get(outcome, 0)
+            if d:
+                if self._local is not None:
+                    self._local.requests.setdefault((model, outcome), _Count()).value += d
+                else:
+                    self.requests.labels(model, outcome).inc(d)
+        for key, table, bounds, metric in (("latency", "latency", _LATENCY, "latency"),
+                                           ("queue", "queue", _LATENCY, "queue"),
+                                           ("batch", "batch", _BATCH, "batch_size")):
+            counts, total = now[key]
+            before, before_total = prev.get(key, ([0] * len(counts), 0.0))
+            deltas = [c - b for c, b in zip(counts, before)]
+            if not any(deltas):
+                continue
+            if self._local is not None:
+                h = self._local.hist(getattr(self._local, table), model, bounds)
+                h.counts = [c + d for c, d in zip(h.counts, deltas)]
+                h.sum += total - before_total
+            else:  # prometheus_client's histogram keeps one value per bucket and the sum
+                child = getattr(self, metric).labels(model)
+                for bucket, d in zip(child._buckets, deltas):
+                    if d:
+                        bucket.inc(d)
+                child._sum.inc(total - before_total)
+        d = now["inflight"] - prev["inflight"]
+        g = self.inflight_of(model)  # listed from the first request on, as the Python server's
+        if d:
+            if self._local is not None:
+                g.value += d
+            else:
+                g.inc(d)
 
     def text(self) -> bytes:
         if self.multiprocess_dir is None:

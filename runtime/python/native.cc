@@ -20,6 +20,7 @@
 #include "matx_nb/abi.h"
 #include "matx_nb/session.h"
 #include "native_runner.h"  // matx-serve: runs on a thread that never takes the GIL
+#include "serve_front_py.h"  // matx-serve: the native HTTP front
 
 namespace py = pybind11;
 
@@ -968,6 +969,7 @@ PYBIND11_MODULE(_native, m) {
         r.close();
       });
 
+  serve_front_py::bind(m);
   m.def("class_registered", [](py::capsule lib, int index) {
     LibraryHandle* lh = handle_of(lib);
     return class_registry().count(lh->mod->classes[index].layout_id) > 0;
