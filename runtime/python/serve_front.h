@@ -81,7 +81,9 @@ struct Req {
   bool started = false, abandoned = false;  // under the model's lock
   bool ok = false;                          // written by the instance thread before it posts the request
   bool answered = false;                    // the I/O thread's
-  std::vector<serve_v2::OutValue> outs;
+  std::vector<serve_v2::OutValue> outs;     // the instance thread's, until it writes the answer
+  std::string body;                         // the answer (ok), written by the instance thread
+  int64_t head = -1;                        // its JSON header's length with binary outputs, else -1
 };
 using ReqPtr = std::shared_ptr<Req>;
 
@@ -202,16 +204,23 @@ class Front {
     if (io_.joinable()) io_.join();
     for (auto& kv : conns_) ::close(kv.second->fd);
     conns_.clear();
+    for (auto& h : handovers_) ::close(h.first);  // never taken by the Python server
+    handovers_.clear();
     for (int fd : {listen_, ep_, wake_, done_fd_, handover_fd_})
       if (fd >= 0) ::close(fd);
     listen_ = ep_ = wake_ = done_fd_ = handover_fd_ = -1;
   }
 
   // ---- the instance threads
+  // Hands a finished batch to the I/O thread. The batch is emptied under the
+  // lock: a request's inputs, made by the I/O thread, are then freed there too
+  // (the runtime's allocator keeps freed blocks per thread: blocks made on one
+  // thread and freed on another would pile up in the second one's cache).
   void post(std::vector<ReqPtr>& batch) {
     {
       std::lock_guard<std::mutex> g(done_mu_);
-      for (auto& r : batch) done_.push_back(r);
+      for (auto& r : batch) done_.push_back(std::move(r));
+      batch.clear();
     }
     uint64_t one = 1;
     while (::write(done_fd_, &one, sizeof one) < 0 && errno == EINTR) {
@@ -297,6 +306,21 @@ class Front {
     }
   }
 
+  // Each finished request's answer, written here: its outputs, made on this
+  // thread, are freed on it.
+  static void answer(Model* m, std::vector<ReqPtr>& batch) {
+    for (auto& r : batch) {
+      if (r->ok) {
+        try {
+          r->ok = serve_v2::encode(m->name, m->outputs, r->in, r->outs, &r->body, &r->head);
+        } catch (...) {
+          r->ok = false;
+        }
+      }
+      r->outs.clear();
+    }
+  }
+
   static bool split(Model* m, std::vector<ReqPtr>& batch, const mx::Any& result) {
     std::vector<mx::Any> values(m->outputs.size());
     for (size_t i = 0; i < m->outputs.size(); ++i)
@@ -351,6 +375,7 @@ class Front {
           }
         }
       }
+      answer(m, batch);
       post(batch);
     }
   }
@@ -378,7 +403,7 @@ class Front {
           drop(c);
           continue;
         }
-        if (events[i].events & EPOLLOUT) flush(c);
+        if (events[i].events & EPOLLOUT) after_answer(c);
         if (conns_.count(d) && (events[i].events & (EPOLLIN | EPOLLRDHUP))) readable(conns_[d].get());
       }
       expire();
@@ -454,8 +479,10 @@ class Front {
       drop(c);
       return;
     }
+    uint64_t id = c->id;
     next_request(c);
-    if (conns_.count(c->id) && !c->handing) watch(c);
+    auto it = conns_.find(id);  // next_request may have closed it or handed it over
+    if (it != conns_.end() && !it->second->handing) watch(it->second.get());
   }
 
   static bool iequals(const char* a, size_t n, const char* b) {
@@ -568,11 +595,12 @@ class Front {
       c->in.erase(0, total);
       c->req = r;
       busy_ += 1;
-      submit(c, r);
+      if (!submit(c, r)) return;  // answered 429, and the connection closed
     }
   }
 
-  void submit(Conn* c, const ReqPtr& r) {
+  // Queues r; false when it was answered at once (429) and the connection is gone.
+  bool submit(Conn* c, const ReqPtr& r) {
     Model* m = r->model;
     {
       std::lock_guard<std::mutex> g(m->stats_mu);
@@ -591,7 +619,7 @@ class Front {
         }
         m->queue.push_back(r);
         m->cv.notify_all();
-        return;
+        return true;
       }
       queued = m->queue.size();
     }
@@ -599,6 +627,7 @@ class Front {
                                   " requests queued (--max-queue " + std::to_string(m->max_queue) +
                                   "); retry later"),
             "application/json", -1, "overloaded");
+    return flush(c);  // the loop in next_request goes on with the next request
   }
 
   void answer_done() {
@@ -618,16 +647,7 @@ class Front {
         continue;
       }
       Conn* c = it->second.get();
-      std::string body;
-      int64_t head = -1;
-      bool ok = false;
-      if (r->ok) {
-        try {
-          ok = serve_v2::encode(r->model->name, r->model->outputs, r->in, r->outs, &body, &head);
-        } catch (...) {
-        }
-      }
-      if (!ok) {  // the Python server runs it again and answers, with its own error if it fails
+      if (!r->ok) {  // the Python server runs it again and answers, with its own error if it fails
         r->answered = true;
         finish(r);
         c->in.insert(0, r->raw);
@@ -635,7 +655,10 @@ class Front {
         hand_over(c);
         continue;
       }
-      respond(c, r, 200, body, head >= 0 ? "application/octet-stream" : "application/json", head, "success");
+      respond(c, r, 200, r->body, r->head >= 0 ? "application/octet-stream" : "application/json", r->head,
+              "success");
+      r->body.clear();
+      after_answer(c);
     }
   }
 
@@ -664,40 +687,53 @@ class Front {
     c->req.reset();
     c->active = now();
     if (close_after) c->closing = true;
-    flush(c);
   }
 
-  void flush(Conn* c) {
-    while (!c->out.empty()) {
-      ssize_t n = ::send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
+  // Writes what the connection has to write; false when it is gone (an error,
+  // or its last answer written: `Connection: close`, the drain).
+  bool flush(Conn* c) {
+    size_t sent = 0;
+    while (sent < c->out.size()) {
+      ssize_t n = ::send(c->fd, c->out.data() + sent, c->out.size() - sent, MSG_NOSIGNAL);
       if (n > 0) {
-        c->out.erase(0, size_t(n));
+        sent += size_t(n);
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
+      c->out.erase(0, sent);
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         watch(c);
-        return;
+        return true;
       }
       drop(c);
-      return;
+      return false;
     }
+    c->out.clear();
     watch(c);
     if (c->closing || (draining_ && !c->req)) {
       drop(c);
-      return;
+      return false;
     }
+    return true;
+  }
+
+  // After an answer: written, then the connection's next request (or its handover).
+  void after_answer(Conn* c) {
+    if (!flush(c) || !c->out.empty()) return;  // gone, or the rest is written when the socket takes it
     if (c->handing) {
       hand_over(c);
       return;
     }
+    uint64_t id = c->id;
     next_request(c);
+    auto it = conns_.find(id);
+    if (it != conns_.end() && !it->second->handing) watch(it->second.get());
   }
 
   // The connection goes to the Python server, with what it sent and was not answered.
   void hand_over(Conn* c) {
     c->handing = true;
-    if (!c->out.empty()) return;  // after the answers written so far (flush() comes back here)
+    if (!c->out.empty()) return;  // after the answers written so far (after_answer() comes back here)
     ::epoll_ctl(ep_, EPOLL_CTL_DEL, c->fd, nullptr);
     {
       std::lock_guard<std::mutex> g(hand_mu_);
@@ -749,6 +785,7 @@ class Front {
         continue;
       }
       respond(it->second.get(), r, 504, error_body(message), "application/json", -1, "timeout");
+      after_answer(it->second.get());
     }
   }
 
