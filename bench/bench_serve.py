@@ -7,6 +7,8 @@ The pipeline is the seed's TextPipeline (bytes -> input_ids, segment_ids,
 mask; max_len 32), saved with matx_nb. Servers, all on 127.0.0.1, each in its
 own process (groups), each with 1 and with 2 server processes:
 - matx-serve with dynamic batching, and with --max-batch-size 1 (no merging);
+- matx-serve with dynamic batching and MATX_SERVE_NO_FRONT=1 (1 process): every
+  request answered by uvicorn and the Python batcher, as before the native front;
 - the baseline a team writes today: FastAPI on uvicorn, the same TextPipeline
   in CPython (bench/serve_baseline.py), the same KServe v2 JSON in and out;
 and the ceiling: the saved pipeline called in process (matx_nb.load), no HTTP.
@@ -192,6 +194,7 @@ def spread(xs):
 
 
 BATCHING, NO_BATCHING, FASTAPI = "matx-serve, dynamic batching", "matx-serve, no batching", "FastAPI + CPython"
+PYTHON_HTTP = "matx-serve without its native front, dynamic batching"
 
 
 def main():
@@ -215,6 +218,12 @@ def main():
         servers[(BATCHING, w)] = matx_nb.serve.launch({"text": folder}, max_batch_size=64, workers=w, **opts)
         servers[(NO_BATCHING, w)] = matx_nb.serve.launch({"text": folder}, max_batch_size=1, workers=w, **opts)
         servers[(FASTAPI, w)] = Baseline(vocab, w)
+    # the same server with uvicorn answering every request (serve/front.py's switch)
+    os.environ["MATX_SERVE_NO_FRONT"] = "1"
+    try:
+        servers[(PYTHON_HTTP, 1)] = matx_nb.serve.launch({"text": folder}, max_batch_size=64, **opts)
+    finally:
+        del os.environ["MATX_SERVE_NO_FRONT"]
     try:
         answers = {key: {rows: verified_answers(s.url, bs, loaded) for rows, bs in batches.items()}
                    for key, s in servers.items()}
@@ -269,7 +278,9 @@ def write(args, results, ceiling, soak):
              "|---|---|---|---|---|---|---|---|---|---|"]
     for w in (1, 2):
         for conc in (1, 8, 32):
-            for name in (BATCHING, NO_BATCHING, FASTAPI):
+            for name in (BATCHING, NO_BATCHING, PYTHON_HTTP, FASTAPI):
+                if (name, w, 1, conc) not in results:
+                    continue
                 rs = results[(name, w, 1, conc)]
                 p50, p99 = m(name, w, 1, conc, "p50"), m(name, w, 1, conc, "p99")
                 lines.append(f"| {name} | {w} | {conc} | {m(name, w, 1, conc, 'throughput'):,.0f} | "
@@ -284,6 +295,8 @@ def write(args, results, ceiling, soak):
                      f"is **{ratio:.1f}** (target <= 3).")
     lines.append(f"- matx-serve with 2 workers against FastAPI with 1: "
                  f"**{m(BATCHING, 2, 1, 32, 'throughput') / m(FASTAPI, 1, 1, 32, 'throughput'):.1f}x**.")
+    lines.append(f"- The native front against uvicorn answering every request (1 process, 32 connections): "
+                 f"**{m(BATCHING, 1, 1, 32, 'throughput') / m(PYTHON_HTTP, 1, 1, 32, 'throughput'):.1f}x**.")
     lines += ["", "## Eight texts per request: the server against the pipeline in process", "",
               "| runner | processes / threads | connections | texts/s | spread | overhead vs in process |",
               "|---|---|---|---|---|---|"]
@@ -293,8 +306,10 @@ def write(args, results, ceiling, soak):
                      f"{med(xs):,.0f} | {spread(xs)} | |")
     for w in (1, 2):
         ceil = med(ceiling[(8, w)])
-        for name in (BATCHING, NO_BATCHING):
+        for name in (BATCHING, NO_BATCHING, PYTHON_HTTP):
             for conc in (8, 32):
+                if (name, w, 8, conc) not in results:
+                    continue
                 tput = [r["throughput"] * 8 for r in results[(name, w, 8, conc)]]
                 lines.append(f"| {name} | {w} | {conc} | {med(tput):,.0f} | {spread(tput)} | "
                              f"{(1 - med(tput) / ceil) * 100:.0f}% (vs {w} thread{'s' if w > 1 else ''}) |")

@@ -25,7 +25,7 @@ PARALLEL_MODULES = {
     # notebooks run by nbclient, the sanitizer and ThreadSanitizer builds
     "test_serve_runner.py", "test_serve_http.py", "test_serve_front.py",
     "test_export.py", "test_cli_cmake.py", "test_torch.py", "test_text.py", "test_notebook.py",
-    "test_nbconvert.py", "test_sanitizers.py", "test_str_sanitize.py", "test_tsan.py",
+    "test_nbconvert.py", "test_sanitizers.py", "test_str_sanitize.py", "test_tsan.py", "test_tsan_front.py",
     "test_vision.py", "test_vision_pipeline.py", "test_vision_fusion.py", "test_primitives.py", "test_codegen_golden.py", "test_layout.py",
     "test_builtin_functions.py", "test_ir_contract.py", "test_multimodal.py",
 }

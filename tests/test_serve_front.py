@@ -145,13 +145,29 @@ def test_what_the_front_does_not_handle_is_the_python_servers(servers):
                                                                  "shape": [1], "data": [5]}]}).encode()),
         post("/v2/models/lengths/infer", _texts(["a"], outputs=[{"name": "nope"}])),
         post("/v2/models/words/infer/more", body),
-        b"GET /v2/models/words HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /v2/health/ready HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /v2/models/words/config HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /v2/models/nope HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /v2/models/words/versions/2 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"HEAD /v2/health/ready HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /v2/health/ready HTTP/1.0\r\nHost: x\r\n\r\n",
     ]
     for raw in cases:
-        (status, server, out), = _same(raw, servers)
-        assert server == "uvicorn", (raw, status, out)
+        got = _same(raw, servers)
+        assert got and all(server == "uvicorn" for _, server, _ in got), (raw, got)
     assert _same(cases[1], servers)[0][0] == 500
+
+
+def test_health_and_metadata_are_answered_by_the_front(servers):
+    paths = ["/v2", "/v2/health/live", "/v2/health/ready", "/v2/models/words", "/v2/models/words/ready",
+             "/v2/models/lengths/versions/1", "/v2/models/feats/versions/1/ready", "/v2/models/text"]
+    for path in paths:
+        (status, server, body), = _same(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode(), servers)
+        assert (status, server) == (200, "matx-serve"), path
+    # a pooled client connection: metadata, health, inference and health again, all answered here
+    raw = b"".join(f"GET {p} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for p in paths[:4])
+    raw += post("/v2/models/words/infer", _texts(TEXTS)) + b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+    out = _same(raw, servers, responses=6)
+    assert [srv for _, srv, _ in out] == ["matx-serve"] * 6
 
 
 def test_connections_mixing_both(servers):
@@ -291,6 +307,9 @@ def test_sigterm_drains_the_fronts_requests(folders):
         t.start()
         time.sleep(0.2)
         srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        with pytest.raises(ConnectionRefusedError):  # draining: the port takes no new connections
+            socket.create_connection(address(srv), timeout=5).close()
         t.join(60)
         assert out and out[0][:2] == (200, "matx-serve"), out
         assert srv.proc.wait(60) == 0

@@ -64,8 +64,23 @@ class Server:
         return not self.draining and all(m.ready for m in self.models.values())
 
     # ---- routes
+    @staticmethod
+    def _server_metadata() -> dict:
+        return {"name": "matx_nb", "version": __version__, "extensions": EXTENSIONS}
+
     async def server_metadata(self, request: Request) -> Response:
-        return _json({"name": "matx_nb", "version": __version__, "extensions": EXTENSIONS})
+        return _json(self._server_metadata())
+
+    def fixed_routes(self):
+        """The GET answers that do not change while the server serves, for the
+        native front (front.py): (path, content type, body, readiness: 503
+        while draining). The routes below give the same."""
+        out = [("/v2", "application/json", dumps(self._server_metadata()), False),
+               ("/v2/health/live", "", b"", False), ("/v2/health/ready", "", b"", True)]
+        for name, m in self.models.items():
+            for base in (f"/v2/models/{name}", f"/v2/models/{name}/versions/1"):
+                out += [(base, "application/json", dumps(m.metadata()), False), (base + "/ready", "", b"", True)]
+        return out
 
     async def live(self, request: Request) -> Response:
         return Response(status_code=200)

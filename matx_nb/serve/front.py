@@ -4,7 +4,8 @@
 The front reads each connection's requests on an epoll thread. A plain
 inference request for a model it serves (BYTES inputs the pipeline takes as
 lists of str or bytes; JSON or binary tensors) is parsed, batched and run on
-the model's C++ Sessions, and answered, without Python. Anything else hands
+the model's C++ Sessions, and answered, without Python; so are the health,
+readiness and metadata GETs (Server.fixed_routes). Anything else hands
 the connection over: its socket and the bytes read but not answered go to
 uvicorn's protocol in this process, which serves the connection from then on
 (health, metadata, /metrics, gzip bodies, a pipeline error's 500, ...). The
@@ -93,6 +94,9 @@ class NativeFront:
             self.front.add_model(m.name, sessions, inputs, outputs, m.max_batch_size, m.max_queue_delay,
                                  m.max_queue, m.timeout or 0.0, list(LATENCY_BUCKETS), list(BATCH_BUCKETS))
             self.models.append(m.name)
+        if self.models:  # the GET answers of every model: a client's pooled connections stay here
+            for path, ctype, body, ready in server.fixed_routes():
+                self.front.add_route(path, ctype, body, ready)
         self._last: dict = {}
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._factory: Optional[Callable] = None
@@ -137,8 +141,11 @@ class NativeFront:
         self._last = now
 
     def stop_accepting(self) -> None:
+        """The drain begins: no new connections (the port refuses them once the
+        front has closed its copy of the socket too), idle ones close."""
         if self._started:
             self.front.stop_accepting()
+        self.sock.close()
 
     async def drain(self, timeout: float) -> None:
         """Waits for the requests the front is answering (up to timeout), then stops it."""

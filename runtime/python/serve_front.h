@@ -144,6 +144,16 @@ class Front {
     m->front = this;
     models_[m->name] = std::move(m);
   }
+  // A GET route the front answers itself: health, readiness (ready: 503 while
+  // draining) and metadata, with the body the Python server gives.
+  struct Route {
+    std::string ctype, body;
+    bool ready = false;
+  };
+  void add_route(const std::string& path, const std::string& ctype, const std::string& body, bool ready) {
+    routes_[path] = Route{ctype, body, ready};
+  }
+
   Model* model(const std::string& name) {
     auto it = models_.find(name);
     return it == models_.end() ? nullptr : it->second.get();
@@ -429,9 +439,12 @@ class Front {
     uint64_t n;
     while (::read(wake_, &n, sizeof n) == sizeof n) {
     }
-    if (draining_ && listen_ >= 0 && !listen_closed_) {
+    if (draining_ && listen_ >= 0) {
+      // Our copy of the socket closes; once the Python server closes its own,
+      // the port refuses new connections (front.py).
       ::epoll_ctl(ep_, EPOLL_CTL_DEL, listen_, nullptr);
-      listen_closed_ = true;
+      ::close(listen_);
+      listen_ = -1;
       std::vector<Conn*> idle;
       for (auto& kv : conns_)
         if (!kv.second->req && kv.second->out.empty()) idle.push_back(kv.second.get());
@@ -509,6 +522,71 @@ class Front {
     return true;
   }
 
+  // The head of a request: its line and the headers the front acts on.
+  struct Head {
+    std::string method, target;
+    int64_t length = -1, header_length = -1;
+    bool close_after = false, plain = true;
+  };
+
+  // Parses c->in's first request head (ending at `end`); plain is false for
+  // anything the front leaves to the Python server.
+  Head head_of(const Conn* c, size_t end) const {
+    Head h;
+    const char* p = c->in.data();
+    size_t line_end = c->in.find("\r\n");
+    std::string line(p, line_end);
+    size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
+    if (sp1 == std::string::npos || sp2 <= sp1 || line.compare(sp2 + 1, std::string::npos, "HTTP/1.1") != 0) {
+      h.plain = false;
+      return h;
+    }
+    h.method = line.substr(0, sp1);
+    h.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    size_t pos = line_end + 2;
+    while (h.plain && pos < end) {
+      size_t eol = c->in.find("\r\n", pos);
+      const char* k = p + pos;
+      size_t kn_all = eol - pos;
+      pos = eol + 2;
+      const char* colon = static_cast<const char*>(std::memchr(k, ':', kn_all));
+      if (colon == nullptr || kn_all == 0 || k[0] == ' ' || k[0] == '\t') {
+        h.plain = false;
+        break;
+      }
+      size_t kn = size_t(colon - k);
+      std::string value = trimmed_lower(colon + 1, kn_all - kn - 1);
+      if (iequals(k, kn, "content-length")) {
+        if (h.length >= 0 || !digits(value, &h.length)) h.plain = false;
+      } else if (iequals(k, kn, "inference-header-content-length")) {
+        if (h.header_length >= 0 || !digits(value, &h.header_length)) h.plain = false;
+      } else if (iequals(k, kn, "connection")) {
+        if (value == "close") h.close_after = true;
+        else if (value != "keep-alive") h.plain = false;
+      } else if (iequals(k, kn, "content-encoding")) {
+        if (value != "identity" && !value.empty()) h.plain = false;
+      } else if (iequals(k, kn, "transfer-encoding") || iequals(k, kn, "expect") || iequals(k, kn, "upgrade")) {
+        h.plain = false;
+      }
+    }
+    return h;
+  }
+
+  // The model of an inference path (/v2/models/NAME[/versions/1]/infer), or null.
+  Model* infer_model(const std::string& target) {
+    const std::string prefix = "/v2/models/", suffix = "/infer";
+    if (target.size() <= prefix.size() + suffix.size() || target.compare(0, prefix.size(), prefix) != 0 ||
+        target.compare(target.size() - suffix.size(), suffix.size(), suffix) != 0)
+      return nullptr;
+    std::string name = target.substr(prefix.size(), target.size() - prefix.size() - suffix.size());
+    size_t slash = name.find('/');
+    if (slash != std::string::npos) {
+      if (name.compare(slash, std::string::npos, "/versions/1") != 0) return nullptr;
+      name.resize(slash);
+    }
+    return name.empty() ? nullptr : model(name);
+  }
+
   // The next request in c->in: answered here, queued, or the connection handed over.
   void next_request(Conn* c) {
     while (!c->req && !c->handing && !c->closing && !c->in.empty()) {
@@ -517,74 +595,40 @@ class Front {
         if (c->in.size() > 16384) hand_over(c);
         return;
       }
-      const char* p = c->in.data();
-      size_t line_end = c->in.find("\r\n");
-      std::string line(p, line_end);
-      // "POST /v2/models/NAME[/versions/V]/infer HTTP/1.1"
-      const std::string prefix = "POST /v2/models/", suffix = "/infer HTTP/1.1";
-      if (line.compare(0, prefix.size(), prefix) != 0 || line.size() < prefix.size() + suffix.size() ||
-          line.compare(line.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      Head h = head_of(c, end);
+      if (!h.plain) {
         hand_over(c);
         return;
       }
-      std::string route = line.substr(prefix.size(), line.size() - prefix.size() - suffix.size());
-      std::string name = route;
-      size_t slash = route.find('/');
-      if (slash != std::string::npos) {
-        if (route.compare(slash, std::string::npos, "/versions/1") != 0) {
+      if (h.method == "GET") {  // health, readiness, metadata: the answers the Python server gave it
+        auto route = routes_.find(h.target);
+        if (route == routes_.end() || h.length > 0) {
           hand_over(c);
           return;
         }
-        name = route.substr(0, slash);
+        c->in.erase(0, end + 4);
+        const Route& rt = route->second;
+        bool ok = !(rt.ready && draining_);
+        write_answer(c, ok ? 200 : 503, ok ? rt.ctype : "", ok ? rt.body : "", -1, h.close_after);
+        if (!flush(c)) return;
+        continue;
       }
-      Model* m = model(name);
-      if (m == nullptr || name.empty()) {
+      Model* m = h.method == "POST" ? infer_model(h.target) : nullptr;
+      if (m == nullptr || h.length < 0 || h.length > (int64_t(256) << 20)) {
         hand_over(c);
         return;
       }
-      int64_t length = -1, header_length = -1;
-      bool close_after = false, plain = true;
-      size_t pos = line_end + 2;
-      while (plain && pos < end) {
-        size_t eol = c->in.find("\r\n", pos);
-        const char* h = p + pos;
-        size_t hn = eol - pos;
-        pos = eol + 2;
-        const char* colon = static_cast<const char*>(std::memchr(h, ':', hn));
-        if (colon == nullptr || hn == 0 || h[0] == ' ' || h[0] == '\t') {
-          plain = false;
-          break;
-        }
-        size_t kn = size_t(colon - h);
-        std::string value = trimmed_lower(colon + 1, hn - kn - 1);
-        if (iequals(h, kn, "content-length")) {
-          if (length >= 0 || !digits(value, &length)) plain = false;
-        } else if (iequals(h, kn, "inference-header-content-length")) {
-          if (header_length >= 0 || !digits(value, &header_length)) plain = false;
-        } else if (iequals(h, kn, "connection")) {
-          if (value == "close") close_after = true;
-          else if (value != "keep-alive") plain = false;
-        } else if (iequals(h, kn, "content-encoding")) {
-          if (value != "identity" && !value.empty()) plain = false;
-        } else if (iequals(h, kn, "transfer-encoding") || iequals(h, kn, "expect") || iequals(h, kn, "upgrade")) {
-          plain = false;
-        }
-      }
-      if (!plain || length < 0 || length > (int64_t(256) << 20)) {
-        hand_over(c);
-        return;
-      }
-      size_t total = end + 4 + size_t(length);
+      size_t total = end + 4 + size_t(h.length);
       if (c->in.size() < total) return;  // the rest of the body is on its way
       auto r = std::make_shared<Req>();
       r->conn = c->id;
       r->model = m;
-      r->close_after = close_after;
+      r->close_after = h.close_after;
       r->arrived = now();
       bool parsed = false;
       try {
-        parsed = serve_v2::parse(m->inputs, m->outputs, m->max_batch > 1, p + end + 4, size_t(length),
-                                 header_length, &r->in);
+        parsed = serve_v2::parse(m->inputs, m->outputs, m->max_batch > 1, c->in.data() + end + 4,
+                                 size_t(h.length), h.header_length, &r->in);
       } catch (...) {
       }
       if (!parsed) {
@@ -663,28 +707,38 @@ class Front {
   }
 
   void finish(const ReqPtr& r) {
+    {
+      std::lock_guard<std::mutex> g(r->model->stats_mu);
+      r->model->stats.inflight -= 1;
+    }
     busy_ -= 1;
-    std::lock_guard<std::mutex> g(r->model->stats_mu);
-    r->model->stats.inflight -= 1;
   }
 
   void respond(Conn* c, const ReqPtr& r, int status, const std::string& body, const char* ctype, int64_t head,
                const char* outcome) {
     r->answered = true;
+    r->model->done(outcome, r->arrived);  // counted before busy() can say it is done
     busy_ -= 1;
-    r->model->done(outcome, r->arrived);
-    bool close_after = r->close_after || draining_;
+    c->req.reset();
+    write_answer(c, status, ctype, body, head, r->close_after);
+  }
+
+  // An answer's bytes, as uvicorn writes them (ctype "": no Content-Type, as
+  // Starlette's empty responses).
+  void write_answer(Conn* c, int status, const std::string& ctype, const std::string& body, int64_t head,
+                    bool close_after) {
+    close_after = close_after || draining_;
     static const std::map<int, const char*> reasons = {
-        {200, "OK"}, {429, "Too Many Requests"}, {504, "Gateway Timeout"}};
+        {200, "OK"}, {429, "Too Many Requests"}, {503, "Service Unavailable"}, {504, "Gateway Timeout"}};
     std::string& o = c->out;
     o += "HTTP/1.1 " + std::to_string(status) + " " + reasons.at(status) + "\r\ndate: " + date() +
-         "\r\nserver: matx-serve\r\ncontent-type: " + ctype + "\r\ncontent-length: " + std::to_string(body.size()) +
-         "\r\n";
+         "\r\nserver: matx-serve\r\n";
+    if (!ctype.empty()) o += "content-type: " + ctype + "\r\n";
+    o += "content-length: " + std::to_string(body.size()) + "\r\n";
     if (head >= 0) o += "inference-header-content-length: " + std::to_string(head) + "\r\n";
     if (close_after) o += "connection: close\r\n";
     o += "\r\n";
     o += body;
-    c->req.reset();
     c->active = now();
     if (close_after) c->closing = true;
   }
@@ -780,8 +834,8 @@ class Front {
       auto it = conns_.find(r->conn);
       if (it == conns_.end()) {
         r->answered = true;
-        busy_ -= 1;
         m->done("timeout", r->arrived);
+        busy_ -= 1;
         continue;
       }
       respond(it->second.get(), r, 504, error_body(message), "application/json", -1, "timeout");
@@ -805,11 +859,12 @@ class Front {
 
   int listen_ = -1, ep_ = -1, wake_ = -1, done_fd_ = -1, handover_fd_ = -1;
   std::map<std::string, std::unique_ptr<Model>> models_;
+  std::map<std::string, Route> routes_;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   uint64_t next_conn_ = 0;
   std::thread io_;
   std::atomic<bool> draining_{false}, stopping_{false};
-  bool listen_closed_ = false, closed_ = false;
+  bool closed_ = false;
   std::atomic<int64_t> busy_{0};
   std::mutex done_mu_;
   std::deque<ReqPtr> done_;

@@ -76,6 +76,9 @@ inline void bind(py::module_& m) {
              f.add_model(std::move(mdl));
            },
            py::keep_alive<1, 3>())
+      // a GET path answered 200 with this body (ready: 503 while draining)
+      .def("add_route", [](Front& f, const std::string& path, const std::string& ctype, py::bytes body,
+                           bool ready) { f.add_route(path, ctype, std::string(body), ready); })
       .def("start", &Front::start)
       .def_property_readonly("handover_fd", &Front::handover_fd)
       // [(socket fd, the bytes it sent that were not answered)]: the Python server's now
