@@ -179,9 +179,12 @@ int main(int argc, char** argv) {
 """
 
 
-def _runner_driver(tmp_path: Path, header: str) -> Path:
-    (tmp_path / "native_runner.h").write_text(header)
-    (tmp_path / "driver.cc").write_text(RUNNER_DRIVER)
+def build_driver(tmp_path: Path, source: str, headers: dict) -> Path:
+    """A C++ program over the runtime and a C++ Session, built with
+    ThreadSanitizer; headers: {file name: text} written beside it."""
+    for name, text in headers.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "driver.cc").write_text(source)
     includes = subprocess.run([sys.executable, "-m", "matx_nb", "--includes"], capture_output=True, text=True,
                               check=True).stdout.split()
     exe = tmp_path / "driver"
@@ -190,6 +193,10 @@ def _runner_driver(tmp_path: Path, header: str) -> Path:
                        text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     return exe
+
+
+def _runner_driver(tmp_path: Path, header: str) -> Path:
+    return build_driver(tmp_path, RUNNER_DRIVER, {"native_runner.h": header})
 
 
 RUNNER_H = Path(__file__).resolve().parents[1] / "runtime" / "python" / "native_runner.h"

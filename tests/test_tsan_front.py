@@ -5,7 +5,6 @@ and one route it hands over) and this thread reading the front's counts and
 taking the handovers, as the Python server does. No data race is reported and
 every answer is right; with the lock of its counts removed, the race is
 reported (so the test can fail)."""
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import matx_nb
 
 sys.path.insert(0, str(Path(__file__).parent))
 import serve_ops  # noqa: E402
-from test_tsan import run, tsan_available  # noqa: E402
+from test_tsan import build_driver, run, tsan_available  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not tsan_available(), reason="g++ with ThreadSanitizer is needed")
 
@@ -162,17 +161,7 @@ def words_folder(tmp_path_factory):
 
 
 def _driver(tmp_path: Path, header: str) -> Path:
-    (tmp_path / "serve_front.h").write_text(header)
-    (tmp_path / "serve_v2.h").write_text(SERVE_V2_H.read_text())
-    (tmp_path / "driver.cc").write_text(DRIVER)
-    includes = subprocess.run([sys.executable, "-m", "matx_nb", "--includes"], capture_output=True, text=True,
-                              check=True).stdout.split()
-    exe = tmp_path / "driver"
-    r = subprocess.run(["g++", "-std=c++17", "-O1", "-g", "-fsanitize=thread", *includes, "-I", str(tmp_path),
-                        str(tmp_path / "driver.cc"), "-o", str(exe), "-ldl", "-lpthread"], capture_output=True,
-                       text=True)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return exe
+    return build_driver(tmp_path, DRIVER, {"serve_front.h": header, "serve_v2.h": SERVE_V2_H.read_text()})
 
 
 def test_the_front_is_race_free(words_folder, tmp_path):
