@@ -217,6 +217,47 @@ def test_generated_texts(servers, texts, binary):
     assert status == (400 if binary and surrogate else 200)
 
 
+# Requests near the valid shape: each field may be missing, of another type,
+# or hold odd values; the front must answer as the Python server does (or
+# hand the request over, which the comparison cannot tell from answering).
+_ANY = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False) | st.text(max_size=4),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=2),
+                    max_leaves=6)
+_TEXTS = st.lists(st.text(max_size=6), max_size=4)
+
+
+def _field(valid, odd=_ANY):
+    return st.one_of(st.just(valid), odd)
+
+
+@st.composite
+def _near_valid(draw):
+    texts = draw(_TEXTS)
+    tensor = {"name": draw(_field("texts", st.sampled_from(["text", "", "texts "]) | _ANY)),
+              "datatype": draw(_field("BYTES", st.sampled_from(["INT64", "bytes", "FP32"]) | _ANY)),
+              "shape": draw(_field([len(texts)], st.lists(st.integers(-1, 5), max_size=3) | _ANY)),
+              "data": draw(_field(texts, st.lists(st.one_of(st.text(max_size=3), st.integers(), st.lists(
+                  st.text(max_size=2), max_size=2)), max_size=4) | _ANY))}
+    if draw(st.booleans()):
+        tensor["parameters"] = draw(st.dictionaries(st.sampled_from(["binary_data_size", "x"]), _ANY, max_size=2))
+    doc = {"inputs": draw(_field([tensor], st.lists(st.just(tensor), max_size=3) | _ANY))}
+    if draw(st.booleans()):
+        doc["id"] = draw(_field("r", _ANY))
+    if draw(st.booleans()):
+        doc["parameters"] = draw(st.dictionaries(st.sampled_from(["binary_data_output", "timeout", "other"]),
+                                                 _ANY, max_size=2) | _ANY)
+    if draw(st.booleans()):
+        doc["outputs"] = draw(st.lists(st.fixed_dictionaries({"name": st.sampled_from(["ratio", "even", "nope"])},
+                                                             optional={"parameters": _ANY}), max_size=2) | _ANY)
+    return doc
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_near_valid())
+def test_requests_near_the_valid_shape(servers, doc):
+    _same(post("/v2/models/lengths/infer", json.dumps(doc).encode()), servers)  # asserts both answer alike
+
+
 def _post_json(server, path: str, doc: dict, timeout: float = 60):
     raw = exchange(server, post(path, json.dumps(doc).encode()), timeout=timeout)
     status, _, srv, body = _responses(raw)[0]
