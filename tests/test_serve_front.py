@@ -356,3 +356,18 @@ def test_sigterm_drains_the_fronts_requests(folders):
         assert srv.proc.wait(60) == 0
     finally:
         srv.stop()
+
+
+def test_workers_add_up_the_fronts_counts(folders):
+    """With --workers each process has its front; their counts reach the shared
+    metrics (prometheus_client's multiprocess files) within a second."""
+    with matx_nb.serve.launch({"words": folders["words"]}, workers=2, max_batch_size=4) as srv:
+        assert "2 workers" in srv.output
+        for k in range(20):  # a connection each: the kernel spreads them over the workers
+            status, server, doc = _post_json(srv, "/v2/models/words/infer", {"inputs": [
+                {"name": "texts", "datatype": "BYTES", "shape": [1], "data": [f"T{k}"]}]})
+            assert (status, server) == (200, "matx-serve") and doc["outputs"][0]["data"] == [f"t{k}|{len(str(k)) + 1}"]
+        time.sleep(2.5)
+        assert _metric(srv, "matx_requests_total", model="words", outcome="success") == 20
+        assert _metric(srv, "matx_request_seconds_count", model="words") == 20
+        assert _metric(srv, "matx_batch_size_sum", model="words") == 20
