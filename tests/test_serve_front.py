@@ -109,6 +109,9 @@ def test_the_front_answers_plain_requests_as_python_does(servers):
                                      "data": [["x y"], ["z"]]}]}).encode()
     assert _same(post("/v2/models/lengths/infer", nested), servers)[0][:2] == (200, "matx-serve")
     assert _same(post("/v2/models/words/infer", _texts([])), servers)[0][:2] == (200, "matx-serve")
+    days = _texts(TEXTS[:1], parameters={"timeout": 3 * 10 ** 12}, outputs=[{"name": "ratio", "parameters": {
+        "binary_data": None}}])  # a timeout of a month; binary_data null: JSON
+    assert _same(post("/v2/models/lengths/infer", days), servers)[0][:2] == (200, "matx-serve")
     some = _texts(TEXTS[:2], outputs=[{"name": "even"}, {"name": "ratio"}], parameters={"timeout": 10 ** 7})
     (status, server, body), = _same(post("/v2/models/lengths/infer", some), servers)
     assert (status, server) == (200, "matx-serve")
@@ -150,6 +153,15 @@ def test_what_the_front_does_not_handle_is_the_python_servers(servers):
         b"GET /v2/models/words/versions/2 HTTP/1.1\r\nHost: x\r\n\r\n",
         b"HEAD /v2/health/ready HTTP/1.1\r\nHost: x\r\n\r\n",
         b"GET /v2/health/ready HTTP/1.0\r\nHost: x\r\n\r\n",
+        # what the Python server's parser refuses: never framed another way here
+        post("/v2/models/words/infer", body, "Transfer-Encoding : chunked\r\n"),
+        post("/v2/models/words/infer", body, "X-A: a\nTransfer-Encoding: chunked\r\n"),
+        b"GET /v2/health/ready x HTTP/1.1\r\nHost: x\r\n\r\n",
+        # JSON that orjson refuses (CPython's json module takes it)
+        post("/v2/models/words/infer", b'{"parameters": {"x": NaN}, "inputs": [{"name": "texts", "datatype": '
+                                       b'"BYTES", "shape": [1], "data": ["a"]}]}'),
+        post("/v2/models/words/infer", _texts(["a\ud800"])),
+        post("/v2/models/words/infer", _texts(["a"], id="\udc00")),
     ]
     for raw in cases:
         got = _same(raw, servers)

@@ -159,5 +159,5 @@ class NativeFront:
         self._loop.remove_reader(self.front.handover_fd)
         self._take()
         self.sync()
+        self._started = False  # a second SIGTERM no longer reaches the front while it closes
         await loop.run_in_executor(None, self.front.close)
-        self._started = False

@@ -192,8 +192,9 @@ class Front {
     draining_ = true;
     poke();
   }
-  // Requests received and not answered yet.
-  int64_t busy() const { return busy_.load(); }
+  // Requests received and not answered yet, and connections whose answer is
+  // not all written yet (the drain waits for both).
+  int64_t busy() const { return busy_.load() + writing_.load(); }
 
   // Stops the threads (queued requests run first) and closes every connection.
   void close() {
@@ -262,6 +263,7 @@ class Front {
     ev.data.u64 = c->id;
     ::epoll_ctl(ep_, EPOLL_CTL_MOD, c->fd, &ev);
     c->paused = paused;
+    if (want_write != c->want_write) writing_ += want_write ? 1 : -1;
     c->want_write = want_write;
   }
 
@@ -425,6 +427,10 @@ class Front {
   // answered, nothing to write): uvicorn's keep-alive timeout.
   void sweep() {
     double t = now();
+    if (accept_again_ > 0 && t >= accept_again_ && listen_ >= 0) {
+      accept_again_ = 0;
+      add(listen_, EPOLLIN);
+    }
     if (t < next_sweep_) return;
     next_sweep_ = t + 0.5;
     std::vector<Conn*> idle;
@@ -455,6 +461,12 @@ class Front {
   void accept_all() {
     for (;;) {
       int fd = ::accept4(listen_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+        // out of descriptors: the socket stays readable, so stop watching it for a second
+        ::epoll_ctl(ep_, EPOLL_CTL_DEL, listen_, nullptr);
+        accept_again_ = now() + 1.0;
+        return;
+      }
       if (fd < 0) return;  // EAGAIN, or an error the next connection may not have
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -468,6 +480,7 @@ class Front {
   }
 
   void drop(Conn* c) {
+    if (c->want_write) writing_ -= 1;
     ::epoll_ctl(ep_, EPOLL_CTL_DEL, c->fd, nullptr);
     ::close(c->fd);
     conns_.erase(c->id);  // a request in flight is answered to no one
@@ -495,7 +508,33 @@ class Front {
     uint64_t id = c->id;
     next_request(c);
     auto it = conns_.find(id);  // next_request may have closed it or handed it over
-    if (it != conns_.end() && !it->second->handing) watch(it->second.get());
+    if (it != conns_.end()) watch(it->second.get());
+  }
+
+  // RFC 9110's token (a method, a header's name) and field value (visible
+  // characters, spaces, tabs and obs-text: no CR, LF, NUL or other controls).
+  static bool token(const char* p, size_t n) {
+    if (n == 0) return false;
+    for (size_t i = 0; i < n; ++i) {
+      unsigned char ch = static_cast<unsigned char>(p[i]);
+      if (!(std::isalnum(ch) || std::strchr("!#$%&'*+-.^_`|~", ch)) || ch == 0) return false;
+    }
+    return true;
+  }
+  static bool field_value(const char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      unsigned char ch = static_cast<unsigned char>(p[i]);
+      if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return false;
+    }
+    return true;
+  }
+  static bool visible(const char* p, size_t n) {
+    if (n == 0) return false;
+    for (size_t i = 0; i < n; ++i) {
+      unsigned char ch = static_cast<unsigned char>(p[i]);
+      if (ch <= 0x20 || ch == 0x7f) return false;
+    }
+    return true;
   }
 
   static bool iequals(const char* a, size_t n, const char* b) {
@@ -543,6 +582,10 @@ class Front {
     }
     h.method = line.substr(0, sp1);
     h.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    if (!token(h.method.data(), h.method.size()) || !visible(h.target.data(), h.target.size())) {
+      h.plain = false;  // what llhttp refuses is uvicorn's to answer (a 400), never read another way here
+      return h;
+    }
     size_t pos = line_end + 2;
     while (h.plain && pos < end) {
       size_t eol = c->in.find("\r\n", pos);
@@ -555,6 +598,10 @@ class Front {
         break;
       }
       size_t kn = size_t(colon - k);
+      if (!token(k, kn) || !field_value(colon + 1, kn_all - kn - 1)) {  // "Name :", bare CR or LF, NUL...
+        h.plain = false;
+        break;
+      }
       std::string value = trimmed_lower(colon + 1, kn_all - kn - 1);
       if (iequals(k, kn, "content-length")) {
         if (h.length >= 0 || !digits(value, &h.length)) h.plain = false;
@@ -610,7 +657,7 @@ class Front {
         const Route& rt = route->second;
         bool ok = !(rt.ready && draining_);
         write_answer(c, ok ? 200 : 503, ok ? rt.ctype : "", ok ? rt.body : "", -1, h.close_after);
-        if (!flush(c)) return;
+        if (!flush(c) || !c->out.empty()) return;  // a client not reading: its next request waits (EPOLLOUT)
         continue;
       }
       Model* m = h.method == "POST" ? infer_model(h.target) : nullptr;
@@ -639,7 +686,7 @@ class Front {
       c->in.erase(0, total);
       c->req = r;
       busy_ += 1;
-      if (!submit(c, r)) return;  // answered 429, and the connection closed
+      if (!submit(c, r) || !c->out.empty()) return;  // answered 429: closed, or not all written yet
     }
   }
 
@@ -693,10 +740,10 @@ class Front {
       Conn* c = it->second.get();
       if (!r->ok) {  // the Python server runs it again and answers, with its own error if it fails
         r->answered = true;
-        finish(r);
         c->in.insert(0, r->raw);
         c->req.reset();
         hand_over(c);
+        finish(r);  // after: the drain must not see it done before the handover is queued
         continue;
       }
       respond(c, r, 200, r->body, r->head >= 0 ? "application/octet-stream" : "application/json", r->head,
@@ -781,7 +828,7 @@ class Front {
     uint64_t id = c->id;
     next_request(c);
     auto it = conns_.find(id);
-    if (it != conns_.end() && !it->second->handing) watch(it->second.get());
+    if (it != conns_.end()) watch(it->second.get());
   }
 
   // The connection goes to the Python server, with what it sent and was not answered.
@@ -805,10 +852,10 @@ class Front {
       if (r && !r->answered) break;
       timers_.erase(timers_.begin());
     }
-    int idle = conns_.empty() ? -1 : 500;  // sweep()
+    int idle = conns_.empty() && accept_again_ == 0 ? -1 : 500;  // sweep()
     if (draining_) idle = 50;
     if (timers_.empty()) return idle;
-    double left = timers_.begin()->first - now();
+    double left = std::min(timers_.begin()->first - now(), 3600.0);  // a timeout of days: wake hourly
     int ms = left <= 0 ? 0 : int(left * 1e3) + 1;
     return idle < 0 ? ms : std::min(ms, idle);
   }
@@ -865,7 +912,7 @@ class Front {
   std::thread io_;
   std::atomic<bool> draining_{false}, stopping_{false};
   bool closed_ = false;
-  std::atomic<int64_t> busy_{0};
+  std::atomic<int64_t> busy_{0}, writing_{0};
   std::mutex done_mu_;
   std::deque<ReqPtr> done_;
   std::mutex hand_mu_;
@@ -873,7 +920,7 @@ class Front {
   std::multimap<double, std::weak_ptr<Req>> timers_;
   std::string date_;
   std::time_t date_at_ = 0;
-  double keep_alive_ = 5, next_sweep_ = 0;
+  double keep_alive_ = 5, next_sweep_ = 0, accept_again_ = 0;
 };
 
 }  // namespace serve_front

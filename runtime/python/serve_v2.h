@@ -85,6 +85,37 @@ inline void flatten(const Any& data, std::vector<Any>* out) {
   for (int64_t i = 0; i < l.size(); ++i) out->push_back(l[i]);
 }
 
+// What orjson, the Python server's parser, accepts of a parsed document: no
+// NaN or Infinity, no lone surrogates (\ud800, or their bytes), not nested
+// deeper than it goes. mx::json::loads follows CPython's json module, which
+// accepts them; the Python server answers such a request 400.
+inline bool orjson_accepts(const Any& v, int depth = 0) {
+  if (depth > 1000) return false;
+  switch (v.tag()) {
+    case TypeTag::Float:
+      return std::isfinite(v.f());
+    case TypeTag::Str: {
+      mx::Str s = v.str();
+      if (s.narrow()) return true;
+      for (size_t i = 0; i < s.size(); ++i)
+        if (s[i] >= 0xD800 && s[i] <= 0xDFFF) return false;
+      return true;
+    }
+    case TypeTag::List: {
+      mx::List<Any> l = v.list();
+      for (int64_t i = 0; i < l.size(); ++i)
+        if (!orjson_accepts(l[i], depth + 1)) return false;
+      return true;
+    }
+    case TypeTag::Dict:
+      for (auto& e : v.dict().table().entries())
+        if (e.live && (!orjson_accepts(e.key, depth + 1) || !orjson_accepts(e.value, depth + 1))) return false;
+      return true;
+    default:
+      return true;
+  }
+}
+
 inline bool strict_utf8(const char* p, size_t n, mx::Str* out) {
   std::u32string tmp;
   if (!mx::utf8_decode(p, n, tmp, nullptr)) return false;
@@ -169,7 +200,7 @@ inline bool parse(const std::vector<InputSpec>& inputs, const std::vector<Output
   } catch (...) {
     return false;
   }
-  if (doc.tag() != TypeTag::Dict) return false;
+  if (doc.tag() != TypeTag::Dict || !detail::orjson_accepts(doc)) return false;
   mx::Dict<Any, Any> d = doc.dict();
   if (Any* id = field(d, "id"); !detail::is_none(id)) {
     if (!detail::utf8(*id, &out->id)) return false;
@@ -246,9 +277,9 @@ inline bool parse(const std::vector<InputSpec>& inputs, const std::vector<Output
     bool binary = binary_output;
     if (Any* p = field(o, "parameters"); !detail::is_none(p)) {
       if (p->tag() != TypeTag::Dict) return false;
-      if (Any* b = field(p->dict(), "binary_data"); !detail::is_none(b)) {
-        if (b->tag() != TypeTag::Bool) return false;
-        binary = b->b();
+      if (Any* b = field(p->dict(), "binary_data"); b != nullptr) {  // null: JSON, as bool(None) says
+        if (b->tag() != TypeTag::Bool && b->tag() != TypeTag::None) return false;
+        binary = b->tag() == TypeTag::Bool && b->b();
       }
     }
     out->wanted.emplace_back(index, binary);
@@ -357,10 +388,9 @@ inline bool numbers(const OutValue& ov, const std::string& datatype, Numbers* ou
     auto* a = static_cast<const mx::NDArrayObj*>(v.obj());
     if (a->device.device_type != kDLCPU || !a->contiguous() || !dtype_is(a->dtype, datatype)) return false;
     out->array = a;
-    out->shape = a->shape;
-    if (out->shape.empty()) out->shape.push_back(1);
+    out->shape = a->shape;  // a 0-d array keeps shape [] (numpy's, which the Python server writes)
     out->row0 = 0;
-    out->row_n = out->shape[0];
+    out->row_n = out->shape.empty() ? 1 : out->shape[0];
     if (ov.lo >= 0) {
       if (a->shape.empty()) return false;
       out->row0 = std::min(ov.lo, a->shape[0]);
@@ -374,6 +404,12 @@ inline bool numbers(const OutValue& ov, const std::string& datatype, Numbers* ou
       mx::List<Any> l = v.list();
       mx::List<Any> part;
       for (int64_t i = ov.lo; i < ov.hi && i < l.size(); ++i) part.push_back(l[i]);
+      if (part.size() == 0) {  // no rows: the batch's other dimensions, as numpy's slice keeps them
+        std::vector<Any> all;
+        if (list_shape(v, 0, &out->shape, &all)) out->shape[0] = 0;
+        else out->shape = {0};
+        return true;
+      }
       return list_shape(Any(part), 0, &out->shape, &out->leaves);
     }
     return list_shape(v, 0, &out->shape, &out->leaves);
@@ -521,6 +557,21 @@ inline bool encode(const std::string& model, const std::vector<OutputSpec>& outp
   std::string head = "{\"model_name\":";
   put_string(head, model);
   head += ",\"model_version\":\"1\",\"outputs\":[";
+  // The Python server converts every output before it picks the ones asked
+  // for: one that has no tensor form fails the request even when not asked for.
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    bool asked = false;
+    for (auto& w : req.wanted) asked = asked || w.first == i;
+    if (asked) continue;
+    if (outputs[i].datatype == "BYTES") {
+      std::vector<std::string> els;
+      if (!detail::bytes_elements(values[i], &els)) return false;
+    } else {
+      detail::Numbers n;
+      if (!detail::numbers(values[i], outputs[i].datatype, &n)) return false;
+      if (!n.array && !detail::leaves_fit(n.leaves, outputs[i].datatype)) return false;
+    }
+  }
   std::string blobs;
   bool any_binary = false;
   for (size_t k = 0; k < req.wanted.size(); ++k) {
