@@ -209,8 +209,17 @@ def test_matx_run_is_interruptible(tmp_path):
     mod.save(tmp_path / "spin")
     cmd = [sys.executable, "-m", "matx_nb.cli", str(tmp_path / "spin"), "--feed", json.dumps({"n": 10**13})]
     p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    # imports and load (checksums, schema), then the loop: wait until the process
-    # has run flat out for a second, which only the loop does
+    # imports and load (checksums, schema), then the loop: wait until the op's
+    # library is mapped (the load is done) and the process has run flat out for a
+    # second since, which only the loop does (on a loaded machine the imports
+    # alone can keep it busy that long)
+    lib = str(tmp_path / "spin" / "ops")
+    end = time.time() + 60
+    while time.time() < end and p.poll() is None:
+        with open(f"/proc/{p.pid}/maps") as maps:
+            if lib in maps.read():
+                break
+        time.sleep(0.05)
     with open(f"/proc/{p.pid}/stat") as f:
         busy = lambda: sum(int(x) for x in f.seek(0) or f.read().rsplit(")", 1)[1].split()[11:13])  # noqa: E731
         ticks, end = busy(), time.time() + 60
